@@ -1,0 +1,250 @@
+// The module contract (DESIGN.md "Module contract").
+//
+//   gather(args, reader) -> state      read-only; in --check the reader sees the predicted-state overlay
+//   plan(args, state)    -> Plan       PURE: no I/O, unit-tested from fixture tables
+//   apply(plan, writer)  -> result     only outside --check; default: run plan.steps in order
+//
+// Check mode is enforced by structure: in --check the engine never calls apply and
+// never hands a module a HostWriter. There is no `if (check)` in module code.
+
+export interface RunResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Text fed to the command's standard input. */
+  stdin?: string;
+  /** Directory to run in (the engine emits `cd DIR &&`, quoted). */
+  cwd?: string;
+  /** Extra environment for this command. */
+  env?: Record<string, string>;
+  /** Per-command timeout in ms (default: the connection's command timeout). */
+  timeoutMs?: number;
+}
+
+/** What a host reports about one path (lstat: a symlink is reported as a link). */
+export interface FileState {
+  path: string;
+  exists: boolean;
+  type?: 'file' | 'directory' | 'link' | 'other';
+  /** Four-digit octal permission string, e.g. "0644". */
+  mode?: string;
+  uid?: number;
+  gid?: number;
+  /** User / group names (numeric string when the ID has no name). */
+  owner?: string;
+  group?: string;
+  size?: number;
+  /** Symlink target, for type 'link'. */
+  linkTarget?: string;
+  /** Text content of a regular file, when it was read (readFile). */
+  content?: string;
+  /** True when this state comes from the check-mode overlay, not from the host. */
+  predicted?: boolean;
+}
+
+export interface PackageState {
+  name: string;
+  installed: boolean;
+  /** Installed version; undefined when unknown (e.g. predicted by the overlay). */
+  version?: string;
+  predicted?: boolean;
+}
+
+export interface UserState {
+  name: string;
+  exists: boolean;
+  uid?: number;
+  gid?: number;
+  home?: string;
+  shell?: string;
+  predicted?: boolean;
+}
+
+export interface GroupState {
+  name: string;
+  exists: boolean;
+  gid?: number;
+  members?: string[];
+  predicted?: boolean;
+}
+
+export interface ServiceState {
+  name: string;
+  /** Whether the init system knows the unit/script. */
+  exists: boolean;
+  active?: boolean;
+  /** null when the init system has no notion of enabling it (or it is static). */
+  enabled?: boolean | null;
+  /** Predicted by the overlay (its package would be installed by an earlier task). */
+  predicted?: boolean;
+}
+
+export interface MountEntry {
+  /** Mount point. */
+  path: string;
+  src: string;
+  fstype: string;
+  opts: string;
+  predicted?: boolean;
+}
+
+export type InitSystem = 'systemd' | 'upstart' | 'sysvinit' | 'unknown';
+
+export interface Facts {
+  hostname: string;
+  fqdn?: string;
+  os_id: string; // "debian", "ubuntu"
+  os_version: string; // "12"
+  os_codename?: string;
+  architecture: string; // "x86_64"
+  service_mgr: InitSystem;
+  default_ipv4?: string;
+  kvm: boolean; // /dev/kvm present
+  virtualization_hints: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * Read-only access to one host. In --check this is the overlay reader: typed
+ * queries (readFile, stat, packages, users, groups, services, mounts) answer with
+ * what earlier planned tasks would have made true.
+ */
+export interface HostReader {
+  /** Inventory hostname. */
+  readonly name: string;
+  readonly facts: Facts;
+  /** Run a read-only command (gathering). Never use it to change the host. */
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Several read-only commands in ONE round trip; results in the same order. */
+  runAll(commands: string[][]): Promise<RunResult[]>;
+  /** lstat of each path, in one round trip. */
+  stat(paths: string[]): Promise<FileState[]>;
+  /** stat plus text content of a regular file, in one round trip. */
+  readFile(path: string): Promise<FileState>;
+  /** dpkg state of each package, in one round trip. */
+  packages(names: string[]): Promise<PackageState[]>;
+  /** getent passwd / group, in one round trip each. */
+  users(names: string[]): Promise<UserState[]>;
+  groups(names: string[]): Promise<GroupState[]>;
+  /** State of services / systemd units with the host's init system. */
+  services(names: string[]): Promise<ServiceState[]>;
+  /** The live mount table (/proc/self/mountinfo). */
+  mounts(): Promise<MountEntry[]>;
+}
+
+export interface WriteFileOptions {
+  /** Octal string; default: keep the old file's mode, or 0644 for a new file. */
+  mode?: string;
+  /** Default: keep the old file's owner/group, or root for a new file. */
+  owner?: string;
+  group?: string;
+  /** Keep a timestamped copy of the old file beside it; its path is returned. */
+  backup?: boolean;
+  /** Command with %s for the temporary file; the file is installed only if it exits 0. */
+  validate?: string;
+}
+
+/**
+ * Read-write access. Only apply() receives it, and only outside --check.
+ */
+export interface HostWriter extends HostReader {
+  /** Run a command that may change the host. */
+  exec(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Atomic write: temp file in the same directory, mode/owner set, then rename. */
+  writeFile(path: string, content: string, opts?: WriteFileOptions): Promise<{ backupPath?: string }>;
+}
+
+/** One file's change, for --diff. Diff is data; reporters render it. */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+  /** Headers, e.g. "before: /etc/fstab" (default: the path). */
+  beforeHeader?: string;
+  afterHeader?: string;
+}
+
+/** What a planned change makes true, for the check-mode overlay (DESIGN.md §4). */
+export type Prediction =
+  | { kind: 'file'; path: string; state: 'file'; content?: string; mode?: string; owner?: string; group?: string }
+  | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
+  | { kind: 'file'; path: string; state: 'link'; target: string }
+  | { kind: 'file'; path: string; state: 'absent' }
+  | { kind: 'package'; name: string; installed: boolean }
+  | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
+  | { kind: 'group'; name: string; gid?: number; exists?: boolean }
+  | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
+  | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string };
+
+export type Step =
+  | { kind: 'run'; argv: string[]; stdin?: string; cwd?: string; env?: Record<string, string>; okCodes?: number[] }
+  | ({ kind: 'write'; path: string; content: string } & WriteFileOptions);
+
+export interface NoChangePlan {
+  changed: false;
+  /** Why nothing needs doing: "line already present". */
+  reason: string;
+  /** Values returned to `register` (e.g. getent facts, stat results). */
+  result?: Record<string, unknown>;
+}
+
+export interface ChangePlan {
+  changed: true;
+  /** One line: what will change ("set nova uid 107 -> 111"). */
+  summary: string;
+  steps: Step[];
+  diff?: FileDiff[];
+  predicts?: Prediction[];
+  /** Values returned to `register`, known at plan time (e.g. old_uid). */
+  result?: Record<string, unknown>;
+  /**
+   * In --check the engine reports this task as skipped with this reason
+   * instead of "changed" (command/shell: the command itself is not run).
+   */
+  checkModeSkip?: string;
+}
+
+export type Plan = NoChangePlan | ChangePlan;
+
+/** A failure the operator must read: the message says what and why. */
+export class ModuleError extends Error {
+  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+export interface ModuleContext {
+  /** --check is on (informational: modules must not branch on it to avoid writes). */
+  check: boolean;
+  diff: boolean;
+  facts: Facts;
+  /** Render a template string with the task's variables (template module). */
+  render(template: string): string;
+  /** Read a file on the controller, relative to the playbook (copy/template src). */
+  readLocalFile(path: string): Promise<string>;
+}
+
+/** A JSON Schema object (draft-07 subset ajv compiles). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ModuleDef<Args = any, State = any> {
+  name: string;
+  /** One line for docs and `tsplay modules`. */
+  description: string;
+  /** Arguments schema: additionalProperties false; defaults filled by ajv (useDefaults). */
+  schema: JsonSchema;
+  /** A free-form string (`command: ls -l`) becomes `{ [freeForm]: string }`. */
+  freeForm?: string;
+  gather(args: Args, host: HostReader, ctx: ModuleContext): Promise<State>;
+  plan(args: Args, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
+  /** Default: run plan.steps in order; a run step failing (rc not in okCodes, default [0]) fails the task. */
+  apply?(plan: ChangePlan, host: HostWriter, ctx: ModuleContext): Promise<Record<string, unknown> | void>;
+}
+
+export function defineModule<Args, State>(def: ModuleDef<Args, State>): ModuleDef<Args, State> {
+  return def;
+}
