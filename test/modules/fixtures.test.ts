@@ -1,0 +1,80 @@
+// Fixture-table tests for module plans, in the style of pyinfra's operation tests.
+// Every test/modules/<module>/<case>.json becomes one test:
+// {
+//   "description": "what the case shows",
+//   "args":  { ...module arguments as a playbook gives them... },
+//   "state": { ...what gather() returned... },
+//   "facts": { ...optional facts overrides... },
+//   "expect": { "changed": false, "reason": "..." }            // noop, reason compared exactly
+//          | { "changed": true, "summary"?: "...", "steps": [...], "diff"?: [...], "predicts"?: [...], "result"?: {...} }
+//          | { "error": "substring of the ModuleError or argument error message" }
+// }
+// Fields present in "expect" are compared with deepEqual; absent ones are not compared
+// (except "steps", which is required for a change).
+
+import test from 'ava';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Facts, ModuleDef, Plan } from '../../engine/module-api.js';
+import { validateModuleArgs } from '../../engine/module-args.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+const defaultFacts: Facts = {
+  hostname: 'node1', os_id: 'debian', os_version: '12', os_codename: 'bookworm',
+  architecture: 'x86_64', service_mgr: 'systemd', default_ipv4: '10.0.0.11', kvm: true, virtualization_hints: [],
+};
+
+interface Fixture {
+  description?: string;
+  args: Record<string, unknown>;
+  state: unknown;
+  facts?: Partial<Facts>;
+  check?: boolean;
+  expect: Record<string, unknown>;
+}
+
+for (const moduleName of readdirSync(here).sort()) {
+  const dir = join(here, moduleName);
+  if (!statSync(dir).isDirectory()) continue;
+  const cases = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  for (const file of cases) {
+    test(`${moduleName}/${file}`, async (t) => {
+      const fixture = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Fixture;
+      const mod = (await import(join(root, 'modules', `${moduleName}.ts`))).default as ModuleDef;
+      t.truthy(mod, `modules/${moduleName}.ts has a default export`);
+      const args = structuredClone(fixture.args);
+      const argErrors = validateModuleArgs(mod, args);
+      const ctx = { check: fixture.check ?? false, diff: true, facts: { ...defaultFacts, ...fixture.facts } as Facts };
+      let plan: Plan | undefined;
+      let error: string | undefined;
+      if (argErrors.length) {
+        error = argErrors.map((e) => `${e.pointer || '/'}: ${e.message}`).join('; ');
+      } else {
+        try {
+          plan = mod.plan(args, structuredClone(fixture.state), ctx);
+        } catch (e) {
+          error = (e as Error).message;
+        }
+      }
+      const expect = fixture.expect;
+      if ('error' in expect) {
+        t.truthy(error, `expected an error containing ${JSON.stringify(expect.error)}, got plan ${JSON.stringify(plan)}`);
+        t.true(error!.includes(expect.error as string), `error ${JSON.stringify(error)} should contain ${JSON.stringify(expect.error)}`);
+        return;
+      }
+      if (error) return t.fail(`unexpected error: ${error}`);
+      t.is(plan!.changed, expect.changed, `changed: ${JSON.stringify(plan)}`);
+      if (!plan!.changed) {
+        if ('reason' in expect) t.is(plan!.reason, expect.reason);
+      } else {
+        t.true('steps' in expect, 'a change fixture must list the expected steps');
+      }
+      for (const key of ['summary', 'steps', 'diff', 'predicts', 'result', 'checkModeSkip'] as const) {
+        if (key in expect) t.deepEqual((plan as unknown as Record<string, unknown>)[key], expect[key], key);
+      }
+    });
+  }
+}
