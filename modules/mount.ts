@@ -1,0 +1,225 @@
+// mount: an fstab entry and/or the live mount at one path, with
+// ansible.posix.mount's states (see docs/modules/mount.md).
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Prediction, Step } from '../engine/module-api.js';
+import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
+import type { FstabEntry } from './lib/fstab.js';
+import { commandFailed, execStep, runStep } from './lib/system-run.js';
+
+export interface MountArgs {
+  path: string;
+  src?: string;
+  fstype?: string;
+  opts?: string;
+  dump: string;
+  passno: string;
+  state: 'mounted' | 'present' | 'unmounted' | 'absent' | 'remounted';
+  fstab: string;
+  allow_nonempty: boolean;
+  backup: boolean;
+}
+
+export interface MountState {
+  fstab: { exists: boolean; content?: string };
+  /** Live mount table entries (all, or at least those at the path). */
+  mounts: MountEntry[];
+  mountPoint: { exists: boolean; type?: FileState['type'] };
+  /** What is in the mount point directory while nothing is mounted on it. */
+  contents?: { count: number; first: string[] };
+}
+
+const DEFAULT_FSTAB = '/etc/fstab';
+const SHOW_ENTRIES = 5;
+
+// Lists up to 5 names (NUL-terminated) then, after a newline, the count.
+// The path arrives as $1: never part of the script text.
+const LIST_SCRIPT = 'find "$1" -mindepth 1 -maxdepth 1 -printf \'%f\\0\' 2>/dev/null | head -z -n 5; printf \'\\n\'; '
+  + 'find "$1" -mindepth 1 -maxdepth 1 -printf . 2>/dev/null | wc -c';
+
+/** Parse LIST_SCRIPT's output. */
+export function parseListing(stdout: string): { count: number; first: string[] } {
+  const m = /\n\s*(\d+)\s*$/.exec(stdout);
+  if (!m) return { count: 0, first: [] };
+  const names = stdout.slice(0, m.index).split('\0').filter((n) => n !== '');
+  return { count: Number(m[1]), first: names };
+}
+
+const idField = { anyOf: [{ type: 'string', pattern: '^[0-9]+$' }, { type: 'integer', minimum: 0 }] };
+
+export default defineModule<MountArgs, MountState>({
+  name: 'mount',
+  description: 'Control fstab entries and live mounts (ansible.posix.mount states)',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'state'],
+    properties: {
+      path: { type: 'string', pattern: '^/' },
+      src: { type: 'string', minLength: 1 },
+      fstype: { type: 'string', minLength: 1 },
+      opts: { type: 'string', minLength: 1 },
+      dump: { ...idField, default: '0' },
+      passno: { ...idField, default: '0' },
+      state: { enum: ['mounted', 'present', 'unmounted', 'absent', 'remounted'] },
+      fstab: { type: 'string', pattern: '^/', default: DEFAULT_FSTAB },
+      allow_nonempty: { type: 'boolean', default: false },
+      backup: { type: 'boolean', default: false },
+    },
+    allOf: [
+      {
+        if: { properties: { state: { enum: ['mounted', 'present'] } } },
+        then: { required: ['src', 'fstype'] },
+      },
+    ],
+  },
+
+  async gather(args, host: HostReader): Promise<MountState> {
+    const fstab = await host.readFile(args.fstab);
+    const mounts = await host.mounts();
+    const [mp] = await host.stat([args.path]);
+    const path = normalizeMountPath(args.path);
+    const mounted = mounts.some((m) => normalizeMountPath(m.path) === path);
+    const state: MountState = {
+      fstab: { exists: fstab.exists, content: fstab.content ?? '' },
+      mounts: mounts.filter((m) => normalizeMountPath(m.path) === path),
+      mountPoint: { exists: mp.exists, type: mp.type },
+    };
+    if (args.state === 'mounted' && !mounted && mp.exists && mp.type === 'directory') {
+      const r = await host.run(['sh', '-c', LIST_SCRIPT, 'sh', args.path]);
+      state.contents = parseListing(r.stdout);
+    }
+    return state;
+  },
+
+  plan(args, state) {
+    const path = normalizeMountPath(args.path);
+    const fstabPath = args.fstab;
+    const mountBase = fstabPath === DEFAULT_FSTAB ? ['mount'] : ['mount', '-T', fstabPath];
+    const live = state.mounts.filter((m) => normalizeMountPath(m.path) === path);
+    const isMounted = live.length > 0;
+    const before = state.fstab.exists ? state.fstab.content ?? '' : '';
+    const lines = parseFstab(before);
+
+    const steps: Step[] = [];
+    const parts: string[] = [];
+    const predicts: Prediction[] = [];
+    const diff: FileDiff[] = [];
+
+    const writeFstab = (after: string, what: string) => {
+      steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}) });
+      diff.push({ path: fstabPath, before, after });
+      predicts.push({ kind: 'file', path: fstabPath, state: 'file', content: after });
+      parts.push(`${what} ${fstabPath} entry for ${path}`);
+    };
+
+    if (args.state === 'present' || args.state === 'mounted') {
+      const desired: FstabEntry = {
+        src: args.src!, path, fstype: args.fstype!, opts: args.opts ?? 'defaults',
+        dump: String(args.dump), passno: String(args.passno),
+      };
+      const oldIdx = lines.findIndex((l) => l.entry && normalizeMountPath(l.entry.path) === path);
+      const old = oldIdx >= 0 ? lines[oldIdx].entry : undefined;
+      const edit = setEntry(lines, desired);
+      if (edit.changed) {
+        const what = edit.what === 'added' ? 'add' : edit.what === 'deduplicated' ? 'remove duplicate' : 'update';
+        writeFstab(serializeFstab(edit.lines), what);
+      }
+
+      if (args.state === 'present') {
+        if (!edit.changed) return { changed: false, reason: `${path} already has this entry in ${fstabPath}` };
+        return finish();
+      }
+
+      if (!isMounted) {
+        if (!state.mountPoint.exists) {
+          steps.push({ kind: 'run', argv: ['mkdir', '-p', path] });
+          predicts.push({ kind: 'file', path, state: 'directory' });
+          parts.push(`create ${path}`);
+        } else if (state.mountPoint.type !== 'directory'
+          && !(state.mountPoint.type === 'file' && /(^|,)r?bind(,|$)/.test(desired.opts))) {
+          throw new ModuleError(`cannot mount on ${path}: it is a ${state.mountPoint.type ?? 'non-directory'}, not a directory`);
+        } else if (state.contents && state.contents.count > 0 && !args.allow_nonempty) {
+          const { count, first } = state.contents;
+          const more = count > first.length ? `, ... (${count} entries)` : ` (${count} ${count === 1 ? 'entry' : 'entries'})`;
+          throw new ModuleError(
+            `refusing to mount ${desired.src} on ${path}: the directory is not empty and mounting would hide `
+            + `${first.join(', ')}${more}; move them away or set allow_nonempty: true`,
+            { count, first },
+          );
+        }
+        steps.push({ kind: 'run', argv: [...mountBase, path] });
+        parts.push(`mount ${path}`);
+      } else if (edit.changed && old) {
+        if (old.src !== desired.src || old.fstype !== desired.fstype) {
+          steps.push({ kind: 'run', argv: ['umount', path] }, { kind: 'run', argv: [...mountBase, path] });
+          parts.push(`unmount and mount ${path} again (source or type changed)`);
+        } else if (old.opts !== desired.opts) {
+          steps.push({ kind: 'run', argv: [...mountBase, '-o', 'remount', path] });
+          parts.push(`remount ${path} (options changed)`);
+        }
+      }
+      if (steps.length === 0) {
+        return { changed: false, reason: `${path} is mounted and its ${fstabPath} entry is up to date` };
+      }
+      predicts.push({ kind: 'mount', path, mounted: true, src: desired.src, fstype: desired.fstype, opts: desired.opts });
+      return finish();
+    }
+
+    if (args.state === 'unmounted') {
+      if (!isMounted) return { changed: false, reason: `${path} is not mounted` };
+      steps.push({ kind: 'run', argv: ['umount', path] });
+      predicts.push({ kind: 'mount', path, mounted: false });
+      parts.push(`unmount ${path}`);
+      return finish();
+    }
+
+    if (args.state === 'absent') {
+      if (isMounted) {
+        steps.push({ kind: 'run', argv: ['umount', path] });
+        predicts.push({ kind: 'mount', path, mounted: false });
+        parts.push(`unmount ${path}`);
+      }
+      const edit = removeEntries(lines, path);
+      if (edit.changed) writeFstab(serializeFstab(edit.lines), 'remove');
+      if (steps.length === 0) return { changed: false, reason: `${path} is not mounted and has no entry in ${fstabPath}` };
+      return finish();
+    }
+
+    // remounted
+    if (!isMounted) throw new ModuleError(`cannot remount ${path}: it is not mounted`);
+    steps.push({ kind: 'run', argv: [...mountBase, '-o', args.opts ? `remount,${args.opts}` : 'remount', path] });
+    parts.push(`remount ${path}`);
+    const cur = live[live.length - 1];
+    predicts.push({ kind: 'mount', path, mounted: true, src: cur.src, fstype: cur.fstype, opts: args.opts ?? cur.opts });
+    return finish();
+
+    function finish(): ChangePlan {
+      const plan: ChangePlan = { changed: true, summary: parts.join('; '), steps, predicts };
+      if (diff.length) plan.diff = diff;
+      return plan;
+    }
+  },
+
+  // Write fstab, then mount; when a mount command fails after fstab was
+  // rewritten, put the old fstab back and fail with mount's message.
+  async apply(plan, host) {
+    let restore: { path: string; content: string } | undefined;
+    for (const step of plan.steps) {
+      if (step.kind === 'write') {
+        await runStep(host, step);
+        const d = plan.diff?.find((x) => x.path === step.path);
+        if (d) restore = { path: step.path, content: d.before };
+        continue;
+      }
+      const r = await execStep(host, step);
+      if (r.rc === 0) continue;
+      const err = commandFailed(step.argv, r);
+      if (restore && step.argv[0] === 'mount') {
+        await host.writeFile(restore.path, restore.content);
+        throw new ModuleError(`${err.message}; ${restore.path} restored to its previous content`, err.details);
+      }
+      throw err;
+    }
+  },
+});
