@@ -1,0 +1,547 @@
+// The host layer: typed, read-mostly queries and atomic writes over one
+// Connection (DESIGN.md §5, §7). Every command text is built here from argv
+// through engine/shell.ts; become (sudo) is applied here, once, around it.
+//
+// Each typed query costs one round trip: several commands are joined into one
+// script whose sections are delimited by per-call random markers (runSections).
+
+import { randomBytes } from 'node:crypto';
+import { posix as pathPosix } from 'node:path';
+import type { Connection } from './connection.js';
+import {
+  ModuleError,
+  type Facts,
+  type FileState,
+  type GroupState,
+  type HostWriter,
+  type InitSystem,
+  type MountEntry,
+  type PackageState,
+  type RunOptions,
+  type RunResult,
+  type ServiceState,
+  type UserState,
+  type WriteFileOptions,
+} from './module-api.js';
+import { envPrefix, quote, quoteArgv } from './shell.js';
+
+export interface HostOptions {
+  /** Inventory hostname. */
+  name: string;
+  become?: boolean;
+  /** Default 'root'. */
+  becomeUser?: string;
+  /** The user the connection logs in as (no sudo when it equals becomeUser). */
+  loginUser?: string;
+  facts?: Facts;
+}
+
+/** Facts before gathering: nothing known. */
+export function unknownFacts(name: string): Facts {
+  return { hostname: name, os_id: 'unknown', os_version: '', architecture: '', service_mgr: 'unknown', kvm: false, virtualization_hints: [] };
+}
+
+// ---------------------------------------------------------------------------
+// Sections: several shell snippets, one round trip, exact per-snippet output.
+
+export interface SectionScript {
+  script: string;
+  nonce: string;
+  count: number;
+}
+
+function startMarker(nonce: string, i: number): string {
+  return `@@tsplay:${nonce}:begin:${i}@@`;
+}
+function endMarker(nonce: string, i: number): string {
+  return `@@tsplay:${nonce}:end:${i}@@`;
+}
+
+/**
+ * Build one script that runs each snippet in a subshell (stdin /dev/null) and
+ * frames its stdout and stderr with start/end markers carrying the exit code.
+ * The snippets must already be safe shell text (built with quote/quoteArgv).
+ */
+export function buildSectionScript(snippets: readonly string[], nonce = randomBytes(9).toString('hex')): SectionScript {
+  const lines: string[] = [];
+  snippets.forEach((snippet, i) => {
+    const s = quote(startMarker(nonce, i));
+    const e = quote(endMarker(nonce, i));
+    lines.push(`printf '%s\\n' ${s}; printf '%s\\n' ${s} >&2`);
+    lines.push(`( ${snippet}\n) </dev/null`);
+    lines.push(`__tsplay_rc=$?`);
+    lines.push(`printf '\\n%s %s\\n' ${e} "$__tsplay_rc"; printf '\\n%s %s\\n' ${e} "$__tsplay_rc" >&2`);
+  });
+  return { script: lines.join('\n') + '\n', nonce, count: snippets.length };
+}
+
+function parseStream(text: string, nonce: string, count: number, stream: string): { out: string[]; rc: number[] } {
+  const out: string[] = [];
+  const rc: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    const s = startMarker(nonce, i) + '\n';
+    const start = text.indexOf(s, pos);
+    if (start < 0) throw new Error(`section ${i} missing from ${stream} (script ended early)`);
+    const contentStart = start + s.length;
+    const e = '\n' + endMarker(nonce, i) + ' ';
+    const end = text.indexOf(e, contentStart);
+    if (end < 0) throw new Error(`section ${i} unterminated in ${stream} (script ended early)`);
+    const rcStart = end + e.length;
+    const nl = text.indexOf('\n', rcStart);
+    const rcText = text.slice(rcStart, nl < 0 ? undefined : nl);
+    if (!/^\d+$/.test(rcText)) throw new Error(`section ${i}: bad exit status ${JSON.stringify(rcText)} in ${stream}`);
+    out.push(text.slice(contentStart, end));
+    rc.push(Number(rcText));
+    pos = nl < 0 ? text.length : nl + 1;
+  }
+  return { out, rc };
+}
+
+/** Split a section script's output back into one RunResult per snippet. Pure. */
+export function parseSections(stdout: string, stderr: string, nonce: string, count: number): RunResult[] {
+  const o = parseStream(stdout, nonce, count, 'stdout');
+  const e = parseStream(stderr, nonce, count, 'stderr');
+  return o.out.map((text, i) => ({ rc: o.rc[i], stdout: text, stderr: e.out[i] }));
+}
+
+// ---------------------------------------------------------------------------
+// Pure parsers for the typed queries (exported for unit tests).
+
+const STAT_FORMAT = '%f\t%a\t%u\t%g\t%U\t%G\t%s\n';
+const STAT_ABSENT_RC = 3;
+
+function statSnippet(path: string): string {
+  const q = quote(path);
+  return (
+    `if [ -e ${q} ] || [ -L ${q} ]; then ` +
+    `stat --printf=${quote(STAT_FORMAT)} -- ${q} || exit 2; ` +
+    `if [ -L ${q} ]; then readlink -- ${q}; fi; ` +
+    `else exit ${STAT_ABSENT_RC}; fi`
+  );
+}
+
+/** Parse one statSnippet section. */
+export function parseStat(path: string, r: RunResult): FileState {
+  if (r.rc === STAT_ABSENT_RC && r.stdout === '') return { path, exists: false };
+  if (r.rc !== 0) throw new ModuleError(`stat ${path} failed (rc ${r.rc}): ${r.stderr.trim()}`, { path, rc: r.rc, stderr: r.stderr });
+  const nl = r.stdout.indexOf('\n');
+  const head = nl < 0 ? r.stdout : r.stdout.slice(0, nl);
+  const f = head.split('\t');
+  if (f.length !== 7) throw new ModuleError(`stat ${path}: unexpected output ${JSON.stringify(head)}`, { path });
+  const raw = parseInt(f[0], 16);
+  const fmt = raw & 0o170000;
+  const type: FileState['type'] = fmt === 0o100000 ? 'file' : fmt === 0o040000 ? 'directory' : fmt === 0o120000 ? 'link' : 'other';
+  const uid = Number(f[2]);
+  const gid = Number(f[3]);
+  const st: FileState = {
+    path,
+    exists: true,
+    type,
+    mode: f[1].padStart(4, '0'),
+    uid,
+    gid,
+    owner: f[4] === 'UNKNOWN' ? String(uid) : f[4],
+    group: f[5] === 'UNKNOWN' ? String(gid) : f[5],
+    size: Number(f[6]),
+  };
+  if (type === 'link') {
+    let target = nl < 0 ? '' : r.stdout.slice(nl + 1);
+    if (target.endsWith('\n')) target = target.slice(0, -1);
+    st.linkTarget = target;
+  }
+  return st;
+}
+
+/** Parse `dpkg-query -W -f='${Package}\t${binary:Package}\t${db:Status-Abbrev}\t${Version}\n'`. */
+export function parseDpkgQuery(names: readonly string[], stdout: string): PackageState[] {
+  const seen = new Map<string, { installed: boolean; version?: string }>();
+  for (const line of stdout.split('\n')) {
+    if (!line) continue;
+    const [pkg, binPkg, abbrev = '', version = ''] = line.split('\t');
+    // Second letter of the status abbreviation is the current state: i = installed
+    // ("ii", "hi"); "rc" (config files only), "un" and half-states are not installed.
+    const installed = abbrev.length >= 2 && abbrev[1] === 'i';
+    for (const key of [pkg, binPkg]) {
+      if (!key) continue;
+      const prev = seen.get(key);
+      if (!prev || (!prev.installed && installed)) seen.set(key, installed ? { installed, version } : { installed });
+    }
+  }
+  return names.map((name) => {
+    const s = seen.get(name);
+    return s && s.installed ? { name, installed: true, version: s.version } : { name, installed: false };
+  });
+}
+
+/** Parse `getent passwd` lines. */
+export function parsePasswd(names: readonly string[], stdout: string): UserState[] {
+  const byName = new Map<string, UserState>();
+  for (const line of stdout.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 7) continue;
+    byName.set(f[0], { name: f[0], exists: true, uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f.slice(6).join(':') });
+  }
+  return names.map((name) => byName.get(name) ?? { name, exists: false });
+}
+
+/** Parse `getent group` lines. */
+export function parseGroup(names: readonly string[], stdout: string): GroupState[] {
+  const byName = new Map<string, GroupState>();
+  for (const line of stdout.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 4) continue;
+    byName.set(f[0], { name: f[0], exists: true, gid: Number(f[2]), members: f[3] ? f[3].split(',').filter(Boolean) : [] });
+  }
+  return names.map((name) => byName.get(name) ?? { name, exists: false });
+}
+
+const UNIT_SUFFIXES = ['.service', '.socket', '.timer', '.mount', '.target', '.path', '.automount', '.swap', '.slice', '.scope', '.device'];
+
+/** `nfs-server` -> `nfs-server.service`; names with a unit suffix stay. */
+export function systemdUnitName(name: string): string {
+  return UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : name + '.service';
+}
+
+/** Parse `systemctl show -p LoadState,ActiveState,SubState,UnitFileState`. */
+export function parseSystemctlShow(name: string, r: RunResult): ServiceState {
+  const props: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  if (r.rc !== 0 && props.LoadState === undefined) {
+    throw new ModuleError(`systemctl show ${name} failed (rc ${r.rc}): ${r.stderr.trim()}`, { service: name, rc: r.rc, stderr: r.stderr });
+  }
+  if (props.LoadState === 'not-found' || props.LoadState === undefined) return { name, exists: false };
+  const active = ['active', 'reloading', 'activating'].includes(props.ActiveState ?? '');
+  const ufs = props.UnitFileState ?? '';
+  let enabled: boolean | null;
+  if (ufs === 'enabled' || ufs === 'enabled-runtime') enabled = true;
+  else if (ufs === 'disabled' || ufs === 'masked' || ufs === 'masked-runtime' || props.LoadState === 'masked') enabled = false;
+  else enabled = null; // static, indirect, generated, alias, transient, or unknown
+  return { name, exists: true, active, enabled };
+}
+
+export function parseUpstart(name: string, r: RunResult): ServiceState {
+  const lines = r.stdout.split('\n');
+  if (!lines.includes('exists')) return { name, exists: false };
+  const status = lines.find((l) => l.startsWith('status '))?.slice(7) ?? '';
+  return { name, exists: true, active: /\bstart\//.test(status), enabled: !lines.includes('manual') };
+}
+
+export function parseSysv(name: string, r: RunResult): ServiceState {
+  const lines = r.stdout.split('\n');
+  if (!lines.includes('exists')) return { name, exists: false };
+  const status = lines.find((l) => l.startsWith('status '));
+  return { name, exists: true, active: status === 'status 0', enabled: lines.includes('enabled') };
+}
+
+/** Decode mountinfo's octal escapes (`\040` = space). */
+export function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parse /proc/self/mountinfo. */
+export function parseMountinfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const f = line.split(' ');
+    const dash = f.indexOf('-', 6);
+    if (dash < 0 || f.length < dash + 3) continue;
+    const opts: string[] = [];
+    for (const o of [...f[5].split(','), ...(f[dash + 3] ?? '').split(',')]) if (o && !opts.includes(o)) opts.push(o);
+    out.push({ path: unescapeMountField(f[4]), src: unescapeMountField(f[dash + 2]), fstype: f[dash + 1], opts: opts.join(',') });
+  }
+  return out;
+}
+
+/**
+ * Split a validate command ("visudo -cf %s") into words: whitespace separates,
+ * single and double quotes and backslashes group; no expansions are performed.
+ */
+export function splitCommandWords(text: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'") {
+      const j = text.indexOf("'", i + 1);
+      if (j < 0) throw new ModuleError(`unterminated ' in ${JSON.stringify(text)}`);
+      cur += text.slice(i + 1, j);
+      i = j;
+      inWord = true;
+    } else if (c === '"') {
+      inWord = true;
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1])) j++;
+        cur += text[j];
+      }
+      if (j >= text.length) throw new ModuleError(`unterminated " in ${JSON.stringify(text)}`);
+      i = j;
+    } else if (c === '\\' && i + 1 < text.length) {
+      cur += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+// ---------------------------------------------------------------------------
+
+const WRITE_ERRORS: Record<number, string> = {
+  90: 'directory does not exist',
+  91: 'cannot create a temporary file',
+  92: 'cannot write the temporary file',
+  93: 'cannot set the mode',
+  95: 'cannot set the owner/group',
+  94: 'validation failed',
+  96: 'cannot make the backup copy',
+  97: 'cannot rename the temporary file over the target',
+};
+
+export class Host implements HostWriter {
+  readonly name: string;
+  facts: Facts;
+  readonly conn: Connection;
+  readonly become: boolean;
+  readonly becomeUser: string;
+  readonly loginUser?: string;
+  private detectedServiceMgr?: InitSystem;
+
+  constructor(conn: Connection, opts: { name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts }) {
+    this.conn = conn;
+    this.name = opts.name;
+    this.become = opts.become ?? false;
+    this.becomeUser = opts.becomeUser ?? 'root';
+    this.loginUser = opts.loginUser;
+    this.facts = opts.facts ?? unknownFacts(opts.name);
+  }
+
+  /** Shell text for one argv with cwd and env (without become). */
+  commandText(argv: readonly string[], opts: Pick<RunOptions, 'cwd' | 'env'> = {}): string {
+    const cmd = envPrefix(opts.env) + quoteArgv(argv);
+    return opts.cwd !== undefined ? `cd ${quote(opts.cwd)} && ${cmd}` : cmd;
+  }
+
+  /** Wrap shell text for become: sudo -n never prompts, so a password requirement fails at once. */
+  wrapBecome(text: string): string {
+    if (!this.become || (this.loginUser !== undefined && this.loginUser === this.becomeUser)) return text;
+    return `sudo -n -H -u ${quote(this.becomeUser)} -- /bin/sh -c ${quote(text)}`;
+  }
+
+  /** Run shell text (already quoted) through become and the connection. */
+  async shell(text: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const wrapped = this.wrapBecome(text);
+    const r = await this.conn.exec(wrapped, { stdin: opts.stdin, timeoutMs: opts.timeoutMs });
+    if (wrapped !== text && r.rc !== 0) {
+      if (/^sudo: (a password is required|a terminal is required|\d+ incorrect password)/m.test(r.stderr)) {
+        throw new ModuleError(
+          `${this.name}: become failed: sudo needs a password to run as ${this.becomeUser} (tsplay runs sudo -n and never answers prompts; allow NOPASSWD for the login user)`,
+          { host: this.name, rc: r.rc, stderr: r.stderr },
+        );
+      }
+      if (r.rc === 127 && /sudo: (command )?not found/.test(r.stderr)) {
+        throw new ModuleError(`${this.name}: become failed: sudo is not installed`, { host: this.name, rc: r.rc, stderr: r.stderr });
+      }
+    }
+    return r;
+  }
+
+  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.shell(this.commandText(argv, opts), opts);
+  }
+
+  exec(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(argv, opts);
+  }
+
+  /** Several shell snippets in one round trip. */
+  async runSections(snippets: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult[]> {
+    if (snippets.length === 0) return [];
+    const { script, nonce, count } = buildSectionScript(snippets);
+    const r = await this.shell(script, opts);
+    try {
+      return parseSections(r.stdout, r.stderr, nonce, count);
+    } catch (e) {
+      throw new ModuleError(`${this.name}: ${(e as Error).message} (rc ${r.rc}): ${r.stderr.slice(-500).trim()}`, { host: this.name, rc: r.rc, stderr: r.stderr });
+    }
+  }
+
+  runAll(commands: string[][]): Promise<RunResult[]> {
+    return this.runSections(commands.map((argv) => quoteArgv(argv)));
+  }
+
+  async stat(paths: string[]): Promise<FileState[]> {
+    const rs = await this.runSections(paths.map(statSnippet));
+    return rs.map((r, i) => parseStat(paths[i], r));
+  }
+
+  async readFile(path: string): Promise<FileState> {
+    const q = quote(path);
+    const [s, c] = await this.runSections([statSnippet(path), `if [ -f ${q} ] && [ ! -L ${q} ]; then cat -- ${q}; fi`]);
+    const st = parseStat(path, s);
+    if (st.exists && st.type === 'file') {
+      if (c.rc !== 0) throw new ModuleError(`cannot read ${path} (rc ${c.rc}): ${c.stderr.trim()}`, { path, rc: c.rc, stderr: c.stderr });
+      st.content = c.stdout;
+    }
+    return st;
+  }
+
+  async packages(names: string[]): Promise<PackageState[]> {
+    if (names.length === 0) return [];
+    const r = await this.run(['dpkg-query', '-W', '-f=${Package}\t${binary:Package}\t${db:Status-Abbrev}\t${Version}\n', '--', ...names]);
+    if (r.rc !== 0 && r.rc !== 1) throw new ModuleError(`${this.name}: dpkg-query failed (rc ${r.rc}): ${r.stderr.trim()}`, { rc: r.rc, stderr: r.stderr });
+    return parseDpkgQuery(names, r.stdout);
+  }
+
+  async users(names: string[]): Promise<UserState[]> {
+    if (names.length === 0) return [];
+    const r = await this.run(['getent', 'passwd', '--', ...names]);
+    if (r.rc !== 0 && r.rc !== 2) throw new ModuleError(`${this.name}: getent passwd failed (rc ${r.rc}): ${r.stderr.trim()}`, { rc: r.rc, stderr: r.stderr });
+    return parsePasswd(names, r.stdout);
+  }
+
+  async groups(names: string[]): Promise<GroupState[]> {
+    if (names.length === 0) return [];
+    const r = await this.run(['getent', 'group', '--', ...names]);
+    if (r.rc !== 0 && r.rc !== 2) throw new ModuleError(`${this.name}: getent group failed (rc ${r.rc}): ${r.stderr.trim()}`, { rc: r.rc, stderr: r.stderr });
+    return parseGroup(names, r.stdout);
+  }
+
+  private async serviceMgr(): Promise<InitSystem> {
+    if (this.facts.service_mgr !== 'unknown') return this.facts.service_mgr;
+    if (this.detectedServiceMgr) return this.detectedServiceMgr;
+    const r = await this.shell(
+      'if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then echo systemd; ' +
+        'elif command -v initctl >/dev/null 2>&1 && [ -d /etc/init ]; then echo upstart; ' +
+        'elif [ -d /etc/init.d ]; then echo sysvinit; else echo unknown; fi',
+    );
+    this.detectedServiceMgr = (r.stdout.trim() || 'unknown') as InitSystem;
+    return this.detectedServiceMgr;
+  }
+
+  async services(names: string[]): Promise<ServiceState[]> {
+    if (names.length === 0) return [];
+    const mgr = await this.serviceMgr();
+    if (mgr === 'systemd') {
+      const rs = await this.runSections(
+        names.map((n) => quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', systemdUnitName(n)])),
+      );
+      return rs.map((r, i) => parseSystemctlShow(names[i], r));
+    }
+    if (mgr === 'upstart') {
+      const rs = await this.runSections(
+        names.map((n) => {
+          const conf = quote(`/etc/init/${n}.conf`);
+          const override = quote(`/etc/init/${n}.override`);
+          return (
+            `if [ -f ${conf} ]; then echo exists; fi; ` +
+            `if grep -qs '^[[:space:]]*manual' ${override} ${conf}; then echo manual; fi; ` +
+            `printf 'status %s\\n' "$(initctl status ${quote(n)} 2>/dev/null)"`
+          );
+        }),
+      );
+      return rs.map((r, i) => parseUpstart(names[i], r));
+    }
+    if (mgr === 'sysvinit') {
+      const rs = await this.runSections(
+        names.map((n) => {
+          const q = quote(n);
+          return (
+            `if [ -f /etc/init.d/${q} ]; then echo exists; ` +
+            `for f in /etc/rc[2-5].d/S??${q}; do if [ -e "$f" ]; then echo enabled; break; fi; done; ` +
+            `service ${q} status >/dev/null 2>&1; echo "status $?"; fi`
+          );
+        }),
+      );
+      return rs.map((r, i) => parseSysv(names[i], r));
+    }
+    throw new ModuleError(`${this.name}: cannot query services: unknown service manager (no systemd, upstart or /etc/init.d)`);
+  }
+
+  async mounts(): Promise<MountEntry[]> {
+    const r = await this.run(['cat', '/proc/self/mountinfo']);
+    if (r.rc !== 0) throw new ModuleError(`${this.name}: cannot read /proc/self/mountinfo (rc ${r.rc}): ${r.stderr.trim()}`);
+    return parseMountinfo(r.stdout);
+  }
+
+  /** The writeFile script (exported shape for tests through writeFileScript). */
+  writeFileScript(path: string, opts: WriteFileOptions = {}): string {
+    return writeFileScript(path, opts);
+  }
+
+  async writeFile(path: string, content: string, opts: WriteFileOptions = {}): Promise<{ backupPath?: string }> {
+    const script = writeFileScript(path, opts);
+    const r = await this.shell(script, { stdin: content });
+    if (r.rc !== 0) {
+      const what = WRITE_ERRORS[r.rc] ?? `failed (rc ${r.rc})`;
+      const detail = r.stderr.trim();
+      throw new ModuleError(`${this.name}: write ${path}: ${what}${detail ? ': ' + detail : ''}`, {
+        host: this.name,
+        path,
+        rc: r.rc,
+        stderr: r.stderr,
+        ...(opts.validate ? { validate: opts.validate } : {}),
+      });
+    }
+    if (!r.stdout.startsWith('BACKUP ')) return {};
+    const b = r.stdout.slice('BACKUP '.length);
+    return { backupPath: b.endsWith('\n') ? b.slice(0, -1) : b };
+  }
+}
+
+/**
+ * One script that writes stdin to PATH atomically: mktemp in the same directory,
+ * mode/owner from options or the old file (0644 and the writer's own user for a
+ * new file, i.e. root:root under become), optional validation and backup, then
+ * rename. Any failure removes the temp file (EXIT trap) and leaves PATH untouched.
+ */
+export function writeFileScript(path: string, opts: WriteFileOptions = {}): string {
+  if (path === '' || path.endsWith('/')) throw new ModuleError(`write: not a file path: ${JSON.stringify(path)}`);
+  const dir = pathPosix.dirname(path);
+  const P = quote(path);
+  const D = quote(dir);
+  const L: string[] = [];
+  L.push(`t=; b=`);
+  L.push(`trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT`);
+  L.push(`trap 'exit 129' HUP INT TERM`);
+  L.push(`if [ ! -d ${D} ]; then printf '%s\\n' ${quote(dir)} >&2; exit 90; fi`);
+  L.push(`t=$(mktemp ${quote(pathPosix.join(dir, '.tsplay.XXXXXX'))}) || { t=; exit 91; }`);
+  L.push(`cat > "$t" || exit 92`);
+  L.push(`if [ -e ${P} ]; then chmod ${quote('--reference=' + path)} "$t" || exit 93; chown ${quote('--reference=' + path)} "$t" || exit 95; else chmod 0644 "$t" || exit 93; fi`);
+  if (opts.mode !== undefined) L.push(`chmod ${quote(opts.mode)} "$t" || exit 93`);
+  if (opts.owner !== undefined) L.push(`chown ${quote(opts.owner)} "$t" || exit 95`);
+  if (opts.group !== undefined) L.push(`chgrp ${quote(opts.group)} "$t" || exit 95`);
+  if (opts.validate !== undefined) {
+    const words = splitCommandWords(opts.validate);
+    if (words.length === 0 || !words.some((w) => w.includes('%s'))) {
+      throw new ModuleError(`validate must contain %s (the file to check): ${JSON.stringify(opts.validate)}`);
+    }
+    // %s becomes a reference to the temp path variable; every literal part is quoted.
+    const cmd = words.map((w) => !w.includes('%s') ? quote(w) : w.split('%s').map((part) => (part === '' ? '' : quote(part))).join('"$t"')).join(' ');
+    L.push(`( ${cmd} ) </dev/null >&2 || exit 94`);
+  }
+  if (opts.backup) {
+    L.push(
+      `if [ -e ${P} ]; then b=${P}.$(date +%Y-%m-%d@%H:%M:%S)~; ` +
+        `if [ -e "$b" ]; then b=${P}.$(date +%Y-%m-%d@%H:%M:%S.%N)~; fi; cp -p -- ${P} "$b" || { b=; exit 96; }; fi`,
+    );
+  }
+  L.push(`mv -f -- "$t" ${P} || exit 97`);
+  L.push(`t=`);
+  L.push(`if [ -n "$b" ]; then printf 'BACKUP %s\\n' "$b"; fi`);
+  L.push(`exit 0`);
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,74 @@
+// A connection to the controller itself: shell text runs under /bin/sh -c.
+// Used for `connection: local` hosts and, in tests, to exercise the host layer
+// (engine/host.ts) without SSH.
+
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { CommandTimeoutError, type Connection, type ExecOptions } from './connection.js';
+import type { RunResult } from './module-api.js';
+
+export interface LocalConnectionOptions {
+  /** Default per-command timeout in ms (0 = none). */
+  commandTimeoutMs?: number;
+}
+
+export class LocalConnection implements Connection {
+  readonly host: string;
+  private readonly commandTimeoutMs: number;
+
+  constructor(host = 'localhost', opts: LocalConnectionOptions = {}) {
+    this.host = host;
+    this.commandTimeoutMs = opts.commandTimeoutMs ?? 0;
+  }
+
+  async connect(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  exec(command: string, opts: ExecOptions = {}): Promise<RunResult> {
+    const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
+    return new Promise((resolve, reject) => {
+      // detached: the shell leads its own process group, so a timeout can kill
+      // everything it started, not just the shell.
+      const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }, timeoutMs);
+      }
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      // A command that does not read its stdin closes the pipe: not an error.
+      child.stdin.on('error', () => {});
+      child.on('error', (e) => {
+        if (timer) clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        if (timedOut) {
+          reject(new CommandTimeoutError(this.host, command, timeoutMs));
+          return;
+        }
+        const rc = code ?? 128 + signalNumber(signal);
+        resolve({ rc, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      });
+      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+      else child.stdin.end();
+    });
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  if (!signal) return 0;
+  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
+}
