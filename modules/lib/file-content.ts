@@ -1,0 +1,74 @@
+// The common end of every module that decides a file's whole new content
+// (lineinfile, ini_file, copy, template): one atomic write step when the content
+// changes (with mode/owner/group/backup/validate), chown/chmod steps when only the
+// attributes differ, a diff, and a file prediction for the check-mode overlay. Pure.
+
+import { ModuleError } from '../../engine/module-api.js';
+import type { FileState, Plan, Prediction, Step } from '../../engine/module-api.js';
+import { planAttributes, wantedAttrs } from './file-attrs.js';
+import type { AttrArgs } from './file-attrs.js';
+
+export interface ContentPlanInput {
+  path: string;
+  /** The path's state (exists false for a new file). */
+  state: FileState;
+  /** The new full content. */
+  after: string;
+  attrs: AttrArgs;
+  backup?: boolean;
+  validate?: string | null;
+  /** What the content change is, e.g. "line added" (used in the summary). */
+  what: string;
+  /** Reason when neither content nor attributes change. */
+  unchangedReason: string;
+  result?: Record<string, unknown>;
+}
+
+export function checkValidate(validate: string | null | undefined): void {
+  if (validate !== undefined && validate !== null && !validate.includes('%s')) {
+    throw new ModuleError(`validate ${JSON.stringify(validate)} must contain %s (the path of the new file to check)`);
+  }
+}
+
+function prediction(path: string, content: string, want: { mode?: string; owner?: string; group?: string }): Prediction {
+  const p: Prediction = { kind: 'file', path, state: 'file', content };
+  if (want.mode !== undefined) p.mode = want.mode;
+  if (want.owner !== undefined) p.owner = want.owner;
+  if (want.group !== undefined) p.group = want.group;
+  return p;
+}
+
+export function planContent(input: ContentPlanInput): Plan {
+  const { path, state, after } = input;
+  checkValidate(input.validate);
+  const before = state.exists ? state.content ?? '' : '';
+  const result = input.result ? { result: input.result } : {};
+  if (!state.exists || before !== after) {
+    const want = wantedAttrs(input.attrs, state, false);
+    const step: Step = { kind: 'write', path, content: after };
+    if (want.mode !== undefined) step.mode = want.mode;
+    if (want.owner !== undefined) step.owner = want.owner;
+    if (want.group !== undefined) step.group = want.group;
+    if (input.backup && state.exists) step.backup = true;
+    if (input.validate) step.validate = input.validate;
+    const attrNotes = state.exists ? planAttributes(path, input.attrs, state, { isDir: false }).changes : [];
+    const summary = `${state.exists ? '' : 'create '}${path}: ${[input.what, ...attrNotes].join(', ')}`;
+    return {
+      changed: true,
+      summary,
+      steps: [step],
+      diff: [{ path, before, after }],
+      predicts: [prediction(path, after, want)],
+      ...result,
+    };
+  }
+  const attrs = planAttributes(path, input.attrs, state, { isDir: false });
+  if (attrs.steps.length === 0) return { changed: false, reason: input.unchangedReason, ...result };
+  return {
+    changed: true,
+    summary: `${path}: ${attrs.changes.join(', ')}`,
+    steps: attrs.steps,
+    predicts: [prediction(path, after, attrs)],
+    ...result,
+  };
+}
