@@ -1,0 +1,190 @@
+// lineinfile: make sure one line is in a file (or replace the line a regexp
+// finds), or remove every line that matches. Ansible's semantics, with the
+// differences listed in docs/modules/lineinfile.md.
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { FileState } from '../engine/module-api.js';
+import { attrSchema } from './lib/file-attrs.js';
+import type { AttrArgs } from './lib/file-attrs.js';
+import { planContent } from './lib/file-content.js';
+import { applyWithBackup } from './lib/write-steps.js';
+import { compilePythonRegex, expandBackrefs, RegexError } from './lib/py-regex.js';
+import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
+import type { Line } from './lib/text-lines.js';
+
+export interface LineinfileArgs extends AttrArgs {
+  path?: string;
+  dest?: string;
+  line?: string;
+  regexp?: string;
+  search_string?: string;
+  insertafter?: string;
+  insertbefore?: string;
+  firstmatch: boolean;
+  backrefs: boolean;
+  state: 'present' | 'absent';
+  create: boolean;
+  backup: boolean;
+  validate?: string;
+}
+
+function compile(pattern: string, what: string): RegExp {
+  try {
+    return compilePythonRegex(pattern, what);
+  } catch (e) {
+    if (e instanceof RegexError) throw new ModuleError(e.message);
+    throw e;
+  }
+}
+
+function targetPath(args: LineinfileArgs): string {
+  const p = args.path ?? args.dest;
+  if (!p) throw new ModuleError('path is required');
+  return p;
+}
+
+type Matcher = (text: string) => RegExpExecArray | boolean | null;
+
+function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
+  if (args.regexp !== undefined) {
+    const re = compile(args.regexp, 'regexp');
+    return { match: (t) => re.exec(t), by: `regexp ${JSON.stringify(args.regexp)}` };
+  }
+  if (args.search_string !== undefined) {
+    const s = args.search_string;
+    return { match: (t) => t.includes(s), by: `search_string ${JSON.stringify(s)}` };
+  }
+  const line = args.line ?? '';
+  return { match: (t) => t === line, by: 'line' };
+}
+
+/** Indices of matching lines and the match objects (for backrefs). */
+function findMatches(lines: Line[], match: Matcher): { index: number; m: RegExpExecArray | boolean }[] {
+  const found: { index: number; m: RegExpExecArray | boolean }[] = [];
+  lines.forEach((l, index) => {
+    const m = match(l.text);
+    if (m) found.push({ index, m });
+  });
+  return found;
+}
+
+function planPresent(args: LineinfileArgs, path: string, state: FileState) {
+  if (args.line === undefined) throw new ModuleError('line is required with state: present');
+  if (args.backrefs && args.regexp === undefined) throw new ModuleError('backrefs: true needs a regexp');
+  if (args.insertafter !== undefined && args.insertbefore !== undefined) throw new ModuleError('insertafter and insertbefore are mutually exclusive');
+  if (args.regexp !== undefined && args.search_string !== undefined) throw new ModuleError('regexp and search_string are mutually exclusive');
+  if (args.line.includes('\n')) throw new ModuleError('line must be a single line (it contains a newline)');
+  const lines = state.exists ? splitLines(state.content ?? '') : [];
+  const eol = detectEol(lines);
+  const { match, by } = lineMatcher(args);
+  const matches = findMatches(lines, match);
+  const chosen = matches.length ? (args.firstmatch ? matches[0] : matches[matches.length - 1]) : undefined;
+
+  let what: string;
+  let unchanged: string;
+  if (chosen) {
+    let newLine = args.line;
+    if (args.backrefs) {
+      try {
+        newLine = expandBackrefs(args.line, chosen.m as RegExpExecArray);
+      } catch (e) {
+        if (e instanceof RegexError) throw new ModuleError(e.message);
+        throw e;
+      }
+    }
+    if (lines[chosen.index].text === newLine) {
+      what = '';
+      unchanged = args.regexp === undefined && args.search_string === undefined
+        ? 'line already present'
+        : `line already present (the line ${by} matches is the wanted line)`;
+    } else {
+      replaceLine(lines, chosen.index, newLine, eol);
+      what = `line ${chosen.index + 1} replaced`;
+      unchanged = '';
+    }
+  } else if (args.backrefs) {
+    return { changed: false as const, reason: `${by} matches no line; with backrefs nothing is added` };
+  } else if ((args.regexp !== undefined || args.search_string !== undefined) && lines.some((l) => l.text === args.line)) {
+    // The idempotency trap: the regexp no longer matches the line it was meant to
+    // replace (because a previous run replaced it). Ansible appends a duplicate; we don't.
+    return { changed: false as const, reason: `line already present (${by} matches no line)` };
+  } else {
+    let at = lines.length;
+    if (args.insertbefore === 'BOF' || args.insertafter === 'BOF') at = 0;
+    else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
+      const re = compile(args.insertafter, 'insertafter');
+      const anchors = findMatches(lines, (t) => re.exec(t));
+      if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index + 1;
+    } else if (args.insertbefore !== undefined) {
+      const re = compile(args.insertbefore, 'insertbefore');
+      const anchors = findMatches(lines, (t) => re.exec(t));
+      if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index;
+    }
+    insertLine(lines, at, args.line, eol);
+    what = at === lines.length - 1 ? 'line added at end of file' : `line added as line ${at + 1}`;
+    unchanged = '';
+  }
+  return planContent({
+    path, state, after: joinLines(lines), attrs: args, backup: args.backup, validate: args.validate,
+    what, unchangedReason: unchanged,
+  });
+}
+
+function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
+  if (args.regexp === undefined && args.search_string === undefined && args.line === undefined) {
+    throw new ModuleError('state: absent needs one of regexp, search_string or line');
+  }
+  if (!state.exists) return { changed: false as const, reason: `${path} does not exist` };
+  const lines = splitLines(state.content ?? '');
+  const { match, by } = lineMatcher(args);
+  const matches = findMatches(lines, match);
+  const gone = new Set(matches.map((m) => m.index));
+  const kept = lines.filter((_, i) => !gone.has(i));
+  return planContent({
+    path, state, after: joinLines(kept), attrs: args, backup: args.backup, validate: args.validate,
+    what: `${matches.length} line${matches.length === 1 ? '' : 's'} removed`,
+    unchangedReason: `no line matches ${by === 'line' ? JSON.stringify(args.line) : by}`,
+    result: { found: matches.length },
+  });
+}
+
+export default defineModule<LineinfileArgs, FileState>({
+  name: 'lineinfile',
+  description: 'Ensure a line is in a file (or replace the line a regexp finds), or remove matching lines',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1, description: 'alias of path' },
+      line: { type: 'string' },
+      regexp: { type: 'string', minLength: 1 },
+      search_string: { type: 'string', minLength: 1 },
+      insertafter: { type: 'string', minLength: 1 },
+      insertbefore: { type: 'string', minLength: 1 },
+      firstmatch: { type: 'boolean', default: false },
+      backrefs: { type: 'boolean', default: false },
+      state: { enum: ['present', 'absent'], default: 'present' },
+      create: { type: 'boolean', default: false },
+      backup: { type: 'boolean', default: false },
+      validate: { type: 'string' },
+      ...attrSchema,
+    },
+    anyOf: [{ required: ['path'] }, { required: ['dest'] }],
+  },
+  async gather(args, host) {
+    return host.readFile(targetPath(args));
+  },
+  plan(args, state) {
+    const path = targetPath(args);
+    if (state.exists && state.type !== 'file') {
+      throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
+    }
+    if (args.state === 'absent') return planAbsent(args, path, state);
+    if (!state.exists && !args.create) {
+      throw new ModuleError(`${path} does not exist; set create: true to create it`);
+    }
+    return planPresent(args, path, state);
+  },
+  apply: (plan, host) => applyWithBackup(plan, host),
+});
