@@ -1,0 +1,145 @@
+// service: start/stop/restart/reload and enable/disable a service with the
+// host's init system: systemd, upstart or sysvinit (docs/modules/service.md).
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
+
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+}
+
+export interface ServiceGathered {
+  service: ServiceState;
+  /** upstart only, when `enabled` is given: /etc/init/NAME.override. */
+  override?: { exists: boolean; content?: string };
+}
+
+type Action = 'start' | 'stop' | 'restart' | 'reload';
+
+function actionArgv(mgr: InitSystem, action: Action, name: string): string[] {
+  switch (mgr) {
+    case 'systemd': return ['systemctl', action, name];
+    case 'upstart': return ['initctl', action, name];
+    case 'sysvinit': return ['service', name, action];
+    default: throw new ModuleError(`cannot ${action} ${name}: no supported init system detected (service_mgr is ${mgr})`);
+  }
+}
+
+const MANUAL = /^\s*manual\s*$/;
+
+export default defineModule<ServiceArgs, ServiceGathered>({
+  name: 'service',
+  description: 'Start, stop, restart, reload, enable or disable a service (systemd, upstart, sysvinit)',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      // A service or unit name; never an option (no leading "-").
+      name: { type: 'string', pattern: '^[A-Za-z0-9_@.:\\\\][A-Za-z0-9_@.:\\\\-]*$' },
+      state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: { type: 'boolean' },
+    },
+  },
+
+  async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
+    const [service] = await host.services([args.name]);
+    const out: ServiceGathered = { service };
+    if (ctx.facts.service_mgr === 'upstart' && args.enabled !== undefined) {
+      const f = await host.readFile(`/etc/init/${args.name}.override`);
+      out.override = { exists: f.exists, content: f.content ?? '' };
+    }
+    return out;
+  },
+
+  plan(args, state, ctx) {
+    const mgr = ctx.facts.service_mgr;
+    const name = args.name;
+    if (args.state === undefined && args.enabled === undefined) throw new ModuleError('nothing to do: give state and/or enabled');
+    const svc = state.service;
+    if (!svc.exists && !svc.predicted) {
+      throw new ModuleError(`${name}: no such service on this host (${mgr} does not know it); is its package installed?`);
+    }
+    const steps: Step[] = [];
+    const parts: string[] = [];
+    const done: string[] = [];
+    const predicts: Prediction[] = [];
+    const active = svc.active === true;
+    let activeAfter: boolean | undefined = svc.active;
+    let enabledAfter: boolean | null | undefined = svc.enabled;
+
+    // Enabling first, as Ansible does: a unit enabled then started.
+    if (args.enabled !== undefined) {
+      if (mgr === 'upstart') {
+        const content = state.override?.exists ? state.override.content ?? '' : '';
+        const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n');
+        const manual = lines.some((l) => MANUAL.test(l));
+        const path = `/etc/init/${name}.override`;
+        if (args.enabled && manual) {
+          const kept = lines.filter((l) => !MANUAL.test(l));
+          if (kept.length === 0) {
+            steps.push({ kind: 'run', argv: ['rm', '-f', path] });
+            predicts.push({ kind: 'file', path, state: 'absent' });
+          } else {
+            const after = kept.join('\n') + '\n';
+            steps.push({ kind: 'write', path, content: after });
+            predicts.push({ kind: 'file', path, state: 'file', content: after });
+          }
+          parts.push(`enable ${name}`);
+        } else if (!args.enabled && !manual) {
+          const after = content + (content === '' || content.endsWith('\n') ? '' : '\n') + 'manual\n';
+          steps.push({ kind: 'write', path, content: after });
+          predicts.push({ kind: 'file', path, state: 'file', content: after });
+          parts.push(`disable ${name}`);
+        } else {
+          done.push(`already ${args.enabled ? 'enabled' : 'disabled'}`);
+        }
+        enabledAfter = args.enabled;
+      } else if (svc.enabled === null) {
+        done.push(`${args.enabled ? 'enabling' : 'disabling'} does not apply (static or not installable)`);
+      } else if (svc.enabled === args.enabled) {
+        done.push(`already ${args.enabled ? 'enabled' : 'disabled'}`);
+      } else if (mgr === 'systemd') {
+        steps.push({ kind: 'run', argv: ['systemctl', args.enabled ? 'enable' : 'disable', name] });
+        parts.push(`${args.enabled ? 'enable' : 'disable'} ${name}`);
+        enabledAfter = args.enabled;
+      } else if (mgr === 'sysvinit') {
+        if (args.enabled) {
+          steps.push({ kind: 'run', argv: ['update-rc.d', name, 'defaults'] }, { kind: 'run', argv: ['update-rc.d', name, 'enable'] });
+        } else {
+          steps.push({ kind: 'run', argv: ['update-rc.d', name, 'disable'] });
+        }
+        parts.push(`${args.enabled ? 'enable' : 'disable'} ${name}`);
+        enabledAfter = args.enabled;
+      } else {
+        throw new ModuleError(`cannot enable or disable ${name}: no supported init system detected (service_mgr is ${mgr})`);
+      }
+    }
+
+    let action: Action | undefined;
+    switch (args.state) {
+      case 'started': if (!active) action = 'start'; else done.push('already running'); break;
+      case 'stopped': if (active) action = 'stop'; else done.push('already stopped'); break;
+      // Ansible: reloading a stopped service starts it. upstart cannot restart a stopped job.
+      case 'restarted': action = !active && mgr === 'upstart' ? 'start' : 'restart'; break;
+      case 'reloaded': action = active ? 'reload' : 'start'; break;
+      default: break;
+    }
+    if (action) {
+      steps.push({ kind: 'run', argv: actionArgv(mgr, action, name) });
+      parts.push(`${action} ${name}`);
+      activeAfter = action !== 'stop';
+    }
+
+    const result = { name, active: activeAfter ?? null, enabled: enabledAfter ?? null };
+    if (steps.length === 0) return { changed: false, reason: `${name} ${done.join(' and ')}`, result };
+    const p: Prediction = { kind: 'service', name };
+    if (action) p.active = activeAfter;
+    if (args.enabled !== undefined && enabledAfter !== null && enabledAfter !== undefined) p.enabled = enabledAfter;
+    predicts.push(p);
+    const note = svc.predicted ? ' (its package is installed by an earlier task)' : '';
+    return { changed: true, summary: parts.join('; ') + note, steps, predicts, result };
+  },
+});
