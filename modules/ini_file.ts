@@ -1,0 +1,207 @@
+// ini_file: set or remove one option in an INI-style file (or a section-less
+// key = value file such as libvirtd.conf), editing only the lines that must
+// change: comments, blank lines, unrelated lines, CRLF endings and a missing
+// final newline are kept. A commented-out `#option = ...` is replaced in place.
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { FileState } from '../engine/module-api.js';
+import { attrSchema } from './lib/file-attrs.js';
+import type { AttrArgs } from './lib/file-attrs.js';
+import { planContent } from './lib/file-content.js';
+import { applyWithBackup } from './lib/write-steps.js';
+import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
+import type { Line } from './lib/text-lines.js';
+
+export interface IniFileArgs extends AttrArgs {
+  path?: string;
+  dest?: string;
+  section?: string | null;
+  option?: string;
+  value?: string | number | boolean | null;
+  state: 'present' | 'absent';
+  create: boolean;
+  backup: boolean;
+  no_extra_spaces: boolean;
+  allow_no_value: boolean;
+  exclusive: boolean;
+}
+
+const HEADER = /^[ \t]*\[[ \t]*([^\]]*?)[ \t]*\][ \t]*(?:[#;].*)?$/;
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function headerName(text: string): string | undefined {
+  return HEADER.exec(text)?.[1];
+}
+
+/** [start, end) of the section's body; start is -1 when the section is missing. */
+function sectionRange(lines: Line[], section: string | null): { header: number; start: number; end: number } {
+  if (section === null) {
+    const first = lines.findIndex((l) => headerName(l.text) !== undefined);
+    return { header: -1, start: 0, end: first === -1 ? lines.length : first };
+  }
+  const header = lines.findIndex((l) => headerName(l.text) === section);
+  if (header === -1) return { header: -1, start: -1, end: -1 };
+  let end = header + 1;
+  while (end < lines.length && headerName(lines[end].text) === undefined) end++;
+  return { header, start: header + 1, end };
+}
+
+function optionRegexes(option: string) {
+  const o = escapeRe(option);
+  return {
+    active: new RegExp(`^[ \\t]*${o}[ \\t]*(?:=[ \\t]*(.*?)[ \\t]*)?$`),
+    commented: new RegExp(`^[ \\t]*[#;][ \\t]*${o}[ \\t]*(?:=.*)?$`),
+  };
+}
+
+function valueText(v: IniFileArgs['value']): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return String(v);
+}
+
+function targetPath(args: IniFileArgs): string {
+  const p = args.path ?? args.dest;
+  if (!p) throw new ModuleError('path is required');
+  return p;
+}
+
+function label(section: string | null): string {
+  return section === null ? '' : `[${section}] `;
+}
+
+function planPresent(args: IniFileArgs, section: string | null, lines: Line[], eol: string): { what: string; unchanged: string } {
+  const range = sectionRange(lines, section);
+  if (args.option === undefined) {
+    if (section === null) throw new ModuleError('state: present without option needs a section');
+    if (range.header !== -1) return { what: '', unchanged: `section [${section}] present` };
+    if (lines.length && lines[lines.length - 1].text.trim() !== '') insertLine(lines, lines.length, '', eol);
+    insertLine(lines, lines.length, `[${section}]`, eol);
+    return { what: `section [${section}] added`, unchanged: '' };
+  }
+  const option = args.option;
+  const value = valueText(args.value);
+  if (value === undefined && !args.allow_no_value) throw new ModuleError(`value is required for option ${option} (or set allow_no_value: true)`);
+  if (value !== undefined && value.includes('\n')) throw new ModuleError(`value for ${option} must be a single line`);
+  const wanted = value === undefined ? option : args.no_extra_spaces ? `${option}=${value}` : `${option} = ${value}`;
+  const re = optionRegexes(option);
+  const where = label(section);
+
+  if (range.start === -1) {
+    // Section missing: append it with the option.
+    if (lines.length && lines[lines.length - 1].text.trim() !== '') insertLine(lines, lines.length, '', eol);
+    insertLine(lines, lines.length, `[${section}]`, eol);
+    insertLine(lines, lines.length, wanted, eol);
+    return { what: `section [${section}] added with ${wanted}`, unchanged: '' };
+  }
+
+  const active: { index: number; value: string | undefined }[] = [];
+  let commented = -1;
+  for (let i = range.start; i < range.end; i++) {
+    const m = re.active.exec(lines[i].text);
+    if (m) active.push({ index: i, value: m[1] });
+    else if (commented === -1 && re.commented.test(lines[i].text)) commented = i;
+  }
+
+  if (active.length) {
+    const keep = args.exclusive ? active[0] : active.find((a) => a.value === value) ?? active[0];
+    const notes: string[] = [];
+    if (keep.value !== value) {
+      notes.push(`${where}${option}: ${keep.value === undefined ? '(no value)' : JSON.stringify(keep.value)} -> ${value === undefined ? '(no value)' : JSON.stringify(value)}`);
+      replaceLine(lines, keep.index, wanted, eol);
+    }
+    if (args.exclusive) {
+      const dups = active.filter((a) => a !== keep).map((a) => a.index);
+      if (dups.length) {
+        notes.push(`${dups.length} duplicate ${option} line${dups.length === 1 ? '' : 's'} removed`);
+        for (const i of dups.reverse()) lines.splice(i, 1);
+      }
+    }
+    return { what: notes.join(', '), unchanged: notes.length ? '' : `${where}${option} already ${value === undefined ? 'present' : `= ${value}`}` };
+  }
+  if (commented !== -1) {
+    const was = lines[commented].text.trim();
+    replaceLine(lines, commented, wanted, eol);
+    return { what: `${where}${wanted} (replacing commented-out line ${commented + 1}: ${was})`, unchanged: '' };
+  }
+  let at = range.end;
+  while (at > range.start && lines[at - 1].text.trim() === '') at--;
+  // Appending at the end of a file keeps trailing blank lines before the option only
+  // when they are the whole section (an empty section at the end).
+  insertLine(lines, at, wanted, eol);
+  return { what: `${where}${wanted} added`, unchanged: '' };
+}
+
+function planAbsent(args: IniFileArgs, section: string | null, lines: Line[]): { what: string; unchanged: string } {
+  const range = sectionRange(lines, section);
+  const where = label(section);
+  if (args.option === undefined) {
+    if (section === null) throw new ModuleError('state: absent without option removes a section; give a section or an option');
+    if (range.header === -1) return { what: '', unchanged: `section [${section}] absent` };
+    lines.splice(range.header, range.end - range.header);
+    return { what: `section [${section}] removed (${range.end - range.header} lines)`, unchanged: '' };
+  }
+  if (range.start === -1) return { what: '', unchanged: `section [${section}] absent` };
+  const re = optionRegexes(args.option).active;
+  const value = valueText(args.value);
+  const gone: number[] = [];
+  for (let i = range.start; i < range.end; i++) {
+    const m = re.exec(lines[i].text);
+    if (m && (value === undefined || m[1] === value)) gone.push(i);
+  }
+  if (!gone.length) return { what: '', unchanged: `${where}${args.option}${value === undefined ? '' : ` = ${value}`} absent` };
+  for (const i of gone.reverse()) lines.splice(i, 1);
+  return { what: `${where}${args.option} removed (${gone.length} line${gone.length === 1 ? '' : 's'})`, unchanged: '' };
+}
+
+export default defineModule<IniFileArgs, FileState>({
+  name: 'ini_file',
+  description: 'Set or remove one option in an INI file or a section-less key = value file, keeping everything else',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1, description: 'alias of path' },
+      section: { type: ['string', 'null'], description: 'null (or omitted) for options before the first section header' },
+      option: { type: 'string', minLength: 1 },
+      value: { type: ['string', 'number', 'boolean', 'null'] },
+      state: { enum: ['present', 'absent'], default: 'present' },
+      create: { type: 'boolean', default: true },
+      backup: { type: 'boolean', default: false },
+      no_extra_spaces: { type: 'boolean', default: false },
+      allow_no_value: { type: 'boolean', default: false },
+      exclusive: { type: 'boolean', default: true, description: 'remove other occurrences of the option in the section' },
+      ...attrSchema,
+    },
+    anyOf: [{ required: ['path'] }, { required: ['dest'] }],
+  },
+  async gather(args, host) {
+    return host.readFile(targetPath(args));
+  },
+  plan(args, state) {
+    const path = targetPath(args);
+    const section = args.section ?? null;
+    if (section !== null && (section.includes(']') || section.includes('\n'))) throw new ModuleError(`section ${JSON.stringify(section)} cannot contain "]" or a newline`);
+    if (args.option !== undefined && (/[=\n]/.test(args.option) || args.option.trim() !== args.option)) {
+      throw new ModuleError(`option ${JSON.stringify(args.option)} cannot contain "=", a newline, or surrounding spaces`);
+    }
+    if (state.exists && state.type !== 'file') {
+      throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
+    }
+    if (!state.exists) {
+      if (args.state === 'absent') return { changed: false, reason: `${path} does not exist` };
+      if (!args.create) throw new ModuleError(`${path} does not exist and create is false`);
+    }
+    const lines = state.exists ? splitLines(state.content ?? '') : [];
+    const eol = detectEol(lines);
+    const { what, unchanged } = args.state === 'absent' ? planAbsent(args, section, lines) : planPresent(args, section, lines, eol);
+    return planContent({
+      path, state, after: joinLines(lines), attrs: args, backup: args.backup,
+      what, unchangedReason: unchanged,
+    });
+  },
+  apply: (plan, host) => applyWithBackup(plan, host),
+});
