@@ -1,0 +1,85 @@
+// Running one module on one host: gather -> plan -> (apply | predict).
+//
+// Check mode is enforced here, by structure (DESIGN.md §3): in check mode the
+// module gets a read-only view of the overlay and apply() is never called. Even
+// outside check mode, gather() receives a read-only facade, never the writer.
+
+import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan, Step } from './module-api.js';
+import { ModuleError } from './module-api.js';
+import { overlayReader, type Overlay } from './overlay.js';
+
+export interface ModuleOutcome {
+  status: 'ok' | 'changed' | 'skipped';
+  result: Record<string, unknown>;
+  diff?: FileDiff[];
+  msg?: string;
+  plan: Plan;
+}
+
+/** Only the read methods of a HostReader: a module's gather cannot reach a writer through it. */
+export function readOnly(reader: HostReader): HostReader {
+  return {
+    get name() { return reader.name; },
+    get facts() { return reader.facts; },
+    run: (argv, opts) => reader.run(argv, opts),
+    runAll: (commands) => reader.runAll(commands),
+    stat: (paths) => reader.stat(paths),
+    readFile: (path) => reader.readFile(path),
+    packages: (names) => reader.packages(names),
+    users: (names) => reader.users(names),
+    groups: (names) => reader.groups(names),
+    services: (names) => reader.services(names),
+    mounts: () => reader.mounts(),
+  };
+}
+
+function describeArgv(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** Default apply: run the plan's steps in order; a failing step fails the task. */
+export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<string, unknown>> {
+  const outputs: Array<{ cmd: string; rc: number; stdout: string; stderr: string }> = [];
+  for (const step of steps) {
+    if (step.kind === 'write') {
+      const { path, content, kind: _k, ...opts } = step;
+      await host.writeFile(path, content, opts);
+      continue;
+    }
+    const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
+    outputs.push({ cmd: describeArgv(step.argv), ...r });
+    if (!(step.okCodes ?? [0]).includes(r.rc)) {
+      throw new ModuleError(`command failed with exit code ${r.rc}: ${describeArgv(step.argv)}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ''}`, {
+        rc: r.rc, stdout: r.stdout, stderr: r.stderr, cmd: step.argv,
+      });
+    }
+  }
+  return outputs.length ? { commands: outputs } : {};
+}
+
+export interface ModuleRunOptions {
+  /** This task runs in check mode (--check, or check_mode: true on the task). */
+  check: boolean;
+  /** The host's check-mode overlay (predictions of earlier tasks); required in check mode. */
+  overlay?: Overlay;
+  ctx: ModuleContext;
+}
+
+export async function runModule(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
+  const reader: HostReader = opts.check && opts.overlay ? overlayReader(host, opts.overlay) : host;
+  const state = await def.gather(args, readOnly(reader), opts.ctx);
+  const { render: _r, readLocalFile: _l, ...planCtx } = opts.ctx;
+  const plan = def.plan(args, state, planCtx);
+  if (!plan.changed) {
+    return { status: 'ok', result: { ...plan.result, changed: false, msg: plan.reason }, msg: plan.reason, plan };
+  }
+  if (opts.check) {
+    opts.overlay?.add(plan.predicts ?? []);
+    if (plan.checkModeSkip) {
+      return { status: 'skipped', result: { ...plan.result, changed: false, skipped: true, msg: plan.checkModeSkip }, msg: plan.checkModeSkip, plan };
+    }
+    return { status: 'changed', result: { ...plan.result, changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
+  }
+  const applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
+  return { status: 'changed', result: { ...plan.result, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
+}

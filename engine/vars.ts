@@ -1,0 +1,71 @@
+// Variables as a task sees them: layers merged by precedence, with templated
+// values rendered lazily on first use (as Ansible does), so `b: "{{ a }}-x"`
+// works whatever order the layers come in, and an undefined variable inside an
+// unused var is not an error.
+
+import { isTemplated, renderDeep, TemplateError } from './template.js';
+
+export type Vars = Record<string, unknown>;
+
+function containsTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return isTemplated(v);
+  if (Array.isArray(v)) return v.some(containsTemplate);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(containsTemplate);
+  return false;
+}
+
+/**
+ * Merge layers, lowest precedence first (Ansible's default hash_behaviour=replace:
+ * a later layer replaces a key whole). Templated values become getters that render
+ * against the merged result the first time they are read.
+ */
+export function buildVars(layers: Array<Vars | undefined>): Vars {
+  const merged: Vars = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const key of Object.keys(layer)) {
+      const desc = Object.getOwnPropertyDescriptor(layer, key)!;
+      if (desc.get) Object.defineProperty(merged, key, { get: desc.get, enumerable: true, configurable: true });
+      else Object.defineProperty(merged, key, { value: desc.value, enumerable: true, configurable: true, writable: true });
+    }
+  }
+  const out: Vars = {};
+  for (const key of Object.keys(merged)) {
+    const desc = Object.getOwnPropertyDescriptor(merged, key)!;
+    if (desc.get || !containsTemplate(desc.value)) {
+      Object.defineProperty(out, key, desc);
+      continue;
+    }
+    const raw = desc.value;
+    let rendering = false;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (rendering) throw new TemplateError(`variable "${key}" refers to itself`, String(raw), undefined, key);
+        rendering = true;
+        try {
+          const value = renderDeep(raw, out);
+          Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+          return value;
+        } finally {
+          rendering = false;
+        }
+      },
+    });
+  }
+  return out;
+}
+
+/** Materialize every value (for output such as hostvars dumps); errors are left as messages. */
+export function snapshot(vars: Vars): Vars {
+  const out: Vars = {};
+  for (const key of Object.keys(vars)) {
+    try {
+      out[key] = vars[key];
+    } catch (e) {
+      out[key] = `<error: ${(e as Error).message}>`;
+    }
+  }
+  return out;
+}
