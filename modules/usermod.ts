@@ -1,0 +1,132 @@
+// usermod: change a user's UID and/or primary group, recording the old IDs
+// for later tasks (docs/modules/usermod.md).
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { HostReader, UserState } from '../engine/module-api.js';
+import { accountName, idOrName, isNumericId, numericId, parseGroupLine, parsePasswdLine, toId } from './lib/ids.js';
+import { commandFailed, execStep } from './lib/system-run.js';
+import type { RunStep } from './lib/system-run.js';
+
+export interface UsermodArgs {
+  name: string;
+  uid?: number | string;
+  group?: number | string;
+}
+
+export interface UsermodState {
+  user: UserState;
+  /** The requested primary group, resolved (absent when `group` is not given). */
+  group?: { name: string; exists: boolean; gid?: number };
+  /** Who holds the requested UID now (null: nobody; absent: `uid` not given). */
+  uidOwner?: { name: string; uid?: number } | null;
+}
+
+export default defineModule<UsermodArgs, UsermodState>({
+  name: 'usermod',
+  description: "Change a user's UID and/or primary group; returns old_uid/old_gid",
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: accountName, uid: numericId, group: idOrName },
+  },
+
+  async gather(args, host: HostReader): Promise<UsermodState> {
+    const [user] = await host.users([args.name]);
+    const state: UsermodState = { user };
+    const queries: string[][] = [];
+    if (args.uid !== undefined) queries.push(['getent', 'passwd', String(args.uid)]);
+    if (args.group !== undefined && isNumericId(args.group)) queries.push(['getent', 'group', String(args.group)]);
+    const results = queries.length ? await host.runAll(queries) : [];
+    if (args.uid !== undefined) {
+      const r = results.shift()!;
+      const owner = r.rc === 0 ? parsePasswdLine(r.stdout.split('\n')[0]) : undefined;
+      if (owner && owner.name !== args.name) {
+        // The overlay may know that an earlier task moves that user away.
+        const [other] = await host.users([owner.name]);
+        state.uidOwner = { name: owner.name, uid: other.exists ? other.uid : undefined };
+      } else {
+        state.uidOwner = owner ? { name: owner.name, uid: owner.uid } : null;
+      }
+    }
+    if (args.group !== undefined) {
+      if (isNumericId(args.group)) {
+        const r = results.shift()!;
+        const g = r.rc === 0 ? parseGroupLine(r.stdout.split('\n')[0]) : undefined;
+        state.group = g ? { name: g.name, exists: true, gid: g.gid } : { name: String(args.group), exists: false };
+      } else {
+        const [g] = await host.groups([String(args.group)]);
+        state.group = { name: g.name, exists: g.exists, gid: g.gid };
+      }
+    }
+    return state;
+  },
+
+  plan(args, state) {
+    const name = args.name;
+    if (args.uid === undefined && args.group === undefined) throw new ModuleError('nothing to change: give uid and/or group');
+    if (!state.user.exists) throw new ModuleError(`user ${name} does not exist`);
+    const oldUid = state.user.uid;
+    const oldGid = state.user.gid;
+    const argv = ['usermod'];
+    const parts: string[] = [];
+    const same: string[] = [];
+    let newUid = oldUid;
+    let newGid = oldGid;
+
+    if (args.uid !== undefined) {
+      const uid = toId(args.uid);
+      const owner = state.uidOwner;
+      if (owner && owner.name !== name && owner.uid === uid) {
+        throw new ModuleError(`cannot give ${name} uid ${uid}: it belongs to user ${owner.name}`, { owner: owner.name });
+      }
+      if (uid !== oldUid) {
+        argv.push('-u', String(uid));
+        parts.push(`uid ${oldUid ?? '(unknown)'} -> ${uid}`);
+        newUid = uid;
+      } else {
+        same.push(`uid ${uid}`);
+      }
+    }
+    if (args.group !== undefined) {
+      const g = state.group;
+      if (!g || !g.exists || g.gid === undefined) throw new ModuleError(`cannot set the primary group of ${name}: group ${args.group} does not exist`);
+      if (g.gid !== oldGid) {
+        argv.push('-g', String(args.group));
+        parts.push(`primary group ${oldGid ?? '(unknown)'} -> ${g.gid} (${g.name})`);
+        newGid = g.gid;
+      } else {
+        same.push(`gid ${g.gid}`);
+      }
+    }
+    const result = { name, old_uid: oldUid ?? null, old_gid: oldGid ?? null, uid: newUid ?? null, gid: newGid ?? null };
+    if (parts.length === 0) return { changed: false, reason: `${name} already has ${same.join(' and ')}`, result };
+    argv.push(name);
+    return {
+      changed: true,
+      summary: `set ${name} ${parts.join(', ')}`,
+      steps: [{ kind: 'run', argv }],
+      predicts: [{ kind: 'user', name, uid: newUid, gid: newGid }],
+      result,
+    };
+  },
+
+  // usermod exits 8 when the user runs processes: name them.
+  async apply(plan, host) {
+    const step = plan.steps[0] as RunStep;
+    const r = await execStep(host, step);
+    if (r.rc === 0) return plan.result;
+    const res = plan.result as { name: string; old_uid: number | null };
+    if (r.rc === 8) {
+      const who = res.old_uid !== null ? String(res.old_uid) : res.name;
+      const ps = await host.run(['ps', '-o', 'pid=,comm=', '-u', who]);
+      const procs = ps.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+      const shown = procs.slice(0, 10).join(', ') + (procs.length > 10 ? `, ... (${procs.length} processes)` : '');
+      throw new ModuleError(
+        `cannot change ${res.name}: the user is running processes (${shown || 'none found by ps'}); stop them (their services) first`,
+        { rc: r.rc, stdout: r.stdout, stderr: r.stderr, processes: procs },
+      );
+    }
+    throw commandFailed(step.argv, r);
+  },
+});
