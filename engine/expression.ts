@@ -226,6 +226,9 @@ class Parser {
     const t = this.peek();
     if (t.kind !== 'eof') {
       if (t.kind === 'op' && t.value === '=') this.fail('unexpected "=": comparison is written "=="', t);
+      if (t.kind === 'name' && t.value === 'if') {
+        this.fail(`inline "if ... else" is not supported; write cond | ternary(value_if_true, value_if_false)`, t);
+      }
       this.fail(`unexpected ${this.describe(t)} after a complete expression`, t);
     }
     return e;
@@ -650,6 +653,7 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
       return c;
     });
   },
+  ternary: (v, yes, no) => (truthy(v) ? yes : no),
   to_json: (v) => JSON.stringify(v ?? null),
   to_nice_json: (v) => JSON.stringify(v ?? null, null, 4),
   from_json: (v) => {
