@@ -1,0 +1,33 @@
+// copy: put `content`, or a file from the controller (`src`, relative to the
+// playbook), at `dest` on the host; atomic, with mode/owner/group/backup/validate.
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import { applyWithBackup } from './lib/write-steps.js';
+import { gatherDest, planPutFile, putFileProperties } from './lib/put-file.js';
+import type { PutFileArgs, PutFileState } from './lib/put-file.js';
+
+export default defineModule<PutFileArgs, PutFileState>({
+  name: 'copy',
+  description: 'Write a file from inline content or a controller file to the host, atomically',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['dest'],
+    properties: {
+      src: { type: 'string', minLength: 1, description: 'file on the controller, relative to the playbook' },
+      content: { type: 'string' },
+      ...putFileProperties,
+    },
+    oneOf: [{ required: ['src'] }, { required: ['content'] }],
+  },
+  async gather(args, host, ctx) {
+    if ((args.src === undefined) === (args.content === undefined)) throw new ModuleError('give exactly one of src and content');
+    const content = args.content ?? (await ctx.readLocalFile(args.src!));
+    return gatherDest(args, host, content);
+  },
+  plan(args, state) {
+    if ((args.src === undefined) === (args.content === undefined)) throw new ModuleError('give exactly one of src and content');
+    return planPutFile(args, state);
+  },
+  apply: (plan, host) => applyWithBackup(plan, host),
+});

@@ -1,0 +1,81 @@
+// copy and template: put a whole file's content at dest, atomically. The wanted
+// content is known in gather (copy: `content` or the controller file `src`;
+// template: `src` rendered), so plan() is pure. A dest that is an existing
+// directory receives basename(src).
+
+import { posix } from 'node:path';
+import { ModuleError } from '../../engine/module-api.js';
+import type { FileState, HostReader, JsonSchema, Plan } from '../../engine/module-api.js';
+import { attrSchema } from './file-attrs.js';
+import type { AttrArgs } from './file-attrs.js';
+import { planContent } from './file-content.js';
+
+export interface PutFileArgs extends AttrArgs {
+  dest: string;
+  src?: string;
+  content?: string;
+  backup: boolean;
+  validate?: string;
+  force: boolean;
+}
+
+export interface PutFileState {
+  /** The wanted content. */
+  content: string;
+  /** dest as given. */
+  dest: FileState;
+  /** When dest is a directory and src is given: the state of dest/basename(src). */
+  target?: FileState;
+}
+
+export const putFileProperties: Record<string, JsonSchema> = {
+  dest: { type: 'string', minLength: 1 },
+  backup: { type: 'boolean', default: false },
+  validate: { type: 'string' },
+  force: { type: 'boolean', default: true, description: 'false: leave an existing dest alone' },
+  ...attrSchema,
+};
+
+function intoDirectory(args: PutFileArgs): string | undefined {
+  return args.src !== undefined ? posix.join(args.dest, posix.basename(args.src)) : undefined;
+}
+
+/** Read dest (and the file inside it when dest is a directory). */
+export async function gatherDest(args: PutFileArgs, host: HostReader, content: string): Promise<PutFileState> {
+  const dest = await host.readFile(args.dest);
+  const state: PutFileState = { content, dest };
+  const inner = intoDirectory(args);
+  if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.readFile(inner);
+  return state;
+}
+
+function bytes(s: string): string {
+  const n = Buffer.byteLength(s, 'utf8');
+  return `${n} byte${n === 1 ? '' : 's'}`;
+}
+
+export function planPutFile(args: PutFileArgs, state: PutFileState): Plan {
+  let path = args.dest;
+  let file = state.dest;
+  if (state.dest.exists && state.dest.type === 'directory') {
+    const inner = intoDirectory(args);
+    if (inner === undefined) throw new ModuleError(`dest ${args.dest} is a directory; content needs a file path as dest`);
+    path = inner;
+    file = state.target ?? { path: inner, exists: false };
+  } else if (args.dest.endsWith('/')) {
+    throw new ModuleError(`dest ${args.dest} ends with / but is not an existing directory`);
+  }
+  if (file.exists && file.type === 'directory') throw new ModuleError(`${path} is a directory`);
+  if (file.exists && file.type === 'link') {
+    throw new ModuleError(`${path} is a symlink to ${file.linkTarget}; give the link's target as dest (an atomic write would replace the link)`);
+  }
+  if (file.exists && file.type !== 'file') throw new ModuleError(`${path} exists and is not a regular file`);
+  if (file.exists && !args.force) return { changed: false, reason: `${path} exists and force is false`, result: { dest: path } };
+  const before = file.content ?? '';
+  return planContent({
+    path, state: file, after: state.content, attrs: args, backup: args.backup, validate: args.validate,
+    what: file.exists ? `content changed (${bytes(before)} -> ${bytes(state.content)})` : bytes(state.content),
+    unchangedReason: 'content and attributes already match',
+    result: { dest: path },
+  });
+}
