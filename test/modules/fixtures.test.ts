@@ -66,9 +66,9 @@ for (const moduleName of readdirSync(here).sort()) {
         return;
       }
       if (error) return t.fail(`unexpected error: ${error}`);
-      t.is(plan!.changed, expect.changed, `changed: ${JSON.stringify(plan)}`);
+      t.is(plan!.changed, expect.changed as boolean, `changed: ${JSON.stringify(plan)}`);
       if (!plan!.changed) {
-        if ('reason' in expect) t.is(plan!.reason, expect.reason);
+        if ('reason' in expect) t.is(plan!.reason, expect.reason as string);
       } else {
         t.true('steps' in expect, 'a change fixture must list the expected steps');
       }
