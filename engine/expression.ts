@@ -138,7 +138,7 @@ function tokenize(source: string, from: number, to: number): Token[] {
             i += 6;
             continue;
           }
-          if (nx !== undefined && nx in ESCAPES) {
+          if (nx !== undefined && Object.hasOwn(ESCAPES, nx)) {
             out += ESCAPES[nx];
             i += 2;
             continue;
@@ -158,7 +158,8 @@ function tokenize(source: string, from: number, to: number): Token[] {
       toks.push({ kind: 'op', value: c, start, end: i + 1 });
       i++;
     } else if (c === '=') {
-      throw new ExpressionError('unexpected "=": comparison is written "=="', source, start);
+      toks.push({ kind: 'op', value: c, start, end: i + 1 });
+      i++;
     } else if (c === '&' || c === '!') {
       const hint = c === '&' ? 'use "and"' : 'use "not" or "!="';
       throw new ExpressionError(`unexpected "${c}": ${hint}`, source, start);
@@ -293,7 +294,7 @@ class Parser {
         }
         this.next();
         const test = String(nt.value);
-        if (!(test in TESTS)) this.fail(`unknown test "${test}" (known: ${Object.keys(TESTS).join(', ')})`, nt);
+        if (!Object.hasOwn(TESTS, test)) this.fail(`unknown test "${test}" (known: ${Object.keys(TESTS).join(', ')})`, nt);
         let end = nt.end;
         let args: Expr[] = [];
         if (this.isOp('(')) {
@@ -325,7 +326,7 @@ class Parser {
       if (nt.kind !== 'name') this.fail(`expected a filter name after "|", found ${this.describe(nt)}`);
       this.next();
       const name = nt.value as string;
-      if (!(name in FILTERS)) this.fail(`unknown filter "${name}" (known: ${Object.keys(FILTERS).join(', ')})`, nt);
+      if (!Object.hasOwn(FILTERS, name)) this.fail(`unknown filter "${name}" (known: ${Object.keys(FILTERS).join(', ')})`, nt);
       let end = nt.end;
       let args: Expr[] = [];
       if (this.isOp('(')) {
@@ -402,7 +403,7 @@ class Parser {
       }
       case 'name': {
         const name = t.value as string;
-        if (name in KEYWORD_LITERALS) {
+        if (Object.hasOwn(KEYWORD_LITERALS, name)) {
           this.next();
           return this.node('literal', t.start, t.end, { value: KEYWORD_LITERALS[name] });
         }

@@ -525,7 +525,7 @@ class Rewriter {
     return p.parts.length === 1 && !p.data && p.depth === 0 && p.original === p.parts[0] ? p.parts[0] : undefined;
   }
   private isHelper(name: string | undefined): boolean {
-    return name !== undefined && (name in HELPERS || SPECIAL.has(name));
+    return name !== undefined && (Object.hasOwn(HELPERS, name) || SPECIAL.has(name));
   }
 
   /** A helper call in value position, rewritten to (_c n params...). */
@@ -548,7 +548,7 @@ class Rewriter {
       );
     }
     if (hash && hash.pairs.length) this.fail(hash, `helper "${name}" takes no named arguments`);
-    const lenientAt = LENIENT[name!];
+    const lenientAt = Object.hasOwn(LENIENT, name!) ? LENIENT[name!] : undefined;
     const args = params.map((p, i) => this.value(p, lenientAt === -1 || lenientAt === i, scope));
     const n = this.ref({ kind: 'call', name: name!, fn: HELPERS[name!], offset: this.at(path) });
     return this.sub('_c', [n, ...args], node.loc);
