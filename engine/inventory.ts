@@ -98,7 +98,7 @@ function link(inv: Inventory, parent: string, child: string): void {
 }
 
 /** Where each parent->child edge was written, for cycle errors. */
-type EdgePlaces = Map<string, Place>;
+type EdgePlaces = Map<string, { place: Place; snippet?: string }>;
 const edgeKey = (parent: string, child: string) => `${parent}\u0000${child}`;
 
 interface LoadCtx {
@@ -118,8 +118,8 @@ export function expandHostRange(spec: string): string[] {
   const open = spec.indexOf('[');
   const close = spec.indexOf(']');
   if (open < 0 && close < 0) return [spec];
-  if (open < 0 || close < open) throw new Error(`unbalanced "]" in host name "${spec}"`);
   if (close < 0) throw new Error(`unclosed "[" in host name "${spec}" (a range looks like node[1:10])`);
+  if (open < 0 || close < open) throw new Error(`unbalanced "]" in host name "${spec}"`);
   const head = spec.slice(0, open);
   const body = spec.slice(open + 1, close);
   const tail = spec.slice(close + 1);
@@ -309,7 +309,10 @@ function loadYamlInventory(ctx: LoadCtx, doc: YamlDoc): void {
     ensureGroup(ctx.inv, name);
     if (parent !== undefined) {
       link(ctx.inv, parent, name);
-      if (!ctx.edges.has(edgeKey(parent, name))) ctx.edges.set(edgeKey(parent, name), doc.keyPlaceOf(path));
+      if (!ctx.edges.has(edgeKey(parent, name))) {
+        const place = doc.keyPlaceOf(path);
+        ctx.edges.set(edgeKey(parent, name), { place, snippet: snippetAt(doc.source, place.line, place.col) });
+      }
     }
     if (def === null || def === undefined) return;
     const g = def as Obj;
@@ -568,7 +571,9 @@ function loadIniInventory(ctx: LoadCtx, source: string, file: string): void {
       ensureGroup(ctx.inv, child);
       defined.add(child);
       link(ctx.inv, group, child);
-      if (!ctx.edges.has(edgeKey(group, child))) ctx.edges.set(edgeKey(group, child), { file, line: lineNo, col: indent + 1 });
+      if (!ctx.edges.has(edgeKey(group, child))) {
+        ctx.edges.set(edgeKey(group, child), { place: { file, line: lineNo, col: indent + 1 }, snippet: snippetAt(source, lineNo, indent + 1) });
+      }
     }
   }
   for (const s of varsSections) {
@@ -586,8 +591,15 @@ export function detectFormat(source: string, file: string): 'yaml' | 'ini' {
   if (first === undefined) return 'yaml';
   if (/^\[[^\]\s,]+\]\s*(?:[#;].*)?$/.test(first)) return 'ini';
   if (first === '---' || /^[^\s=]+:\s*(?:#.*)?$/.test(first) || /^\{/.test(first)) return 'yaml';
-  if (/\.(ya?ml|json)$/i.test(file)) return 'yaml';
-  return 'ini';
+  // Ambiguous first line: a YAML mapping or list is YAML; a scalar ("web1 a=1") is INI.
+  let value: unknown;
+  try {
+    value = parseYaml(source, file).value;
+  } catch {
+    return /\.(ya?ml|json)$/i.test(file) ? 'yaml' : 'ini'; // report YAML errors for .yml files
+  }
+  // A list is a (wrong) YAML inventory: let the schema say what is expected.
+  return value !== null && typeof value === 'object' ? 'yaml' : 'ini';
 }
 
 async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
@@ -700,8 +712,8 @@ function checkCycles(ctx: LoadCtx): void {
       const s = state.get(child);
       if (s === 1) {
         const cycle = [...stack.slice(stack.indexOf(child)), child];
-        const place = ctx.edges.get(edgeKey(name, child));
-        throw new LoadError(`group "${child}" is its own ancestor: ${cycle.join(' -> ')} (children must not form a cycle)`, place);
+        const edge = ctx.edges.get(edgeKey(name, child));
+        throw new LoadError(`group "${child}" is its own ancestor: ${cycle.join(' -> ')} (children must not form a cycle)`, edge?.place, edge?.snippet);
       }
       if (s === undefined) visit(child);
     }
