@@ -1,0 +1,234 @@
+// file: a path's kind (file, directory, symlink, absent, touched) and its
+// mode/owner/group, optionally applied recursively below a directory.
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { FileState, Plan, Prediction, Step } from '../engine/module-api.js';
+import { attrSchema, planAttributes, wantedAttrs } from './lib/file-attrs.js';
+import type { AttrArgs } from './lib/file-attrs.js';
+import { formatMode, isOctalMode, ModeError, normalizeSymbolicMode, parseOctalMode } from './lib/file-mode.js';
+
+export interface FileArgs extends AttrArgs {
+  path?: string;
+  dest?: string;
+  name?: string;
+  state?: 'file' | 'directory' | 'absent' | 'touch' | 'link';
+  recurse: boolean;
+  src?: string;
+  force: boolean;
+}
+
+/** One path below a directory, as `find -printf` reports it (for recurse). */
+export interface TreeEntry {
+  path: string;
+  type: 'file' | 'directory' | 'link' | 'other';
+  mode: string;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+}
+
+export interface FileModuleState {
+  stat: FileState;
+  /** Everything below the directory (recurse only; [] when it cannot be listed). */
+  below?: TreeEntry[];
+}
+
+export const FIND_FORMAT = '%y\\t%m\\t%U\\t%G\\t%u\\t%g\\t%p\\0';
+
+/** Parse `find DIR -mindepth 1 -printf FIND_FORMAT` output (NUL-separated records). */
+export function parseFindListing(out: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const rec of out.split('\0')) {
+    if (rec === '') continue;
+    const parts = rec.split('\t');
+    if (parts.length < 7) continue;
+    const [y, m, U, G, u, g] = parts;
+    const path = parts.slice(6).join('\t');
+    const type = y === 'f' ? 'file' : y === 'd' ? 'directory' : y === 'l' ? 'link' : 'other';
+    entries.push({ path, type, mode: m.padStart(4, '0'), uid: Number(U), gid: Number(G), owner: u, group: g });
+  }
+  return entries;
+}
+
+function targetPath(args: FileArgs): string {
+  const p = args.path ?? args.dest ?? args.name;
+  if (!p) throw new ModuleError('path is required');
+  return p;
+}
+
+function describe(st: FileState): string {
+  return st.type === 'link' ? `a symlink to ${st.linkTarget}` : `a ${st.type === 'other' ? 'special file' : st.type}`;
+}
+
+function change(summary: string, steps: Step[], predicts: Prediction[], result?: Record<string, unknown>): Plan {
+  return { changed: true, summary, steps, predicts, ...(result ? { result } : {}) };
+}
+
+function withAttrs<T extends Prediction>(p: T, want: { mode?: string; owner?: string; group?: string }): T {
+  const q = p as T & { mode?: string; owner?: string; group?: string };
+  if (want.mode !== undefined) q.mode = want.mode;
+  if (want.owner !== undefined) q.owner = want.owner;
+  if (want.group !== undefined) q.group = want.group;
+  return q;
+}
+
+/**
+ * Steps for a path this task creates: chown/chgrp then chmod whenever they are
+ * given (the new path's owner and mode depend on who runs the task and its umask);
+ * a symbolic mode applies to 0755 (directory) or 0644 (file).
+ */
+function attrsForNew(path: string, args: AttrArgs, isDir: boolean, link = false): { steps: Step[]; want: ReturnType<typeof wantedAttrs> } {
+  const unknown: FileState = { path, exists: true, type: isDir ? 'directory' : link ? 'link' : 'file' };
+  const p = planAttributes(path, args, unknown, { isDir, link });
+  return { steps: p.steps, want: { ...(p.mode !== undefined ? { mode: p.mode } : {}), ...(p.owner !== undefined ? { owner: p.owner } : {}), ...(p.group !== undefined ? { group: p.group } : {}) } };
+}
+
+function planRecurse(path: string, args: FileArgs, stat: FileState, below: TreeEntry[]): Plan {
+  const top: TreeEntry = {
+    path, type: 'directory', mode: stat.mode ?? '', uid: stat.uid ?? -1, gid: stat.gid ?? -1, owner: stat.owner ?? '', group: stat.group ?? '',
+  };
+  const all = [top, ...below];
+  const want = wantedAttrs(args, stat, true);
+  let owners = 0;
+  let modes = 0;
+  for (const e of all) {
+    const st: FileState = { path: e.path, exists: true, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, owner: e.owner, group: e.group };
+    const p = planAttributes(e.path, args, st, { isDir: e.type === 'directory', link: e.type === 'link' });
+    if (p.steps.some((s) => s.kind === 'run' && s.argv[0] !== 'chmod')) owners++;
+    if (p.steps.some((s) => s.kind === 'run' && s.argv[0] === 'chmod')) modes++;
+  }
+  const steps: Step[] = [];
+  const notes: string[] = [];
+  if (owners) {
+    if (want.owner !== undefined && want.group !== undefined) steps.push({ kind: 'run', argv: ['chown', '-R', '-h', '--', `${want.owner}:${want.group}`, path] });
+    else if (want.owner !== undefined) steps.push({ kind: 'run', argv: ['chown', '-R', '-h', '--', want.owner, path] });
+    else steps.push({ kind: 'run', argv: ['chgrp', '-R', '-h', '--', want.group!, path] });
+    notes.push(`ownership of ${owners} of ${all.length} paths -> ${[want.owner, want.group].filter((x) => x !== undefined).join(':')}`);
+  }
+  if (modes) {
+    const spec = isOctalMode(args.mode!) ? formatMode(parseOctalMode(args.mode!)) : normalizeSymbolicMode(String(args.mode));
+    steps.push({ kind: 'run', argv: ['chmod', '-R', '--', spec, path] });
+    notes.push(`mode of ${modes} of ${all.length} paths -> ${spec}`);
+  }
+  if (!steps.length) return { changed: false, reason: `${path}: attributes of all ${all.length} paths already match` };
+  return change(`${path} (recursive): ${notes.join(', ')}`, steps,
+    [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, want)], { changed_paths: Math.max(owners, modes) });
+}
+
+function planFile(args: FileArgs, state: FileModuleState): Plan {
+  const path = targetPath(args);
+  const st = state.stat;
+  const wanted = args.state ?? (st.exists ? (st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file') : 'file');
+  if (args.recurse && wanted !== 'directory') throw new ModuleError('recurse needs state: directory');
+
+  switch (wanted) {
+    case 'absent': {
+      if (!st.exists) return { changed: false, reason: `${path} is already absent` };
+      const dir = st.type === 'directory';
+      return change(`remove ${dir ? 'directory ' : ''}${path}`, [{ kind: 'run', argv: dir ? ['rm', '-r', '-f', '--', path] : ['rm', '-f', '--', path] }],
+        [{ kind: 'file', path, state: 'absent' }]);
+    }
+    case 'file': {
+      if (!st.exists) throw new ModuleError(`${path} does not exist (state: file does not create files; use state: touch, copy or template)`);
+      const isLink = st.type === 'link';
+      if (st.type !== 'file' && !(isLink && args.state === undefined)) throw new ModuleError(`${path} is ${describe(st)}, not a regular file`);
+      const a = planAttributes(path, args, st, { isDir: false, link: isLink });
+      if (!a.steps.length) return { changed: false, reason: `${path}: ${args.mode ?? args.owner ?? args.group ? 'attributes already match' : 'exists'}` };
+      return change(`${path}: ${a.changes.join(', ')}`, a.steps, isLink ? [] : [withAttrs({ kind: 'file', path, state: 'file' } as Prediction, a)]);
+    }
+    case 'directory': {
+      if (!st.exists) {
+        const { steps, want } = attrsForNew(path, args, true);
+        return change(`create directory ${path}${want.mode ? ` (mode ${want.mode})` : ''}`, [{ kind: 'run', argv: ['mkdir', '-p', '--', path] }, ...steps],
+          [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, want)]);
+      }
+      if (st.type !== 'directory') throw new ModuleError(`${path} exists and is ${describe(st)}, not a directory`);
+      if (args.recurse) return planRecurse(path, args, st, state.below ?? []);
+      const a = planAttributes(path, args, st, { isDir: true });
+      if (!a.steps.length) return { changed: false, reason: `directory ${path} ${args.mode ?? args.owner ?? args.group ? 'has the wanted attributes' : 'exists'}` };
+      return change(`${path}: ${a.changes.join(', ')}`, a.steps, [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, a)]);
+    }
+    case 'touch': {
+      if (st.exists && st.type === 'link') throw new ModuleError(`${path} is ${describe(st)}; touch would follow it`);
+      if (!st.exists) {
+        const { steps, want } = attrsForNew(path, args, false);
+        return change(`create empty file ${path}`, [{ kind: 'run', argv: ['touch', '--', path] }, ...steps],
+          [withAttrs({ kind: 'file', path, state: 'file', content: '' } as Prediction, want)]);
+      }
+      const isDir = st.type === 'directory';
+      const a = planAttributes(path, args, st, { isDir });
+      return change(`touch ${path}${a.changes.length ? `, ${a.changes.join(', ')}` : ''}`, [{ kind: 'run', argv: ['touch', '--', path] }, ...a.steps],
+        a.changes.length ? [withAttrs({ kind: 'file', path, state: isDir ? 'directory' : 'file' } as Prediction, a)] : []);
+    }
+    case 'link': {
+      if (args.src === undefined) {
+        if (st.exists && st.type === 'link') {
+          const a = planAttributes(path, args, st, { isDir: false, link: true });
+          if (!a.steps.length) return { changed: false, reason: `${path} is a symlink to ${st.linkTarget}` };
+          return change(`${path}: ${a.changes.join(', ')}`, a.steps, []);
+        }
+        throw new ModuleError('state: link needs src (what the link points to)');
+      }
+      const src = args.src;
+      const pred: Prediction = { kind: 'file', path, state: 'link', target: src };
+      if (!st.exists) {
+        const { steps } = attrsForNew(path, { owner: args.owner, group: args.group }, false, true);
+        return change(`link ${path} -> ${src}`, [{ kind: 'run', argv: ['ln', '-s', '--', src, path] }, ...steps], [pred]);
+      }
+      if (st.type === 'link') {
+        const a = planAttributes(path, { owner: args.owner, group: args.group }, st, { isDir: false, link: true });
+        if (st.linkTarget === src) {
+          if (!a.steps.length) return { changed: false, reason: `${path} already links to ${src}` };
+          return change(`${path}: ${a.changes.join(', ')}`, a.steps, []);
+        }
+        const fresh = attrsForNew(path, { owner: args.owner, group: args.group }, false, true).steps;
+        return change(`relink ${path}: ${st.linkTarget} -> ${src}`, [{ kind: 'run', argv: ['ln', '-s', '-f', '-n', '--', src, path] }, ...fresh], [pred]);
+      }
+      if (st.type === 'directory') throw new ModuleError(`${path} is a directory; refusing to replace it with a link`);
+      if (!args.force) throw new ModuleError(`${path} exists and is ${describe(st)}; set force: true to replace it with a link to ${src}`);
+      const fresh = attrsForNew(path, { owner: args.owner, group: args.group }, false, true).steps;
+      return change(`replace ${describe(st).replace(/^a /, '')} ${path} with a link to ${src}`, [{ kind: 'run', argv: ['ln', '-s', '-f', '-n', '--', src, path] }, ...fresh], [pred]);
+    }
+  }
+}
+
+export default defineModule<FileArgs, FileModuleState>({
+  name: 'file',
+  description: 'Make a path a file, directory, symlink or absent, and set its mode/owner/group (optionally recursively)',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1, description: 'alias of path' },
+      name: { type: 'string', minLength: 1, description: 'alias of path' },
+      state: { enum: ['file', 'directory', 'absent', 'touch', 'link'] },
+      recurse: { type: 'boolean', default: false },
+      src: { type: 'string', minLength: 1, description: 'link target (state: link), written as given' },
+      force: { type: 'boolean', default: false, description: 'state: link replaces an existing file' },
+      ...attrSchema,
+    },
+    anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+  },
+  async gather(args, host) {
+    const path = targetPath(args);
+    const [stat] = await host.stat([path]);
+    const state: FileModuleState = { stat };
+    if (args.recurse && stat.exists && stat.type === 'directory') {
+      const start = path.startsWith('-') ? `./${path}` : path;
+      const [r] = await host.runAll([['find', start, '-mindepth', '1', '-printf', FIND_FORMAT]]);
+      state.below = r.rc === 0 ? parseFindListing(r.stdout).map((e) => (start !== path ? { ...e, path: e.path.slice(2) } : e)) : [];
+    }
+    return state;
+  },
+  plan(args, state) {
+    try {
+      return planFile(args, state);
+    } catch (e) {
+      if (e instanceof ModeError) throw new ModuleError(e.message);
+      throw e;
+    }
+  },
+});
+
