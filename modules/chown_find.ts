@@ -1,0 +1,179 @@
+// chown_find: re-own every file that belonged to an old UID and/or GID, the
+// guide's `find / -uid 107 -exec chown ...` done safely: one file system per
+// path, pseudo and network file systems pruned, symlinks never followed, a log
+// for undoing it (docs/modules/chown_find.md).
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { HostReader, Step } from '../engine/module-api.js';
+import { idOrName, isNumericId, toId } from './lib/ids.js';
+import {
+  buildFindArgv, chownArgvs, logContent, NETWORK_FSTYPES, parseFindOutput, pruneList, rechowns, restoreModeArgvs,
+} from './lib/find-owned.js';
+import type { IdChange } from './lib/find-owned.js';
+import { runStep } from './lib/system-run.js';
+import { normalizeMountPath } from './lib/fstab.js';
+
+type Id = number | string;
+
+export interface ChownFindArgs {
+  old_uid?: Id;
+  new_uid?: Id;
+  old_gid?: Id;
+  new_gid?: Id;
+  paths: string | string[];
+  cross_filesystems: boolean;
+  log_dir: string;
+  list_limit: number;
+}
+
+export interface ChownFindState {
+  /** Resolved numeric IDs (names looked up through the overlay-aware reader). */
+  ids: IdChange;
+  /** Names that did not resolve, e.g. ["user nova"]. */
+  unresolved: string[];
+  /** Start paths that do not exist. */
+  missing: string[];
+  /** Network file system mount points seen in the live table. */
+  networkMounts: string[];
+  /** The find run (absent when the arguments were refused before running it). */
+  find?: { argv: string[]; rc: number; stdout: string; stderr: string };
+}
+
+export const TIMESTAMP = '{timestamp}';
+
+function pathList(p: string | string[]): string[] {
+  return (Array.isArray(p) ? p : [p]).map(normalizeMountPath);
+}
+
+/** Refusals that do not need the host; also checked before find runs. */
+function refusal(ids: IdChange): string | undefined {
+  if (ids.old_uid === undefined && ids.old_gid === undefined) return 'nothing to do: give old_uid/new_uid and/or old_gid/new_gid';
+  if (ids.old_uid === 0) return 'refusing old_uid 0: re-owning everything root owns would break the system';
+  if (ids.old_gid === 0) return 'refusing old_gid 0: re-owning everything group root owns would break the system';
+  if (ids.old_uid !== undefined && ids.old_uid === ids.new_uid) return `old_uid and new_uid are both ${ids.old_uid}: nothing would change`;
+  if (ids.old_gid !== undefined && ids.old_gid === ids.new_gid) return `old_gid and new_gid are both ${ids.old_gid}: nothing would change`;
+  return undefined;
+}
+
+function describe(ids: IdChange): string {
+  const parts: string[] = [];
+  if (ids.old_uid !== undefined) parts.push(`uid ${ids.old_uid} -> ${ids.new_uid}`);
+  if (ids.old_gid !== undefined) parts.push(`gid ${ids.old_gid} -> ${ids.new_gid}`);
+  return parts.join(', ');
+}
+
+export default defineModule<ChownFindArgs, ChownFindState>({
+  name: 'chown_find',
+  description: 'Re-own every file that belonged to an old UID/GID (find + chown -h), with an undo log',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      old_uid: idOrName,
+      new_uid: idOrName,
+      old_gid: idOrName,
+      new_gid: idOrName,
+      paths: {
+        anyOf: [{ type: 'string', pattern: '^/' }, { type: 'array', items: { type: 'string', pattern: '^/' }, minItems: 1 }],
+        default: '/',
+      },
+      cross_filesystems: { type: 'boolean', default: false },
+      log_dir: { type: 'string', pattern: '^/', default: '/var/log/tsplay' },
+      list_limit: { type: 'integer', minimum: 0, default: 20 },
+    },
+    dependencies: { old_uid: ['new_uid'], new_uid: ['old_uid'], old_gid: ['new_gid'], new_gid: ['old_gid'] },
+  },
+
+  async gather(args, host: HostReader): Promise<ChownFindState> {
+    const ids: IdChange = {};
+    const unresolved: string[] = [];
+    const userKeys = ['old_uid', 'new_uid'] as const;
+    const groupKeys = ['old_gid', 'new_gid'] as const;
+    for (const k of userKeys) {
+      const v = args[k];
+      if (v === undefined) continue;
+      if (isNumericId(v)) ids[k] = toId(v);
+      else {
+        const [u] = await host.users([String(v)]);
+        if (u.exists && u.uid !== undefined) ids[k] = u.uid;
+        else unresolved.push(`user ${v}`);
+      }
+    }
+    for (const k of groupKeys) {
+      const v = args[k];
+      if (v === undefined) continue;
+      if (isNumericId(v)) ids[k] = toId(v);
+      else {
+        const [g] = await host.groups([String(v)]);
+        if (g.exists && g.gid !== undefined) ids[k] = g.gid;
+        else unresolved.push(`group ${v}`);
+      }
+    }
+    const paths = pathList(args.paths);
+    const stats = await host.stat(paths);
+    const missing = stats.filter((s) => !s.exists).map((s) => s.path);
+    const networkMounts = (await host.mounts())
+      .filter((m) => NETWORK_FSTYPES.has(m.fstype))
+      .map((m) => normalizeMountPath(m.path));
+    const state: ChownFindState = { ids, unresolved, missing, networkMounts };
+    if (unresolved.length || missing.length || refusal(ids)) return state;
+    const argv = buildFindArgv(paths, pruneList(paths, networkMounts), ids, !args.cross_filesystems);
+    const r = await host.run(argv);
+    state.find = { argv, rc: r.rc, stdout: r.stdout, stderr: r.stderr };
+    return state;
+  },
+
+  plan(args, state) {
+    if (state.unresolved.length) throw new ModuleError(`cannot resolve ${state.unresolved.join(', ')}: no such account`);
+    const ids = state.ids;
+    const refused = refusal(ids);
+    if (refused) throw new ModuleError(refused);
+    if (state.missing.length) throw new ModuleError(`no such path: ${state.missing.join(', ')}`);
+    const paths = pathList(args.paths);
+    const f = state.find;
+    if (!f) throw new ModuleError('internal: find did not run');
+    // Files that vanish while find walks (temporary files) are not errors.
+    const errors = f.stderr.split('\n').filter((l) => l.trim() !== '' && !/No such file or directory/.test(l));
+    if (f.rc !== 0 && errors.length) {
+      throw new ModuleError(`find failed (rc ${f.rc}): ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ''}`,
+        { argv: f.argv, rc: f.rc, stderr: f.stderr });
+    }
+    const changes = rechowns(parseFindOutput(f.stdout), ids);
+    const where = paths.join(', ');
+    const pruned = pruneList(paths, state.networkMounts);
+    const files = changes.slice(0, args.list_limit).map((c) => c.file.path);
+    const result = { count: changes.length, files, truncated: changes.length > files.length, pruned };
+    if (changes.length === 0) {
+      return { changed: false, reason: `no files under ${where} to re-own (${describe(ids)})`, result };
+    }
+    const logPath = `${args.log_dir.replace(/\/+$/, '')}/chown_find-${TIMESTAMP}.log`;
+    const steps: Step[] = [
+      { kind: 'run', argv: ['mkdir', '-p', args.log_dir] },
+      { kind: 'write', path: logPath, content: logContent(changes), mode: '0600' },
+      ...chownArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),
+      ...restoreModeArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),
+    ];
+    return {
+      changed: true,
+      summary: `re-own ${changes.length} ${changes.length === 1 ? 'file' : 'files'} under ${where} (${describe(ids)})`,
+      steps,
+      result,
+    };
+  },
+
+  // Steps in order; the log's {timestamp} becomes the real time, and is written
+  // before the first chown so an interrupted run is still undoable.
+  async apply(plan, host) {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '.$1Z');
+    let log: string | undefined;
+    for (const step of plan.steps) {
+      if (step.kind === 'write' && step.path.includes(TIMESTAMP)) {
+        log = step.path.replace(TIMESTAMP, stamp);
+        await runStep(host, { ...step, path: log });
+      } else {
+        await runStep(host, step);
+      }
+    }
+    return { ...plan.result, log };
+  },
+});
