@@ -147,6 +147,8 @@ interface CallRef {
   kind: 'call';
   name: string;
   fn?: Helper;
+  /** under `default`: lookup/hostvar yield undefined instead of failing */
+  lenient: boolean;
   offset: number;
 }
 interface JinjaRef {
@@ -232,6 +234,7 @@ function runCall(c: Compiled, ref: CallRef, args: unknown[], root: unknown): unk
       for (const k of args.slice(1)) {
         const key = toText(k);
         const v = cur !== null && typeof cur === 'object' ? getProp(cur, key) : undefined;
+        if (v === undefined && ref.lenient) return undefined;
         if (v === undefined) renderFail(c, `lookup: no key ${JSON.stringify(key)} in ${typeName(cur)}`, ref.offset, key);
         cur = v;
       }
@@ -242,6 +245,7 @@ function runCall(c: Compiled, ref: CallRef, args: unknown[], root: unknown): unk
       const hostvars = root !== null && typeof root === 'object' ? getProp(root, 'hostvars') : undefined;
       const hv = hostvars && typeof hostvars === 'object' ? getProp(hostvars, host) : undefined;
       const v = hv && typeof hv === 'object' ? getProp(hv, name) : undefined;
+      if (v === undefined && ref.lenient) return undefined;
       if (v === undefined) {
         const path = `hostvars.${host}.${name}`;
         const why = hv === undefined ? ` (no host "${host}" in hostvars)` : '';
@@ -462,6 +466,13 @@ class Rewriter {
   private at(node: { loc?: hbs.AST.SourceLocation }): number {
     return node.loc ? this.origOffset(node.loc.start.line, node.loc.start.column) : 0;
   }
+  /** The node's text in the original template (handlebars normalises `original`). */
+  private textOf(node: { loc?: hbs.AST.SourceLocation }, fallback: string): string {
+    if (!node.loc) return fallback;
+    const from = this.at(node);
+    const to = this.origOffset(node.loc.end.line, node.loc.end.column);
+    return to > from ? this.c.source.slice(from, to) : fallback;
+  }
   private fail(node: { loc?: hbs.AST.SourceLocation }, reason: string): never {
     throw new TemplateError(reason, this.c.source, this.at(node));
   }
@@ -506,7 +517,7 @@ class Rewriter {
       if (p.depth === scope.ctxDepth) rootName = parts[0];
     }
     if (rootName !== undefined && !lenient) this.vars.add(rootName);
-    const n = this.ref({ kind: 'var', path: p.original, rest, headName, lenient, rootName, offset: this.at(p) });
+    const n = this.ref({ kind: 'var', path: this.textOf(p, p.original), rest, headName, lenient, rootName, offset: this.at(p) });
     return this.sub('_v', [head, n], loc);
   }
 
@@ -514,7 +525,7 @@ class Rewriter {
     if (e.type === 'PathExpression') return this.variable(e as hbs.AST.PathExpression, lenient, scope);
     if (e.type === 'SubExpression') {
       const s = e as hbs.AST.SubExpression;
-      return this.call(s.path, s.params, s.hash, s, scope);
+      return this.call(s.path, s.params, s.hash, s, scope, lenient);
     }
     return e; // literals
   }
@@ -535,6 +546,7 @@ class Rewriter {
     hash: hbs.AST.Hash | undefined,
     node: AstNode | hbs.AST.SubExpression,
     scope: Scope,
+    lenient = false,
   ): hbs.AST.Expression {
     const name = this.helperName(path);
     if (!this.isHelper(name)) {
@@ -550,7 +562,7 @@ class Rewriter {
     if (hash && hash.pairs.length) this.fail(hash, `helper "${name}" takes no named arguments`);
     const lenientAt = Object.hasOwn(LENIENT, name!) ? LENIENT[name!] : undefined;
     const args = params.map((p, i) => this.value(p, lenientAt === -1 || lenientAt === i, scope));
-    const n = this.ref({ kind: 'call', name: name!, fn: HELPERS[name!], offset: this.at(path) });
+    const n = this.ref({ kind: 'call', name: name!, fn: HELPERS[name!], lenient, offset: this.at(path) });
     return this.sub('_c', [n, ...args], node.loc);
   }
 
@@ -640,6 +652,7 @@ function parseError(template: string, scanned: Scanned, e: Error & { hash?: any;
     const got = e.hash.token === 'EOF' ? 'end of template' : JSON.stringify(e.hash.text ?? e.hash.token);
     reason = `template syntax error: unexpected ${got}`;
     if (e.hash.token === 'EOF') {
+      offset = template.length;
       reason = 'template syntax error: unexpected end of template (an unclosed {{ or {{#block}}?)';
     }
   } else if (typeof e.lineNumber === 'number') {
