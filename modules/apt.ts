@@ -1,0 +1,204 @@
+// apt: install, upgrade or remove Debian packages (all names in one apt-get
+// call), non-interactively, waiting for the dpkg lock and keeping existing
+// configuration files; optionally refresh the package lists first.
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { PackageState, Plan, Prediction, Step } from '../engine/module-api.js';
+import { newestMtime, parseAptPolicy } from './lib/apt-policy.js';
+
+export interface AptArgs {
+  name?: string | string[];
+  state: 'present' | 'absent' | 'latest';
+  update_cache: boolean;
+  cache_valid_time?: number;
+  install_recommends?: boolean;
+  purge: boolean;
+}
+
+export interface AptState {
+  /** dpkg state of each package (by name without =version). */
+  packages: PackageState[];
+  /** Candidate version per package from apt-cache policy; null: apt knows no candidate. Absent for state absent. */
+  candidates?: Record<string, string | null>;
+  /** Newest mtime (epoch s) of /var/lib/apt/lists and /var/cache/apt/pkgcache.bin; null: no cache. Only with cache_valid_time. */
+  cacheMtime?: number | null;
+  /** The host's clock (epoch s) when gathered. Only with cache_valid_time. */
+  now?: number;
+}
+
+interface Spec {
+  /** As given: "nfs-common" or "nfs-common=1:2.6.2-4". */
+  spec: string;
+  name: string;
+  version?: string;
+}
+
+const ENV = { DEBIAN_FRONTEND: 'noninteractive' };
+const DPKG_OPTS = ['-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+
+export function parseNames(name: AptArgs['name']): Spec[] {
+  if (name === undefined) return [];
+  const list = (Array.isArray(name) ? name : name.split(',')).map((n) => String(n).trim()).filter((n) => n !== '');
+  const seen = new Set<string>();
+  const specs: Spec[] = [];
+  for (const spec of list) {
+    if (spec.startsWith('-') || /\s/.test(spec)) throw new ModuleError(`invalid package name ${JSON.stringify(spec)}`);
+    const eq = spec.indexOf('=');
+    const s: Spec = eq === -1 ? { spec, name: spec } : { spec, name: spec.slice(0, eq), version: spec.slice(eq + 1) };
+    if (s.name === '' || s.version === '') throw new ModuleError(`invalid package name ${JSON.stringify(spec)}`);
+    if (!seen.has(s.spec)) specs.push(s);
+    seen.add(s.spec);
+  }
+  return specs;
+}
+
+function list(names: string[]): string {
+  return names.join(', ');
+}
+
+function planApt(args: AptArgs, state: AptState): Plan {
+  const specs = parseNames(args.name);
+  const wantsCache = args.update_cache || args.cache_valid_time !== undefined;
+  if (!specs.length && !wantsCache) throw new ModuleError('give name (packages) and/or update_cache');
+
+  // Package cache.
+  let update = false;
+  let cacheNote = '';
+  if (wantsCache) {
+    if (args.cache_valid_time === undefined) update = true;
+    else if (state.cacheMtime === null || state.cacheMtime === undefined || state.now === undefined) {
+      update = true;
+      cacheNote = 'no package cache yet';
+    } else {
+      const age = Math.max(0, state.now - state.cacheMtime);
+      update = age > args.cache_valid_time;
+      cacheNote = `package cache is ${age} s old, valid for ${args.cache_valid_time} s`;
+    }
+  }
+
+  const byName = new Map(state.packages.map((p) => [p.name, p]));
+  const install: Spec[] = [];
+  const upgrade: Spec[] = [];
+  const remove: Spec[] = [];
+  for (const s of specs) {
+    const pkg = byName.get(s.name);
+    if (!pkg) throw new ModuleError(`no package state gathered for ${s.name}`);
+    if (args.state === 'absent') {
+      if (s.version !== undefined) throw new ModuleError(`state absent takes package names without a version (${s.spec})`);
+      if (pkg.installed) remove.push(s);
+      continue;
+    }
+    if (!pkg.installed) {
+      const cand = state.candidates?.[s.name];
+      if (cand === null && !update) {
+        throw new ModuleError(`no installation candidate for ${s.name}: apt knows no such package (is the name right? update_cache: true refreshes the package lists)`);
+      }
+      install.push(s);
+      continue;
+    }
+    if (s.version !== undefined) {
+      if (pkg.version !== undefined && pkg.version !== s.version) upgrade.push(s);
+      continue;
+    }
+    if (args.state === 'latest' && !pkg.predicted && pkg.version !== undefined) {
+      const cand = state.candidates?.[s.name];
+      if (cand && cand !== pkg.version) upgrade.push(s);
+    }
+  }
+
+  const steps: Step[] = [];
+  const parts: string[] = [];
+  if (update) {
+    steps.push({ kind: 'run', argv: ['apt-get', 'update', '-q', '-o', 'DPkg::Lock::Timeout=120'], env: ENV });
+    parts.push(`update the package cache${cacheNote ? ` (${cacheNote})` : ''}`);
+  }
+  const toInstall = [...install, ...upgrade];
+  if (toInstall.length) {
+    const rec = args.install_recommends === false ? ['--no-install-recommends'] : args.install_recommends === true ? ['--install-recommends'] : [];
+    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...rec, ...toInstall.map((s) => s.spec)], env: ENV });
+    if (install.length) parts.push(`install ${list(install.map((s) => s.spec))}`);
+    if (upgrade.length) {
+      parts.push(`upgrade ${list(upgrade.map((s) => {
+        const from = byName.get(s.name)?.version;
+        const to = s.version ?? state.candidates?.[s.name];
+        return `${s.name} ${from} -> ${to}`;
+      }))}`);
+    }
+  }
+  if (remove.length) {
+    steps.push({ kind: 'run', argv: ['apt-get', 'remove', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', ...(args.purge ? ['--purge'] : []), ...remove.map((s) => s.name)], env: ENV });
+    parts.push(`${args.purge ? 'purge' : 'remove'} ${list(remove.map((s) => s.name))}`);
+  }
+
+  const result = {
+    installed: install.map((s) => s.name),
+    upgraded: upgrade.map((s) => s.name),
+    removed: remove.map((s) => s.name),
+    cache_updated: update,
+  };
+  if (!steps.length) {
+    const names = specs.map((s) => s.spec);
+    let reason: string;
+    if (!names.length) reason = 'package cache is fresh';
+    else if (args.state === 'absent') reason = `${list(names)} ${names.length === 1 ? 'is' : 'are'} not installed`;
+    else reason = `${list(names)} ${names.length === 1 ? 'is' : 'are'} ${args.state === 'latest' ? 'installed at the candidate version' : 'installed'}`;
+    if (cacheNote) reason += ` (${cacheNote})`;
+    return { changed: false, reason, result };
+  }
+  const predicts: Prediction[] = [
+    ...toInstall.map((s): Prediction => ({ kind: 'package', name: s.name, installed: true })),
+    ...remove.map((s): Prediction => ({ kind: 'package', name: s.name, installed: false })),
+  ];
+  return { changed: true, summary: parts.join('; '), steps, predicts, result };
+}
+
+export default defineModule<AptArgs, AptState>({
+  name: 'apt',
+  description: 'Install, upgrade or remove Debian packages with apt-get (non-interactive, keeps config files)',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: {
+        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+        description: 'package name, comma-separated names, or a list; name=version pins a version',
+      },
+      pkg: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }], description: 'alias of name' },
+      state: { enum: ['present', 'absent', 'latest'], default: 'present' },
+      update_cache: { type: 'boolean', default: false },
+      cache_valid_time: { type: 'integer', minimum: 0, description: 'seconds; implies update_cache' },
+      install_recommends: { type: 'boolean' },
+      purge: { type: 'boolean', default: false },
+    },
+  },
+  async gather(args, host) {
+    const specs = parseNames(nameOf(args));
+    const names = specs.map((s) => s.name);
+    const state: AptState = { packages: names.length ? await host.packages([...new Set(names)]) : [] };
+    const cmds: string[][] = [];
+    const withCache = args.cache_valid_time !== undefined;
+    if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
+    const withPolicy = args.state !== 'absent' && names.length > 0;
+    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', ...new Set(names)]);
+    if (!cmds.length) return state;
+    const results = await host.runAll(cmds);
+    if (withCache) {
+      state.cacheMtime = newestMtime(results[0].stdout);
+      const now = Number(results[1].stdout.trim());
+      if (Number.isFinite(now) && now > 0) state.now = now;
+    }
+    if (withPolicy) {
+      const policy = parseAptPolicy(results[withCache ? 2 : 0].stdout);
+      state.candidates = Object.fromEntries(names.map((n) => [n, policy[n]?.candidate ?? null]));
+    }
+    return state;
+  },
+  plan(args, state) {
+    return planApt({ ...args, name: nameOf(args) }, state);
+  },
+});
+
+function nameOf(args: AptArgs & { pkg?: string | string[] }): AptArgs['name'] {
+  if (args.name !== undefined && args.pkg !== undefined) throw new ModuleError('name and pkg are aliases; give one');
+  return args.name ?? args.pkg;
+}
