@@ -1,0 +1,214 @@
+// End to end (issue 5, "How it is checked"): one controller and two computes,
+// fresh lab hosts made OpenStack-like by the lab fixture, then
+//   1. --check first, 2. the real run, 3. checks over plain SSH (the `ssh`
+//   client, the lab's key and known_hosts), independent of tsplay's report,
+//   4. a second run with changed=0 on every host, 5. the --check prediction
+//   equal to what the real run changed, 6. drift made by hand on one host and
+//   --check reporting exactly that drift.
+// Runs whenever this machine can host a lab (root and systemd-nspawn).
+
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
+import { sshArgs } from '../../engine/lab/lab.js';
+import { which } from '../../engine/lab/system.js';
+import { projectRoot, writeLabPlaybookInventory } from '../../engine/demo.js';
+import type { RunEvent } from '../../engine/events.js';
+
+const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
+const LAB = 'lmtest';
+const ROOT = projectRoot();
+const INSTANCES = '/var/lib/nova/instances';
+
+let info: LabInfo;
+let inventories: string[];
+
+interface RunOutcome {
+  code: number;
+  events: RunEvent[];
+  ms: number;
+  stderr: string;
+}
+
+/** `tsplay run PLAYBOOK --output json` as a separate process; the events are its stdout lines. */
+function tsplay(playbook: string, extra: string[] = []): Promise<RunOutcome> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', join(ROOT, playbook), ...inventories, '--output', 'json', ...extra], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const events: RunEvent[] = [];
+      for (const line of out.split('\n')) {
+        if (!line.trim().startsWith('{')) continue;
+        try { events.push(JSON.parse(line) as RunEvent); } catch { /* not an event line */ }
+      }
+      resolve({ code: code ?? 1, events, ms: Date.now() - started, stderr: err });
+    });
+  });
+}
+
+function changedPairs(r: RunOutcome): string[] {
+  const s = new Set<string>();
+  for (const e of r.events) if (e.kind === 'host_result' && e.status === 'changed') s.add(`${e.host} | ${e.task}`);
+  return [...s].sort();
+}
+
+function failures(r: RunOutcome): string {
+  return r.events
+    .filter((e) => e.kind === 'host_result' && (e.status === 'failed' || e.status === 'unreachable') && !e.ignored)
+    .map((e) => e.kind === 'host_result' ? `${e.host} ${e.task}: ${e.msg ?? JSON.stringify(e.result)}` : '')
+    .join('\n') + (r.code !== 0 ? `\nstderr: ${r.stderr.slice(-2000)}` : '');
+}
+
+function recap(r: RunOutcome) {
+  const e = r.events.find((x) => x.kind === 'recap');
+  if (!e || e.kind !== 'recap') throw new Error('no recap event in the JSON output');
+  return e.hosts;
+}
+
+/** One command on a lab host through the plain OpenSSH `ssh` client. */
+function ssh(host: string, command: string): Promise<{ rc: number; stdout: string; stderr: string }> {
+  const h = info.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no lab host ${host}`);
+  return new Promise((resolve) => {
+    execFile('ssh', [...sshArgs(info, h.address), command], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const rc = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 255) : 0;
+      resolve({ rc, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function out(host: string, command: string): Promise<string> {
+  const r = await ssh(host, command);
+  if (r.rc !== 0) throw new Error(`${host}: ${command}: rc ${r.rc}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test.before(async () => {
+  if (!canHost) return;
+  if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
+  info = await labUp({ name: LAB, hosts: 3 });
+  inventories = ['-i', info.inventoryPath, '-i', writeLabPlaybookInventory(info, ROOT)];
+});
+
+test.after.always(async () => {
+  if (canHost && info && !process.env.KEEP_LAB) await labDown(LAB);
+});
+
+const [ctl, c1, c2] = [`${LAB}1`, `${LAB}2`, `${LAB}3`];
+const computes = [c1, c2];
+
+test.serial('live migration from fresh hosts: check, run, SSH checks, idempotence, prediction, drift', async (t) => {
+  if (!canHost) {
+    t.log('this machine cannot host a lab (needs root and systemd-nspawn)');
+    t.pass();
+    return;
+  }
+  t.timeout(30 * 60_000);
+
+  const fixture = await tsplay('playbooks/lab/openstack-like.yml');
+  t.is(fixture.code, 0, `fixture failed:\n${failures(fixture)}`);
+  t.log(`fixture: ${(fixture.ms / 1000).toFixed(1)} s`);
+  const oldNova = await out(c1, 'id -u nova');
+  t.not(oldNova, await out(ctl, 'id -u nova'), 'the fixture gives computes other nova IDs than the controller');
+
+  // 1. --check on the OpenStack-like hosts.
+  const check = await tsplay('playbooks/live-migration.yml', ['--check']);
+  t.is(check.code, 0, `--check failed:\n${failures(check)}`);
+  t.log(`check run: ${(check.ms / 1000).toFixed(1)} s`);
+  t.is(await out(c1, 'id -u nova'), oldNova, '--check changed nothing');
+
+  // 2. the real run.
+  const real = await tsplay('playbooks/live-migration.yml');
+  t.is(real.code, 0, `real run failed:\n${failures(real)}`);
+  t.log(`real run: ${(real.ms / 1000).toFixed(1)} s`);
+  const table = real.events.find((e) => e.kind === 'readiness');
+  t.truthy(table, 'the run ends with a readiness table');
+  if (table?.kind === 'readiness') {
+    t.deepEqual(table.rows.map((r) => r.host).sort(), computes);
+    for (const row of table.rows) {
+      for (const [col, cell] of Object.entries(row.cells)) t.true(cell.ok, `${row.host} ${col}: ${cell.reason}`);
+    }
+  }
+
+  // 3. every step of the guide holds, checked over SSH.
+  const subnet = info.subnet;
+  t.is(await out(ctl, "dpkg-query -W -f='${Status}' nfs-kernel-server"), 'install ok installed');
+  const idmapd = await out(ctl, 'cat /etc/idmapd.conf');
+  t.regex(idmapd, /^\[Mapping\][^[]*^Nobody-User = nobody$/m);
+  t.regex(idmapd, /^\[Mapping\][^[]*^Nobody-Group = nogroup$/m);
+  t.is(await out(ctl, `grep -c '^${INSTANCES} ' /etc/exports`), '1');
+  t.is(await out(ctl, `grep '^${INSTANCES} ' /etc/exports`), `${INSTANCES} ${subnet}(rw,sync,no_root_squash,fsid=0)`);
+  t.regex(await out(ctl, 'exportfs -v'), new RegExp(`^${INSTANCES}\\s`, 'm'));
+  t.is(await out(ctl, `stat -c %a ${INSTANCES}`), '755', 'chmod o+x turned the fixture 0754 into 0755');
+  const ctlIds = await out(ctl, 'echo $(id -u nova) $(getent group nova | cut -d: -f3)');
+  const qemuIds = await out(c1, 'echo $(id -u libvirt-qemu) $(getent group libvirt-qemu | cut -d: -f3)');
+  const marker = `e2e-${process.pid}-${Date.now()}`;
+  await out(ctl, `echo shared > ${INSTANCES}/${marker} && chown nova:nova ${INSTANCES}/${marker}`);
+  for (const h of computes) {
+    t.is(await out(h, "dpkg-query -W -f='${Status}' nfs-common"), 'install ok installed', h);
+    t.is(await out(h, `grep ' ${INSTANCES} ' /etc/fstab`), `${ctl}:/ ${INSTANCES} nfs4 auto,_netdev,proto=tcp 0 0`, h);
+    t.is((await ssh(h, `mountpoint -q ${INSTANCES}`)).rc, 0, `${h}: the share is mounted`);
+    t.is(await out(h, `cat ${INSTANCES}/${marker}`), 'shared', `${h} sees the controller's files`);
+    t.is(await out(h, `stat -c '%U:%G' ${INSTANCES}/${marker}`), 'nova:nova', `${h}: numeric IDs match across hosts`);
+    t.is(await out(h, `stat -c '%U:%G %A' ${INSTANCES}`), 'nova:nova drwxr-xr-x', h);
+    t.is((await ssh(h, 'mount -a')).rc, 0, `${h}: mount -a`);
+    const conf = await out(h, 'cat /etc/libvirt/libvirtd.conf');
+    for (const line of ['listen_tls = 0', 'listen_tcp = 1', 'auth_tcp = "none"']) t.true(conf.split('\n').includes(line), `${h}: ${line}`);
+    t.is(await out(h, 'systemctl is-enabled libvirtd-tcp.socket'), 'enabled', h);
+    t.is(await out(h, 'echo $(id -u nova) $(getent group nova | cut -d: -f3)'), ctlIds, `${h}: nova IDs = controller's`);
+    t.is(await out(h, 'echo $(id -u libvirt-qemu) $(getent group libvirt-qemu | cut -d: -f3)'), qemuIds, `${h}: libvirt-qemu IDs = first compute's`);
+    t.is(await out(h, 'stat -c %U:%G /var/log/nova/nova-compute.log'), 'nova:nova', `${h}: nova's files re-owned`);
+    t.is(await out(h, 'stat -c %U:%G /var/cache/lab-fixture/owned-by-libvirt-qemu'), 'libvirt-qemu:libvirt-qemu', `${h}: libvirt-qemu's files re-owned`);
+    t.is(await out(h, 'find / -xdev \\( -nouser -o -nogroup \\) -print | head -5'), '', `${h}: no file left with an old, now unnamed ID`);
+    t.is(await out(h, 'systemctl is-active nova-compute'), 'active', `${h}: nova-compute started again`);
+    const nova = await out(h, 'cat /etc/nova/nova.conf');
+    t.regex(nova, /^\[DEFAULT\][^[]*^vncserver_listen = 0\.0\.0\.0$/m, h);
+    t.regex(nova, /^\[vnc\][^[]*^server_listen = 0\.0\.0\.0$/m, h);
+  }
+  t.regex(await out(c2, 'cat /var/log/live-migration-id-changes.log'), /nova uid 627->611/, 'old IDs recorded on the host');
+  for (const from of computes) {
+    for (const to of computes) {
+      if (from === to) continue;
+      const addr = info.hosts.find((x) => x.name === to)!.address;
+      t.is(await out(from, `virsh -c qemu+tcp://${addr}/system hostname`), to, `libvirt on ${to} answers over TCP from ${from}`);
+    }
+  }
+  await out(ctl, `rm -f ${INSTANCES}/${marker}`);
+
+  // 4. idempotence.
+  const second = await tsplay('playbooks/live-migration.yml');
+  t.is(second.code, 0, `second run failed:\n${failures(second)}`);
+  t.log(`second run: ${(second.ms / 1000).toFixed(1)} s`);
+  for (const [host, counts] of Object.entries(recap(second))) t.is(counts.changed, 0, `${host} changed on the second run: ${changedPairs(second).join('; ')}`);
+
+  // 5. --check predicted exactly what the real run changed.
+  t.deepEqual(changedPairs(check), changedPairs(real));
+
+  // 6. drift on one compute, by hand: a libvirtd.conf line removed and nova's
+  //    UID changed back in /etc/passwd (no files re-owned).
+  await out(c2, "sed -i '/^listen_tcp = 1$/d' /etc/libvirt/libvirtd.conf");
+  await out(c2, `sed -i 's/^nova:x:${ctlIds.split(' ')[0]}:/nova:x:627:/' /etc/passwd`);
+  const drift = await tsplay('playbooks/live-migration.yml', ['--check']);
+  t.is(drift.code, 0, `--check after drift failed:\n${failures(drift)}`);
+  t.log(`check after drift: ${(drift.ms / 1000).toFixed(1)} s`);
+  const expected = [
+    'libvirtd.conf - listen_tcp = 1',
+    'restart libvirt',
+    'Record the old IDs on the host',
+    'Stop nova-compute',
+    'Stop libvirt',
+    "Set nova's UID",
+    'Start libvirt again',
+    'Start nova-compute again',
+  ].map((task) => `${c2} | ${task}`).sort();
+  t.deepEqual(changedPairs(drift), expected);
+});
