@@ -1,0 +1,105 @@
+// wait_for: wait, from the target host, until a TCP port opens or closes (or a
+// path appears or disappears). It never changes the host, so it runs in
+// check mode too: the waiting happens in gather(), in one command on the host
+// that polls with bash's /dev/tcp (docs/modules/wait_for.md).
+
+import { defineModule, ModuleError } from '../engine/module-api.js';
+import type { HostReader } from '../engine/module-api.js';
+import { firstLine } from './lib/system-run.js';
+
+export interface WaitForArgs {
+  host: string;
+  port?: number;
+  path?: string;
+  state: 'started' | 'stopped' | 'present' | 'absent';
+  timeout: number;
+  delay: number;
+  sleep: number;
+  connect_timeout: number;
+  msg?: string;
+}
+
+export interface WaitForState {
+  /** "ok": the condition held; "timeout": it did not within timeout. */
+  outcome: 'ok' | 'timeout' | 'error';
+  elapsed_ms: number;
+  rc: number;
+  stderr: string;
+}
+
+// Arguments: $1 delay, $2 timeout, $3 sleep, $4 connect timeout, $5 want (up|down),
+// $6 kind (port|path), $7 host or path, $8 port. Nothing user-given is in the text.
+export const WAIT_SCRIPT = [
+  'sleep "$1"',
+  'start=$(date +%s%3N)',
+  'while :; do',
+  '  if [ "$6" = port ]; then timeout "$4" bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$7" "$8" 2>/dev/null && up=1 || up=0',
+  '  else [ -e "$7" ] && up=1 || up=0; fi',
+  '  elapsed=$(( $(date +%s%3N) - start ))',
+  '  if { [ "$5" = up ] && [ $up = 1 ]; } || { [ "$5" = down ] && [ $up = 0 ]; }; then echo "ok $elapsed"; exit 0; fi',
+  '  if [ "$elapsed" -ge $(( $2 * 1000 )) ]; then echo "timeout $elapsed"; exit 0; fi',
+  '  sleep "$3"',
+  'done',
+].join('\n');
+
+export function parseWaitOutput(rc: number, stdout: string, stderr: string): WaitForState {
+  const m = /^(ok|timeout) (\d+)\s*$/m.exec(stdout);
+  if (rc !== 0 || !m) return { outcome: 'error', elapsed_ms: 0, rc, stderr };
+  return { outcome: m[1] as 'ok' | 'timeout', elapsed_ms: Number(m[2]), rc, stderr };
+}
+
+function target(args: WaitForArgs): string {
+  return args.path ?? `${args.host.includes(':') ? `[${args.host}]` : args.host}:${args.port}`;
+}
+
+export default defineModule<WaitForArgs, WaitForState>({
+  name: 'wait_for',
+  description: 'Wait on the target until a TCP port opens/closes or a path appears/disappears',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      host: { type: 'string', pattern: '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$', default: '127.0.0.1' },
+      port: { type: 'integer', minimum: 1, maximum: 65535 },
+      path: { type: 'string', pattern: '^/' },
+      state: { enum: ['started', 'stopped', 'present', 'absent'], default: 'started' },
+      timeout: { type: 'integer', minimum: 0, default: 300 },
+      delay: { type: 'integer', minimum: 0, default: 0 },
+      sleep: { type: 'number', exclusiveMinimum: 0, default: 1 },
+      connect_timeout: { type: 'integer', minimum: 1, default: 5 },
+      msg: { type: 'string' },
+    },
+  },
+
+  async gather(args, host: HostReader): Promise<WaitForState> {
+    if ((args.port === undefined) === (args.path === undefined)) {
+      return { outcome: 'error', elapsed_ms: 0, rc: -1, stderr: '' }; // plan explains
+    }
+    const want = args.state === 'started' || args.state === 'present' ? 'up' : 'down';
+    const kind = args.port !== undefined ? 'port' : 'path';
+    const argv = ['bash', '-c', WAIT_SCRIPT, 'wait_for', String(args.delay), String(args.timeout), String(args.sleep),
+      String(args.connect_timeout), want, kind, kind === 'port' ? args.host : args.path!, String(args.port ?? '')];
+    const budgetMs = (args.delay + args.timeout + args.connect_timeout + args.sleep + 30) * 1000;
+    const r = await host.run(argv, { timeoutMs: budgetMs });
+    return parseWaitOutput(r.rc, r.stdout, r.stderr);
+  },
+
+  plan(args, state) {
+    if ((args.port === undefined) === (args.path === undefined)) throw new ModuleError('give either port or path');
+    const t = target(args);
+    const word = args.path
+      ? (args.state === 'started' || args.state === 'present' ? 'present' : 'absent')
+      : (args.state === 'started' || args.state === 'present' ? 'open' : 'closed');
+    if (state.outcome === 'error') {
+      throw new ModuleError(`could not wait for ${t} (rc ${state.rc}): ${firstLine(state.stderr) || 'bash and coreutils timeout are needed on the host'}`);
+    }
+    const elapsed = Math.round(state.elapsed_ms / 100) / 10;
+    if (state.outcome === 'timeout') {
+      throw new ModuleError(args.msg ?? `timed out after ${args.timeout}s waiting for ${t} to be ${word}`, { elapsed });
+    }
+    const result: Record<string, unknown> = { elapsed, state: args.state };
+    if (args.path) result.path = args.path;
+    else Object.assign(result, { host: args.host, port: args.port });
+    return { changed: false, reason: `${t} is ${word} (after ${elapsed}s)`, result };
+  },
+});
