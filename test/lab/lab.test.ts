@@ -1,0 +1,262 @@
+// Lab tests against real hosts: a lab comes up, the engine's own SSH
+// connection runs commands on it, and everything the lab made is gone after
+// `down`. They run whenever this machine can host a lab (root and
+// systemd-nspawn); under CI=true a machine that cannot host one is a failure.
+
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { SshConnection } from '../../engine/ssh-connection.js';
+import { Host } from '../../engine/host.js';
+import type { ConnectionSettings } from '../../engine/connection.js';
+import { labDown, labStatus, labUp, LAB_ROOT, type LabInfo } from '../../engine/lab/index.js';
+import { ensureBase } from '../../engine/lab/base.js';
+import { LabError, which } from '../../engine/lab/system.js';
+
+const isRoot = process.getuid?.() === 0;
+const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
+const inCi = process.env.CI === 'true';
+
+const LAB = 'labtest';
+const KILLED = 'labkill';
+
+function settingsFor(info: LabInfo, name: string, address: string): ConnectionSettings {
+  return {
+    host: name,
+    connection: 'ssh',
+    address,
+    port: 22,
+    user: 'root',
+    privateKeyFile: info.keyFile,
+    knownHostsFile: info.knownHostsFile,
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    commandTimeoutMs: 300_000,
+    become: false,
+    becomeUser: 'root',
+    becomeMethod: 'sudo',
+  };
+}
+
+/** What a lab of this name left on the machine, found independently of the lab code's own bookkeeping. */
+function leftovers(name: string, subnet?: string): string[] {
+  const found: string[] = [];
+  const dir = `${LAB_ROOT}/${name}`;
+  if (existsSync(dir)) found.push(`state dir ${dir}`);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && (mp.startsWith(dir + '/') || mp === dir)) found.push(`mount ${mp}`);
+    if (mp && mp.startsWith(`/run/netns/tsplay-${name}-`)) found.push(`netns mount ${mp}`);
+  }
+  if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith(`tsplay-${name}-`)) found.push(`netns ${ns}`);
+  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string; ifalias?: string }>;
+  for (const l of links) if (l.ifalias === `tsplay-lab:${name}`) found.push(`link ${l.ifname}`);
+  if (subnet) {
+    const prefix = subnet.replace(/\.0\/24$/, '.');
+    const addrs = execFileSync('ip', ['-4', 'addr', 'show'], { encoding: 'utf8' });
+    if (addrs.includes(prefix)) found.push(`address in ${subnet}`);
+    const routes = execFileSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' });
+    if (routes.includes(prefix)) found.push(`route for ${subnet}`);
+  }
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.includes(`${dir}/`) || cmd.includes(`--machine=${name}`)) found.push(`process ${e}: ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
+    } catch {
+      /* exited */
+    }
+  }
+  for (const h of ['systemd', 'unified', 'memory']) {
+    if (existsSync(`/sys/fs/cgroup/${h}/tsplay-lab/${name}`)) found.push(`cgroup ${h}/tsplay-lab/${name}`);
+  }
+  return found;
+}
+
+if (!canHost) {
+  if (inCi) {
+    test('CI can host a lab (root, systemd-nspawn, cgroup v1 systemd hierarchy)', (t) => {
+      t.fail(`CI=true but this machine cannot host a lab: root=${isRoot}, systemd-nspawn=${which('systemd-nspawn') ?? 'missing'}`);
+    });
+  } else {
+    test.skip('lab tests need root and systemd-nspawn', () => {});
+  }
+} else {
+  let info: LabInfo;
+  const hosts: Host[] = [];
+  const conns: SshConnection[] = [];
+
+  test.before(async () => {
+    await labDown(LAB); // a lab of this name left by an earlier killed run
+    await ensureBase('systemd', (l) => console.log(`[lab base] ${l}`));
+  });
+
+  test.after.always(async () => {
+    for (const c of conns) await c.close().catch(() => {});
+    await labDown(LAB).catch(() => {});
+    await labDown(KILLED).catch(() => {});
+  });
+
+  test.serial('lab up 3: every host answers SSH through the engine connection, with host-key checking on', async (t) => {
+    const t0 = Date.now();
+    info = await labUp({ name: LAB, hosts: 3 });
+    const upMs = Date.now() - t0;
+    t.log(`lab up 3: ${upMs} ms`);
+    t.true(upMs < 30_000, `lab up 3 took ${upMs} ms`);
+    t.deepEqual(info.hosts.map((h) => h.name), ['labtest1', 'labtest2', 'labtest3']);
+    const inv = readFileSync(info.inventoryPath, 'utf8');
+    for (const h of info.hosts) t.regex(inv, new RegExp(`${h.name}:\\n\\s+ansible_host: "${h.address.replace(/\./g, '\\.')}"`));
+    t.true(inv.includes(info.knownHostsFile) && inv.includes(info.keyFile));
+    for (const h of info.hosts) {
+      const conn = new SshConnection(settingsFor(info, h.name, h.address));
+      conns.push(conn);
+      hosts.push(new Host(conn, { name: h.name }));
+    }
+    const names = await Promise.all(hosts.map((h) => h.run(['hostname'])));
+    t.deepEqual(names.map((r) => r.stdout.trim()), info.hosts.map((h) => h.name));
+    const pid1 = await Promise.all(hosts.map((h) => h.run(['cat', '/proc/1/comm'])));
+    t.deepEqual(pid1.map((r) => r.stdout.trim()), ['systemd', 'systemd', 'systemd']);
+    const sshd = await hosts[0].run(['systemctl', 'is-active', 'ssh']);
+    t.is(sshd.stdout.trim(), 'active');
+  });
+
+  test.serial('a second up of the same lab is refused', async (t) => {
+    const e = await t.throwsAsync(labUp({ name: LAB, hosts: 1 }), { instanceOf: LabError });
+    t.regex(e!.message, /already up/);
+    // and the lab is still there
+    t.is((await hosts[0].run(['true'])).rc, 0);
+  });
+
+  test.serial('host-key checking is on: a wrong known_hosts entry makes the host unreachable', async (t) => {
+    // labtest1's address with labtest2's key recorded
+    const kh = readFileSync(info.knownHostsFile, 'utf8').split('\n');
+    const key2 = kh.find((l) => l.startsWith(`${info.hosts[1].address} `))!.split(' ').slice(1).join(' ');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const tmp = mkdtempSync('/tmp/tsplay-lab-kh-');
+    writeFileSync(`${tmp}/known_hosts`, `${info.hosts[0].address} ${key2}\n${info.hosts[0].name} ${key2}\n`);
+    const conn = new SshConnection({ ...settingsFor(info, info.hosts[0].name, info.hosts[0].address), knownHostsFile: `${tmp}/known_hosts` });
+    await t.throwsAsync(conn.exec('true'));
+    await conn.close().catch(() => {});
+  });
+
+  test.serial('hosts are isolated: files, hostnames, machine IDs, host keys, network', async (t) => {
+    const [h1, h2, h3] = hosts;
+    t.is((await h1.run(['sh', '-c', 'echo only-on-1 > /root/marker'])).rc, 0);
+    t.is((await h1.run(['cat', '/root/marker'])).stdout, 'only-on-1\n');
+    for (const h of [h2, h3]) t.not((await h.run(['test', '-e', '/root/marker'])).rc, 0, `${h.name} sees host 1's file`);
+    const ids = await Promise.all(hosts.map((h) => h.run(['cat', '/etc/machine-id'])));
+    t.is(new Set(ids.map((r) => r.stdout.trim())).size, 3);
+    for (const r of ids) t.regex(r.stdout.trim(), /^[0-9a-f]{32}$/);
+    const keys = await Promise.all(hosts.map((h) => h.run(['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])));
+    t.is(new Set(keys.map((r) => r.stdout.split(' ')[1])).size, 3);
+    const kh = readFileSync(info.knownHostsFile, 'utf8');
+    for (const r of keys) t.true(kh.includes(r.stdout.split(' ')[1]));
+    // /etc/hosts lists every lab host; hosts reach each other, and nothing else.
+    const etcHosts = (await h2.run(['cat', '/etc/hosts'])).stdout;
+    for (const h of info.hosts) t.regex(etcHosts, new RegExp(`^${h.address.replace(/\./g, '\\.')}\\s+${h.name}$`, 'm'));
+    t.is((await h2.run(['ping', '-c', '1', '-W', '2', info.hosts[2].name])).rc, 0);
+    const route = await h2.run(['ip', 'route', 'show', 'default']);
+    t.is(route.stdout.trim(), '');
+    const out = await h2.run(['ip', 'route', 'get', '192.0.2.1']);
+    t.not(out.rc, 0);
+    t.regex(out.stderr, /unreachable/i);
+  });
+
+  test.serial('packages install through the lab proxy; a second install of the same package is fast', async (t) => {
+    const env = { DEBIAN_FRONTEND: 'noninteractive' };
+    const t0 = Date.now();
+    const first = await hosts[1].run(['apt-get', 'install', '-y', '-q', 'tree'], { env });
+    const firstMs = Date.now() - t0;
+    t.is(first.rc, 0, first.stderr);
+    const t1 = Date.now();
+    const second = await hosts[2].run(['apt-get', 'install', '-y', '-q', 'tree'], { env });
+    const secondMs = Date.now() - t1;
+    t.is(second.rc, 0, second.stderr);
+    t.log(`apt-get install tree: first ${firstMs} ms, second (cached) ${secondMs} ms`);
+    t.true(secondMs < 30_000);
+    t.is((await hosts[2].run(['tree', '--version'])).rc, 0);
+    t.not((await hosts[0].run(['test', '-e', '/usr/bin/tree'])).rc, 0, 'installed on one host only');
+    const cfg = (await hosts[1].run(['apt-config', 'dump', 'Acquire::http::Proxy'])).stdout;
+    t.true(cfg.includes(`http://${info.gateway}:3142/`));
+  });
+
+  test.serial('NFS stand-in: exported dir mounts on a peer with shared numeric owners; missing export fails', async (t) => {
+    const [h1, h2, h3] = hosts;
+    const setup = await h1.shell(
+      "mkdir -p /srv/share /srv/v4root/data && chmod 1777 /srv/share && printf '%s\\n' '/srv/share labtest2(rw,no_subtree_check)' '/srv/v4root *(rw,fsid=0)' > /etc/exports",
+    );
+    t.is(setup.rc, 0, setup.stderr);
+    t.is((await h2.run(['mkdir', '-p', '/mnt/share', '/mnt/v4', '/mnt/none'])).rc, 0);
+    const m = await h2.run(['mount', '-t', 'nfs', 'labtest1:/srv/share', '/mnt/share']);
+    t.is(m.rc, 0, m.stderr);
+    t.regex(m.stderr, /stand-in/, 'the stand-in says what it is');
+    const w = await h2.run(['setpriv', '--reuid=4321', '--regid=4322', '--clear-groups', 'sh', '-c', 'echo from-2 > /mnt/share/f']);
+    t.is(w.rc, 0, w.stderr);
+    const st = await h1.run(['stat', '-c', '%u:%g %s', '/srv/share/f']);
+    t.is(st.stdout.trim(), '4321:4322 7');
+    t.is((await h1.run(['cat', '/srv/share/f'])).stdout, 'from-2\n');
+    const mounts = await h2.mounts();
+    t.true(mounts.some((x) => x.path === '/mnt/share'), 'the engine sees the mount');
+    // NFSv4 pseudo-root: SERVER:/ is the export marked fsid=0
+    const v4 = await h2.run(['mount', '-t', 'nfs4', `${info.hosts[0].address}:/`, '/mnt/v4']);
+    t.is(v4.rc, 0, v4.stderr);
+    t.is((await h2.run(['test', '-d', '/mnt/v4/data'])).rc, 0);
+    // missing export, and a client the export does not list
+    const missing = await h2.run(['mount', '-t', 'nfs', 'labtest1:/srv/nothere', '/mnt/none']);
+    t.is(missing.rc, 32);
+    t.regex(missing.stderr, /access denied by server/);
+    t.is((await h3.run(['mkdir', '-p', '/mnt/share'])).rc, 0);
+    const denied = await h3.run(['mount', '-t', 'nfs', 'labtest1:/srv/share', '/mnt/share']);
+    t.is(denied.rc, 32);
+    t.is((await h2.run(['umount', '/mnt/share'])).rc, 0);
+    t.not((await h2.run(['test', '-e', '/mnt/share/f'])).rc, 0);
+  });
+
+  test.serial('lab status reports every host running with its memory', async (t) => {
+    const st = (await labStatus()).find((l) => l.name === LAB);
+    t.truthy(st);
+    t.is(st!.state, 'up');
+    t.true(st!.proxyRunning);
+    for (const h of st!.hosts) {
+      t.true(h.running);
+      t.true((h.memoryBytes ?? 0) > 1_000_000 && (h.memoryBytes ?? 0) < 500_000_000, `${h.name}: ${h.memoryBytes}`);
+    }
+    t.log(`memory per host (anon): ${st!.hosts.map((h) => `${h.name} ${((h.memoryBytes ?? 0) / 1048576).toFixed(1)} MiB`).join(', ')}`);
+  });
+
+  test.serial('lab down removes everything the lab made, quickly, and is safe twice', async (t) => {
+    for (const c of conns) await c.close();
+    t.true(leftovers(LAB, info.subnet).length > 0, 'the check sees a lab that is up');
+    const t0 = Date.now();
+    await labDown(LAB);
+    const downMs = Date.now() - t0;
+    t.log(`lab down: ${downMs} ms`);
+    t.true(downMs < 10_000);
+    t.deepEqual(leftovers(LAB, info.subnet), []);
+    await labDown(LAB);
+    t.deepEqual(leftovers(LAB, info.subnet), []);
+  });
+
+  test.serial('a lab left half-up by a killed process is cleaned by the next up and down', async (t) => {
+    await labDown(KILLED);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/lab/main.ts', 'up', '2', '--name', KILLED], { stdio: 'ignore' });
+    // kill it once it has made namespaces (mid-up)
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync('/run/netns') && readdirSync('/run/netns').some((n) => n.startsWith(`tsplay-${KILLED}-`))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => setTimeout(r, 500));
+    t.true(leftovers(KILLED).length > 0, 'the killed up left something behind');
+    const again = await labUp({ name: KILLED, hosts: 1 });
+    t.is(again.hosts.length, 1);
+    const conn = new SshConnection(settingsFor(again, again.hosts[0].name, again.hosts[0].address));
+    t.is((await conn.exec('hostname')).stdout.trim(), `${KILLED}1`);
+    await conn.close();
+    await labDown(KILLED);
+    t.deepEqual(leftovers(KILLED, again.subnet), []);
+  });
+}
