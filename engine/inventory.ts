@@ -15,7 +15,8 @@ import { groupHosts } from './patterns.js';
 import { hostVars, isLocalhostName } from './host-vars.js';
 
 export { selectHosts, parsePattern, groupHosts } from './patterns.js';
-export { hostVars, connectionSettings, mergeVarLayers, VAR_LAYERS, inventoryLayers, magicVars } from './host-vars.js';
+export { hostVars, connectionSettings, mergeVarLayers, mergeNamedLayers, sortGroups, VAR_LAYERS, inventoryLayers, magicVars } from './host-vars.js';
+export type { VarLayer } from './host-vars.js';
 
 export interface InventoryHost {
   name: string;
@@ -865,6 +866,25 @@ async function noteUnknown(inv: Inventory, dir: string, known: (n: string) => bo
  */
 export async function loadPlaybookVarsDir(inv: Inventory, dir: string): Promise<void> {
   await loadVarsDir(inv, dir, 'playbookFileVars');
+}
+
+/**
+ * Add a host (and groups) while a run is going, as add_host/group_by do:
+ * new groups hang under all; `vars` become the host's inline variables.
+ */
+export function addRuntimeHost(inv: Inventory, name: string, groups: string[] = [], vars: Record<string, unknown> = {}): InventoryHost {
+  const host = ensureHost(inv, name);
+  for (const g of groups) {
+    if (g === 'all') continue;
+    const isNew = !inv.groups.has(g);
+    addHostToGroup(inv, g, name);
+    if (isNew) link(inv, 'all', g);
+  }
+  Object.assign(host.inlineVars, vars);
+  computeDepths(inv);
+  computeHostGroups(inv);
+  refreshVars(inv);
+  return host;
 }
 
 // ---------------------------------------------------------------- views
