@@ -593,6 +593,8 @@ class Rewriter {
         const m = stmt as hbs.AST.MustacheStatement;
         const name = this.helperName(m.path);
         if (name === '_j') {
+          const mod = (this.lineStarts[m.loc.start.line - 1] ?? 0) + m.loc.start.column;
+          if (!this.scanned.replacements.some((r) => r.modStart === mod)) this.fail(m.path, 'unknown helper "_j"');
           const idx = (m.params[1] as hbs.AST.NumberLiteral).value;
           const j = this.scanned.jinja[idx];
           if (scope.ctxDepth === 0) expressionVariables(j.expr, this.vars);

@@ -189,6 +189,7 @@ test(fails, '{{ s > 1 }}', { reason: 'cannot compare string with int', column: 4
 // syntax and unsupported constructs, located
 test(fails, '{{foo bar}}', { reason: 'unknown helper "foo"', column: 3 });
 test(fails, '{{_v this 0}}', { reason: 'unknown helper "_v"', column: 3 });
+test(fails, '{{_j this 0}}', { reason: 'unknown helper "_j"', column: 3 });
 test(fails, '{{constructor s}}', { reason: 'unknown helper "constructor"' });
 test(fails, '{{#if flag}}x', { reason: 'unexpected end of template', line: 1, column: 14 });
 test(fails, 'abc\n  {{ s', { reason: 'unclosed "{{"', line: 2, column: 3 });
@@ -285,11 +286,16 @@ test('variables layered with prototypes are visible', (t) => {
 });
 
 test.serial('performance: a small template renders in microseconds once compiled', (t) => {
-  const measure = (tpl: string, n = 20000) => {
+  // best of several batches: robust against other processes on a shared machine
+  const measure = (tpl: string, n = 2000, batches = 8) => {
     renderString(tpl, vars);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) renderString(tpl, vars);
-    return Number(process.hrtime.bigint() - start) / n / 1000;
+    let best = Infinity;
+    for (let b = 0; b < batches; b++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) renderString(tpl, vars);
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / n / 1000);
+    }
+    return best;
   };
   const flat = measure('uid {{hostvars.ctl1.nova_uid}} on {{inventory_hostname}}');
   const lone = measure('{{packages}}');
