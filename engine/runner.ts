@@ -29,7 +29,7 @@ import { buildVars, type Vars } from './vars.js';
 import { renderDeep, renderString, TemplateError } from './template.js';
 import { evaluate, evaluateAll, parseCondition, ExpressionError, truthy } from './expression.js';
 import { parseYaml } from './yaml.js';
-import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings } from './inventory.js';
+import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings, isImplicitLocalhost } from './inventory.js';
 
 export interface RunnerOptions {
   inventory: Inventory;
@@ -112,7 +112,8 @@ export class Runner {
     let h = this.hosts.get(name);
     if (!h) {
       const inv = this.opts.inventory;
-      const vars = inv.hosts.has(name) ? hostVars(inv, name) : {};
+      // Inventory hosts, and the implicit localhost (which connects locally).
+      const vars = inv.hosts.has(name) || isImplicitLocalhost(inv, name) ? hostVars(inv, name) : {};
       const merged = buildVars([vars, this.opts.extraVars]);
       h = {
         name, settings: connectionSettings(name, merged), setFacts: {}, includeVars: {}, overlay: new Overlay(),
@@ -379,7 +380,12 @@ export class Runner {
     }
   }
 
-  /** The variables a task sees on a host, lowest precedence first (docs/variables.md). */
+  /**
+   * The variables a task sees on a host, lowest precedence first, in Ansible's
+   * order (engine/host-vars.ts VAR_LAYERS): inventory < facts < play vars <
+   * vars_files < block vars < task vars < include_vars < set_fact/register <
+   * loop item < extra vars; magic variables cannot be overridden.
+   */
   private varsFor(h: HostRun, scope: Scope, extra: Vars = {}): Vars {
     const inv = this.opts.inventory;
     const facts = h.facts ?? {};
@@ -403,9 +409,9 @@ export class Runner {
       factVars,
       this.playVars,
       this.playVarsFiles,
+      ...scope.vars,
       h.includeVars,
       h.setFacts,
-      ...scope.vars,
       extra,
       this.opts.extraVars,
       magic,
