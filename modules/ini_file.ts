@@ -191,6 +191,9 @@ export default defineModule<IniFileArgs, FileState>({
     if (state.exists && state.type !== 'file') {
       throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
     }
+    if (state.exists && state.content === undefined) {
+      throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
+    }
     if (!state.exists) {
       if (args.state === 'absent') return { changed: false, reason: `${path} does not exist` };
       if (!args.create) throw new ModuleError(`${path} does not exist and create is false`);

@@ -180,6 +180,9 @@ export default defineModule<LineinfileArgs, FileState>({
     if (state.exists && state.type !== 'file') {
       throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
     }
+    if (state.exists && state.content === undefined) {
+      throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
+    }
     if (args.state === 'absent') return planAbsent(args, path, state);
     if (!state.exists && !args.create) {
       throw new ModuleError(`${path} does not exist; set create: true to create it`);
