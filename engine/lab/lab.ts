@@ -355,13 +355,15 @@ function liveState(name: string): 'up' | 'starting' | undefined {
 
 /** Remove everything a lab of this name made; safe on a half-made or absent lab. */
 async function cleanup(name: string, log: Log): Promise<void> {
+  const t0 = Date.now();
   const dir = stateDir(name);
   const st = readState(name);
-  // 1. processes: launchers first (so nothing restarts), then nspawn (clean halt), then the rest.
+  // 1. processes: launchers first (so nothing restarts), then nspawn (hosts halt
+  // cleanly if they can within a short grace; their state is discarded anyway), then the rest.
   let pids = labPids(name);
   for (const p of pids) if (comm(p) === 'sh') kill(p, 'SIGKILL');
   for (const p of pids) if (comm(p) === 'systemd-nspawn' || comm(p) === 'apt-cacher-ng') kill(p, 'SIGTERM');
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 1500;
   while (Date.now() < deadline) {
     pids = labPids(name);
     if (!pids.some((p) => comm(p) === 'systemd-nspawn')) break;
@@ -371,7 +373,7 @@ async function cleanup(name: string, log: Log): Promise<void> {
     pids = labPids(name);
     if (pids.length === 0) break;
     for (const p of pids) kill(p, 'SIGKILL');
-    await sleep(100);
+    await sleep(50);
   }
   if (pids.length) throw new LabError(`cannot stop processes of lab ${name}: ${pids.join(' ')}`);
   for (const d of cgroupDirs(name)) removeCgroupTree(d);
@@ -382,18 +384,21 @@ async function cleanup(name: string, log: Log): Promise<void> {
       /* in use or absent */
     }
   }
+  const tProc = Date.now();
   // 2. mounts under the state dir (overlays)
-  for (const mp of mountsUnder(dir)) {
-    const r = await runRaw('umount', [mp]);
-    if (r.code !== 0) await runRaw('umount', ['-l', mp]);
-  }
+  await Promise.all(
+    mountsUnder(dir).map(async (mp) => {
+      const r = await runRaw('umount', [mp]);
+      if (r.code !== 0) await runRaw('umount', ['-l', mp]);
+    }),
+  );
+  const tMount = Date.now();
   // 3. network: namespaces, links, route
-  if (existsSync('/run/netns')) {
-    for (const ns of readdirSync('/run/netns')) {
-      if (ns.startsWith(`tsplay-${name}-`)) await runRaw('ip', ['netns', 'delete', ns]);
-    }
-  }
-  for (const l of await linksWithAlias(linkAlias(name))) await runRaw('ip', ['link', 'delete', l]);
+  const namespaces = existsSync('/run/netns') ? readdirSync('/run/netns').filter((ns) => ns.startsWith(`tsplay-${name}-`)) : [];
+  const batch = namespaces.map((ns) => `netns delete ${ns}`);
+  if (batch.length) await runRaw('ip', ['-force', '-batch', '-'], { input: batch.join('\n') + '\n' });
+  const links = await linksWithAlias(linkAlias(name));
+  if (links.length) await runRaw('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link delete ${l}`).join('\n') + '\n' });
   const indexes = new Set<number>();
   if (st) indexes.add(st.index);
   for (const [i, owner] of claimedIndexes()) if (owner === name) indexes.add(i);
@@ -401,9 +406,11 @@ async function cleanup(name: string, log: Log): Promise<void> {
     if (existsSync(`/sys/class/net/${bridgeName(i)}`)) await runRaw('ip', ['link', 'delete', bridgeName(i)]);
     await runRaw('ip', ['route', 'delete', 'blackhole', `${subnetOf(i)}.0/24`, 'metric', String(BLACKHOLE_METRIC)]);
   }
+  const tNet = Date.now();
   // 4. files
   const left = mountsUnder(dir);
   if (left.length) throw new LabError(`lab ${name}: cannot unmount ${left.join(', ')}`);
+  await runRaw('rm', ['-rf', '--one-file-system', dir]);
   rmSync(dir, { recursive: true, force: true });
   for (const i of indexes) {
     try {
@@ -412,6 +419,7 @@ async function cleanup(name: string, log: Log): Promise<void> {
       /* gone */
     }
   }
+  if (process.env.TSPLAY_LAB_TIMING) log(`lab ${name}: processes ${tProc - t0} ms, mounts ${tMount - tProc} ms, network ${tNet - tMount} ms, files ${Date.now() - tNet} ms`);
   log(`lab ${name}: cleaned`);
 }
 
