@@ -29,7 +29,7 @@ test('LocalConnection: timeout kills the whole process group', async (t) => {
   const marker = join(dir, 'late');
   const started = Date.now();
   await t.throwsAsync(conn.exec(`(sleep 1; touch ${marker}) & sleep 5`, { timeoutMs: 200 }), { instanceOf: CommandTimeoutError });
-  t.true(Date.now() - started < 2000);
+  t.true(Date.now() - started < 4000);
   await new Promise((r) => setTimeout(r, 1300));
   t.false(existsSync(marker), 'background child of the timed-out command was killed too');
   rmSync(dir, { recursive: true });
