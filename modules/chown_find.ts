@@ -118,7 +118,8 @@ export default defineModule<ChownFindArgs, ChownFindState>({
     const state: ChownFindState = { ids, unresolved, missing, networkMounts };
     if (unresolved.length || missing.length || refusal(ids)) return state;
     const argv = buildFindArgv(paths, pruneList(paths, networkMounts), ids, !args.cross_filesystems);
-    const r = await host.run(argv);
+    // A walk of / can take minutes on a big host: allow it (the default command timeout may be short).
+    const r = await host.run(argv, { timeoutMs: 60 * 60 * 1000 });
     state.find = { argv, rc: r.rc, stdout: r.stdout, stderr: r.stderr };
     return state;
   },
