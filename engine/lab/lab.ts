@@ -21,7 +21,9 @@ export const LAB_ROOT = '/var/lib/tsplay/lab';
 const SUBNET_CLAIMS = `${LAB_ROOT}/.subnets`;
 export const PROXY_CACHE_ROOT = '/var/cache/tsplay/apt-cacher-ng';
 const SUBNET_PREFIX = '10.213';
-const PROXY_PORT = 3142;
+// Not apt-cacher-ng's default 3142, so a packaged instance on the machine (bound to
+// every address) can never be mistaken for the lab's own proxy.
+const PROXY_PORT = 3149;
 const BLACKHOLE_METRIC = 4242;
 const CGROUP_HIERARCHIES = ['systemd', 'unified', 'memory'];
 const MAX_HOSTS = 60;
@@ -144,7 +146,11 @@ async function saveState(st: LabState): Promise<void> {
 
 // ---------------------------------------------------------------- processes and cgroups
 
+/** Pure cgroup v2 machines have one hierarchy at /sys/fs/cgroup. */
+const PURE_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+
 function cgroupDirs(lab: string, sub?: string): string[] {
+  if (PURE_V2) return [`/sys/fs/cgroup/${cgroupRel(lab)}${sub ? `/${sub}` : ''}`];
   return CGROUP_HIERARCHIES.filter((h) => existsSync(`/sys/fs/cgroup/${h}`)).map(
     (h) => `/sys/fs/cgroup/${h}/${cgroupRel(lab)}${sub ? `/${sub}` : ''}`,
   );
@@ -377,7 +383,7 @@ async function cleanup(name: string, log: Log): Promise<void> {
   }
   if (pids.length) throw new LabError(`cannot stop processes of lab ${name}: ${pids.join(' ')}`);
   for (const d of cgroupDirs(name)) removeCgroupTree(d);
-  for (const h of CGROUP_HIERARCHIES) {
+  for (const h of PURE_V2 ? ['.'] : CGROUP_HIERARCHIES) {
     try {
       rmdirSync(`/sys/fs/cgroup/${h}/tsplay-lab`); // only when no other lab uses it
     } catch {
@@ -575,7 +581,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
         '',
       ].join('\n'),
     );
-    launchInCgroup(name, 'proxy', ['apt-cacher-ng', '-c', acngConf], `${dir}/log/apt-cacher-ng.out`, false);
+    const proxyPid = launchInCgroup(name, 'proxy', ['apt-cacher-ng', '-c', acngConf], `${dir}/log/apt-cacher-ng.out`, false);
 
     // Client key for root logins.
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `tsplay-lab-${name}`, '-f', info.keyFile]);
@@ -647,6 +653,9 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     }
     const deadline = Date.now() + 60_000;
     await waitTcp(info.gateway, PROXY_PORT, deadline);
+    if (!pidAlive(proxyPid)) {
+      throw new LabError(`the lab's apt-cacher-ng exited: ${readFileSync(`${dir}/log/apt-cacher-ng.out`, 'utf8').trim().slice(-500)}`);
+    }
     await Promise.all(st.hosts.map((h) => waitTcp(h.address, 22, deadline, 'SSH-')));
     // A real login with host-key checking on, through the files the inventory names.
     await Promise.all(
@@ -686,6 +695,16 @@ export async function labDown(name = 'default', log: Log = quiet): Promise<void>
 }
 
 function memoryOf(lab: string, host: string): { memoryBytes?: number; memoryUsageBytes?: number } {
+  if (PURE_V2) {
+    const d = `/sys/fs/cgroup/${cgroupRel(lab)}/${host}`;
+    try {
+      const text = readFileSync(`${d}/memory.stat`, 'utf8');
+      const get = (k: string) => Number(new RegExp(`^${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { memoryBytes: get('anon') + get('shmem'), memoryUsageBytes: Number(readFileSync(`${d}/memory.current`, 'utf8')) };
+    } catch {
+      return {};
+    }
+  }
   const dir = `/sys/fs/cgroup/memory/${cgroupRel(lab)}/${host}`;
   try {
     const text = readFileSync(`${dir}/memory.stat`, 'utf8');

@@ -3,7 +3,7 @@
 // ever parsed as shell text on the machine.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -109,12 +109,24 @@ export async function ensureTools(log: (line: string) => void): Promise<void> {
   }
   log(`installing ${pkgs.join(' ')} (missing: ${missing.map(([t]) => t).join(', ')})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  // apt-cacher-ng's postinst would start the packaged service; the lab starts its own instance.
   const install = ['-y', '-q', '--no-install-recommends', 'install', ...pkgs];
-  let r = await runRaw('apt-get', install, { env });
-  if (r.code !== 0) {
-    await runRaw('apt-get', ['-q', 'update'], { env });
+  // apt-cacher-ng's postinst would start the packaged service on every address;
+  // the lab starts its own instance, so keep package scripts from starting daemons.
+  const policy = '/usr/sbin/policy-rc.d';
+  const addedPolicy = !existsSync(policy);
+  if (addedPolicy) {
+    writeFileSync(policy, '#!/bin/sh\n# tsplay lab: installing lab tools, do not start daemons\nexit 101\n');
+    chmodSync(policy, 0o755);
+  }
+  let r: RunOutput;
+  try {
     r = await runRaw('apt-get', install, { env });
+    if (r.code !== 0) {
+      await runRaw('apt-get', ['-q', 'update'], { env });
+      r = await runRaw('apt-get', install, { env });
+    }
+  } finally {
+    if (addedPolicy) rmSync(policy, { force: true });
   }
   const still = Object.keys(REQUIRED_TOOLS).filter((tool) => !which(tool));
   if (r.code !== 0 || still.length) {

@@ -178,7 +178,7 @@ if (!canHost) {
     t.is((await hosts[2].run(['tree', '--version'])).rc, 0);
     t.not((await hosts[0].run(['test', '-e', '/usr/bin/tree'])).rc, 0, 'installed on one host only');
     const cfg = (await hosts[1].run(['apt-config', 'dump', 'Acquire::http::Proxy'])).stdout;
-    t.true(cfg.includes(`http://${info.gateway}:3142/`));
+    t.true(cfg.includes(info.proxyUrl), cfg);
   });
 
   test.serial('NFS stand-in: exported dir mounts on a peer with shared numeric owners; missing export fails', async (t) => {
@@ -236,6 +236,22 @@ if (!canHost) {
     t.deepEqual(leftovers(LAB, info.subnet), []);
     await labDown(LAB);
     t.deepEqual(leftovers(LAB, info.subnet), []);
+  });
+
+  test('lab up refuses clearly when not run as root, and makes nothing', async (t) => {
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', 'engine/lab/main.ts', 'up', '1', '--name', 'labnoroot'],
+        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: '/tmp' } },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    t.is(out.code, 1);
+    t.regex(out.stderr, /must run as root/);
+    t.deepEqual(leftovers('labnoroot'), []);
   });
 
   test.serial('a lab left half-up by a killed process is cleaned by the next up and down', async (t) => {
