@@ -1,7 +1,8 @@
 // SshConnection against a real OpenSSH server on loopback (test/helpers/sshd.ts).
 
 import test from 'ava';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandTimeoutError, UnreachableError } from '../../engine/connection.js';
 import { Host } from '../../engine/host.js';
@@ -124,6 +125,23 @@ test.serial('missing or unreadable key file is a clear unreachable error', async
     chmodSync(unreadable, 0);
     await t.throwsAsync(conn(sshd.settings({ privateKeyFile: unreadable })).exec('true'), { message: /unreadable_key/ });
   }
+});
+
+test.serial('ssh-agent authentication (SSH_AUTH_SOCK), no key file', async (t) => {
+  const sock = join(sshd.dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    execFileSync('ssh-add', ['-q', sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    process.env.SSH_AUTH_SOCK = sock;
+    const c = conn(sshd.settings({ privateKeyFile: undefined }));
+    t.is((await c.exec('echo via agent')).stdout, 'via agent\n');
+  } finally {
+    delete process.env.SSH_AUTH_SOCK;
+    agent.kill();
+  }
+  const none = conn(sshd.settings({ privateKeyFile: undefined }));
+  await t.throwsAsync(none.connect(), { instanceOf: UnreachableError, message: /no way to authenticate/ });
 });
 
 test.serial('nothing listening: unreachable, names address:port', async (t) => {
