@@ -242,12 +242,9 @@ async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, c
 }
 
 async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext, handler: boolean): Promise<Item> {
-  const common = (allowed: readonly string[]) => {
-    for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
-    for (const k of Object.keys(task)) {
-      if (!allowed.includes(k)) return k;
-    }
-    return undefined;
+  const unknownBlockKey = () => {
+    if ('when' in task) checkExpressions(doc, [...p, 'when'], task.when, 'condition');
+    return Object.keys(task).find((k) => !(BLOCK_KEYWORDS as readonly string[]).includes(k));
   };
   const base = {
     name: task.name === undefined ? undefined : String(task.name),
@@ -263,7 +260,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     src: { doc, path: p },
   };
   if ('block' in task) {
-    const unknown = common(BLOCK_KEYWORDS);
+    const unknown = unknownBlockKey();
     if (unknown) throw errorAt(doc, [...p, unknown], `"${unknown}" is not a block keyword (a block takes: ${BLOCK_KEYWORDS.join(', ')})`, true);
     return {
       kind: 'block', ...base,
@@ -273,6 +270,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     };
   }
   if ('rescue' in task || 'always' in task) throw errorAt(doc, p, '"rescue" and "always" belong to a block (add "block:")');
+  for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
   // Exactly one key that is not a task keyword: the action.
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_ACTIONS.join(', ')})`);

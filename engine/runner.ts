@@ -551,8 +551,10 @@ export class Runner {
         break;
       case 'failed':
         if (outcome.ignored) {
+          // As ansible-playbook counts it: an ignored failure is ok, ignored, and changed if it changed.
           h.recap.ok++;
           h.recap.ignored++;
+          if (result.changed === true) h.recap.changed++;
         } else {
           h.recap.failed++;
           h.failed = true;
@@ -697,7 +699,7 @@ export class Runner {
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       const details = e instanceof ModuleError ? e.details : {};
-      return { status: 'failed', result: { ...details, failed: true, changed: false, msg: this.describeError(e, task, h.name) } };
+      return { status: 'failed', result: { changed: false, ...details, failed: true, msg: this.describeError(e, task, h.name) } };
     }
   }
 

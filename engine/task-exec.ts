@@ -80,6 +80,14 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
     }
     return { status: 'changed', result: { ...plan.result, changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
   }
-  const applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
+  let applied: Record<string, unknown> | void;
+  try {
+    applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
+  } catch (e) {
+    // apply started: the host may have changed, unless the module says it did not
+    // (e.g. mount restores fstab). command/shell report changed on failure, as Ansible's do.
+    if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;
+    throw e;
+  }
   return { status: 'changed', result: { ...plan.result, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
 }

@@ -38,7 +38,7 @@ const cases: Case[] = [
   { name: 'two actions in one task', files: { 'p.yml': play('    - debug: { msg: a }\n      fail: { msg: b }\n') }, argv: RUN, exit: 4, says: [/p\.yml:5:7/, /one action/] },
   { name: 'unknown module option', files: { 'p.yml': play('    - lineinfile: { path: /x, line: y, colour: red }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /unknown option "colour"/] },
   { name: 'missing required module option', files: { 'p.yml': play('    - lineinfile: { line: y }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /missing required option "path"/] },
-  { name: 'bad enum value', files: { 'p.yml': play('    - lineinfile: { path: /x, line: y, state: presnt }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /state.*must be one of/] },
+  { name: 'bad enum value', files: { 'p.yml': play('    - lineinfile: { path: /x, line: z, state: presnt }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /state.*must be one of/] },
   { name: 'wrong type for a module option', files: { 'p.yml': play('    - lineinfile: { path: /x, line: y, create: [1] }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /create/] },
   { name: 'malformed condition', files: { 'p.yml': play('    - debug: { msg: a }\n      when: a ==\n') }, argv: RUN, exit: 4, says: [/p\.yml:5:13/, /malformed condition/] },
   { name: 'malformed template', files: { 'p.yml': play('    - debug: { msg: "{{ foo" }\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /malformed template/] },
@@ -65,8 +65,8 @@ const cases: Case[] = [
   // Running
   { name: 'undefined variable at run time', files: { 'p.yml': play('    - name: greet\n      debug: { msg: "{{ missing_var }}" }\n') }, argv: RUN, exit: 2, says: [/undefined variable "missing_var"/, /greet/, /p\.yml:4:7/, /h1/] },
   { name: 'command that fails on a host', files: { 'p.yml': play('    - name: failing\n      shell: "echo to-stderr >&2; exit 3"\n') }, argv: RUN, exit: 2, says: [/fatal: \[h1\]/, /exit code 3|rc=3/, /to-stderr/] },
-  { name: 'unreachable host', files: { 'p.yml': play('    - debug: {msg: a}\n'), 'inv.yml': 'all:\n  hosts:\n    deadhost: { ansible_host: 127.0.0.1, ansible_port: 1, tsplay_connect_timeout: 2 }\n' }, argv: `${RUN}`, exit: 3, says: [/deadhost/, /UNREACHABLE/, /127\.0\.0\.1:1/] },
-  { name: 'unreadable private key file', files: { 'p.yml': play('    - debug: {msg: a}\n'), 'inv.yml': 'all:\n  hosts:\n    keyhost: { ansible_host: 127.0.0.1, ansible_port: 1, ansible_ssh_private_key_file: /nonexistent/id_ed25519 }\n' }, argv: RUN, exit: 3, says: [/keyhost/, /\/nonexistent\/id_ed25519/] },
+  { name: 'unreachable host', files: { 'p.yml': play('    - command: "true"\n'), 'inv.yml': 'all:\n  hosts:\n    deadhost: { ansible_host: 127.0.0.1, ansible_port: 1, tsplay_connect_timeout: 2 }\n' }, argv: `${RUN}`, exit: 3, says: [/deadhost/, /UNREACHABLE/, /127\.0\.0\.1:1/] },
+  { name: 'unreadable private key file', files: { 'p.yml': play('    - command: "true"\n'), 'inv.yml': 'all:\n  hosts:\n    keyhost: { ansible_host: 127.0.0.1, ansible_port: 1, ansible_ssh_private_key_file: /nonexistent/id_ed25519 }\n' }, argv: RUN, exit: 3, says: [/keyhost/, /\/nonexistent\/id_ed25519/] },
   { name: 'validate: undefined variable named with its place', files: { 'p.yml': play('    - debug: { msg: "{{ not_defined_anywhere }}" }\n') }, argv: 'validate DIR/p.yml -i DIR/inv.yml', exit: 4, says: [/p\.yml:4:\d+/, /undefined variable "not_defined_anywhere"/] },
   { name: 'validate: a condition reading an undefined variable', files: { 'p.yml': play('    - debug: { msg: a }\n      when: ghost == 1\n') }, argv: 'validate DIR/p.yml -i DIR/inv.yml', exit: 4, says: [/p\.yml:4:\d+/, /undefined variable "ghost"/] },
 ];
