@@ -20,6 +20,7 @@ const inCi = process.env.CI === 'true';
 
 const LAB = 'labtest';
 const KILLED = 'labkill';
+const SYSV = 'labsysv';
 
 function settingsFor(info: LabInfo, name: string, address: string): ConnectionSettings {
   return {
@@ -90,12 +91,14 @@ if (!canHost) {
   test.before(async () => {
     await labDown(LAB); // a lab of this name left by an earlier killed run
     await ensureBase('systemd', (l) => console.log(`[lab base] ${l}`));
+    await ensureBase('sysvinit', (l) => console.log(`[lab base sysvinit] ${l}`));
   });
 
   test.after.always(async () => {
     for (const c of conns) await c.close().catch(() => {});
     await labDown(LAB).catch(() => {});
     await labDown(KILLED).catch(() => {});
+    await labDown(SYSV).catch(() => {});
   });
 
   test.serial('lab up 3: every host answers SSH through the engine connection, with host-key checking on', async (t) => {
@@ -136,8 +139,13 @@ if (!canHost) {
     const tmp = mkdtempSync('/tmp/tsplay-lab-kh-');
     writeFileSync(`${tmp}/known_hosts`, `${info.hosts[0].address} ${key2}\n${info.hosts[0].name} ${key2}\n`);
     const conn = new SshConnection({ ...settingsFor(info, info.hosts[0].name, info.hosts[0].address), knownHostsFile: `${tmp}/known_hosts` });
-    await t.throwsAsync(conn.exec('true'));
+    const e = await t.throwsAsync(conn.exec('true'));
+    t.regex(e!.message, /host key/i);
     await conn.close().catch(() => {});
+    // the right key connects
+    const ok = new SshConnection(settingsFor(info, info.hosts[0].name, info.hosts[0].address));
+    t.is((await ok.exec('hostname')).stdout.trim(), info.hosts[0].name);
+    await ok.close();
   });
 
   test.serial('hosts are isolated: files, hostnames, machine IDs, host keys, network', async (t) => {
@@ -236,6 +244,27 @@ if (!canHost) {
     t.deepEqual(leftovers(LAB, info.subnet), []);
     await labDown(LAB);
     t.deepEqual(leftovers(LAB, info.subnet), []);
+  });
+
+  test.serial('sysvinit hosts: sysvinit is PID 1 and services go through /etc/init.d', async (t) => {
+    await labDown(SYSV);
+    const sysv = await labUp({ name: SYSV, hosts: 2, init: 'sysvinit' });
+    const conns2 = sysv.hosts.map((h) => new SshConnection(settingsFor(sysv, h.name, h.address)));
+    try {
+      const [a, b] = conns2.map((c, i) => new Host(c, { name: sysv.hosts[i].name }));
+      t.is((await a.run(['cat', '/proc/1/comm'])).stdout.trim(), 'init');
+      t.is((await a.run(['test', '-d', '/run/systemd/system'])).rc, 1, 'no systemd running');
+      t.is((await b.run(['hostname'])).stdout.trim(), sysv.hosts[1].name);
+      const [ssh, cron] = await a.services(['ssh', 'cron']);
+      t.like(ssh, { exists: true, active: true, enabled: true });
+      t.like(cron, { exists: true, active: true });
+      t.is((await a.run(['service', 'cron', 'stop'])).rc, 0);
+      t.like((await a.services(['cron']))[0], { exists: true, active: false });
+    } finally {
+      for (const c of conns2) await c.close().catch(() => {});
+      await labDown(SYSV);
+    }
+    t.deepEqual(leftovers(SYSV, sysv.subnet), []);
   });
 
   test('lab up refuses clearly when not run as root, and makes nothing', async (t) => {
