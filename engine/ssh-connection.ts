@@ -302,12 +302,18 @@ export class SshConnection implements Connection {
       channel.on('data', (b: Buffer) => out.push(b));
       channel.stderr.on('data', (b: Buffer) => err.push(b));
       channel.on('error', () => {});
-      channel.on('exit', (c: number | null, sig?: string) => {
+      const noteExit = (c: number | null | undefined, sig?: string | null) => {
+        if (exited || (c === undefined && !sig)) return;
         exited = true;
         code = c ?? null;
         signal = sig ?? null;
-      });
-      channel.on('close', () => {
+      };
+      channel.on('exit', noteExit);
+      // ssh2 passes the exit status to 'close' as well: the 'exit' event can fire
+      // before this listener exists (status, EOF and close in one TCP read right
+      // after the exec reply), and 'close' is the one we cannot miss.
+      channel.on('close', (c?: number | null, sig?: string | null) => {
+        noteExit(c, sig);
         if (timer) clearTimeout(timer);
         onClosed();
         if (timedOut) return;
@@ -315,7 +321,8 @@ export class SshConnection implements Connection {
           reject(this.unreachable(`connection to ${this.where} was lost while a command was running`));
           return;
         }
-        const sigNum = signal ? ((osConstants.signals as Record<string, number>)['SIG' + signal] ?? 0) : 0;
+        const sigName = signal ? (String(signal).startsWith('SIG') ? String(signal) : 'SIG' + signal) : '';
+        const sigNum = sigName ? ((osConstants.signals as Record<string, number>)[sigName] ?? 0) : 0;
         resolve({
           rc: code ?? 128 + sigNum,
           stdout: Buffer.concat(out).toString('utf8'),

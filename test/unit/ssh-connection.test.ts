@@ -33,6 +33,7 @@ test.serial('connect, exec, stdin, rc and both streams', async (t) => {
   const c = conn(sshd.settings());
   const r = await c.exec('cat; echo e >&2; exit 5', { stdin: "x'y\n$(z)" });
   t.deepEqual(r, { rc: 5, stdout: "x'y\n$(z)", stderr: 'e\n' });
+  t.is((await c.exec('kill -9 $$')).rc, 137, 'killed by a signal: 128 + 9');
   t.is(c.connectCount, 1);
 });
 
