@@ -50,6 +50,8 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
   let progressShown = false;
   let taskStarted = 0;
   let pending = new Set<string>();
+  // Hosts whose debug output was printed for the current task (no second "ok" line).
+  let debugged = new Set<string>();
   const write = (s: string) => {
     if (progressShown) {
       out.write('\r\x1b[2K');
@@ -78,6 +80,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
     }
     switch (e.status) {
       case 'ok':
+        if (debugged.has(e.host) && e.item === undefined) break;
         write(paint('green', `ok: [${e.host}]${item}`) + time + (verbosity > 0 && e.msg ? paint('gray', ` ${e.msg}`) : '') + where);
         break;
       case 'changed':
@@ -115,6 +118,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         write('');
         write(paint('bold', heading(`${ev.handler ? 'RUNNING HANDLER' : 'TASK'} [${ev.task}]`)) + (verbosity > 1 && ev.place ? paint('gray', ` ${ev.place}`) : ''));
         pending = new Set(ev.hosts);
+        debugged = new Set();
         taskStarted = Date.now();
         if (tty) {
           progress = setInterval(() => {
@@ -130,6 +134,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         result(ev);
         break;
       case 'debug':
+        debugged.add(ev.host);
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(typeof ev.msg === 'string' ? { msg: ev.msg } : ev.msg, null, 2)}`));
         break;
       case 'warning':
