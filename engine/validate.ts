@@ -79,23 +79,48 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
       for (const name of expressionVariables(parseCondition(c))) if (!isKnown(name, loop)) problems.push(`${where()}: undefined variable "${name}" in condition ${JSON.stringify(c)}`);
     }
   };
+  // A task guarded by `when: NAME is defined` may read NAME (and a block's guard covers its tasks).
+  const guardedBy = (conds: Array<string | boolean> | undefined): string[] =>
+    (conds ?? []).flatMap((c) => (typeof c === 'string' ? [...c.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_]+)*\s+is\s+defined/g)].map((m) => m[1]) : []));
+  const withGuards = <T>(names: string[], fn: () => T): T => {
+    const added = names.filter((n) => !known.has(n));
+    for (const n of added) known.add(n);
+    try {
+      return fn();
+    } finally {
+      for (const n of added) known.delete(n);
+    }
+  };
+  const walkGuarded = (items: Item[]): void => {
+    for (const it of items) {
+      if (it.kind === 'block') {
+        withGuards(guardedBy(it.when), () => {
+          checkConds(it.when, () => formatSourcePlace(it.src), false);
+          walkGuarded(it.block);
+          walkGuarded(it.rescue);
+          walkGuarded(it.always);
+        });
+        continue;
+      }
+      const t = it;
+      withGuards(guardedBy(t.when), () => {
+        const loop = t.loop !== undefined;
+        const where = () => formatSourcePlace(t.src);
+        checkValue(t.args, () => formatSourcePlace(t.src, [t.action]), loop);
+        checkValue(t.loop, () => formatSourcePlace(t.src, ['loop']), false);
+        checkValue(t.vars, () => formatSourcePlace(t.src, ['vars']), loop);
+        checkConds(t.when, where, loop);
+        checkConds(t.changedWhen, where, loop);
+        checkConds(t.failedWhen, where, loop);
+        checkConds(t.until, where, loop);
+        if (t.action === 'assert') checkConds((Array.isArray(t.args.that) ? t.args.that : [t.args.that]) as string[], where, loop);
+      });
+    }
+  };
   for (const pb of playbooks) {
     for (const play of pb.plays) {
       checkValue(play.vars, () => formatSourcePlace(play.src, ['vars']), false);
-      for (const items of [play.preTasks, play.tasks, play.postTasks, play.handlers]) {
-        walkItems(items, (t) => {
-          const loop = t.loop !== undefined;
-          const where = () => formatSourcePlace(t.src);
-          checkValue(t.args, () => formatSourcePlace(t.src, [t.action]), loop);
-          checkValue(t.loop, () => formatSourcePlace(t.src, ['loop']), false);
-          checkValue(t.vars, () => formatSourcePlace(t.src, ['vars']), loop);
-          checkConds(t.when, where, loop);
-          checkConds(t.changedWhen, where, loop);
-          checkConds(t.failedWhen, where, loop);
-          checkConds(t.until, where, loop);
-          if (t.action === 'assert') checkConds((Array.isArray(t.args.that) ? t.args.that : [t.args.that]) as string[], where, loop);
-        }, (b) => checkConds(b.when, () => formatSourcePlace(b.src), false));
-      }
+      for (const items of [play.preTasks, play.tasks, play.postTasks, play.handlers]) walkGuarded(items);
     }
   }
   return [...new Set(problems)];
