@@ -350,3 +350,46 @@ test('meta flush_handlers runs notified handlers at that point', async (t) => {
   t.is(r.code, 0);
   t.deepEqual(r.results().map((e) => e.task), ['change', 'h', 'after']);
 });
+
+test('free strategy: a slow host does not hold the others back', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow on local1
+      shell: "sleep {{#if (eq inventory_hostname 'local1')}}1{{else}}0{{/if}}"
+    - name: mark
+      shell: "echo {{ inventory_hostname }} >> {{ playbook_dir }}/order"
+`,
+  }, { strategy: 'free' });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.deepEqual(readFileSync(join(r.dir, 'order'), 'utf8').trim().split('\n'), ['local2', 'local1']);
+});
+
+test("no_log hides args and output; environment reaches the command; delegate_to runs elsewhere with this host's vars", async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: secret
+      command: echo s3cret
+      no_log: true
+    - name: env
+      shell: echo "$GREETING"
+      environment: { GREETING: hi there }
+      register: e
+    - assert: { that: "e.stdout == 'hi there'" }
+    - name: delegated
+      shell: "echo {{ inventory_hostname }}"
+      delegate_to: local2
+      register: d
+    - assert: { that: "d.stdout == 'local1'" }
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  const secret = r.results('secret')[0];
+  t.false(JSON.stringify(secret).includes('s3cret'));
+  t.regex(secret.msg ?? '', /no_log/);
+});
