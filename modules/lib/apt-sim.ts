@@ -1,0 +1,25 @@
+// Parsing `apt-get -s install ...` (run with LC_ALL=C): the packages a real
+// install would unpack, from its `Inst NAME [OLDVERSION] (NEWVERSION ...)` lines,
+// in apt's order. Pure.
+
+export interface SimInst {
+  /** As apt prints it: `name`, or `name:arch` for a foreign architecture. */
+  name: string;
+  /** The version that would be installed; undefined when the line has none. */
+  version?: string;
+  /** The installed version being replaced (an upgrade). */
+  from?: string;
+}
+
+export function parseAptSimulation(out: string): SimInst[] {
+  const result: SimInst[] = [];
+  for (const raw of out.split('\n')) {
+    const m = /^Inst (\S+)(?: \[([^\]]*)\])?(?: \((\S+)[^)]*\))?/.exec(raw.replace(/\r$/, ''));
+    if (!m) continue;
+    const inst: SimInst = { name: m[1] };
+    if (m[3] !== undefined) inst.version = m[3];
+    if (m[2] !== undefined) inst.from = m[2];
+    result.push(inst);
+  }
+  return result;
+}
