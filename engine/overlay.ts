@@ -18,6 +18,7 @@ import type {
   ServiceState,
   UserState,
 } from './module-api.js';
+import { coveredPath, PackageFiles, selectFile, selectUnit } from './package-files.js';
 
 type FilePrediction = Extract<Prediction, { kind: 'file' }>;
 type MountPrediction = Extract<Prediction, { kind: 'mount' }>;
@@ -54,7 +55,8 @@ export class Overlay {
   private readonly groupPreds = new Map<string, Seq<{ gid?: number; exists?: boolean }>>();
   private readonly servicePreds = new Map<string, Seq<{ active?: boolean; enabled?: boolean }>>();
   private readonly mountPreds = new Map<string, Seq<MountPrediction>>();
-  private packageInstalled = false;
+  /** What predicted packages ship (files, units), fetched from the host on demand and cached. */
+  readonly packageFiles = new PackageFiles();
 
   /** Record what a planned change makes true. Later predictions override earlier ones. */
   add(predictions: readonly Prediction[] | undefined): void {
@@ -72,7 +74,6 @@ export class Overlay {
         }
         case 'package':
           this.pkgs.set(p.name, { seq, p: p.installed });
-          if (p.installed) this.packageInstalled = true;
           break;
         case 'user': {
           const prev = this.userPreds.get(p.name)?.p ?? {};
@@ -97,6 +98,17 @@ export class Overlay {
           break;
       }
     }
+  }
+
+  /** Packages predicted installed, and the names predicted removed. */
+  predictedPackages(): { installed: string[]; removed: Set<string> } {
+    const installed: string[] = [];
+    const removed = new Set<string>();
+    for (const [name, { p }] of this.pkgs) {
+      if (p) installed.push(name);
+      else removed.add(name);
+    }
+    return { installed, removed };
   }
 
   /** True when nothing has been predicted yet. */
@@ -205,10 +217,8 @@ export class Overlay {
         predicted: true,
       };
     }
-    // A unit the host does not know yet, while an earlier task would install a
-    // package: assume the package brings it (stopped, not enabled), so that
-    // later tasks plan "start it" instead of failing on a fresh host.
-    if (!base.exists && this.packageInstalled) return { name: base.name, exists: true, active: false, enabled: false, predicted: true };
+    // A unit the host does not know yet: overlayReader asks the predicted
+    // packages first (packageUnit) and passes what they would install as base.
     return base;
   }
 
@@ -231,6 +241,33 @@ export class Overlay {
   }
 }
 
+/**
+ * A path missing on the host that a predicted package install would create
+ * (its /etc files, ucf-managed configuration, units), read from the packages'
+ * .debs on the host (engine/package-files.ts). Undefined when none provides it.
+ */
+async function packageFile(base: HostReader, overlay: Overlay, st: FileState): Promise<FileState | undefined> {
+  if (st.exists || !coveredPath(normPath(st.path)) || overlay.touchesPath(st.path)) return undefined;
+  const { installed, removed } = overlay.predictedPackages();
+  if (!installed.length) return undefined;
+  await overlay.packageFiles.ensure(base, installed);
+  const keep = new Set([...overlay.packageFiles.snap.pkgs.keys()].filter((n) => !removed.has(n)));
+  return selectFile(overlay.packageFiles.snap, st.path, keep);
+}
+
+/** The state a unit unknown to the host would have once the predicted packages are installed. */
+async function packageUnit(base: HostReader, overlay: Overlay, st: ServiceState): Promise<ServiceState> {
+  if (st.exists) return st;
+  const { installed, removed } = overlay.predictedPackages();
+  if (!installed.length) return st;
+  const files = overlay.packageFiles;
+  await files.ensure(base, installed);
+  const keep = new Set([...files.snap.pkgs.keys()].filter((n) => !removed.has(n)));
+  const forbidden = await files.startForbidden(base, st.name);
+  // No predicted package ships it: the real install would not bring it either.
+  return selectUnit(files.snap, st.name, base.facts.service_mgr, forbidden, keep) ?? st;
+}
+
 /** A HostReader that answers typed queries with the overlay's predictions over the real host. */
 export function overlayReader(base: HostReader, overlay: Overlay): HostReader {
   return {
@@ -244,6 +281,13 @@ export function overlayReader(base: HostReader, overlay: Overlay): HostReader {
     runAll: (commands) => base.runAll(commands),
     async stat(paths) {
       const real = await base.stat(paths);
+      for (let i = 0; i < real.length; i++) {
+        const fromPkg = await packageFile(base, overlay, real[i]);
+        if (fromPkg) {
+          const { content: _content, ...rest } = fromPkg;
+          real[i] = rest;
+        }
+      }
       return real.map((st) => {
         const o = overlay.file(st);
         if (o === st || o.content === undefined) return o;
@@ -252,7 +296,8 @@ export function overlayReader(base: HostReader, overlay: Overlay): HostReader {
       });
     },
     async readFile(path) {
-      return overlay.file(await base.readFile(path));
+      const st = await base.readFile(path);
+      return overlay.file((await packageFile(base, overlay, st)) ?? st);
     },
     async packages(names) {
       return (await base.packages(names)).map((p) => overlay.package(p));
@@ -264,7 +309,9 @@ export function overlayReader(base: HostReader, overlay: Overlay): HostReader {
       return (await base.groups(names)).map((g) => overlay.group(g));
     },
     async services(names) {
-      return (await base.services(names)).map((s) => overlay.service(s));
+      const out: ServiceState[] = [];
+      for (const s of await base.services(names)) out.push(overlay.service(await packageUnit(base, overlay, s)));
+      return out;
     },
     async mounts() {
       return overlay.mounts(await base.mounts());

@@ -1,0 +1,320 @@
+// What a predicted package install would put on a host (check mode only).
+//
+// In --check an `apt` task predicts packages as installed, but the files and
+// units those packages bring do not exist yet. When a later task reads such a
+// path, the overlay asks this module: it fetches the predicted packages' .debs
+// on the host (from /var/cache/apt/archives, else `apt-get download` into a
+// temporary directory that is removed afterwards) and extracts their /etc
+// trees, ucf templates (/usr/share/PKG/conffiles), systemd unit directories and
+// the ucf lines of their postinst, all in ONE round trip. Nothing in the host's
+// configuration changes. The result is cached per host and package, so later
+// queries for any path answer on the controller without a round trip.
+//
+// Selection rules (pure functions below, unit-tested on recorded output):
+// - a path shipped in a package's data (a dpkg conffile or any file in /etc);
+// - else a ucf-managed file: the template named by a `ucf SRC DEST` line of a
+//   package's postinst with DEST equal to the path (nfs-kernel-server:
+//   /usr/share/nfs-kernel-server/conffiles/etc.exports -> /etc/exports), or the
+//   conventional /usr/share/PKG/conffiles/BASENAME;
+// - units: /lib/systemd/system/UNIT or /usr/lib/systemd/system/UNIT (aliases
+//   followed, /dev/null = masked), /etc/init.d/NAME, /etc/init/NAME.conf;
+//   started and enabled per Debian policy (see unitPrediction).
+
+import { posix as pathPosix } from 'node:path';
+import type { FileState, HostReader, InitSystem, ServiceState } from './module-api.js';
+
+/** One extracted member of a package (paths absolute, as installed). */
+export interface PkgEntry {
+  type: 'file' | 'directory' | 'link';
+  mode: string;
+  content?: string;
+  target?: string;
+}
+
+export interface PkgFiles {
+  entries: Map<string, PkgEntry>;
+  /** postinst lines that mention ucf. */
+  ucfLines: string[];
+}
+
+export interface Snapshot {
+  /** Packages extracted, by name (an `Inst` name; `name:arch` for a foreign arch). */
+  pkgs: Map<string, PkgFiles>;
+  /** Packages whose .deb could not be found or downloaded. */
+  missing: string[];
+  /** /usr/sbin/policy-rc.d exists on the host. */
+  policyRcD: boolean;
+}
+
+/** Paths the snapshot covers: only reads inside these can be answered from packages. */
+export function coveredPath(path: string): boolean {
+  return /^\/etc\/./.test(path) || /^\/(usr\/)?lib\/systemd\/system\/./.test(path) || /^\/usr\/share\/[^/]+\/conffiles\/./.test(path);
+}
+
+// The script: a constant; its arguments are the package names (candidate
+// versions from apt-cache policy; the apt module already predicts every package
+// \`apt-get -s install\` would bring, so no dependency solving here). Output lines:
+//   P                         policy-rc.d exists
+//   K PKG                     PKG extracted (its entries follow)
+//   M PKG                     no .deb for PKG
+//   F PKG MODE B64 PATH       regular file (B64 "-" when empty)
+//   L PKG B64TARGET PATH      symlink
+//   D PKG MODE PATH           directory
+//   U PKG LINE                a postinst line mentioning ucf
+export const SNAPSHOT_SCRIPT = `set -u
+T=$(mktemp -d) || exit 70
+trap 'cd /; rm -rf "$T"' EXIT
+mkdir "$T/dl" "$T/x"
+if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
+LC_ALL=C apt-cache policy "$@" 2>/dev/null |
+  awk '/^[^ ].*:$/ { n = substr($0, 1, length($0) - 1) } $1 == "Candidate:" { print n, ($2 == "(none)" ? "-" : $2) }' > "$T/list"
+for n in "$@"; do
+  awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$T/list" || echo "$n -" >> "$T/list"
+done
+: > "$T/need"; : > "$T/debs"
+while read -r n v; do
+  b=\${n%%:*}; deb=
+  if [ "$v" != - ]; then
+    ve=$(printf '%s' "$v" | sed 's/:/%3a/g')
+    for f in /var/cache/apt/archives/"$b"_"$ve"_*.deb; do [ -f "$f" ] && deb=$f; done
+  else
+    for f in /var/cache/apt/archives/"$b"_*.deb; do [ -f "$f" ] && deb=$f; done
+  fi
+  if [ -n "$deb" ]; then echo "$n $deb" >> "$T/debs"; else echo "$n $v" >> "$T/need"; fi
+done < "$T/list"
+if [ -s "$T/need" ]; then
+  ( cd "$T/dl" && awk '{ if ($2 == "-") print $1; else print $1 "=" $2 }' "$T/need" | xargs apt-get download -q -o APT::Sandbox::User=root >/dev/null 2>&1 )
+  while read -r n v; do
+    b=\${n%%:*}; deb=
+    for f in "$T/dl/$b"_*.deb; do [ -f "$f" ] && deb=$f; done
+    if [ -n "$deb" ]; then echo "$n $deb" >> "$T/debs"; else echo "M $n"; fi
+  done < "$T/need"
+fi
+while read -r n deb; do
+  d="$T/x/$n"; mkdir -p "$d"
+  dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$d" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
+  echo "K $n"
+  ( cd "$d" && find . -mindepth 1 \\( -type f -o -type l -o -type d \\) -printf '%y %m %p\\n' ) | while read -r y m p; do
+    p=\${p#.}
+    case "$y" in
+      f) c=$(base64 -w0 < "$d$p"); echo "F $n $m \${c:--} $p" ;;
+      l) c=$(readlink "$d$p" | base64 -w0); echo "L $n $c $p" ;;
+      d) echo "D $n $m $p" ;;
+    esac
+  done
+  dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./postinst 2>/dev/null | grep -w ucf | while IFS= read -r l; do echo "U $n $l"; done
+done < "$T/debs"
+exit 0
+`;
+
+/** argv for one snapshot round trip (quoted by the host through quoteArgv). */
+export function snapshotArgv(pkgs: readonly string[]): string[] {
+  return ['sh', '-c', SNAPSHOT_SCRIPT, 'tsplay-pkgfiles', ...pkgs];
+}
+
+function b64(s: string): string {
+  return s === '-' ? '' : Buffer.from(s, 'base64').toString('utf8');
+}
+
+function pad(mode: string): string {
+  return mode.padStart(4, '0');
+}
+
+/** Parse the snapshot script's output. */
+export function parseSnapshot(stdout: string): Snapshot {
+  const snap: Snapshot = { pkgs: new Map(), missing: [], policyRcD: false };
+  const pkg = (n: string): PkgFiles => {
+    let p = snap.pkgs.get(n);
+    if (!p) snap.pkgs.set(n, (p = { entries: new Map(), ucfLines: [] }));
+    return p;
+  };
+  for (const line of stdout.split('\n')) {
+    if (line === 'P') snap.policyRcD = true;
+    const m = /^([KMFLDU]) (\S+)(?: (.*))?$/.exec(line);
+    if (!m) continue;
+    const [, tag, name, rest = ''] = m;
+    if (tag === 'K') pkg(name);
+    else if (tag === 'M') snap.missing.push(name);
+    else if (tag === 'U') pkg(name).ucfLines.push(rest);
+    else if (tag === 'F') {
+      const f = /^([0-7]+) (\S+) (\/.*)$/.exec(rest);
+      if (f) pkg(name).entries.set(f[3], { type: 'file', mode: pad(f[1]), content: b64(f[2]) });
+    } else if (tag === 'L') {
+      const f = /^(\S+) (\/.*)$/.exec(rest);
+      if (f) pkg(name).entries.set(f[2], { type: 'link', mode: '0777', target: b64(f[1]).replace(/\n$/, '') });
+    } else if (tag === 'D') {
+      const f = /^([0-7]+) (\/.*)$/.exec(rest);
+      if (f) pkg(name).entries.set(f[2], { type: 'directory', mode: pad(f[1]) });
+    }
+  }
+  return snap;
+}
+
+/** Merge a later snapshot into an earlier one (packages extracted once). */
+export function mergeSnapshot(into: Snapshot, more: Snapshot): void {
+  for (const [n, p] of more.pkgs) into.pkgs.set(n, p);
+  into.missing = [...new Set([...into.missing.filter((n) => !more.pkgs.has(n)), ...more.missing])];
+  into.policyRcD = more.policyRcD;
+}
+
+/** `ucf [opts] SRC DEST` in a postinst line: [SRC, DEST] when both are literal absolute paths. */
+export function parseUcfLine(line: string): [string, string] | undefined {
+  const code = line.replace(/(^|\s)#.*$/, '');
+  const words = code.split(/[\s;&|()]+/).filter((w) => w !== '');
+  const at = words.indexOf('ucf');
+  if (at === -1) return undefined;
+  const args = words.slice(at + 1).filter((w) => !w.startsWith('-'));
+  if (args.length < 2) return undefined;
+  const [src, dest] = args.slice(-2).map((w) => w.replace(/^["']|["']$/g, ''));
+  return src.startsWith('/') && dest.startsWith('/') && !/[$`]/.test(src + dest) ? [src, dest] : undefined;
+}
+
+function fileState(path: string, e: PkgEntry, mode?: string): FileState {
+  const st: FileState = { path, exists: true, predicted: true, owner: 'root', group: 'root', uid: 0, gid: 0 };
+  if (e.type === 'link') return { ...st, type: 'link', linkTarget: e.target, mode: '0777' };
+  if (e.type === 'directory') return { ...st, type: 'directory', mode: e.mode };
+  const content = e.content ?? '';
+  return { ...st, type: 'file', mode: mode ?? e.mode, content, size: Buffer.byteLength(content, 'utf8') };
+}
+
+/**
+ * The state a path would have after the snapshot's packages are installed, or
+ * undefined when none of them provides it. `pkgs` limits the packages looked at
+ * (those still predicted installed).
+ */
+export function selectFile(snap: Snapshot, path: string, pkgs?: ReadonlySet<string>): FileState | undefined {
+  const p = pathPosix.normalize(path).replace(/(.)\/$/, '$1');
+  const list = [...snap.pkgs].filter(([n]) => !pkgs || pkgs.has(n));
+  for (const [, files] of list) {
+    const e = files.entries.get(p);
+    if (e) return fileState(path, e);
+  }
+  // ucf: the postinst copies a template to the path on a fresh install (mode 0644, root).
+  for (const [, files] of list) {
+    for (const line of files.ucfLines) {
+      const pair = parseUcfLine(line);
+      if (!pair || pair[1] !== p) continue;
+      for (const [, f2] of list) {
+        const src = f2.entries.get(pair[0]);
+        if (src?.type === 'file') return fileState(path, src, '0644');
+      }
+    }
+  }
+  const base = pathPosix.basename(p);
+  for (const [n, files] of list) {
+    const src = files.entries.get(`/usr/share/${n.replace(/:.*$/, '')}/conffiles/${base}`);
+    if (src?.type === 'file' && p.startsWith('/etc/')) return fileState(path, src, '0644');
+  }
+  return undefined;
+}
+
+const UNIT_SUFFIXES = ['.service', '.socket', '.timer', '.mount', '.target', '.path', '.automount', '.swap', '.slice', '.scope', '.device'];
+const UNIT_DIRS = ['/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/** Does a unit file's [Install] section name a WantedBy/RequiredBy target? */
+export function unitInstallable(content: string): boolean {
+  let section = '';
+  for (const raw of content.split('\n')) {
+    const line = raw.trim();
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s) {
+      section = s[1];
+      continue;
+    }
+    if (section === 'Install' && /^(WantedBy|RequiredBy)\s*=\s*\S/.test(line)) return true;
+  }
+  return false;
+}
+
+function findEntry(snap: Snapshot, list: Array<[string, PkgFiles]>, path: string): PkgEntry | undefined {
+  for (const [, files] of list) {
+    const e = files.entries.get(path);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+/**
+ * What the host's init system would report for a unit after the snapshot's
+ * packages are installed (Debian policy: a package's postinst enables a unit
+ * with an [Install] section and starts it; an init script is enabled with
+ * update-rc.d defaults and started; policy-rc.d exiting 101 forbids the start,
+ * not the enabling). Undefined: no package ships it.
+ */
+export function selectUnit(
+  snap: Snapshot,
+  name: string,
+  mgr: InitSystem,
+  startForbidden: boolean,
+  pkgs?: ReadonlySet<string>,
+): ServiceState | undefined {
+  const list = [...snap.pkgs].filter(([n]) => !pkgs || pkgs.has(n));
+  const started = !startForbidden;
+  const bare = name.endsWith('.service') ? name.slice(0, -'.service'.length) : name;
+  if (mgr === 'systemd') {
+    const unit = UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : `${name}.service`;
+    for (const dir of UNIT_DIRS) {
+      let path = `${dir}/${unit}`;
+      let e = findEntry(snap, list, path);
+      for (let hops = 0; e?.type === 'link' && hops < 8; hops++) {
+        const target = e.target ?? '';
+        if (target === '/dev/null') return { name, exists: true, active: false, enabled: false, predicted: true };
+        path = target.startsWith('/') ? target : pathPosix.join(pathPosix.dirname(path), target);
+        e = findEntry(snap, list, path) ?? (path.startsWith('/usr/') ? findEntry(snap, list, path.slice(4)) : findEntry(snap, list, '/usr' + path));
+      }
+      if (e?.type === 'file') {
+        const installable = unitInstallable(e.content ?? '');
+        return { name, exists: true, active: installable && started, enabled: installable ? true : null, predicted: true };
+      }
+    }
+    // No unit file: systemd-sysv-generator wraps the init script (reported as generated).
+    if (!UNIT_SUFFIXES.some((s) => name.endsWith(s) && s !== '.service') && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+      return { name, exists: true, active: started, enabled: null, predicted: true };
+    }
+    return undefined;
+  }
+  if (mgr === 'sysvinit' && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+    return { name, exists: true, active: started, enabled: true, predicted: true };
+  }
+  if (mgr === 'upstart' && findEntry(snap, list, `/etc/init/${bare}.conf`)?.type === 'file') {
+    return { name, exists: true, active: started, enabled: true, predicted: true };
+  }
+  return undefined;
+}
+
+/**
+ * Per-host cache of what predicted packages ship. Each package is extracted
+ * once; policy-rc.d answers are cached per service.
+ */
+export class PackageFiles {
+  readonly snap: Snapshot = { pkgs: new Map(), missing: [], policyRcD: false };
+  private readonly asked = new Set<string>();
+  private readonly policy = new Map<string, boolean>();
+  /** Round trips made and their total time (ms), for measurements. */
+  readonly stats = { roundTrips: 0, ms: 0 };
+
+  /** Make sure every package in `pkgs` (and its new dependencies) has been looked at. */
+  async ensure(host: HostReader, pkgs: readonly string[]): Promise<void> {
+    const todo = pkgs.filter((n) => !this.asked.has(n) && !this.snap.pkgs.has(n));
+    if (!todo.length) return;
+    const t0 = performance.now();
+    const r = await host.run(snapshotArgv(todo), { timeoutMs: 300_000 });
+    this.stats.roundTrips++;
+    this.stats.ms += performance.now() - t0;
+    for (const n of todo) this.asked.add(n);
+    if (r.rc !== 0) return; // cannot tell: the caller answers as without packages
+    mergeSnapshot(this.snap, parseSnapshot(r.stdout));
+  }
+
+  /** Would /usr/sbin/policy-rc.d forbid starting this service (exit 101)? */
+  async startForbidden(host: HostReader, name: string): Promise<boolean> {
+    if (!this.snap.policyRcD) return false;
+    const key = name.replace(/\.service$/, '');
+    const known = this.policy.get(key);
+    if (known !== undefined) return known;
+    const r = await host.run(['/usr/sbin/policy-rc.d', key, 'start']);
+    this.stats.roundTrips++;
+    this.policy.set(key, r.rc === 101);
+    return r.rc === 101;
+  }
+}
