@@ -160,10 +160,9 @@ export function mergeSnapshot(into: Snapshot, more: Snapshot): void {
 /** `ucf [opts] SRC DEST` in a postinst line: [SRC, DEST] when both are literal absolute paths. */
 export function parseUcfLine(line: string): [string, string] | undefined {
   const code = line.replace(/(^|\s)#.*$/, '');
-  const words = code.split(/[\s;&|()]+/).filter((w) => w !== '');
-  const at = words.indexOf('ucf');
-  if (at === -1) return undefined;
-  const args = words.slice(at + 1).filter((w) => !w.startsWith('-'));
+  const m = /(?:^|[\s;&|(])ucf\s+([^;&|)]*)/.exec(code);
+  if (!m) return undefined;
+  const args = m[1].split(/\s+/).filter((w) => w !== '' && !w.startsWith('-'));
   if (args.length < 2) return undefined;
   const [src, dest] = args.slice(-2).map((w) => w.replace(/^["']|["']$/g, ''));
   return src.startsWith('/') && dest.startsWith('/') && !/[$`]/.test(src + dest) ? [src, dest] : undefined;
