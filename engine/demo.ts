@@ -32,7 +32,7 @@ const isMapping = (v: unknown): v is Mapping => typeof v === 'object' && v !== n
  * fixture variables) and write the result beside the lab's own inventory.
  * Returns the path written.
  */
-export function writeLabPlaybookInventory(info: Pick<LabInfo, 'hosts' | 'stateDir'>, root = projectRoot()): string {
+export function writeLabPlaybookInventory(info: Pick<LabInfo, 'hosts' | 'stateDir' | 'subnet'>, root = projectRoot()): string {
   const src = load(readFileSync(join(root, 'inventories', 'lab.yml'), 'utf8')) as Mapping;
   const all = src.all as Mapping;
   const children = all.children as Mapping;
@@ -45,7 +45,7 @@ export function writeLabPlaybookInventory(info: Pick<LabInfo, 'hosts' | 'stateDi
   const pick = (i: number): Mapping => ({ ...(templateHosts[Math.min(i, templateHosts.length - 1)]?.[1] ?? {}) });
   const out: Mapping = {
     all: {
-      vars: all.vars,
+      vars: { ...(all.vars as Mapping), nfs_network: info.subnet },
       children: {
         controller: { hosts: { [info.hosts[0].name]: pick(0) } },
         compute: {
