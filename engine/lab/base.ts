@@ -27,7 +27,7 @@ const INIT_PACKAGES: Record<InitSystem, string[]> = {
 const PREFETCH_PACKAGES = ['nfs-common', 'nfs-kernel-server', 'libvirt-daemon-system', 'libvirt-clients', 'qemu-system-x86'];
 
 /** Bump when the build steps below change, so the cache key changes. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 export interface BaseRecipe {
   version: number;
@@ -183,10 +183,23 @@ export async function ensureBase(init: InitSystem, log: BuildLog): Promise<strin
     rmSync(`${tmp}/etc/dpkg/dpkg.cfg.d/tsplay-build-unsafe-io`, { force: true });
     writeFileSync(`${tmp}/etc/tsplay-lab-base.json`, JSON.stringify({ ...recipe, standin: undefined, builtAt: new Date().toISOString() }, null, 2) + '\n');
     renameSync(tmp, dir);
+    removeOldBases(init, dir, log);
     log(`lab base ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${dir}`);
     return dir;
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Remove bases of this init built from older recipes, unless a lab still runs on them. */
+function removeOldBases(init: InitSystem, keep: string, log: BuildLog): void {
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  for (const f of readdirSync(CACHE_DIR)) {
+    const path = `${CACHE_DIR}/${f}`;
+    if (!new RegExp(`^base-${init}-[0-9a-f]{12}$`).test(f) || path === keep) continue;
+    if (mountinfo.includes(`lowerdir=${path},`) || mountinfo.includes(`lowerdir=${path} `)) continue;
+    rmSync(path, { recursive: true, force: true });
+    log(`removed an older lab base: ${path}`);
   }
 }
 
