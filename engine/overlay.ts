@@ -265,7 +265,8 @@ async function packageUnit(base: HostReader, overlay: Overlay, st: ServiceState)
   const keep = new Set([...files.snap.pkgs.keys()].filter((n) => !removed.has(n)));
   const forbidden = await files.startForbidden(base, st.name);
   // No predicted package ships it: the real install would not bring it either.
-  return selectUnit(files.snap, st.name, base.facts.service_mgr, forbidden, keep) ?? st;
+  const mgr = base.facts.service_mgr !== 'unknown' ? base.facts.service_mgr : files.snap.serviceMgr ?? 'unknown';
+  return selectUnit(files.snap, st.name, mgr, forbidden, keep) ?? st;
 }
 
 /** A HostReader that answers typed queries with the overlay's predictions over the real host. */

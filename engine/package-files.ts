@@ -44,6 +44,8 @@ export interface Snapshot {
   missing: string[];
   /** /usr/sbin/policy-rc.d exists on the host. */
   policyRcD: boolean;
+  /** The host's init system, for hosts whose facts were not gathered. */
+  serviceMgr?: InitSystem;
 }
 
 /** Paths the snapshot covers: only reads inside these can be answered from packages. */
@@ -55,6 +57,7 @@ export function coveredPath(path: string): boolean {
 // versions from apt-cache policy; the apt module already predicts every package
 // \`apt-get -s install\` would bring, so no dependency solving here). Output lines:
 //   P                         policy-rc.d exists
+//   S INIT                    the init system (systemd, upstart, sysvinit), as the host layer detects it
 //   K PKG                     PKG extracted (its entries follow)
 //   M PKG                     no .deb for PKG
 //   F PKG MODE B64 PATH       regular file (B64 "-" when empty)
@@ -66,6 +69,9 @@ T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
 mkdir "$T/dl" "$T/x"
 if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
+if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then echo 'S systemd'
+elif command -v initctl >/dev/null 2>&1 && [ -d /etc/init ]; then echo 'S upstart'
+elif [ -d /etc/init.d ]; then echo 'S sysvinit'; fi
 LC_ALL=C apt-cache policy "$@" 2>/dev/null |
   awk '/^[^ ].*:$/ { n = substr($0, 1, length($0) - 1) } $1 == "Candidate:" { print n, ($2 == "(none)" ? "-" : $2) }' > "$T/list"
 for n in "$@"; do
@@ -130,6 +136,8 @@ export function parseSnapshot(stdout: string): Snapshot {
   };
   for (const line of stdout.split('\n')) {
     if (line === 'P') snap.policyRcD = true;
+    const init = /^S (systemd|upstart|sysvinit)$/.exec(line);
+    if (init) snap.serviceMgr = init[1] as InitSystem;
     const m = /^([KMFLDU]) (\S+)(?: (.*))?$/.exec(line);
     if (!m) continue;
     const [, tag, name, rest = ''] = m;
@@ -155,6 +163,7 @@ export function mergeSnapshot(into: Snapshot, more: Snapshot): void {
   for (const [n, p] of more.pkgs) into.pkgs.set(n, p);
   into.missing = [...new Set([...into.missing.filter((n) => !more.pkgs.has(n)), ...more.missing])];
   into.policyRcD = more.policyRcD;
+  into.serviceMgr = more.serviceMgr ?? into.serviceMgr;
 }
 
 /** `ucf [opts] SRC DEST` in a postinst line: [SRC, DEST] when both are literal absolute paths. */

@@ -1,0 +1,186 @@
+// --check predicts what a real run changes (DESIGN.md §4) on a fresh lab host,
+// where an apt task brings files, dependencies and units that later tasks use:
+//   apt nfs-kernel-server        -> changed (both)
+//   ini_file /etc/idmapd.conf    -> ok: nfs-common (a new dependency) ships it via ucf with the value
+//   lineinfile /etc/exports      -> changed: the ucf template exists, the line is added to it
+//   apt nfs-common               -> ok: predicted as a dependency of the first install
+//   service enabled: true        -> ok: the package's postinst enables nfs-server.service
+// The set of (host, task) pairs reported changed must be the same in --check
+// and in the real run that follows. The lab kernel has no NFS, so
+// nfs-kernel-server installs but cannot start (docs/lab.md): the playbook asks
+// only `enabled: true` of the service, which holds in the lab as on real hosts.
+// Runs whenever this machine can host a lab (root and systemd-nspawn).
+
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
+import { which } from '../../engine/lab/system.js';
+import { projectRoot } from '../../engine/demo.js';
+import type { HostResultEvent, RunEvent } from '../../engine/events.js';
+import { SshConnection } from '../../engine/ssh-connection.js';
+import { Host } from '../../engine/host.js';
+import { Overlay, overlayReader } from '../../engine/overlay.js';
+import { parseAptSimulation } from '../../modules/lib/apt-sim.js';
+
+const isRoot = process.getuid?.() === 0;
+const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
+const inCi = process.env.CI === 'true';
+const LAB = 'chk';
+const ROOT = projectRoot();
+const EXPORT = '/srv/chk 10.0.0.0/8(rw,sync,no_subtree_check)';
+
+const PLAYBOOK = `- hosts: all
+  tasks:
+    - name: install nfs-kernel-server
+      apt: { name: nfs-kernel-server }
+    - name: idmapd nobody user
+      ini_file: { path: /etc/idmapd.conf, section: Mapping, option: Nobody-User, value: nobody }
+    - name: export a directory
+      lineinfile: { path: /etc/exports, line: "${EXPORT}" }
+    - name: nfs-common is there
+      apt: { name: nfs-common }
+    - name: nfs-kernel-server enabled at boot
+      service: { name: nfs-kernel-server, enabled: true }
+`;
+
+interface RunOutcome {
+  code: number;
+  events: RunEvent[];
+  ms: number;
+  stderr: string;
+}
+
+function tsplay(playbook: string, inventory: string, extra: string[] = []): Promise<RunOutcome> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', playbook, '-i', inventory, '--output', 'json', ...extra], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const events: RunEvent[] = [];
+      for (const line of out.split('\n')) {
+        if (!line.trim().startsWith('{')) continue;
+        try { events.push(JSON.parse(line) as RunEvent); } catch { /* not an event line */ }
+      }
+      resolve({ code: code ?? 1, events, ms: Date.now() - started, stderr: err });
+    });
+  });
+}
+
+const results = (r: RunOutcome) => r.events.filter((e): e is HostResultEvent => e.kind === 'host_result');
+const changedPairs = (r: RunOutcome) => [...new Set(results(r).filter((e) => e.status === 'changed').map((e) => `${e.host} | ${e.task}`))].sort();
+const statusOf = (r: RunOutcome, task: string) => results(r).find((e) => e.task === task)?.status;
+const failures = (r: RunOutcome) =>
+  results(r).filter((e) => e.status === 'failed' || e.status === 'unreachable').map((e) => `${e.host} ${e.task}: ${e.msg}`).join('\n') +
+  (r.code !== 0 ? `\nexit ${r.code}; stderr: ${r.stderr.slice(-1500)}` : '');
+
+if (!canHost) {
+  if (inCi) test('CI can host a lab for check-prediction tests', (t) => t.fail('CI=true but this machine cannot host a lab (root, systemd-nspawn)'));
+  else test.skip('check-prediction lab tests need root and systemd-nspawn', () => {});
+} else {
+  let info: LabInfo;
+  let dir: string;
+
+  test.before(async () => {
+    if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
+    info = await labUp({ name: LAB, hosts: 1 });
+    dir = mkdtempSync(join(tmpdir(), 'tsplay-chk-'));
+  });
+
+  test.after.always(async () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (info && !process.env.KEEP_LAB) await labDown(LAB);
+  });
+
+  test.serial('--check on a fresh host changes the same (host, task) pairs as the real run', async (t) => {
+    const host = info.hosts[0];
+    const pb = join(dir, 'nfs-server.yml');
+    writeFileSync(pb, PLAYBOOK);
+
+    // The host is fresh: none of the packages or files exists yet.
+    const conn = new SshConnection({
+      host: host.name, connection: 'ssh', address: host.address, port: 22, user: 'root',
+      privateKeyFile: info.keyFile, knownHostsFile: info.knownHostsFile, hostKeyChecking: 'strict',
+      connectTimeoutMs: 10_000, commandTimeoutMs: 300_000, become: false, becomeUser: 'root', becomeMethod: 'sudo',
+    });
+    const h = new Host(conn, { name: host.name });
+    try {
+      // The lab base has an empty /etc/exports for its NFS stand-in (engine/lab/base.ts);
+      // remove it so the host is like a fresh Debian and the package's file is the one seen.
+      t.is((await h.run(['rm', '-f', '/etc/exports'])).rc, 0);
+      const pre = await h.packages(['nfs-kernel-server', 'nfs-common']);
+      t.deepEqual(pre.map((p) => p.installed), [false, false], 'a fresh lab host has neither package');
+      t.deepEqual((await h.stat(['/etc/idmapd.conf', '/etc/exports'])).map((s) => s.exists), [false, false]);
+
+      // The lookups' cost, measured through the engine's own overlay reader.
+      let t0 = performance.now();
+      const sim = await h.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', 'install', 'nfs-kernel-server']);
+      const simMs = performance.now() - t0;
+      const names = parseAptSimulation(sim.stdout).map((i) => i.name);
+      t.true(names.includes('nfs-common') && names.includes('rpcbind'), `apt-get -s lists the new dependencies: ${names.join(' ')}`);
+      const overlay = new Overlay();
+      overlay.add(names.map((name) => ({ kind: 'package' as const, name, installed: true })));
+      const r = overlayReader(h, overlay);
+      t0 = performance.now();
+      await h.readFile('/etc/idmapd.conf');
+      const plainMs = performance.now() - t0;
+      t0 = performance.now();
+      const idmapd = await r.readFile('/etc/idmapd.conf');
+      const firstMs = performance.now() - t0;
+      t0 = performance.now();
+      const exportsFile = await r.readFile('/etc/exports');
+      const [svc] = await r.services(['nfs-kernel-server']);
+      const cachedMs = performance.now() - t0;
+      t.regex(idmapd.content ?? '', /\[Mapping\][^[]*Nobody-User = nobody/);
+      t.like(exportsFile, { exists: true, type: 'file', predicted: true });
+      t.like(svc, { exists: true, enabled: true, predicted: true });
+      t.is(overlay.packageFiles.stats.roundTrips, 1);
+      t.log(`apt-get -s install nfs-kernel-server (${names.length} packages): ${simMs.toFixed(0)} ms`);
+      t.log(`plain readFile: ${plainMs.toFixed(0)} ms; first package lookup (readFile /etc/idmapd.conf): ${firstMs.toFixed(0)} ms; cached (readFile /etc/exports + services): ${cachedMs.toFixed(0)} ms`);
+    } finally {
+      await conn.close();
+    }
+
+    const check = await tsplay(pb, info.inventoryPath, ['--check', '--diff']);
+    t.is(check.code, 0, failures(check));
+    t.is(statusOf(check, 'idmapd nobody user'), 'ok', 'nfs-common brings idmapd.conf with the value');
+    t.is(statusOf(check, 'nfs-common is there'), 'ok', 'predicted as a dependency');
+    t.is(statusOf(check, 'nfs-kernel-server enabled at boot'), 'ok', 'the postinst enables it');
+    const predictedExports = results(check).find((e) => e.task === 'export a directory')?.diff?.[0];
+    t.truthy(predictedExports, 'lineinfile shows its diff in --check');
+    t.regex(predictedExports!.before, /^# \/etc\/exports: the access control list/, 'the diff starts from the package\'s file');
+    t.log(`--check: ${check.ms} ms; per task: ${results(check).map((e) => `${e.task} ${e.durationMs} ms`).join(', ')}`);
+
+    const real = await tsplay(pb, info.inventoryPath);
+    t.is(real.code, 0, failures(real));
+    t.log(`real run: ${real.ms} ms; per task: ${results(real).map((e) => `${e.task} ${e.durationMs} ms`).join(', ')}`);
+    t.deepEqual(changedPairs(check), changedPairs(real), '--check predicted exactly what the real run changed');
+    t.deepEqual(changedPairs(real), [`${host.name} | export a directory`, `${host.name} | install nfs-kernel-server`]);
+
+    // The real file is what --check predicted.
+    const after = await tsplay(pb, info.inventoryPath, ['--check', '--diff']);
+    t.is(after.code, 0, failures(after));
+    t.deepEqual(changedPairs(after), [], 'a --check after the real run predicts nothing');
+    const conn2 = new SshConnection({
+      host: host.name, connection: 'ssh', address: host.address, port: 22, user: 'root',
+      privateKeyFile: info.keyFile, knownHostsFile: info.knownHostsFile, hostKeyChecking: 'strict',
+      connectTimeoutMs: 10_000, commandTimeoutMs: 60_000, become: false, becomeUser: 'root', becomeMethod: 'sudo',
+    });
+    try {
+      const h2 = new Host(conn2, { name: host.name });
+      t.is((await h2.readFile('/etc/exports')).content, predictedExports!.after);
+      const [unit] = await h2.services(['nfs-kernel-server']);
+      t.is(unit.enabled, true);
+    } finally {
+      await conn2.close();
+    }
+  });
+}
