@@ -406,7 +406,7 @@ async function cleanup(name: string, log: Log): Promise<void> {
   const links = await linksWithAlias(linkAlias(name));
   if (links.length) await runRaw('ip', ['-force', '-batch', '-'], { input: links.map((l) => `link delete ${l}`).join('\n') + '\n' });
   const indexes = new Set<number>();
-  if (st) indexes.add(st.index);
+  if (st && st.index > 0) indexes.add(st.index);
   for (const [i, owner] of claimedIndexes()) if (owner === name) indexes.add(i);
   for (const i of indexes) {
     if (existsSync(`/sys/class/net/${bridgeName(i)}`)) await runRaw('ip', ['link', 'delete', bridgeName(i)]);
@@ -523,6 +523,8 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new LabError(`lab ${name} is being brought up by another process`);
     throw e;
   }
+  // Mark the lab as being brought up at once, so a concurrent `up` of this name refuses.
+  await saveState({ name, index: 0, init, status: 'starting', pid: process.pid, startedAt: new Date().toISOString(), hosts: [] });
   const index = await claimSubnet(name);
   const sub = subnetOf(index);
   const names = hostNames(name, n);

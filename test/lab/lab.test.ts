@@ -233,6 +233,31 @@ if (!canHost) {
     t.log(`memory per host (anon): ${st!.hosts.map((h) => `${h.name} ${((h.memoryBytes ?? 0) / 1048576).toFixed(1)} MiB`).join(', ')}`);
   });
 
+  test.serial('the command line: inventory, status and ssh', async (t) => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'engine/lab/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const inv = await cli(['inventory', '--name', LAB]);
+    t.is(inv.code, 0, inv.stderr);
+    t.is(inv.stdout.trim(), info.inventoryPath);
+    const status = await cli(['status']);
+    t.is(status.code, 0, status.stderr);
+    t.regex(status.stdout, new RegExp(`lab ${LAB}: up`));
+    for (const h of info.hosts) t.regex(status.stdout, new RegExp(`${h.name}\\s+${h.address.replace(/\./g, '\\.')}\\s+running\\s+memory \\d+\\.\\d MiB`));
+    const ssh = await cli(['ssh', info.hosts[2].name, 'cat', '/etc/hostname']);
+    t.is(ssh.code, 0, ssh.stderr);
+    t.is(ssh.stdout.trim(), info.hosts[2].name);
+    const missing = await cli(['inventory', '--name', 'nosuchlab']);
+    t.is(missing.code, 1);
+    t.regex(missing.stderr, /not up/);
+  });
+
   test.serial('lab down removes everything the lab made, quickly, and is safe twice', async (t) => {
     for (const c of conns) await c.close();
     t.true(leftovers(LAB, info.subnet).length > 0, 'the check sees a lab that is up');
