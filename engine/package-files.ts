@@ -21,6 +21,7 @@
 //   started and enabled per Debian policy (see unitPrediction).
 
 import { posix as pathPosix } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { FileState, HostReader, InitSystem, ServiceState } from './module-api.js';
 
 /** One extracted member of a package (paths absolute, as installed). */
@@ -55,15 +56,12 @@ export function coveredPath(path: string): boolean {
 
 // The script: a constant; its arguments are the package names (candidate
 // versions from apt-cache policy; the apt module already predicts every package
-// \`apt-get -s install\` would bring, so no dependency solving here). Output lines:
+// `apt-get -s install` would bring, so no dependency solving here). Output:
 //   P                         policy-rc.d exists
 //   S INIT                    the init system (systemd, upstart, sysvinit), as the host layer detects it
-//   K PKG                     PKG extracted (its entries follow)
 //   M PKG                     no .deb for PKG
-//   F PKG MODE B64 PATH       regular file (B64 "-" when empty)
-//   L PKG B64TARGET PATH      symlink
-//   D PKG MODE PATH           directory
-//   U PKG LINE                a postinst line mentioning ucf
+//   TAR                       then one line: base64 of a gzipped tar with x/PKG/<members as
+//                             installed> and c/PKG.postinst (packages extracted in parallel)
 export const SNAPSHOT_SCRIPT = `set -u
 T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
@@ -96,20 +94,16 @@ if [ -s "$T/need" ]; then
     if [ -n "$deb" ]; then echo "$n $deb" >> "$T/debs"; else echo "M $n"; fi
   done < "$T/need"
 fi
+mkdir "$T/c"
 while read -r n deb; do
-  d="$T/x/$n"; mkdir -p "$d"
-  dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$d" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
-  echo "K $n"
-  ( cd "$d" && find . -mindepth 1 \\( -type f -o -type l -o -type d \\) -printf '%y %m %p\\n' ) | while read -r y m p; do
-    p=\${p#.}
-    case "$y" in
-      f) c=$(base64 -w0 < "$d$p"); echo "F $n $m \${c:--} $p" ;;
-      l) c=$(readlink "$d$p" | base64 -w0); echo "L $n $c $p" ;;
-      d) echo "D $n $m $p" ;;
-    esac
-  done
-  dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./postinst 2>/dev/null | grep -w ucf | while IFS= read -r l; do echo "U $n $l"; done
+  mkdir "$T/x/$n"
+  ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/$n" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
+    dpkg-deb -I "$deb" postinst > "$T/c/$n.postinst" 2>/dev/null ) &
 done < "$T/debs"
+wait
+echo TAR
+tar -czf - -C "$T" x c | base64 -w0
+echo
 exit 0
 `;
 
@@ -118,12 +112,42 @@ export function snapshotArgv(pkgs: readonly string[]): string[] {
   return ['sh', '-c', SNAPSHOT_SCRIPT, 'tsplay-pkgfiles', ...pkgs];
 }
 
-function b64(s: string): string {
-  return s === '-' ? '' : Buffer.from(s, 'base64').toString('utf8');
+interface TarEntry {
+  name: string;
+  type: 'file' | 'directory' | 'link' | 'other';
+  mode: string;
+  data: Buffer;
+  target: string;
 }
 
-function pad(mode: string): string {
-  return mode.padStart(4, '0');
+function tarString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul === -1 ? b.length : nul).toString('utf8');
+}
+
+/** A minimal reader of the (GNU or ustar) tar GNU tar writes: names, modes, file data, link targets. */
+export function parseTar(buf: Buffer): TarEntry[] {
+  const out: TarEntry[] = [];
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (let off = 0; off + 512 <= buf.length; ) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) break;
+    const size = parseInt(tarString(h.subarray(124, 136)).trim() || '0', 8);
+    const flag = String.fromCharCode(h[156] || 48);
+    const data = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (flag === 'L') { longName = tarString(data); continue; }
+    if (flag === 'K') { longLink = tarString(data); continue; }
+    const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? tarString(h.subarray(345, 500)) : '';
+    const name = longName ?? (prefix ? `${prefix}/${tarString(h.subarray(0, 100))}` : tarString(h.subarray(0, 100)));
+    const target = longLink ?? tarString(h.subarray(157, 257));
+    longName = longLink = undefined;
+    const mode = (parseInt(tarString(h.subarray(100, 108)).trim() || '0', 8) & 0o7777).toString(8).padStart(4, '0');
+    const type = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'link' : 'other';
+    out.push({ name, type, mode, data, target });
+  }
+  return out;
 }
 
 /** Parse the snapshot script's output. */
@@ -134,26 +158,33 @@ export function parseSnapshot(stdout: string): Snapshot {
     if (!p) snap.pkgs.set(n, (p = { entries: new Map(), ucfLines: [] }));
     return p;
   };
-  for (const line of stdout.split('\n')) {
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     if (line === 'P') snap.policyRcD = true;
     const init = /^S (systemd|upstart|sysvinit)$/.exec(line);
     if (init) snap.serviceMgr = init[1] as InitSystem;
-    const m = /^([KMFLDU]) (\S+)(?: (.*))?$/.exec(line);
-    if (!m) continue;
-    const [, tag, name, rest = ''] = m;
-    if (tag === 'K') pkg(name);
-    else if (tag === 'M') snap.missing.push(name);
-    else if (tag === 'U') pkg(name).ucfLines.push(rest);
-    else if (tag === 'F') {
-      const f = /^([0-7]+) (\S+) (\/.*)$/.exec(rest);
-      if (f) pkg(name).entries.set(f[3], { type: 'file', mode: pad(f[1]), content: b64(f[2]) });
-    } else if (tag === 'L') {
-      const f = /^(\S+) (\/.*)$/.exec(rest);
-      if (f) pkg(name).entries.set(f[2], { type: 'link', mode: '0777', target: b64(f[1]).replace(/\n$/, '') });
-    } else if (tag === 'D') {
-      const f = /^([0-7]+) (\/.*)$/.exec(rest);
-      if (f) pkg(name).entries.set(f[2], { type: 'directory', mode: pad(f[1]) });
+    const missing = /^M (\S+)$/.exec(line);
+    if (missing) snap.missing.push(missing[1]);
+    if (line !== 'TAR') continue;
+    const b64 = (lines[i + 1] ?? '').trim();
+    if (!b64) break;
+    for (const e of parseTar(gunzipSync(Buffer.from(b64, 'base64')))) {
+      const name = e.name.replace(/^\.\//, '').replace(/\/$/, '');
+      const x = /^x\/([^/]+)(?:\/(.*))?$/.exec(name);
+      if (x) {
+        const files = pkg(x[1]);
+        if (x[2] === undefined) continue;
+        const path = '/' + x[2].replace(/^\.\//, '');
+        if (e.type === 'file') files.entries.set(path, { type: 'file', mode: e.mode, content: e.data.toString('utf8') });
+        else if (e.type === 'directory') files.entries.set(path, { type: 'directory', mode: e.mode });
+        else if (e.type === 'link') files.entries.set(path, { type: 'link', mode: '0777', target: e.target });
+        continue;
+      }
+      const c = /^c\/(.+)\.postinst$/.exec(name);
+      if (c && e.type === 'file') pkg(c[1]).ucfLines.push(...e.data.toString('utf8').split('\n').filter((l) => /\bucf\b/.test(l)));
     }
+    break;
   }
   return snap;
 }

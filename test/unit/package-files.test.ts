@@ -36,10 +36,13 @@ test('snapshot: packages, entries, links, ucf lines; nothing else', (t) => {
   t.deepEqual(nks.entries.get('/lib/systemd/system/nfs-kernel-server.service'), { type: 'link', mode: '0777', target: 'nfs-server.service' });
   t.is(nks.entries.get('/etc/init.d/nfs-kernel-server')?.mode, '0755');
   t.is(nks.ucfLines.length, 2);
-  const s = parseSnapshot('P\nK a\nM b\nD a 755 /etc/a\nF a 644 - /etc/a/empty file\nnoise\n');
+  t.is(nfsServer.serviceMgr, 'systemd');
+  t.deepEqual(nfsServer.pkgs.get('netbase')!.entries.get('/etc'), { type: 'directory', mode: '0755' });
+  const s = parseSnapshot('P\nS sysvinit\nM b\nnoise\nTAR\n\n');
   t.true(s.policyRcD);
+  t.is(s.serviceMgr, 'sysvinit');
   t.deepEqual(s.missing, ['b']);
-  t.deepEqual(s.pkgs.get('a')!.entries.get('/etc/a/empty file'), { type: 'file', mode: '0644', content: '' });
+  t.is(s.pkgs.size, 0);
 });
 
 test('ucf lines: literal source and destination only', (t) => {
@@ -108,7 +111,8 @@ test('unitInstallable reads only the [Install] section', (t) => {
 
 // ---- through the overlay reader, with a host that answers the snapshot script with a recording
 
-function fakeHost(snapshot: string, files: Record<string, string> = {}): { reader: HostReader; runs: string[][] } {
+/** A host whose snapshot script answers with the recording named by the first package asked for. */
+function fakeHost(recordings: Record<string, string>, files: Record<string, string> = {}): { reader: HostReader; runs: string[][] } {
   const runs: string[][] = [];
   const st = (path: string, content: boolean): FileState =>
     path in files ? { path, exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', ...(content ? { content: files[path] } : {}) } : { path, exists: false };
@@ -118,10 +122,8 @@ function fakeHost(snapshot: string, files: Record<string, string> = {}): { reade
     async run(argv): Promise<RunResult> {
       runs.push(argv);
       if (argv[0] !== 'sh') return { rc: 1, stdout: '', stderr: '' };
-      // The recording, limited to the packages asked for (as the script does).
-      const asked = new Set(argv.slice(4));
-      const stdout = snapshot.split('\n').filter((l) => l === 'P' || asked.has(l.split(' ')[1])).join('\n');
-      return { rc: 0, stdout, stderr: '' };
+      const file = recordings[argv[4]];
+      return file ? { rc: 0, stdout: rec(file), stderr: '' } : { rc: 1, stdout: '', stderr: 'unexpected' };
     },
     async runAll(cmds) {
       return Promise.all(cmds.map((c) => reader.run(c)));
@@ -152,7 +154,7 @@ function fakeHost(snapshot: string, files: Record<string, string> = {}): { reade
 }
 
 test('overlay: no package predicted -> no lookup, missing stays missing', async (t) => {
-  const { reader, runs } = fakeHost(rec('snapshot-nfs-kernel-server.txt'));
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
   const r = overlayReader(reader, new Overlay());
   t.deepEqual(await r.readFile('/etc/exports'), { path: '/etc/exports', exists: false });
   t.deepEqual(await r.services(['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }]);
@@ -160,7 +162,7 @@ test('overlay: no package predicted -> no lookup, missing stays missing', async 
 });
 
 test('overlay: one round trip for the predicted packages, then answers from the cache', async (t) => {
-  const { reader, runs } = fakeHost(rec('snapshot-nfs-kernel-server.txt'), { '/etc/hosts': '127.0.0.1 localhost\n' });
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' }, { '/etc/hosts': '127.0.0.1 localhost\n' });
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }, { kind: 'package', name: 'netbase', installed: true }]);
   const r = overlayReader(reader, o);
@@ -191,13 +193,16 @@ test('overlay: one round trip for the predicted packages, then answers from the 
   t.is(runs.length, 1);
 });
 
-test('overlay: a newly predicted package costs one more round trip, for it only', async (t) => {
-  const { reader, runs } = fakeHost(rec('snapshot-libvirt-nfs-common.txt'));
+test('overlay: packages already extracted are not asked again; a new one costs one round trip, for it only', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-common': 'snapshot-libvirt-nfs-common.txt', 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'nfs-common', installed: true }]);
   const r = overlayReader(reader, o);
   t.regex((await r.readFile('/etc/idmapd.conf')).content!, /Nobody-User = nobody/);
+  // The first answer also held libvirt-daemon-system (as when both are predicted at once).
   o.add([{ kind: 'package', name: 'libvirt-daemon-system', installed: true }]);
   t.like(await r.readFile('/etc/libvirt/qemu.conf'), { exists: true, type: 'file' });
-  t.deepEqual(runs.map((a) => a.slice(4)), [['nfs-common'], ['libvirt-daemon-system']]);
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await r.readFile('/etc/exports'), { exists: true, type: 'file' });
+  t.deepEqual(runs.map((a) => a.slice(4)), [['nfs-common'], ['nfs-kernel-server']]);
 });
