@@ -161,14 +161,15 @@ test('users and groups: new ids, new and removed accounts', async (t) => {
   t.deepEqual(gone, { name: 'gone', exists: false, predicted: true });
 });
 
-test('services: unknown unit after a predicted package install is predicted stopped', async (t) => {
+test('services: a unit no predicted package ships stays unknown; explicit predictions apply', async (t) => {
   const { reader } = fakeHost({ services: { ssh: { active: true, enabled: true } } });
   const o = new Overlay();
   const r = overlayReader(reader, o);
   t.deepEqual(await r.services(['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }], 'before any package prediction');
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
   t.deepEqual(await r.services(['nfs-kernel-server', 'ssh']), [
-    { name: 'nfs-kernel-server', exists: true, active: false, enabled: false, predicted: true },
+    // The fake host has no package snapshot: no predicted package ships the unit (engine/package-files.ts).
+    { name: 'nfs-kernel-server', exists: false },
     { name: 'ssh', exists: true, active: true, enabled: true },
   ]);
   o.add([{ kind: 'service', name: 'nfs-kernel-server.service', active: true }]);
