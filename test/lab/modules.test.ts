@@ -1,0 +1,612 @@
+// Every module on real lab hosts, through the engine (issue 4, "How it is checked"):
+//   - per module: --check predicts exactly what the real run then changes, the real
+//     run changes, a second run changes nothing, the diff shows the change;
+//   - a bad argument fails before anything runs (exit 4, nothing on the host);
+//   - a failing command reports its exit code and stderr (exit 2 from the CLI);
+//   - chown_find re-owns only the right files (several directories, a symlink
+//     pointing outside, a tmpfs below the path, a bind of the peer host's directory);
+//   - free text (file names, lines, ini values, file content, template values,
+//     command argv and stdin, fstab fields, lookup keys) with quotes, `$()`,
+//     backquotes, `;` and newlines arrives byte for byte and runs nothing.
+// Effects are checked over plain `ssh` (the lab's key and known_hosts), not
+// only through tsplay's report. The modules run in a few batched playbooks (one
+// per phase) so that the file stays within a few minutes; assertions stay per module.
+// Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
+
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
+import { sshArgs } from '../../engine/lab/lab.js';
+import { which } from '../../engine/lab/system.js';
+import { loadInventory } from '../../engine/inventory.js';
+import { loadPlaybook } from '../../engine/playbook.js';
+import { loadRegistry } from '../../engine/registry.js';
+import { Runner } from '../../engine/runner.js';
+import { projectRoot } from '../../engine/demo.js';
+import type { HostResultEvent, RunEvent } from '../../engine/events.js';
+
+const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
+const inCi = process.env.CI === 'true';
+const LAB = 'mods';
+const H1 = `${LAB}1`;
+const H2 = `${LAB}2`;
+const HOSTS = [H1, H2];
+const ROOT = projectRoot();
+
+// ---------------------------------------------------------------- free text
+/** Created by any injected command that runs (it must never exist). */
+const PW = '/tmp/tsplay-pwned';
+/** One line (no slash: it is also part of file names): quotes, $(), backquotes, ;, a backslash, a variable. */
+const Q = `it's "q" $(cd;touch tsplay-pwned1) \`cd;touch tsplay-pwned2\`; cd; touch tsplay-pwned3 \\ $HOME & | >x`;
+/** Several lines, each with shell syntax; ends with a newline. */
+const NL = `${Q}\nsecond line; $(touch ${PW}4)\n\tthird 'line'\n`;
+/** A file name (no slash; an injected command would write in $HOME) with quotes, $(), ; and a newline. */
+const FN = `we'ird "$(cd;touch tsplay-pwned5)";\nname`;
+/** Mount point and source (fstab and mountinfo escape blanks as \040). */
+const MNT = `/mnt/sp ace'q"$(cd;touch tsplay-pwned6);x`;
+const MSRC = `tsplay'src"$(touch ${PW}7);y`;
+/** A lookup key (getent refuses blanks in keys). */
+const KEY = `k'"$(cd;touch\${IFS}tsplay-pwned10);\`id\`;x`;
+/** ini section and option names. */
+const SEC = `s'ec "$(touch ${PW}8)";x`;
+const OPT = `o;pt$(touch ${PW}9)`;
+
+const y = (s: string): string => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
+/** Single-quote for the remote login shell (the test's own quoting, independent of engine/shell.ts). */
+const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+// ---------------------------------------------------------------- lab access
+let info: LabInfo;
+
+/** One command on a lab host through the plain OpenSSH client. */
+function ssh(host: string, command: string): Promise<{ rc: number; stdout: string; stderr: string }> {
+  const h = info.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no lab host ${host}`);
+  return new Promise((resolve) => {
+    execFile('ssh', [...sshArgs(info, h.address), command], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const rc = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 255) : 0;
+      resolve({ rc, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function out(host: string, command: string): Promise<string> {
+  const r = await ssh(host, command);
+  if (r.rc !== 0) throw new Error(`${host}: ${command}: rc ${r.rc}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The exact bytes of a file on a host. */
+async function fileBytes(host: string, path: string): Promise<string> {
+  return Buffer.from((await out(host, `base64 -w0 -- ${sq(path)}`)).trim(), 'base64').toString('utf8');
+}
+
+// ---------------------------------------------------------------- running playbooks
+interface Run {
+  code: number;
+  events: RunEvent[];
+  ms: number;
+}
+
+function writeDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-modlab-'));
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), c);
+  }
+  return dir;
+}
+
+/** In-process run of a playbook against the lab (the runner's own events, as `--output json` prints them). */
+async function run(files: Record<string, string>, opts: { check?: boolean; diff?: boolean } = {}): Promise<Run> {
+  const t0 = Date.now();
+  const dir = writeDir(files);
+  const inventory = await loadInventory([info.inventoryPath]);
+  const registry = await loadRegistry();
+  const pb = await loadPlaybook(join(dir, 'playbook.yml'), registry);
+  const events: RunEvent[] = [];
+  const runner = new Runner({
+    inventory, registry, check: opts.check ?? false, diff: opts.diff ?? true, forks: 5, strategy: 'linear',
+    tags: [], skipTags: [], extraVars: {}, verbosity: 0, emit: (e) => events.push(e),
+  });
+  const code = await runner.run([pb]);
+  return { code, events, ms: Date.now() - t0 };
+}
+
+/** `tsplay run` as a separate process (exit codes and the text reporter). */
+function cli(files: Record<string, string>, extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = writeDir(files);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', join(dir, 'playbook.yml'), '-i', info.inventoryPath, ...extra], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+const results = (r: Run, task?: string): HostResultEvent[] =>
+  r.events.filter((e): e is HostResultEvent => e.kind === 'host_result' && (task === undefined || e.task === task));
+
+function only(r: Run, host: string, task: string): HostResultEvent {
+  const found = results(r, task).filter((e) => e.host === host);
+  if (found.length !== 1) throw new Error(`${found.length} results for ${host} / ${task}: ${JSON.stringify(results(r).map((e) => [e.host, e.task, e.status]))}`);
+  return found[0];
+}
+
+const pairs = (r: Run, status: string, tasks?: string[]): string[] =>
+  [...new Set(results(r).filter((e) => e.status === status && (!tasks || tasks.includes(e.task))).map((e) => `${e.host} | ${e.task}`))].sort();
+
+function failures(r: Run): string {
+  return results(r)
+    .filter((e) => (e.status === 'failed' || e.status === 'unreachable') && !e.ignored)
+    .map((e) => `${e.host} ${e.task}: ${e.msg ?? JSON.stringify(e.result)}`)
+    .join('\n');
+}
+
+// ---------------------------------------------------------------- the cases
+interface Case {
+  module: string;
+  /** Task names (each task's `name:` in the main playbook), in order. */
+  tasks: Array<{ name: string; yaml: string }>;
+  /** Tasks that change on the first real run (default: all of them). */
+  changes?: string[];
+  /** command/shell: in --check they are reported skipped ("would run"), not changed. */
+  checkSkips?: boolean;
+  /** Expected file diffs in the real run's host_result events: task -> path -> [before, after]. */
+  diffs?: Record<string, Record<string, [string, string]>>;
+  /** Independent checks over ssh after the real run. */
+  verify(t: import('ava').ExecutionContext, host: string): Promise<void>;
+}
+
+const task = (name: string, body: string) => ({ name, yaml: `    - name: ${y(name)}\n${body.replace(/^/gm, '      ').trimEnd()}\n` });
+
+const LINES_BEFORE = 'a = 1\nb = 2\n';
+const INI_BEFORE = '# app\n[main]\nkey = old\nother = 1\n';
+const FSTAB_BEFORE_MARK = '# tsplay modules lab fstab\n';
+const escFstab = (s: string) => s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+
+const cases: Case[] = [
+  {
+    module: 'apt',
+    tasks: [task('apt: install tree', `apt: { name: tree, state: present }`)],
+    async verify(t, h) {
+      t.is(await out(h, "dpkg-query -W -f='${Status}' tree"), 'install ok installed', h);
+      t.is((await ssh(h, 'tree --version')).rc, 0);
+    },
+  },
+  {
+    module: 'lineinfile',
+    tasks: [
+      task('lineinfile: replace b', `lineinfile:\n  path: /srv/inj/lines.conf\n  regexp: '^b = '\n  line: ${y('b = ' + Q)}`),
+      task('lineinfile: new file', `lineinfile:\n  path: ${y('/srv/inj/' + FN + '.conf')}\n  line: ${y(Q)}\n  create: true`),
+    ],
+    diffs: {
+      'lineinfile: replace b': { '/srv/inj/lines.conf': [LINES_BEFORE, `a = 1\nb = ${Q}\n`] },
+      'lineinfile: new file': { [`/srv/inj/${FN}.conf`]: ['', `${Q}\n`] },
+    },
+    async verify(t, h) {
+      t.is(await fileBytes(h, '/srv/inj/lines.conf'), `a = 1\nb = ${Q}\n`);
+      t.is(await fileBytes(h, `/srv/inj/${FN}.conf`), `${Q}\n`);
+    },
+  },
+  {
+    module: 'ini_file',
+    tasks: [
+      task('ini_file: set key', `ini_file:\n  path: /srv/inj/app.ini\n  section: main\n  option: key\n  value: ${y(Q)}`),
+      task('ini_file: new section', `ini_file:\n  path: /srv/inj/app.ini\n  section: ${y(SEC)}\n  option: ${y(OPT)}\n  value: ${y(Q)}`),
+    ],
+    diffs: { 'ini_file: set key': { '/srv/inj/app.ini': [INI_BEFORE, `# app\n[main]\nkey = ${Q}\nother = 1\n`] } },
+    async verify(t, h) {
+      const text = await fileBytes(h, '/srv/inj/app.ini');
+      t.true(text.startsWith(`# app\n[main]\nkey = ${Q}\nother = 1\n`), JSON.stringify(text));
+      const lines = text.split('\n');
+      const at = lines.indexOf(`[${SEC}]`);
+      t.true(at > 3, `section header written literally: ${JSON.stringify(text)}`);
+      t.is(lines[at + 1], `${OPT} = ${Q}`);
+    },
+  },
+  {
+    module: 'file',
+    tasks: [
+      task('file: directory', `file:\n  path: ${y('/srv/inj/' + FN + '.d')}\n  state: directory\n  mode: '0750'\n  owner: nobody`),
+      task('file: link', `file:\n  path: /srv/inj/link\n  src: ${y('../' + FN + '.target')}\n  state: link`),
+      task('file: mode', `file:\n  path: /srv/inj/lines.conf\n  mode: u=rw,g=r,o=`),
+    ],
+    async verify(t, h) {
+      t.is((await out(h, `stat -c '%F %a %U' -- ${sq('/srv/inj/' + FN + '.d')}`)).trim(), 'directory 750 nobody');
+      t.is(await out(h, 'readlink /srv/inj/link'), `../${FN}.target\n`);
+      t.is((await out(h, 'stat -c %a /srv/inj/lines.conf')).trim(), '640');
+    },
+  },
+  {
+    module: 'copy',
+    tasks: [task('copy: content', `copy:\n  dest: ${y('/srv/inj/' + FN + '.copy')}\n  content: ${y(NL)}\n  mode: '0600'`)],
+    diffs: { 'copy: content': { [`/srv/inj/${FN}.copy`]: ['', NL] } },
+    async verify(t, h) {
+      t.is(await fileBytes(h, `/srv/inj/${FN}.copy`), NL);
+      t.is((await out(h, `stat -c '%a %U:%G' -- ${sq('/srv/inj/' + FN + '.copy')}`)).trim(), '600 root:root');
+    },
+  },
+  {
+    module: 'template',
+    tasks: [task('template: render', `template:\n  src: templates/t.conf.j2\n  dest: /srv/inj/t.conf\n  mode: '0644'`)],
+    diffs: { 'template: render': { '/srv/inj/t.conf': ['old\n', `host=HOST\nvalue=${NL}end\n`] } },
+    async verify(t, h) {
+      t.is(await fileBytes(h, '/srv/inj/t.conf'), `host=${h}\nvalue=${NL}end\n`);
+    },
+  },
+  {
+    module: 'mount',
+    tasks: [task('mount: tmpfs', `mount:\n  path: ${y(MNT)}\n  src: ${y(MSRC)}\n  fstype: tmpfs\n  opts: size=1m,mode=0755\n  state: mounted`)],
+    diffs: {
+      'mount: tmpfs': { '/etc/fstab': [FSTAB_BEFORE_MARK, `${FSTAB_BEFORE_MARK}${escFstab(MSRC)} ${escFstab(MNT)} tmpfs size=1m,mode=0755 0 0\n`] },
+    },
+    async verify(t, h) {
+      t.is((await ssh(h, `mountpoint -q -- ${sq(MNT)}`)).rc, 0, `${h}: mounted`);
+      t.is((await out(h, `findmnt -n -o FSTYPE --mountpoint ${sq(MNT)}`)).trim(), 'tmpfs');
+      t.true((await out(h, 'cat /proc/self/mountinfo')).includes(` ${escFstab(MNT)} `), 'the live mount point is the literal path');
+      t.true((await out(h, 'cat /proc/self/mountinfo')).includes(` - tmpfs ${escFstab(MSRC)} `), 'the live source is the literal src');
+      t.is(await fileBytes(h, '/etc/fstab'), `${FSTAB_BEFORE_MARK}${escFstab(MSRC)} ${escFstab(MNT)} tmpfs size=1m,mode=0755 0 0\n`);
+    },
+  },
+  {
+    module: 'service',
+    tasks: [task('service: cron stopped and disabled', `service: { name: cron, state: stopped, enabled: false }`)],
+    async verify(t, h) {
+      t.is((await ssh(h, 'systemctl is-active cron')).stdout.trim(), 'inactive');
+      t.is((await ssh(h, 'systemctl is-enabled cron')).stdout.trim(), 'disabled');
+    },
+  },
+  {
+    module: 'groupmod',
+    tasks: [task('groupmod: labgrp', `groupmod: { name: labgrp, gid: 3001 }\nregister: grp`)],
+    async verify(t, h) {
+      t.is((await out(h, 'getent group labgrp')).trim(), 'labgrp:x:3001:');
+      t.is((await out(h, 'id -g labuser')).trim(), '3001', 'the primary group followed');
+    },
+  },
+  {
+    module: 'usermod',
+    tasks: [task('usermod: labuser', `usermod: { name: labuser, uid: 3001 }\nregister: usr`)],
+    async verify(t, h) {
+      t.is((await out(h, 'id -u labuser')).trim(), '3001');
+    },
+  },
+  {
+    module: 'chown_find',
+    tasks: [task('chown_find: labuser', `chown_find: { old_uid: 2001, new_uid: 3001, old_gid: 2001, new_gid: 3001, paths: [/srv/own], list_limit: 50 }`)],
+    async verify(t, h) {
+      const peer = h === H1 ? H2 : H1;
+      const st = async (p: string, host = h) => (await out(host, `stat -c '%u:%g %a' -- ${sq(p)}`)).trim();
+      t.is(await st('/srv/own/a/f1'), '3001:3001 644');
+      t.is(await st('/srv/own/a'), '3001:3001 755', 'a directory itself');
+      t.is(await st('/srv/own/b/c/f2'), '3001:0 644', 'old uid only: group kept');
+      t.is(await st('/srv/own/b/g'), '0:3001 644', 'old gid only: owner kept');
+      t.is(await st('/srv/own/a/suid'), '3001:3001 4755', 'setuid bit restored after chown');
+      t.is(await st(`/srv/own/b/${FN}`), '3001:3001 644', 'a file name with shell syntax and a newline');
+      t.is(await st('/srv/own/other'), '2002:2002 644', 'other IDs untouched');
+      t.is((await out(h, "stat -c '%u:%g' /srv/own/link")).trim(), '3001:3001', 'the symlink itself re-owned');
+      t.is(await st('/srv/outside/target'), '2001:2001 644', 'the symlink target outside the path untouched');
+      t.is(await st('/srv/outside/dir/f'), '2001:2001 644', 'a directory behind a symlink untouched');
+      t.is(await st('/srv/own/tmp/f'), '2001:2001 644', 'a tmpfs mounted below the path untouched (-xdev)');
+      t.is(await st('/srv/own/peer/f'), '2001:2001 644', "the bind of the peer's directory untouched");
+      t.is(await st('/srv/foreign/f', peer), '2001:2001 644', `${peer}'s own file untouched`);
+      t.is(await st('/srv/foreign/f'), '2001:2001 644', 'outside the path untouched');
+      // the undo log lists exactly the re-owned paths
+      const log = await out(h, 'cat /var/log/tsplay/chown_find-*.log');
+      const logged = log.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[0]).sort();
+      t.deepEqual(logged, ['/srv/own/a', '/srv/own/a/f1', '/srv/own/a/suid', '/srv/own/b/c/f2', '/srv/own/b/g', `/srv/own/b/${FN.replace(/\n/g, '\\n')}`, '/srv/own/link'].sort());
+    },
+  },
+  {
+    module: 'command',
+    checkSkips: true,
+    tasks: [
+      task('command: argv and stdin', `command:\n  argv: [tee, ${y('/srv/inj/' + FN + '.cmd')}]\n  stdin: ${y(NL)}\n  stdin_add_newline: false\n  creates: ${y('/srv/inj/' + FN + '.cmd')}`),
+      task('command: split string', `command:\n  cmd: ${y(`touch '/srv/inj/cmd ${Q.replace(/'/g, `'\\''`)}' "/srv/inj/dq \\"x\\" \\$(y)"`)}\n  creates: /srv/inj/dq "x" $(y)`),
+    ],
+    async verify(t, h) {
+      t.is(await fileBytes(h, `/srv/inj/${FN}.cmd`), NL);
+      t.is((await ssh(h, `test -f ${sq('/srv/inj/cmd ' + Q)}`)).rc, 0, 'a single-quoted word arrives as one literal argument');
+      t.is((await ssh(h, `test -f ${sq('/srv/inj/dq "x" $(y)')}`)).rc, 0, 'a double-quoted word keeps $() literal');
+    },
+  },
+  {
+    module: 'shell',
+    checkSkips: true,
+    tasks: [
+      task('shell: script', `shell:\n  cmd: ${y(`printf '%s|%s' 'lit $(touch ${PW}s); x' "$(echo sub)" > /srv/inj/shell.out`)}\n  creates: /srv/inj/shell.out`),
+      task('shell: stdin', `shell:\n  cmd: cat > /srv/inj/shell-stdin.out\n  stdin: ${y(NL)}\n  stdin_add_newline: false\n  creates: /srv/inj/shell-stdin.out`),
+    ],
+    async verify(t, h) {
+      t.is(await fileBytes(h, '/srv/inj/shell.out'), `lit $(touch ${PW}s); x|sub`, 'the script reaches sh unchanged (sh expands only what it should)');
+      t.is(await fileBytes(h, '/srv/inj/shell-stdin.out'), NL);
+    },
+  },
+  {
+    module: 'getent',
+    changes: [],
+    tasks: [
+      task('getent: labuser', `getent: { database: passwd, key: labuser }\nregister: ge`),
+      task('getent: odd key', `getent:\n  database: group\n  key: ${y(KEY)}\n  fail_key: false`),
+    ],
+    async verify() {},
+  },
+  {
+    module: 'stat',
+    changes: [],
+    tasks: [task('stat: odd name', `stat:\n  path: ${y('/srv/inj/' + FN + '.pre')}\nregister: st`)],
+    async verify() {},
+  },
+  {
+    module: 'wait_for',
+    changes: [],
+    tasks: [
+      task('wait_for: odd path', `wait_for:\n  path: ${y('/srv/inj/' + FN + '.pre')}\n  timeout: 5`),
+      task('wait_for: ssh port', `wait_for: { port: 22, timeout: 5 }`),
+    ],
+    async verify() {},
+  },
+];
+
+const allTasks = cases.flatMap((c) => c.tasks.map((x) => x.name));
+
+function mainPlaybook(): Record<string, string> {
+  return {
+    'playbook.yml': `- hosts: all\n  vars:\n    v: ${y(NL)}\n  tasks:\n${cases.flatMap((c) => c.tasks.map((x) => x.yaml)).join('')}`,
+    'templates/t.conf.j2': 'host={{ inventory_hostname }}\nvalue={{ v }}end\n',
+  };
+}
+
+/** The same starting state on both hosts; peers' directories are bound in afterwards. */
+const FIXTURE = [
+  'set -e',
+  'groupadd -g 2001 labgrp && useradd -M -N -u 2001 -g 2001 -d /nonexistent -s /usr/sbin/nologin labuser',
+  'mkdir -p /srv/inj /srv/own/a /srv/own/b/c /srv/own/tmp /srv/own/peer /srv/outside/dir /srv/foreign /var/log/tsplay',
+  `printf 'a = 1\\nb = 2\\n' > /srv/inj/lines.conf && chmod 644 /srv/inj/lines.conf`,
+  `printf '# app\\n[main]\\nkey = old\\nother = 1\\n' > /srv/inj/app.ini`,
+  `printf 'old\\n' > /srv/inj/t.conf`,
+  `printf 'pre\\n' > ${sq('/srv/inj/' + FN + '.pre')}`,
+  `printf '# tsplay modules lab fstab\\n' > /etc/fstab`,
+  'cd /srv/own',
+  `touch a/f1 a/suid b/c/f2 b/g other ${sq('b/' + FN)} /srv/outside/target /srv/outside/dir/f /srv/foreign/f`,
+  `chmod 644 a/f1 b/c/f2 b/g other ${sq('b/' + FN)} /srv/outside/target /srv/outside/dir/f /srv/foreign/f && chmod 755 a`,
+  `chown 2001:2001 a a/f1 a/suid ${sq('b/' + FN)} /srv/outside/target /srv/outside/dir/f /srv/foreign/f && chmod 4755 a/suid`,
+  'chown 2001:0 b/c/f2 && chown 0:2001 b/g && chown 2002:2002 other',
+  'ln -s /srv/outside/target link && ln -s /srv/outside/dir dirlink && chown -h 2001:2001 link',
+  'mount -t tmpfs -o size=1m,mode=0755 labtmp /srv/own/tmp && touch tmp/f && chmod 644 tmp/f && chown 2001:2001 tmp/f',
+  'systemctl enable --now cron >/dev/null 2>&1',
+  `rm -f ${PW}* /root/tsplay-pwned*`,
+].join('\n');
+
+// ---------------------------------------------------------------- phases (run once, asserted per module)
+let check: Run;
+let real: Run;
+let second: Run;
+
+if (!canHost) {
+  if (inCi) test('CI can host a lab', (t) => t.fail('CI=true but this machine cannot host a lab (root, systemd-nspawn)'));
+  else test.skip('module lab tests need root and systemd-nspawn', () => {});
+} else {
+  test.before(async () => {
+    await labDown(LAB);
+    info = await labUp({ name: LAB, hosts: 2 });
+    await Promise.all(HOSTS.map((h) => out(h, FIXTURE)));
+    // a bind of the other host's directory below the walked path (its root is reachable under the lab's peers path)
+    await Promise.all(HOSTS.map((h) => out(h, `mount --bind /run/tsplay-lab-peers/${h === H1 ? H2 : H1}/srv/foreign /srv/own/peer`)));
+    const files = mainPlaybook();
+    check = await run(files, { check: true });
+    real = await run(files);
+    second = await run(files);
+    console.log(`[modules lab] check ${check.ms} ms, real ${real.ms} ms, second ${second.ms} ms`);
+  });
+
+  test.after.always(async () => {
+    if (info && !process.env.KEEP_LAB) await labDown(LAB);
+  });
+
+  test.serial('the three runs of the module playbook succeed', (t) => {
+    t.is(check.code, 0, `--check failed:\n${failures(check)}`);
+    t.is(real.code, 0, `real run failed:\n${failures(real)}`);
+    t.is(second.code, 0, `second run failed:\n${failures(second)}`);
+    t.deepEqual(pairs(second, 'changed'), [], 'the second run changes nothing');
+    for (const r of [check, real, second]) t.is(results(r).filter((e) => e.task !== 'Gathering Facts').length, allTasks.length * HOSTS.length);
+  });
+
+  for (const c of cases) {
+    test.serial(`${c.module}: check predicts the real change, the second run is a no-op, the diff and the host show it`, async (t) => {
+      const names = c.tasks.map((x) => x.name);
+      const changes = c.changes ?? names;
+      const expected = HOSTS.flatMap((h) => changes.map((n) => `${h} | ${n}`)).sort();
+      t.deepEqual(pairs(real, 'changed', names), expected, 'the fresh run changes');
+      if (c.checkSkips) {
+        t.deepEqual(pairs(check, 'changed', names), [], '--check does not run commands');
+        t.deepEqual(pairs(check, 'skipped', names), expected);
+        for (const e of results(check).filter((x) => names.includes(x.task))) t.regex(e.msg ?? '', /check mode: .* does not exist, so the command would run/s);
+      } else {
+        t.deepEqual(pairs(check, 'changed', names), pairs(real, 'changed', names), '--check predicted exactly what the real run changed');
+      }
+      t.deepEqual(pairs(second, 'changed', names), [], 'the second run reports no change');
+      for (const n of names) for (const h of HOSTS) t.is(only(second, h, n).status, 'ok', `${h} | ${n}: second run`);
+      for (const [name, byPath] of Object.entries(c.diffs ?? {})) {
+        for (const h of HOSTS) {
+          for (const r of [check, real]) {
+            const ev = only(r, h, name);
+            for (const [path, [before, after]] of Object.entries(byPath)) {
+              const d = (ev.diff ?? []).find((x) => x.path === path);
+              t.truthy(d, `${h} | ${name}: a diff for ${path} (${r === check ? 'check' : 'real'})`);
+              if (d) {
+                t.is(d.before, before.replace(/HOST/g, h));
+                t.is(d.after, after.replace(/HOST/g, h));
+              }
+            }
+          }
+        }
+      }
+      await Promise.all(HOSTS.map((h) => c.verify(t, h)));
+    });
+  }
+
+  test.serial('usermod/groupmod/getent/stat results: the same in --check as in the real run', (t) => {
+    for (const h of HOSTS) {
+      for (const r of [check, real]) {
+        const which = r === check ? 'check' : 'real';
+        t.like(only(r, h, 'usermod: labuser').result, { old_uid: 2001, uid: 3001 }, which);
+        t.like(only(r, h, 'groupmod: labgrp').result, { old_gid: 2001, gid: 3001 }, which);
+        t.like(only(r, h, 'getent: labuser').result, { uid: 3001, gid: 3001 }, `${which}: getent sees the predicted IDs`);
+        t.like(only(r, h, 'chown_find: labuser').result, { count: 7 }, which);
+      }
+      t.like(only(real, h, 'stat: odd name').result, { stat: { exists: true, isreg: true, size: 4, mode: '0644' } });
+      t.like(only(second, h, 'chown_find: labuser').result, { count: 0 });
+    }
+  });
+
+  test.serial('no injected command ran anywhere', async (t) => {
+    for (const h of HOSTS) t.is((await out(h, `ls -d ${PW}* /root/tsplay-pwned* 2>/dev/null || true`)).trim(), '', h);
+    t.false(existsSync(`${PW}1`) || existsSync(`${PW}5`), 'nor on the controller');
+    // and no file was made from a fragment of a name
+    const names = (await out(H1, "find /srv/inj -mindepth 1 -maxdepth 1 -printf '%f\\0' | base64 -w0")).trim();
+    const listed = Buffer.from(names, 'base64').toString('utf8').split('\0').filter(Boolean).sort();
+    t.deepEqual(listed, [
+      'app.ini', 'lines.conf', 'link', 'shell-stdin.out', 'shell.out', 't.conf', `cmd ${Q}`, 'dq "x" $(y)',
+      `${FN}.conf`, `${FN}.d`, `${FN}.copy`, `${FN}.pre`, `${FN}.cmd`,
+    ].sort());
+  });
+}
+
+// ---------------------------------------------------------------- bad arguments
+/** Per module: a literal argument the schema refuses; the message must name it. */
+const BAD_ARGS: Array<{ module: string; args: string; names: RegExp }> = [
+  { module: 'apt', args: '{ name: sl, state: newest }', names: /state/ },
+  { module: 'lineinfile', args: '{ path: /srv/bad/l, line: a, state: presnt }', names: /state/ },
+  { module: 'ini_file', args: '{ path: /srv/bad/i, section: s, option: o, value: v, no_extra_spaces: maybe }', names: /no_extra_spaces/ },
+  { module: 'file', args: '{ path: /srv/bad/f, state: folder }', names: /state/ },
+  { module: 'copy', args: '{ dest: /srv/bad/c, content: x, mode: [1] }', names: /mode/ },
+  { module: 'template', args: '{ src: t.j2 }', names: /dest/ },
+  { module: 'mount', args: '{ path: /mnt/bad, src: x, fstype: tmpfs, state: mount }', names: /state/ },
+  { module: 'service', args: '{ name: cron, state: running }', names: /state/ },
+  { module: 'usermod', args: '{ name: labuser, uid: abc }', names: /uid/ },
+  { module: 'groupmod', args: '{ name: labgrp }', names: /gid/ },
+  { module: 'chown_find', args: '{ old_uid: 3001, new_uid: 4001, paths: /srv/own, follow_links: true }', names: /follow_links/ },
+  { module: 'command', args: '{ cmd: "touch /srv/bad/x", stdin_add_newline: sometimes }', names: /stdin_add_newline/ },
+  { module: 'shell', args: '{ cmd: "touch /srv/bad/x", chdir: [a] }', names: /chdir/ },
+  { module: 'getent', args: '{ database: people }', names: /database/ },
+  { module: 'stat', args: '{ follow: true }', names: /path/ },
+  { module: 'wait_for', args: '{ port: 70000 }', names: /port/ },
+];
+
+/** A playbook whose first task would leave a marker on the hosts, then the bad task. */
+const badPlaybook = (module: string, args: string) => ({
+  'playbook.yml': `- hosts: all\n  tasks:\n    - copy: { dest: /srv/bad-${module}, content: ran }\n    - ${module}: ${args}\n`,
+  't.j2': 'x\n',
+});
+
+// ---------------------------------------------------------------- failing commands
+/** Per module: a task whose command fails on the host; its message must carry the exit code and stderr. */
+const FAILING: Array<{ module: string; yaml: string; rc: RegExp; stderr: RegExp; after?: (t: import('ava').ExecutionContext, h: string) => Promise<void> }> = [
+  { module: 'apt', yaml: 'apt: { name: sl }', rc: /100/, stderr: /Failed to fetch|Unable to fetch|Could not connect/i,
+    async after(t, h) { t.is((await ssh(h, 'dpkg -s sl')).rc, 1, 'sl not installed'); } },
+  { module: 'lineinfile', yaml: `lineinfile:\n  path: /srv/inj/lines.conf\n  line: new\n  validate: "sh -c 'echo lineinfile-refused >&2; exit 3' %s"`, rc: /\b3\b/, stderr: /lineinfile-refused/,
+    async after(t, h) { t.false((await fileBytes(h, '/srv/inj/lines.conf')).includes('new'), 'the file is left alone'); } },
+  { module: 'ini_file', yaml: 'ini_file: { path: /srv/ro/app.ini, section: s, option: o, value: v }', rc: /\b9[0-7]\b|rc \d+/, stderr: /Read-only file system/ },
+  { module: 'file', yaml: 'file: { path: /srv/ro/newdir, state: directory }', rc: /\b1\b/, stderr: /Read-only file system/ },
+  { module: 'copy', yaml: `copy:\n  dest: /srv/inj/t.conf\n  content: other\n  validate: "sh -c 'echo copy-refused >&2; exit 4' %s"`, rc: /\b4\b/, stderr: /copy-refused/,
+    async after(t, h) { t.is(await fileBytes(h, '/srv/inj/t.conf'), `host=${h}\nvalue=${NL}end\n`, 'the file is left alone'); } },
+  { module: 'template', yaml: `template:\n  src: templates/t.conf.j2\n  dest: /srv/inj/t2.conf\n  validate: "sh -c 'echo template-refused >&2; exit 5' %s"`, rc: /\b5\b/, stderr: /template-refused/,
+    async after(t, h) { t.is((await ssh(h, 'test -e /srv/inj/t2.conf')).rc, 1, 'no file installed'); } },
+  { module: 'mount', yaml: 'mount: { path: /mnt/failing, src: labtmp, fstype: tmpfs, opts: "size=1m,no_such_option", state: mounted }', rc: /\b32\b/, stderr: /no_such_option|bad option|wrong fs type|unrecognized/i,
+    async after(t, h) {
+      t.is((await ssh(h, 'mountpoint -q /mnt/failing')).rc, 32, 'not mounted (mountpoint: 32 = not a mount point)');
+      t.false((await fileBytes(h, '/etc/fstab')).includes('/mnt/failing'), 'fstab restored');
+    } },
+  { module: 'service', yaml: 'service: { name: tsplay-fail, state: started }', rc: /\b1\b/, stderr: /tsplay-fail\.service/ },
+  { module: 'usermod', yaml: 'usermod: { name: labuser, uid: 4001 }', rc: /\b8\b|running processes/, stderr: /sleep/,
+    async after(t, h) { t.is((await out(h, 'id -u labuser')).trim(), '3001', 'uid unchanged'); } },
+  { module: 'groupmod', yaml: 'groupmod: { name: labgrp, gid: 4001 }', rc: /\b10\b/, stderr: /cannot lock \/etc\/group/,
+    async after(t, h) { t.is((await out(h, 'getent group labgrp')).trim(), 'labgrp:x:3001:'); } },
+  { module: 'chown_find', yaml: 'chown_find: { old_uid: 5001, new_uid: 5002, paths: /srv/ro }', rc: /\b1\b/, stderr: /Read-only file system/,
+    async after(t, h) { t.is((await out(h, 'stat -c %u /srv/ro/f')).trim(), '5001'); } },
+  { module: 'command', yaml: `command:\n  argv: [sh, -c, "echo command-stderr >&2; exit 7"]`, rc: /\b7\b/, stderr: /command-stderr/ },
+  { module: 'shell', yaml: `shell: "echo shell-stderr >&2; exit 9"`, rc: /\b9\b/, stderr: /shell-stderr/ },
+];
+
+/** State the failing tasks need: a dead apt proxy, a read-only bind, a unit that fails, a process of labuser, a held group lock. */
+const FAIL_FIXTURE = [
+  'set -e',
+  `echo 'Acquire::http::Proxy "http://127.0.0.1:9/";' > /etc/apt/apt.conf.d/99zz-tsplay-dead-proxy`,
+  'apt-get clean',
+  'mkdir -p /srv/rosrc /srv/ro && touch /srv/rosrc/f && chown 5001 /srv/rosrc/f && mount --bind /srv/rosrc /srv/ro && mount -o remount,bind,ro /srv/ro',
+  `printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c "exit 3"\\n' > /etc/systemd/system/tsplay-fail.service && systemctl daemon-reload`,
+  'setpriv --reuid=3001 --regid=3001 --clear-groups sleep 600 </dev/null >/dev/null 2>&1 &',
+  'echo 1 > /etc/group.lock',
+].join('\n');
+const FAIL_CLEANUP = 'rm -f /etc/apt/apt.conf.d/99zz-tsplay-dead-proxy /etc/group.lock; pkill -u 3001 sleep || true';
+
+if (canHost) {
+  test.serial('a bad argument fails at load, before anything runs (exit 4), naming the argument, for every module', async (t) => {
+    const registry = await loadRegistry();
+    for (const b of BAD_ARGS) {
+      const dir = writeDir(badPlaybook(b.module, b.args));
+      const e = await t.throwsAsync(loadPlaybook(join(dir, 'playbook.yml'), registry), undefined, b.module);
+      t.is((e as unknown as { exitCode?: number })?.exitCode, 4, `${b.module}: exit code`);
+      t.regex(e?.message ?? '', new RegExp(`${b.module}\\b`), `${b.module}: the message names the module`);
+      t.regex(e?.message ?? '', b.names, `${b.module}: the message names the argument`);
+      t.regex(e?.message ?? '', /playbook\.yml:4:/, `${b.module}: the message points at the task`);
+    }
+    // the command line: exit 4 and nothing ran on either host
+    const r = await cli(badPlaybook('service', '{ name: cron, state: running }'), []);
+    t.is(r.code, 4, r.stderr);
+    t.regex(r.stderr, /service.*state/s);
+    for (const h of HOSTS) t.is((await out(h, 'ls -d /srv/bad* 2>/dev/null || true')).trim(), '', `${h}: no task ran`);
+  });
+
+  test.serial('--diff text output shows the change as a unified diff', async (t) => {
+    const r = await cli({
+      'playbook.yml': `- hosts: ${H1}\n  gather_facts: false\n  tasks:\n    - lineinfile: { path: /srv/inj/lines.conf, regexp: '^a = ', line: 'a = diffed' }\n    - copy: { dest: /srv/inj/diff-new.txt, content: "new file\\n" }\n`,
+    }, ['--check', '--diff']);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.regex(r.stdout, /^-a = 1$/m);
+    t.regex(r.stdout, /^\+a = diffed$/m);
+    t.regex(r.stdout, /^\+new file$/m);
+    t.regex(r.stdout, /\/srv\/inj\/lines\.conf/);
+    t.is(await fileBytes(H1, '/srv/inj/lines.conf'), `a = 1\nb = ${Q}\n`, '--check changed nothing');
+    t.is((await ssh(H1, 'test -e /srv/inj/diff-new.txt')).rc, 1);
+  });
+
+  test.serial('a failing command reports its exit code and stderr, for every module that runs one', async (t) => {
+    await Promise.all(HOSTS.map((h) => out(h, FAIL_FIXTURE)));
+    try {
+      const tasks = FAILING.map((f) => `    - name: ${y('fail: ' + f.module)}\n      ignore_errors: true\n${f.yaml.replace(/^/gm, '      ')}\n`).join('');
+      const r = await run({ ...mainPlaybook(), 'playbook.yml': `- hosts: all\n  gather_facts: true\n  vars:\n    v: x\n  tasks:\n${tasks}` });
+      t.is(r.code, 0, 'every failure was ignored');
+      for (const f of FAILING) {
+        for (const h of HOSTS) {
+          const e = only(r, h, `fail: ${f.module}`);
+          t.is(e.status, 'failed', `${h} ${f.module}: ${e.msg}`);
+          t.true(e.ignored);
+          const text = `${e.msg ?? ''}\n${JSON.stringify(e.result ?? {})}`;
+          t.regex(text, f.rc, `${h} ${f.module}: exit code in ${e.msg}`);
+          t.regex(text, f.stderr, `${h} ${f.module}: stderr in ${e.msg}`);
+          if (h === H1) t.log(`${f.module}: ${e.msg} (${e.durationMs} ms)`);
+        }
+        if (f.after) await Promise.all(HOSTS.map((h) => f.after!(t, h)));
+      }
+      // the command line: exit 2, the rc and stderr in the text output
+      const c = await cli({ 'playbook.yml': `- hosts: all\n  gather_facts: false\n  tasks:\n    - command:\n        argv: [sh, -c, "echo cli-stderr >&2; exit 6"]\n` }, []);
+      t.is(c.code, 2, c.stdout + c.stderr);
+      t.regex(c.stdout + c.stderr, /rc 6|exit code 6/);
+      t.regex(c.stdout + c.stderr, /cli-stderr/);
+    } finally {
+      await Promise.all(HOSTS.map((h) => out(h, FAIL_CLEANUP)));
+    }
+  });
+}
