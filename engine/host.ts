@@ -486,7 +486,9 @@ export class Host implements HostWriter {
     const script = writeFileScript(path, opts);
     const r = await this.shell(script, { stdin: content });
     if (r.rc !== 0) {
-      const what = WRITE_ERRORS[r.rc] ?? `failed (rc ${r.rc})`;
+      // the validate command's own exit status (the script itself exits 94)
+      const vrc = r.rc === 94 ? /^VALIDATE_RC (\d+)$/m.exec(r.stdout)?.[1] : undefined;
+      const what = vrc !== undefined ? `validation failed (validate exited with rc ${vrc})` : WRITE_ERRORS[r.rc] ?? `failed (rc ${r.rc})`;
       const detail = r.stderr.trim();
       throw new ModuleError(`${this.name}: write ${path}: ${what}${detail ? ': ' + detail : ''}`, {
         host: this.name,
@@ -494,6 +496,7 @@ export class Host implements HostWriter {
         rc: r.rc,
         stderr: r.stderr,
         ...(opts.validate ? { validate: opts.validate } : {}),
+        ...(vrc !== undefined ? { validate_rc: Number(vrc) } : {}),
       });
     }
     if (!r.stdout.startsWith('BACKUP ')) return {};
@@ -531,7 +534,7 @@ export function writeFileScript(path: string, opts: WriteFileOptions = {}): stri
     }
     // %s becomes a reference to the temp path variable; every literal part is quoted.
     const cmd = words.map((w) => !w.includes('%s') ? quote(w) : w.split('%s').map((part) => (part === '' ? '' : quote(part))).join('"$t"')).join(' ');
-    L.push(`( ${cmd} ) </dev/null >&2 || exit 94`);
+    L.push(`( ${cmd} ) </dev/null >&2 || { printf 'VALIDATE_RC %s\\n' "$?"; exit 94; }`);
   }
   if (opts.backup) {
     L.push(

@@ -155,7 +155,7 @@ test('writeFile: failed validation leaves the target untouched and no temp file'
     host.writeFile(file, 'bad\n', { validate: `sh -c 'grep -q good "$1" || { echo "no good in $1" >&2; exit 1; }' check %s` }),
     { instanceOf: ModuleError },
   );
-  t.regex(err!.message, /validation failed/);
+  t.regex(err!.message, /validation failed \(validate exited with rc 1\)/);
   t.regex(err!.message, /no good in .*\.tsplay\./);
   t.is(readFileSync(file, 'utf8'), 'good\n');
   t.deepEqual(readdirSync(dir), ['conf']);
