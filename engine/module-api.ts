@@ -173,7 +173,8 @@ export type Prediction =
   | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
   | { kind: 'file'; path: string; state: 'link'; target: string }
   | { kind: 'file'; path: string; state: 'absent' }
-  | { kind: 'package'; name: string; installed: boolean }
+  /** installRecommends: the install's recommends setting (undefined: apt's configuration), so --check can resolve dependencies as apt would. */
+  | { kind: 'package'; name: string; installed: boolean; installRecommends?: boolean }
   | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
   | { kind: 'group'; name: string; gid?: number; exists?: boolean }
   | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }

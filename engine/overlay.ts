@@ -51,6 +51,8 @@ export class Overlay {
   private seq = 0;
   private readonly files = new Map<string, Seq<FilePrediction>>();
   private readonly pkgs = new Map<string, Seq<boolean>>();
+  /** The recommends setting of each predicted install (undefined: apt's configuration). */
+  private readonly pkgRecommends = new Map<string, boolean | undefined>();
   private readonly userPreds = new Map<string, Seq<{ uid?: number; gid?: number; exists?: boolean }>>();
   private readonly groupPreds = new Map<string, Seq<{ gid?: number; exists?: boolean }>>();
   private readonly servicePreds = new Map<string, Seq<{ active?: boolean; enabled?: boolean }>>();
@@ -74,6 +76,7 @@ export class Overlay {
         }
         case 'package':
           this.pkgs.set(p.name, { seq, p: p.installed });
+          this.pkgRecommends.set(p.name, p.installRecommends);
           break;
         case 'user': {
           const prev = this.userPreds.get(p.name)?.p ?? {};
@@ -109,6 +112,18 @@ export class Overlay {
       else removed.add(name);
     }
     return { installed, removed };
+  }
+
+  /** Predicted installs grouped by their recommends setting (one apt-get -s per group). */
+  installGroups(): Array<{ names: string[]; installRecommends?: boolean }> {
+    const groups = new Map<string, { names: string[]; installRecommends?: boolean }>();
+    for (const name of this.predictedPackages().installed) {
+      const rec = this.pkgRecommends.get(name);
+      const key = String(rec);
+      if (!groups.has(key)) groups.set(key, rec === undefined ? { names: [] } : { names: [], installRecommends: rec });
+      groups.get(key)!.names.push(name);
+    }
+    return [...groups.values()];
   }
 
   /** True when nothing has been predicted yet. */
@@ -248,17 +263,33 @@ export class Overlay {
  */
 async function packageFile(base: HostReader, overlay: Overlay, st: FileState): Promise<FileState | undefined> {
   if (st.exists || !coveredPath(normPath(st.path)) || overlay.touchesPath(st.path)) return undefined;
-  const { installed, removed } = overlay.predictedPackages();
+  const { removed } = overlay.predictedPackages();
+  const installed = await predictedInstalls(base, overlay);
   if (!installed.length) return undefined;
   await overlay.packageFiles.ensure(base, installed);
   const keep = new Set([...overlay.packageFiles.snap.pkgs.keys()].filter((n) => !removed.has(n)));
   return selectFile(overlay.packageFiles.snap, st.path, keep);
 }
 
+/**
+ * Every package the predicted installs would unpack, new dependencies included:
+ * apt-get -s per recommends setting, as the real install would resolve them
+ * (engine/package-files.ts caches it). Only --check pays for it, and only when a
+ * later task asks about a package, file or unit the host does not have.
+ */
+async function predictedInstalls(base: HostReader, overlay: Overlay): Promise<string[]> {
+  const out = new Set<string>();
+  for (const g of overlay.installGroups()) {
+    for (const n of await overlay.packageFiles.closure(base, g.names, g.installRecommends)) out.add(n);
+  }
+  return [...out];
+}
+
 /** The state a unit unknown to the host would have once the predicted packages are installed. */
 async function packageUnit(base: HostReader, overlay: Overlay, st: ServiceState): Promise<ServiceState> {
   if (st.exists) return st;
-  const { installed, removed } = overlay.predictedPackages();
+  const { removed } = overlay.predictedPackages();
+  const installed = await predictedInstalls(base, overlay);
   if (!installed.length) return st;
   const files = overlay.packageFiles;
   await files.ensure(base, installed);
@@ -301,7 +332,12 @@ export function overlayReader(base: HostReader, overlay: Overlay): HostReader {
       return overlay.file((await packageFile(base, overlay, st)) ?? st);
     },
     async packages(names) {
-      return (await base.packages(names)).map((p) => overlay.package(p));
+      const states = (await base.packages(names)).map((p) => overlay.package(p));
+      // A package the host lacks may be a new dependency of a predicted install.
+      if (!states.some((p) => !p.installed && !p.predicted) || !overlay.installGroups().length) return states;
+      const { removed } = overlay.predictedPackages();
+      const brought = new Set(await predictedInstalls(base, overlay));
+      return states.map((p) => (!p.installed && !p.predicted && brought.has(p.name) && !removed.has(p.name) ? { name: p.name, installed: true, predicted: true } : p));
     },
     async users(names) {
       return (await base.users(names)).map((u) => overlay.user(u));

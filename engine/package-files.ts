@@ -20,6 +20,7 @@
 //   followed, /dev/null = masked), /etc/init.d/NAME, /etc/init/NAME.conf;
 //   started and enabled per Debian policy (see unitPrediction).
 
+import { parseAptSimulation } from './apt-simulation.js';
 import { posix as pathPosix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FileState, HostReader, InitSystem, ServiceState } from './module-api.js';
@@ -331,6 +332,28 @@ export class PackageFiles {
   private readonly policy = new Map<string, boolean>();
   /** Round trips made and their total time (ms), for measurements. */
   readonly stats = { roundTrips: 0, ms: 0 };
+
+  /**
+   * The packages `apt-get -s install NAMES` (with this recommends setting) would
+   * unpack, the named ones included; one round trip per distinct request, cached.
+   * A failed simulation (unknown name, broken dependencies) yields the names only.
+   */
+  async closure(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[]> {
+    const key = `${installRecommends}:${[...names].sort().join(' ')}`;
+    let known = this.closures.get(key);
+    if (!known) {
+      const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
+      const t0 = performance.now();
+      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', ...names], { timeoutMs: 120_000 });
+      this.stats.roundTrips++;
+      this.stats.ms += performance.now() - t0;
+      known = [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+      this.closures.set(key, known);
+    }
+    return known;
+  }
+
+  private readonly closures = new Map<string, string[]>();
 
   /** Make sure every package in `pkgs` (and its new dependencies) has been looked at. */
   async ensure(host: HostReader, pkgs: readonly string[]): Promise<void> {

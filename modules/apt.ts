@@ -5,7 +5,6 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { PackageState, Plan, Prediction, Step } from '../engine/module-api.js';
 import { newestMtime, parseAptPolicy } from './lib/apt-policy.js';
-import { parseAptSimulation } from './lib/apt-sim.js';
 
 export interface AptArgs {
   name?: string | string[];
@@ -25,12 +24,6 @@ export interface AptState {
   cacheMtime?: number | null;
   /** The host's clock (epoch s) when gathered. Only with cache_valid_time. */
   now?: number;
-  /**
-   * Check mode only: the packages `apt-get -s install` (the same names and
-   * recommends setting as the real install) would unpack, new dependencies
-   * included; predicted installed with the named ones. Absent: not simulated.
-   */
-  simulated?: string[];
 }
 
 interface Spec {
@@ -155,11 +148,11 @@ function planApt(args: AptArgs, state: AptState): Plan {
     if (cacheNote) reason += ` (${cacheNote})`;
     return { changed: false, reason, result };
   }
-  // The install also brings new dependencies (and recommends, per the setting):
-  // predict them too, so later tasks see them installed as after a real run.
-  const installedNames = [...new Set([...toInstall.map((s) => s.name), ...(toInstall.length ? state.simulated ?? [] : [])])];
+  // The named packages; the check-mode overlay resolves their new dependencies
+  // (apt-get -s with the same recommends setting) when a later task asks.
+  const recommends = args.install_recommends === undefined ? {} : { installRecommends: args.install_recommends };
   const predicts: Prediction[] = [
-    ...installedNames.map((name): Prediction => ({ kind: 'package', name, installed: true })),
+    ...[...new Set(toInstall.map((s) => s.name))].map((name): Prediction => ({ kind: 'package', name, installed: true, ...recommends })),
     ...remove.map((s): Prediction => ({ kind: 'package', name: s.name, installed: false })),
   ];
   return { changed: true, summary: parts.join('; '), steps, predicts, result };
@@ -184,7 +177,7 @@ export default defineModule<AptArgs, AptState>({
       purge: { type: 'boolean', default: false },
     },
   },
-  async gather(args, host, ctx) {
+  async gather(args, host) {
     const specs = parseNames(nameOf(args));
     const names = specs.map((s) => s.name);
     const state: AptState = { packages: names.length ? await host.packages([...new Set(names)]) : [] };
@@ -193,16 +186,6 @@ export default defineModule<AptArgs, AptState>({
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
     const withPolicy = args.state !== 'absent' && names.length > 0;
     if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', ...new Set(names)]);
-    // What the install would unpack, dependencies included: only the check-mode
-    // overlay uses it (plan.predicts), and apt's solver costs about a second, so
-    // a real run does not pay for it. Read-only: a simulation takes no lock.
-    const byName = new Map(state.packages.map((p) => [p.name, p]));
-    const toSimulate = args.state === 'absent' ? [] : specs.filter((s) => {
-      const p = byName.get(s.name);
-      return p && (!p.installed || (s.version !== undefined && p.version !== undefined && p.version !== s.version));
-    });
-    const withSim = ctx.check && toSimulate.length > 0;
-    if (withSim) cmds.push(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...recommendsFlags(args), 'install', ...toSimulate.map((s) => s.spec)]);
     if (!cmds.length) return state;
     const results = await host.runAll(cmds);
     if (withCache) {
@@ -213,11 +196,6 @@ export default defineModule<AptArgs, AptState>({
     if (withPolicy) {
       const policy = parseAptPolicy(results[withCache ? 2 : 0].stdout);
       state.candidates = Object.fromEntries(names.map((n) => [n, policy[n]?.candidate ?? null]));
-    }
-    if (withSim) {
-      const sim = results[results.length - 1];
-      // A failed simulation (unknown name, broken dependencies) predicts only the named packages.
-      if (sim.rc === 0) state.simulated = parseAptSimulation(sim.stdout).map((i) => i.name);
     }
     return state;
   },

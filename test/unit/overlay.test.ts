@@ -216,3 +216,30 @@ test('run and runAll pass through to the real host', async (t) => {
   t.is(r.name, 'fake');
   t.is(r.facts, reader.facts);
 });
+
+test('packages: new dependencies of a predicted install are predicted installed (apt-get -s, per recommends setting, cached)', async (t) => {
+  const calls: string[][] = [];
+  const base = {
+    name: 'h', facts: { service_mgr: 'systemd' },
+    async packages(names: string[]) {
+      return names.map((name) => ({ name, installed: name === 'netbase' }));
+    },
+    async run(argv: string[]) {
+      calls.push(argv);
+      return { rc: 0, stdout: 'Inst rpcbind (1.2.6-6+b1 Debian:12/stable [amd64])\nInst nfs-common (1:2.6.2-4 Debian:12/stable [amd64])\nInst nfs-kernel-server (1:2.6.2-4 Debian:12/stable [amd64])\n', stderr: '' };
+    },
+  } as unknown as Parameters<typeof overlayReader>[0];
+  const o = new Overlay();
+  const r = overlayReader(base, o);
+  t.deepEqual(await r.packages(['nfs-common']), [{ name: 'nfs-common', installed: false }], 'nothing predicted: the host answers, no simulation');
+  t.is(calls.length, 0);
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true, installRecommends: false }]);
+  t.deepEqual(await r.packages(['nfs-common', 'netbase', 'unrelated']), [
+    { name: 'nfs-common', installed: true, predicted: true },
+    { name: 'netbase', installed: true },
+    { name: 'unrelated', installed: false },
+  ]);
+  t.deepEqual(calls, [['env', 'LC_ALL=C', 'apt-get', '-s', '-q', '--no-install-recommends', 'install', 'nfs-kernel-server']]);
+  await r.packages(['rpcbind']);
+  t.is(calls.length, 1, 'the simulation is cached');
+});
