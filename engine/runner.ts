@@ -602,10 +602,11 @@ export class Runner {
     const result = { ...outcome.result };
     const condVars = buildVars([vars, task.register ? { [task.register]: result } : {}, { result }]);
     let status = outcome.status;
-    if (task.changedWhen && status !== 'failed') {
+    // As Ansible: changed_when decides `changed` even for a failed result; failed_when then decides failure.
+    if (task.changedWhen) {
       const changed = this.condition(task.changedWhen, condVars, task);
       result.changed = changed;
-      status = changed ? 'changed' : 'ok';
+      if (status !== 'failed') status = changed ? 'changed' : 'ok';
     }
     if (task.failedWhen) {
       const failed = this.condition(task.failedWhen, condVars, task);

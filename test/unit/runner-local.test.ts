@@ -393,3 +393,22 @@ test("no_log hides args and output; environment reaches the command; delegate_to
   t.false(JSON.stringify(secret).includes('s3cret'));
   t.regex(secret.msg ?? '', /no_log/);
 });
+
+test('a failing probe with changed_when: false and failed_when: false is ok, not changed', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: probe
+      command: "false"
+      register: p
+      changed_when: false
+      failed_when: false
+    - assert: { that: ["p.rc == 1", "p is not changed", "p is not failed"] }
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.is(r.results('probe')[0].status, 'ok');
+  t.like(r.recap().local1, { changed: 0, failed: 0 });
+});
