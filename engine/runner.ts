@@ -692,7 +692,8 @@ export class Runner {
         render: (tpl) => String(renderString(tpl, vars)),
         readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(this.play!.baseDir, p), 'utf8'),
       };
-      const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, ctx });
+      // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
+      const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });
       const result = { ...outcome.result } as Record<string, unknown>;
       if (outcome.diff) result.diff = outcome.diff;
       if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, result.ansible_facts);

@@ -60,8 +60,14 @@ export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<
 export interface ModuleRunOptions {
   /** This task runs in check mode (--check, or check_mode: true on the task). */
   check: boolean;
-  /** The host's check-mode overlay (predictions of earlier tasks); required in check mode. */
+  /** The host's check-mode overlay (predictions of earlier tasks); read in check mode. */
   overlay?: Overlay;
+  /**
+   * Record this task's predictions in the overlay (default: when in check mode).
+   * False for a task with an explicit `check_mode: true` (a pre-flight): it never
+   * changes the host, in a real run or a predicted one.
+   */
+  record?: boolean;
   ctx: ModuleContext;
 }
 
@@ -74,7 +80,7 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
     return { status: 'ok', result: { ...plan.result, changed: false, msg: plan.reason }, msg: plan.reason, plan };
   }
   if (opts.check) {
-    opts.overlay?.add(plan.predicts ?? []);
+    if (opts.record ?? true) opts.overlay?.add(plan.predicts ?? []);
     if (plan.checkModeSkip) {
       return { status: 'skipped', result: { ...plan.result, changed: false, skipped: true, msg: plan.checkModeSkip }, msg: plan.checkModeSkip, plan };
     }

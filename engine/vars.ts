@@ -10,7 +10,10 @@ export type Vars = Record<string, unknown>;
 function containsTemplate(v: unknown): boolean {
   if (typeof v === 'string') return isTemplated(v);
   if (Array.isArray(v)) return v.some(containsTemplate);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(containsTemplate);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    // Never read accessors here (hostvars, lazily rendered vars): reading renders them.
+    return Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && containsTemplate(d.value));
+  }
   return false;
 }
 

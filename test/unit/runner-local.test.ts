@@ -412,3 +412,47 @@ test('a failing probe with changed_when: false and failed_when: false is ok, not
   t.is(r.results('probe')[0].status, 'ok');
   t.like(r.recap().local1, { changed: 0, failed: 0 });
 });
+
+test('inventory variables render lazily: an unused or not-yet-set reference is not an error', async (t) => {
+  const r = await runPlaybook({
+    'inventory.yml': `all:
+  vars:
+    later: "{{ not_yet_set }}/x"
+    peer: "{{ hostvars.local2.inventory_hostname }}"
+  hosts:
+    local1: { ansible_connection: local }
+    local2: { ansible_connection: local }
+`,
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - debug: { msg: "{{ peer }}" }
+    - set_fact: { not_yet_set: /srv }
+    - name: late
+      debug: { msg: "{{ later }}" }
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.deepEqual(r.events.filter((e) => e.kind === 'debug').map((e) => (e as { msg: unknown }).msg), ['local2', '/srv/x']);
+});
+
+test('a check_mode: true task (a pre-flight) predicts nothing: later tasks still plan the change', async (t) => {
+  const files = {
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: preflight
+      lineinfile: { path: "{{ playbook_dir }}/conf", line: "x = 1", create: true }
+      check_mode: true
+    - name: real
+      lineinfile: { path: "{{ playbook_dir }}/conf", line: "x = 1", create: true }
+`,
+  };
+  for (const check of [true, false]) {
+    const r = await runPlaybook(files, { check });
+    t.is(r.code, 0);
+    t.deepEqual(r.results().map((e) => `${e.task}:${e.status}`), ['preflight:changed', 'real:changed'], `check=${check}`);
+  }
+});
