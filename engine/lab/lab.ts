@@ -477,6 +477,7 @@ function inventoryYaml(info: LabInfo): string {
     '    ansible_user: root',
     `    ansible_ssh_private_key_file: ${q(info.keyFile)}`,
     `    tsplay_known_hosts_file: ${q(info.knownHostsFile)}`,
+    `    lab_subnet: ${q(info.subnet)}`,
     '  hosts:',
     ...info.hosts.flatMap((h) => [`    ${h.name}:`, `      ansible_host: ${q(h.address)}`]),
     '  children:',

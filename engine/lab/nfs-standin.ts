@@ -113,6 +113,13 @@ esac
 dir=$(echo "$verdict" | awk '{ print $2 }'); mode=$(echo "$verdict" | awk '{ print $3 }')
 case ",$opts," in *,ro,*) mode=ro ;; esac
 [ -d "$root$dir" ] || fail 32 "mounting $spec failed, reason given by server: No such file or directory"
+# mount -a cannot tell a bind from the fstab's SERVER:/path (findmnt shows the
+# underlying filesystem), so it calls us again for a share already mounted:
+# do not stack a second bind; real NFS would not be asked twice.
+if mountpoint -q "$target" && [ "$(stat -c %d:%i "$target")" = "$(stat -c %d:%i "$root$dir")" ]; then
+  note "$srv:$dir is already mounted on $target for $spec"
+  exit 0
+fi
 mount --bind "$root$dir" "$target" || fail 32 "bind mount of $srv:$dir on $target failed"
 if [ "$mode" = ro ]; then mount -o remount,bind,ro "$target" || { umount "$target"; fail 32 "read-only remount failed"; }; fi
 note "bind-mounted $srv:$dir ($mode) on $target for $spec"
