@@ -490,10 +490,44 @@ if (!canHost) {
       }
       t.like(only(real, h, 'stat: odd name').result, { stat: { exists: true, isreg: true, size: 4, mode: '0644' } });
       t.like(only(second, h, 'chown_find: labuser').result, { count: 0 });
+      // read-only modules with odd free text: the key and the path reached the host as given
+      for (const r of [check, real]) {
+        const facts = (only(r, h, 'getent: odd key').result as { ansible_facts?: { getent_group?: Record<string, unknown> } }).ansible_facts;
+        t.deepEqual(facts?.getent_group, { [KEY]: null }, 'a missing key with fail_key: false');
+        t.like(only(r, h, 'wait_for: odd path').result, { path: `/srv/inj/${FN}.pre`, state: 'started' });
+      }
     }
   });
 
   test.serial('no injected command ran anywhere', async (t) => {
+    // names a module looks up (package, service, user, group, owner) with shell syntax: refused as unknown, never run
+    const inj = (n: number) => `x'"$(cd;touch\${IFS}tsplay-pwned${n});\`id\`;y`;
+    const lookups: Array<[string, string]> = [
+      ['apt', `apt: { name: ${y(inj(11))} }`],
+      ['service', `service: { name: ${y(inj(12))}, state: started }`],
+      ['usermod', `usermod: { name: labuser, group: ${y(inj(13))} }`],
+      ['groupmod', `groupmod: { name: ${y(inj(14))}, gid: 4444 }`],
+      ['chown_find', `chown_find: { old_uid: 3001, new_uid: ${y(inj(15))}, paths: /srv/own }`],
+      ['file', `file: { path: /srv/inj/lines.conf, owner: ${y(inj(16))} }`],
+    ];
+    const pbOf = (list: Array<[string, string]>) => ({ 'playbook.yml': `- hosts: all\n  tasks:\n${list.map(([m, body]) => `    - name: ${m}\n      ignore_errors: true\n      ${body}\n`).join('')}` });
+    // some schemas already refuse such a name at load (exit 4); the others must fail on the host
+    const registry = await loadRegistry();
+    const atRun: Array<[string, string]> = [];
+    for (const l of lookups) {
+      const e = await loadPlaybook(join(writeDir(pbOf([l])), 'playbook.yml'), registry).then(() => undefined, (err: Error) => err);
+      if (e) t.is((e as unknown as { exitCode?: number }).exitCode, 4, `${l[0]}: ${e.message}`);
+      else atRun.push(l);
+    }
+    t.log(`refused at load: ${lookups.filter((l) => !atRun.includes(l)).map((l) => l[0]).join(', ') || 'none'}; on the host: ${atRun.map((l) => l[0]).join(', ')}`);
+    const r = await run(pbOf(atRun));
+    for (const [m] of atRun) {
+      for (const h of HOSTS) {
+        const e = only(r, h, m);
+        t.is(e.status, 'failed', `${h} ${m}: ${e.msg}`);
+        t.true((e.msg ?? '').includes(inj(0).slice(0, 4)) || (e.msg ?? '').includes('tsplay-pwned'), `${h} ${m}: the message names the odd value: ${e.msg}`);
+      }
+    }
     for (const h of HOSTS) t.is((await out(h, `ls -d ${PW}* /root/tsplay-pwned* 2>/dev/null || true`)).trim(), '', h);
     t.false(existsSync(`${PW}1`) || existsSync(`${PW}5`), 'nor on the controller');
     // and no file was made from a fragment of a name
@@ -589,6 +623,10 @@ if (canHost) {
       t.regex(e?.message ?? '', b.names, `${b.module}: the message names the argument`);
       t.regex(e?.message ?? '', /playbook\.yml:4:/, `${b.module}: the message points at the task`);
     }
+    // an argument only known once rendered fails that task before it does anything (exit 2)
+    const templated = await run({ 'playbook.yml': `- hosts: all\n  gather_facts: false\n  vars:\n    st: folder\n  tasks:\n    - file: { path: /srv/bad-templated, state: "{{ st }}" }\n` });
+    t.is(templated.code, 2);
+    for (const h of HOSTS) t.regex(only(templated, h, 'file').msg ?? '', /state/, `${h}: ${only(templated, h, 'file').msg}`);
     // the command line: exit 4 and nothing ran on either host
     const r = await cli(badPlaybook('service', '{ name: cron, state: running }'), []);
     t.is(r.code, 4, r.stderr);
