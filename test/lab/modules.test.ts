@@ -57,7 +57,6 @@ const OPT = `o;pt$(touch ${PW}9)`;
 const y = (s: string): string => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
 /** Single-quote for the remote login shell (the test's own quoting, independent of engine/shell.ts). */
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 // ---------------------------------------------------------------- lab access
 let info: LabInfo;
