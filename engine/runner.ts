@@ -53,6 +53,11 @@ interface HostRun {
   settings: ConnectionSettings;
   conn?: Connection;
   facts?: Facts;
+  /**
+   * Facts probed for modules when the play did not gather them (gather_facts:
+   * false): modules such as service need the init system. Not exposed as variables.
+   */
+  probedFacts?: Facts;
   /** set_fact and register, this run (Ansible's "host facts / registered vars" layer). */
   setFacts: Vars;
   includeVars: Vars;
@@ -617,7 +622,7 @@ export class Runner {
     return { ...outcome, status, result };
   }
 
-  private hostFor(h: HostRun, scope: Scope, task: Task, vars: Vars): { host: Host; run: HostRun } {
+  private async hostFor(h: HostRun, scope: Scope, task: Task, vars: Vars): Promise<{ host: Host; run: HostRun }> {
     let target = h;
     if (task.delegateTo) {
       const d = String(renderDeep(task.delegateTo, vars));
@@ -625,7 +630,11 @@ export class Runner {
     }
     const become = task.become ?? scope.become ?? target.settings.become;
     const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
-    const host = new Host(this.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts });
+    const host = new Host(this.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts ?? target.probedFacts });
+    if (!target.facts && !target.probedFacts) {
+      target.probedFacts = await gatherFacts(host);
+      host.facts = target.probedFacts;
+    }
     return { host, run: target };
   }
 
@@ -684,11 +693,11 @@ export class Runner {
         throw new ModuleError(`${task.action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
       }
       const check = this.isCheck(scope, task);
-      const { host, run: target } = this.hostFor(h, scope, task, vars);
+      const { host, run: target } = await this.hostFor(h, scope, task, vars);
       const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
       const writer = env ? withEnvironment(host, renderDeep(env, vars) as Record<string, unknown>) : host;
       const ctx: ModuleContext = {
-        check, diff: this.opts.diff, facts: target.facts ?? host.facts,
+        check, diff: this.opts.diff, facts: host.facts,
         render: (tpl) => String(renderString(tpl, vars)),
         readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(this.play!.baseDir, p), 'utf8'),
       };

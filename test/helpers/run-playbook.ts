@@ -39,7 +39,8 @@ export async function runPlaybook(
 ): Promise<PlaybookRun> {
   const dir = writeTree({ 'inventory.yml': LOCAL_INVENTORY, ...files });
   const inventory = await loadInventory((opts.inventory ?? ['inventory.yml']).map((p) => join(dir, p)));
-  const registry = await loadRegistry();
+  // A library/ directory beside the playbook holds the user's own modules, as for the CLI.
+  const registry = await loadRegistry([join(dir, 'library')]);
   const pb = await loadPlaybook(join(dir, opts.playbook ?? 'playbook.yml'), registry);
   const events: RunEvent[] = [];
   const { playbook: _p, inventory: _i, ...runnerOpts } = opts;

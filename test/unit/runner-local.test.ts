@@ -456,3 +456,31 @@ test('a check_mode: true task (a pre-flight) predicts nothing: later tasks still
     t.deepEqual(r.results().map((e) => `${e.task}:${e.status}`), ['preflight:changed', 'real:changed'], `check=${check}`);
   }
 });
+
+test('a user module from library/; without gather_facts modules still see facts, variables do not', async (t) => {
+  const r = await runPlaybook({
+    'library/init_system.js': `export default {
+  name: 'init_system',
+  description: 'report the init system the engine detected',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  async gather(args, host, ctx) { return { mgr: ctx.facts.service_mgr, arch: host.facts.architecture }; },
+  plan(args, state) { return { changed: false, reason: 'read', result: state }; },
+};
+`,
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: probe
+      init_system: {}
+      register: s
+    - name: checks
+      assert:
+        that:
+          - s.mgr in ['systemd', 'upstart', 'sysvinit']
+          - s.arch | length > 0
+          - ansible_service_mgr is not defined
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+});
