@@ -200,7 +200,10 @@ test.serial('live migration from fresh hosts: check, run, SSH checks, idempotenc
   const drift = await tsplay('playbooks/live-migration.yml', ['--check']);
   t.is(drift.code, 0, `--check after drift failed:\n${failures(drift)}`);
   t.log(`check after drift: ${(drift.ms / 1000).toFixed(1)} s`);
+  // The pre-flight (check_mode: true) reports what it would change, in a real
+  // run as in --check, so it is part of the drift report too.
   const expected = [
+    'Pre-flight: nova UID (refused if another account has it)',
     'libvirtd.conf - listen_tcp = 1',
     'restart libvirt',
     'Record the old IDs on the host',
