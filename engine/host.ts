@@ -57,18 +57,29 @@ function endMarker(nonce: string, i: number): string {
   return `@@tsplay:${nonce}:end:${i}@@`;
 }
 
+/** Builtins that change the running shell: a command starting with one runs in a subshell. */
+const SHELL_STATE_BUILTINS = new Set(['exit', 'exec', 'cd', 'set', 'shift', 'trap', 'ulimit', 'umask', 'export', 'unset', 'readonly', 'read', 'eval', 'source', '.', 'return', 'break', 'continue', 'alias', 'unalias', 'wait', 'times', 'hash', 'getopts', 'command', 'builtin', 'local']);
+
+/** Shell text for one argv in a section script: a subshell only where the command could change the script's own shell. */
+export function sectionCommand(argv: readonly string[]): string {
+  const text = quoteArgv(argv);
+  return SHELL_STATE_BUILTINS.has(argv[0]) ? `( ${text} )` : text;
+}
+
 /**
- * Build one script that runs each snippet in a subshell (stdin /dev/null) and
- * frames its stdout and stderr with start/end markers carrying the exit code.
- * The snippets must already be safe shell text (built with quote/quoteArgv).
+ * Build one script that runs each snippet in a brace group (stdin /dev/null;
+ * no subshell: a process per section costs milliseconds on every round trip)
+ * and frames its stdout and stderr with start/end markers carrying the exit
+ * code. Snippets must already be safe shell text (built with quote/quoteArgv),
+ * must not `exit`, and set their status with `__tsplay_st N` where needed.
  */
 export function buildSectionScript(snippets: readonly string[], nonce = randomBytes(9).toString('hex')): SectionScript {
-  const lines: string[] = [];
+  const lines: string[] = ['__tsplay_st() { return "$1"; }'];
   snippets.forEach((snippet, i) => {
     const s = quote(startMarker(nonce, i));
     const e = quote(endMarker(nonce, i));
     lines.push(`printf '%s\\n' ${s}; printf '%s\\n' ${s} >&2`);
-    lines.push(`( ${snippet}\n) </dev/null`);
+    lines.push(`{ ${snippet}\n} </dev/null`);
     lines.push(`__tsplay_rc=$?`);
     lines.push(`printf '\\n%s %s\\n' ${e} "$__tsplay_rc"; printf '\\n%s %s\\n' ${e} "$__tsplay_rc" >&2`);
   });
@@ -115,9 +126,8 @@ function statSnippet(path: string): string {
   const q = quote(path);
   return (
     `if [ -e ${q} ] || [ -L ${q} ]; then ` +
-    `stat --printf=${quote(STAT_FORMAT)} -- ${q} || exit 2; ` +
-    `if [ -L ${q} ]; then readlink -- ${q}; fi; ` +
-    `else exit ${STAT_ABSENT_RC}; fi`
+    `if stat --printf=${quote(STAT_FORMAT)} -- ${q}; then if [ -L ${q} ]; then readlink -- ${q}; fi; else __tsplay_st 2; fi; ` +
+    `else __tsplay_st ${STAT_ABSENT_RC}; fi`
   );
 }
 
@@ -380,7 +390,7 @@ export class Host implements HostWriter {
   }
 
   runAll(commands: string[][]): Promise<RunResult[]> {
-    return this.runSections(commands.map((argv) => quoteArgv(argv)));
+    return this.runSections(commands.map(sectionCommand));
   }
 
   async stat(paths: string[]): Promise<FileState[]> {

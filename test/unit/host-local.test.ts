@@ -241,3 +241,11 @@ test('become: really runs as another user (root controller only)', async (t) => 
   const r = await h.run(['id', '-un']);
   t.is(r.stdout.trim(), 'nobody');
 });
+
+test('runAll: a command that would change the script shell (exit, cd) runs in a subshell; the others in the script itself', async (t) => {
+  const host = new Host(new LocalConnection('local'), { name: 'local' });
+  const rs = await host.runAll([['exit', '3'], ['cd', '/'], ['pwd'], ['sh', '-c', 'exit 4'], ['echo', 'after']]);
+  t.deepEqual(rs.map((r) => r.rc), [3, 0, 0, 4, 0]);
+  t.not(rs[2].stdout.trim(), '/', 'cd ran in a subshell: the script did not move');
+  t.is(rs[4].stdout, 'after\n');
+});
