@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import type { Connection, ConnectionSettings } from './connection.js';
 import { UnreachableError, CommandTimeoutError } from './connection.js';
 import type { RecapCounts, Reporter, HostStatus } from './events.js';
-import { ExitCode, formatPlace, LoadError } from './errors.js';
+import { ExitCode, LoadError } from './errors.js';
 import { Host } from './host.js';
 import { LocalConnection } from './local-connection.js';
 import { SshConnection } from './ssh-connection.js';
@@ -28,8 +28,7 @@ import { runModule } from './task-exec.js';
 import { buildVars, type Vars } from './vars.js';
 import { renderDeep, renderString, TemplateError } from './template.js';
 import { evaluate, evaluateAll, parseCondition, ExpressionError, truthy } from './expression.js';
-import { parseYaml } from './yaml.js';
-import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings, isImplicitLocalhost } from './inventory.js';
+import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings, isImplicitLocalhost, loadVarsFile } from './inventory.js';
 
 export interface RunnerOptions {
   inventory: Inventory;
@@ -748,18 +747,6 @@ function withEnvironment(host: Host, env: Record<string, unknown>): HostWriter {
   });
 }
 
-async function loadVarsFile(file: string): Promise<Vars> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new LoadError(`cannot read vars file ${file}: ${(e as Error).message}`);
-  }
-  const doc = parseYaml(text, file);
-  if (doc.value === null) return {};
-  if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new LoadError('a vars file must be a mapping of variables', doc.placeOf([]));
-  return doc.value as Vars;
-}
 
 /** serial: a number, a percentage, or a list of them (the last repeats). */
 export function serialBatches(hosts: string[], serial?: Array<number | string>): string[][] {
@@ -785,4 +772,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export { formatPlace };

@@ -32,9 +32,9 @@ export interface MountState {
 const DEFAULT_FSTAB = '/etc/fstab';
 const SHOW_ENTRIES = 5;
 
-// Lists up to 5 names (NUL-terminated) then, after a newline, the count.
+// Lists up to SHOW_ENTRIES names (NUL-terminated) then, after a newline, the count.
 // The path arrives as $1: never part of the script text.
-export const LIST_SCRIPT = 'find "$1" -mindepth 1 -maxdepth 1 -printf \'%f\\0\' 2>/dev/null | head -z -n 5; printf \'\\n\'; '
+export const LIST_SCRIPT = `find "$1" -mindepth 1 -maxdepth 1 -printf '%f\\0' 2>/dev/null | head -z -n ${SHOW_ENTRIES}; printf '\\n'; `
   + 'find "$1" -mindepth 1 -maxdepth 1 -printf . 2>/dev/null | wc -c';
 
 /** Parse LIST_SCRIPT's output. */

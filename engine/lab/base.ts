@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, renameSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
-import { LabError, machineSuite, mainMirror, pidAlive, readAptMirrors, run, runLogged, sleep } from './system.js';
+import { LabError, machineSuite, mainMirror, pidAlive, readAptMirrors, runLogged, sleep } from './system.js';
 import { STANDIN_PATH, STANDIN_SCRIPT } from './nfs-standin.js';
 
 export const CACHE_DIR = '/var/cache/tsplay';
