@@ -3,7 +3,10 @@
 // exit code and what the message must say (file:line:col or host and task).
 
 import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { main } from '../../engine/cli.js';
+import { ensureSshd, startSshd } from '../helpers/sshd.js';
 import { writeTree } from '../helpers/run-playbook.js';
 
 interface Case {
@@ -107,4 +110,51 @@ for (const c of cases) {
 
 test('the table has at least 30 bad inputs', (t) => {
   t.true(cases.length >= 30);
+});
+
+// Host keys through the whole CLI, against a real OpenSSH server on 127.0.0.1.
+
+const sshTest = ensureSshd() ? test.serial : test.serial.skip;
+
+async function runCli(argv: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const origWrite = process.stdout.write.bind(process.stdout);
+  const origErr = console.error;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
+  try {
+    return { code: await main(argv), text: lines.join('') };
+  } finally {
+    process.stdout.write = origWrite;
+    console.error = origErr;
+  }
+}
+
+sshTest('unknown and changed host keys make the host unreachable (exit 3), naming the known_hosts file', async (t) => {
+  const sshd = await startSshd();
+  try {
+    const dir = writeTree({ 'p.yml': play('    - command: "true"\n') });
+    const inv = (kh: string) => `all:\n  hosts:\n    keyed: { ansible_host: 127.0.0.1, ansible_port: ${sshd.port}, ansible_user: ${sshd.user}, ansible_ssh_private_key_file: ${sshd.clientKeyFile}, tsplay_known_hosts_file: ${kh} }\n`;
+    const empty = join(dir, 'kh-empty');
+    writeFileSync(empty, '');
+    writeFileSync(join(dir, 'inv.yml'), inv(empty));
+    const unknown = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    t.is(unknown.code, 3, unknown.text);
+    t.regex(unknown.text, /keyed/);
+    t.regex(unknown.text, /kh-empty/);
+    const wrong = join(dir, 'kh-wrong');
+    writeFileSync(wrong, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDhZ1TUBxCjiAMQG1QkDO61CJcIuFT5oV7Xf6PA1uKmV\n`);
+    writeFileSync(join(dir, 'inv.yml'), inv(wrong));
+    const changed = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    t.is(changed.code, 3, changed.text);
+    t.regex(changed.text, /changed|CHANGED|does not match/i);
+    writeFileSync(join(dir, 'inv.yml'), inv(sshd.knownHostsFile));
+    const good = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    t.is(good.code, 0, good.text);
+  } finally {
+    await sshd.dispose();
+  }
 });
