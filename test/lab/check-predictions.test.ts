@@ -12,14 +12,13 @@
 // Runs whenever this machine can host a lab (root and systemd-nspawn).
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import { projectRoot } from '../../engine/demo.js';
-import type { HostResultEvent, RunEvent } from '../../engine/events.js';
+import type { HostResultEvent } from '../../engine/events.js';
+import { runJson, type CliRun } from '../helpers/lab-cli.js';
 import { SshConnection } from '../../engine/ssh-connection.js';
 import { Host } from '../../engine/host.js';
 import { Overlay, overlayReader } from '../../engine/overlay.js';
@@ -29,7 +28,6 @@ const isRoot = process.getuid?.() === 0;
 const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
 const inCi = process.env.CI === 'true';
 const LAB = 'chk';
-const ROOT = projectRoot();
 const EXPORT = '/srv/chk 10.0.0.0/8(rw,sync,no_subtree_check)';
 
 const PLAYBOOK = `- hosts: all
@@ -46,33 +44,10 @@ const PLAYBOOK = `- hosts: all
       service: { name: nfs-kernel-server, enabled: true }
 `;
 
-interface RunOutcome {
-  code: number;
-  events: RunEvent[];
-  ms: number;
-  stderr: string;
-}
+type RunOutcome = CliRun;
 
 function tsplay(playbook: string, inventory: string, extra: string[] = []): Promise<RunOutcome> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', playbook, '-i', inventory, '--output', 'json', ...extra], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const events: RunEvent[] = [];
-      for (const line of out.split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try { events.push(JSON.parse(line) as RunEvent); } catch { /* not an event line */ }
-      }
-      resolve({ code: code ?? 1, events, ms: Date.now() - started, stderr: err });
-    });
-  });
+  return runJson([playbook, '-i', inventory, ...extra]);
 }
 
 const results = (r: RunOutcome) => r.events.filter((e): e is HostResultEvent => e.kind === 'host_result');

@@ -8,14 +8,12 @@
 // Runs whenever this machine can host a lab (root and systemd-nspawn).
 
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { sshArgs } from '../../engine/lab/lab.js';
 import { which } from '../../engine/lab/system.js';
 import { projectRoot, writeLabPlaybookInventory } from '../../engine/demo.js';
-import type { RunEvent } from '../../engine/events.js';
+import { changedPairs, labOut, labSsh, runJson, type CliRun } from '../helpers/lab-cli.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
 const LAB = 'lmtest';
@@ -25,40 +23,11 @@ const INSTANCES = '/var/lib/nova/instances';
 let info: LabInfo;
 let inventories: string[];
 
-interface RunOutcome {
-  code: number;
-  events: RunEvent[];
-  ms: number;
-  stderr: string;
-}
+type RunOutcome = CliRun;
 
 /** `tsplay run PLAYBOOK --output json` as a separate process; the events are its stdout lines. */
 function tsplay(playbook: string, extra: string[] = []): Promise<RunOutcome> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', join(ROOT, playbook), ...inventories, '--output', 'json', ...extra], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const events: RunEvent[] = [];
-      for (const line of out.split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try { events.push(JSON.parse(line) as RunEvent); } catch { /* not an event line */ }
-      }
-      resolve({ code: code ?? 1, events, ms: Date.now() - started, stderr: err });
-    });
-  });
-}
-
-function changedPairs(r: RunOutcome): string[] {
-  const s = new Set<string>();
-  for (const e of r.events) if (e.kind === 'host_result' && e.status === 'changed') s.add(`${e.host} | ${e.task}`);
-  return [...s].sort();
+  return runJson([join(ROOT, playbook), ...inventories, ...extra]);
 }
 
 function failures(r: RunOutcome): string {
@@ -75,22 +44,9 @@ function recap(r: RunOutcome) {
 }
 
 /** One command on a lab host through the plain OpenSSH `ssh` client. */
-function ssh(host: string, command: string): Promise<{ rc: number; stdout: string; stderr: string }> {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no lab host ${host}`);
-  return new Promise((resolve) => {
-    execFile('ssh', [...sshArgs(info, h.address), command], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const rc = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 255) : 0;
-      resolve({ rc, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const ssh = (host: string, command: string) => labSsh(info, host, command);
 
-async function out(host: string, command: string): Promise<string> {
-  const r = await ssh(host, command);
-  if (r.rc !== 0) throw new Error(`${host}: ${command}: rc ${r.rc}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const out = async (host: string, command: string): Promise<string> => (await labOut(info, host, command)).trim();
 
 test.before(async () => {
   if (!canHost) return;

@@ -14,19 +14,17 @@
 // Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
 
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { sshArgs } from '../../engine/lab/lab.js';
 import { which } from '../../engine/lab/system.js';
 import { loadInventory } from '../../engine/inventory.js';
 import { loadPlaybook } from '../../engine/playbook.js';
 import { loadRegistry } from '../../engine/registry.js';
 import { Runner } from '../../engine/runner.js';
-import { projectRoot } from '../../engine/demo.js';
 import type { HostResultEvent, RunEvent } from '../../engine/events.js';
+import { labOut, labSsh, runCli, type CliRun } from '../helpers/lab-cli.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
 const inCi = process.env.CI === 'true';
@@ -34,7 +32,6 @@ const LAB = 'mods';
 const H1 = `${LAB}1`;
 const H2 = `${LAB}2`;
 const HOSTS = [H1, H2];
-const ROOT = projectRoot();
 
 // ---------------------------------------------------------------- free text
 /** Created by any injected command that runs (it must never exist). */
@@ -62,22 +59,9 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 let info: LabInfo;
 
 /** One command on a lab host through the plain OpenSSH client. */
-function ssh(host: string, command: string): Promise<{ rc: number; stdout: string; stderr: string }> {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no lab host ${host}`);
-  return new Promise((resolve) => {
-    execFile('ssh', [...sshArgs(info, h.address), command], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const rc = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 255) : 0;
-      resolve({ rc, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const ssh = (host: string, command: string) => labSsh(info, host, command);
 
-async function out(host: string, command: string): Promise<string> {
-  const r = await ssh(host, command);
-  if (r.rc !== 0) throw new Error(`${host}: ${command}: rc ${r.rc}: ${r.stderr}`);
-  return r.stdout;
-}
+const out = (host: string, command: string): Promise<string> => labOut(info, host, command);
 
 /** The exact bytes of a file on a host. */
 async function fileBytes(host: string, path: string): Promise<string> {
@@ -117,19 +101,8 @@ async function run(files: Record<string, string>, opts: { check?: boolean; diff?
 }
 
 /** `tsplay run` as a separate process (exit codes and the text reporter). */
-function cli(files: Record<string, string>, extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const dir = writeDir(files);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', join(dir, 'playbook.yml'), '-i', info.inventoryPath, ...extra], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+function cli(files: Record<string, string>, extra: string[]): Promise<CliRun> {
+  return runCli(['run', join(writeDir(files), 'playbook.yml'), '-i', info.inventoryPath, ...extra]);
 }
 
 const results = (r: Run, task?: string): HostResultEvent[] =>
