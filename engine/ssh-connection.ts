@@ -338,15 +338,17 @@ export class SshConnection implements Connection {
    * Kill what a timed-out command left running. sshd refuses "signal" requests
    * for root logins ("session signalling requires privilege separation"), and
    * closing a channel does not stop its process, so find the process group
-   * whose environment carries the command's tag and kill it, on a fresh
+   * of the shell named by the command's tag and kill it, on a fresh
    * channel (outside the channel cap, bounded to 3 s).
    */
   private async killTagged(tag: string): Promise<void> {
     const client = this.client;
     if (!this.alive || !client) return;
+    // The tag is the shell's $1: an exact NUL-separated word of its cmdline
+    // (this killer's own cmdline holds it only inside a longer word).
     const killer =
-      `for f in $(grep -lxz ${quote(`TSPLAY_RUN=${tag}`)} /proc/[0-9]*/environ 2>/dev/null); do ` +
-      `p=\${f#/proc/}; p=\${p%/environ}; ` +
+      `for f in $(grep -lxzF ${quote(tagWord(tag))} /proc/[0-9]*/cmdline 2>/dev/null); do ` +
+      `p=\${f#/proc/}; p=\${p%/cmdline}; ` +
       `g=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f3); ` +
       `kill -KILL -- -$g $p 2>/dev/null; done; true`;
     try {
@@ -401,10 +403,16 @@ function sendSignal(channel: any, name: string): void {
   }
 }
 
+function tagWord(tag: string): string {
+  return `tsplay-run-${tag}`;
+}
+
 /**
- * Run the text under /bin/sh (whatever the login shell), with a tag in the
- * environment so that a timed-out command can be found and killed.
+ * Run the text under /bin/sh (whatever the login shell), marked by a tag (an
+ * unused $1; $0 stays "sh" for error messages) so that a timed-out command's
+ * process group can be found and killed. `exec` replaces the login shell: no
+ * extra process per command.
  */
 export function wrapCommand(command: string, tag: string): string {
-  return `exec env TSPLAY_RUN=${tag} /bin/sh -c ${quote(command)}`;
+  return `exec /bin/sh -c ${quote(command)} sh ${tagWord(tag)}`;
 }
