@@ -170,4 +170,24 @@ test.serial('live migration from fresh hosts: check, run, SSH checks, idempotenc
     'Start nova-compute again',
   ].map((task) => `${c2} | ${task}`).sort();
   t.deepEqual(changedPairs(drift), expected);
+
+  // 7. the controller's nova UID taken by another account on one compute: that
+  //    compute stops at the pre-flight, naming the account, before anything on
+  //    it changes (the drift above stays as it is); the other hosts go on.
+  const targetUid = ctlIds.split(' ')[0];
+  await out(c2, `useradd --no-create-home --shell /usr/sbin/nologin --uid ${targetUid} squatter`);
+  const fingerprint = `md5sum /etc/libvirt/libvirtd.conf /etc/passwd /etc/group /etc/fstab; id -u nova; systemctl is-active nova-compute || true`;
+  const beforeBlocked = await out(c2, fingerprint);
+  const blocked = await tsplay('playbooks/live-migration.yml');
+  t.is(blocked.code, 2, `a taken UID must fail that host (exit 2):\n${failures(blocked)}`);
+  const c2Failures = blocked.events.filter((e) => e.kind === 'host_result' && e.host === c2 && e.status === 'failed');
+  t.is(c2Failures.length, 1);
+  const refusal = c2Failures[0].kind === 'host_result' ? c2Failures[0] : undefined;
+  t.is(refusal?.task, 'Pre-flight: nova UID (refused if another account has it)');
+  t.regex(refusal?.msg ?? '', new RegExp(`${targetUid}.*squatter|squatter.*${targetUid}`));
+  t.deepEqual(changedPairs(blocked).filter((p) => p.startsWith(`${c2} |`)), [], `nothing changed on ${c2}`);
+  t.is(await out(c2, fingerprint), beforeBlocked, `${c2} is exactly as it was`);
+  const blockedRecap = recap(blocked);
+  for (const h of [ctl, c1]) t.is(blockedRecap[h].failed, 0, `${h} goes on`);
+  t.log(`run with a taken UID on ${c2}: ${(blocked.ms / 1000).toFixed(1)} s`);
 });
