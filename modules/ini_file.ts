@@ -7,7 +7,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
-import { planContent } from './lib/file-content.js';
+import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
 import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
@@ -62,11 +62,6 @@ function valueText(v: IniFileArgs['value']): string | undefined {
   return String(v);
 }
 
-function targetPath(args: IniFileArgs): string {
-  const p = args.path ?? args.dest;
-  if (!p) throw new ModuleError('path is required');
-  return p;
-}
 
 function label(section: string | null): string {
   return section === null ? '' : `[${section}] `;
@@ -179,21 +174,16 @@ export default defineModule<IniFileArgs, FileState>({
     anyOf: [{ required: ['path'] }, { required: ['dest'] }],
   },
   async gather(args, host) {
-    return host.readFile(targetPath(args));
+    return host.readFile(editedPath(args));
   },
   plan(args, state) {
-    const path = targetPath(args);
+    const path = editedPath(args);
     const section = args.section ?? null;
     if (section !== null && (section.includes(']') || section.includes('\n'))) throw new ModuleError(`section ${JSON.stringify(section)} cannot contain "]" or a newline`);
     if (args.option !== undefined && (/[=\n]/.test(args.option) || args.option.trim() !== args.option)) {
       throw new ModuleError(`option ${JSON.stringify(args.option)} cannot contain "=", a newline, or surrounding spaces`);
     }
-    if (state.exists && state.type !== 'file') {
-      throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
-    }
-    if (state.exists && state.content === undefined) {
-      throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
-    }
+    requireEditableText(path, state);
     if (!state.exists) {
       if (args.state === 'absent') return { changed: false, reason: `${path} does not exist` };
       if (!args.create) throw new ModuleError(`${path} does not exist and create is false`);

@@ -6,7 +6,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
-import { planContent } from './lib/file-content.js';
+import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
 import { compilePythonRegex, expandBackrefs, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
@@ -37,11 +37,6 @@ function compile(pattern: string, what: string): RegExp {
   }
 }
 
-function targetPath(args: LineinfileArgs): string {
-  const p = args.path ?? args.dest;
-  if (!p) throw new ModuleError('path is required');
-  return p;
-}
 
 type Matcher = (text: string) => RegExpExecArray | boolean | null;
 
@@ -173,16 +168,11 @@ export default defineModule<LineinfileArgs, FileState>({
     anyOf: [{ required: ['path'] }, { required: ['dest'] }],
   },
   async gather(args, host) {
-    return host.readFile(targetPath(args));
+    return host.readFile(editedPath(args));
   },
   plan(args, state) {
-    const path = targetPath(args);
-    if (state.exists && state.type !== 'file') {
-      throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
-    }
-    if (state.exists && state.content === undefined) {
-      throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
-    }
+    const path = editedPath(args);
+    requireEditableText(path, state);
     if (args.state === 'absent') return planAbsent(args, path, state);
     if (!state.exists && !args.create) {
       throw new ModuleError(`${path} does not exist; set create: true to create it`);

@@ -8,6 +8,26 @@ import type { FileState, Plan, Prediction, Step } from '../../engine/module-api.
 import { planAttributes, wantedAttrs } from './file-attrs.js';
 import type { AttrArgs } from './file-attrs.js';
 
+/** The path a file module edits: `path`, or its alias `dest`. */
+export function editedPath(args: { path?: string; dest?: string }): string {
+  const p = args.path ?? args.dest;
+  if (!p) throw new ModuleError('path is required');
+  return p;
+}
+
+/**
+ * Refuse to edit the lines of something that is not a regular file, or of a
+ * file whose content is not known (predicted by an earlier task without it).
+ */
+export function requireEditableText(path: string, state: FileState): void {
+  if (state.exists && state.type !== 'file') {
+    throw new ModuleError(`${path} is a ${state.type}${state.type === 'link' ? ` (to ${state.linkTarget})` : ''}, not a regular file`);
+  }
+  if (state.exists && state.content === undefined) {
+    throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
+  }
+}
+
 export interface ContentPlanInput {
   path: string;
   /** The path's state (exists false for a new file). */
