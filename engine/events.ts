@@ -33,7 +33,7 @@ export type RunEvent =
   | HostResultEvent
   | { kind: 'warning'; msg: string; host?: string; task?: string }
   | { kind: 'debug'; host: string; task: string; msg: unknown }
-  | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string }> }> }
+  | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
   | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }
   | { kind: 'run_end'; exitCode: number; durationMs: number };
 

@@ -105,7 +105,7 @@ export const BUILTIN_SCHEMAS: Record<string, JsonSchema> = {
         type: 'array', minItems: 1,
         items: {
           type: 'object', additionalProperties: false, required: ['name', 'that'],
-          properties: { name: { type: 'string' }, that: condition, reason: { type: 'string' } },
+          properties: { name: { type: 'string' }, that: condition, reason: { type: 'string' }, detail: { type: 'string' }, when: condition },
         },
       },
     },

@@ -26,7 +26,7 @@ export function formatReadinessTable(ev: Extract<RunEvent, { kind: 'readiness' }
   const cols = ['host', ...ev.columns];
   const rows = ev.rows.map((r) => [r.host, ...ev.columns.map((c) => {
     const cell = r.cells[c];
-    return !cell ? '-' : cell.ok ? 'ok' : `NO: ${cell.reason ?? ''}`;
+    return !cell ? '-' : cell.ok ? (cell.detail ? `ok: ${cell.detail}` : 'ok') : `NO: ${cell.reason ?? ''}`;
   })]);
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();

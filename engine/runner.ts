@@ -100,7 +100,7 @@ export class Runner {
   private playVarsFiles: Vars = {};
   private play?: Play;
   private playHosts: string[] = [];
-  private readiness: { title: string; columns: string[]; rows: Map<string, Record<string, { ok: boolean; reason?: string }>> } | undefined;
+  private readiness: { title: string; columns: string[]; rows: Map<string, Record<string, { ok: boolean; reason?: string; detail?: string }>> } | undefined;
   private started = Date.now();
 
   constructor(private opts: RunnerOptions) {
@@ -714,11 +714,14 @@ export class Runner {
   }
 
   private readinessRow(h: HostRun, args: Record<string, unknown>, vars: Vars): TaskOutcome {
-    const checks = args.checks as Array<{ name: string; that: string | string[]; reason?: string }>;
+    const checks = args.checks as Array<{ name: string; that: string | string[]; reason?: string; detail?: string; when?: string | string[] }>;
     const title = String(args.title ?? 'Readiness');
-    this.readiness ??= { title, columns: checks.map((c) => c.name), rows: new Map() };
-    const cells: Record<string, { ok: boolean; reason?: string }> = {};
+    this.readiness ??= { title, columns: [], rows: new Map() };
+    const cells: Record<string, { ok: boolean; reason?: string; detail?: string }> = {};
     for (const c of checks) {
+      // A check with a false `when` is not part of this row (e.g. the canary column outside the canary playbook).
+      if (c.when !== undefined && !evaluateAll(Array.isArray(c.when) ? c.when : [c.when], vars)) continue;
+      if (!this.readiness.columns.includes(c.name)) this.readiness.columns.push(c.name);
       const conds = Array.isArray(c.that) ? c.that : [c.that];
       let ok = false;
       let reason: string | undefined;
@@ -729,7 +732,7 @@ export class Runner {
       } catch (e) {
         reason = (e as Error).message;
       }
-      cells[c.name] = ok ? { ok } : { ok, reason };
+      cells[c.name] = ok ? (c.detail ? { ok, detail: c.detail } : { ok }) : { ok, reason };
     }
     this.readiness.rows.set(h.name, cells);
     const ready = Object.values(cells).every((c) => c.ok);

@@ -73,3 +73,15 @@ test('json reporter writes one parseable object per line', (t) => {
   t.deepEqual(lines.map((l) => l.kind), ['play_start', 'recap']);
   t.is(lines[1].hosts.web1.changed, 1);
 });
+
+test('readiness table: an ok cell with a detail shows it; a missing cell is -', (t) => {
+  const table = formatReadinessTable({
+    kind: 'readiness', title: 'Readiness', columns: ['storage', 'live migration'],
+    rows: [
+      { host: 'c1', cells: { storage: { ok: true }, 'live migration': { ok: true, detail: 'c1 -> c2 in 1200 ms' } } },
+      { host: 'c2', cells: { storage: { ok: true } } },
+    ],
+  });
+  t.regex(table, /c1 +\| ok +\| ok: c1 -> c2 in 1200 ms/);
+  t.regex(table, /c2 +\| ok +\| -/);
+});

@@ -484,3 +484,34 @@ test('a user module from library/; without gather_facts modules still see facts,
   });
   t.is(r.code, 0, JSON.stringify(r.results()));
 });
+
+test('readiness: a check with a false when is no column; detail shows beside ok', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hop
+      set_fact: { hop_ms: 1234 }
+      when: inventory_hostname == 'local1'
+    - name: table
+      readiness:
+        title: Ready
+        checks:
+          - name: always
+            that: true
+          - name: migration
+            when: hop_ms is defined
+            that: hop_ms < 2000
+            detail: "{{ inventory_hostname }} in {{ hop_ms | default('') }} ms"
+            reason: "too slow"
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  const ev = r.events.find((e) => e.kind === 'readiness');
+  if (ev?.kind !== 'readiness') return t.fail('no readiness event');
+  t.deepEqual(ev.columns, ['always', 'migration']);
+  const rows = Object.fromEntries(ev.rows.map((x) => [x.host, x.cells]));
+  t.deepEqual(rows.local1, { always: { ok: true }, migration: { ok: true, detail: 'local1 in 1234 ms' } });
+  t.deepEqual(rows.local2, { always: { ok: true } }, 'no migration cell where its when is false');
+});
