@@ -1,8 +1,10 @@
 // `tsplay demo`: the live-migration playbook against a lab standing in for an
 // OpenStack cloud. Brings up a 3-host lab named "demo" (unless it is up),
 // makes it look like OpenStack nodes (playbooks/lab/openstack-like.yml), then
-// runs playbooks/live-migration.yml, which ends with the readiness table.
-// Both runs are idempotent: running the demo again reports changed=0.
+// runs playbooks/live-migration.yml, then playbooks/live-migration-canary.yml
+// (a real guest live-migrated between the computes), which ends with the
+// readiness table. The fixture and the job are idempotent: running the demo
+// again reports changed=0 for them (the canary always creates and removes its guest).
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -84,16 +86,22 @@ export async function runDemo(): Promise<number> {
   }
   const inventories = ['-i', info.inventoryPath, '-i', writeLabPlaybookInventory(info, root)];
 
-  say(`1/2 LAB FIXTURE: making ${info.hosts.map((h) => h.name).join(', ')} look like OpenStack nodes (controller ${info.hosts[0].name})`);
+  say(`1/3 LAB FIXTURE: making ${info.hosts.map((h) => h.name).join(', ')} look like OpenStack nodes (controller ${info.hosts[0].name})`);
   const fixture = await main(['run', resolve(root, 'playbooks/lab/openstack-like.yml'), ...inventories]);
   if (fixture !== 0) {
     say(`the lab fixture failed (exit ${fixture})`);
     return fixture;
   }
-  say('2/2 playbooks/live-migration.yml');
+  say('2/3 playbooks/live-migration.yml');
   const code = await main(['run', resolve(root, 'playbooks/live-migration.yml'), ...inventories]);
-  say(code === 0
+  if (code !== 0) {
+    say(`live-migration.yml exited ${code}`);
+    return code;
+  }
+  say('3/3 playbooks/live-migration-canary.yml: a real guest live-migrates between the computes');
+  const canary = await main(['run', resolve(root, 'playbooks/live-migration-canary.yml'), ...inventories]);
+  say(canary === 0
     ? `done. Log in: tsplay lab ssh ${info.hosts[1].name} ; remove: tsplay lab down --name ${DEMO_LAB}`
-    : `live-migration.yml exited ${code}`);
-  return code;
+    : `live-migration-canary.yml exited ${canary}`);
+  return canary;
 }

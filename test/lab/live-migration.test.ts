@@ -4,7 +4,9 @@
 //   client, the lab's key and known_hosts), independent of tsplay's report,
 //   4. a second run with changed=0 on every host, 5. the --check prediction
 //   equal to what the real run changed, 6. drift made by hand on one host and
-//   --check reporting exactly that drift.
+//   --check reporting exactly that drift. Between 5 and 6, the canary
+//   (playbooks/live-migration-canary.yml) migrates a real guest both ways,
+//   and fails exactly the hop into a compute whose libvirt listener is broken.
 // Runs whenever this machine can host a lab (root and systemd-nspawn).
 
 import test from 'ava';
@@ -148,6 +150,49 @@ test.serial('live migration from fresh hosts: check, run, SSH checks, idempotenc
 
   // 5. --check predicted exactly what the real run changed.
   t.deepEqual(changedPairs(check), changedPairs(real));
+
+  // 5b. the canary (issue 10): --check defines nothing; the real run migrates
+  //     a guest both ways (c1 -> c2, c2 -> c1) and leaves nothing behind.
+  const leftovers = async () => {
+    const left: string[] = [];
+    for (const h of computes) {
+      const doms = await out(h, 'virsh list --all --name | grep -c . || true');
+      if (doms !== '0') left.push(`${h}: ${doms} domain(s)`);
+    }
+    const disks = await out(ctl, `ls ${INSTANCES} | grep -c tsplay-canary || true`);
+    if (disks !== '0') left.push(`${disks} canary disk(s) in the share`);
+    return left;
+  };
+  const canaryCell = (r: RunOutcome, host: string) => {
+    const tbl = r.events.find((e) => e.kind === 'readiness');
+    const row = tbl?.kind === 'readiness' ? tbl.rows.find((x) => x.host === host) : undefined;
+    return row?.cells['live migration'];
+  };
+  const canaryCheck = await tsplay('playbooks/live-migration-canary.yml', ['--check']);
+  t.is(canaryCheck.code, 0, `canary --check failed:\n${failures(canaryCheck)}`);
+  t.deepEqual(await leftovers(), [], 'canary --check defined nothing');
+  const canary = await tsplay('playbooks/live-migration-canary.yml');
+  t.is(canary.code, 0, `canary failed:\n${failures(canary)}`);
+  t.log(`canary run: ${(canary.ms / 1000).toFixed(1)} s`);
+  for (const [from, to] of [[c1, c2], [c2, c1]]) {
+    const cell = canaryCell(canary, from);
+    t.true(cell?.ok, `${from} -> ${to}: ${cell?.reason}`);
+    t.regex(cell?.detail ?? '', new RegExp(`^${from} -> ${to} in \\d+ ms$`));
+    t.log(`canary hop ${cell?.detail}`);
+  }
+  t.deepEqual(await leftovers(), [], 'the canary removed its guests and disks');
+
+  //     libvirt's TCP listener broken on c2: exactly the hop into c2 fails,
+  //     naming the pair and libvirt's message; the other hop still migrates.
+  await out(c2, 'systemctl stop libvirtd-tcp.socket && systemctl restart libvirtd.service');
+  const broken = await tsplay('playbooks/live-migration-canary.yml');
+  await out(c2, 'systemctl stop libvirtd.service; systemctl start libvirtd-tcp.socket && systemctl start libvirtd.service');
+  t.is(broken.code, 2, `a broken listener fails the hop into it (exit 2):\n${failures(broken)}`);
+  const into = canaryCell(broken, c1);
+  t.false(into?.ok ?? true, 'c1 -> c2 fails');
+  t.regex(into?.reason ?? '', new RegExp(`^${c1} -> ${c2}: .*(unable to connect|Connection refused)`));
+  t.true(canaryCell(broken, c2)?.ok, `c2 -> c1 still migrates: ${canaryCell(broken, c2)?.reason}`);
+  t.deepEqual(await leftovers(), [], 'a failed hop leaves nothing behind either');
 
   // 6. drift on one compute, by hand: a libvirtd.conf line removed and nova's
   //    UID changed back in /etc/passwd (no files re-owned).
