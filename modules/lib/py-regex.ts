@@ -9,7 +9,7 @@
 //              byte strings, modules/lib/byte-text.ts: JavaScript's \s would also take
 //              byte A0, the last byte of a UTF-8 "à"; \S inside [...] stays JavaScript's)
 // Refused:     (?x) verbose mode, conditionals (?(1)...), possessive/atomic groups.
-// Not translated (behave as in JavaScript): \d \w \s match ASCII only, Unicode
+// Not translated (behave as in JavaScript): \d \w match ASCII only, Unicode
 // classes differ; lookbehind works (JavaScript supports variable-length lookbehind).
 
 export class RegexError extends Error {}
