@@ -1,10 +1,10 @@
 // service: start/stop/restart/reload and enable/disable a service with the
 // host's init system: systemd, upstart or sysvinit (docs/modules/service.md).
 
-import { byteString, fromByteString } from './lib/byte-text.js';
-import { requireEditableText } from './lib/file-content.js';
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
+import { byteString, fromByteString } from './lib/byte-text.js';
+import { requireEditableText } from './lib/file-content.js';
 
 export interface ServiceArgs {
   name: string;
