@@ -5,8 +5,18 @@
 import type { RunResult } from './module-api.js';
 
 export interface ExecOptions {
-  stdin?: string;
+  /** Fed to the command's standard input: a Buffer as is, a string as UTF-8. */
+  stdin?: string | Buffer;
   timeoutMs?: number;
+}
+
+/**
+ * What a command gave back. `stdout` is decoded as UTF-8 for text use;
+ * `stdoutBytes` is exactly what the command wrote (file reads use it, so
+ * content is never re-encoded).
+ */
+export interface ExecResult extends RunResult {
+  stdoutBytes: Buffer;
 }
 
 export interface Connection {
@@ -15,7 +25,7 @@ export interface Connection {
   /** Open (idempotent). Throws UnreachableError when the host cannot be reached. */
   connect(): Promise<void>;
   /** Run shell text with /bin/sh on the host. */
-  exec(command: string, opts?: ExecOptions): Promise<RunResult>;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;
 }
 

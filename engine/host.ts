@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { posix as pathPosix } from 'node:path';
-import type { Connection } from './connection.js';
+import type { Connection, ExecResult } from './connection.js';
 import {
   ModuleError,
   type Facts,
@@ -109,11 +109,37 @@ function parseStream(text: string, nonce: string, count: number, stream: string)
   return { out, rc };
 }
 
+/** One section's result with the exact bytes it wrote to stdout. */
+export interface SectionResult extends RunResult {
+  stdoutBytes: Buffer;
+}
+
+/**
+ * Split a section script's output back into one result per snippet, keeping
+ * each section's stdout bytes exact: the markers are ASCII, so they are found
+ * in a one-char-per-byte (latin1) view of the bytes, and each section is then
+ * decoded on its own (stdout as UTF-8 for text use). Pure.
+ */
+export function parseSectionBytes(stdout: Buffer, stderr: string, nonce: string, count: number): SectionResult[] {
+  return parseSections(stdout.toString('latin1'), stderr, nonce, count).map((r) => {
+    const stdoutBytes = Buffer.from(r.stdout, 'latin1');
+    return { ...r, stdout: stdoutBytes.toString('utf8'), stdoutBytes };
+  });
+}
+
 /** Split a section script's output back into one RunResult per snippet. Pure. */
 export function parseSections(stdout: string, stderr: string, nonce: string, count: number): RunResult[] {
   const o = parseStream(stdout, nonce, count, 'stdout');
   const e = parseStream(stderr, nonce, count, 'stderr');
   return o.out.map((text, i) => ({ rc: o.rc[i], stdout: text, stderr: e.out[i] }));
+}
+
+/**
+ * A command's result as modules see it: text only. The raw bytes stay inside the
+ * host layer (readFile), so they never reach registered results or JSON output.
+ */
+function textResult(r: RunResult): RunResult {
+  return { rc: r.rc, stdout: r.stdout, stderr: r.stderr };
 }
 
 // ---------------------------------------------------------------------------
@@ -352,7 +378,7 @@ export class Host implements HostWriter {
   }
 
   /** Run shell text (already quoted) through become and the connection. */
-  async shell(text: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
     const wrapped = this.wrapBecome(text);
     const r = await this.conn.exec(wrapped, { stdin: opts.stdin, timeoutMs: opts.timeoutMs });
     if (wrapped !== text && r.rc !== 0) {
@@ -369,8 +395,8 @@ export class Host implements HostWriter {
     return r;
   }
 
-  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.shell(this.commandText(argv, opts), opts);
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return textResult(await this.shell(this.commandText(argv, opts), opts));
   }
 
   exec(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -378,19 +404,19 @@ export class Host implements HostWriter {
   }
 
   /** Several shell snippets in one round trip. */
-  async runSections(snippets: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult[]> {
+  async runSections(snippets: readonly string[], opts: { timeoutMs?: number } = {}): Promise<SectionResult[]> {
     if (snippets.length === 0) return [];
     const { script, nonce, count } = buildSectionScript(snippets);
     const r = await this.shell(script, opts);
     try {
-      return parseSections(r.stdout, r.stderr, nonce, count);
+      return parseSectionBytes(r.stdoutBytes, r.stderr, nonce, count);
     } catch (e) {
       throw new ModuleError(`${this.name}: ${(e as Error).message} (rc ${r.rc}): ${r.stderr.slice(-500).trim()}`, { host: this.name, rc: r.rc, stderr: r.stderr });
     }
   }
 
-  runAll(commands: string[][]): Promise<RunResult[]> {
-    return this.runSections(commands.map(sectionCommand));
+  async runAll(commands: string[][]): Promise<RunResult[]> {
+    return (await this.runSections(commands.map(sectionCommand))).map(textResult);
   }
 
   async stat(paths: string[]): Promise<FileState[]> {
@@ -404,7 +430,8 @@ export class Host implements HostWriter {
     const st = parseStat(path, s);
     if (st.exists && st.type === 'file') {
       if (c.rc !== 0) throw new ModuleError(`cannot read ${path} (rc ${c.rc}): ${c.stderr.trim()}`, { path, rc: c.rc, stderr: c.stderr });
-      st.content = c.stdout;
+      // The exact bytes: a file is never decoded here (text modules decide what they can edit).
+      st.content = c.stdoutBytes;
     }
     return st;
   }
@@ -492,7 +519,8 @@ export class Host implements HostWriter {
     return writeFileScript(path, opts);
   }
 
-  async writeFile(path: string, content: string, opts: WriteFileOptions = {}): Promise<{ backupPath?: string }> {
+  /** content: a Buffer is written as is, a string as UTF-8. */
+  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<{ backupPath?: string }> {
     const script = writeFileScript(path, opts);
     const r = await this.shell(script, { stdin: content });
     if (r.rc !== 0) {

@@ -4,8 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { CommandTimeoutError, type Connection, type ExecOptions } from './connection.js';
-import type { RunResult } from './module-api.js';
+import { CommandTimeoutError, type Connection, type ExecOptions, type ExecResult } from './connection.js';
 
 export interface LocalConnectionOptions {
   /** Default per-command timeout in ms (0 = none). */
@@ -25,7 +24,7 @@ export class LocalConnection implements Connection {
 
   async close(): Promise<void> {}
 
-  exec(command: string, opts: ExecOptions = {}): Promise<RunResult> {
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       // detached: the shell leads its own process group, so a timeout can kill
@@ -60,7 +59,8 @@ export class LocalConnection implements Connection {
           return;
         }
         const rc = code ?? 128 + signalNumber(signal);
-        resolve({ rc, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        const stdoutBytes = Buffer.concat(out);
+        resolve({ rc, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') });
       });
       if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
       else child.stdin.end();

@@ -14,8 +14,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Text fed to the command's standard input. */
-  stdin?: string;
+  /** Fed to the command's standard input: a Buffer as is, a string as UTF-8. */
+  stdin?: string | Buffer;
   /** Directory to run in (the engine emits `cd DIR &&`, quoted). */
   cwd?: string;
   /** Extra environment for this command. */
@@ -39,8 +39,8 @@ export interface FileState {
   size?: number;
   /** Symlink target, for type 'link'. */
   linkTarget?: string;
-  /** Text content of a regular file, when it was read (readFile). */
-  content?: string;
+  /** The exact bytes of a regular file, when it was read (readFile). Never re-encoded. */
+  content?: Buffer;
   /** True when this state comes from the check-mode overlay, not from the host. */
   predicted?: boolean;
 }
@@ -122,7 +122,7 @@ export interface HostReader {
   runAll(commands: string[][]): Promise<RunResult[]>;
   /** lstat of each path, in one round trip. */
   stat(paths: string[]): Promise<FileState[]>;
-  /** stat plus text content of a regular file, in one round trip. */
+  /** stat plus the exact bytes of a regular file, in one round trip. */
   readFile(path: string): Promise<FileState>;
   /** dpkg state of each package, in one round trip. */
   packages(names: string[]): Promise<PackageState[]>;
@@ -154,14 +154,22 @@ export interface HostWriter extends HostReader {
   /** Run a command that may change the host. */
   exec(argv: string[], opts?: RunOptions): Promise<RunResult>;
   /** Atomic write: temp file in the same directory, mode/owner set, then rename. */
-  writeFile(path: string, content: string, opts?: WriteFileOptions): Promise<{ backupPath?: string }>;
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<{ backupPath?: string }>;
 }
 
-/** One file's change, for --diff. Diff is data; reporters render it. */
+/**
+ * One file's change, for --diff. Diff is data; reporters render it. before and
+ * after are text for display (decoded as UTF-8, see engine/display-text.ts);
+ * a side that is binary is flagged and left empty, as Ansible skips its diff.
+ */
 export interface FileDiff {
   path: string;
   before: string;
   after: string;
+  /** The old content is binary (has a NUL byte): no line diff is shown. */
+  beforeBinary?: boolean;
+  /** The new content is binary: no line diff is shown. */
+  afterBinary?: boolean;
   /** Headers, e.g. "before: /etc/fstab" (default: the path). */
   beforeHeader?: string;
   afterHeader?: string;
@@ -169,7 +177,7 @@ export interface FileDiff {
 
 /** What a planned change makes true, for the check-mode overlay (DESIGN.md §4). */
 export type Prediction =
-  | { kind: 'file'; path: string; state: 'file'; content?: string; mode?: string; owner?: string; group?: string }
+  | { kind: 'file'; path: string; state: 'file'; content?: Buffer; mode?: string; owner?: string; group?: string }
   | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
   | { kind: 'file'; path: string; state: 'link'; target: string }
   | { kind: 'file'; path: string; state: 'absent' }
@@ -182,7 +190,8 @@ export type Prediction =
 
 export type Step =
   | { kind: 'run'; argv: string[]; stdin?: string; cwd?: string; env?: Record<string, string>; okCodes?: number[] }
-  | ({ kind: 'write'; path: string; content: string } & WriteFileOptions);
+  /** content: a Buffer is written as is, a string as UTF-8. */
+  | ({ kind: 'write'; path: string; content: string | Buffer } & WriteFileOptions);
 
 export interface NoChangePlan {
   changed: false;
@@ -225,8 +234,8 @@ export interface ModuleContext {
   facts: Facts;
   /** Render a template string with the task's variables (template module). */
   render(template: string): string;
-  /** Read a file on the controller, relative to the playbook (copy/template src). */
-  readLocalFile(path: string): Promise<string>;
+  /** The exact bytes of a file on the controller, relative to the playbook (copy/template src). */
+  readLocalFile(path: string): Promise<Buffer>;
 }
 
 /** A JSON Schema object (draft-07 subset ajv compiles). */

@@ -187,7 +187,7 @@ export class Overlay {
       const content = p.content ?? (sameType ? base.content : undefined);
       if (content !== undefined) {
         st.content = content;
-        st.size = Buffer.byteLength(content, 'utf8');
+        st.size = content.length;
       } else if (sameType && base.size !== undefined) {
         st.size = base.size;
       }

@@ -29,7 +29,8 @@ import type { FileState, HostReader, InitSystem, ServiceState } from './module-a
 export interface PkgEntry {
   type: 'file' | 'directory' | 'link';
   mode: string;
-  content?: string;
+  /** A file's exact bytes, as the package ships them. */
+  content?: Buffer;
   target?: string;
 }
 
@@ -177,7 +178,7 @@ export function parseSnapshot(stdout: string): Snapshot {
         const files = pkg(x[1]);
         if (x[2] === undefined) continue;
         const path = '/' + x[2].replace(/^\.\//, '');
-        if (e.type === 'file') files.entries.set(path, { type: 'file', mode: e.mode, content: e.data.toString('utf8') });
+        if (e.type === 'file') files.entries.set(path, { type: 'file', mode: e.mode, content: e.data });
         else if (e.type === 'directory') files.entries.set(path, { type: 'directory', mode: e.mode });
         else if (e.type === 'link') files.entries.set(path, { type: 'link', mode: '0777', target: e.target });
         continue;
@@ -213,8 +214,8 @@ function fileState(path: string, e: PkgEntry, mode?: string): FileState {
   const st: FileState = { path, exists: true, predicted: true, owner: 'root', group: 'root', uid: 0, gid: 0 };
   if (e.type === 'link') return { ...st, type: 'link', linkTarget: e.target, mode: '0777' };
   if (e.type === 'directory') return { ...st, type: 'directory', mode: e.mode };
-  const content = e.content ?? '';
-  return { ...st, type: 'file', mode: mode ?? e.mode, content, size: Buffer.byteLength(content, 'utf8') };
+  const content = e.content ?? Buffer.alloc(0);
+  return { ...st, type: 'file', mode: mode ?? e.mode, content, size: content.length };
 }
 
 /**
@@ -303,7 +304,7 @@ export function selectUnit(
         e = findEntry(snap, list, path) ?? (path.startsWith('/usr/') ? findEntry(snap, list, path.slice(4)) : findEntry(snap, list, '/usr' + path));
       }
       if (e?.type === 'file') {
-        const installable = unitInstallable(e.content ?? '');
+        const installable = unitInstallable((e.content ?? Buffer.alloc(0)).toString('utf8'));
         return { name, exists: true, active: installable && started, enabled: installable ? true : null, predicted: true };
       }
     }

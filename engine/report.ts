@@ -74,6 +74,10 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
     const where = e.place && verbosity > 1 ? paint('gray', ` ${e.place}`) : '';
     if (e.diff && opts.diff) {
       for (const d of e.diff) {
+        // A binary side has no lines to show: say so, in Ansible's words.
+        if (d.beforeBinary) write('diff skipped: destination file appears to be binary');
+        if (d.afterBinary) write('diff skipped: source file appears to be binary');
+        if (d.beforeBinary || d.afterBinary) continue;
         const text = unifiedDiff(d.before, d.after, d.beforeHeader ?? `before: ${d.path}`, d.afterHeader ?? `after: ${d.path}`);
         if (text) write(text.trimEnd().split('\n').map((l) => (l.startsWith('+') && !l.startsWith('+++') ? paint('green', l) : l.startsWith('-') && !l.startsWith('---') ? paint('red', l) : l.startsWith('@@') ? paint('cyan', l) : l)).join('\n'));
       }

@@ -698,7 +698,8 @@ export class Runner {
       const ctx: ModuleContext = {
         check, diff: this.opts.diff, facts: host.facts,
         render: (tpl) => String(renderString(tpl, vars)),
-        readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(this.play!.baseDir, p), 'utf8'),
+        // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
+        readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(this.play!.baseDir, p)),
       };
       // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
       const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });

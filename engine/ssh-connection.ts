@@ -18,9 +18,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
-import { CommandTimeoutError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions } from './connection.js';
+import { CommandTimeoutError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
 import { appendHostKey, checkHostKey, fingerprint, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
-import type { RunResult } from './module-api.js';
 import { quote } from './shell.js';
 import { constants as osConstants } from 'node:os';
 
@@ -244,7 +243,7 @@ export class SshConnection implements Connection {
     else this.inFlight--;
   }
 
-  async exec(command: string, opts: ExecOptions = {}): Promise<RunResult> {
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     await this.acquire();
     let released = false;
     const release = () => {
@@ -279,7 +278,7 @@ export class SshConnection implements Connection {
     }
   }
 
-  private runChannel(channel: any, command: string, tag: string, opts: ExecOptions, onClosed: () => void): Promise<RunResult> {
+  private runChannel(channel: any, command: string, tag: string, opts: ExecOptions, onClosed: () => void): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
@@ -323,9 +322,11 @@ export class SshConnection implements Connection {
         }
         const sigName = signal ? (String(signal).startsWith('SIG') ? String(signal) : 'SIG' + signal) : '';
         const sigNum = sigName ? ((osConstants.signals as Record<string, number>)[sigName] ?? 0) : 0;
+        const stdoutBytes = Buffer.concat(out);
         resolve({
           rc: code ?? 128 + sigNum,
-          stdout: Buffer.concat(out).toString('utf8'),
+          stdout: stdoutBytes.toString('utf8'),
+          stdoutBytes,
           stderr: Buffer.concat(err).toString('utf8'),
         });
       });

@@ -22,7 +22,8 @@ export default defineModule<PutFileArgs, PutFileState>({
   },
   async gather(args, host, ctx) {
     if ((args.src === undefined) === (args.content === undefined)) throw new ModuleError('give exactly one of src and content');
-    const content = args.content ?? (await ctx.readLocalFile(args.src!));
+    // `content` is text and written as UTF-8; a `src` file is copied byte for byte.
+    const content = args.content !== undefined ? Buffer.from(args.content, 'utf8') : await ctx.readLocalFile(args.src!);
     return gatherDest(args, host, content);
   },
   plan(args, state) {

@@ -154,7 +154,7 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
       if (!st.exists) {
         const { steps, want } = attrsForNew(path, args, false);
         return change(`create empty file ${path}`, [{ kind: 'run', argv: ['touch', '--', path] }, ...steps],
-          [withAttrs({ kind: 'file', path, state: 'file', content: '' } as Prediction, want)]);
+          [withAttrs({ kind: 'file', path, state: 'file', content: Buffer.alloc(0) } as Prediction, want)]);
       }
       const isDir = st.type === 'directory';
       const a = planAttributes(path, args, st, { isDir });

@@ -2,14 +2,20 @@
 // key = value file such as libvirtd.conf), editing only the lines that must
 // change: comments, blank lines, unrelated lines, CRLF endings and a missing
 // final newline are kept. A commented-out `#option = ...` is replaced in place.
+//
+// It works on bytes (lib/byte-text.ts): the file's lines are byte strings and
+// section, option and value are matched and written as their UTF-8 bytes, so a
+// Latin-1 or otherwise non-UTF-8 file keeps every byte that is not edited.
+// Messages are built from byte strings too and decoded once, for display.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
-import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
+import { displayText, fromByteString, utf8ByteString } from './lib/byte-text.js';
+import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
-import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
+import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 
 export interface IniFileArgs extends AttrArgs {
@@ -188,12 +194,25 @@ export default defineModule<IniFileArgs, FileState>({
       if (args.state === 'absent') return { changed: false, reason: `${path} does not exist` };
       if (!args.create) throw new ModuleError(`${path} does not exist and create is false`);
     }
-    const lines = state.exists ? splitLines(state.content ?? '') : [];
+    const lines = editableLines(path, state);
     const eol = detectEol(lines);
-    const { what, unchanged } = args.state === 'absent' ? planAbsent(args, section, lines) : planPresent(args, section, lines, eol);
+    // The arguments as the byte strings of their UTF-8 encoding, like the lines.
+    const b: IniFileArgs = {
+      ...args,
+      option: args.option === undefined ? undefined : utf8ByteString(args.option),
+      value: valueText(args.value) === undefined ? args.value : utf8ByteString(valueText(args.value)!),
+    };
+    const bSection = section === null ? null : utf8ByteString(section);
+    let edit: { what: string; unchanged: string };
+    try {
+      edit = args.state === 'absent' ? planAbsent(b, bSection, lines) : planPresent(b, bSection, lines, eol);
+    } catch (e) {
+      if (e instanceof ModuleError) throw new ModuleError(displayText(e.message), e.details);
+      throw e;
+    }
     return planContent({
-      path, state, after: joinLines(lines), attrs: args, backup: args.backup,
-      what, unchangedReason: unchanged,
+      path, state, after: fromByteString(joinLines(lines)), attrs: args, backup: args.backup,
+      what: displayText(edit.what), unchangedReason: displayText(edit.unchanged),
     });
   },
   apply: (plan, host) => applyWithBackup(plan, host),

@@ -1,15 +1,21 @@
 // lineinfile: make sure one line is in a file (or replace the line a regexp
 // finds), or remove every line that matches. Ansible's semantics, with the
 // differences listed in docs/modules/lineinfile.md.
+//
+// Like Ansible's, it works on bytes: the file's lines are byte strings
+// (lib/byte-text.ts) and line, regexp, search_string, insertafter and
+// insertbefore are matched and written as their UTF-8 bytes, so every byte the
+// edit does not touch is written back as it was, whatever the file's encoding.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
-import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
+import { fromByteString, utf8ByteString } from './lib/byte-text.js';
+import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
 import { compilePythonRegex, expandBackrefs, RegexError } from './lib/py-regex.js';
-import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
+import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 
 export interface LineinfileArgs extends AttrArgs {
@@ -28,11 +34,14 @@ export interface LineinfileArgs extends AttrArgs {
   validate?: string;
 }
 
+/** Compile a user's pattern for matching byte-string lines: its non-ASCII characters become their UTF-8 bytes. */
 function compile(pattern: string, what: string): RegExp {
+  const bytePattern = utf8ByteString(pattern);
   try {
-    return compilePythonRegex(pattern, what);
+    return compilePythonRegex(bytePattern, what);
   } catch (e) {
-    if (e instanceof RegexError) throw new ModuleError(e.message);
+    // Messages quote the pattern as the user wrote it, not its byte string.
+    if (e instanceof RegexError) throw new ModuleError(e.message.split(JSON.stringify(bytePattern)).join(JSON.stringify(pattern)));
     throw e;
   }
 }
@@ -46,10 +55,10 @@ function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
     return { match: (t) => re.exec(t), by: `regexp ${JSON.stringify(args.regexp)}` };
   }
   if (args.search_string !== undefined) {
-    const s = args.search_string;
-    return { match: (t) => t.includes(s), by: `search_string ${JSON.stringify(s)}` };
+    const s = utf8ByteString(args.search_string);
+    return { match: (t) => t.includes(s), by: `search_string ${JSON.stringify(args.search_string)}` };
   }
-  const line = args.line ?? '';
+  const line = utf8ByteString(args.line ?? '');
   return { match: (t) => t === line, by: 'line' };
 }
 
@@ -69,7 +78,8 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
   if (args.insertafter !== undefined && args.insertbefore !== undefined) throw new ModuleError('insertafter and insertbefore are mutually exclusive');
   if (args.regexp !== undefined && args.search_string !== undefined) throw new ModuleError('regexp and search_string are mutually exclusive');
   if (args.line.includes('\n')) throw new ModuleError('line must be a single line (it contains a newline)');
-  const lines = state.exists ? splitLines(state.content ?? '') : [];
+  const lines = editableLines(path, state);
+  const wanted = utf8ByteString(args.line);
   const eol = detectEol(lines);
   const { match, by } = lineMatcher(args);
   const matches = findMatches(lines, match);
@@ -78,10 +88,10 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
   let what: string;
   let unchanged: string;
   if (chosen) {
-    let newLine = args.line;
+    let newLine = wanted;
     if (args.backrefs) {
       try {
-        newLine = expandBackrefs(args.line, chosen.m as RegExpExecArray);
+        newLine = expandBackrefs(wanted, chosen.m as RegExpExecArray);
       } catch (e) {
         if (e instanceof RegexError) throw new ModuleError(e.message);
         throw e;
@@ -99,7 +109,7 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
     }
   } else if (args.backrefs) {
     return { changed: false as const, reason: `${by} matches no line; with backrefs nothing is added` };
-  } else if ((args.regexp !== undefined || args.search_string !== undefined) && lines.some((l) => l.text === args.line)) {
+  } else if ((args.regexp !== undefined || args.search_string !== undefined) && lines.some((l) => l.text === wanted)) {
     // The idempotency trap: the regexp no longer matches the line it was meant to
     // replace (because a previous run replaced it). Ansible appends a duplicate; we don't.
     return { changed: false as const, reason: `line already present (${by} matches no line)` };
@@ -115,12 +125,12 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
       const anchors = findMatches(lines, (t) => re.exec(t));
       if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index;
     }
-    insertLine(lines, at, args.line, eol);
+    insertLine(lines, at, wanted, eol);
     what = at === lines.length - 1 ? 'line added at end of file' : `line added as line ${at + 1}`;
     unchanged = '';
   }
   return planContent({
-    path, state, after: joinLines(lines), attrs: args, backup: args.backup, validate: args.validate,
+    path, state, after: fromByteString(joinLines(lines)), attrs: args, backup: args.backup, validate: args.validate,
     what, unchangedReason: unchanged,
   });
 }
@@ -130,13 +140,13 @@ function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
     throw new ModuleError('state: absent needs one of regexp, search_string or line');
   }
   if (!state.exists) return { changed: false as const, reason: `${path} does not exist` };
-  const lines = splitLines(state.content ?? '');
+  const lines = editableLines(path, state);
   const { match, by } = lineMatcher(args);
   const matches = findMatches(lines, match);
   const gone = new Set(matches.map((m) => m.index));
   const kept = lines.filter((_, i) => !gone.has(i));
   return planContent({
-    path, state, after: joinLines(kept), attrs: args, backup: args.backup, validate: args.validate,
+    path, state, after: fromByteString(joinLines(kept)), attrs: args, backup: args.backup, validate: args.validate,
     what: `${matches.length} line${matches.length === 1 ? '' : 's'} removed`,
     unchangedReason: `no line matches ${by === 'line' ? JSON.stringify(args.line) : by}`,
     result: { found: matches.length },

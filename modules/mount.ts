@@ -3,6 +3,8 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Prediction, Step } from '../engine/module-api.js';
+import { byteString, fromByteString, utf8ByteString } from './lib/byte-text.js';
+import { contentDiff, requireEditableText } from './lib/file-content.js';
 import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
 import type { FstabEntry } from './lib/fstab.js';
 import { commandFailed, execStep, runStep } from './lib/system-run.js';
@@ -21,7 +23,8 @@ export interface MountArgs {
 }
 
 export interface MountState {
-  fstab: { exists: boolean; content?: string };
+  /** fstab's exact bytes: it is edited as bytes (lib/byte-text.ts), every other byte kept. */
+  fstab: { exists: boolean; content?: Buffer };
   /** Live mount table entries (all, or at least those at the path). */
   mounts: MountEntry[];
   mountPoint: { exists: boolean; type?: FileState['type'] };
@@ -81,7 +84,7 @@ export default defineModule<MountArgs, MountState>({
     const path = normalizeMountPath(args.path);
     const mounted = mounts.some((m) => normalizeMountPath(m.path) === path);
     const state: MountState = {
-      fstab: { exists: fstab.exists, content: fstab.content ?? '' },
+      fstab: { exists: fstab.exists, content: fstab.content ?? Buffer.alloc(0) },
       mounts: mounts.filter((m) => normalizeMountPath(m.path) === path),
       mountPoint: { exists: mp.exists, type: mp.type },
     };
@@ -98,17 +101,23 @@ export default defineModule<MountArgs, MountState>({
     const mountBase = fstabPath === DEFAULT_FSTAB ? ['mount'] : ['mount', '-T', fstabPath];
     const live = state.mounts.filter((m) => normalizeMountPath(m.path) === path);
     const isMounted = live.length > 0;
-    const before = state.fstab.exists ? state.fstab.content ?? '' : '';
-    const lines = parseFstab(before);
+    const before = state.fstab.exists ? state.fstab.content ?? Buffer.alloc(0) : Buffer.alloc(0);
+    // fstab as a byte string (binary refused); entries are compared and written as
+    // the UTF-8 bytes of the arguments (bPath, bDesired), messages use the arguments.
+    const fstabState: FileState = state.fstab.exists ? { path: fstabPath, exists: true, type: 'file', content: before } : { path: fstabPath, exists: false };
+    requireEditableText(fstabPath, fstabState);
+    const lines = parseFstab(byteString(before));
+    const bPath = utf8ByteString(path);
 
     const steps: Step[] = [];
     const parts: string[] = [];
     const predicts: Prediction[] = [];
     const diff: FileDiff[] = [];
 
-    const writeFstab = (after: string, what: string) => {
+    const writeFstab = (afterText: string, what: string) => {
+      const after = fromByteString(afterText);
       steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}) });
-      diff.push({ path: fstabPath, before, after });
+      diff.push(contentDiff(fstabPath, before, after));
       predicts.push({ kind: 'file', path: fstabPath, state: 'file', content: after });
       parts.push(`${what} ${fstabPath} entry for ${path}`);
     };
@@ -118,9 +127,13 @@ export default defineModule<MountArgs, MountState>({
         src: args.src!, path, fstype: args.fstype!, opts: args.opts ?? 'defaults',
         dump: String(args.dump), passno: String(args.passno),
       };
-      const oldIdx = lines.findIndex((l) => l.entry && normalizeMountPath(l.entry.path) === path);
+      const bDesired: FstabEntry = {
+        src: utf8ByteString(desired.src), path: bPath, fstype: utf8ByteString(desired.fstype), opts: utf8ByteString(desired.opts),
+        dump: desired.dump, passno: desired.passno,
+      };
+      const oldIdx = lines.findIndex((l) => l.entry && normalizeMountPath(l.entry.path) === bPath);
       const old = oldIdx >= 0 ? lines[oldIdx].entry : undefined;
-      const edit = setEntry(lines, desired);
+      const edit = setEntry(lines, bDesired);
       if (edit.changed) {
         const what = edit.what === 'added' ? 'add' : edit.what === 'deduplicated' ? 'remove duplicate' : 'update';
         writeFstab(serializeFstab(edit.lines), what);
@@ -151,10 +164,10 @@ export default defineModule<MountArgs, MountState>({
         steps.push({ kind: 'run', argv: [...mountBase, path] });
         parts.push(`mount ${path}`);
       } else if (edit.changed && old) {
-        if (old.src !== desired.src || old.fstype !== desired.fstype) {
+        if (old.src !== bDesired.src || old.fstype !== bDesired.fstype) {
           steps.push({ kind: 'run', argv: ['umount', path] }, { kind: 'run', argv: [...mountBase, path] });
           parts.push(`unmount and mount ${path} again (source or type changed)`);
-        } else if (old.opts !== desired.opts) {
+        } else if (old.opts !== bDesired.opts) {
           steps.push({ kind: 'run', argv: [...mountBase, '-o', 'remount', path] });
           parts.push(`remount ${path} (options changed)`);
         }
@@ -180,7 +193,7 @@ export default defineModule<MountArgs, MountState>({
         predicts.push({ kind: 'mount', path, mounted: false });
         parts.push(`unmount ${path}`);
       }
-      const edit = removeEntries(lines, path);
+      const edit = removeEntries(lines, bPath);
       if (edit.changed) writeFstab(serializeFstab(edit.lines), 'remove');
       if (steps.length === 0) return { changed: false, reason: `${path} is not mounted and has no entry in ${fstabPath}` };
       return finish();
@@ -204,12 +217,13 @@ export default defineModule<MountArgs, MountState>({
   // Write fstab, then mount; when a mount command fails after fstab was
   // rewritten, put the old fstab back and fail with mount's message.
   async apply(plan, host) {
-    let restore: { path: string; content: string } | undefined;
+    let restore: { path: string; content: Buffer } | undefined;
     for (const step of plan.steps) {
       if (step.kind === 'write') {
+        // The exact old bytes to put back (the diff holds only display text).
+        const old = await host.readFile(step.path);
         await runStep(host, step);
-        const d = plan.diff?.find((x) => x.path === step.path);
-        if (d) restore = { path: step.path, content: d.before };
+        restore = { path: step.path, content: old.content ?? Buffer.alloc(0) };
         continue;
       }
       const r = await execStep(host, step);

@@ -3,6 +3,8 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
+import { byteString, fromByteString } from './lib/byte-text.js';
+import { requireEditableText } from './lib/file-content.js';
 
 export interface ServiceArgs {
   name: string;
@@ -13,7 +15,8 @@ export interface ServiceArgs {
 export interface ServiceGathered {
   service: ServiceState;
   /** upstart only, when `enabled` is given: /etc/init/NAME.override. */
-  override?: { exists: boolean; content?: string };
+  /** The upstart override file's exact bytes (edited as bytes, lib/byte-text.ts). */
+  override?: { exists: boolean; content?: Buffer };
 }
 
 type Action = 'start' | 'stop' | 'restart' | 'reload';
@@ -49,7 +52,7 @@ export default defineModule<ServiceArgs, ServiceGathered>({
     const out: ServiceGathered = { service };
     if (ctx.facts.service_mgr === 'upstart' && args.enabled !== undefined) {
       const f = await host.readFile(`/etc/init/${args.name}.override`);
-      out.override = { exists: f.exists, content: f.content ?? '' };
+      out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }
     return out;
   },
@@ -73,23 +76,25 @@ export default defineModule<ServiceArgs, ServiceGathered>({
     // Enabling first, as Ansible does: a unit enabled then started.
     if (args.enabled !== undefined) {
       if (mgr === 'upstart') {
-        const content = state.override?.exists ? state.override.content ?? '' : '';
+        const path = `/etc/init/${name}.override`;
+        const bytes = state.override?.exists ? state.override.content ?? Buffer.alloc(0) : Buffer.alloc(0);
+        requireEditableText(path, { path, exists: true, type: 'file', content: bytes });
+        const content = byteString(bytes);
         const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n');
         const manual = lines.some((l) => MANUAL.test(l));
-        const path = `/etc/init/${name}.override`;
         if (args.enabled && manual) {
           const kept = lines.filter((l) => !MANUAL.test(l));
           if (kept.length === 0) {
             steps.push({ kind: 'run', argv: ['rm', '-f', path] });
             predicts.push({ kind: 'file', path, state: 'absent' });
           } else {
-            const after = kept.join('\n') + '\n';
+            const after = fromByteString(kept.join('\n') + '\n');
             steps.push({ kind: 'write', path, content: after });
             predicts.push({ kind: 'file', path, state: 'file', content: after });
           }
           parts.push(`enable ${name}`);
         } else if (!args.enabled && !manual) {
-          const after = content + (content === '' || content.endsWith('\n') ? '' : '\n') + 'manual\n';
+          const after = fromByteString(content + (content === '' || content.endsWith('\n') ? '' : '\n') + 'manual\n');
           steps.push({ kind: 'write', path, content: after });
           predicts.push({ kind: 'file', path, state: 'file', content: after });
           parts.push(`disable ${name}`);

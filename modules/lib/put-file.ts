@@ -20,8 +20,8 @@ export interface PutFileArgs extends AttrArgs {
 }
 
 export interface PutFileState {
-  /** The wanted content. */
-  content: string;
+  /** The wanted content, exact bytes. */
+  content: Buffer;
   /** dest as given. */
   dest: FileState;
   /** When dest is a directory and src is given: the state of dest/basename(src). */
@@ -41,7 +41,7 @@ function intoDirectory(args: PutFileArgs): string | undefined {
 }
 
 /** Read dest (and the file inside it when dest is a directory). */
-export async function gatherDest(args: PutFileArgs, host: HostReader, content: string): Promise<PutFileState> {
+export async function gatherDest(args: PutFileArgs, host: HostReader, content: Buffer): Promise<PutFileState> {
   const dest = await host.readFile(args.dest);
   const state: PutFileState = { content, dest };
   const inner = intoDirectory(args);
@@ -49,8 +49,8 @@ export async function gatherDest(args: PutFileArgs, host: HostReader, content: s
   return state;
 }
 
-function bytes(s: string): string {
-  const n = Buffer.byteLength(s, 'utf8');
+function bytes(content: Buffer): string {
+  const n = content.length;
   return `${n} byte${n === 1 ? '' : 's'}`;
 }
 
@@ -71,7 +71,7 @@ export function planPutFile(args: PutFileArgs, state: PutFileState): Plan {
   }
   if (file.exists && file.type !== 'file') throw new ModuleError(`${path} exists and is not a regular file`);
   if (file.exists && !args.force) return { changed: false, reason: `${path} exists and force is false`, result: { dest: path } };
-  const before = file.content ?? '';
+  const before = file.content ?? Buffer.alloc(0);
   return planContent({
     path, state: file, after: state.content, attrs: args, backup: args.backup, validate: args.validate,
     what: file.exists ? `content changed (${bytes(before)} -> ${bytes(state.content)})` : bytes(state.content),

@@ -5,11 +5,17 @@
 // Translated:  (?P<name>...) -> (?<name>...)    (?P=name) -> \k<name>
 //              leading inline flags (?i) (?m) (?s) (?ims) -> RegExp flags
 //              \A -> ^ and \Z -> $ (lines are matched one at a time, without their ending)
+//              \s \S -> ASCII whitespace [ \t\n\r\f\v], as Python's re on bytes (lines are
+//              byte strings, modules/lib/byte-text.ts: JavaScript's \s would also take
+//              byte A0, the last byte of a UTF-8 "à"; \S inside [...] stays JavaScript's)
 // Refused:     (?x) verbose mode, conditionals (?(1)...), possessive/atomic groups.
-// Not translated (behave as in JavaScript): \d \w \s match ASCII only, Unicode
+// Not translated (behave as in JavaScript): \d \w match ASCII only, Unicode
 // classes differ; lookbehind works (JavaScript supports variable-length lookbehind).
 
 export class RegexError extends Error {}
+
+/** Python's whitespace for bytes patterns, as RegExp class content. */
+const ASCII_SPACE = ' \\t\\n\\r\\f\\v';
 
 export function translatePythonRegex(pattern: string): { source: string; flags: string } {
   let src = pattern;
@@ -34,6 +40,8 @@ export function translatePythonRegex(pattern: string): { source: string; flags: 
       const n = src[i + 1];
       if (!inClass && n === 'A') out += '^';
       else if (!inClass && n === 'Z') out += '$';
+      else if (n === 's') out += inClass ? ASCII_SPACE : `[${ASCII_SPACE}]`;
+      else if (!inClass && n === 'S') out += `[^${ASCII_SPACE}]`;
       else out += c + (n ?? '');
       i++;
       continue;

@@ -1,6 +1,7 @@
-// Line-oriented text editing that keeps a file's bytes: every line keeps its own
-// ending ("\n", "\r\n", or "" for a last line without one), so CRLF files and a
-// missing final newline survive an edit of some other line. Pure functions.
+// Line-oriented editing of byte strings (see byte-text.ts: one char per byte)
+// that keeps a file's bytes: every line keeps its own ending ("\n", "\r\n", or
+// "" for a last line without one), so CRLF files and a missing final newline
+// survive an edit of some other line. Pure functions.
 
 export interface Line {
   /** The line without its ending. */

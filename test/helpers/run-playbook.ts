@@ -18,8 +18,8 @@ export interface PlaybookRun {
   recap(): Extract<RunEvent, { kind: 'recap' }>['hosts'];
 }
 
-/** Write files (path -> content) into a new temp dir; returns the dir. */
-export function writeTree(files: Record<string, string>, dir = mkdtempSync(join(tmpdir(), 'tsplay-test-'))): string {
+/** Write files (path -> content; a string is written as UTF-8) into a new temp dir; returns the dir. */
+export function writeTree(files: Record<string, string | Buffer>, dir = mkdtempSync(join(tmpdir(), 'tsplay-test-'))): string {
   for (const [p, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), content);
@@ -34,7 +34,7 @@ export const LOCAL_INVENTORY = `all:
 `;
 
 export async function runPlaybook(
-  files: Record<string, string>,
+  files: Record<string, string | Buffer>,
   opts: Partial<Omit<RunnerOptions, 'inventory' | 'registry' | 'emit'>> & { playbook?: string; inventory?: string[] } = {},
 ): Promise<PlaybookRun> {
   const dir = writeTree({ 'inventory.yml': LOCAL_INVENTORY, ...files });

@@ -114,7 +114,7 @@ if (!canHost) {
       const exportsFile = await r.readFile('/etc/exports');
       const [svc] = await r.services(['nfs-kernel-server']);
       const cachedMs = performance.now() - t0;
-      t.regex(idmapd.content ?? '', /\[Mapping\][^[]*Nobody-User = nobody/);
+      t.regex(idmapd.content?.toString('utf8') ?? '', /\[Mapping\][^[]*Nobody-User = nobody/);
       t.like(exportsFile, { exists: true, type: 'file', predicted: true });
       t.like(svc, { exists: true, enabled: true, predicted: true });
       t.is(overlay.packageFiles.stats.roundTrips, 2, 'one apt-get -s for the dependencies, one extraction; then cached');
@@ -151,7 +151,7 @@ if (!canHost) {
     });
     try {
       const h2 = new Host(conn2, { name: host.name });
-      t.is((await h2.readFile('/etc/exports')).content, predictedExports!.after);
+      t.is((await h2.readFile('/etc/exports')).content?.toString('utf8'), predictedExports!.after);
       const [unit] = await h2.services(['nfs-kernel-server']);
       t.is(unit.enabled, true);
     } finally {

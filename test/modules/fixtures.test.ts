@@ -11,6 +11,11 @@
 // }
 // Fields present in "expect" are compared with deepEqual; absent ones are not compared
 // (except "steps", which is required for a change).
+//
+// File content is bytes (FileState.content, write steps, file predictions). In
+// "state" and "expect", a "content" string is UTF-8 text and "content_base64"
+// gives any bytes (Latin-1, binary); both become a Buffer under "content". A
+// plan's string "content" (a write step may carry text) is compared as its UTF-8 bytes.
 
 import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -26,6 +31,19 @@ const defaultFacts: Facts = {
   hostname: 'node1', os_id: 'debian', os_version: '12', os_codename: 'bookworm',
   architecture: 'x86_64', service_mgr: 'systemd', default_ipv4: '10.0.0.11', kvm: true, virtualization_hints: [],
 };
+
+/** Every "content" string as its UTF-8 bytes and every "content_base64" as its bytes, under "content". */
+function contentAsBytes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(contentAsBytes);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'content_base64' && typeof v === 'string') out.content = Buffer.from(v, 'base64');
+    else if (k === 'content' && typeof v === 'string') out.content = Buffer.from(v, 'utf8');
+    else out[k] = contentAsBytes(v);
+  }
+  return out;
+}
 
 interface Fixture {
   description?: string;
@@ -54,12 +72,12 @@ for (const moduleName of readdirSync(here).sort()) {
         error = argErrors.map((e) => `${e.pointer || '/'}: ${e.message}`).join('; ');
       } else {
         try {
-          plan = mod.plan(args, structuredClone(fixture.state), ctx);
+          plan = mod.plan(args, contentAsBytes(fixture.state), ctx);
         } catch (e) {
           error = (e as Error).message;
         }
       }
-      const expect = fixture.expect;
+      const expect = contentAsBytes(fixture.expect) as Record<string, unknown>;
       if ('error' in expect) {
         t.truthy(error, `expected an error containing ${JSON.stringify(expect.error)}, got plan ${JSON.stringify(plan)}`);
         t.true(error!.includes(expect.error as string), `error ${JSON.stringify(error)} should contain ${JSON.stringify(expect.error)}`);
@@ -73,7 +91,7 @@ for (const moduleName of readdirSync(here).sort()) {
         t.true('steps' in expect, 'a change fixture must list the expected steps');
       }
       for (const key of ['summary', 'steps', 'diff', 'predicts', 'result', 'checkModeSkip'] as const) {
-        if (key in expect) t.deepEqual((plan as unknown as Record<string, unknown>)[key], expect[key], key);
+        if (key in expect) t.deepEqual(contentAsBytes((plan as unknown as Record<string, unknown>)[key]), expect[key], key);
       }
     });
   }

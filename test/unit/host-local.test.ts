@@ -21,7 +21,10 @@ function tempDir(): string {
 
 test('LocalConnection: rc, stdout, stderr and stdin', async (t) => {
   const r = await conn.exec('cat; echo err >&2; exit 7', { stdin: 'in put' });
-  t.deepEqual(r, { rc: 7, stdout: 'in put', stderr: 'err\n' });
+  t.deepEqual(r, { rc: 7, stdout: 'in put', stdoutBytes: Buffer.from('in put'), stderr: 'err\n' });
+  const bytes = Buffer.from([0, 0xe9, 0xff, 0x0a, 0xc3]);
+  const raw = await conn.exec('cat', { stdin: bytes });
+  t.true(raw.stdoutBytes.equals(bytes), 'a Buffer on stdin comes back byte for byte');
 });
 
 test('LocalConnection: timeout kills the whole process group', async (t) => {
@@ -110,7 +113,8 @@ test('readFile: content exactly, only for regular files', async (t) => {
   const content = "line 1\n$(date) `id` 'q' \"dq\" \\n ; \n\nno final newline ✓";
   writeFileSync(file, content);
   const st = await host.readFile(file);
-  t.like(st, { exists: true, type: 'file', content });
+  t.like(st, { exists: true, type: 'file' });
+  t.true(st.content?.equals(Buffer.from(content, 'utf8')));
   const d = await host.readFile(dir);
   t.is(d.type, 'directory');
   t.is(d.content, undefined);
@@ -212,7 +216,7 @@ test('users, groups, packages, mounts on the controller', async (t) => {
 // A connection that records command text and answers like sudo without NOPASSWD.
 function recording(answer: RunResult): { conn: Connection; seen: string[] } {
   const seen: string[] = [];
-  return { seen, conn: { host: 'r', connect: async () => {}, close: async () => {}, exec: async (c) => (seen.push(c), answer) } };
+  return { seen, conn: { host: 'r', connect: async () => {}, close: async () => {}, exec: async (c) => (seen.push(c), { ...answer, stdoutBytes: Buffer.from(answer.stdout) }) } };
 }
 
 test('become: wraps in sudo -n, skips when login user is the become user', async (t) => {

@@ -24,7 +24,7 @@ test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const ctx: ModuleContext = {
   check: false, diff: true, facts: host.facts,
   render: (t) => t.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, k: string) => ({ listen: '0.0.0.0' } as Record<string, string>)[k] ?? ''),
-  readLocalFile: async (p) => readFileSync(join(dir, 'controller', p), 'utf8'),
+  readLocalFile: async (p) => readFileSync(join(dir, 'controller', p)),
 };
 
 async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {

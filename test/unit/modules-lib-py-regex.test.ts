@@ -42,3 +42,13 @@ test('unmatched optional group expands to empty; missing groups are errors', (t)
   t.throws(() => expandBackrefs('\\3', m), { message: /group 3/ });
   t.throws(() => expandBackrefs('\\g<nope>', m), { message: /nope/ });
 });
+
+test('\\s and \\S are ASCII whitespace (Python re on bytes): byte A0 is not a space', (t) => {
+  // Lines are byte strings (modules/lib/byte-text.ts): "à" in UTF-8 is C3 A0.
+  const voila = Buffer.from('voilà', 'utf8').toString('latin1');
+  t.true(compilePythonRegex('^\\S+$').test(voila));
+  t.false(compilePythonRegex('\\s').test('\u00a0'));
+  t.true(compilePythonRegex('^[\\s,]+$').test(' \t,\r\f\v'));
+  t.false(compilePythonRegex('[\\s]').test('\u00a0'));
+  t.true(compilePythonRegex('^a\\sb$').test('a\tb'));
+});

@@ -9,9 +9,10 @@ import shell from '../../modules/shell.js';
 import usermod from '../../modules/usermod.js';
 import chownFind from '../../modules/chown_find.js';
 
-type Call = { exec: string[]; stdin?: string; cwd?: string } | { write: string; content: string; opts?: WriteFileOptions } | { run: string[] };
+type Call = { exec: string[]; stdin?: string; cwd?: string } | { write: string; content: string; opts?: WriteFileOptions } | { run: string[] } | { read: string };
 
-function fakeHost(answers: (argv: string[]) => RunResult) {
+/** files: what readFile answers (path -> content); writes are recorded as UTF-8 text. */
+function fakeHost(answers: (argv: string[]) => RunResult, files: Record<string, Buffer> = {}) {
   const calls: Call[] = [];
   const host = {
     name: 'node1',
@@ -23,9 +24,14 @@ function fakeHost(answers: (argv: string[]) => RunResult) {
       calls.push({ run: argv });
       return answers(argv);
     },
-    async writeFile(path: string, content: string, opts?: WriteFileOptions) {
-      calls.push({ write: path, content, ...(opts && Object.keys(opts).length ? { opts } : {}) });
+    async writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions) {
+      calls.push({ write: path, content: content.toString(), ...(opts && Object.keys(opts).length ? { opts } : {}) });
       return {};
+    },
+    async readFile(path: string) {
+      calls.push({ read: path });
+      const content = files[path];
+      return content ? { path, exists: true, type: 'file', content } : { path, exists: false };
     },
   } as unknown as HostWriter;
   return { host, calls };
@@ -37,11 +43,12 @@ const ctx = { check: false, diff: false, facts: { service_mgr: 'systemd' } as Fa
 test('mount: a failing mount puts the old fstab back and fails with mount\'s stderr', async (t) => {
   const plan = mount.plan(
     { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: false },
-    { fstab: { exists: true, content: '# old\n' }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
-  const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok));
+    { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
+  const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok), { '/etc/fstab': Buffer.from('# old\n') });
   const err = await t.throwsAsync(mount.apply!(plan, host, ctx), { instanceOf: ModuleError });
   t.is(err!.message, 'mount /mnt/x failed (rc 32): mount.nfs: No such device; /etc/fstab restored to its previous content');
   t.deepEqual(calls, [
+    { read: '/etc/fstab' },
     { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n' },
     { exec: ['mkdir', '-p', '/mnt/x'] },
     { exec: ['mount', '/mnt/x'] },
@@ -52,11 +59,11 @@ test('mount: a failing mount puts the old fstab back and fails with mount\'s std
 test('mount: success runs write, mkdir, mount in order', async (t) => {
   const plan = mount.plan(
     { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: true },
-    { fstab: { exists: true, content: '' }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
+    { fstab: { exists: true, content: Buffer.alloc(0) }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost(() => ok);
   await mount.apply!(plan, host, ctx);
-  t.deepEqual(calls.map((c) => ('exec' in c ? c.exec.join(' ') : 'write' in c ? `write ${c.write} ${JSON.stringify(c.opts)}` : '')),
-    ['write /etc/fstab {"backup":true}', 'mkdir -p /mnt/x', 'mount /mnt/x']);
+  t.deepEqual(calls.map((c) => ('exec' in c ? c.exec.join(' ') : 'write' in c ? `write ${c.write} ${JSON.stringify(c.opts)}` : 'read' in c ? `read ${c.read}` : '')),
+    ['read /etc/fstab', 'write /etc/fstab {"backup":true}', 'mkdir -p /mnt/x', 'mount /mnt/x']);
 });
 
 test('command: returns rc/stdout/stderr; a non-zero rc fails with them in the details', async (t) => {

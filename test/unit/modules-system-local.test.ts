@@ -32,7 +32,7 @@ test.after.always(() => {
 });
 
 const ctx: ModuleContext = {
-  check: false, diff: true, facts: host.facts, render: (s) => s, readLocalFile: async () => '',
+  check: false, diff: true, facts: host.facts, render: (s) => s, readLocalFile: async () => Buffer.alloc(0),
 };
 
 async function defaultApply(plan: ChangePlan) {

@@ -63,7 +63,7 @@ function fakeHost(init: Partial<FakeHost> = {}): { reader: HostReader; state: Fa
 }
 
 test('no predictions: answers are the host\'s own', async (t) => {
-  const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', content: 'x', size: 1 } } });
+  const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', content: Buffer.from('x'), size: 1 } } });
   const o = new Overlay();
   const r = overlayReader(reader, o);
   t.true(o.empty);
@@ -72,12 +72,12 @@ test('no predictions: answers are the host\'s own', async (t) => {
 });
 
 test('a predicted write is seen by a later read, keeping the old mode and owner', async (t) => {
-  const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: 'old', size: 3 } } });
+  const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: Buffer.from('old'), size: 3 } } });
   const o = new Overlay();
-  o.add([{ kind: 'file', path: '/etc/a', state: 'file', content: 'new ✓' }]);
+  o.add([{ kind: 'file', path: '/etc/a', state: 'file', content: Buffer.from('new ✓') }]);
   const r = overlayReader(reader, o);
   t.deepEqual(await r.readFile('/etc/a'), {
-    path: '/etc/a', exists: true, type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: 'new ✓', size: 7, predicted: true,
+    path: '/etc/a', exists: true, type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: Buffer.from('new ✓'), size: 7, predicted: true,
   });
   const [st] = await r.stat(['/etc/a']);
   t.is(st.content, undefined, 'stat carries no content');
@@ -87,10 +87,10 @@ test('a predicted write is seen by a later read, keeping the old mode and owner'
 test('new file: defaults 0644 root:root; later partial prediction merges', async (t) => {
   const { reader } = fakeHost();
   const o = new Overlay();
-  o.add([{ kind: 'file', path: '/etc/new.conf', state: 'file', content: 'c' }]);
+  o.add([{ kind: 'file', path: '/etc/new.conf', state: 'file', content: Buffer.from('c') }]);
   o.add([{ kind: 'file', path: '/etc/new.conf', state: 'file', mode: '640', owner: 'nova' }]);
   const f = await overlayReader(reader, o).readFile('/etc/new.conf');
-  t.like(f, { exists: true, type: 'file', content: 'c', mode: '0640', owner: 'nova', group: 'root', predicted: true });
+  t.like(f, { exists: true, type: 'file', content: Buffer.from('c'), mode: '0640', owner: 'nova', group: 'root', predicted: true });
   t.is(f.uid, undefined, 'a changed owner has no known uid');
 });
 
@@ -98,7 +98,7 @@ test('a predicted file implies its directories; absent removes a subtree; later 
   const { reader } = fakeHost();
   const o = new Overlay();
   const r = overlayReader(reader, o);
-  o.add([{ kind: 'file', path: '/srv/exports/a/file', state: 'file', content: '' }]);
+  o.add([{ kind: 'file', path: '/srv/exports/a/file', state: 'file', content: Buffer.from('') }]);
   const [srv, exp, a, other] = await r.stat(['/srv', '/srv/exports/', '/srv/exports/a', '/srv/other']);
   t.like(srv, { exists: true, type: 'directory', predicted: true });
   t.like(exp, { exists: true, type: 'directory' });
@@ -119,7 +119,7 @@ test('an explicit directory prediction keeps its mode when files are predicted i
   const o = new Overlay();
   o.add([
     { kind: 'file', path: '/d', state: 'directory', mode: '0700', owner: 'nova' },
-    { kind: 'file', path: '/d/f', state: 'file', content: 'x' },
+    { kind: 'file', path: '/d/f', state: 'file', content: Buffer.from('x') },
   ]);
   t.like((await overlayReader(reader, o).stat(['/d']))[0], { type: 'directory', mode: '0700', owner: 'nova' });
 });
@@ -127,7 +127,7 @@ test('an explicit directory prediction keeps its mode when files are predicted i
 test('a real directory stays itself when a file is predicted inside', async (t) => {
   const { reader } = fakeHost({ files: { '/etc': { type: 'directory', mode: '0755', owner: 'root', group: 'root' } } });
   const o = new Overlay();
-  o.add([{ kind: 'file', path: '/etc/x', state: 'file', content: '' }]);
+  o.add([{ kind: 'file', path: '/etc/x', state: 'file', content: Buffer.from('') }]);
   const [etc] = await overlayReader(reader, o).stat(['/etc']);
   t.is(etc.predicted, undefined);
 });
@@ -208,7 +208,7 @@ test('mounts: predicted mounted and unmounted', async (t) => {
 test('run and runAll pass through to the real host', async (t) => {
   const { reader, state } = fakeHost();
   const o = new Overlay();
-  o.add([{ kind: 'file', path: '/x', state: 'file', content: 'y' }]);
+  o.add([{ kind: 'file', path: '/x', state: 'file', content: Buffer.from('y') }]);
   const r = overlayReader(reader, o);
   t.is((await r.run(['cat', '/x'])).stdout, 'real');
   await r.runAll([['a'], ['b']]);

@@ -59,14 +59,14 @@ test('ucf lines: literal source and destination only', (t) => {
 test('files: a ucf template named in the postinst (etc.exports -> /etc/exports), mode 0644 root', (t) => {
   const f = selectFile(nfsServer, '/etc/exports')!;
   t.like(f, { path: '/etc/exports', exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', uid: 0, gid: 0, predicted: true });
-  t.true(f.content!.startsWith('# /etc/exports: the access control list'));
-  t.is(f.size, Buffer.byteLength(f.content!));
+  t.true(f.content!.toString('utf8').startsWith('# /etc/exports: the access control list'));
+  t.is(f.size, f.content!.length);
   t.like(selectFile(nfsServer, '/etc/default/nfs-kernel-server'), { exists: true, type: 'file' });
 });
 
 test('files: nfs-common idmapd.conf already has [Mapping] Nobody-User = nobody', (t) => {
   const f = selectFile(libvirt, '/etc/idmapd.conf')!;
-  t.regex(f.content!, /\[Mapping\]\n\nNobody-User = nobody\n/);
+  t.regex(f.content!.toString('utf8'), /\[Mapping\]\n\nNobody-User = nobody\n/);
   // Only packages still predicted installed count.
   t.is(selectFile(libvirt, '/etc/idmapd.conf', new Set(['libvirt-daemon-system'])), undefined);
 });
@@ -74,8 +74,8 @@ test('files: nfs-common idmapd.conf already has [Mapping] Nobody-User = nobody',
 test('files: dpkg conffiles and directories from the data; unknown paths stay unprovided', (t) => {
   const q = selectFile(libvirt, '/etc/libvirt/qemu.conf')!;
   t.like(q, { type: 'file', mode: '0644', predicted: true });
-  t.regex(q.content!, /^# Master configuration file for the QEMU driver/);
-  t.regex(selectFile(libvirt, '/etc/libvirt/libvirtd.conf')!.content!, /#listen_tcp = 1/);
+  t.regex(q.content!.toString('utf8'), /^# Master configuration file for the QEMU driver/);
+  t.regex(selectFile(libvirt, '/etc/libvirt/libvirtd.conf')!.content!.toString('utf8'), /#listen_tcp = 1/);
   t.like(selectFile(libvirt, '/etc/libvirt/'), { path: '/etc/libvirt/', type: 'directory', mode: '0755' });
   t.is(selectFile(libvirt, '/etc/libvirt/nope.conf'), undefined);
   t.is(selectFile(libvirt, '/etc/exports'), undefined, 'nfs-kernel-server is not among these packages');
@@ -115,7 +115,7 @@ test('unitInstallable reads only the [Install] section', (t) => {
 function fakeHost(recordings: Record<string, string>, files: Record<string, string> = {}): { reader: HostReader; runs: string[][] } {
   const runs: string[][] = [];
   const st = (path: string, content: boolean): FileState =>
-    path in files ? { path, exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', ...(content ? { content: files[path] } : {}) } : { path, exists: false };
+    path in files ? { path, exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', ...(content ? { content: Buffer.from(files[path]) } : {}) } : { path, exists: false };
   const reader: HostReader = {
     name: 'fake',
     facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
@@ -169,7 +169,7 @@ test('overlay: one round trip for the predicted packages, then answers from the 
   const r = overlayReader(reader, o);
   const exp = await r.readFile('/etc/exports');
   t.like(exp, { exists: true, type: 'file', mode: '0644', predicted: true });
-  t.regex(exp.content!, /^# \/etc\/exports/);
+  t.regex(exp.content!.toString('utf8'), /^# \/etc\/exports/);
   t.is(runs.length, 1);
   t.deepEqual(runs[0], snapshotArgv(['nfs-kernel-server', 'netbase']));
   t.true(quoteArgv(runs[0]).startsWith("sh -c 'set -u\n"), 'the script travels as one quoted argv word');
@@ -185,8 +185,8 @@ test('overlay: one round trip for the predicted packages, then answers from the 
   // A unit none of the predicted packages ships: unknown, as after the real install.
   t.deepEqual(await r.services(['libvirtd']), [{ name: 'libvirtd', exists: false }]);
   // A later task's prediction wins over the package's file; a service prediction over the package's unit.
-  o.add([{ kind: 'file', path: '/etc/exports', state: 'file', content: '/srv *(rw)\n' }, { kind: 'service', name: 'nfs-kernel-server', active: false }]);
-  t.is((await r.readFile('/etc/exports')).content, '/srv *(rw)\n');
+  o.add([{ kind: 'file', path: '/etc/exports', state: 'file', content: Buffer.from('/srv *(rw)\n') }, { kind: 'service', name: 'nfs-kernel-server', active: false }]);
+  t.is((await r.readFile('/etc/exports')).content?.toString('utf8'), '/srv *(rw)\n');
   t.like((await r.services(['nfs-kernel-server']))[0], { exists: true, active: false, enabled: true });
   // A package predicted removed no longer provides files.
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: false }]);
@@ -199,7 +199,7 @@ test('overlay: packages already extracted are not asked again; a new one costs o
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'nfs-common', installed: true }]);
   const r = overlayReader(reader, o);
-  t.regex((await r.readFile('/etc/idmapd.conf')).content!, /Nobody-User = nobody/);
+  t.regex((await r.readFile('/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
   // The first answer also held libvirt-daemon-system (as when both are predicted at once).
   o.add([{ kind: 'package', name: 'libvirt-daemon-system', installed: true }]);
   t.like(await r.readFile('/etc/libvirt/qemu.conf'), { exists: true, type: 'file' });

@@ -1,6 +1,7 @@
 // SshConnection against a real OpenSSH server on loopback (test/helpers/sshd.ts).
 
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,9 @@ function conn(...args: ConstructorParameters<typeof SshConnection>): SshConnecti
 test.serial('connect, exec, stdin, rc and both streams', async (t) => {
   const c = conn(sshd.settings());
   const r = await c.exec('cat; echo e >&2; exit 5', { stdin: "x'y\n$(z)" });
-  t.deepEqual(r, { rc: 5, stdout: "x'y\n$(z)", stderr: 'e\n' });
+  t.deepEqual(r, { rc: 5, stdout: "x'y\n$(z)", stdoutBytes: Buffer.from("x'y\n$(z)"), stderr: 'e\n' });
+  const bytes = Buffer.from([0, 0xe9, 0xff, 0x0a, 0xc3]);
+  t.true((await c.exec('cat', { stdin: bytes })).stdoutBytes.equals(bytes), 'a Buffer on stdin comes back byte for byte');
   t.is((await c.exec('kill -9 $$')).rc, 137, 'killed by a signal: 128 + 9');
   t.is(c.connectCount, 1);
 });
@@ -74,6 +77,12 @@ test.serial('Host over SSH: runAll, writeFile through stdin', async (t) => {
   const f = join(sshd.dir, "w r'it$e");
   await h.writeFile(f, 'over ssh\n`x`');
   t.is(readFileSync(f, 'utf8'), 'over ssh\n`x`');
+  // Bytes over SSH both ways: every byte value, NULs, invalid UTF-8, no final newline.
+  const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(70_000), Buffer.from([0xc3])]);
+  const b = join(sshd.dir, 'binary');
+  await h.writeFile(b, bytes);
+  t.true(readFileSync(b).equals(bytes));
+  t.true((await h.readFile(b)).content?.equals(bytes));
 });
 
 test.serial('strict: unknown host key is refused, message names known_hosts and fingerprint', async (t) => {
