@@ -12,6 +12,7 @@ import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from './expression.js';
 import { checkTemplate, isTemplated, TemplateError } from './template.js';
+import { isUnsafe } from './unsafe.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -166,6 +167,7 @@ function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: '
     return;
   }
   const walk = (v: unknown, p: PathSeg[]): void => {
+    if (isUnsafe(v)) return; // never rendered: any text is fine
     if (typeof v === 'string') {
       if (!isTemplated(v)) return;
       try {
@@ -180,15 +182,19 @@ function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: '
   walk(value, path);
 }
 
-/** Drop argument errors that sit on (or inside) a templated value: those are checked after rendering. */
+/**
+ * Drop argument errors that sit on (or inside) a templated value or a `!unsafe`
+ * one: those are checked after rendering.
+ */
 function onTemplatedValue(args: unknown, pointer: string): boolean {
   let v: unknown = args;
   for (const seg of pointer.split('/').slice(1)) {
     if (typeof v === 'string') return isTemplated(v);
+    if (isUnsafe(v)) return true;
     if (!v || typeof v !== 'object') return false;
     v = (v as Raw)[seg];
   }
-  return typeof v === 'string' && isTemplated(v);
+  return (typeof v === 'string' && isTemplated(v)) || isUnsafe(v);
 }
 
 export interface LoadContext {

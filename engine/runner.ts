@@ -27,6 +27,7 @@ import { formatSourcePlace } from './playbook.js';
 import { runModule } from './task-exec.js';
 import { buildVars, type Vars } from './vars.js';
 import { renderDeep, renderString, TemplateError } from './template.js';
+import { trackUnsafe, unsafe, unsafeLayer } from './unsafe.js';
 import { evaluate, evaluateAll, parseCondition, ExpressionError, truthy } from './expression.js';
 import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings, isImplicitLocalhost, loadVarsFile } from './inventory.js';
 
@@ -374,7 +375,7 @@ export class Runner {
     const runOne = async (n: string) => {
       const outcome = await this.executeOnHost(task, n, scope, play, name, place);
       if (task.runOnce && outcome && task.register) {
-        for (const other of hosts.slice(1)) this.hostRun(other).setFacts[task.register] = outcome.result;
+        for (const other of hosts.slice(1)) this.hostRun(other).setFacts[task.register] = unsafe(outcome.result);
       }
     };
     if (this.opts.strategy === 'free' || targets.length === 1) {
@@ -392,9 +393,6 @@ export class Runner {
    */
   private varsFor(h: HostRun, scope: Scope, extra: Vars = {}): Vars {
     const inv = this.opts.inventory;
-    const facts = h.facts ?? {};
-    const factVars: Vars = { ansible_facts: facts };
-    for (const [k, v] of Object.entries(facts)) factVars[`ansible_${k}`] = v;
     const magic: Vars = {
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
@@ -410,7 +408,7 @@ export class Runner {
     };
     return buildVars([
       inv.hosts.has(h.name) ? hostVars(inv, h.name) : {},
-      factVars,
+      factLayer(h.facts),
       this.playVars,
       this.playVarsFiles,
       ...scope.vars,
@@ -430,10 +428,7 @@ export class Runner {
         enumerable: true,
         get: () => {
           const h = this.hostRun(name);
-          const facts = h.facts ?? {};
-          const factVars: Vars = { ansible_facts: facts };
-          for (const [k, v] of Object.entries(facts)) factVars[`ansible_${k}`] = v;
-          return buildVars([hostVars(this.opts.inventory, name), factVars, this.playVars, this.playVarsFiles, h.includeVars, h.setFacts, this.opts.extraVars, { inventory_hostname: name }]);
+          return buildVars([hostVars(this.opts.inventory, name), factLayer(h.facts), this.playVars, this.playVarsFiles, h.includeVars, h.setFacts, this.opts.extraVars, { inventory_hostname: name }]);
         },
       });
     }
@@ -464,10 +459,13 @@ export class Runner {
         }
       }
       let items: unknown[] | undefined;
+      // Items rendered from host data (`loop: "{{ out.stdout_lines }}"`) are data.
+      let itemsAreData = false;
       if (task.loop !== undefined) {
-        const rendered = renderDeep(task.loop, baseVars);
+        const { value: rendered, unsafe: fromData } = trackUnsafe(() => renderDeep(task.loop, baseVars));
         if (!Array.isArray(rendered)) throw new ModuleError(`loop must be a list, got ${typeof rendered}: ${JSON.stringify(rendered)}`);
         items = rendered;
+        itemsAreData = fromData;
       }
       let outcome: TaskOutcome;
       if (items === undefined) {
@@ -480,7 +478,7 @@ export class Runner {
         let allSkipped = items.length > 0;
         for (const item of items) {
           if (this.interrupted) break;
-          const itemVars = this.varsFor(h, scope, { item });
+          const itemVars = this.varsFor(h, scope, { item: itemsAreData ? unsafe(item) : item });
           const r = await this.runAttempts(task, h, scope, itemVars);
           const label = task.loopLabel !== undefined ? renderDeep(task.loopLabel, itemVars) : item;
           results.push({ ...r.result, item });
@@ -547,7 +545,8 @@ export class Runner {
   /** Record the outcome: counts, register, notify, events (when not already emitted per item). */
   private finish(task: Task, h: HostRun, outcome: TaskOutcome, scope: Scope, emit?: (s: HostStatus, r: Record<string, unknown>, x?: { diff?: FileDiff[]; ignored?: boolean }) => void): void {
     const { status, result } = outcome;
-    if (task.register) h.setFacts[task.register] = result;
+    // A registered result is host data (Ansible wraps it unsafe): never rendered again.
+    if (task.register) h.setFacts[task.register] = unsafe(result);
     if (emit) emit(status, result, { diff: result.diff as FileDiff[] | undefined, ignored: outcome.ignored });
     switch (status) {
       case 'skipped':
@@ -587,7 +586,7 @@ export class Runner {
       let outcome = await this.runAction(task, h, scope, vars);
       outcome = this.applyConditions(task, outcome, vars);
       if (task.until) {
-        const untilVars = buildVars([vars, task.register ? { [task.register]: outcome.result } : {}]);
+        const untilVars = buildVars([vars, task.register ? { [task.register]: unsafe(outcome.result) } : {}]);
         const ok = outcome.status !== 'failed' && this.condition(task.until, untilVars, task);
         outcome.result.attempts = attempt;
         if (!ok && attempt <= retries && !this.interrupted) {
@@ -604,7 +603,7 @@ export class Runner {
   private applyConditions(task: Task, outcome: TaskOutcome, vars: Vars): TaskOutcome {
     if (outcome.status === 'skipped' || (!task.changedWhen && !task.failedWhen)) return outcome;
     const result = { ...outcome.result };
-    const condVars = buildVars([vars, task.register ? { [task.register]: result } : {}, { result }]);
+    const condVars = buildVars([vars, task.register ? { [task.register]: unsafe(result) } : {}, { result: unsafe(result) }]);
     let status = outcome.status;
     // As Ansible: changed_when decides `changed` even for a failed result; failed_when then decides failure.
     if (task.changedWhen) {
@@ -639,7 +638,14 @@ export class Runner {
 
   private async runAction(task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
     try {
-      const args = renderDeep(task.args, vars) as Record<string, unknown>;
+      // Each argument rendered on its own, so set_fact knows which values read host data.
+      const args: Record<string, unknown> = {};
+      const argsFromData = new Set<string>();
+      for (const [k, raw] of Object.entries(task.args)) {
+        const r = trackUnsafe(() => renderDeep(raw, vars));
+        args[k] = r.value;
+        if (r.unsafe) argsFromData.add(k);
+      }
       switch (task.action) {
         case 'debug': {
           const msg = args.var !== undefined ? { [String(args.var)]: evaluate(parseCondition(String(args.var)), vars) } : args.msg ?? 'Hello world!';
@@ -658,7 +664,8 @@ export class Runner {
         case 'fail':
           return { status: 'failed', result: { failed: true, changed: false, msg: String(args.msg ?? 'Failed as requested from task') } };
         case 'set_fact':
-          Object.assign(h.setFacts, args);
+          // As Ansible: a value that read host data stays data; playbook text stays a template.
+          for (const [k, v] of Object.entries(args)) h.setFacts[k] = argsFromData.has(k) ? unsafe(v) : v;
           return { status: 'ok', result: { changed: false, ansible_facts: args } };
         case 'include_vars': {
           const file = isAbsolute(String(args.file)) ? String(args.file) : resolve(this.play!.baseDir, String(args.file));
@@ -704,7 +711,7 @@ export class Runner {
       const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });
       const result = { ...outcome.result } as Record<string, unknown>;
       if (outcome.diff) result.diff = outcome.diff;
-      if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, result.ansible_facts);
+      if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));
       return { status: outcome.status, result };
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
@@ -735,6 +742,13 @@ export class Runner {
     const ready = Object.values(cells).every((c) => c.ok);
     return { status: 'ok', result: { changed: false, ready, checks: cells, msg: ready ? 'ready' : 'not ready' } };
   }
+}
+
+/** Gathered facts as a variable layer (ansible_facts and ansible_<name>): host data. */
+function factLayer(facts: Facts | undefined): Vars {
+  const layer: Vars = { ansible_facts: unsafe(facts ?? {}) };
+  for (const [k, v] of Object.entries(facts ?? {})) layer[`ansible_${k}`] = unsafe(v);
+  return layer;
 }
 
 /** Wrap a host so every command carries the task's environment. */
