@@ -269,11 +269,11 @@ export class Runner {
     })));
   }
 
-  private hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string): void {
+  private hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string, noLog = false): void {
     if (e instanceof UnreachableError) {
       h.unreachable = true;
       h.recap.unreachable++;
-      this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'unreachable', msg: e.message, durationMs, place });
+      this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'unreachable', msg: noLog ? NO_LOG_MSG : e.message, durationMs, place });
     } else {
       h.failed = true;
       h.recap.failed++;
@@ -498,7 +498,7 @@ export class Runner {
       return outcome;
     } catch (e) {
       if (e instanceof UnreachableError) {
-        this.hostError(h, name, e, Date.now() - t0, place);
+        this.hostError(h, name, e, Date.now() - t0, place, noLog);
         return undefined;
       }
       const msg = this.describeError(e, task, n);
@@ -649,7 +649,9 @@ export class Runner {
       switch (task.action) {
         case 'debug': {
           const msg = args.var !== undefined ? { [String(args.var)]: evaluate(parseCondition(String(args.var)), vars) } : args.msg ?? 'Hello world!';
-          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg });
+          // no_log hides debug output too, as Ansible prints it: {"censored": "..."}.
+          const noLog = task.noLog ?? scope.noLog ?? false;
+          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg: noLog ? { censored: NO_LOG_MSG } : msg });
           return { status: 'ok', result: { changed: false, msg } };
         }
         case 'assert': {
