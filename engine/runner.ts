@@ -67,6 +67,11 @@ interface HostRun {
   unreachable: boolean;
   /** Ended by meta end_play for the current play. */
   ended: boolean;
+  /**
+   * A play ran on this host. Only such hosts are in the recap (as Ansible's):
+   * a host read through hostvars or used by delegate_to has a HostRun too.
+   */
+  inPlay: boolean;
   notified: Set<string>;
   recap: RecapCounts;
 }
@@ -122,7 +127,7 @@ export class Runner {
       const merged = buildVars([vars, this.opts.extraVars]);
       h = {
         name, settings: connectionSettings(name, merged), setFacts: {}, includeVars: {}, overlay: new Overlay(),
-        failed: false, unreachable: false, ended: false, notified: new Set(),
+        failed: false, unreachable: false, ended: false, inPlay: false, notified: new Set(),
         recap: { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 },
       };
       this.hosts.set(name, h);
@@ -158,7 +163,7 @@ export class Runner {
       await this.close();
     }
     const recap: Record<string, RecapCounts> = {};
-    for (const h of this.hosts.values()) recap[h.name] = h.recap;
+    for (const h of this.hosts.values()) if (h.inPlay) recap[h.name] = h.recap;
     const durationMs = Date.now() - this.started;
     o.emit({ kind: 'recap', hosts: recap, durationMs });
     const anyFailed = [...this.hosts.values()].some((h) => h.recap.failed > 0);
@@ -195,7 +200,10 @@ export class Runner {
       const file = isAbsolute(f) ? f : join(play.baseDir, f);
       Object.assign(this.playVarsFiles, await loadVarsFile(file));
     }
-    for (const n of names) this.hostRun(n).ended = false;
+    for (const n of names) {
+      this.hostRun(n).ended = false;
+      this.hostRun(n).inPlay = true;
+    }
     for (const batch of serialBatches(names, play.serial)) {
       if (this.interrupted) break;
       this.playHosts = batch;
@@ -253,7 +261,8 @@ export class Runner {
     const need = names.filter((n) => !this.hostRun(n).facts);
     if (!need.length) return;
     const task = 'Gathering Facts';
-    this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place: formatSourcePlace(play.src) });
+    const place = formatSourcePlace(play.src);
+    this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place });
     await Promise.all(need.map((n) => this.limit(async () => {
       const h = this.hostRun(n);
       const t0 = Date.now();
@@ -262,9 +271,9 @@ export class Runner {
         const host = new Host(conn, { name: n, loginUser: h.settings.user });
         h.facts = await gatherFacts(host);
         h.recap.ok++;
-        this.opts.emit({ kind: 'host_result', host: n, task, status: 'ok', durationMs: Date.now() - t0 });
+        this.opts.emit({ kind: 'host_result', host: n, task, status: 'ok', durationMs: Date.now() - t0, place });
       } catch (e) {
-        this.hostError(h, task, e, Date.now() - t0);
+        this.hostError(h, task, e, Date.now() - t0, place);
       }
     })));
   }
@@ -651,7 +660,7 @@ export class Runner {
           const msg = args.var !== undefined ? { [String(args.var)]: evaluate(parseCondition(String(args.var)), vars) } : args.msg ?? 'Hello world!';
           // no_log hides debug output too, as Ansible prints it: {"censored": "..."}.
           const noLog = task.noLog ?? scope.noLog ?? false;
-          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg: noLog ? { censored: NO_LOG_MSG } : msg });
+          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg: noLog ? { censored: NO_LOG_MSG } : msg, place: formatSourcePlace(task.src) });
           return { status: 'ok', result: { changed: false, msg } };
         }
         case 'assert': {
