@@ -5,25 +5,17 @@
 
 import test from 'ava';
 import { Writable } from 'node:stream';
-import { runPlaybook } from '../helpers/run-playbook.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runPlaybook, writeTree, LOCAL_INVENTORY } from '../helpers/run-playbook.js';
 import { consoleReporter, jsonReporter } from '../../engine/report.js';
 import type { RunEvent } from '../../engine/events.js';
 
 const SECRET = 'hunter2-s3cret';
 
-function render(events: RunEvent[], reporter: (out: Writable) => (e: RunEvent) => void): string {
-  let text = '';
-  const out = new Writable({ write(chunk, _e, cb) { text += String(chunk); cb(); } });
-  const r = reporter(out);
-  for (const e of events) r(e);
-  return text;
-}
-
-test('no_log: the secret appears in no output: console -vvv --diff, JSON events', async (t) => {
-  const r = await runPlaybook({
-    'conf.txt': 'a=1\n',
-    'playbook.yml': `
-- hosts: local1
+const PLAYBOOK = `- hosts: local1
   gather_facts: false
   vars:
     secret: ${SECRET}
@@ -65,7 +57,20 @@ test('no_log: the secret appears in no output: console -vvv --diff, JSON events'
         - name: assert in block
           assert: { that: "secret == 'other'", fail_msg: "{{ secret }}" }
           ignore_errors: true
-`,
+`;
+
+function render(events: RunEvent[], reporter: (out: Writable) => (e: RunEvent) => void): string {
+  let text = '';
+  const out = new Writable({ write(chunk, _e, cb) { text += String(chunk); cb(); } });
+  const r = reporter(out);
+  for (const e of events) r(e);
+  return text;
+}
+
+test('no_log: the secret appears in no output: console -vvv --diff, JSON events', async (t) => {
+  const r = await runPlaybook({
+    'conf.txt': 'a=1\n',
+    'playbook.yml': PLAYBOOK,
   }, { diff: true, verbosity: 3 });
   t.is(r.code, 0, JSON.stringify(r.results().filter((e) => e.status === 'failed' && !e.ignored)));
   // Every task ran (the checks below would pass vacuously otherwise).
@@ -78,4 +83,31 @@ test('no_log: the secret appears in no output: console -vvv --diff, JSON events'
   }
   t.regex(text, /ok: \[local1\] => \{\n\s+"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result"/);
   t.true(r.events.filter((e) => e.kind === 'debug').length >= 4, 'debug events are still emitted, censored');
+});
+
+// The whole CLI in its own process: everything it writes to stdout and stderr.
+const CLI = fileURLToPath(new URL('../../engine/cli.ts', import.meta.url));
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+  const script = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(process.argv.slice(1));`;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, out: stdout + stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+test('no_log through the CLI: -vvv --diff text and --output json, stdout and stderr', async (t) => {
+  const dir = writeTree({ 'inventory.yml': LOCAL_INVENTORY, 'conf.txt': 'a=1\n', 'playbook.yml': PLAYBOOK.replace('hosts: local1', 'hosts: all') });
+  const base = ['run', join(dir, 'playbook.yml'), '-i', join(dir, 'inventory.yml')];
+  const text = await cli([...base, '-vvv', '--diff']);
+  const json = await cli([...base, '--diff', '--output', 'json']);
+  t.is(text.code, 0, text.out);
+  t.is(json.code, 0, json.out);
+  t.regex(text.out, /TASK \[assert in block\]/, 'the run went through every task');
+  t.regex(json.out, /"task":"assert in block"/);
+  for (const [name, r] of [['text', text], ['json', json]] as const) {
+    t.false(r.out.includes(SECRET), `${name} output shows the secret:\n${r.out.split('\n').filter((l) => l.includes(SECRET)).join('\n')}`);
+  }
 });
