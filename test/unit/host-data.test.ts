@@ -4,7 +4,12 @@
 // Ansible marks it unsafe; `!unsafe` in a playbook is the same mark.
 
 import test from 'ava';
-import { runPlaybook } from '../helpers/run-playbook.js';
+import { join } from 'node:path';
+import { runPlaybook, writeTree } from '../helpers/run-playbook.js';
+import { loadInventory } from '../../engine/inventory.js';
+import { loadPlaybook } from '../../engine/playbook.js';
+import { loadRegistry } from '../../engine/registry.js';
+import { validatePlaybookVariables } from '../../engine/validate.js';
 import { buildVars } from '../../engine/vars.js';
 import { renderDeep } from '../../engine/template.js';
 import { Unsafe, trackUnsafe } from '../../engine/unsafe.js';
@@ -136,4 +141,39 @@ test('buildVars: an Unsafe binding is bound verbatim, and a value rendered from 
   const next = buildVars([vars, { again: '{{ derived }}' }]);
   t.true(trackUnsafe(() => next.again).unsafe);
   t.is((renderDeep({ a: new Unsafe('{{ secret }}') } as Record<string, unknown>, vars)).a, '{{ secret }}');
+});
+
+test('!unsafe in the inventory, play vars and task args: loaded, validated and run without being read as a template', async (t) => {
+  const files = {
+    'inventory.yml': `all:
+  vars:
+    raw: !unsafe "{{ ghost }} {{ oops"
+  hosts:
+    local1: { ansible_connection: local }
+`,
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  vars:
+    stmt: !unsafe "{% raw %}{{ ghost }}"
+  tasks:
+    - name: show
+      debug: { msg: "{{ raw }} | {{ stmt }} | {{ hostvars.local1.raw }}" }
+    - name: arg
+      command: { argv: [printf, '%s', !unsafe "{{ ghost }}"] }
+      register: out
+      changed_when: false
+    - name: out
+      debug: { msg: "{{ out.stdout }}" }
+`,
+  };
+  const dir = writeTree(files);
+  const registry = await loadRegistry();
+  const problems = validatePlaybookVariables([await loadPlaybook(join(dir, 'playbook.yml'), registry)], await loadInventory([join(dir, 'inventory.yml')]), {});
+  t.deepEqual(problems, [], 'tsplay validate reads no variable inside !unsafe');
+  const r = await runPlaybook(files, { inventory: ['inventory.yml'] });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  const d = debugs(r);
+  t.is(d.show, '{{ ghost }} {{ oops | {% raw %}{{ ghost }} | {{ ghost }} {{ oops');
+  t.is(d.out, '{{ ghost }}');
 });
