@@ -5,6 +5,8 @@
 
 import test from 'ava';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { LocalConnection } from '../../engine/local-connection.js';
 import { runPlaybook, writeTree } from '../helpers/run-playbook.js';
 import { loadInventory } from '../../engine/inventory.js';
 import { loadPlaybook } from '../../engine/playbook.js';
@@ -176,4 +178,30 @@ test('!unsafe in the inventory, play vars and task args: loaded, validated and r
   const d = debugs(r);
   t.is(d.show, '{{ ghost }} {{ oops | {% raw %}{{ ghost }} | {{ ghost }} {{ oops');
   t.is(d.out, '{{ ghost }}');
+});
+
+test('gathered facts are data: a host whose hostname reads "{{ private_key }}"', async (t) => {
+  const real = hostname().split('.')[0];
+  const r = await runPlaybook({
+    'inventory.yml': INVENTORY,
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: true
+  tasks:
+    - name: fact
+      debug: { msg: "{{ ansible_hostname }}|{{ ansible_facts.hostname }}|{{ hostvars.local1.ansible_hostname }}" }
+`,
+  }, {
+    inventory: ['inventory.yml'],
+    // The controller's hostname, as the host reports it, replaced with template text.
+    connect: (s) => {
+      const local = new LocalConnection(s.host);
+      return { host: s.host, connect: async () => {}, close: async () => {}, exec: async (c, o) => {
+        const res = await local.exec(c, o);
+        return { ...res, stdout: res.stdout.split(real).join('{{ private_key }}') };
+      } };
+    },
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.is(debugs(r).fact, '{{ private_key }}|{{ private_key }}|{{ private_key }}');
 });
