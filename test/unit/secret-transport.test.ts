@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Host } from '../../engine/host.js';
 import { LocalConnection } from '../../engine/local-connection.js';
+import { SshConnection } from '../../engine/ssh-connection.js';
 import { runPlaybook } from '../helpers/run-playbook.js';
+import { ensureSshd, startSshd } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
 const SECRET = 'tok-9f3a-s3cret';
@@ -68,4 +70,23 @@ test('with become, the script goes to sudo\'s shell on stdin: sudo\'s command li
   await host.run(['cat'], { env: { TOKEN: SECRET }, stdin: 'data' });
   t.regex(seen[1].command, /^sudo -n -H -u root -- \/bin\/sh -c /);
   t.is(seen[1].stdin, 'data');
+});
+
+const sshTest = ensureSshd() ? test.serial : test.serial.skip;
+
+sshTest('over SSH (a loopback sshd): env values reach the command and appear on no command line', async (t) => {
+  delete process.env.SSH_AUTH_SOCK; // only the fixture's key file authenticates
+  const sshd = await startSshd();
+  const conn = new SshConnection(sshd.settings());
+  try {
+    const host = new Host(conn, { name: 'ssh' });
+    const echoed = await host.run(['sh', '-c', 'printf %s "$TSPLAY_TOKEN"; exit 4'], { env: { TSPLAY_TOKEN: SECRET } });
+    t.deepEqual(echoed, { rc: 4, stdout: SECRET, stderr: '' });
+    const seen = await processesDuring(host.run(['sleep', '1.9753'], { env: { TSPLAY_TOKEN: SECRET } }));
+    t.true(seen.some((l) => l.includes('sleep 1.9753')), 'the command was seen running');
+    t.deepEqual(seen.filter((l) => l.includes(SECRET)), []);
+  } finally {
+    await conn.close();
+    await sshd.dispose();
+  }
 });
