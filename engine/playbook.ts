@@ -94,6 +94,8 @@ export interface Play {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   checkMode?: boolean;
+  /** no_log for every task of the play (a task or block may set it back to false). */
+  noLog?: boolean;
   tags: string[];
   environment?: Record<string, unknown>;
   preTasks: Item[];
@@ -393,6 +395,7 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       maxFailPercentage: play.max_fail_percentage as number | undefined,
       anyErrorsFatal: play.any_errors_fatal === true,
       checkMode: play.check_mode as boolean | undefined,
+      noLog: play.no_log as boolean | undefined,
       tags: tagList(play.tags),
       environment: play.environment as Raw | undefined,
       preTasks: await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, ctx),

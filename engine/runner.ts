@@ -219,7 +219,7 @@ export class Runner {
   private async runBatch(play: Play, batch: string[]): Promise<void> {
     const root: Scope = {
       vars: [], tags: play.tags, become: play.become, becomeUser: play.becomeUser, environment: play.environment,
-      checkMode: play.checkMode, when: [],
+      checkMode: play.checkMode, noLog: play.noLog, when: [],
     };
     if (play.gatherFacts) await this.gatherAll(batch, play);
     const active = () => batch.filter((n) => this.isActive(n));
@@ -357,7 +357,7 @@ export class Runner {
       });
       if (!targets.length) continue;
       for (const n of targets) for (const x of names) this.hostRun(n).notified.delete(x);
-      const root: Scope = { vars: [], tags: [], become: play.become, becomeUser: play.becomeUser, environment: play.environment, checkMode: play.checkMode, when: [] };
+      const root: Scope = { vars: [], tags: [], become: play.become, becomeUser: play.becomeUser, environment: play.environment, checkMode: play.checkMode, noLog: play.noLog, when: [] };
       await this.runTask(handler, targets, root, play, true);
     }
   }

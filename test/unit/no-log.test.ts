@@ -111,3 +111,27 @@ test('no_log through the CLI: -vvv --diff text and --output json, stdout and std
     t.false(r.out.includes(SECRET), `${name} output shows the secret:\n${r.out.split('\n').filter((l) => l.includes(SECRET)).join('\n')}`);
   }
 });
+
+test('no_log on a play covers its tasks and handlers; a task may set it back to false', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  no_log: true
+  tasks:
+    - name: hidden
+      command: echo ${SECRET}
+      notify: h
+    - name: shown
+      debug: { msg: visible }
+      no_log: false
+  handlers:
+    - name: h
+      debug: { msg: "${SECRET}" }
+`,
+  });
+  t.is(r.code, 0);
+  t.deepEqual(r.results().map((e) => e.task), ['hidden', 'shown', 'h']);
+  t.false(JSON.stringify(r.events).includes(SECRET));
+  t.true(r.events.some((e) => e.kind === 'debug' && e.msg === 'visible'));
+});
