@@ -22,7 +22,7 @@ export interface HostResultEvent {
   /** In --check: what the task would change. */
   check?: boolean;
   durationMs: number;
-  /** Task source place, "file:line:col". */
+  /** Task source place, "file:line:col"; with `task`, it names the task_start this result belongs to. */
   place?: string;
 }
 
@@ -32,7 +32,7 @@ export type RunEvent =
   | { kind: 'task_start'; task: string; play: string; hosts: string[]; place?: string; handler?: boolean }
   | HostResultEvent
   | { kind: 'warning'; msg: string; host?: string; task?: string }
-  | { kind: 'debug'; host: string; task: string; msg: unknown }
+  | { kind: 'debug'; host: string; task: string; msg: unknown; place?: string }
   | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
   | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }
   | { kind: 'run_end'; exitCode: number; durationMs: number };

@@ -23,7 +23,7 @@ import {
   type UserState,
   type WriteFileOptions,
 } from './module-api.js';
-import { envPrefix, quote, quoteArgv } from './shell.js';
+import { envPrefix, quote, quoteArgv, stdinScript } from './shell.js';
 
 export interface HostOptions {
   /** Inventory hostname. */
@@ -371,17 +371,31 @@ export class Host implements HostWriter {
     return opts.cwd !== undefined ? `cd ${quote(opts.cwd)} && ${cmd}` : cmd;
   }
 
-  /** Wrap shell text for become: sudo -n never prompts, so a password requirement fails at once. */
-  wrapBecome(text: string): string {
-    if (!this.become || (this.loginUser !== undefined && this.loginUser === this.becomeUser)) return text;
-    return `sudo -n -H -u ${quote(this.becomeUser)} -- /bin/sh -c ${quote(text)}`;
+  /** The shell that runs a command as the become user, or undefined when become does not apply. */
+  private becomeShell(): string | undefined {
+    if (!this.become || (this.loginUser !== undefined && this.loginUser === this.becomeUser)) return undefined;
+    // sudo -n never prompts, so a password requirement fails at once.
+    return `sudo -n -H -u ${quote(this.becomeUser)} -- /bin/sh`;
   }
 
-  /** Run shell text (already quoted) through become and the connection. */
-  async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const wrapped = this.wrapBecome(text);
-    const r = await this.conn.exec(wrapped, { stdin: opts.stdin, timeoutMs: opts.timeoutMs });
-    if (wrapped !== text && r.rc !== 0) {
+  /** Wrap shell text for become. */
+  wrapBecome(text: string): string {
+    const sh = this.becomeShell();
+    return sh ? `${sh} -c ${quote(text)}` : text;
+  }
+
+  /**
+   * Run shell text (already quoted) through become and the connection.
+   * textOnStdin: the text may carry secrets (environment values), and every
+   * user on the host can read a command line (`ps`): send it as the script of
+   * /bin/sh on stdin instead. Only for a command that does not need stdin.
+   */
+  async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number; textOnStdin?: boolean } = {}): Promise<ExecResult> {
+    const onStdin = opts.textOnStdin === true && opts.stdin === undefined;
+    const sh = this.becomeShell();
+    const command = onStdin ? sh ?? '/bin/sh' : this.wrapBecome(text);
+    const r = await this.conn.exec(command, { stdin: onStdin ? stdinScript(text) : opts.stdin, timeoutMs: opts.timeoutMs });
+    if (sh && r.rc !== 0) {
       if (/^sudo: (a password is required|a terminal is required|\d+ incorrect password)/m.test(r.stderr)) {
         throw new ModuleError(
           `${this.name}: become failed: sudo needs a password to run as ${this.becomeUser} (tsplay runs sudo -n and never answers prompts; allow NOPASSWD for the login user)`,
@@ -396,7 +410,9 @@ export class Host implements HostWriter {
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return textResult(await this.shell(this.commandText(argv, opts), opts));
+    // Environment values may be secrets: keep them off the host's command lines.
+    const textOnStdin = opts.env !== undefined && Object.keys(opts.env).length > 0;
+    return textResult(await this.shell(this.commandText(argv, opts), { ...opts, textOnStdin }));
   }
 
   exec(argv: string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -70,6 +70,7 @@ export const PLAY_SCHEMA: JsonSchema = {
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     any_errors_fatal: { type: 'boolean' },
     check_mode: { type: 'boolean' },
+    no_log: { type: 'boolean' },
     tags: stringOrList,
     environment: { type: 'object' },
     pre_tasks: taskList,

@@ -12,6 +12,7 @@ import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from './expression.js';
 import { checkTemplate, isTemplated, TemplateError } from './template.js';
+import { isUnsafe } from './unsafe.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -93,6 +94,8 @@ export interface Play {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   checkMode?: boolean;
+  /** no_log for every task of the play (a task or block may set it back to false). */
+  noLog?: boolean;
   tags: string[];
   environment?: Record<string, unknown>;
   preTasks: Item[];
@@ -166,6 +169,7 @@ function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: '
     return;
   }
   const walk = (v: unknown, p: PathSeg[]): void => {
+    if (isUnsafe(v)) return; // never rendered: any text is fine
     if (typeof v === 'string') {
       if (!isTemplated(v)) return;
       try {
@@ -180,15 +184,19 @@ function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: '
   walk(value, path);
 }
 
-/** Drop argument errors that sit on (or inside) a templated value: those are checked after rendering. */
+/**
+ * Drop argument errors that sit on (or inside) a templated value or a `!unsafe`
+ * one: those are checked after rendering.
+ */
 function onTemplatedValue(args: unknown, pointer: string): boolean {
   let v: unknown = args;
   for (const seg of pointer.split('/').slice(1)) {
     if (typeof v === 'string') return isTemplated(v);
+    if (isUnsafe(v)) return true;
     if (!v || typeof v !== 'object') return false;
     v = (v as Raw)[seg];
   }
-  return typeof v === 'string' && isTemplated(v);
+  return (typeof v === 'string' && isTemplated(v)) || isUnsafe(v);
 }
 
 export interface LoadContext {
@@ -387,6 +395,7 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       maxFailPercentage: play.max_fail_percentage as number | undefined,
       anyErrorsFatal: play.any_errors_fatal === true,
       checkMode: play.check_mode as boolean | undefined,
+      noLog: play.no_log as boolean | undefined,
       tags: tagList(play.tags),
       environment: play.environment as Raw | undefined,
       preTasks: await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, ctx),

@@ -50,8 +50,23 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
   let progressShown = false;
   let taskStarted = 0;
   let pending = new Set<string>();
-  // Hosts whose debug output was printed for the current task (no second "ok" line).
-  let debugged = new Set<string>();
+  // host + task whose debug output was printed (no second "ok" line for that result).
+  const debugged = new Set<string>();
+  // Task banners by task (name and place), and the task of the last banner printed.
+  // Under --strategy free, hosts run different tasks at once: a result whose task
+  // is not the last banner's prints its banner again first (as Ansible's free
+  // strategy output does), so every result sits under its own task's heading.
+  const banners = new Map<string, string>();
+  let bannerTask: string | undefined;
+  const taskKey = (task: string, place: string | undefined) => `${task}\u0000${place ?? ''}`;
+  const banner = (key: string) => {
+    const text = banners.get(key);
+    if (text === undefined || key === bannerTask) return;
+    stopProgress();
+    write('');
+    write(text);
+    bannerTask = key;
+  };
   const write = (s: string) => {
     if (progressShown) {
       out.write('\r\x1b[2K');
@@ -68,6 +83,8 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
     }
   };
   const result = (e: HostResultEvent) => {
+    const key = taskKey(e.task, e.place);
+    banner(key);
     pending.delete(e.host);
     const item = e.item !== undefined ? ` => (item=${itemText(e.item)})` : '';
     const time = verbosity > 0 ? paint('gray', ` (${(e.durationMs / 1000).toFixed(2)}s)`) : '';
@@ -84,7 +101,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
     }
     switch (e.status) {
       case 'ok':
-        if (debugged.has(e.host) && e.item === undefined) break;
+        if (debugged.delete(`${e.host}\u0000${key}`) && e.item === undefined) break;
         write(paint('green', `ok: [${e.host}]${item}`) + time + (verbosity > 0 && e.msg ? paint('gray', ` ${e.msg}`) : '') + where);
         break;
       case 'changed':
@@ -116,13 +133,18 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         stopProgress();
         write('');
         write(paint('bold', heading(`PLAY [${ev.play}]`)));
+        bannerTask = undefined;
         break;
-      case 'task_start':
-        stopProgress();
-        write('');
-        write(paint('bold', heading(`${ev.handler ? 'RUNNING HANDLER' : 'TASK'} [${ev.task}]`)) + (verbosity > 1 && ev.place ? paint('gray', ` ${ev.place}`) : ''));
+      case 'task_start': {
+        const key = taskKey(ev.task, ev.place);
+        banners.set(key, paint('bold', heading(`${ev.handler ? 'RUNNING HANDLER' : 'TASK'} [${ev.task}]`)) + (verbosity > 1 && ev.place ? paint('gray', ` ${ev.place}`) : ''));
+        if (key === bannerTask) {
+          // Another host starting the task under way (free strategy): no second banner.
+          for (const h of ev.hosts) pending.add(h);
+          break;
+        }
+        banner(key);
         pending = new Set(ev.hosts);
-        debugged = new Set();
         taskStarted = Date.now();
         if (tty) {
           progress = setInterval(() => {
@@ -134,13 +156,17 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
           progress.unref();
         }
         break;
+      }
       case 'host_result':
         result(ev);
         break;
-      case 'debug':
-        debugged.add(ev.host);
+      case 'debug': {
+        const key = taskKey(ev.task, ev.place);
+        banner(key);
+        debugged.add(`${ev.host}\u0000${key}`);
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(typeof ev.msg === 'string' ? { msg: ev.msg } : ev.msg, null, 2)}`));
         break;
+      }
       case 'warning':
         write(paint('magenta', `[WARNING]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}`));
         break;

@@ -27,6 +27,7 @@ import { formatSourcePlace } from './playbook.js';
 import { runModule } from './task-exec.js';
 import { buildVars, type Vars } from './vars.js';
 import { renderDeep, renderString, TemplateError } from './template.js';
+import { trackUnsafe, unsafe, unsafeLayer } from './unsafe.js';
 import { evaluate, evaluateAll, parseCondition, ExpressionError, truthy } from './expression.js';
 import { type Inventory, selectHosts, hostVars, groupNamesOf, groupsMap, connectionSettings, isImplicitLocalhost, loadVarsFile } from './inventory.js';
 
@@ -66,6 +67,11 @@ interface HostRun {
   unreachable: boolean;
   /** Ended by meta end_play for the current play. */
   ended: boolean;
+  /**
+   * A play ran on this host. Only such hosts are in the recap (as Ansible's):
+   * a host read through hostvars or used by delegate_to has a HostRun too.
+   */
+  inPlay: boolean;
   notified: Set<string>;
   recap: RecapCounts;
 }
@@ -121,7 +127,7 @@ export class Runner {
       const merged = buildVars([vars, this.opts.extraVars]);
       h = {
         name, settings: connectionSettings(name, merged), setFacts: {}, includeVars: {}, overlay: new Overlay(),
-        failed: false, unreachable: false, ended: false, notified: new Set(),
+        failed: false, unreachable: false, ended: false, inPlay: false, notified: new Set(),
         recap: { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 },
       };
       this.hosts.set(name, h);
@@ -157,7 +163,7 @@ export class Runner {
       await this.close();
     }
     const recap: Record<string, RecapCounts> = {};
-    for (const h of this.hosts.values()) recap[h.name] = h.recap;
+    for (const h of this.hosts.values()) if (h.inPlay) recap[h.name] = h.recap;
     const durationMs = Date.now() - this.started;
     o.emit({ kind: 'recap', hosts: recap, durationMs });
     const anyFailed = [...this.hosts.values()].some((h) => h.recap.failed > 0);
@@ -194,7 +200,10 @@ export class Runner {
       const file = isAbsolute(f) ? f : join(play.baseDir, f);
       Object.assign(this.playVarsFiles, await loadVarsFile(file));
     }
-    for (const n of names) this.hostRun(n).ended = false;
+    for (const n of names) {
+      this.hostRun(n).ended = false;
+      this.hostRun(n).inPlay = true;
+    }
     for (const batch of serialBatches(names, play.serial)) {
       if (this.interrupted) break;
       this.playHosts = batch;
@@ -210,7 +219,7 @@ export class Runner {
   private async runBatch(play: Play, batch: string[]): Promise<void> {
     const root: Scope = {
       vars: [], tags: play.tags, become: play.become, becomeUser: play.becomeUser, environment: play.environment,
-      checkMode: play.checkMode, when: [],
+      checkMode: play.checkMode, noLog: play.noLog, when: [],
     };
     if (play.gatherFacts) await this.gatherAll(batch, play);
     const active = () => batch.filter((n) => this.isActive(n));
@@ -252,7 +261,8 @@ export class Runner {
     const need = names.filter((n) => !this.hostRun(n).facts);
     if (!need.length) return;
     const task = 'Gathering Facts';
-    this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place: formatSourcePlace(play.src) });
+    const place = formatSourcePlace(play.src);
+    this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place });
     await Promise.all(need.map((n) => this.limit(async () => {
       const h = this.hostRun(n);
       const t0 = Date.now();
@@ -261,18 +271,18 @@ export class Runner {
         const host = new Host(conn, { name: n, loginUser: h.settings.user });
         h.facts = await gatherFacts(host);
         h.recap.ok++;
-        this.opts.emit({ kind: 'host_result', host: n, task, status: 'ok', durationMs: Date.now() - t0 });
+        this.opts.emit({ kind: 'host_result', host: n, task, status: 'ok', durationMs: Date.now() - t0, place });
       } catch (e) {
-        this.hostError(h, task, e, Date.now() - t0);
+        this.hostError(h, task, e, Date.now() - t0, place);
       }
     })));
   }
 
-  private hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string): void {
+  private hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string, noLog = false): void {
     if (e instanceof UnreachableError) {
       h.unreachable = true;
       h.recap.unreachable++;
-      this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'unreachable', msg: e.message, durationMs, place });
+      this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'unreachable', msg: noLog ? NO_LOG_MSG : e.message, durationMs, place });
     } else {
       h.failed = true;
       h.recap.failed++;
@@ -347,7 +357,7 @@ export class Runner {
       });
       if (!targets.length) continue;
       for (const n of targets) for (const x of names) this.hostRun(n).notified.delete(x);
-      const root: Scope = { vars: [], tags: [], become: play.become, becomeUser: play.becomeUser, environment: play.environment, checkMode: play.checkMode, when: [] };
+      const root: Scope = { vars: [], tags: [], become: play.become, becomeUser: play.becomeUser, environment: play.environment, checkMode: play.checkMode, noLog: play.noLog, when: [] };
       await this.runTask(handler, targets, root, play, true);
     }
   }
@@ -374,7 +384,7 @@ export class Runner {
     const runOne = async (n: string) => {
       const outcome = await this.executeOnHost(task, n, scope, play, name, place);
       if (task.runOnce && outcome && task.register) {
-        for (const other of hosts.slice(1)) this.hostRun(other).setFacts[task.register] = outcome.result;
+        for (const other of hosts.slice(1)) this.hostRun(other).setFacts[task.register] = unsafe(outcome.result);
       }
     };
     if (this.opts.strategy === 'free' || targets.length === 1) {
@@ -392,9 +402,6 @@ export class Runner {
    */
   private varsFor(h: HostRun, scope: Scope, extra: Vars = {}): Vars {
     const inv = this.opts.inventory;
-    const facts = h.facts ?? {};
-    const factVars: Vars = { ansible_facts: facts };
-    for (const [k, v] of Object.entries(facts)) factVars[`ansible_${k}`] = v;
     const magic: Vars = {
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
@@ -410,7 +417,7 @@ export class Runner {
     };
     return buildVars([
       inv.hosts.has(h.name) ? hostVars(inv, h.name) : {},
-      factVars,
+      factLayer(h.facts),
       this.playVars,
       this.playVarsFiles,
       ...scope.vars,
@@ -430,10 +437,7 @@ export class Runner {
         enumerable: true,
         get: () => {
           const h = this.hostRun(name);
-          const facts = h.facts ?? {};
-          const factVars: Vars = { ansible_facts: facts };
-          for (const [k, v] of Object.entries(facts)) factVars[`ansible_${k}`] = v;
-          return buildVars([hostVars(this.opts.inventory, name), factVars, this.playVars, this.playVarsFiles, h.includeVars, h.setFacts, this.opts.extraVars, { inventory_hostname: name }]);
+          return buildVars([hostVars(this.opts.inventory, name), factLayer(h.facts), this.playVars, this.playVarsFiles, h.includeVars, h.setFacts, this.opts.extraVars, { inventory_hostname: name }]);
         },
       });
     }
@@ -464,10 +468,13 @@ export class Runner {
         }
       }
       let items: unknown[] | undefined;
+      // Items rendered from host data (`loop: "{{ out.stdout_lines }}"`) are data.
+      let itemsAreData = false;
       if (task.loop !== undefined) {
-        const rendered = renderDeep(task.loop, baseVars);
+        const { value: rendered, unsafe: fromData } = trackUnsafe(() => renderDeep(task.loop, baseVars));
         if (!Array.isArray(rendered)) throw new ModuleError(`loop must be a list, got ${typeof rendered}: ${JSON.stringify(rendered)}`);
         items = rendered;
+        itemsAreData = fromData;
       }
       let outcome: TaskOutcome;
       if (items === undefined) {
@@ -480,7 +487,7 @@ export class Runner {
         let allSkipped = items.length > 0;
         for (const item of items) {
           if (this.interrupted) break;
-          const itemVars = this.varsFor(h, scope, { item });
+          const itemVars = this.varsFor(h, scope, { item: itemsAreData ? unsafe(item) : item });
           const r = await this.runAttempts(task, h, scope, itemVars);
           const label = task.loopLabel !== undefined ? renderDeep(task.loopLabel, itemVars) : item;
           results.push({ ...r.result, item });
@@ -500,7 +507,7 @@ export class Runner {
       return outcome;
     } catch (e) {
       if (e instanceof UnreachableError) {
-        this.hostError(h, name, e, Date.now() - t0, place);
+        this.hostError(h, name, e, Date.now() - t0, place, noLog);
         return undefined;
       }
       const msg = this.describeError(e, task, n);
@@ -547,7 +554,8 @@ export class Runner {
   /** Record the outcome: counts, register, notify, events (when not already emitted per item). */
   private finish(task: Task, h: HostRun, outcome: TaskOutcome, scope: Scope, emit?: (s: HostStatus, r: Record<string, unknown>, x?: { diff?: FileDiff[]; ignored?: boolean }) => void): void {
     const { status, result } = outcome;
-    if (task.register) h.setFacts[task.register] = result;
+    // A registered result is host data (Ansible wraps it unsafe): never rendered again.
+    if (task.register) h.setFacts[task.register] = unsafe(result);
     if (emit) emit(status, result, { diff: result.diff as FileDiff[] | undefined, ignored: outcome.ignored });
     switch (status) {
       case 'skipped':
@@ -587,7 +595,7 @@ export class Runner {
       let outcome = await this.runAction(task, h, scope, vars);
       outcome = this.applyConditions(task, outcome, vars);
       if (task.until) {
-        const untilVars = buildVars([vars, task.register ? { [task.register]: outcome.result } : {}]);
+        const untilVars = buildVars([vars, task.register ? { [task.register]: unsafe(outcome.result) } : {}]);
         const ok = outcome.status !== 'failed' && this.condition(task.until, untilVars, task);
         outcome.result.attempts = attempt;
         if (!ok && attempt <= retries && !this.interrupted) {
@@ -604,7 +612,7 @@ export class Runner {
   private applyConditions(task: Task, outcome: TaskOutcome, vars: Vars): TaskOutcome {
     if (outcome.status === 'skipped' || (!task.changedWhen && !task.failedWhen)) return outcome;
     const result = { ...outcome.result };
-    const condVars = buildVars([vars, task.register ? { [task.register]: result } : {}, { result }]);
+    const condVars = buildVars([vars, task.register ? { [task.register]: unsafe(result) } : {}, { result: unsafe(result) }]);
     let status = outcome.status;
     // As Ansible: changed_when decides `changed` even for a failed result; failed_when then decides failure.
     if (task.changedWhen) {
@@ -639,11 +647,20 @@ export class Runner {
 
   private async runAction(task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
     try {
-      const args = renderDeep(task.args, vars) as Record<string, unknown>;
+      // Each argument rendered on its own, so set_fact knows which values read host data.
+      const args: Record<string, unknown> = {};
+      const argsFromData = new Set<string>();
+      for (const [k, raw] of Object.entries(task.args)) {
+        const r = trackUnsafe(() => renderDeep(raw, vars));
+        args[k] = r.value;
+        if (r.unsafe) argsFromData.add(k);
+      }
       switch (task.action) {
         case 'debug': {
           const msg = args.var !== undefined ? { [String(args.var)]: evaluate(parseCondition(String(args.var)), vars) } : args.msg ?? 'Hello world!';
-          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg });
+          // no_log hides debug output too, as Ansible prints it: {"censored": "..."}.
+          const noLog = task.noLog ?? scope.noLog ?? false;
+          this.opts.emit({ kind: 'debug', host: h.name, task: task.name ?? 'debug', msg: noLog ? { censored: NO_LOG_MSG } : msg, place: formatSourcePlace(task.src) });
           return { status: 'ok', result: { changed: false, msg } };
         }
         case 'assert': {
@@ -658,7 +675,8 @@ export class Runner {
         case 'fail':
           return { status: 'failed', result: { failed: true, changed: false, msg: String(args.msg ?? 'Failed as requested from task') } };
         case 'set_fact':
-          Object.assign(h.setFacts, args);
+          // As Ansible: a value that read host data stays data; playbook text stays a template.
+          for (const [k, v] of Object.entries(args)) h.setFacts[k] = argsFromData.has(k) ? unsafe(v) : v;
           return { status: 'ok', result: { changed: false, ansible_facts: args } };
         case 'include_vars': {
           const file = isAbsolute(String(args.file)) ? String(args.file) : resolve(this.play!.baseDir, String(args.file));
@@ -705,7 +723,7 @@ export class Runner {
       const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });
       const result = { ...outcome.result } as Record<string, unknown>;
       if (outcome.diff) result.diff = outcome.diff;
-      if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, result.ansible_facts);
+      if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));
       return { status: outcome.status, result };
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
@@ -739,6 +757,13 @@ export class Runner {
     const ready = Object.values(cells).every((c) => c.ok);
     return { status: 'ok', result: { changed: false, ready, checks: cells, msg: ready ? 'ready' : 'not ready' } };
   }
+}
+
+/** Gathered facts as a variable layer (ansible_facts and ansible_<name>): host data. */
+function factLayer(facts: Facts | undefined): Vars {
+  const layer: Vars = { ansible_facts: unsafe(facts ?? {}) };
+  for (const [k, v] of Object.entries(facts ?? {})) layer[`ansible_${k}`] = unsafe(v);
+  return layer;
 }
 
 /** Wrap a host so every command carries the task's environment. */

@@ -17,7 +17,11 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quote).join(' ');
 }
 
-/** Environment assignments (NAME=value) prefixed to a command, names checked. */
+/**
+ * Environment assignments (NAME=value) prefixed to a command, names checked.
+ * Shell assignments, not `env NAME=value`: an `env` process would show the
+ * values on its command line (engine/host.ts sends such text on stdin).
+ */
 export function envPrefix(env: Record<string, string> | undefined): string {
   if (!env) return '';
   const parts: string[] = [];
@@ -25,5 +29,14 @@ export function envPrefix(env: Record<string, string> | undefined): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name: ${JSON.stringify(name)}`);
     parts.push(`${name}=${quote(value)}`);
   }
-  return parts.length ? 'env ' + parts.join(' ') + ' ' : '';
+  return parts.length ? parts.join(' ') + ' ' : '';
+}
+
+/**
+ * A script for `/bin/sh` to read on its standard input: the text in one brace
+ * group, parsed whole before it runs, with its own stdin from /dev/null so no
+ * command can read the rest of the script.
+ */
+export function stdinScript(text: string): string {
+  return `{ ${text}\n} </dev/null\n`;
 }

@@ -34,6 +34,7 @@ import {
   typeName,
   type Expr,
 } from './expression.js';
+import { isUnsafe, noteUnsafeRead } from './unsafe.js';
 
 export class TemplateError extends Error {
   /** The variable path as written (`hostvars.ctl1.nova_uid`), when the error is an undefined variable. */
@@ -784,9 +785,16 @@ export function renderString(template: string, vars: Record<string, unknown>): u
   }
 }
 
-/** Render every string inside arrays and plain objects; mapping keys are left as they are. */
+/**
+ * Render every string inside arrays and plain objects; mapping keys are left as
+ * they are. An Unsafe value (`!unsafe`, host data) is returned verbatim.
+ */
 export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
   if (typeof value === 'string') return renderString(value, vars) as T;
+  if (isUnsafe(value)) {
+    noteUnsafeRead();
+    return value.value as T;
+  }
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars)) as T;
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);

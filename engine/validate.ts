@@ -10,6 +10,7 @@ import { hostVars } from './inventory.js';
 import type { Item, Playbook, Task } from './playbook.js';
 import { formatSourcePlace } from './playbook.js';
 import { templateVariables, isTemplated } from './template.js';
+import { isUnsafe } from './unsafe.js';
 import { parseCondition, expressionVariables } from './expression.js';
 import { parseYaml } from './yaml.js';
 
@@ -66,6 +67,7 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
   const isKnown = (name: string, loop: boolean) => known.has(name) || name.startsWith('ansible_') || (loop && (name === 'item' || name === 'ansible_loop'));
   const checkValue = (value: unknown, where: () => string, loop: boolean) => {
     const walk = (v: unknown) => {
+      if (isUnsafe(v)) return; // `!unsafe`: never rendered
       if (typeof v === 'string' && isTemplated(v)) {
         for (const name of templateVariables(v)) if (!isKnown(name, loop)) problems.push(`${where()}: undefined variable "${name}" in ${JSON.stringify(v)}`);
       } else if (Array.isArray(v)) v.forEach(walk);

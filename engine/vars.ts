@@ -1,26 +1,43 @@
 // Variables as a task sees them: layers merged by precedence, with templated
 // values rendered lazily on first use (as Ansible does), so `b: "{{ a }}-x"`
 // works whatever order the layers come in, and an undefined variable inside an
-// unused var is not an error.
+// unused var is not an error. A value marked Unsafe (host data, engine/unsafe.ts)
+// is bound verbatim and never rendered.
 
 import { isTemplated, renderDeep, TemplateError } from './template.js';
+import { isUnsafe, noteUnsafeRead, trackUnsafe } from './unsafe.js';
 
 export type Vars = Record<string, unknown>;
 
-function containsTemplate(v: unknown): boolean {
+/** Does a value need a render pass: a template string, or a `!unsafe` literal to unwrap? */
+function needsRender(v: unknown): boolean {
   if (typeof v === 'string') return isTemplated(v);
-  if (Array.isArray(v)) return v.some(containsTemplate);
+  if (isUnsafe(v)) return true;
+  if (Array.isArray(v)) return v.some(needsRender);
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     // Never read accessors here (hostvars, lazily rendered vars): reading renders them.
-    return Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && containsTemplate(d.value));
+    return Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && needsRender(d.value));
   }
   return false;
+}
+
+/** Bind a value that is data: read verbatim, and every read marks the render reading it as unsafe. */
+function bindData(out: Vars, key: string, value: unknown): void {
+  Object.defineProperty(out, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      noteUnsafeRead();
+      return value;
+    },
+  });
 }
 
 /**
  * Merge layers, lowest precedence first (Ansible's default hash_behaviour=replace:
  * a later layer replaces a key whole). Templated values become getters that render
- * against the merged result the first time they are read.
+ * against the merged result the first time they are read. Unsafe values are
+ * bound verbatim, and so is a rendered value that read one (it is data too).
  */
 export function buildVars(layers: Array<Vars | undefined>): Vars {
   const merged: Vars = {};
@@ -35,7 +52,15 @@ export function buildVars(layers: Array<Vars | undefined>): Vars {
   const out: Vars = {};
   for (const key of Object.keys(merged)) {
     const desc = Object.getOwnPropertyDescriptor(merged, key)!;
-    if (desc.get || !containsTemplate(desc.value)) {
+    if (desc.get) {
+      Object.defineProperty(out, key, desc);
+      continue;
+    }
+    if (isUnsafe(desc.value)) {
+      bindData(out, key, desc.value.value);
+      continue;
+    }
+    if (!needsRender(desc.value)) {
       Object.defineProperty(out, key, desc);
       continue;
     }
@@ -48,8 +73,9 @@ export function buildVars(layers: Array<Vars | undefined>): Vars {
         if (rendering) throw new TemplateError(`variable "${key}" refers to itself`, String(raw), undefined, key);
         rendering = true;
         try {
-          const value = renderDeep(raw, out);
-          Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+          const { value, unsafe } = trackUnsafe(() => renderDeep(raw, out));
+          if (unsafe) bindData(out, key, value);
+          else Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
           return value;
         } finally {
           rendering = false;

@@ -3,12 +3,20 @@
 // unknown module) can name file:line:col.
 
 import { readFile } from 'node:fs/promises';
-import { parseEvents, constructFromEvents, YAML11_SCHEMA, mergeTag, EVENT_ID, YAMLException } from 'js-yaml';
+import { parseEvents, constructFromEvents, YAML11_SCHEMA, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { LoadError, snippetAt, type Place } from './errors.js';
+import { Unsafe } from './unsafe.js';
 
-// YAML 1.1 as Ansible reads it: yes/no booleans, 0644 octal, << merge keys.
-const SCHEMA = YAML11_SCHEMA.withTags(mergeTag);
+// `!unsafe "{{ text }}"`: a string that is never rendered (Ansible's tag; engine/unsafe.ts).
+const unsafeTag = defineScalarTag('!unsafe', {
+  resolve: (source) => new Unsafe(source),
+  identify: (data) => data instanceof Unsafe,
+  represent: (data) => String((data as Unsafe).value),
+});
+
+// YAML 1.1 as Ansible reads it: yes/no booleans, 0644 octal, << merge keys, !unsafe.
+const SCHEMA = YAML11_SCHEMA.withTags(mergeTag, unsafeTag);
 
 export type PathSeg = string | number;
 
