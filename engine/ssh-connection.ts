@@ -134,7 +134,7 @@ export class SshConnection implements Connection {
   }
 
   async connect(): Promise<void> {
-    if (this.aborted) throw this.interrupted('the run was interrupted before connecting');
+    if (this.aborted) throw this.interrupted('no new connection starts');
     if (this.alive) return;
     this.closing = false;
     if (!this.opening) this.opening = this.open().finally(() => (this.opening = undefined));
@@ -240,7 +240,7 @@ export class SshConnection implements Connection {
       // closed or aborted while this was opening: do not keep what arrives late
       ssh.dispose();
       sock.destroy();
-      throw this.aborted ? this.interrupted('the run was interrupted while connecting') : this.unreachable(`connection to ${this.where} is closed`);
+      throw this.aborted ? this.interrupted('the connection being opened was dropped') : this.unreachable(`connection to ${this.where} is closed`);
     }
     const client = ssh.connection!;
     // node-ssh listens for 'error' only while connecting; a later socket error
@@ -285,7 +285,7 @@ export class SshConnection implements Connection {
 
   /** Open on first use; after a drop, reopen once (failure = unreachable). */
   private async ensureOpen(): Promise<Ssh2Client> {
-    if (this.aborted) throw this.interrupted('the run was interrupted');
+    if (this.aborted) throw this.interrupted('no new command starts');
     if (this.alive && this.client) return this.client;
     if (this.closing) throw this.unreachable(`connection to ${this.where} is closed`);
     if (this.everOpened && !this.opening) {
@@ -318,7 +318,7 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, opts: ExecOptions = {}): Promise<RunResult> {
-    if (this.aborted) throw this.interrupted(`not started: ${command}`);
+    if (this.aborted) throw this.interrupted('no new command starts');
     await this.acquire();
     let released = false;
     const release = () => {
@@ -358,7 +358,7 @@ export class SshConnection implements Connection {
       return await this.runChannel(channel, command, tag, { ...opts, timeoutMs: left() }, release, timeoutMs);
     } catch (e) {
       if (!opened || !(e instanceof CommandTimeoutError)) release();
-      if (this.aborted && !(e instanceof InterruptedError)) throw this.interrupted(`abandoned: ${command}`);
+      if (this.aborted && !(e instanceof InterruptedError)) throw this.interrupted('the running command was abandoned');
       throw e;
     } finally {
       this.running.delete(tag);
@@ -454,7 +454,7 @@ export class SshConnection implements Connection {
         if (timedOut) return;
         // After abort() a command ends because we killed it or cut its connection.
         if (this.aborted) {
-          reject(this.interrupted(`abandoned: ${command}`));
+          reject(this.interrupted('the running command was abandoned'));
           return;
         }
         if (!exited) {
