@@ -164,7 +164,7 @@ export class Runner {
     if (!h.conn) {
       h.conn = this.opts.connect ? this.opts.connect(h.settings)
         : h.settings.connection === 'local' ? new LocalConnection(h.name, { commandTimeoutMs: h.settings.commandTimeoutMs })
-        : new SshConnection(h.settings);
+        : new SshConnection(h.settings, { onHostKeyAdded: (k) => this.opts.emit({ kind: 'host_key_added', ...k }) });
     }
     return h.conn;
   }
