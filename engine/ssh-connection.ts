@@ -224,6 +224,7 @@ export class SshConnection implements Connection {
     } catch (e) {
       sock.destroy();
       ssh.connection?.end();
+      if (this.aborted) throw this.interrupted('the connection being opened was dropped');
       if (refusal) throw this.unreachable(refusal);
       const msg = (e as Error).message;
       if (/privateKey|private key|passphrase/i.test(msg) && s.privateKeyFile) {
@@ -266,13 +267,21 @@ export class SshConnection implements Connection {
     const { address, port } = this.settings;
     return new Promise((resolve, reject) => {
       const sock = netConnect({ host: address, port });
+      // Known from the start, so that close() and abort() can cut an open under way.
+      this.sock = sock;
       const timer = setTimeout(() => {
         sock.destroy();
         reject(this.unreachable(`cannot connect to ${address}:${port}: timed out after ${seconds(timeoutMs)}`));
       }, timeoutMs);
+      const closedEarly = () => {
+        clearTimeout(timer);
+        reject(this.unreachable(`cannot connect to ${address}:${port}: the connection was closed`));
+      };
+      sock.once('close', closedEarly);
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.removeAllListeners('error');
+        sock.off('close', closedEarly);
         resolve(sock);
       });
       sock.once('error', (e: NodeJS.ErrnoException) => {
