@@ -291,6 +291,7 @@ export class Runner {
     const task = 'Gathering Facts';
     this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place: formatSourcePlace(play.src) });
     await Promise.all(need.map((n) => this.limit(async () => {
+      if (this.interrupted) return;
       const h = this.hostRun(n);
       const t0 = Date.now();
       try {
@@ -481,6 +482,8 @@ export class Runner {
   }
 
   private async executeOnHost(task: Task, n: string, scope: Scope, play: Play, name: string, place: string): Promise<TaskOutcome | undefined> {
+    // After Ctrl-C, hosts still queued for this task (more hosts than forks) do not start it.
+    if (this.interrupted) return undefined;
     const h = this.hostRun(n);
     const t0 = Date.now();
     const noLog = task.noLog ?? scope.noLog ?? false;

@@ -86,3 +86,34 @@ test('SIGINT during a command that outlasts the grace: abandoned and killed, rec
   t.throws(() => process.kill(-pgid, 0), { code: 'ESRCH' }, 'the abandoned command still runs');
   t.false(existsSync(join(dir, 'endless-done')));
 });
+
+test('SIGINT: hosts still queued for the running task (more hosts than forks) do not start it', async (t) => {
+  const dir = writeTree({
+    'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local }\n    h2: { ansible_connection: local }\n',
+    'p.yml': `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow
+      shell: "touch {{ playbook_dir }}/{{ inventory_hostname }}-started; sleep 1.5"
+`,
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), '-f', '1'], { cwd: root });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const limit = setTimeout(() => child.kill('SIGKILL'), 30_000); // the test itself must not hang
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(join(dir, 'h1-started'))) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+        resolve();
+      }
+    }, 20);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(limit);
+  t.is(code, 99, out);
+  t.false(existsSync(join(dir, 'h2-started')), 'a queued host started the task after Ctrl-C');
+  t.regex(out, /PLAY RECAP/);
+});
