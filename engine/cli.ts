@@ -10,7 +10,7 @@ import { loadInventory, inventoryList, inventoryGraph, selectHosts } from './inv
 import { loadPlaybook, type Playbook } from './playbook.js';
 import { loadRegistry } from './registry.js';
 import { consoleReporter, jsonReporter } from './report.js';
-import { Runner } from './runner.js';
+import { INTERRUPT_GRACE_MS, Runner } from './runner.js';
 import { parseYaml } from './yaml.js';
 import { validatePlaybookVariables } from './validate.js';
 import type { Reporter } from './events.js';
@@ -130,7 +130,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
-    process.stderr.write('\ninterrupted: finishing running commands, starting nothing new (Ctrl-C again to exit now)\n');
+    process.stderr.write(
+      `\ninterrupted: starting nothing new; running commands have ${INTERRUPT_GRACE_MS / 1000} s to finish, then are abandoned (Ctrl-C again to exit now)\n`,
+    );
     runner.interrupt();
   };
   process.on('SIGINT', onSigint);
@@ -226,5 +228,8 @@ const isMain = process.argv[1] && resolve(process.argv[1]).replace(/\.(ts|js)$/,
 if (isMain) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    // As bin/tsplay.js: whatever a run left (a socket to a silent host, a task
+    // abandoned after Ctrl-C) must not keep the process alive after the recap.
+    setTimeout(() => process.exit(code), 3000).unref();
   });
 }

@@ -27,6 +27,12 @@ export interface Connection {
   /** Run shell text with /bin/sh on the host. */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;
+  /**
+   * Ctrl-C after the grace: start nothing more, kill what still runs where the
+   * host still answers, drop the connection, all in a few seconds; commands in
+   * flight end with InterruptedError. Optional: without it the runner only closes.
+   */
+  abort?(): Promise<void>;
 }
 
 /** The host could not be reached or authenticated: the host is marked unreachable. */
@@ -59,9 +65,23 @@ export interface ConnectionSettings {
   knownHostsFile?: string;
   /** strict: unknown or changed key = unreachable; accept-new: record unknown keys; off: no check. */
   hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  /**
+   * The connection timeout T (ansible_ssh_timeout): bounds connect (TCP,
+   * handshake, authentication), each channel open, and how long a host may stay
+   * silent (keepalives) before it is unreachable.
+   */
   connectTimeoutMs: number;
+  /** Per command, from asking for its channel to the channel's close (0 = none). */
   commandTimeoutMs: number;
   become: boolean;
   becomeUser: string;
   becomeMethod: 'sudo';
+}
+
+/** The run was interrupted (Ctrl-C) and this command abandoned: it may or may not have had its effect. */
+export class InterruptedError extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
 }

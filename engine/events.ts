@@ -26,12 +26,28 @@ export interface HostResultEvent {
   place?: string;
 }
 
+export interface HostKeyAddedEvent {
+  kind: 'host_key_added';
+  /** Inventory hostname. */
+  host: string;
+  /** The name recorded in known_hosts: "10.0.0.2", or "[10.0.0.2]:2222" off port 22. */
+  name: string;
+  /** "ssh-ed25519", ... */
+  keyType: string;
+  /** "SHA256:..." as OpenSSH prints it. */
+  fingerprint: string;
+  /** The known_hosts file the key was appended to. */
+  file: string;
+}
+
 export type RunEvent =
   | { kind: 'run_start'; playbooks: string[]; check: boolean; diff: boolean; forks: number; time: string }
   | { kind: 'play_start'; play: string; hosts: string[]; place?: string }
   | { kind: 'task_start'; task: string; play: string; hosts: string[]; place?: string; handler?: boolean }
   | HostResultEvent
   | { kind: 'warning'; msg: string; host?: string; task?: string }
+  /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
+  | HostKeyAddedEvent
   | { kind: 'debug'; host: string; task: string; msg: unknown; place?: string }
   | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
   | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }

@@ -140,6 +140,28 @@ function str(host: string, name: string, v: unknown): string | undefined {
   throw new LoadError(`host "${host}": ${name} must be a string, found ${JSON.stringify(v)}`);
 }
 
+/** The first of these variables that is set, with its name (for messages); the first name when none is. */
+function firstSet(vars: Vars, names: string[]): [string, unknown] {
+  for (const n of names) if (vars[n] !== undefined && vars[n] !== null && vars[n] !== '') return [n, vars[n]];
+  return [names[0], undefined];
+}
+
+/**
+ * tsplay_host_key_checking: strict | accept-new | off, or a boolean (true =
+ * strict, false = off). Unset, Ansible's boolean host_key_checking variables
+ * (ansible_host_key_checking, ansible_ssh_host_key_checking) decide the same way.
+ */
+function hostKeyCheckingOf(host: string, vars: Vars): ConnectionSettings['hostKeyChecking'] {
+  const [name, v] = firstSet(vars, ['tsplay_host_key_checking', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking']);
+  if (name === 'tsplay_host_key_checking' && (v === 'strict' || v === 'accept-new' || v === 'off')) return v;
+  try {
+    return bool(host, name, v, true) ? 'strict' : 'off';
+  } catch {
+    const allowed = name === 'tsplay_host_key_checking' ? 'strict, accept-new, off or a boolean' : 'a boolean (true/false, yes/no)';
+    throw new LoadError(`host "${host}": ${name} must be ${allowed}, found ${JSON.stringify(v)}`);
+  }
+}
+
 function currentUser(): string {
   try {
     return userInfo().username;
@@ -160,11 +182,8 @@ export function connectionSettings(host: string, vars: Vars): ConnectionSettings
   if (conn === 'ssh' || conn === 'smart' || conn === 'paramiko') connection = 'ssh';
   else if (conn === 'local') connection = 'local';
   else throw new LoadError(`host "${host}": ansible_connection "${conn}" is not supported: expected ssh or local`);
-  const hkc = str(host, 'tsplay_host_key_checking', vars.tsplay_host_key_checking) ?? 'strict';
-  let hostKeyChecking: ConnectionSettings['hostKeyChecking'];
-  if (hkc === 'strict' || hkc === 'accept-new' || hkc === 'off') hostKeyChecking = hkc;
-  else if (typeof vars.tsplay_host_key_checking === 'boolean') hostKeyChecking = vars.tsplay_host_key_checking ? 'strict' : 'off';
-  else throw new LoadError(`host "${host}": tsplay_host_key_checking must be strict, accept-new or off, found ${JSON.stringify(vars.tsplay_host_key_checking)}`);
+  const hostKeyChecking = hostKeyCheckingOf(host, vars);
+  const [timeoutVar, timeout] = firstSet(vars, ['tsplay_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout']);
   const becomeMethod = str(host, 'ansible_become_method', vars.ansible_become_method) ?? 'sudo';
   if (becomeMethod !== 'sudo') throw new LoadError(`host "${host}": ansible_become_method "${becomeMethod}" is not supported: expected sudo`);
   const settings: ConnectionSettings = {
@@ -174,7 +193,7 @@ export function connectionSettings(host: string, vars: Vars): ConnectionSettings
     port: num(host, 'ansible_port', vars.ansible_port ?? vars.ansible_ssh_port, 22, 1, 65535),
     user: str(host, 'ansible_user', vars.ansible_user ?? vars.ansible_ssh_user) ?? currentUser(),
     hostKeyChecking,
-    connectTimeoutMs: num(host, 'tsplay_connect_timeout', vars.tsplay_connect_timeout, 10, 0.001, 86400) * 1000,
+    connectTimeoutMs: num(host, timeoutVar, timeout, 10, 0.001, 86400) * 1000,
     commandTimeoutMs: num(host, 'tsplay_command_timeout', vars.tsplay_command_timeout, 3600, 0.001, 7 * 86400) * 1000,
     become: bool(host, 'ansible_become', vars.ansible_become, false),
     becomeUser: str(host, 'ansible_become_user', vars.ansible_become_user) ?? 'root',

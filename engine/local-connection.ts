@@ -2,9 +2,9 @@
 // Used for `connection: local` hosts and, in tests, to exercise the host layer
 // (engine/host.ts) without SSH.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { CommandTimeoutError, type Connection, type ExecOptions, type ExecResult } from './connection.js';
+import { CommandTimeoutError, InterruptedError, type Connection, type ExecOptions, type ExecResult } from './connection.js';
 
 export interface LocalConnectionOptions {
   /** Default per-command timeout in ms (0 = none). */
@@ -14,6 +14,9 @@ export interface LocalConnectionOptions {
 export class LocalConnection implements Connection {
   readonly host: string;
   private readonly commandTimeoutMs: number;
+  /** Commands running now, so abort() can kill their process groups. */
+  private readonly children = new Set<ChildProcess>();
+  private aborted = false;
 
   constructor(host = 'localhost', opts: LocalConnectionOptions = {}) {
     this.host = host;
@@ -24,12 +27,20 @@ export class LocalConnection implements Connection {
 
   async close(): Promise<void> {}
 
+  /** Ctrl-C after the grace: kill every running command's process group; they end as InterruptedError. */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    for (const child of this.children) killGroup(child);
+  }
+
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
+    if (this.aborted) return Promise.reject(new InterruptedError(this.host, `${this.host}: interrupted: no new command starts`));
     return new Promise((resolve, reject) => {
       // detached: the shell leads its own process group, so a timeout can kill
       // everything it started, not just the shell.
       const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      this.children.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
@@ -37,11 +48,7 @@ export class LocalConnection implements Connection {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = true;
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
+          killGroup(child);
         }, timeoutMs);
       }
       child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -50,10 +57,16 @@ export class LocalConnection implements Connection {
       child.stdin.on('error', () => {});
       child.on('error', (e) => {
         if (timer) clearTimeout(timer);
+        this.children.delete(child);
         reject(e);
       });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        this.children.delete(child);
+        if (this.aborted) {
+          reject(new InterruptedError(this.host, `${this.host}: interrupted: the running command was abandoned`));
+          return;
+        }
         if (timedOut) {
           reject(new CommandTimeoutError(this.host, command, timeoutMs));
           return;
@@ -65,6 +78,14 @@ export class LocalConnection implements Connection {
       if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
       else child.stdin.end();
     });
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 

@@ -170,6 +170,10 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
       case 'warning':
         write(paint('magenta', `[WARNING]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}`));
         break;
+      case 'host_key_added':
+        // OpenSSH's own words, then which host, which key, which file.
+        write(paint('magenta', `Warning: Permanently added '${ev.name}' (${keyTypeLabel(ev.keyType)}) to the list of known hosts (${ev.host}, ${ev.fingerprint}, ${ev.file}).`));
+        break;
       case 'readiness':
         stopProgress();
         write('');
@@ -192,6 +196,15 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         break;
     }
   };
+}
+
+/** The key type as OpenSSH names it in messages: ED25519, ECDSA, RSA. */
+function keyTypeLabel(keyType: string): string {
+  if (keyType === 'ssh-ed25519') return 'ED25519';
+  if (keyType.startsWith('ecdsa-')) return 'ECDSA';
+  if (keyType === 'ssh-rsa' || keyType.startsWith('rsa-')) return 'RSA';
+  if (keyType === 'ssh-dss') return 'DSA';
+  return keyType.toUpperCase();
 }
 
 /** One JSON object per line; the event union in engine/events.ts is the documented format. */

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Connection, ConnectionSettings } from './connection.js';
-import { UnreachableError, CommandTimeoutError } from './connection.js';
+import { UnreachableError, CommandTimeoutError, InterruptedError } from './connection.js';
 import type { RecapCounts, Reporter, HostStatus } from './events.js';
 import { ExitCode, LoadError } from './errors.js';
 import { Host } from './host.js';
@@ -83,6 +83,11 @@ interface TaskOutcome {
   ignored?: boolean;
 }
 
+/** After the first Ctrl-C, how long running commands may go on before they are abandoned. */
+export const INTERRUPT_GRACE_MS = 3000;
+/** How long abandoning may take (killing remote process groups, closing connections) before the recap is printed anyway. */
+const ABANDON_LIMIT_MS = 2500;
+
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /** Inherited per-item context while walking blocks. */
@@ -108,14 +113,40 @@ export class Runner {
   private playHosts: string[] = [];
   private readiness: { title: string; columns: string[]; rows: Map<string, Record<string, { ok: boolean; reason?: string; detail?: string }>> } | undefined;
   private started = Date.now();
+  /** Set once run_end is out: whatever an abandoned task still reports is dropped. */
+  private runEnded = false;
+  private graceTimer?: NodeJS.Timeout;
+  /** Resolves when the commands still running after the grace have been abandoned. */
+  private abandoned: Promise<void>;
+  private abandonDone!: () => void;
 
   constructor(private opts: RunnerOptions) {
     this.limit = pLimit(Math.max(1, opts.forks));
+    const emit = opts.emit;
+    this.opts = { ...opts, emit: (e) => this.runEnded || emit(e) };
+    this.abandoned = new Promise((resolve) => (this.abandonDone = resolve));
   }
 
-  /** Ctrl-C: start nothing new; running commands finish or time out. */
+  /**
+   * Ctrl-C: start nothing new; running commands get INTERRUPT_GRACE_MS to
+   * finish, then are abandoned (their process groups killed where the host
+   * still answers, connections closed) and the run ends with the recap,
+   * whatever the hosts do.
+   */
   interrupt(): void {
+    if (this.interrupted) return;
     this.interrupted = true;
+    this.graceTimer = setTimeout(() => void this.abandon(), INTERRUPT_GRACE_MS);
+  }
+
+  private async abandon(): Promise<void> {
+    const conns = [...this.hosts.values()].flatMap((h) => (h.conn ? [h.conn] : []));
+    const all = Promise.all(conns.map((c) => (c.abort ? c.abort() : c.close()).catch(() => undefined)));
+    let limit: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((resolve) => (limit = setTimeout(resolve, ABANDON_LIMIT_MS)))]);
+    clearTimeout(limit);
+    await sleep(50); // let the abandoned tasks report before the recap
+    this.abandonDone();
   }
 
   private hostRun(name: string): HostRun {
@@ -139,7 +170,7 @@ export class Runner {
     if (!h.conn) {
       h.conn = this.opts.connect ? this.opts.connect(h.settings)
         : h.settings.connection === 'local' ? new LocalConnection(h.name, { commandTimeoutMs: h.settings.commandTimeoutMs })
-        : new SshConnection(h.settings);
+        : new SshConnection(h.settings, { onHostKeyAdded: (k) => this.opts.emit({ kind: 'host_key_added', ...k }) });
     }
     return h.conn;
   }
@@ -152,14 +183,19 @@ export class Runner {
   async run(playbooks: Playbook[]): Promise<number> {
     const o = this.opts;
     o.emit({ kind: 'run_start', playbooks: playbooks.map((p) => p.file), check: o.check, diff: o.diff, forks: o.forks, time: new Date().toISOString() });
-    try {
+    const plays = async () => {
       for (const pb of playbooks) {
         for (const play of pb.plays) {
           if (this.interrupted) break;
           await this.runPlay(play);
         }
       }
+    };
+    try {
+      // After Ctrl-C and the grace, stop waiting for tasks that do not end.
+      await Promise.race([plays(), this.abandoned]);
     } finally {
+      clearTimeout(this.graceTimer);
       await this.close();
     }
     const recap: Record<string, RecapCounts> = {};
@@ -170,6 +206,7 @@ export class Runner {
     const anyUnreachable = [...this.hosts.values()].some((h) => h.recap.unreachable > 0);
     const code = this.interrupted ? ExitCode.interrupted : anyFailed ? ExitCode.hostFailed : anyUnreachable ? ExitCode.hostUnreachable : ExitCode.ok;
     o.emit({ kind: 'run_end', exitCode: code, durationMs });
+    this.runEnded = true;
     return code;
   }
 
@@ -264,6 +301,7 @@ export class Runner {
     const place = formatSourcePlace(play.src);
     this.opts.emit({ kind: 'task_start', task, play: play.name, hosts: need, place });
     await Promise.all(need.map((n) => this.limit(async () => {
+      if (this.interrupted) return;
       const h = this.hostRun(n);
       const t0 = Date.now();
       try {
@@ -279,7 +317,10 @@ export class Runner {
   }
 
   private hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string, noLog = false): void {
-    if (e instanceof UnreachableError) {
+    if (e instanceof InterruptedError) {
+      // Not a result: the task was cut short by Ctrl-C and may or may not have had its effect.
+      this.opts.emit({ kind: 'warning', host: h.name, task, msg: `task "${task}": ${e.message.replace(`${h.name}: `, '')} (it may or may not have taken effect)` });
+    } else if (e instanceof UnreachableError) {
       h.unreachable = true;
       h.recap.unreachable++;
       this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'unreachable', msg: noLog ? NO_LOG_MSG : e.message, durationMs, place });
@@ -445,6 +486,8 @@ export class Runner {
   }
 
   private async executeOnHost(task: Task, n: string, scope: Scope, play: Play, name: string, place: string): Promise<TaskOutcome | undefined> {
+    // After Ctrl-C, hosts still queued for this task (more hosts than forks) do not start it.
+    if (this.interrupted) return undefined;
     const h = this.hostRun(n);
     const t0 = Date.now();
     const noLog = task.noLog ?? scope.noLog ?? false;
@@ -506,7 +549,7 @@ export class Runner {
       }
       return outcome;
     } catch (e) {
-      if (e instanceof UnreachableError) {
+      if (e instanceof UnreachableError || e instanceof InterruptedError) {
         this.hostError(h, name, e, Date.now() - t0, place, noLog);
         return undefined;
       }
@@ -726,7 +769,7 @@ export class Runner {
       if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));
       return { status: outcome.status, result };
     } catch (e) {
-      if (e instanceof UnreachableError) throw e;
+      if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
       const details = e instanceof ModuleError ? e.details : {};
       return { status: 'failed', result: { changed: false, ...details, failed: true, msg: this.describeError(e, task, h.name) } };
     }

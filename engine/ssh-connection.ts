@@ -11,6 +11,14 @@
 // - A connection that drops is reopened once when the next command needs it;
 //   if that fails the host is unreachable. A command whose connection dropped
 //   while it ran is not re-run (it may have had effects): UnreachableError.
+// - Every wait is bounded by the connection timeout T (connectTimeoutMs,
+//   Ansible's ansible_ssh_timeout): opening (TCP, handshake and authentication
+//   together), each channel open, and silence: keepalives go out every T/3 and
+//   a host that answers none of them for T is dropped, failing every command in
+//   flight as unreachable. A long command on a live link is not cut (sshd
+//   answers keepalives while it runs); the command timeout is its own setting
+//   and counts from asking for the channel to its close.
+// - abort() (Ctrl-C after the grace): kill what still runs, drop the connection.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,8 +26,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
-import { CommandTimeoutError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
-import { appendHostKey, checkHostKey, fingerprint, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
+import { CommandTimeoutError, InterruptedError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
+import { appendHostKey, checkHostKey, fingerprint, hostKeyName, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
 import { quote } from './shell.js';
 import { constants as osConstants } from 'node:os';
 
@@ -28,6 +36,26 @@ export interface SshConnectionOptions {
   noDelay?: boolean;
   /** Exec channels in flight per connection (default 4). */
   maxChannels?: number;
+  /** Told when accept-new records a host key (the runner reports it, as OpenSSH warns). */
+  onHostKeyAdded?: (added: HostKeyAdded) => void;
+}
+
+export interface HostKeyAdded {
+  /** Inventory hostname. */
+  host: string;
+  /** The name recorded in known_hosts: "10.0.0.2" or "[10.0.0.2]:2222". */
+  name: string;
+  keyType: string;
+  fingerprint: string;
+  file: string;
+}
+
+/** Keepalives per connection timeout: a probe every T/3, dropped after 3 unanswered (ssh2 gives up on the 3rd tick past the count). */
+const KEEPALIVE_COUNT_MAX = 2;
+
+/** "1.5 s", "10 s": timeouts in messages, in the unit the inventory uses. */
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 // ssh2's supported host key algorithms, in its default order.
@@ -57,8 +85,16 @@ export class SshConnection implements Connection {
 
   private readonly noDelay: boolean;
   private readonly maxChannels: number;
+  private readonly onHostKeyAdded?: (added: HostKeyAdded) => void;
   private ssh?: NodeSSH;
   private client?: Ssh2Client;
+  private sock?: Socket;
+  /** Why the connection went away (keepalive, socket error), for the messages of the commands it ends. */
+  private lostReason?: string;
+  /** Set by abort(): nothing new starts, what ends now ends as interrupted. */
+  private aborted = false;
+  /** Tags of the commands in flight, so abort() can kill their process groups. */
+  private readonly running = new Set<string>();
   private alive = false;
   private everOpened = false;
   private opening?: Promise<void>;
@@ -71,6 +107,12 @@ export class SshConnection implements Connection {
     this.host = settings.host;
     this.noDelay = opts.noDelay ?? true;
     this.maxChannels = opts.maxChannels ?? 4;
+    this.onHostKeyAdded = opts.onHostKeyAdded;
+  }
+
+  /** The connection timeout T: connect, channel open, and how long a silent host is waited for. */
+  private get timeoutMs(): number {
+    return this.settings.connectTimeoutMs;
   }
 
   /** "user@address:port", for messages. */
@@ -86,7 +128,12 @@ export class SshConnection implements Connection {
     return new UnreachableError(this.host, `${this.host}: ${msg}`);
   }
 
+  private interrupted(what: string): InterruptedError {
+    return new InterruptedError(this.host, `${this.host}: interrupted: ${what}`);
+  }
+
   async connect(): Promise<void> {
+    if (this.aborted) throw this.interrupted('no new connection starts');
     if (this.alive) return;
     this.closing = false;
     if (!this.opening) this.opening = this.open().finally(() => (this.opening = undefined));
@@ -110,7 +157,7 @@ export class SshConnection implements Connection {
       throw this.unreachable(`no way to authenticate to ${this.where}: set ansible_ssh_private_key_file, or run an ssh-agent (SSH_AUTH_SOCK)`);
     }
 
-    const sock = await this.tcpConnect(s.connectTimeoutMs);
+    const sock = await this.tcpConnect(this.timeoutMs);
     sock.setNoDelay(this.noDelay);
 
     let refusal: string | undefined;
@@ -127,6 +174,7 @@ export class SshConnection implements Connection {
               if (status === 'unknown') {
                 if (mode === 'accept-new') {
                   appendHostKey(file, s.address, s.port, key);
+                  this.onHostKeyAdded?.({ host: this.host, name: hostKeyName(s.address, s.port), keyType: keyTypeOfBlob(key), fingerprint: fingerprint(key), file });
                   return true;
                 }
                 refusal = `host key verification failed for ${this.where}: unknown host, its ${desc} is not in known_hosts file ${file} (record it, e.g. with ssh-keyscan, or use host key checking accept-new)`;
@@ -149,21 +197,33 @@ export class SshConnection implements Connection {
     }
 
     const ssh = new NodeSSH();
-    const remaining = Math.max(1000, s.connectTimeoutMs - (Date.now() - started));
+    // One deadline for the whole open: what the TCP connect left of T covers
+    // the handshake and authentication (an agent or a server that stalls
+    // mid-exchange included). ssh2's own readyTimeout is only a backstop.
+    const remaining = this.timeoutMs - (Date.now() - started);
+    let deadline: NodeJS.Timeout | undefined;
     try {
-      await ssh.connect({
-        sock,
-        username: s.user,
-        privateKey,
-        agent,
-        password: s.password,
-        readyTimeout: remaining,
-        hostVerifier,
-        ...(algorithms ? { algorithms } : {}),
-      } as Parameters<NodeSSH['connect']>[0]);
+      await Promise.race([
+        ssh.connect({
+          sock,
+          username: s.user,
+          privateKey,
+          agent,
+          password: s.password,
+          readyTimeout: remaining + 1000,
+          keepaliveInterval: Math.max(1, Math.floor(this.timeoutMs / (KEEPALIVE_COUNT_MAX + 1))),
+          keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+          hostVerifier,
+          ...(algorithms ? { algorithms } : {}),
+        } as Parameters<NodeSSH['connect']>[0]),
+        new Promise((_, reject) => {
+          deadline = setTimeout(() => reject(new Error(`timed out after ${seconds(this.timeoutMs)} (TCP connect, SSH handshake and authentication)`)), Math.max(0, remaining));
+        }),
+      ]);
     } catch (e) {
       sock.destroy();
       ssh.connection?.end();
+      if (this.aborted) throw this.interrupted('the connection being opened was dropped');
       if (refusal) throw this.unreachable(refusal);
       const msg = (e as Error).message;
       if (/privateKey|private key|passphrase/i.test(msg) && s.privateKeyFile) {
@@ -173,16 +233,29 @@ export class SshConnection implements Connection {
         throw this.unreachable(`authentication failed for ${this.where}${s.privateKeyFile ? ` with key ${s.privateKeyFile}` : ''}${agent ? ' or the ssh-agent' : ''}: ${msg}`);
       }
       throw this.unreachable(`SSH to ${this.where} failed: ${msg}`);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (this.closing || this.aborted) {
+      // closed or aborted while this was opening: do not keep what arrives late
+      ssh.dispose();
+      sock.destroy();
+      throw this.aborted ? this.interrupted('the connection being opened was dropped') : this.unreachable(`connection to ${this.where} is closed`);
     }
     const client = ssh.connection!;
     // node-ssh listens for 'error' only while connecting; a later socket error
     // must not crash the process: it shows up as 'close' and a lost connection.
-    client.on('error', () => {});
+    client.on('error', (e: Error & { level?: string }) => {
+      if (this.client !== client) return;
+      this.lostReason = e.level === 'client-timeout' ? `no answer from ${this.where} for ${seconds(this.timeoutMs)} (keepalive)` : e.message;
+    });
     client.on('close', () => {
       if (this.client === client) this.alive = false;
     });
     this.ssh = ssh;
     this.client = client;
+    this.sock = sock;
+    this.lostReason = undefined;
     this.alive = true;
     this.everOpened = true;
     this.connectCount++;
@@ -193,13 +266,21 @@ export class SshConnection implements Connection {
     const { address, port } = this.settings;
     return new Promise((resolve, reject) => {
       const sock = netConnect({ host: address, port });
+      // Known from the start, so that close() and abort() can cut an open under way.
+      this.sock = sock;
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(this.unreachable(`cannot connect to ${address}:${port}: timed out after ${timeoutMs} ms`));
+        reject(this.unreachable(`cannot connect to ${address}:${port}: timed out after ${seconds(timeoutMs)}`));
       }, timeoutMs);
+      const closedEarly = () => {
+        clearTimeout(timer);
+        reject(this.unreachable(`cannot connect to ${address}:${port}: the connection was closed`));
+      };
+      sock.once('close', closedEarly);
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.removeAllListeners('error');
+        sock.off('close', closedEarly);
         resolve(sock);
       });
       sock.once('error', (e: NodeJS.ErrnoException) => {
@@ -212,6 +293,7 @@ export class SshConnection implements Connection {
 
   /** Open on first use; after a drop, reopen once (failure = unreachable). */
   private async ensureOpen(): Promise<Ssh2Client> {
+    if (this.aborted) throw this.interrupted('no new command starts');
     if (this.alive && this.client) return this.client;
     if (this.closing) throw this.unreachable(`connection to ${this.where} is closed`);
     if (this.everOpened && !this.opening) {
@@ -244,6 +326,7 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.aborted) throw this.interrupted('no new command starts');
     await this.acquire();
     let released = false;
     const release = () => {
@@ -254,31 +337,92 @@ export class SshConnection implements Connection {
     };
     const tag = randomBytes(8).toString('hex');
     const wrapped = wrapCommand(command, tag);
+    // The command timeout covers the whole exchange, from asking for a channel to its close.
+    const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
+    let opened = false;
+    this.running.add(tag);
     try {
       let client = await this.ensureOpen();
+      const asked = Date.now();
+      const left = () => (timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - asked)) : 0);
       let channel: any;
       try {
-        channel = await openExec(client, wrapped);
+        channel = await this.openChannel(client, wrapped, command, tag, left(), timeoutMs);
       } catch (e) {
+        if (e instanceof UnreachableError || e instanceof CommandTimeoutError || this.aborted) throw e;
         // The command never started. If the connection went away, reopen once and retry.
         if (this.alive) throw this.unreachable(`cannot open an exec channel on ${this.where}: ${(e as Error).message}`);
         client = await this.ensureOpen();
         try {
-          channel = await openExec(client, wrapped);
+          channel = await this.openChannel(client, wrapped, command, tag, left(), timeoutMs);
         } catch (e2) {
+          if (e2 instanceof UnreachableError || e2 instanceof CommandTimeoutError || this.aborted) throw e2;
           throw this.unreachable(`cannot open an exec channel on ${this.where}: ${(e2 as Error).message}`);
         }
       }
+      opened = true;
       // The slot is freed when the channel is really closed (after a timeout the
       // server may take a while), not when the promise settles.
-      return await this.runChannel(channel, command, tag, opts, release);
+      return await this.runChannel(channel, command, tag, { ...opts, timeoutMs: left() }, release, timeoutMs);
     } catch (e) {
-      if (!(e instanceof CommandTimeoutError)) release();
+      if (!opened || !(e instanceof CommandTimeoutError)) release();
+      if (this.aborted && !(e instanceof InterruptedError)) throw this.interrupted('the running command was abandoned');
       throw e;
+    } finally {
+      this.running.delete(tag);
     }
   }
 
-  private runChannel(channel: any, command: string, tag: string, opts: ExecOptions, onClosed: () => void): Promise<ExecResult> {
+  /**
+   * Ask for an exec channel, within T and what is left of the command timeout.
+   * No answer within T: the host has gone silent; drop the connection so that
+   * everything in flight on it ends as unreachable too.
+   */
+  private openChannel(client: Ssh2Client, wrapped: string, command: string, tag: string, commandLeftMs: number, commandTimeoutMs: number): Promise<any> {
+    const commandFirst = commandLeftMs > 0 && commandLeftMs < this.timeoutMs;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        if (commandFirst) {
+          reject(new CommandTimeoutError(this.host, command, commandTimeoutMs));
+        } else {
+          const reason = `no answer to a channel open from ${this.where} within ${seconds(this.timeoutMs)}`;
+          this.drop(reason);
+          reject(this.unreachable(reason));
+        }
+      }, commandFirst ? commandLeftMs : this.timeoutMs);
+      openExec(client, wrapped).then(
+        (channel) => {
+          if (!settled) {
+            settled = true;
+            clearTimeout(timer);
+            resolve(channel);
+            return;
+          }
+          // Opened after we gave up: the command has started; stop it.
+          channel.on('error', () => {});
+          channel.close();
+          void this.killTagged([tag]);
+        },
+        (e) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** The host stopped answering: end the connection now (its commands fail as unreachable). */
+  private drop(reason: string): void {
+    this.lostReason = reason;
+    this.alive = false;
+    this.sock?.destroy();
+  }
+
+  private runChannel(channel: any, command: string, tag: string, opts: ExecOptions, onClosed: () => void, fullTimeoutMs = opts.timeoutMs ?? 0): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
@@ -295,7 +439,7 @@ export class SshConnection implements Connection {
           channel.close();
           // a server that never confirms the close must not hold the slot forever
           setTimeout(onClosed, 5000).unref();
-          this.killTagged(tag).finally(() => reject(new CommandTimeoutError(this.host, command, timeoutMs)));
+          this.killTagged([tag]).finally(() => reject(new CommandTimeoutError(this.host, command, fullTimeoutMs)));
         }, timeoutMs);
       }
       channel.on('data', (b: Buffer) => out.push(b));
@@ -316,8 +460,13 @@ export class SshConnection implements Connection {
         if (timer) clearTimeout(timer);
         onClosed();
         if (timedOut) return;
+        // After abort() a command ends because we killed it or cut its connection.
+        if (this.aborted) {
+          reject(this.interrupted('the running command was abandoned'));
+          return;
+        }
         if (!exited) {
-          reject(this.unreachable(`connection to ${this.where} was lost while a command was running`));
+          reject(this.unreachable(`connection to ${this.where} was lost while a command was running${this.lostReason ? `: ${this.lostReason}` : ''}`));
           return;
         }
         const sigName = signal ? (String(signal).startsWith('SIG') ? String(signal) : 'SIG' + signal) : '';
@@ -336,47 +485,73 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * Kill what a timed-out command left running. sshd refuses "signal" requests
-   * for root logins ("session signalling requires privilege separation"), and
-   * closing a channel does not stop its process, so find the process group
-   * of the shell named by the command's tag and kill it, on a fresh
-   * channel (outside the channel cap, bounded to 3 s).
+   * Kill what a timed-out or abandoned command left running. sshd refuses
+   * "signal" requests for root logins ("session signalling requires privilege
+   * separation"), and closing a channel does not stop its process, so find the
+   * process group of each shell named by a command's tag and kill it, on a
+   * fresh channel (outside the channel cap), all within `budgetMs`.
    */
-  private async killTagged(tag: string): Promise<void> {
+  private async killTagged(tags: string[], budgetMs = 3000): Promise<void> {
     const client = this.client;
-    if (!this.alive || !client) return;
+    if (!this.alive || !client || !tags.length) return;
     // The tag is the shell's $1: an exact NUL-separated word of its cmdline
     // (this killer's own cmdline holds it only inside a longer word).
+    const words = tags.map((t) => `-e ${quote(tagWord(t))}`).join(' ');
     const killer =
-      `for f in $(grep -lxzF ${quote(tagWord(tag))} /proc/[0-9]*/cmdline 2>/dev/null); do ` +
+      `for f in $(grep -lxzF ${words} /proc/[0-9]*/cmdline 2>/dev/null); do ` +
       `p=\${f#/proc/}; p=\${p%/cmdline}; ` +
       `g=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f3); ` +
       `kill -KILL -- -$g $p 2>/dev/null; done; true`;
-    try {
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
+    const kill = (async () => {
       const ch = await openExec(client, killer);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 3000);
-        ch.on('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
+        ch.on('close', () => resolve());
         ch.on('error', () => {});
         ch.resume?.();
         ch.stderr?.resume?.();
         ch.end();
       });
-    } catch {
+    })().catch(() => {
       // best effort
-    }
+    });
+    await Promise.race([kill, budget]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Ctrl-C after the grace: nothing new starts here, the process groups of the
+   * commands still running are killed where the connection still works (at
+   * most 1.5 s), then the connection is dropped; the commands end as
+   * InterruptedError.
+   */
+  async abort(): Promise<void> {
+    if (this.aborted) return;
+    this.aborted = true;
+    if (this.running.size) await this.killTagged([...this.running], 1500);
+    await this.close();
   }
 
   async close(): Promise<void> {
     this.closing = true;
     this.alive = false;
-    const ssh = this.ssh;
+    const { ssh, sock } = this;
     this.ssh = undefined;
     this.client = undefined;
+    this.sock = undefined;
     if (ssh) ssh.dispose();
+    // A polite end waits for the server's answer; a silent host never gives it,
+    // and the open socket would keep the process alive: cut it soon.
+    if (sock && !sock.destroyed) {
+      if (this.aborted) {
+        sock.destroy();
+      } else {
+        const timer = setTimeout(() => sock.destroy(), 1000);
+        timer.unref();
+        sock.once('close', () => clearTimeout(timer));
+      }
+    }
   }
 }
 

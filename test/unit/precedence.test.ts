@@ -231,6 +231,19 @@ const connCases: Array<[string, Record<string, unknown>, Record<string, unknown>
   ['become "false"', { ansible_become: 'false' }, { become: false }],
   ['tsplay settings', { tsplay_known_hosts_file: '/lab/known_hosts', tsplay_host_key_checking: 'accept-new', tsplay_connect_timeout: 3, tsplay_command_timeout: '60' }, { knownHostsFile: '/lab/known_hosts', hostKeyChecking: 'accept-new', connectTimeoutMs: 3000, commandTimeoutMs: 60_000 }],
   ['host key checking off', { tsplay_host_key_checking: 'off' }, { hostKeyChecking: 'off' }],
+  // Ansible's host_key_checking is a boolean: false = off, true = strict.
+  ['tsplay_host_key_checking: false', { tsplay_host_key_checking: false }, { hostKeyChecking: 'off' }],
+  ['tsplay_host_key_checking: true', { tsplay_host_key_checking: true }, { hostKeyChecking: 'strict' }],
+  ['tsplay_host_key_checking: "no" (INI)', { tsplay_host_key_checking: 'no' }, { hostKeyChecking: 'off' }],
+  ['ansible_host_key_checking: false', { ansible_host_key_checking: false }, { hostKeyChecking: 'off' }],
+  ['ansible_host_key_checking: "False" (INI string)', { ansible_host_key_checking: 'False' }, { hostKeyChecking: 'off' }],
+  ['ansible_ssh_host_key_checking: true', { ansible_ssh_host_key_checking: true }, { hostKeyChecking: 'strict' }],
+  ['tsplay_host_key_checking wins over Ansible\'s', { tsplay_host_key_checking: 'accept-new', ansible_host_key_checking: false }, { hostKeyChecking: 'accept-new' }],
+  // Ansible's connection timeout names (PlayContext: ansible_ssh_timeout, ansible_timeout).
+  ['ansible_ssh_timeout', { ansible_ssh_timeout: 5 }, { connectTimeoutMs: 5000 }],
+  ['ansible_timeout (string from INI)', { ansible_timeout: '7' }, { connectTimeoutMs: 7000 }],
+  ['ansible_timeout wins over ansible_ssh_timeout, as in Ansible', { ansible_timeout: 4, ansible_ssh_timeout: 9 }, { connectTimeoutMs: 4000 }],
+  ['tsplay_connect_timeout wins over both', { tsplay_connect_timeout: 2, ansible_timeout: 4, ansible_ssh_timeout: 9 }, { connectTimeoutMs: 2000 }],
 ];
 for (const [name, vars, expected] of connCases) {
   test(`connection: ${name}`, (t) => {
@@ -244,7 +257,9 @@ const badConn: Array<[Record<string, unknown>, RegExp]> = [
   [{ ansible_port: 'abc' }, /ansible_port must be a number from 1 to 65535/],
   [{ ansible_port: 70000 }, /ansible_port must be a number/],
   [{ ansible_become: 'maybe' }, /ansible_become must be a boolean/],
-  [{ tsplay_host_key_checking: 'loose' }, /must be strict, accept-new or off/],
+  [{ tsplay_host_key_checking: 'loose' }, /tsplay_host_key_checking must be strict, accept-new, off or a boolean/],
+  [{ ansible_host_key_checking: 'accept-new' }, /ansible_host_key_checking must be a boolean/],
+  [{ ansible_ssh_timeout: 'soon' }, /ansible_ssh_timeout must be a number/],
   [{ ansible_become_method: 'su' }, /ansible_become_method "su" is not supported/],
   [{ tsplay_connect_timeout: -1 }, /tsplay_connect_timeout must be a number/],
 ];
