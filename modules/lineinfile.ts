@@ -8,7 +8,7 @@ import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
-import { compilePythonRegex, expandBackrefs, RegexError } from './lib/py-regex.js';
+import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine, splitLines } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 
@@ -40,11 +40,16 @@ function compile(pattern: string, what: string): RegExp {
 
 type Matcher = (text: string) => RegExpExecArray | boolean | null;
 
-function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
-  if (args.regexp !== undefined) {
-    const re = compile(args.regexp, 'regexp');
-    return { match: (t) => re.exec(t), by: `regexp ${JSON.stringify(args.regexp)}` };
-  }
+/** How lines are matched; `re` when it is a regexp (matched within the time limit, named by `by`). */
+interface LineMatch { match: Matcher; by: string; re?: RegExp }
+
+function regexMatcher(pattern: string, what: string): LineMatch {
+  const re = compile(pattern, what);
+  return { match: (t) => re.exec(t), by: `${what} ${JSON.stringify(pattern)}`, re };
+}
+
+function lineMatcher(args: LineinfileArgs): LineMatch {
+  if (args.regexp !== undefined) return regexMatcher(args.regexp, 'regexp');
   if (args.search_string !== undefined) {
     const s = args.search_string;
     return { match: (t) => t.includes(s), by: `search_string ${JSON.stringify(s)}` };
@@ -53,14 +58,23 @@ function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
   return { match: (t) => t === line, by: 'line' };
 }
 
-/** Indices of matching lines and the match objects (for backrefs). */
-function findMatches(lines: Line[], match: Matcher): { index: number; m: RegExpExecArray | boolean }[] {
-  const found: { index: number; m: RegExpExecArray | boolean }[] = [];
-  lines.forEach((l, index) => {
-    const m = match(l.text);
-    if (m) found.push({ index, m });
-  });
-  return found;
+/** Indices of matching lines and the match objects (for backrefs); one time limit for the whole file. */
+function findMatches(lines: Line[], how: LineMatch): { index: number; m: RegExpExecArray | boolean }[] {
+  const scan = () => {
+    const found: { index: number; m: RegExpExecArray | boolean }[] = [];
+    lines.forEach((l, index) => {
+      const m = how.match(l.text);
+      if (m) found.push({ index, m });
+    });
+    return found;
+  };
+  if (!how.re) return scan();
+  try {
+    return matchBounded(how.re, how.by, scan);
+  } catch (e) {
+    if (e instanceof RegexError) throw new ModuleError(e.message);
+    throw e;
+  }
 }
 
 function planPresent(args: LineinfileArgs, path: string, state: FileState) {
@@ -71,8 +85,9 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
   if (args.line.includes('\n')) throw new ModuleError('line must be a single line (it contains a newline)');
   const lines = state.exists ? splitLines(state.content ?? '') : [];
   const eol = detectEol(lines);
-  const { match, by } = lineMatcher(args);
-  const matches = findMatches(lines, match);
+  const how = lineMatcher(args);
+  const by = how.by;
+  const matches = findMatches(lines, how);
   const chosen = matches.length ? (args.firstmatch ? matches[0] : matches[matches.length - 1]) : undefined;
 
   let what: string;
@@ -107,12 +122,10 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
     let at = lines.length;
     if (args.insertbefore === 'BOF' || args.insertafter === 'BOF') at = 0;
     else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
-      const re = compile(args.insertafter, 'insertafter');
-      const anchors = findMatches(lines, (t) => re.exec(t));
+      const anchors = findMatches(lines, regexMatcher(args.insertafter, 'insertafter'));
       if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index + 1;
     } else if (args.insertbefore !== undefined) {
-      const re = compile(args.insertbefore, 'insertbefore');
-      const anchors = findMatches(lines, (t) => re.exec(t));
+      const anchors = findMatches(lines, regexMatcher(args.insertbefore, 'insertbefore'));
       if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index;
     }
     insertLine(lines, at, args.line, eol);
@@ -131,8 +144,9 @@ function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
   }
   if (!state.exists) return { changed: false as const, reason: `${path} does not exist` };
   const lines = splitLines(state.content ?? '');
-  const { match, by } = lineMatcher(args);
-  const matches = findMatches(lines, match);
+  const how = lineMatcher(args);
+  const by = how.by;
+  const matches = findMatches(lines, how);
   const gone = new Set(matches.map((m) => m.index));
   const kept = lines.filter((_, i) => !gone.has(i));
   return planContent({
