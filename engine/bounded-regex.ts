@@ -4,7 +4,7 @@
 // time on some of them (/^(a+)+$/ on 25 a's and a "!": 0.56 s here, doubling per
 // character), on the one thread that drives every host.
 //
-// Two parts, chosen after measuring (docs/regexps.md):
+// Two parts, chosen after measuring (docs/templating.md, "Regular expressions"):
 //  1. Process-wide, V8 switches a match that backtracks too much to its own
 //     linear-time engine (--enable-experimental-regexp-engine-on-excessive-backtracks).
 //     Same results, same syntax; the same 40-character line takes 0.02 ms.
