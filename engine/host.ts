@@ -342,7 +342,10 @@ export class Host implements HostWriter {
   /** Shell text for one argv with cwd and env (without become). */
   commandText(argv: readonly string[], opts: Pick<RunOptions, 'cwd' | 'env'> = {}): string {
     const cmd = envPrefix(opts.env) + quoteArgv(argv);
-    return opts.cwd !== undefined ? `cd ${quote(opts.cwd)} && ${cmd}` : cmd;
+    if (opts.cwd === undefined) return cmd;
+    // `cd -P`, `cd -` are options/OLDPWD even after `--` in dash: a relative "-..." gets "./".
+    const dir = opts.cwd.startsWith('-') ? `./${opts.cwd}` : opts.cwd;
+    return `cd ${quote(dir)} && ${cmd}`;
   }
 
   /** Wrap shell text for become: sudo -n never prompts, so a password requirement fails at once. */
