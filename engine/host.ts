@@ -447,6 +447,9 @@ export class Host implements HostWriter {
 
   async services(names: string[]): Promise<ServiceState[]> {
     if (names.length === 0) return [];
+    // initctl and service take the name where they also read options (and have no "--").
+    const bad = names.find((n) => n.startsWith('-'));
+    if (bad !== undefined) throw new ModuleError(`${this.name}: ${JSON.stringify(bad)} is not a service name (it starts with "-")`);
     const mgr = await this.serviceMgr();
     if (mgr === 'systemd') {
       const rs = await this.runSections(

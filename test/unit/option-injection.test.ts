@@ -219,6 +219,8 @@ test('the host layer\'s queries read option-like names as names', async (t) => {
     const [p] = await host.packages([name]);
     t.false(p.installed, `packages ${name}`);
   }
+  // initctl and service have no "--": such a name is refused before any command.
+  await t.throwsAsync(host.services(['-R']), { message: /"-R" is not a service name/ });
   // A relative working directory that looks like an option is a directory, not `cd -P`.
   t.is(host.commandText(['pwd'], { cwd: '-P' }), 'cd ./-P && pwd');
   const r = await host.run(['pwd'], { cwd: '-P' });
