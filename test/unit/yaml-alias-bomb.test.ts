@@ -130,3 +130,21 @@ test('the node bound and the text bound are both enforced, and a recursive alias
   const e3 = t.throws(() => parseYaml('a: &x [1, *x]\n', 'r.yml'), { instanceOf: LoadError })!;
   t.regex(e3.message, /^r\.yml:1:11: YAML: alias \*x refers to the node that contains it/);
 });
+
+test.serial('deeply nested input is refused with its place or option, never a stack overflow', async (t) => {
+  const dir = writeTree({
+    'inv.yml': INV,
+    'deep.yml': `- hosts: all\n  vars:\n    deep: ${'['.repeat(5000)}${']'.repeat(5000)}\n  tasks: []\n`,
+    'ok.yml': '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: { msg: "{{ x | length }}" }\n',
+  });
+  const yaml = await runMain(['validate', join(dir, 'deep.yml'), '-i', join(dir, 'inv.yml')]);
+  t.is(yaml.code, 4, yaml.text);
+  t.regex(yaml.text, /deep\.yml:3:\d+: YAML syntax error: nesting exceeded maxDepth/);
+  const json = `{"x": ${'['.repeat(20000)}${']'.repeat(20000)}}`;
+  const extra = await runMain(['run', join(dir, 'ok.yml'), '-i', join(dir, 'inv.yml'), '-e', json]);
+  t.is(extra.code, 5, extra.text);
+  t.regex(extra.text, /-e: JSON nested deeper than 100 levels/);
+  t.notRegex(extra.text, /call stack/);
+  const fine = await runMain(['run', join(dir, 'ok.yml'), '-i', join(dir, 'inv.yml'), '-e', `{"x": ${'['.repeat(50)}1${']'.repeat(50)}}`]);
+  t.is(fine.code, 0, fine.text);
+});
