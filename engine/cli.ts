@@ -73,11 +73,15 @@ export async function parseExtraVars(values: string[] | undefined): Promise<Reco
       if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new LoadError('extra vars file must be a mapping', doc.placeOf([]));
       Object.assign(out, doc.value);
     } else if (s.startsWith('{')) {
+      let value: unknown;
       try {
-        Object.assign(out, JSON.parse(s));
+        value = JSON.parse(s);
       } catch (e) {
         throw new UsageError(`-e: invalid JSON: ${(e as Error).message}`);
       }
+      // As YAML files are (js-yaml's maxDepth): deeper values overflow the stack of every later walk.
+      if (nestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new UsageError(`-e: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      Object.assign(out, value);
     } else {
       for (const pair of s.split(/\s+/).filter(Boolean)) {
         const eq = pair.indexOf('=');
@@ -89,6 +93,22 @@ export async function parseExtraVars(values: string[] | undefined): Promise<Reco
     }
   }
   return out;
+}
+
+const MAX_JSON_DEPTH = 100;
+
+/** Nesting depth of lists and mappings, counted without recursion; stops once past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+  }
+  return deepest;
 }
 
 function libraryDirs(playbooks: string[]): string[] {

@@ -7,6 +7,8 @@
 // is [not] test) < filter `|` < postfix access (`.name`, `[index]`).
 // docs/templating.md describes the language for playbook authors.
 
+import { boundedRegex, RegexTimeLimitError } from './bounded-regex.js';
+
 export class ExpressionError extends Error {
   /** 1-based column of the offending token in `source` (a line-wise column when source spans lines). */
   column: number;
@@ -587,6 +589,20 @@ function regex(pattern: unknown, flags = ''): RegExp {
   }
 }
 
+/**
+ * Match with `use` within the regexp time limit (engine/bounded-regex.ts).
+ * `name` is the test or filter; `source` may wrap the user's `pattern`.
+ */
+function withRegex<T>(name: string, pattern: unknown, use: (re: RegExp) => T, flags = '', source = pattern): T {
+  const re = regex(source, flags);
+  try {
+    return boundedRegex(re, () => use(re), `${name} regexp ${JSON.stringify(pattern)}`);
+  } catch (e) {
+    if (e instanceof RegexTimeLimitError) throw new FilterError(e.message);
+    throw e;
+  }
+}
+
 export function contains(container: unknown, item: unknown): boolean {
   if (typeof container === 'string') {
     if (typeof item !== 'string') throw new FilterError(`"in <string>" requires a string on the left, got ${typeName(item)}`);
@@ -665,10 +681,14 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
     }
   },
   regex_search: (v, pattern) => {
-    const m = regex(pattern).exec(needString('regex_search', v));
+    const s = needString('regex_search', v);
+    const m = withRegex('regex_search', pattern, (re) => re.exec(s));
     return m ? m[0] : null;
   },
-  regex_replace: (v, pattern, repl = '') => needString('regex_replace', v).replace(regex(pattern, 'g'), toText(repl)),
+  regex_replace: (v, pattern, repl = '') => {
+    const s = needString('regex_replace', v);
+    return withRegex('regex_replace', pattern, (re) => s.replace(re, toText(repl)), 'g');
+  },
   basename: (v) => needString('basename', v).replace(/\/+$/, '').split('/').pop() ?? '',
   dirname: (v) => {
     const s = needString('dirname', v);
@@ -705,9 +725,18 @@ export const TESTS: Record<string, (value: unknown, ...args: unknown[]) => boole
   change: (v) => truthy(resultField('change', v, 'changed')),
   skipped: (v) => truthy(resultField('skipped', v, 'skipped')),
   skip: (v) => truthy(resultField('skip', v, 'skipped')),
-  match: (v, p) => regex('^(?:' + String(p) + ')').test(needString('match', v)),
-  search: (v, p) => regex(p).test(needString('search', v)),
-  regex: (v, p) => regex(p).test(needString('regex', v)),
+  match: (v, p) => {
+    const s = needString('match', v);
+    return withRegex('match', p, (re) => re.test(s), '', '^(?:' + String(p) + ')');
+  },
+  search: (v, p) => {
+    const s = needString('search', v);
+    return withRegex('search', p, (re) => re.test(s));
+  },
+  regex: (v, p) => {
+    const s = needString('regex', v);
+    return withRegex('regex', p, (re) => re.test(s));
+  },
   contains: (v, x) => contains(v, x),
   in: (v, c) => contains(c, v),
   eq: (v, x) => pyEqual(v, x),

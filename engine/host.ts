@@ -368,7 +368,10 @@ export class Host implements HostWriter {
   /** Shell text for one argv with cwd and env (without become). */
   commandText(argv: readonly string[], opts: Pick<RunOptions, 'cwd' | 'env'> = {}): string {
     const cmd = envPrefix(opts.env) + quoteArgv(argv);
-    return opts.cwd !== undefined ? `cd ${quote(opts.cwd)} && ${cmd}` : cmd;
+    if (opts.cwd === undefined) return cmd;
+    // `cd -P`, `cd -` are options/OLDPWD even after `--` in dash: a relative "-..." gets "./".
+    const dir = opts.cwd.startsWith('-') ? `./${opts.cwd}` : opts.cwd;
+    return `cd ${quote(dir)} && ${cmd}`;
   }
 
   /** The shell that runs a command as the become user, or undefined when become does not apply. */
@@ -487,6 +490,9 @@ export class Host implements HostWriter {
 
   async services(names: string[]): Promise<ServiceState[]> {
     if (names.length === 0) return [];
+    // initctl and service take the name where they also read options (and have no "--").
+    const bad = names.find((n) => n.startsWith('-'));
+    if (bad !== undefined) throw new ModuleError(`${this.name}: ${JSON.stringify(bad)} is not a service name (it starts with "-")`);
     const mgr = await this.serviceMgr();
     if (mgr === 'systemd') {
       const rs = await this.runSections(

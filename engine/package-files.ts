@@ -345,7 +345,7 @@ export class PackageFiles {
     if (!known) {
       const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
       const t0 = performance.now();
-      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', ...names], { timeoutMs: 120_000 });
+      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
       this.stats.roundTrips++;
       this.stats.ms += performance.now() - t0;
       known = [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];

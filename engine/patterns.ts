@@ -3,6 +3,7 @@
 // group[0] / group[1:3] subscripts. A pattern that matches nothing gives an
 // empty list (the caller warns); a malformed one throws LoadError.
 
+import { boundedRegex, RegexTimeLimitError } from './bounded-regex.js';
 import { LoadError } from './errors.js';
 import type { Inventory } from './inventory.js';
 
@@ -160,9 +161,24 @@ export function groupHosts(inv: Inventory, group: string): string[] {
   return out;
 }
 
+/** A ~regex term is matched within the regexp time limit (engine/bounded-regex.ts). */
+function termTest(t: PatternTerm): (s: string) => boolean {
+  if (t.kind === 'name') return (s) => s === t.expr;
+  const re = t.re!;
+  if (t.kind === 'glob') return (s) => re.test(s);
+  return (s) => {
+    try {
+      return boundedRegex(re, () => re.test(s), `regexp ${JSON.stringify(t.expr.slice(1))}`);
+    } catch (e) {
+      if (e instanceof RegexTimeLimitError) throw bad(t.expr, e.message);
+      throw e;
+    }
+  };
+}
+
 function matchTerm(inv: Inventory, t: PatternTerm): string[] {
   const results: string[] = [];
-  const test = (s: string) => (t.kind === 'name' ? s === t.expr : t.re!.test(s));
+  const test = termTest(t);
   let groupMatched = false;
   if (t.kind === 'name' && (t.expr === 'all' || t.expr === '*')) {
     results.push(...groupHosts(inv, 'all'));

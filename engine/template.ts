@@ -17,6 +17,7 @@
 //     compiled once with Handlebars.compile and cached by source string.
 
 import Handlebars from 'handlebars';
+import { boundedRegex, RegexTimeLimitError } from './bounded-regex.js';
 import {
   ExpressionError,
   FILTERS,
@@ -108,10 +109,18 @@ export const HELPERS: Record<string, Helper> = {
   contains: (c, x) => contains(c, x),
   in: (x, c) => contains(c, x),
   match: (s, p) => {
+    const text = toStr('match', s);
+    let re: RegExp;
     try {
-      return new RegExp(toStr('match', p)).test(toStr('match', s));
+      re = new RegExp(toStr('match', p));
     } catch (e) {
       throw new FilterError(`invalid regular expression ${JSON.stringify(p)}: ${(e as Error).message}`);
+    }
+    try {
+      return boundedRegex(re, () => re.test(text), `match regexp ${JSON.stringify(p)}`);
+    } catch (e) {
+      if (e instanceof RegexTimeLimitError) throw new FilterError(e.message);
+      throw e;
     }
   },
   concat: (...xs) => xs.map(toText).join(''),

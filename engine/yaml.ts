@@ -7,6 +7,7 @@ import { parseEvents, constructFromEvents, YAML11_SCHEMA, mergeTag, defineScalar
 import type { Event } from 'js-yaml';
 import { LoadError, snippetAt, type Place } from './errors.js';
 import { Unsafe } from './unsafe.js';
+import { checkAliases } from './yaml-aliases.js';
 
 // `!unsafe "{{ text }}"`: a string that is never rendered (Ansible's tag; engine/unsafe.ts).
 const unsafeTag = defineScalarTag('!unsafe', {
@@ -79,8 +80,15 @@ export function parseYaml(source: string, file: string): YamlDoc {
   let values: unknown[];
   try {
     events = parseEvents(source, { filename: file });
+    // Before anything is built or walked: an alias bomb stops here, at its place.
+    const refused = checkAliases(events, source);
+    if (refused) {
+      const { line, col } = offsetToPlace(lineStarts(source), file, refused.offset);
+      throw new LoadError(`YAML: ${refused.reason}`, { file, line, col }, snippetAt(source, line, col));
+    }
     values = constructFromEvents(events, { source, filename: file, schema: SCHEMA });
   } catch (e) {
+    if (e instanceof LoadError) throw e;
     if (e instanceof YAMLException && e.mark) {
       const line = e.mark.line + 1;
       const col = e.mark.column + 1;

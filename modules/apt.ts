@@ -118,7 +118,7 @@ function planApt(args: AptArgs, state: AptState): Plan {
   }
   const toInstall = [...install, ...upgrade];
   if (toInstall.length) {
-    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...recommendsFlags(args), ...toInstall.map((s) => s.spec)], env: ENV });
+    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...recommendsFlags(args), '--', ...toInstall.map((s) => s.spec)], env: ENV });
     if (install.length) parts.push(`install ${list(install.map((s) => s.spec))}`);
     if (upgrade.length) {
       parts.push(`upgrade ${list(upgrade.map((s) => {
@@ -129,7 +129,7 @@ function planApt(args: AptArgs, state: AptState): Plan {
     }
   }
   if (remove.length) {
-    steps.push({ kind: 'run', argv: ['apt-get', 'remove', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', ...(args.purge ? ['--purge'] : []), ...remove.map((s) => s.name)], env: ENV });
+    steps.push({ kind: 'run', argv: ['apt-get', 'remove', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', ...(args.purge ? ['--purge'] : []), '--', ...remove.map((s) => s.name)], env: ENV });
     parts.push(`${args.purge ? 'purge' : 'remove'} ${list(remove.map((s) => s.name))}`);
   }
 
@@ -185,7 +185,7 @@ export default defineModule<AptArgs, AptState>({
     const withCache = args.cache_valid_time !== undefined;
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
     const withPolicy = args.state !== 'absent' && names.length > 0;
-    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', ...new Set(names)]);
+    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', '--', ...new Set(names)]);
     if (!cmds.length) return state;
     const results = await host.runAll(cmds);
     if (withCache) {

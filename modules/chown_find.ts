@@ -149,7 +149,7 @@ export default defineModule<ChownFindArgs, ChownFindState>({
     }
     const logPath = `${args.log_dir.replace(/\/+$/, '')}/chown_find-${TIMESTAMP}.log`;
     const steps: Step[] = [
-      { kind: 'run', argv: ['mkdir', '-p', args.log_dir] },
+      { kind: 'run', argv: ['mkdir', '-p', '--', args.log_dir] },
       { kind: 'write', path: logPath, content: logContent(changes), mode: '0600' },
       ...chownArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),
       ...restoreModeArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),

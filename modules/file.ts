@@ -216,7 +216,8 @@ export default defineModule<FileArgs, FileModuleState>({
     const [stat] = await host.stat([path]);
     const state: FileModuleState = { stat };
     if (args.recurse && stat.exists && stat.type === 'directory') {
-      const start = path.startsWith('-') ? `./${path}` : path;
+      // find reads a start path like "-x", "!" or "(" as part of its expression: make it ./PATH.
+      const start = path.startsWith('/') ? path : `./${path}`;
       const [r] = await host.runAll([['find', start, '-mindepth', '1', '-printf', FIND_FORMAT]]);
       state.below = r.rc === 0 ? parseFindListing(r.stdout).map((e) => (start !== path ? { ...e, path: e.path.slice(2) } : e)) : [];
     }

@@ -49,7 +49,7 @@ export default defineModule<GetentArgs, GetentState>({
   },
 
   async gather(args, host: HostReader): Promise<GetentState> {
-    const argv = ['getent', args.database, ...(args.key !== undefined ? [String(args.key)] : [])];
+    const argv = ['getent', args.database, ...(args.key !== undefined ? ['--', String(args.key)] : [])];
     const [r] = await host.runAll([argv]);
     const state: GetentState = { rc: r.rc, stdout: r.stdout, stderr: r.stderr };
     if (typeof args.key === 'string' && !/^\d+$/.test(args.key)) {

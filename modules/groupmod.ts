@@ -67,7 +67,7 @@ export default defineModule<GroupmodArgs, GroupmodState>({
       changed: true,
       summary: `set group ${name} gid ${oldGid ?? '(unknown)'} -> ${gid}`
         + (users.length ? ` (primary group of ${users.join(', ')})` : ''),
-      steps: [{ kind: 'run', argv: ['groupmod', '-g', String(gid), name] }],
+      steps: [{ kind: 'run', argv: ['groupmod', '-g', String(gid), '--', name] }],
       predicts,
       result,
     };

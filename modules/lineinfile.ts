@@ -14,7 +14,7 @@ import type { AttrArgs } from './lib/file-attrs.js';
 import { fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { applyWithBackup } from './lib/write-steps.js';
-import { compilePythonRegex, expandBackrefs, RegexError } from './lib/py-regex.js';
+import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 
@@ -49,11 +49,16 @@ function compile(pattern: string, what: string): RegExp {
 
 type Matcher = (text: string) => RegExpExecArray | boolean | null;
 
-function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
-  if (args.regexp !== undefined) {
-    const re = compile(args.regexp, 'regexp');
-    return { match: (t) => re.exec(t), by: `regexp ${JSON.stringify(args.regexp)}` };
-  }
+/** How lines are matched; `re` when it is a regexp (matched within the time limit, named by `by`). */
+interface LineMatch { match: Matcher; by: string; re?: RegExp }
+
+function regexMatcher(pattern: string, what: string): LineMatch {
+  const re = compile(pattern, what);
+  return { match: (t) => re.exec(t), by: `${what} ${JSON.stringify(pattern)}`, re };
+}
+
+function lineMatcher(args: LineinfileArgs): LineMatch {
+  if (args.regexp !== undefined) return regexMatcher(args.regexp, 'regexp');
   if (args.search_string !== undefined) {
     const s = utf8ByteString(args.search_string);
     return { match: (t) => t.includes(s), by: `search_string ${JSON.stringify(args.search_string)}` };
@@ -62,14 +67,23 @@ function lineMatcher(args: LineinfileArgs): { match: Matcher; by: string } {
   return { match: (t) => t === line, by: 'line' };
 }
 
-/** Indices of matching lines and the match objects (for backrefs). */
-function findMatches(lines: Line[], match: Matcher): { index: number; m: RegExpExecArray | boolean }[] {
-  const found: { index: number; m: RegExpExecArray | boolean }[] = [];
-  lines.forEach((l, index) => {
-    const m = match(l.text);
-    if (m) found.push({ index, m });
-  });
-  return found;
+/** Indices of matching lines and the match objects (for backrefs); one time limit for the whole file. */
+function findMatches(lines: Line[], how: LineMatch): { index: number; m: RegExpExecArray | boolean }[] {
+  const scan = () => {
+    const found: { index: number; m: RegExpExecArray | boolean }[] = [];
+    lines.forEach((l, index) => {
+      const m = how.match(l.text);
+      if (m) found.push({ index, m });
+    });
+    return found;
+  };
+  if (!how.re) return scan();
+  try {
+    return matchBounded(how.re, how.by, scan);
+  } catch (e) {
+    if (e instanceof RegexError) throw new ModuleError(e.message);
+    throw e;
+  }
 }
 
 function planPresent(args: LineinfileArgs, path: string, state: FileState) {
@@ -81,8 +95,9 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
   const lines = editableLines(path, state);
   const wanted = utf8ByteString(args.line);
   const eol = detectEol(lines);
-  const { match, by } = lineMatcher(args);
-  const matches = findMatches(lines, match);
+  const how = lineMatcher(args);
+  const by = how.by;
+  const matches = findMatches(lines, how);
   const chosen = matches.length ? (args.firstmatch ? matches[0] : matches[matches.length - 1]) : undefined;
 
   let what: string;
@@ -117,12 +132,10 @@ function planPresent(args: LineinfileArgs, path: string, state: FileState) {
     let at = lines.length;
     if (args.insertbefore === 'BOF' || args.insertafter === 'BOF') at = 0;
     else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
-      const re = compile(args.insertafter, 'insertafter');
-      const anchors = findMatches(lines, (t) => re.exec(t));
+      const anchors = findMatches(lines, regexMatcher(args.insertafter, 'insertafter'));
       if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index + 1;
     } else if (args.insertbefore !== undefined) {
-      const re = compile(args.insertbefore, 'insertbefore');
-      const anchors = findMatches(lines, (t) => re.exec(t));
+      const anchors = findMatches(lines, regexMatcher(args.insertbefore, 'insertbefore'));
       if (anchors.length) at = (args.firstmatch ? anchors[0] : anchors[anchors.length - 1]).index;
     }
     insertLine(lines, at, wanted, eol);
@@ -141,8 +154,9 @@ function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
   }
   if (!state.exists) return { changed: false as const, reason: `${path} does not exist` };
   const lines = editableLines(path, state);
-  const { match, by } = lineMatcher(args);
-  const matches = findMatches(lines, match);
+  const how = lineMatcher(args);
+  const by = how.by;
+  const matches = findMatches(lines, how);
   const gone = new Set(matches.map((m) => m.index));
   const kept = lines.filter((_, i) => !gone.has(i));
   return planContent({

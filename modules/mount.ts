@@ -146,7 +146,7 @@ export default defineModule<MountArgs, MountState>({
 
       if (!isMounted) {
         if (!state.mountPoint.exists) {
-          steps.push({ kind: 'run', argv: ['mkdir', '-p', path] });
+          steps.push({ kind: 'run', argv: ['mkdir', '-p', '--', path] });
           predicts.push({ kind: 'file', path, state: 'directory' });
           parts.push(`create ${path}`);
         } else if (state.mountPoint.type !== 'directory'
@@ -161,14 +161,14 @@ export default defineModule<MountArgs, MountState>({
             { count, first },
           );
         }
-        steps.push({ kind: 'run', argv: [...mountBase, path] });
+        steps.push({ kind: 'run', argv: [...mountBase, '--', path] });
         parts.push(`mount ${path}`);
       } else if (edit.changed && old) {
         if (old.src !== bDesired.src || old.fstype !== bDesired.fstype) {
-          steps.push({ kind: 'run', argv: ['umount', path] }, { kind: 'run', argv: [...mountBase, path] });
+          steps.push({ kind: 'run', argv: ['umount', '--', path] }, { kind: 'run', argv: [...mountBase, '--', path] });
           parts.push(`unmount and mount ${path} again (source or type changed)`);
         } else if (old.opts !== bDesired.opts) {
-          steps.push({ kind: 'run', argv: [...mountBase, '-o', 'remount', path] });
+          steps.push({ kind: 'run', argv: [...mountBase, '-o', 'remount', '--', path] });
           parts.push(`remount ${path} (options changed)`);
         }
       }
@@ -181,7 +181,7 @@ export default defineModule<MountArgs, MountState>({
 
     if (args.state === 'unmounted') {
       if (!isMounted) return { changed: false, reason: `${path} is not mounted` };
-      steps.push({ kind: 'run', argv: ['umount', path] });
+      steps.push({ kind: 'run', argv: ['umount', '--', path] });
       predicts.push({ kind: 'mount', path, mounted: false });
       parts.push(`unmount ${path}`);
       return finish();
@@ -189,7 +189,7 @@ export default defineModule<MountArgs, MountState>({
 
     if (args.state === 'absent') {
       if (isMounted) {
-        steps.push({ kind: 'run', argv: ['umount', path] });
+        steps.push({ kind: 'run', argv: ['umount', '--', path] });
         predicts.push({ kind: 'mount', path, mounted: false });
         parts.push(`unmount ${path}`);
       }
@@ -201,7 +201,7 @@ export default defineModule<MountArgs, MountState>({
 
     // remounted
     if (!isMounted) throw new ModuleError(`cannot remount ${path}: it is not mounted`);
-    steps.push({ kind: 'run', argv: [...mountBase, '-o', args.opts ? `remount,${args.opts}` : 'remount', path] });
+    steps.push({ kind: 'run', argv: [...mountBase, '-o', args.opts ? `remount,${args.opts}` : 'remount', '--', path] });
     parts.push(`remount ${path}`);
     const cur = live[live.length - 1];
     predicts.push({ kind: 'mount', path, mounted: true, src: cur.src, fstype: cur.fstype, opts: args.opts ?? cur.opts });

@@ -23,7 +23,7 @@ type Action = 'start' | 'stop' | 'restart' | 'reload';
 
 function actionArgv(mgr: InitSystem, action: Action, name: string): string[] {
   switch (mgr) {
-    case 'systemd': return ['systemctl', action, name];
+    case 'systemd': return ['systemctl', action, '--', name];
     case 'upstart': return ['initctl', action, name];
     case 'sysvinit': return ['service', name, action];
     default: throw new ModuleError(`cannot ${action} ${name}: no supported init system detected (service_mgr is ${mgr})`);
@@ -85,7 +85,7 @@ export default defineModule<ServiceArgs, ServiceGathered>({
         if (args.enabled && manual) {
           const kept = lines.filter((l) => !MANUAL.test(l));
           if (kept.length === 0) {
-            steps.push({ kind: 'run', argv: ['rm', '-f', path] });
+            steps.push({ kind: 'run', argv: ['rm', '-f', '--', path] });
             predicts.push({ kind: 'file', path, state: 'absent' });
           } else {
             const after = fromByteString(kept.join('\n') + '\n');
@@ -107,7 +107,7 @@ export default defineModule<ServiceArgs, ServiceGathered>({
       } else if (svc.enabled === args.enabled) {
         done.push(`already ${args.enabled ? 'enabled' : 'disabled'}`);
       } else if (mgr === 'systemd') {
-        steps.push({ kind: 'run', argv: ['systemctl', args.enabled ? 'enable' : 'disable', name] });
+        steps.push({ kind: 'run', argv: ['systemctl', args.enabled ? 'enable' : 'disable', '--', name] });
         parts.push(`${args.enabled ? 'enable' : 'disable'} ${name}`);
         enabledAfter = args.enabled;
       } else if (mgr === 'sysvinit') {

@@ -101,7 +101,7 @@ export default defineModule<UsermodArgs, UsermodState>({
     }
     const result = { name, old_uid: oldUid ?? null, old_gid: oldGid ?? null, uid: newUid ?? null, gid: newGid ?? null };
     if (parts.length === 0) return { changed: false, reason: `${name} already has ${same.join(' and ')}`, result };
-    argv.push(name);
+    argv.push('--', name);
     return {
       changed: true,
       summary: `set ${name} ${parts.join(', ')}`,

@@ -30,8 +30,10 @@ export const attrSchema = {
   group: { type: ['string', 'integer'], description: 'group name or numeric GID' },
 } as const;
 
+// No user or group name or ID starts with "-" (useradd/groupadd refuse them), so a
+// value that does is refused here: it could only be an option injected into chown.
 function checkName(kind: 'owner' | 'group', value: string): string {
-  if (value === '' || value.includes(':') || /\s/.test(value)) throw new ModuleError(`${kind} ${JSON.stringify(value)} is not a valid ${kind === 'owner' ? 'user' : 'group'} name or ID`);
+  if (value === '' || value.startsWith('-') || value.includes(':') || /\s/.test(value)) throw new ModuleError(`${kind} ${JSON.stringify(value)} is not a valid ${kind === 'owner' ? 'user' : 'group'} name or ID`);
   return value;
 }
 
@@ -74,7 +76,7 @@ export function planAttributes(path: string, args: AttrArgs, state: FileState, o
   else if (groupDiffers) steps.push({ kind: 'run', argv: ['chgrp', ...h, '--', want.group!, path] });
   if (!opts.link && want.mode !== undefined && want.mode !== state.mode) {
     changes.push(`mode ${state.mode ?? 'unknown'} -> ${want.mode}`);
-    steps.push({ kind: 'run', argv: ['chmod', want.mode, '--', path] });
+    steps.push({ kind: 'run', argv: ['chmod', '--', want.mode, path] });
   }
   return { changes, steps, ...want };
 }

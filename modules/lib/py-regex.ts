@@ -11,11 +11,26 @@
 // Refused:     (?x) verbose mode, conditionals (?(1)...), possessive/atomic groups.
 // Not translated (behave as in JavaScript): \d \w match ASCII only, Unicode
 // classes differ; lookbehind works (JavaScript supports variable-length lookbehind).
+//
+// Matching is bounded in time (engine/bounded-regex.ts): run every match of a
+// compiled regexp through matchBounded, which turns a stalled match into a RegexError.
+
+import { boundedRegex, RegexTimeLimitError } from '../../engine/bounded-regex.js';
 
 export class RegexError extends Error {}
 
 /** Python's whitespace for bytes patterns, as RegExp class content. */
 const ASCII_SPACE = ' \\t\\n\\r\\f\\v';
+
+/** Run `fn` (matches of `re`, once or over many lines) within the regexp time limit; `label` names it as written. */
+export function matchBounded<T>(re: RegExp, label: string, fn: () => T): T {
+  try {
+    return boundedRegex(re, fn, label);
+  } catch (e) {
+    if (e instanceof RegexTimeLimitError) throw new RegexError(e.message);
+    throw e;
+  }
+}
 
 export function translatePythonRegex(pattern: string): { source: string; flags: string } {
   let src = pattern;

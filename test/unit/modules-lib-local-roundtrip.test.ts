@@ -58,7 +58,7 @@ test.serial('lineinfile create with mode, then mode change only', async (t) => {
   t.is(statSync(p).mode & 0o7777, 0o600);
   t.false(r.again.changed);
   const r2 = await run(lineinfile, { path: p, line: '/srv 10.0.0.0/24(rw)', mode: 'g+r,o+r' });
-  t.deepEqual(r2.plan.changed && r2.plan.steps, [{ kind: 'run', argv: ['chmod', '0644', '--', p] }]);
+  t.deepEqual(r2.plan.changed && r2.plan.steps, [{ kind: 'run', argv: ['chmod', '--', '0644', p] }]);
   t.is(statSync(p).mode & 0o7777, 0o644);
   t.false(r2.again.changed);
 });

@@ -46,12 +46,12 @@ test('mount: a failing mount puts the old fstab back and fails with mount\'s std
     { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok), { '/etc/fstab': Buffer.from('# old\n') });
   const err = await t.throwsAsync(mount.apply!(plan, host, ctx), { instanceOf: ModuleError });
-  t.is(err!.message, 'mount /mnt/x failed (rc 32): mount.nfs: No such device; /etc/fstab restored to its previous content');
+  t.is(err!.message, 'mount -- /mnt/x failed (rc 32): mount.nfs: No such device; /etc/fstab restored to its previous content');
   t.deepEqual(calls, [
     { read: '/etc/fstab' },
     { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n' },
-    { exec: ['mkdir', '-p', '/mnt/x'] },
-    { exec: ['mount', '/mnt/x'] },
+    { exec: ['mkdir', '-p', '--', '/mnt/x'] },
+    { exec: ['mount', '--', '/mnt/x'] },
     { write: '/etc/fstab', content: '# old\n' },
   ]);
 });
@@ -63,7 +63,7 @@ test('mount: success runs write, mkdir, mount in order', async (t) => {
   const { host, calls } = fakeHost(() => ok);
   await mount.apply!(plan, host, ctx);
   t.deepEqual(calls.map((c) => ('exec' in c ? c.exec.join(' ') : 'write' in c ? `write ${c.write} ${JSON.stringify(c.opts)}` : 'read' in c ? `read ${c.read}` : '')),
-    ['read /etc/fstab', 'write /etc/fstab {"backup":true}', 'mkdir -p /mnt/x', 'mount /mnt/x']);
+    ['read /etc/fstab', 'write /etc/fstab {"backup":true}', 'mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
 });
 
 test('command: returns rc/stdout/stderr; a non-zero rc fails with them in the details', async (t) => {
@@ -87,7 +87,7 @@ test('usermod: rc 8 is explained by naming the processes of the old uid', async 
     : { rc: 0, stdout: ' 4242 nova-compute\n 4300 sleep\n', stderr: '' });
   const err = await t.throwsAsync(usermod.apply!(plan, host, ctx), { instanceOf: ModuleError });
   t.is(err!.message, 'cannot change nova: the user is running processes (4242 nova-compute, 4300 sleep); stop them (their services) first');
-  t.deepEqual(calls, [{ exec: ['usermod', '-u', '111', 'nova'] }, { run: ['ps', '-o', 'pid=,comm=', '-u', '107'] }]);
+  t.deepEqual(calls, [{ exec: ['usermod', '-u', '111', '--', 'nova'] }, { run: ['ps', '-o', 'pid=,comm=', '-u', '107'] }]);
 });
 
 test('usermod: success returns the old and new IDs', async (t) => {
@@ -105,6 +105,6 @@ test('chown_find: the log is written (timestamped, 0600) before the first chown'
   const res = await chownFind.apply!(plan, host, ctx) as Record<string, unknown>;
   t.regex(res.log as string, /^\/var\/log\/tsplay\/chown_find-\d{8}T\d{6}\.\d{3}Z\.log$/);
   t.deepEqual(calls.map((c) => ('exec' in c ? c.exec.join(' ') : 'write' in c ? `write ${c.write} ${c.opts?.mode}` : '')),
-    ['mkdir -p /var/log/tsplay', `write ${res.log as string} 0600`, 'chown -h -- 111 /var/lib/nova']);
+    ['mkdir -p -- /var/log/tsplay', `write ${res.log as string} 0600`, 'chown -h -- 111 /var/lib/nova']);
   t.is(res.count, 1);
 });

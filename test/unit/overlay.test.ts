@@ -239,7 +239,7 @@ test('packages: new dependencies of a predicted install are predicted installed 
     { name: 'netbase', installed: true },
     { name: 'unrelated', installed: false },
   ]);
-  t.deepEqual(calls, [['env', 'LC_ALL=C', 'apt-get', '-s', '-q', '--no-install-recommends', 'install', 'nfs-kernel-server']]);
+  t.deepEqual(calls, [['env', 'LC_ALL=C', 'apt-get', '-s', '-q', '--no-install-recommends', 'install', '--', 'nfs-kernel-server']]);
   await r.packages(['rpcbind']);
   t.is(calls.length, 1, 'the simulation is cached');
 });
