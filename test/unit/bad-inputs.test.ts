@@ -5,7 +5,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../engine/cli.js';
+import { runMain } from '../helpers/main-output.js';
 import { ensureSshd, startSshd } from '../helpers/sshd.js';
 import { writeTree } from '../helpers/run-playbook.js';
 
@@ -84,25 +84,9 @@ for (const c of cases) {
   test.serial(c.name, async (t) => {
     const dir = writeTree({ 'inv.yml': INV, ...c.files });
     const argv = splitArgv(c.argv.replaceAll('DIR', dir));
-    const lines: string[] = [];
-    const origErr = console.error;
-    const origLog = console.log;
-    const origWrite = process.stdout.write.bind(process.stdout);
-    console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
-    console.log = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await main(argv);
-    } finally {
-      console.error = origErr;
-      console.log = origLog;
-      process.stdout.write = origWrite;
-    }
-    const text = lines.join('\n').replaceAll(dir + '/', '');
+    const r = await runMain(argv);
+    const code = r.code;
+    const text = r.text.replaceAll(dir + '/', '');
     t.is(code, c.exit, text);
     for (const re of c.says) t.regex(text, re);
   });
@@ -116,22 +100,7 @@ test('the table has at least 30 bad inputs', (t) => {
 
 const sshTest = ensureSshd() ? test.serial : test.serial.skip;
 
-async function runCli(argv: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const origWrite = process.stdout.write.bind(process.stdout);
-  const origErr = console.error;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
-  try {
-    return { code: await main(argv), text: lines.join('') };
-  } finally {
-    process.stdout.write = origWrite;
-    console.error = origErr;
-  }
-}
+
 
 sshTest('unknown and changed host keys make the host unreachable (exit 3), naming the known_hosts file', async (t) => {
   const sshd = await startSshd();
@@ -141,18 +110,18 @@ sshTest('unknown and changed host keys make the host unreachable (exit 3), namin
     const empty = join(dir, 'kh-empty');
     writeFileSync(empty, '');
     writeFileSync(join(dir, 'inv.yml'), inv(empty));
-    const unknown = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    const unknown = await runMain(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
     t.is(unknown.code, 3, unknown.text);
     t.regex(unknown.text, /keyed/);
     t.regex(unknown.text, /kh-empty/);
     const wrong = join(dir, 'kh-wrong');
     writeFileSync(wrong, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDhZ1TUBxCjiAMQG1QkDO61CJcIuFT5oV7Xf6PA1uKmV\n`);
     writeFileSync(join(dir, 'inv.yml'), inv(wrong));
-    const changed = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    const changed = await runMain(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
     t.is(changed.code, 3, changed.text);
     t.regex(changed.text, /changed|CHANGED|does not match/i);
     writeFileSync(join(dir, 'inv.yml'), inv(sshd.knownHostsFile));
-    const good = await runCli(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
+    const good = await runMain(['run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')]);
     t.is(good.code, 0, good.text);
   } finally {
     await sshd.dispose();

@@ -10,6 +10,32 @@ import { writeTree } from '../helpers/run-playbook.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..');
 
+/**
+ * `tsplay run p.yml -i inv.yml EXTRA...` from DIR as a child process (through tsx);
+ * sends SIGINT once `ready()` holds, then resolves with the exit code, the output
+ * and the time from SIGINT to exit. SIGKILL after 30 s: the test itself must not hang.
+ */
+async function interruptRun(dir: string, extra: string[], ready: (out: string) => boolean): Promise<{ code: number | null; out: string; ms: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), ...extra], { cwd: root });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const limit = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (ready(out)) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+  });
+  const sentAt = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(limit);
+  return { code, out, ms: Date.now() - sentAt };
+}
+
 test('SIGINT stops before the next task, prints the recap and exits 99', async (t) => {
   const dir = writeTree({
     'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local }\n',
@@ -22,21 +48,8 @@ test('SIGINT stops before the next task, prints the recap and exits 99', async (
       shell: "touch {{ playbook_dir }}/next-done"
 `,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')], { cwd: root });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
   // Interrupt once the slow task has started.
-  await new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (out.includes('TASK [slow]')) {
-        clearInterval(poll);
-        child.kill('SIGINT');
-        resolve();
-      }
-    }, 20);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, out } = await interruptRun(dir, [], (o) => o.includes('TASK [slow]'));
   t.is(code, 99, out);
   t.true(existsSync(join(dir, 'slow-done')), 'the running command was allowed to finish');
   t.false(existsSync(join(dir, 'next-done')), 'no new task started');
@@ -56,25 +69,8 @@ test('SIGINT during a command that outlasts the grace: abandoned and killed, rec
       shell: "touch {{ playbook_dir }}/next-done"
 `,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')], { cwd: root });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const limit = setTimeout(() => child.kill('SIGKILL'), 30_000); // the test itself must not hang
   const pgidFile = join(dir, 'pgid');
-  await new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (existsSync(pgidFile) && readFileSync(pgidFile, 'utf8').trim()) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 20);
-  });
-  const sentAt = Date.now();
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const ms = Date.now() - sentAt;
-  clearTimeout(limit);
+  const { code, out, ms } = await interruptRun(dir, [], () => existsSync(pgidFile) && readFileSync(pgidFile, 'utf8').trim() !== '');
   t.log(`exit ${code} ${ms} ms after SIGINT`);
   t.is(code, 99, out);
   t.true(ms < 7000, `ended ${ms} ms after SIGINT`);
@@ -97,22 +93,7 @@ test('SIGINT: hosts still queued for the running task (more hosts than forks) do
       shell: "touch {{ playbook_dir }}/{{ inventory_hostname }}-started; sleep 1.5"
 `,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), '-f', '1'], { cwd: root });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const limit = setTimeout(() => child.kill('SIGKILL'), 30_000); // the test itself must not hang
-  await new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (existsSync(join(dir, 'h1-started'))) {
-        clearInterval(poll);
-        child.kill('SIGINT');
-        resolve();
-      }
-    }, 20);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  clearTimeout(limit);
+  const { code, out } = await interruptRun(dir, ['-f', '1'], () => existsSync(join(dir, 'h1-started')));
   t.is(code, 99, out);
   t.false(existsSync(join(dir, 'h2-started')), 'a queued host started the task after Ctrl-C');
   t.regex(out, /PLAY RECAP/);

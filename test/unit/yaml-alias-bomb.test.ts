@@ -5,10 +5,10 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { main } from '../../engine/cli.js';
 import { LoadError } from '../../engine/errors.js';
 import { parseYaml } from '../../engine/yaml.js';
 import { MAX_ALIAS_NODES } from '../../engine/yaml-aliases.js';
+import { runMain } from '../helpers/main-output.js';
 import { writeTree } from '../helpers/run-playbook.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..');
@@ -30,30 +30,6 @@ ${LAUGHS.map((l) => `    ${l}`).join('\n')}
         msg: ${msg}
 `;
 const PLACE = /p\.yml:11:12: YAML: alias \*f makes the document too large when expanded/;
-
-async function runMain(argv: string[]): Promise<{ code: number; text: string; ms: number; cpuMs: number }> {
-  const lines: string[] = [];
-  const origErr = console.error;
-  const origLog = console.log;
-  const origWrite = process.stdout.write.bind(process.stdout);
-  console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
-  console.log = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  try {
-    const code = await main(argv);
-    const used = process.cpuUsage(cpu);
-    return { code, text: lines.join('\n'), ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
-  } finally {
-    console.error = origErr;
-    console.log = origLog;
-    process.stdout.write = origWrite;
-  }
-}
 
 test.serial('validate and run refuse a billion-laughs playbook at the alias, exit 4, at once', async (t) => {
   // Warm up (module registry, compilation of the engine under tsx) so the time is the bomb's alone.
