@@ -5,7 +5,8 @@
 import type { RunResult } from './module-api.js';
 
 export interface ExecOptions {
-  stdin?: string;
+  /** Bytes for the command's standard input (a string is sent as UTF-8). */
+  stdin?: string | Buffer;
   timeoutMs?: number;
 }
 

@@ -6,6 +6,7 @@ import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Predictio
 import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
 import type { FstabEntry } from './lib/fstab.js';
 import { commandFailed, execStep, runStep } from './lib/system-run.js';
+import { writeExpectation } from './lib/file-content.js';
 
 export interface MountArgs {
   path: string;
@@ -107,7 +108,8 @@ export default defineModule<MountArgs, MountState>({
     const diff: FileDiff[] = [];
 
     const writeFstab = (after: string, what: string) => {
-      steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}) });
+      const expect = writeExpectation(state.fstab);
+      steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}), ...(expect ? { expect } : {}) });
       diff.push({ path: fstabPath, before, after });
       predicts.push({ kind: 'file', path: fstabPath, state: 'file', content: after });
       parts.push(`${what} ${fstabPath} entry for ${path}`);

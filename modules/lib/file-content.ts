@@ -4,7 +4,8 @@
 // attributes differ, a diff, and a file prediction for the check-mode overlay. Pure.
 
 import { ModuleError } from '../../engine/module-api.js';
-import type { FileState, Plan, Prediction, Step } from '../../engine/module-api.js';
+import type { FileState, Plan, Prediction, Step, WriteExpectation } from '../../engine/module-api.js';
+import { sha256Hex } from '../../engine/content-hash.js';
 import { planAttributes, wantedAttrs } from './file-attrs.js';
 import type { AttrArgs } from './file-attrs.js';
 
@@ -26,6 +27,15 @@ export function requireEditableText(path: string, state: FileState): void {
   if (state.exists && state.content === undefined) {
     throw new ModuleError(`the content of ${path} is not known${state.predicted ? ' (an earlier task is predicted to change it without a known content)' : ''}; cannot edit its lines`);
   }
+}
+
+/**
+ * What a write planned from `state` expects the target to still hold: absent, or
+ * the content that was read (undefined when the content is not known).
+ */
+export function writeExpectation(state: { exists: boolean; content?: string | Buffer }): WriteExpectation | undefined {
+  if (!state.exists) return { exists: false };
+  return state.content !== undefined ? { sha256: sha256Hex(state.content) } : undefined;
 }
 
 export interface ContentPlanInput {
@@ -71,6 +81,9 @@ export function planContent(input: ContentPlanInput): Plan {
     if (want.group !== undefined) step.group = want.group;
     if (input.backup && state.exists) step.backup = true;
     if (input.validate) step.validate = input.validate;
+    // compare-and-swap: replace only what this plan was made against
+    const expect = state.predicted ? undefined : writeExpectation(state);
+    if (expect) step.expect = expect;
     const attrNotes = state.exists ? planAttributes(path, input.attrs, state, { isDir: false }).changes : [];
     const summary = `${state.exists ? '' : 'create '}${path}: ${[input.what, ...attrNotes].join(', ')}`;
     return {
