@@ -82,7 +82,10 @@ export const STALE_ATTEMPTS = 5;
 export async function runModule(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runModuleOnce(def, args, host, opts);
+      const outcome = await runModuleOnce(def, args, host, opts);
+      // say so when the task had to plan again: another writer changed its file meanwhile
+      if (attempt > 1) outcome.result.write_retries = attempt - 1;
+      return outcome;
     } catch (e) {
       // Compare-and-swap lost: nothing was written; plan against the new content.
       if (!(e instanceof StaleTargetError)) throw e;

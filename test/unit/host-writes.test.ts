@@ -266,6 +266,7 @@ test('lineinfile whose file changes between read and write plans again and keeps
   const h = racing((n) => { if (n === 1) writeFileSync(file, 'a\nfrom the other run\n'); });
   const out = await runModule(lineinfile, { path: file, line: 'from this run', state: 'present' }, h, { check: false, ctx });
   t.is(out.status, 'changed');
+  t.is(out.result.write_retries, 1, 'the result says the task planned again');
   t.is(readFileSync(file, 'utf8'), 'a\nfrom the other run\nfrom this run\n');
   t.deepEqual(temps(dir), []);
   rmSync(dir, { recursive: true });
