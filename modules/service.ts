@@ -3,6 +3,7 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
+import { writeExpectation } from './lib/file-content.js';
 
 export interface ServiceArgs {
   name: string;
@@ -77,6 +78,9 @@ export default defineModule<ServiceArgs, ServiceGathered>({
         const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n');
         const manual = lines.some((l) => MANUAL.test(l));
         const path = `/etc/init/${name}.override`;
+        // compare-and-swap: replace only the override this plan read
+        const expect = state.override ? writeExpectation(state.override) : undefined;
+        const expectOverride = expect ? { expect } : {};
         if (args.enabled && manual) {
           const kept = lines.filter((l) => !MANUAL.test(l));
           if (kept.length === 0) {
@@ -84,13 +88,13 @@ export default defineModule<ServiceArgs, ServiceGathered>({
             predicts.push({ kind: 'file', path, state: 'absent' });
           } else {
             const after = kept.join('\n') + '\n';
-            steps.push({ kind: 'write', path, content: after });
+            steps.push({ kind: 'write', path, content: after, ...expectOverride });
             predicts.push({ kind: 'file', path, state: 'file', content: after });
           }
           parts.push(`enable ${name}`);
         } else if (!args.enabled && !manual) {
           const after = content + (content === '' || content.endsWith('\n') ? '' : '\n') + 'manual\n';
-          steps.push({ kind: 'write', path, content: after });
+          steps.push({ kind: 'write', path, content: after, ...expectOverride });
           predicts.push({ kind: 'file', path, state: 'file', content: after });
           parts.push(`disable ${name}`);
         } else {
