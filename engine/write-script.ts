@@ -189,7 +189,8 @@ export function writeFileScript(path: string, content: WriteContent, opts: Write
   L.push(`sync -- "$t" || exit ${X.writeTemp}`);
   // 5. check and rename under the directory lock (held until the script exits).
   if (expect) {
-    L.push(`if command -v flock >/dev/null 2>&1; then exec 9< ${D}; flock -w ${LOCK_WAIT_S} 9 || exit ${X.lock}; else echo ${NO_LOCK_LINE}; fi`);
+    // `command exec`: a directory that cannot be opened is an error here, not the shell's exit
+    L.push(`if command -v flock >/dev/null 2>&1; then command exec 9< ${D} || exit ${X.lock}; flock -w ${LOCK_WAIT_S} 9 || exit ${X.lock}; else echo ${NO_LOCK_LINE}; fi`);
     if ('sha256' in expect) {
       L.push(`if [ ! -f ${P} ]; then echo 'it no longer exists' >&2; exit ${X.stale}; fi`);
       L.push(`set -- $(sha256sum < ${P})`);

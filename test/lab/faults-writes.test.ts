@@ -112,15 +112,18 @@ async function runInProcess(playbook: string, host: string): Promise<number> {
   return runner.run([pb]);
 }
 
-/** The playbook of iteration i on one host: the line `iter i` in LINES, then BIG from one of two 20 MB sources. */
-function writesPlaybook(host: string, i: number): string {
+/**
+ * The playbook of iteration i on one host: the line `iter i` in LINES, then BIG
+ * from one of two 20 MB sources (left out with `small`: BIG keeps its content).
+ */
+function writesPlaybook(host: string, i: number, small = false): string {
   const file = join(work, `writes-${host}-${i}.yml`);
   writeFileSync(file, [
     '- hosts: all',
     '  gather_facts: false',
     '  tasks:',
     `    - lineinfile: { path: ${LINES}, regexp: '^iter ', line: "iter ${i}" }`,
-    `    - copy: { src: ${join(work, `big-${i % 2}.txt`)}, dest: ${BIG} }`,
+    ...(small ? [] : [`    - copy: { src: ${join(work, `big-${i % 2}.txt`)}, dest: ${BIG} }`]),
     '',
   ].join('\n'));
   return file;
@@ -143,15 +146,16 @@ const linesContent = (i: number | 'base'): string => `# lines\niter ${i}\n`;
 /**
  * A kill -9 on the host, from the test's own connection: wait for the write
  * script of `file` to start, sleep a random delay, kill it (shell) or the sshd
- * session process it runs under (sshd). Prints the pid it killed, or `missed`.
+ * session process it runs under (sshd). Prints the pid it killed, or `missed`
+ * (the script had ended, or the run ended without one: `stop` exists).
  */
-function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number): string {
+function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, stop: string): string {
   // [m]ktemp matches the write script's command line, not this one's
   const pattern = quote(`[m]ktemp -- ${DIR}/\\.${file.replace(/\./g, '\\.')}\\.tsplay-`);
   const target = kind === 'sshd' ? `p=$(ps -o ppid= -p "$p" | tr -d ' ')` : ':';
   return (
-    `i=0; while :; do p=$(pgrep -n -f -- ${pattern}) && break; i=$((i+1)); ` +
-    `if [ $i -gt 3000 ]; then echo missed; exit 0; fi; sleep 0.01; done; ` +
+    `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
+    `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep 0.01; done; ` +
     `sleep ${(delayMs / 1000).toFixed(3)}; ${target}; ` +
     `if [ -n "$p" ] && kill -9 "$p" 2>/dev/null; then echo "killed $p"; else echo missed; fi`
   );
@@ -174,8 +178,11 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
   lines = linesContent(0);
   big = srcHash[0];
   for (let i = 1; tally.kills < KILLS_PER_KIND && i <= KILLS_PER_KIND * 3; i++) {
-    const pb = writesPlaybook(host, i);
+    // remote kills: half aim at the small file's write (a run that only edits it), half at the 20 MB one's
+    const small = kind !== 'controller' && i % 2 === 0;
+    const pb = writesPlaybook(host, i, small);
     const newLines = linesContent(i);
+    const newBig = small ? big : srcHash[i % 2];
     let killed: boolean;
     if (kind === 'controller') {
       const run = startCli(pb, host);
@@ -183,12 +190,11 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
       killed = run.kill();
       await run.done;
     } else {
-      // half of the kills aim at the small file's write, half at the 20 MB one's
-      const small = i % 2 === 0;
-      const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', small ? randomInt(0, 40) : randomInt(0, 1500)));
-      const run = runInProcess(pb, host).catch(() => -1);
+      const stop = `/run/tsplay-faults-stop-${i}`;
+      const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', small ? randomInt(0, 40) : randomInt(0, 1500), stop));
+      await runInProcess(pb, host).catch(() => -1);
+      await observe(host, `touch ${stop}`);
       killed = (await killer).startsWith('killed');
-      await run;
     }
     await waitIdle(host);
     if (!killed) {
@@ -201,8 +207,9 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
     const now = await hashes(host);
     for (const [name, before, after, got] of [
       ['lines', sha256Hex(lines), sha256Hex(newLines), now.lines],
-      ['big', big, srcHash[i % 2], now.big],
+      ['big', big, newBig, now.big],
     ] as const) {
+      if (got === after && before === after) continue; // not written in this iteration (and still intact)
       if (got === after) tally.new++;
       else if (got === before) tally.old++;
       else tally.other.push(`${kind} kill ${i}: ${name} is neither old nor new (${got})`);
