@@ -146,7 +146,8 @@ const linesContent = (i: number | 'base'): string => `# lines\niter ${i}\n`;
 /**
  * A kill -9 on the host, from the test's own connection: wait for the write
  * script of `file` to start, sleep a random delay, kill it (shell) or the sshd
- * session process it runs under (sshd). Prints the pid it killed, or `missed`
+ * session process it runs under (sshd: that process outlives the script, so
+ * the kill may also land just after the write). Prints the pid it killed, or `missed`
  * (the script had ended, or the run ended without one: `stop` exists).
  */
 function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, stop: string): string {
@@ -156,7 +157,7 @@ function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, sto
   return (
     `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
     `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep 0.01; done; ` +
-    `sleep ${(delayMs / 1000).toFixed(3)}; ${target}; ` +
+    `${target}; sleep ${(delayMs / 1000).toFixed(3)}; ` +
     `if [ -n "$p" ] && kill -9 "$p" 2>/dev/null; then echo "killed $p"; else echo missed; fi`
   );
 }
