@@ -174,7 +174,7 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
   t0 = Date.now();
   const warmCode = await startCli(writesPlaybook(host, 0), host).done;
   if (warmCode !== 0) throw new Error(`${host}: a complete run failed (exit ${warmCode})`);
-  const runMs = Date.now() - t0;
+  let runMs = Date.now() - t0;
   t.log(`${kind} on ${host}: a run takes ${runMs} ms, ${connectMs} ms of it before the first write`);
   lines = linesContent(0);
   big = srcHash[0];
@@ -186,10 +186,13 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
     const newBig = small ? big : srcHash[i % 2];
     let killed: boolean;
     if (kind === 'controller') {
+      const started = Date.now();
       const run = startCli(pb, host);
-      await new Promise((r) => setTimeout(r, randomInt(Math.floor(connectMs * 0.8), runMs)));
+      await new Promise((r) => setTimeout(r, randomInt(Math.floor(connectMs * 0.8), Math.max(connectMs, runMs))));
       killed = run.kill();
       await run.done;
+      // the run ended before the kill: runs are faster now (the machine's load changes), aim within this one
+      if (!killed) runMs = Date.now() - started;
     } else {
       const stop = `/run/tsplay-faults-stop-${i}`;
       const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', small ? randomInt(0, 40) : randomInt(0, 1500), stop));
