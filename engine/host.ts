@@ -6,7 +6,6 @@
 // script whose sections are delimited by per-call random markers (runSections).
 
 import { randomBytes } from 'node:crypto';
-import { posix as pathPosix } from 'node:path';
 import type { Connection, ExecResult } from './connection.js';
 import {
   ModuleError,
@@ -22,8 +21,14 @@ import {
   type ServiceState,
   type UserState,
   type WriteFileOptions,
+  type WriteFileResult,
+  StaleTargetError,
 } from './module-api.js';
+import { contentBytes, sha256Hex } from './content-hash.js';
 import { envPrefix, quote, quoteArgv, stdinScript } from './shell.js';
+import { NO_LOCK_LINE, WRITE_ERRORS, WRITE_EXIT, writeFileScript } from './write-script.js';
+
+export { splitCommandWords, writeFileScript } from './write-script.js';
 
 export interface HostOptions {
   /** Inventory hostname. */
@@ -293,59 +298,7 @@ export function parseMountinfo(text: string): MountEntry[] {
   return out;
 }
 
-/**
- * Split a validate command ("visudo -cf %s") into words: whitespace separates,
- * single and double quotes and backslashes group; no expansions are performed.
- */
-export function splitCommandWords(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "'") {
-      const j = text.indexOf("'", i + 1);
-      if (j < 0) throw new ModuleError(`unterminated ' in ${JSON.stringify(text)}`);
-      cur += text.slice(i + 1, j);
-      i = j;
-      inWord = true;
-    } else if (c === '"') {
-      inWord = true;
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1])) j++;
-        cur += text[j];
-      }
-      if (j >= text.length) throw new ModuleError(`unterminated " in ${JSON.stringify(text)}`);
-      i = j;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
-
 // ---------------------------------------------------------------------------
-
-const WRITE_ERRORS: Record<number, string> = {
-  90: 'directory does not exist',
-  91: 'cannot create a temporary file',
-  92: 'cannot write the temporary file',
-  93: 'cannot set the mode',
-  95: 'cannot set the owner/group',
-  94: 'validation failed',
-  96: 'cannot make the backup copy',
-  97: 'cannot rename the temporary file over the target',
-};
 
 export class Host implements HostWriter {
   readonly name: string;
@@ -536,18 +489,19 @@ export class Host implements HostWriter {
     return parseMountinfo(r.stdout);
   }
 
-  /** The writeFile script (exported shape for tests through writeFileScript). */
-  writeFileScript(path: string, opts: WriteFileOptions = {}): string {
-    return writeFileScript(path, opts);
-  }
-
-  /** content: a Buffer is written as is, a string as UTF-8. */
-  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<{ backupPath?: string }> {
-    const script = writeFileScript(path, opts);
-    const r = await this.shell(script, { stdin: content });
+  /**
+   * All-or-nothing write (engine/write-script.ts): the bytes go on stdin, their
+   * size and SHA-256 in the script, which refuses a temp file that differs. A
+   * target that no longer holds opts.expect: StaleTargetError, nothing written.
+   */
+  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<WriteFileResult> {
+    const bytes = contentBytes(content);
+    const script = writeFileScript(path, { size: bytes.length, sha256: sha256Hex(bytes) }, opts);
+    const r = await this.shell(script, { stdin: bytes });
+    if (r.rc === WRITE_EXIT.stale) throw new StaleTargetError(this.name, path, r.stderr.trim() || 'changed');
     if (r.rc !== 0) {
       // the validate command's own exit status (the script itself exits 94)
-      const vrc = r.rc === 94 ? /^VALIDATE_RC (\d+)$/m.exec(r.stdout)?.[1] : undefined;
+      const vrc = r.rc === WRITE_EXIT.validate ? /^VALIDATE_RC (\d+)$/m.exec(r.stdout)?.[1] : undefined;
       const what = vrc !== undefined ? `validation failed (validate exited with rc ${vrc})` : WRITE_ERRORS[r.rc] ?? `failed (rc ${r.rc})`;
       const detail = r.stderr.trim();
       throw new ModuleError(`${this.name}: write ${path}: ${what}${detail ? ': ' + detail : ''}`, {
@@ -559,52 +513,18 @@ export class Host implements HostWriter {
         ...(vrc !== undefined ? { validate_rc: Number(vrc) } : {}),
       });
     }
-    if (!r.stdout.startsWith('BACKUP ')) return {};
-    const b = r.stdout.slice('BACKUP '.length);
-    return { backupPath: b.endsWith('\n') ? b.slice(0, -1) : b };
+    const out: WriteFileResult = {};
+    for (const line of r.stdout.split('\n')) {
+      if (line.startsWith('BACKUP ')) out.backupPath = userPathForm(path, line.slice('BACKUP '.length));
+      if (line === NO_LOCK_LINE) {
+        out.warnings = [`${this.name}: flock is not installed: ${path} was checked for concurrent changes without a lock (install util-linux)`];
+      }
+    }
+    return out;
   }
 }
 
-/**
- * One script that writes stdin to PATH atomically: mktemp in the same directory,
- * mode/owner from options or the old file (0644 and the writer's own user for a
- * new file, i.e. root:root under become), optional validation and backup, then
- * rename. Any failure removes the temp file (EXIT trap) and leaves PATH untouched.
- */
-export function writeFileScript(path: string, opts: WriteFileOptions = {}): string {
-  if (path === '' || path.endsWith('/')) throw new ModuleError(`write: not a file path: ${JSON.stringify(path)}`);
-  const dir = pathPosix.dirname(path);
-  const P = quote(path);
-  const D = quote(dir);
-  const L: string[] = [];
-  L.push(`t=; b=`);
-  L.push(`trap 'if [ -n "$t" ]; then rm -f -- "$t"; fi' EXIT`);
-  L.push(`trap 'exit 129' HUP INT TERM`);
-  L.push(`if [ ! -d ${D} ]; then printf '%s\\n' ${quote(dir)} >&2; exit 90; fi`);
-  L.push(`t=$(mktemp ${quote(pathPosix.join(dir, '.tsplay.XXXXXX'))}) || { t=; exit 91; }`);
-  L.push(`cat > "$t" || exit 92`);
-  L.push(`if [ -e ${P} ]; then chmod ${quote('--reference=' + path)} "$t" || exit 93; chown ${quote('--reference=' + path)} "$t" || exit 95; else chmod 0644 "$t" || exit 93; fi`);
-  if (opts.mode !== undefined) L.push(`chmod ${quote(opts.mode)} "$t" || exit 93`);
-  if (opts.owner !== undefined) L.push(`chown ${quote(opts.owner)} "$t" || exit 95`);
-  if (opts.group !== undefined) L.push(`chgrp ${quote(opts.group)} "$t" || exit 95`);
-  if (opts.validate !== undefined) {
-    const words = splitCommandWords(opts.validate);
-    if (words.length === 0 || !words.some((w) => w.includes('%s'))) {
-      throw new ModuleError(`validate must contain %s (the file to check): ${JSON.stringify(opts.validate)}`);
-    }
-    // %s becomes a reference to the temp path variable; every literal part is quoted.
-    const cmd = words.map((w) => !w.includes('%s') ? quote(w) : w.split('%s').map((part) => (part === '' ? '' : quote(part))).join('"$t"')).join(' ');
-    L.push(`( ${cmd} ) </dev/null >&2 || { printf 'VALIDATE_RC %s\\n' "$?"; exit 94; }`);
-  }
-  if (opts.backup) {
-    L.push(
-      `if [ -e ${P} ]; then b=${P}.$(date +%Y-%m-%d@%H:%M:%S)~; ` +
-        `if [ -e "$b" ]; then b=${P}.$(date +%Y-%m-%d@%H:%M:%S.%N)~; fi; cp -p -- ${P} "$b" || { b=; exit 96; }; fi`,
-    );
-  }
-  L.push(`mv -f -- "$t" ${P} || exit 97`);
-  L.push(`t=`);
-  L.push(`if [ -n "$b" ]; then printf 'BACKUP %s\\n' "$b"; fi`);
-  L.push(`exit 0`);
-  return L.join('\n') + '\n';
+/** The script names a relative path ./PATH (never an option); give it back as the user wrote it. */
+function userPathForm(path: string, scriptPath: string): string {
+  return !path.startsWith('./') && !path.startsWith('/') && scriptPath.startsWith('./') ? scriptPath.slice(2) : scriptPath;
 }

@@ -135,8 +135,14 @@ export interface HostReader {
   mounts(): Promise<MountEntry[]>;
 }
 
+/**
+ * What the target must still hold when a write replaces it (compare-and-swap):
+ * absent, or a regular file whose bytes have this SHA-256 (engine/content-hash.ts).
+ */
+export type WriteExpectation = { exists: false } | { sha256: string };
+
 export interface WriteFileOptions {
-  /** Octal string; default: keep the old file's mode, or 0644 for a new file. */
+  /** Octal string ("0644"); default: keep the old file's mode, or 0644 for a new file. */
   mode?: string;
   /** Default: keep the old file's owner/group, or root for a new file. */
   owner?: string;
@@ -145,6 +151,19 @@ export interface WriteFileOptions {
   backup?: boolean;
   /** Command with %s for the temporary file; the file is installed only if it exits 0. */
   validate?: string;
+  /**
+   * The state the plan was made against: the rename happens only if the target
+   * still holds it, otherwise the write throws StaleTargetError (and the engine
+   * gathers and plans again). Unset: replace whatever is there.
+   */
+  expect?: WriteExpectation;
+}
+
+export interface WriteFileResult {
+  /** Where `backup: true` kept the old content. */
+  backupPath?: string;
+  /** Things the operator should know that did not fail the write. */
+  warnings?: string[];
 }
 
 /**
@@ -153,8 +172,11 @@ export interface WriteFileOptions {
 export interface HostWriter extends HostReader {
   /** Run a command that may change the host. */
   exec(argv: string[], opts?: RunOptions): Promise<RunResult>;
-  /** Atomic write: temp file in the same directory, mode/owner set, then rename. */
-  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<{ backupPath?: string }>;
+  /**
+   * All-or-nothing write (a string is UTF-8): a verified, fsynced temp file in the
+   * same directory, mode/owner set, then renamed (only if opts.expect still holds).
+   */
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<WriteFileResult>;
 }
 
 /**
@@ -224,6 +246,18 @@ export class ModuleError extends Error {
   constructor(message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ModuleError';
+  }
+}
+
+/**
+ * The target of a write no longer holds what the plan was made against (another
+ * writer changed it since it was read): nothing was written. runModule gathers
+ * and plans again.
+ */
+export class StaleTargetError extends ModuleError {
+  constructor(readonly host: string, readonly path: string, detail: string) {
+    super(`${host}: write ${path}: the file changed since it was read (${detail}); nothing was written`, { host, path, stale: true });
+    this.name = 'StaleTargetError';
   }
 }
 

@@ -5,7 +5,7 @@
 // outside check mode, gather() receives a read-only facade, never the writer.
 
 import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan, Step } from './module-api.js';
-import { ModuleError } from './module-api.js';
+import { ModuleError, StaleTargetError } from './module-api.js';
 import { overlayReader, type Overlay } from './overlay.js';
 
 export interface ModuleOutcome {
@@ -40,10 +40,12 @@ function describeArgv(argv: string[]): string {
 /** Default apply: run the plan's steps in order; a failing step fails the task. */
 export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<string, unknown>> {
   const outputs: Array<{ cmd: string; rc: number; stdout: string; stderr: string }> = [];
+  const warnings: string[] = [];
   for (const step of steps) {
     if (step.kind === 'write') {
       const { path, content, kind: _k, ...opts } = step;
-      await host.writeFile(path, content, opts);
+      const w = await host.writeFile(path, content, opts);
+      if (w.warnings) warnings.push(...w.warnings);
       continue;
     }
     const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
@@ -54,7 +56,7 @@ export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<
       });
     }
   }
-  return outputs.length ? { commands: outputs } : {};
+  return { ...(outputs.length ? { commands: outputs } : {}), ...(warnings.length ? { warnings } : {}) };
 }
 
 export interface ModuleRunOptions {
@@ -71,7 +73,32 @@ export interface ModuleRunOptions {
   ctx: ModuleContext;
 }
 
+/**
+ * How many times a task gathers and plans again when its write finds the target
+ * changed since it was read (another writer in between), before it gives up.
+ */
+export const STALE_ATTEMPTS = 5;
+
 export async function runModule(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const outcome = await runModuleOnce(def, args, host, opts);
+      // say so when the task had to plan again: another writer changed its file meanwhile
+      if (attempt > 1) outcome.result.write_retries = attempt - 1;
+      return outcome;
+    } catch (e) {
+      // Compare-and-swap lost: nothing was written; plan against the new content.
+      if (!(e instanceof StaleTargetError)) throw e;
+      if (attempt < STALE_ATTEMPTS) continue;
+      throw new ModuleError(
+        `${e.host}: ${e.path} changed under this task ${STALE_ATTEMPTS} times in a row (another writer keeps changing it); gave up, nothing was written by the last attempt`,
+        { ...e.details, attempts: STALE_ATTEMPTS, changed: false },
+      );
+    }
+  }
+}
+
+async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
   const reader: HostReader = opts.check && opts.overlay ? overlayReader(host, opts.overlay) : host;
   const state = await def.gather(args, readOnly(reader), opts.ctx);
   const { render: _r, readLocalFile: _l, ...planCtx } = opts.ctx;
@@ -90,6 +117,7 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
   try {
     applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
   } catch (e) {
+    if (e instanceof StaleTargetError) throw e;
     // apply started: the host may have changed, unless the module says it did not
     // (e.g. mount restores fstab). command/shell report changed on failure, as Ansible's do.
     if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;

@@ -8,6 +8,7 @@ import { contentDiff, requireEditableText } from './lib/file-content.js';
 import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
 import type { FstabEntry } from './lib/fstab.js';
 import { commandFailed, execStep, runStep } from './lib/system-run.js';
+import { writeExpectation } from './lib/file-content.js';
 
 export interface MountArgs {
   path: string;
@@ -116,7 +117,8 @@ export default defineModule<MountArgs, MountState>({
 
     const writeFstab = (afterText: string, what: string) => {
       const after = fromByteString(afterText);
-      steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}) });
+      const expect = writeExpectation(state.fstab);
+      steps.push({ kind: 'write', path: fstabPath, content: after, ...(args.backup ? { backup: true } : {}), ...(expect ? { expect } : {}) });
       diff.push(contentDiff(fstabPath, before, after));
       predicts.push({ kind: 'file', path: fstabPath, state: 'file', content: after });
       parts.push(`${what} ${fstabPath} entry for ${path}`);

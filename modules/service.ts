@@ -4,7 +4,7 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
-import { requireEditableText } from './lib/file-content.js';
+import { requireEditableText, writeExpectation } from './lib/file-content.js';
 
 export interface ServiceArgs {
   name: string;
@@ -82,6 +82,9 @@ export default defineModule<ServiceArgs, ServiceGathered>({
         const content = byteString(bytes);
         const lines = content === '' ? [] : content.replace(/\n$/, '').split('\n');
         const manual = lines.some((l) => MANUAL.test(l));
+        // compare-and-swap: replace only the override this plan read
+        const expect = state.override ? writeExpectation(state.override) : undefined;
+        const expectOverride = expect ? { expect } : {};
         if (args.enabled && manual) {
           const kept = lines.filter((l) => !MANUAL.test(l));
           if (kept.length === 0) {
@@ -89,13 +92,13 @@ export default defineModule<ServiceArgs, ServiceGathered>({
             predicts.push({ kind: 'file', path, state: 'absent' });
           } else {
             const after = fromByteString(kept.join('\n') + '\n');
-            steps.push({ kind: 'write', path, content: after });
+            steps.push({ kind: 'write', path, content: after, ...expectOverride });
             predicts.push({ kind: 'file', path, state: 'file', content: after });
           }
           parts.push(`enable ${name}`);
         } else if (!args.enabled && !manual) {
           const after = fromByteString(content + (content === '' || content.endsWith('\n') ? '' : '\n') + 'manual\n');
-          steps.push({ kind: 'write', path, content: after });
+          steps.push({ kind: 'write', path, content: after, ...expectOverride });
           predicts.push({ kind: 'file', path, state: 'file', content: after });
           parts.push(`disable ${name}`);
         } else {

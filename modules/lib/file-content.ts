@@ -5,7 +5,8 @@
 // Content is bytes throughout; only the diff is decoded, for display.
 
 import { ModuleError } from '../../engine/module-api.js';
-import type { FileDiff, FileState, Plan, Prediction, Step } from '../../engine/module-api.js';
+import type { FileDiff, FileState, Plan, Prediction, Step, WriteExpectation } from '../../engine/module-api.js';
+import { sha256Hex } from '../../engine/content-hash.js';
 import { binaryOffset, byteString, isBinary } from './byte-text.js';
 import { planAttributes, wantedAttrs } from './file-attrs.js';
 import type { AttrArgs } from './file-attrs.js';
@@ -58,6 +59,15 @@ export function contentDiff(path: string, before: Buffer, after: Buffer): FileDi
   return d;
 }
 
+/**
+ * What a write planned from `state` expects the target to still hold: absent, or
+ * the content that was read (undefined when the content is not known).
+ */
+export function writeExpectation(state: { exists: boolean; content?: string | Buffer }): WriteExpectation | undefined {
+  if (!state.exists) return { exists: false };
+  return state.content !== undefined ? { sha256: sha256Hex(state.content) } : undefined;
+}
+
 export interface ContentPlanInput {
   path: string;
   /** The path's state (exists false for a new file). */
@@ -101,6 +111,9 @@ export function planContent(input: ContentPlanInput): Plan {
     if (want.group !== undefined) step.group = want.group;
     if (input.backup && state.exists) step.backup = true;
     if (input.validate) step.validate = input.validate;
+    // compare-and-swap: replace only what this plan was made against
+    const expect = state.predicted ? undefined : writeExpectation(state);
+    if (expect) step.expect = expect;
     const attrNotes = state.exists ? planAttributes(path, input.attrs, state, { isDir: false }).changes : [];
     const summary = `${state.exists ? '' : 'create '}${path}: ${[input.what, ...attrNotes].join(', ')}`;
     return {

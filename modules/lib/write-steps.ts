@@ -12,6 +12,7 @@ export async function applyWithBackup(plan: ChangePlan, host: HostWriter): Promi
       const { kind: _kind, path, content, ...opts } = step;
       const r = await host.writeFile(path, content, opts);
       if (r.backupPath) out.backup_file = r.backupPath;
+      if (r.warnings) out.warnings = [...((out.warnings as string[] | undefined) ?? []), ...r.warnings];
       continue;
     }
     const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });

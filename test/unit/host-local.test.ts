@@ -162,7 +162,7 @@ test('writeFile: failed validation leaves the target untouched and no temp file'
     { instanceOf: ModuleError },
   );
   t.regex(err!.message, /validation failed \(validate exited with rc 1\)/);
-  t.regex(err!.message, /no good in .*\.tsplay\./);
+  t.regex(err!.message, /no good in .*\/\.conf\.tsplay-\d+-\w{6}\n?/, 'validate ran on the temp file, named after the target and its writer');
   t.is(readFileSync(file, 'utf8'), 'good\n');
   t.deepEqual(readdirSync(dir), ['conf']);
   await host.writeFile(file, 'good too\n', { validate: `grep -q good %s` });

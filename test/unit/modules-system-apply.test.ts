@@ -49,7 +49,8 @@ test('mount: a failing mount puts the old fstab back and fails with mount\'s std
   t.is(err!.message, 'mount -- /mnt/x failed (rc 32): mount.nfs: No such device; /etc/fstab restored to its previous content');
   t.deepEqual(calls, [
     { read: '/etc/fstab' },
-    { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n' },
+    // compare-and-swap: the write expects the fstab that was read (sha256 of '# old\n')
+    { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n', opts: { expect: { sha256: '51b504a673e6f1060fcf27c4f9b7908f1a51646255dcdfadbef91d7a03e1d5a6' } } },
     { exec: ['mkdir', '-p', '--', '/mnt/x'] },
     { exec: ['mount', '--', '/mnt/x'] },
     { write: '/etc/fstab', content: '# old\n' },
@@ -63,7 +64,7 @@ test('mount: success runs write, mkdir, mount in order', async (t) => {
   const { host, calls } = fakeHost(() => ok);
   await mount.apply!(plan, host, ctx);
   t.deepEqual(calls.map((c) => ('exec' in c ? c.exec.join(' ') : 'write' in c ? `write ${c.write} ${JSON.stringify(c.opts)}` : 'read' in c ? `read ${c.read}` : '')),
-    ['read /etc/fstab', 'write /etc/fstab {"backup":true}', 'mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
+    ['read /etc/fstab', 'write /etc/fstab {"backup":true,"expect":{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}', 'mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
 });
 
 test('command: returns rc/stdout/stderr; a non-zero rc fails with them in the details', async (t) => {
