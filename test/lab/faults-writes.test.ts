@@ -178,7 +178,10 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
   t.log(`${kind} on ${host}: a run takes ${runMs} ms, ${connectMs} ms of it before the first write`);
   lines = linesContent(0);
   big = srcHash[0];
-  for (let i = 1; tally.kills < KILLS_PER_KIND && i <= KILLS_PER_KIND * 3; i++) {
+  // Remote kills miss more often (the script ended, or the run and its connection did, before the
+  // kill): allow more tries for them. Each try costs about one run.
+  const maxTries = KILLS_PER_KIND * (kind === 'controller' ? 3 : 5);
+  for (let i = 1; tally.kills < KILLS_PER_KIND && i <= maxTries; i++) {
     // remote kills: half aim at the small file's write (a run that only edits it), half at the 20 MB one's
     const small = kind !== 'controller' && i % 2 === 0;
     const pb = writesPlaybook(host, i, small);
@@ -198,7 +201,10 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
       }
     } else {
       const stop = `/run/tsplay-faults-stop-${i}`;
-      const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', small ? randomInt(0, 40) : randomInt(0, 1500), stop));
+      // sshd: the session outlives the script and ends with the run, so a late kill misses; aim
+      // within the write (the 20 MB one takes well under a second here).
+      const delay = small ? randomInt(0, kind === 'sshd' ? 20 : 40) : randomInt(0, kind === 'sshd' ? 600 : 1500);
+      const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', delay, stop));
       await runInProcess(pb, host).catch(() => -1);
       await observe(host, `touch ${stop}`);
       killed = (await killer).startsWith('killed');
