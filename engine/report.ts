@@ -163,6 +163,8 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
       case 'debug': {
         const key = taskKey(ev.task, ev.place);
         banner(key);
+        // Ansible 2.14 prints a no_log debug as a bare "ok: [host]", and the censored result from -v on.
+        if (isCensored(ev.msg) && verbosity === 0) break;
         debugged.add(`${ev.host}\u0000${key}`);
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(typeof ev.msg === 'string' ? { msg: ev.msg } : ev.msg, null, 2)}`));
         break;
@@ -212,4 +214,8 @@ export function jsonReporter(out: NodeJS.WritableStream = process.stdout): Repor
   return (ev: RunEvent) => {
     out.write(JSON.stringify(ev) + '\n');
   };
+}
+
+function isCensored(msg: unknown): boolean {
+  return typeof msg === 'object' && msg !== null && Object.keys(msg).length === 1 && 'censored' in msg;
 }

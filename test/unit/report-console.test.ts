@@ -85,3 +85,16 @@ test('readiness table: an ok cell with a detail shows it; a missing cell is -', 
   t.regex(table, /c1 +\| ok +\| ok: c1 -> c2 in 1200 ms/);
   t.regex(table, /c2 +\| ok +\| -/);
 });
+
+test('a no_log debug prints a bare ok line, and the censored result from -v on (as ansible-playbook 2.14)', (t) => {
+  const censored = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
+  const events = [
+    { kind: 'task_start', task: 'd', play: 'p', hosts: ['h'] },
+    { kind: 'debug', host: 'h', task: 'd', msg: censored },
+    { kind: 'host_result', host: 'h', task: 'd', status: 'ok', durationMs: 0 },
+  ] as RunEvent[];
+  const quiet = capture(events);
+  t.regex(quiet, /^ok: \[h\]$/m);
+  t.notRegex(quiet, /censored/);
+  t.regex(capture(events, { verbosity: 1 }), /ok: \[h\] => \{\n {2}"censored": "the output has been hidden/);
+});
