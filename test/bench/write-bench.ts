@@ -6,12 +6,12 @@
 // sends the previous content's hash (compare-and-swap: flock and a hash of the
 // target on the host), as planned writes of lineinfile/copy/template do.
 
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Connection } from '../../engine/connection.js';
+import { sha256Hex } from '../../engine/content-hash.js';
 import { Host } from '../../engine/host.js';
 import { connectionSettings } from '../../engine/inventory.js';
 import { labInfoOf } from '../../engine/lab/index.js';
@@ -30,7 +30,7 @@ async function measure(host: Host, dir: string, size: number, count: number): Pr
   for (let i = 0; i < count; i++) {
     const next = `${String(i).padStart(11, '0')}\n${body}`;
     // the old Host.writeFile ignores the option (run this bench on both to compare)
-    await host.writeFile(path, next, o.cas ? ({ expect: { sha256: createHash('sha256').update(previous).digest('hex') } } as object) : {});
+    await host.writeFile(path, next, o.cas ? { expect: { sha256: sha256Hex(previous) } } : {});
     previous = next;
   }
   return (performance.now() - t0) / count;

@@ -10,7 +10,8 @@
 // Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
 
 import test from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../engine/content-hash.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,6 @@ const HOSTS = [`${LAB}1`, `${LAB}2`];
 const DIR = '/root/bytes';
 
 let info: LabInfo;
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** The exact bytes of a file on a host, over plain ssh. */
 async function hostBytes(host: string, path: string): Promise<Buffer> {
@@ -77,7 +77,7 @@ if (!canHost) {
     info = await labUp({ name: LAB, hosts: HOSTS.length });
     const latin1 = LATIN1_BEFORE.toString('base64');
     await Promise.all(HOSTS.map((h) => labOut(info, h, `mkdir -p ${DIR} && cp /bin/true ${DIR}/true.elf && printf %s ${latin1} | base64 -d > ${DIR}/latin1.conf`)));
-    elfSha = Object.fromEntries(await Promise.all(HOSTS.map(async (h) => [h, sha256(await hostBytes(h, `${DIR}/true.elf`))])));
+    elfSha = Object.fromEntries(await Promise.all(HOSTS.map(async (h) => [h, sha256Hex(await hostBytes(h, `${DIR}/true.elf`))])));
   });
 
   test.after.always(async () => {
@@ -103,9 +103,9 @@ if (!canHost) {
     t.deepEqual(statuses(first, 'copy blob'), all('changed'));
     for (const h of HOSTS) {
       const [sum, size] = (await labOut(info, h, `sha256sum ${DIR}/blob.bin | cut -d' ' -f1; stat -c %s ${DIR}/blob.bin`)).trim().split('\n');
-      t.is(sum, sha256(BLOB), h);
+      t.is(sum, sha256Hex(BLOB), h);
       t.is(Number(size), 65536, h);
-      console.log(`[bytes lab] ${h}: copy wrote ${size} bytes, sha256 ${sum} (controller ${sha256(BLOB)})`);
+      console.log(`[bytes lab] ${h}: copy wrote ${size} bytes, sha256 ${sum} (controller ${sha256Hex(BLOB)})`);
     }
     const second = await runJson([join(dir, 'playbook.yml'), '-i', info.inventoryPath]);
     t.is(second.code, 0);
@@ -124,7 +124,7 @@ if (!canHost) {
       // Every byte outside the edited line is the old byte.
       t.true(now.subarray(0, LATIN1_HEAD.length).equals(LATIN1_HEAD));
       t.true(now.subarray(now.length - LATIN1_TAIL.length).equals(LATIN1_TAIL));
-      console.log(`[bytes lab] ${h}: latin1.conf ${LATIN1_BEFORE.length} -> ${now.length} bytes, head ${LATIN1_HEAD.length} and tail ${LATIN1_TAIL.length} bytes identical, sha256 ${sha256(now)}`);
+      console.log(`[bytes lab] ${h}: latin1.conf ${LATIN1_BEFORE.length} -> ${now.length} bytes, head ${LATIN1_HEAD.length} and tail ${LATIN1_TAIL.length} bytes identical, sha256 ${sha256Hex(now)}`);
     }
     const second = await runJson([join(dir, 'playbook.yml'), '-i', info.inventoryPath]);
     t.is(second.code, 0);
@@ -141,7 +141,7 @@ if (!canHost) {
       t.truthy(line, r.stdout);
       t.true(line!.includes(`${DIR}/true.elf`), line);
       t.regex(line!, /binary/);
-      t.is(sha256(await hostBytes(h, `${DIR}/true.elf`)), elfSha[h], `${h}: true.elf unchanged`);
+      t.is(sha256Hex(await hostBytes(h, `${DIR}/true.elf`)), elfSha[h], `${h}: true.elf unchanged`);
       console.log(`[bytes lab] ${line} -- sha256 before and after ${elfSha[h]}`);
     }
   });

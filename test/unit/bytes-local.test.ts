@@ -4,7 +4,8 @@
 // modules edit Latin-1 files without re-encoding anything and refuse binaries.
 
 import test from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../engine/content-hash.js';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,6 @@ const ctx: ModuleContext = {
   readLocalFile: async (p) => readFileSync(join(controller, p)),
 };
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {
   const args = structuredClone(rawArgs);
@@ -53,7 +53,7 @@ test('readFile returns the exact bytes of a binary file', async (t) => {
   const st = await host.readFile(p);
   t.true(Buffer.isBuffer(st.content));
   t.is(st.content!.length, 65536);
-  t.is(sha256(st.content as Buffer), sha256(data));
+  t.is(sha256Hex(st.content as Buffer), sha256Hex(data));
 });
 
 test('writeFile puts the exact bytes of a Buffer', async (t) => {
@@ -71,7 +71,7 @@ test('copy src of a 64 KiB random binary is byte-identical and the second run is
   t.true(r.plan.changed);
   const written = readFileSync(dest);
   t.is(written.length, 65536);
-  t.is(sha256(written), sha256(data));
+  t.is(sha256Hex(written), sha256Hex(data));
   t.false(r.again.changed, JSON.stringify(r.again));
 });
 
@@ -166,7 +166,7 @@ test('playbook: copy src of a binary twice through the runner: changed, then ok;
   t.notRegex(text, /\uFFFD/);
   const first = await runPlaybook(files);
   t.is(first.results('put blob')[0].status, 'changed');
-  t.is(sha256(readFileSync(dest)), sha256(data));
+  t.is(sha256Hex(readFileSync(dest)), sha256Hex(data));
   const second = await runPlaybook(files);
   t.is(second.results('put blob')[0].status, 'ok', JSON.stringify(second.results('put blob')[0].result));
 });
