@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/engine/cli.js', import.meta.url);
+const cli = new URL('../dist/engine/cli/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   console.error('tsplay: dist/ is missing; run `npm ci` or `npm run build` in the tsplay checkout first');
   process.exit(1);

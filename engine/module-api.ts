@@ -137,7 +137,7 @@ export interface HostReader {
 
 /**
  * What the target must still hold when a write replaces it (compare-and-swap):
- * absent, or a regular file whose bytes have this SHA-256 (engine/content-hash.ts).
+ * absent, or a regular file whose bytes have this SHA-256 (engine/host/content-hash.ts).
  */
 export type WriteExpectation = { exists: false } | { sha256: string };
 
@@ -181,7 +181,7 @@ export interface HostWriter extends HostReader {
 
 /**
  * One file's change, for --diff. Diff is data; reporters render it. before and
- * after are text for display (decoded as UTF-8, see engine/display-text.ts);
+ * after are text for display (decoded as UTF-8, see modules/lib/byte-text.ts);
  * a side that is binary is flagged and left empty, as Ansible skips its diff.
  */
 export interface FileDiff {

@@ -1,7 +1,7 @@
 // command: run a program with arguments, no shell (docs/modules/command.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import { quoteArgv } from '../engine/shell.js';
+import { quoteArgv } from '../engine/host/shell.js';
 import { applyCommand, commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
 import type { CommandArgs, CommandState } from './lib/system-command.js';
 import { splitCommand, SplitError } from './lib/split-command.js';

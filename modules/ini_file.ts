@@ -20,7 +20,7 @@ import type { Line } from './lib/text-lines.js';
 // The option regexps below are linear-time patterns but quadratic on long lines of
 // blanks in V8's backtracking engine: importing this switches such matches to the
 // linear-time engine (it must be loaded before they are compiled).
-import '../engine/bounded-regex.js';
+import '../engine/template/bounded-regex.js';
 
 export interface IniFileArgs extends AttrArgs {
   path?: string;

@@ -6,7 +6,7 @@
 
 import { ModuleError } from '../../engine/module-api.js';
 import type { FileDiff, FileState, Plan, Prediction, Step, WriteExpectation } from '../../engine/module-api.js';
-import { sha256Hex } from '../../engine/content-hash.js';
+import { sha256Hex } from '../../engine/host/content-hash.js';
 import { binaryOffset, byteString, isBinary } from './byte-text.js';
 import { planAttributes, wantedAttrs } from './file-attrs.js';
 import type { AttrArgs } from './file-attrs.js';

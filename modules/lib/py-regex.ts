@@ -12,10 +12,10 @@
 // Not translated (behave as in JavaScript): \d \w match ASCII only, Unicode
 // classes differ; lookbehind works (JavaScript supports variable-length lookbehind).
 //
-// Matching is bounded in time (engine/bounded-regex.ts): run every match of a
+// Matching is bounded in time (engine/template/bounded-regex.ts): run every match of a
 // compiled regexp through matchBounded, which turns a stalled match into a RegexError.
 
-import { boundedRegex, RegexTimeLimitError } from '../../engine/bounded-regex.js';
+import { boundedRegex, RegexTimeLimitError } from '../../engine/template/bounded-regex.js';
 
 export class RegexError extends Error {}
 

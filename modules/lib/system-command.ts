@@ -3,7 +3,7 @@
 
 import { ModuleError } from '../../engine/module-api.js';
 import type { ChangePlan, HostReader, HostWriter, Plan } from '../../engine/module-api.js';
-import { quoteArgv } from '../../engine/shell.js';
+import { quoteArgv } from '../../engine/host/shell.js';
 import { execStep } from './system-run.js';
 import type { RunStep } from './system-run.js';
 

@@ -12,14 +12,14 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventory } from '../../engine/inventory.js';
-import { loadPlaybook } from '../../engine/playbook.js';
-import { loadRegistry } from '../../engine/registry.js';
-import { Runner } from '../../engine/runner.js';
-import { LocalConnection } from '../../engine/local-connection.js';
-import { SshConnection } from '../../engine/ssh-connection.js';
-import { connectionSettings } from '../../engine/inventory.js';
-import type { RunEvent } from '../../engine/events.js';
+import { loadInventory } from '../../engine/inventory/inventory.js';
+import { loadPlaybook } from '../../engine/load/playbook.js';
+import { loadRegistry } from '../../engine/load/registry.js';
+import { Runner } from '../../engine/run/runner.js';
+import { LocalConnection } from '../../engine/connection/local-connection.js';
+import { SshConnection } from '../../engine/connection/ssh-connection.js';
+import { connectionSettings } from '../../engine/inventory/inventory.js';
+import type { RunEvent } from '../../engine/report/events.js';
 import { measureRoundTrip } from './ssh-roundtrip.js';
 
 const { values: o } = parseArgs({

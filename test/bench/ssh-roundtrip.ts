@@ -3,8 +3,8 @@
 //   node --import tsx test/bench/ssh-roundtrip.ts [n]
 // measureRoundTrip is reused by the engine bench.
 
-import type { Connection } from '../../engine/connection.js';
-import { SshConnection } from '../../engine/ssh-connection.js';
+import type { Connection } from '../../engine/connection/connection.js';
+import { SshConnection } from '../../engine/connection/ssh-connection.js';
 import { startSshd } from '../helpers/sshd.js';
 
 /** Mean wall time of n sequential `true` execs on an already opened connection. */

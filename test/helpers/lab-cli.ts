@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
-import type { RunEvent } from '../../engine/events.js';
+import type { RunEvent } from '../../engine/report/events.js';
 
 const ROOT = join(import.meta.dirname ?? '', '..', '..');
 
@@ -18,11 +18,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `tsplay ARGS...` as its own process (engine/cli.ts through tsx); JSON event lines of stdout parsed. */
+/** `tsplay ARGS...` as its own process (engine/cli/cli.ts through tsx); JSON event lines of stdout parsed. */
 export function runCli(args: string[]): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), ...args], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
     });
     let out = '';

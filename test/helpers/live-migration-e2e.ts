@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import { projectRoot, writeLabPlaybookInventory } from '../../engine/demo.js';
+import { projectRoot, writeLabPlaybookInventory } from '../../engine/cli/demo.js';
 import { changedPairs, labOut, labSsh, runJson, type CliRun } from './lab-cli.js';
 
 export interface LiveMigrationE2E {

@@ -1,7 +1,7 @@
 // Run the CLI's main() in this process and capture what it prints (stdout
 // writes, console.log and console.error), for tests that read its messages.
 
-import { main } from '../../engine/cli.js';
+import { main } from '../../engine/cli/cli.js';
 
 export interface MainRun {
   code: number;

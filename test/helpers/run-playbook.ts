@@ -3,11 +3,11 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadInventory } from '../../engine/inventory.js';
-import { loadPlaybook } from '../../engine/playbook.js';
-import { loadRegistry } from '../../engine/registry.js';
-import { Runner, type RunnerOptions } from '../../engine/runner.js';
-import type { RunEvent, HostResultEvent } from '../../engine/events.js';
+import { loadInventory } from '../../engine/inventory/inventory.js';
+import { loadPlaybook } from '../../engine/load/playbook.js';
+import { loadRegistry } from '../../engine/load/registry.js';
+import { Runner, type RunnerOptions } from '../../engine/run/runner.js';
+import type { RunEvent, HostResultEvent } from '../../engine/report/events.js';
 
 export interface PlaybookRun {
   code: number;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectionSettings } from '../../engine/connection.js';
+import type { ConnectionSettings } from '../../engine/connection/connection.js';
 
 export const SSHD = '/usr/sbin/sshd';
 

@@ -10,14 +10,14 @@
 // Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
 
 import test from 'ava';
-import { sha256Hex } from '../../engine/content-hash.js';
+import { sha256Hex } from '../../engine/host/content-hash.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import type { HostResultEvent } from '../../engine/events.js';
+import type { HostResultEvent } from '../../engine/report/events.js';
 import { labOut, runCli, runJson, type CliRun } from '../helpers/lab-cli.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');

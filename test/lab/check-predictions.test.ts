@@ -17,12 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import type { HostResultEvent } from '../../engine/events.js';
+import type { HostResultEvent } from '../../engine/report/events.js';
 import { runJson, type CliRun } from '../helpers/lab-cli.js';
-import { SshConnection } from '../../engine/ssh-connection.js';
-import { Host } from '../../engine/host.js';
-import { Overlay, overlayReader } from '../../engine/overlay.js';
-import { parseAptSimulation } from '../../engine/apt-simulation.js';
+import { SshConnection } from '../../engine/connection/ssh-connection.js';
+import { Host } from '../../engine/host/host.js';
+import { Overlay, overlayReader } from '../../engine/host/overlay.js';
+import { parseAptSimulation } from '../../engine/facts/apt-simulation.js';
 
 const isRoot = process.getuid?.() === 0;
 const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');

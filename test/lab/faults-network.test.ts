@@ -111,7 +111,7 @@ if (!canHost) {
    * `sigintAfterMs` later. Killed after `limitMs`, so the test cannot hang.
    */
   async function runWithLinkLoss(extra: string[], opts: { sigintAfterMs?: number; limitMs: number }): Promise<Outcome> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'run', join(dir, 'p.yml'), '-i', info.inventoryPath, '-i', join(dir, 'slow.yml'), ...extra], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), 'run', join(dir, 'p.yml'), '-i', info.inventoryPath, '-i', join(dir, 'slow.yml'), ...extra], {
       cwd: ROOT, env: { ...process.env, NO_COLOR: '1' },
     });
     let out = '';

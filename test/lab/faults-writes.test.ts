@@ -20,15 +20,15 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Hex } from '../../engine/content-hash.js';
-import { connectionSettings, hostVars, loadInventory } from '../../engine/inventory.js';
+import { sha256Hex } from '../../engine/host/content-hash.js';
+import { connectionSettings, hostVars, loadInventory } from '../../engine/inventory/inventory.js';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import { loadPlaybook } from '../../engine/playbook.js';
-import { loadRegistry } from '../../engine/registry.js';
-import { Runner } from '../../engine/runner.js';
-import { quote } from '../../engine/shell.js';
-import { SshConnection } from '../../engine/ssh-connection.js';
+import { loadPlaybook } from '../../engine/load/playbook.js';
+import { loadRegistry } from '../../engine/load/registry.js';
+import { Runner } from '../../engine/run/runner.js';
+import { quote } from '../../engine/host/shell.js';
+import { SshConnection } from '../../engine/connection/ssh-connection.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
 const inCi = process.env.CI === 'true';
@@ -79,11 +79,11 @@ const countTemps = async (host: string): Promise<number> => Number((await observ
 
 /** The CLI: the compiled one when dist/ is newer than every source file (much faster to start), else through tsx. */
 function cliCommand(): string[] {
-  const dist = join(ROOT, 'dist', 'engine', 'cli.js');
+  const dist = join(ROOT, 'dist', 'engine', 'cli', 'cli.js');
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(ROOT, dir, f)).mtimeMs));
   if (existsSync(dist) && statSync(dist).mtimeMs > Math.max(newest('engine'), newest('modules'))) return [dist];
-  return ['--import', 'tsx', join(ROOT, 'engine', 'cli.ts')];
+  return ['--import', 'tsx', join(ROOT, 'engine', 'cli', 'cli.ts')];
 }
 let cli: string[];
 

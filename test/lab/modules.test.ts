@@ -19,11 +19,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import { loadInventory } from '../../engine/inventory.js';
-import { loadPlaybook } from '../../engine/playbook.js';
-import { loadRegistry } from '../../engine/registry.js';
-import { Runner } from '../../engine/runner.js';
-import type { HostResultEvent, RunEvent } from '../../engine/events.js';
+import { loadInventory } from '../../engine/inventory/inventory.js';
+import { loadPlaybook } from '../../engine/load/playbook.js';
+import { loadRegistry } from '../../engine/load/registry.js';
+import { Runner } from '../../engine/run/runner.js';
+import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { labOut, labSsh, runCli, type CliRun } from '../helpers/lab-cli.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
@@ -52,7 +52,7 @@ const SEC = `s'ec "$(touch ${PW}8)";x`;
 const OPT = `o;pt$(touch ${PW}9)`;
 
 const y = (s: string): string => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
-/** Single-quote for the remote login shell (the test's own quoting, independent of engine/shell.ts). */
+/** Single-quote for the remote login shell (the test's own quoting, independent of engine/host/shell.ts). */
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 // ---------------------------------------------------------------- lab access

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { which } from '../../engine/lab/system.js';
-import type { HostResultEvent } from '../../engine/events.js';
+import type { HostResultEvent } from '../../engine/report/events.js';
 import { labOut, runJson, type CliRun } from '../helpers/lab-cli.js';
 
 const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');

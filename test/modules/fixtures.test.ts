@@ -22,7 +22,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Facts, ModuleDef, Plan } from '../../engine/module-api.js';
-import { validateModuleArgs } from '../../engine/module-args.js';
+import { validateModuleArgs } from '../../engine/load/module-args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');

@@ -1,0 +1,255 @@
+// The `tsplay` command line. Exit codes are ansible-playbook's (README):
+// 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse/schema error,
+// 5 bad command-line options, 99 interrupted.
+
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ExitCode, LoadError, UsageError } from '../errors.js';
+import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
+import { loadPlaybook, type Playbook } from '../load/playbook.js';
+import { loadRegistry } from '../load/registry.js';
+import { consoleReporter, jsonReporter } from '../report/report.js';
+import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
+import { parseYaml } from '../load/yaml.js';
+import { validatePlaybookVariables } from '../load/validate.js';
+import type { Reporter } from '../report/events.js';
+
+const USAGE = `usage:
+  tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN] [-t TAGS] [--skip-tags TAGS]
+             [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
+             [--strategy linear|free] [--output text|json] [-v|-vv|-vvv]
+  tsplay validate PLAYBOOK... -i INVENTORY [-e ...]
+  tsplay inventory -i INVENTORY [--list|--graph] [-l PATTERN]
+  tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
+  tsplay demo
+  tsplay modules
+Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
+
+const runOptions = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  limit: { type: 'string', short: 'l' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  forks: { type: 'string', short: 'f' },
+  strategy: { type: 'string' },
+  output: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  list: { type: 'boolean' },
+  graph: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: runOptions, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+}
+
+function splitList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** -e KEY=VALUE [KEY=VALUE...] | -e @file.yml | -e '{"json": 1}' */
+export async function parseExtraVars(values: string[] | undefined): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const v of values ?? []) {
+    const s = v.trim();
+    if (s.startsWith('@')) {
+      const file = s.slice(1);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        throw new UsageError(`-e ${s}: cannot read ${file}: ${(e as Error).message}`);
+      }
+      const doc = parseYaml(text, file);
+      if (doc.value === null) continue;
+      if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new LoadError('extra vars file must be a mapping', doc.placeOf([]));
+      Object.assign(out, doc.value);
+    } else if (s.startsWith('{')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(s);
+      } catch (e) {
+        throw new UsageError(`-e: invalid JSON: ${(e as Error).message}`);
+      }
+      // As YAML files are (js-yaml's maxDepth): deeper values overflow the stack of every later walk.
+      if (nestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new UsageError(`-e: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      Object.assign(out, value);
+    } else {
+      for (const pair of s.split(/\s+/).filter(Boolean)) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new UsageError(`-e ${JSON.stringify(pair)}: expected KEY=VALUE, @file.yml or JSON`);
+        const key = pair.slice(0, eq);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`-e: invalid variable name ${JSON.stringify(key)}`);
+        out[key] = pair.slice(eq + 1); // strings, as ansible-playbook's key=value form
+      }
+    }
+  }
+  return out;
+}
+
+const MAX_JSON_DEPTH = 100;
+
+/** Nesting depth of lists and mappings, counted without recursion; stops once past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+function libraryDirs(playbooks: string[]): string[] {
+  return [...new Set(playbooks.map((p) => join(dirname(resolve(p)), 'library')))];
+}
+
+async function loadAll(playbookFiles: string[], inventories: string[] | undefined) {
+  if (!playbookFiles.length) throw new UsageError(`no playbook given\n${USAGE}`);
+  if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY)');
+  const inventory = await loadInventory(inventories);
+  const registry = await loadRegistry(libraryDirs(playbookFiles));
+  const playbooks: Playbook[] = [];
+  for (const f of playbookFiles) playbooks.push(await loadPlaybook(f, registry));
+  return { inventory, registry, playbooks };
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parse(argv);
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const forks = o.forks === undefined ? 20 : Number(o.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got ${JSON.stringify(o.forks)}`);
+  const strategy = (o.strategy ?? 'linear') as 'linear' | 'free';
+  if (!['linear', 'free'].includes(strategy)) throw new UsageError(`--strategy must be linear or free, got ${JSON.stringify(o.strategy)}`);
+  const output = o.output ?? 'text';
+  if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
+  const extraVars = await parseExtraVars(o['extra-vars']);
+  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory);
+  if (o.limit) selectHosts(inventory, o.limit); // a bad pattern is an error before anything runs
+  const verbosity = o.verbose?.length ?? 0;
+  const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
+  const runner = new Runner({
+    inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit: o.limit,
+    tags: splitList(o.tags), skipTags: splitList(o['skip-tags']), extraVars, verbosity, emit,
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    process.stderr.write(
+      `\ninterrupted: starting nothing new; running commands have ${INTERRUPT_GRACE_MS / 1000} s to finish, then are abandoned (Ctrl-C again to exit now)\n`,
+    );
+    runner.interrupt();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await runner.run(playbooks);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function cmdValidate(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parse(argv);
+  const extraVars = await parseExtraVars(o['extra-vars']);
+  const { inventory, playbooks } = await loadAll(positionals, o.inventory);
+  const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
+  if (problems.length) {
+    for (const p of problems) console.error(p);
+    return ExitCode.parseError;
+  }
+  const tasks = playbooks.reduce((n, pb) => n + pb.plays.length, 0);
+  console.log(`ok: ${positionals.join(', ')} (${tasks} plays) is valid against ${o.inventory!.join(', ')}`);
+  return 0;
+}
+
+async function cmdInventory(argv: string[]): Promise<number> {
+  const { values: o } = parse(argv);
+  if (!o.inventory?.length) throw new UsageError('no inventory given (-i INVENTORY)');
+  const inv = await loadInventory(o.inventory);
+  if (o.graph) {
+    console.log(inventoryGraph(inv, o.limit));
+    return 0;
+  }
+  if (o.limit && !o.list) {
+    for (const h of selectHosts(inv, o.limit)) console.log(h);
+    return 0;
+  }
+  const list = inventoryList(inv) as Record<string, unknown>;
+  if (o.limit) {
+    const allowed = new Set(selectHosts(inv, o.limit));
+    const meta = list._meta as { hostvars: Record<string, unknown> };
+    for (const h of Object.keys(meta.hostvars)) if (!allowed.has(h)) delete meta.hostvars[h];
+  }
+  console.log(JSON.stringify(list, null, 2));
+  return 0;
+}
+
+async function cmdModules(): Promise<number> {
+  const reg = await loadRegistry();
+  for (const def of [...reg.values()].sort((a, b) => a.name.localeCompare(b.name))) console.log(`${def.name.padEnd(14)} ${def.description}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await cmdRun(rest);
+      case 'validate':
+        return await cmdValidate(rest);
+      case 'inventory':
+        return await cmdInventory(rest);
+      case 'lab': {
+        const { runLabCommand } = await import('../lab/index.js');
+        return await runLabCommand(rest);
+      }
+      case 'demo': {
+        const { runDemo } = await import('./demo.js');
+        return await runDemo();
+      }
+      case 'modules':
+        return await cmdModules();
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        console.log(USAGE);
+        return cmd === undefined ? ExitCode.badOptions : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+    }
+  } catch (e) {
+    if (e instanceof LoadError || e instanceof UsageError) {
+      console.error(`ERROR: ${e.message}`);
+      return e.exitCode;
+    }
+    console.error(`ERROR: ${(e as Error).stack ?? e}`);
+    return ExitCode.error;
+  }
+}
+
+const isMain = process.argv[1] && resolve(process.argv[1]).replace(/\.(ts|js)$/, '') === resolve(new URL(import.meta.url).pathname).replace(/\.(ts|js)$/, '');
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // As bin/tsplay.js: whatever a run left (a socket to a silent host, a task
+    // abandoned after Ctrl-C) must not keep the process alive after the recap.
+    setTimeout(() => process.exit(code), 3000).unref();
+  });
+}

@@ -1,0 +1,87 @@
+// A connection runs shell text on one host. One persistent connection per host
+// (DESIGN.md §5); the host layer (engine/host/host.ts) builds every command through
+// engine/host/shell.ts and handles become, so a connection never sees argv.
+
+import type { RunResult } from '../module-api.js';
+
+export interface ExecOptions {
+  /** Fed to the command's standard input: a Buffer as is, a string as UTF-8. */
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/**
+ * What a command gave back. `stdout` is decoded as UTF-8 for text use;
+ * `stdoutBytes` is exactly what the command wrote (file reads use it, so
+ * content is never re-encoded).
+ */
+export interface ExecResult extends RunResult {
+  stdoutBytes: Buffer;
+}
+
+export interface Connection {
+  /** Inventory hostname, for messages. */
+  readonly host: string;
+  /** Open (idempotent). Throws UnreachableError when the host cannot be reached. */
+  connect(): Promise<void>;
+  /** Run shell text with /bin/sh on the host. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+  /**
+   * Ctrl-C after the grace: start nothing more, kill what still runs where the
+   * host still answers, drop the connection, all in a few seconds; commands in
+   * flight end with InterruptedError. Optional: without it the runner only closes.
+   */
+  abort?(): Promise<void>;
+}
+
+/** The host could not be reached or authenticated: the host is marked unreachable. */
+export class UnreachableError extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** A command ran past its timeout. */
+export class CommandTimeoutError extends Error {
+  constructor(readonly host: string, readonly command: string, readonly timeoutMs: number) {
+    super(`command timed out after ${timeoutMs} ms`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+/** Connection settings resolved from inventory variables (ansible_host, ansible_port, ...). */
+export interface ConnectionSettings {
+  /** inventory_hostname */
+  host: string;
+  connection: 'ssh' | 'local';
+  address: string; // ansible_host, default: host
+  port: number; // ansible_port, default 22
+  user: string; // ansible_user, default: current user
+  privateKeyFile?: string; // ansible_ssh_private_key_file
+  password?: string; // ansible_password (discouraged)
+  /** known_hosts file (tsplay_known_hosts_file; default ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
+  /** strict: unknown or changed key = unreachable; accept-new: record unknown keys; off: no check. */
+  hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  /**
+   * The connection timeout T (ansible_ssh_timeout): bounds connect (TCP,
+   * handshake, authentication), each channel open, and how long a host may stay
+   * silent (keepalives) before it is unreachable.
+   */
+  connectTimeoutMs: number;
+  /** Per command, from asking for its channel to the channel's close (0 = none). */
+  commandTimeoutMs: number;
+  become: boolean;
+  becomeUser: string;
+  becomeMethod: 'sudo';
+}
+
+/** The run was interrupted (Ctrl-C) and this command abandoned: it may or may not have had its effect. */
+export class InterruptedError extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}

@@ -1,0 +1,383 @@
+// What a predicted package install would put on a host (check mode only).
+//
+// In --check an `apt` task predicts packages as installed, but the files and
+// units those packages bring do not exist yet. When a later task reads such a
+// path, the overlay asks this module: it fetches the predicted packages' .debs
+// on the host (from /var/cache/apt/archives, else `apt-get download` into a
+// temporary directory that is removed afterwards) and extracts their /etc
+// trees, ucf templates (/usr/share/PKG/conffiles), systemd unit directories and
+// the ucf lines of their postinst, all in ONE round trip. Nothing in the host's
+// configuration changes. The result is cached per host and package, so later
+// queries for any path answer on the controller without a round trip.
+//
+// Selection rules (pure functions below, unit-tested on recorded output):
+// - a path shipped in a package's data (a dpkg conffile or any file in /etc);
+// - else a ucf-managed file: the template named by a `ucf SRC DEST` line of a
+//   package's postinst with DEST equal to the path (nfs-kernel-server:
+//   /usr/share/nfs-kernel-server/conffiles/etc.exports -> /etc/exports), or the
+//   conventional /usr/share/PKG/conffiles/BASENAME;
+// - units: /lib/systemd/system/UNIT or /usr/lib/systemd/system/UNIT (aliases
+//   followed, /dev/null = masked), /etc/init.d/NAME, /etc/init/NAME.conf;
+//   started and enabled per Debian policy (see unitPrediction).
+
+import { parseAptSimulation } from './apt-simulation.js';
+import { posix as pathPosix } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { FileState, HostReader, InitSystem, ServiceState } from '../module-api.js';
+
+/** One extracted member of a package (paths absolute, as installed). */
+export interface PkgEntry {
+  type: 'file' | 'directory' | 'link';
+  mode: string;
+  /** A file's exact bytes, as the package ships them. */
+  content?: Buffer;
+  target?: string;
+}
+
+export interface PkgFiles {
+  entries: Map<string, PkgEntry>;
+  /** postinst lines that mention ucf. */
+  ucfLines: string[];
+}
+
+export interface Snapshot {
+  /** Packages extracted, by name (an `Inst` name; `name:arch` for a foreign arch). */
+  pkgs: Map<string, PkgFiles>;
+  /** Packages whose .deb could not be found or downloaded. */
+  missing: string[];
+  /** /usr/sbin/policy-rc.d exists on the host. */
+  policyRcD: boolean;
+  /** The host's init system, for hosts whose facts were not gathered. */
+  serviceMgr?: InitSystem;
+}
+
+/** Paths the snapshot covers: only reads inside these can be answered from packages. */
+export function coveredPath(path: string): boolean {
+  return /^\/etc\/./.test(path) || /^\/(usr\/)?lib\/systemd\/system\/./.test(path) || /^\/usr\/share\/[^/]+\/conffiles\/./.test(path);
+}
+
+// The script: a constant; its arguments are the package names (candidate
+// versions from apt-cache policy; the apt module already predicts every package
+// `apt-get -s install` would bring, so no dependency solving here). Output:
+//   P                         policy-rc.d exists
+//   S INIT                    the init system (systemd, upstart, sysvinit), as the host layer detects it
+//   M PKG                     no .deb for PKG
+//   TAR                       then one line: base64 of a gzipped tar with x/PKG/<members as
+//                             installed> and c/PKG.postinst (packages extracted in parallel)
+export const SNAPSHOT_SCRIPT = `set -u
+T=$(mktemp -d) || exit 70
+trap 'cd /; rm -rf "$T"' EXIT
+mkdir "$T/dl" "$T/x"
+if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
+if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then echo 'S systemd'
+elif command -v initctl >/dev/null 2>&1 && [ -d /etc/init ]; then echo 'S upstart'
+elif [ -d /etc/init.d ]; then echo 'S sysvinit'; fi
+LC_ALL=C apt-cache policy "$@" 2>/dev/null |
+  awk '/^[^ ].*:$/ { n = substr($0, 1, length($0) - 1) } $1 == "Candidate:" { print n, ($2 == "(none)" ? "-" : $2) }' > "$T/list"
+for n in "$@"; do
+  awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$T/list" || echo "$n -" >> "$T/list"
+done
+: > "$T/need"; : > "$T/debs"
+while read -r n v; do
+  b=\${n%%:*}; deb=
+  if [ "$v" != - ]; then
+    ve=$(printf '%s' "$v" | sed 's/:/%3a/g')
+    for f in /var/cache/apt/archives/"$b"_"$ve"_*.deb; do [ -f "$f" ] && deb=$f; done
+  else
+    for f in /var/cache/apt/archives/"$b"_*.deb; do [ -f "$f" ] && deb=$f; done
+  fi
+  if [ -n "$deb" ]; then echo "$n $deb" >> "$T/debs"; else echo "$n $v" >> "$T/need"; fi
+done < "$T/list"
+if [ -s "$T/need" ]; then
+  ( cd "$T/dl" && awk '{ if ($2 == "-") print $1; else print $1 "=" $2 }' "$T/need" | xargs apt-get download -q -o APT::Sandbox::User=root >/dev/null 2>&1 )
+  while read -r n v; do
+    b=\${n%%:*}; deb=
+    for f in "$T/dl/$b"_*.deb; do [ -f "$f" ] && deb=$f; done
+    if [ -n "$deb" ]; then echo "$n $deb" >> "$T/debs"; else echo "M $n"; fi
+  done < "$T/need"
+fi
+mkdir "$T/c"
+while read -r n deb; do
+  mkdir "$T/x/$n"
+  ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/$n" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
+    dpkg-deb -I "$deb" postinst > "$T/c/$n.postinst" 2>/dev/null ) &
+done < "$T/debs"
+wait
+echo TAR
+tar -czf - -C "$T" x c | base64 -w0
+echo
+exit 0
+`;
+
+/** argv for one snapshot round trip (quoted by the host through quoteArgv). */
+export function snapshotArgv(pkgs: readonly string[]): string[] {
+  return ['sh', '-c', SNAPSHOT_SCRIPT, 'tsplay-pkgfiles', ...pkgs];
+}
+
+interface TarEntry {
+  name: string;
+  type: 'file' | 'directory' | 'link' | 'other';
+  mode: string;
+  data: Buffer;
+  target: string;
+}
+
+function tarString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul === -1 ? b.length : nul).toString('utf8');
+}
+
+/** A minimal reader of the (GNU or ustar) tar GNU tar writes: names, modes, file data, link targets. */
+export function parseTar(buf: Buffer): TarEntry[] {
+  const out: TarEntry[] = [];
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (let off = 0; off + 512 <= buf.length; ) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) break;
+    const size = parseInt(tarString(h.subarray(124, 136)).trim() || '0', 8);
+    const flag = String.fromCharCode(h[156] || 48);
+    const data = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (flag === 'L') { longName = tarString(data); continue; }
+    if (flag === 'K') { longLink = tarString(data); continue; }
+    const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? tarString(h.subarray(345, 500)) : '';
+    const name = longName ?? (prefix ? `${prefix}/${tarString(h.subarray(0, 100))}` : tarString(h.subarray(0, 100)));
+    const target = longLink ?? tarString(h.subarray(157, 257));
+    longName = longLink = undefined;
+    const mode = (parseInt(tarString(h.subarray(100, 108)).trim() || '0', 8) & 0o7777).toString(8).padStart(4, '0');
+    const type = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'link' : 'other';
+    out.push({ name, type, mode, data, target });
+  }
+  return out;
+}
+
+/** Parse the snapshot script's output. */
+export function parseSnapshot(stdout: string): Snapshot {
+  const snap: Snapshot = { pkgs: new Map(), missing: [], policyRcD: false };
+  const pkg = (n: string): PkgFiles => {
+    let p = snap.pkgs.get(n);
+    if (!p) snap.pkgs.set(n, (p = { entries: new Map(), ucfLines: [] }));
+    return p;
+  };
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === 'P') snap.policyRcD = true;
+    const init = /^S (systemd|upstart|sysvinit)$/.exec(line);
+    if (init) snap.serviceMgr = init[1] as InitSystem;
+    const missing = /^M (\S+)$/.exec(line);
+    if (missing) snap.missing.push(missing[1]);
+    if (line !== 'TAR') continue;
+    const b64 = (lines[i + 1] ?? '').trim();
+    if (!b64) break;
+    for (const e of parseTar(gunzipSync(Buffer.from(b64, 'base64')))) {
+      const name = e.name.replace(/^\.\//, '').replace(/\/$/, '');
+      const x = /^x\/([^/]+)(?:\/(.*))?$/.exec(name);
+      if (x) {
+        const files = pkg(x[1]);
+        if (x[2] === undefined) continue;
+        const path = '/' + x[2].replace(/^\.\//, '');
+        if (e.type === 'file') files.entries.set(path, { type: 'file', mode: e.mode, content: e.data });
+        else if (e.type === 'directory') files.entries.set(path, { type: 'directory', mode: e.mode });
+        else if (e.type === 'link') files.entries.set(path, { type: 'link', mode: '0777', target: e.target });
+        continue;
+      }
+      const c = /^c\/(.+)\.postinst$/.exec(name);
+      if (c && e.type === 'file') pkg(c[1]).ucfLines.push(...e.data.toString('utf8').split('\n').filter((l) => /\bucf\b/.test(l)));
+    }
+    break;
+  }
+  return snap;
+}
+
+/** Merge a later snapshot into an earlier one (packages extracted once). */
+export function mergeSnapshot(into: Snapshot, more: Snapshot): void {
+  for (const [n, p] of more.pkgs) into.pkgs.set(n, p);
+  into.missing = [...new Set([...into.missing.filter((n) => !more.pkgs.has(n)), ...more.missing])];
+  into.policyRcD = more.policyRcD;
+  into.serviceMgr = more.serviceMgr ?? into.serviceMgr;
+}
+
+/** `ucf [opts] SRC DEST` in a postinst line: [SRC, DEST] when both are literal absolute paths. */
+export function parseUcfLine(line: string): [string, string] | undefined {
+  const code = line.replace(/(^|\s)#.*$/, '');
+  const m = /(?:^|[\s;&|(])ucf\s+([^;&|)]*)/.exec(code);
+  if (!m) return undefined;
+  const args = m[1].split(/\s+/).filter((w) => w !== '' && !w.startsWith('-'));
+  if (args.length < 2) return undefined;
+  const [src, dest] = args.slice(-2).map((w) => w.replace(/^["']|["']$/g, ''));
+  return src.startsWith('/') && dest.startsWith('/') && !/[$`]/.test(src + dest) ? [src, dest] : undefined;
+}
+
+function fileState(path: string, e: PkgEntry, mode?: string): FileState {
+  const st: FileState = { path, exists: true, predicted: true, owner: 'root', group: 'root', uid: 0, gid: 0 };
+  if (e.type === 'link') return { ...st, type: 'link', linkTarget: e.target, mode: '0777' };
+  if (e.type === 'directory') return { ...st, type: 'directory', mode: e.mode };
+  const content = e.content ?? Buffer.alloc(0);
+  return { ...st, type: 'file', mode: mode ?? e.mode, content, size: content.length };
+}
+
+/**
+ * The state a path would have after the snapshot's packages are installed, or
+ * undefined when none of them provides it. `pkgs` limits the packages looked at
+ * (those still predicted installed).
+ */
+export function selectFile(snap: Snapshot, path: string, pkgs?: ReadonlySet<string>): FileState | undefined {
+  const p = pathPosix.normalize(path).replace(/(.)\/$/, '$1');
+  const list = [...snap.pkgs].filter(([n]) => !pkgs || pkgs.has(n));
+  for (const [, files] of list) {
+    const e = files.entries.get(p);
+    if (e) return fileState(path, e);
+  }
+  // ucf: the postinst copies a template to the path on a fresh install (mode 0644, root).
+  for (const [, files] of list) {
+    for (const line of files.ucfLines) {
+      const pair = parseUcfLine(line);
+      if (!pair || pair[1] !== p) continue;
+      for (const [, f2] of list) {
+        const src = f2.entries.get(pair[0]);
+        if (src?.type === 'file') return fileState(path, src, '0644');
+      }
+    }
+  }
+  const base = pathPosix.basename(p);
+  for (const [n, files] of list) {
+    const src = files.entries.get(`/usr/share/${n.replace(/:.*$/, '')}/conffiles/${base}`);
+    if (src?.type === 'file' && p.startsWith('/etc/')) return fileState(path, src, '0644');
+  }
+  return undefined;
+}
+
+const UNIT_SUFFIXES = ['.service', '.socket', '.timer', '.mount', '.target', '.path', '.automount', '.swap', '.slice', '.scope', '.device'];
+const UNIT_DIRS = ['/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/** Does a unit file's [Install] section name a WantedBy/RequiredBy target? */
+export function unitInstallable(content: string): boolean {
+  let section = '';
+  for (const raw of content.split('\n')) {
+    const line = raw.trim();
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s) {
+      section = s[1];
+      continue;
+    }
+    if (section === 'Install' && /^(WantedBy|RequiredBy)\s*=\s*\S/.test(line)) return true;
+  }
+  return false;
+}
+
+function findEntry(snap: Snapshot, list: Array<[string, PkgFiles]>, path: string): PkgEntry | undefined {
+  for (const [, files] of list) {
+    const e = files.entries.get(path);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+/**
+ * What the host's init system would report for a unit after the snapshot's
+ * packages are installed (Debian policy: a package's postinst enables a unit
+ * with an [Install] section and starts it; an init script is enabled with
+ * update-rc.d defaults and started; policy-rc.d exiting 101 forbids the start,
+ * not the enabling). Undefined: no package ships it.
+ */
+export function selectUnit(
+  snap: Snapshot,
+  name: string,
+  mgr: InitSystem,
+  startForbidden: boolean,
+  pkgs?: ReadonlySet<string>,
+): ServiceState | undefined {
+  const list = [...snap.pkgs].filter(([n]) => !pkgs || pkgs.has(n));
+  const started = !startForbidden;
+  const bare = name.endsWith('.service') ? name.slice(0, -'.service'.length) : name;
+  if (mgr === 'systemd') {
+    const unit = UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : `${name}.service`;
+    for (const dir of UNIT_DIRS) {
+      let path = `${dir}/${unit}`;
+      let e = findEntry(snap, list, path);
+      for (let hops = 0; e?.type === 'link' && hops < 8; hops++) {
+        const target = e.target ?? '';
+        if (target === '/dev/null') return { name, exists: true, active: false, enabled: false, predicted: true };
+        path = target.startsWith('/') ? target : pathPosix.join(pathPosix.dirname(path), target);
+        e = findEntry(snap, list, path) ?? (path.startsWith('/usr/') ? findEntry(snap, list, path.slice(4)) : findEntry(snap, list, '/usr' + path));
+      }
+      if (e?.type === 'file') {
+        const installable = unitInstallable((e.content ?? Buffer.alloc(0)).toString('utf8'));
+        return { name, exists: true, active: installable && started, enabled: installable ? true : null, predicted: true };
+      }
+    }
+    // No unit file: systemd-sysv-generator wraps the init script (reported as generated).
+    if (!UNIT_SUFFIXES.some((s) => name.endsWith(s) && s !== '.service') && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+      return { name, exists: true, active: started, enabled: null, predicted: true };
+    }
+    return undefined;
+  }
+  if (mgr === 'sysvinit' && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+    return { name, exists: true, active: started, enabled: true, predicted: true };
+  }
+  if (mgr === 'upstart' && findEntry(snap, list, `/etc/init/${bare}.conf`)?.type === 'file') {
+    return { name, exists: true, active: started, enabled: true, predicted: true };
+  }
+  return undefined;
+}
+
+/**
+ * Per-host cache of what predicted packages ship. Each package is extracted
+ * once; policy-rc.d answers are cached per service.
+ */
+export class PackageFiles {
+  readonly snap: Snapshot = { pkgs: new Map(), missing: [], policyRcD: false };
+  private readonly asked = new Set<string>();
+  private readonly policy = new Map<string, boolean>();
+  /** Round trips made and their total time (ms), for measurements. */
+  readonly stats = { roundTrips: 0, ms: 0 };
+
+  /**
+   * The packages `apt-get -s install NAMES` (with this recommends setting) would
+   * unpack, the named ones included; one round trip per distinct request, cached.
+   * A failed simulation (unknown name, broken dependencies) yields the names only.
+   */
+  async closure(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[]> {
+    const key = `${installRecommends}:${[...names].sort().join(' ')}`;
+    let known = this.closures.get(key);
+    if (!known) {
+      const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
+      const t0 = performance.now();
+      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+      this.stats.roundTrips++;
+      this.stats.ms += performance.now() - t0;
+      known = [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+      this.closures.set(key, known);
+    }
+    return known;
+  }
+
+  private readonly closures = new Map<string, string[]>();
+
+  /** Make sure every package in `pkgs` (and its new dependencies) has been looked at. */
+  async ensure(host: HostReader, pkgs: readonly string[]): Promise<void> {
+    const todo = pkgs.filter((n) => !this.asked.has(n) && !this.snap.pkgs.has(n));
+    if (!todo.length) return;
+    const t0 = performance.now();
+    const r = await host.run(snapshotArgv(todo), { timeoutMs: 300_000 });
+    this.stats.roundTrips++;
+    this.stats.ms += performance.now() - t0;
+    for (const n of todo) this.asked.add(n);
+    if (r.rc !== 0) return; // cannot tell: the caller answers as without packages
+    mergeSnapshot(this.snap, parseSnapshot(r.stdout));
+  }
+
+  /** Would /usr/sbin/policy-rc.d forbid starting this service (exit 101)? */
+  async startForbidden(host: HostReader, name: string): Promise<boolean> {
+    if (!this.snap.policyRcD) return false;
+    const key = name.replace(/\.service$/, '');
+    const known = this.policy.get(key);
+    if (known !== undefined) return known;
+    const r = await host.run(['/usr/sbin/policy-rc.d', key, 'start']);
+    this.stats.roundTrips++;
+    this.policy.set(key, r.rc === 101);
+    return r.rc === 101;
+  }
+}

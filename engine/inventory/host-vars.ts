@@ -1,0 +1,209 @@
+// Variable precedence: inside the inventory (hostVars) and beyond it, for the
+// runner (VAR_LAYERS + mergeVarLayers). Pure functions; docs/inventory.md
+// explains the order and where it comes from (Ansible's documented list).
+
+import { userInfo } from 'node:os';
+import type { ConnectionSettings } from '../connection/connection.js';
+import { LoadError } from '../errors.js';
+import type { Inventory, InventoryGroup } from './inventory.js';
+import { groupHosts } from './patterns.js';
+
+export type Vars = Record<string, unknown>;
+
+/**
+ * Layers of variables, lowest precedence first, as Ansible's documented list
+ * for the parts tsplay supports. The runner builds one object per layer and
+ * merges them with mergeNamedLayers (or mergeVarLayers in this order).
+ *
+ * Note (Ansible, not intuition): include_vars and set_fact/register sit ABOVE
+ * block and task vars; extra vars always win.
+ */
+export const VAR_LAYERS = [
+  'role_defaults', //        roles/x/defaults/main.yml (none yet)
+  'inventory_group_vars', // inventory + group_vars/ (inline all < inline groups < group_vars/all < group_vars/<group>)
+  'inventory_host_vars', //  inline host vars < host_vars/ (inventory, then playbook-adjacent)
+  'facts', //                gathered facts (ansible_facts and the injected ansible_* names)
+  'play_vars', //            play `vars:`
+  'play_vars_files', //      play `vars_files:`
+  'role_vars', //            roles/x/vars/main.yml (none yet)
+  'block_vars', //           `vars:` of enclosing blocks, outer to inner
+  'task_vars', //            task `vars:`
+  'include_vars', //         results of include_vars
+  'set_fact', //             set_fact and registered results
+  'role_params', //          role params (none yet)
+  'include_params', //       include_tasks/import params
+  'extra_vars', //           -e, always wins
+] as const;
+
+export type VarLayer = (typeof VAR_LAYERS)[number];
+
+/** Later layers replace earlier keys wholesale (Ansible's hash_behaviour=replace: no deep merge). */
+export function mergeVarLayers(layers: ReadonlyArray<Vars | undefined | null>): Vars {
+  const out: Vars = {};
+  for (const layer of layers) if (layer) Object.assign(out, layer);
+  return out;
+}
+
+/** Merge named layers in VAR_LAYERS order, whatever order the object was built in. */
+export function mergeNamedLayers(layers: Partial<Record<VarLayer, Vars>>): Vars {
+  for (const k of Object.keys(layers)) {
+    if (!(VAR_LAYERS as readonly string[]).includes(k)) throw new Error(`unknown variable layer "${k}"`);
+  }
+  return mergeVarLayers(VAR_LAYERS.map((k) => layers[k]));
+}
+
+/** Ansible's sort_groups: by depth, then ansible_group_priority, then name. Later = stronger. */
+export function sortGroups(groups: InventoryGroup[]): InventoryGroup[] {
+  return [...groups].sort((a, b) => a.depth - b.depth || a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export function isLocalhostName(name: string): boolean {
+  return name === 'localhost' || name === '127.0.0.1' || name === '::1';
+}
+
+/**
+ * The inventory's two layers for a host, each already in Ansible's order:
+ * group vars = inline 'all' < inline groups (sorted) < group_vars/all
+ *   (inventory, then playbook) < group_vars/<group> (inventory, then playbook, per sorted group);
+ * host vars = inline < host_vars/ beside the inventory < host_vars/ beside the playbook.
+ */
+export function inventoryLayers(inv: Inventory, host: string): { groupVars: Vars; hostVars: Vars } {
+  const h = inv.hosts.get(host);
+  const all = inv.groups.get('all')!;
+  if (!h) {
+    if (!isLocalhostName(host)) throw new LoadError(`no host named "${host}" in the inventory`);
+    // Implicit localhost: all's vars, and a local connection.
+    return {
+      groupVars: mergeVarLayers([all.inlineVars, all.fileVars, all.playbookFileVars]),
+      hostVars: { ansible_connection: 'local' },
+    };
+  }
+  const groups = sortGroups(h.groups.filter((g) => g !== 'all').map((g) => inv.groups.get(g)!));
+  const groupVars = mergeVarLayers([
+    all.inlineVars,
+    ...groups.map((g) => g.inlineVars),
+    all.fileVars,
+    all.playbookFileVars,
+    ...groups.map((g) => g.fileVars),
+    ...groups.map((g) => g.playbookFileVars),
+  ]);
+  const hostVarsLayer = mergeVarLayers([h.inlineVars, h.fileVars, h.playbookFileVars]);
+  return { groupVars, hostVars: hostVarsLayer };
+}
+
+/** A host's variables from the inventory alone (group vars < host vars). */
+export function hostVars(inv: Inventory, host: string): Vars {
+  const { groupVars, hostVars: hv } = inventoryLayers(inv, host);
+  return mergeVarLayers([groupVars, hv]);
+}
+
+/** inventory_hostname, inventory_hostname_short, group_names, groups (Ansible's magic variables from the inventory). */
+export function magicVars(inv: Inventory, host: string): Vars {
+  const h = inv.hosts.get(host);
+  const groups: Record<string, string[]> = {};
+  for (const g of inv.groups.keys()) groups[g] = groupHosts(inv, g);
+  return {
+    inventory_hostname: host,
+    inventory_hostname_short: host.split('.')[0],
+    group_names: h ? h.groups.filter((g) => g !== 'all').sort() : [],
+    groups,
+  };
+}
+
+// ---------------------------------------------------------------- connection settings
+
+function bool(host: string, name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null || v === '') return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number' && (v === 0 || v === 1)) return v === 1;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (['yes', 'true', 'on', '1', 'y', 't'].includes(s)) return true;
+    if (['no', 'false', 'off', '0', 'n', 'f'].includes(s)) return false;
+  }
+  throw new LoadError(`host "${host}": ${name} must be a boolean (true/false, yes/no), found ${JSON.stringify(v)}`);
+}
+
+function num(host: string, name: string, v: unknown, dflt: number, min: number, max: number): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new LoadError(`host "${host}": ${name} must be a number from ${min} to ${max}, found ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function str(host: string, name: string, v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  throw new LoadError(`host "${host}": ${name} must be a string, found ${JSON.stringify(v)}`);
+}
+
+/** The first of these variables that is set, with its name (for messages); the first name when none is. */
+function firstSet(vars: Vars, names: string[]): [string, unknown] {
+  for (const n of names) if (vars[n] !== undefined && vars[n] !== null && vars[n] !== '') return [n, vars[n]];
+  return [names[0], undefined];
+}
+
+/**
+ * tsplay_host_key_checking: strict | accept-new | off, or a boolean (true =
+ * strict, false = off). Unset, Ansible's boolean host_key_checking variables
+ * (ansible_host_key_checking, ansible_ssh_host_key_checking) decide the same way.
+ */
+function hostKeyCheckingOf(host: string, vars: Vars): ConnectionSettings['hostKeyChecking'] {
+  const [name, v] = firstSet(vars, ['tsplay_host_key_checking', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking']);
+  if (name === 'tsplay_host_key_checking' && (v === 'strict' || v === 'accept-new' || v === 'off')) return v;
+  try {
+    return bool(host, name, v, true) ? 'strict' : 'off';
+  } catch {
+    const allowed = name === 'tsplay_host_key_checking' ? 'strict, accept-new, off or a boolean' : 'a boolean (true/false, yes/no)';
+    throw new LoadError(`host "${host}": ${name} must be ${allowed}, found ${JSON.stringify(v)}`);
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'root';
+  }
+}
+
+/**
+ * Connection settings from a host's (templated) variables. Defaults as
+ * Ansible's: ssh, port 22, the controller's user, become false as root.
+ * ansible_connection=local is set for the implicit localhost by hostVars;
+ * a localhost listed in the inventory connects over ssh unless told otherwise.
+ */
+export function connectionSettings(host: string, vars: Vars): ConnectionSettings {
+  const conn = str(host, 'ansible_connection', vars.ansible_connection) ?? 'ssh';
+  let connection: 'ssh' | 'local';
+  if (conn === 'ssh' || conn === 'smart' || conn === 'paramiko') connection = 'ssh';
+  else if (conn === 'local') connection = 'local';
+  else throw new LoadError(`host "${host}": ansible_connection "${conn}" is not supported: expected ssh or local`);
+  const hostKeyChecking = hostKeyCheckingOf(host, vars);
+  const [timeoutVar, timeout] = firstSet(vars, ['tsplay_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout']);
+  const becomeMethod = str(host, 'ansible_become_method', vars.ansible_become_method) ?? 'sudo';
+  if (becomeMethod !== 'sudo') throw new LoadError(`host "${host}": ansible_become_method "${becomeMethod}" is not supported: expected sudo`);
+  const settings: ConnectionSettings = {
+    host,
+    connection,
+    address: str(host, 'ansible_host', vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
+    port: num(host, 'ansible_port', vars.ansible_port ?? vars.ansible_ssh_port, 22, 1, 65535),
+    user: str(host, 'ansible_user', vars.ansible_user ?? vars.ansible_ssh_user) ?? currentUser(),
+    hostKeyChecking,
+    connectTimeoutMs: num(host, timeoutVar, timeout, 10, 0.001, 86400) * 1000,
+    commandTimeoutMs: num(host, 'tsplay_command_timeout', vars.tsplay_command_timeout, 3600, 0.001, 7 * 86400) * 1000,
+    become: bool(host, 'ansible_become', vars.ansible_become, false),
+    becomeUser: str(host, 'ansible_become_user', vars.ansible_become_user) ?? 'root',
+    becomeMethod: 'sudo',
+  };
+  const key = str(host, 'ansible_ssh_private_key_file', vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
+  if (key !== undefined) settings.privateKeyFile = key;
+  const password = str(host, 'ansible_password', vars.ansible_password ?? vars.ansible_ssh_pass);
+  if (password !== undefined) settings.password = password;
+  const kh = str(host, 'tsplay_known_hosts_file', vars.tsplay_known_hosts_file);
+  if (kh !== undefined) settings.knownHostsFile = kh;
+  return settings;
+}

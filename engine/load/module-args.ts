@@ -1,0 +1,58 @@
+// Module argument validation: each module's JSON Schema compiled once by ajv.
+// Defaults from the schema are filled in (useDefaults), so plan() sees them.
+
+import AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ModuleDef } from '../module-api.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+const compiled = new WeakMap<ModuleDef, ValidateFunction>();
+
+export interface ArgError {
+  /** JSON pointer inside the module's arguments, e.g. "/state". */
+  pointer: string;
+  message: string;
+}
+
+export function validatorFor(def: ModuleDef): ValidateFunction {
+  let v = compiled.get(def);
+  if (!v) {
+    v = ajv.compile(def.schema);
+    compiled.set(def, v);
+  }
+  return v;
+}
+
+/** Human sentence for one ajv error. */
+export function describeAjvError(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown option "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    case 'required':
+      return `missing required option "${(e.params as { missingProperty: string }).missingProperty}"`;
+    case 'enum':
+      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map((x) => JSON.stringify(x)).join(', ')}`;
+    case 'type':
+      return `must be ${(e.params as { type: string }).type}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/**
+ * Validate (and default) a module's arguments in place. Returns the errors, most
+ * specific first; an empty list means valid.
+ */
+export function validateModuleArgs(def: ModuleDef, args: Record<string, unknown>): ArgError[] {
+  const v = validatorFor(def);
+  if (v(args)) return [];
+  const errors = (v.errors ?? []).filter((e) => e.keyword !== 'if');
+  // anyOf/oneOf produce one error per branch; keep the simplest explanation.
+  return errors.map((e) => ({
+    pointer: e.keyword === 'additionalProperties'
+      ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`
+      : e.instancePath,
+    message: describeAjvError(e),
+  }));
+}

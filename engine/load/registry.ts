@@ -1,0 +1,73 @@
+// Where modules come from: the built-in ones in modules/ and the user's own,
+// from a `library/` directory beside the playbook or the directories named in
+// TSPLAY_LIBRARY (colon-separated). A module file default-exports a ModuleDef
+// (engine/module-api.ts). Built-in actions (debug, assert, ...) are handled by
+// the runner itself and listed here so the loader knows every valid name.
+
+import { readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ModuleDef } from '../module-api.js';
+import { LoadError } from '../errors.js';
+
+export const BUILTIN_ACTIONS = ['debug', 'assert', 'fail', 'set_fact', 'meta', 'include_vars', 'readiness', 'pause'] as const;
+export type BuiltinAction = (typeof BUILTIN_ACTIONS)[number];
+
+export type ModuleRegistry = Map<string, ModuleDef>;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ownExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const builtinDir = join(here, '..', '..', 'modules');
+
+async function moduleFiles(dir: string, exts: string[]): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => exts.some((e) => n.endsWith(e)) && !n.endsWith('.d.ts') && !n.endsWith('.test.ts') && !n.startsWith('index.'))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+async function importModule(file: string): Promise<ModuleDef> {
+  let mod: { default?: ModuleDef };
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    throw new LoadError(`cannot load module ${file}: ${(e as Error).message}`);
+  }
+  const def = mod.default;
+  if (!def || typeof def !== 'object' || typeof def.name !== 'string' || typeof def.plan !== 'function' || typeof def.gather !== 'function' || !def.schema) {
+    throw new LoadError(`${file}: a module must default-export { name, schema, gather, plan } (see docs/writing-modules.md)`);
+  }
+  return def;
+}
+
+let builtinCache: Promise<ModuleRegistry> | undefined;
+
+function loadBuiltins(): Promise<ModuleRegistry> {
+  builtinCache ??= (async () => {
+    const reg: ModuleRegistry = new Map();
+    const defs = await Promise.all((await moduleFiles(builtinDir, [ownExt])).map(importModule));
+    for (const def of defs) reg.set(def.name, def);
+    return reg;
+  })();
+  return builtinCache;
+}
+
+/** Built-in modules plus the user's library directories (later directories win). */
+export async function loadRegistry(libraryDirs: string[] = []): Promise<ModuleRegistry> {
+  const reg: ModuleRegistry = new Map(await loadBuiltins());
+  const envDirs = (process.env.TSPLAY_LIBRARY ?? '').split(':').filter(Boolean);
+  for (const dir of [...envDirs, ...libraryDirs]) {
+    for (const file of await moduleFiles(resolve(dir), ['.js', '.mjs'])) {
+      const def = await importModule(file);
+      if ((BUILTIN_ACTIONS as readonly string[]).includes(def.name)) throw new LoadError(`${file}: module name "${def.name}" is a built-in action`);
+      reg.set(def.name, def);
+    }
+  }
+  return reg;
+}

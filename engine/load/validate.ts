@@ -1,0 +1,129 @@
+// `tsplay validate`: find every variable a playbook reads that nothing defines,
+// without connecting anywhere. Known names: magic variables, facts (ansible_*),
+// inventory variables of any host, play vars and vars_files, registered names,
+// set_fact keys, block/task vars, include_vars files that can be read, extra vars.
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Inventory } from '../inventory/inventory.js';
+import { hostVars } from '../inventory/inventory.js';
+import type { Item, Playbook, Task } from './playbook.js';
+import { formatSourcePlace } from './playbook.js';
+import { templateVariables, isTemplated } from '../template/template.js';
+import { isUnsafe } from '../template/unsafe.js';
+import { parseCondition, expressionVariables } from '../template/expression.js';
+import { parseYaml } from './yaml.js';
+
+const MAGIC = [
+  'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'play_hosts',
+  'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'ansible_facts', 'omit',
+];
+
+function walkItems(items: Item[], fn: (t: Task) => void, blockFn?: (b: Extract<Item, { kind: 'block' }>) => void): void {
+  for (const it of items) {
+    if (it.kind === 'block') {
+      blockFn?.(it);
+      walkItems(it.block, fn, blockFn);
+      walkItems(it.rescue, fn, blockFn);
+      walkItems(it.always, fn, blockFn);
+    } else fn(it);
+  }
+}
+
+function readVarsKeys(file: string): string[] {
+  try {
+    const doc = parseYaml(readFileSync(file, 'utf8'), file);
+    return doc.value && typeof doc.value === 'object' ? Object.keys(doc.value) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory, extraVars: Record<string, unknown>): string[] {
+  const known = new Set<string>([...MAGIC, ...Object.keys(extraVars)]);
+  for (const h of inv.hosts.keys()) for (const k of Object.keys(hostVars(inv, h))) known.add(k);
+  // Names defined anywhere in the run (a later play may read what an earlier one registered).
+  for (const pb of playbooks) {
+    for (const play of pb.plays) {
+      for (const k of Object.keys(play.vars)) known.add(k);
+      for (const f of play.varsFiles) for (const k of readVarsKeys(isAbsolute(f) ? f : join(play.baseDir, f))) known.add(k);
+      for (const items of [play.preTasks, play.tasks, play.postTasks, play.handlers]) {
+        walkItems(items, (t) => {
+          if (t.register) known.add(t.register);
+          for (const k of Object.keys(t.vars)) known.add(k);
+          if (t.action === 'set_fact') for (const k of Object.keys(t.args)) known.add(k);
+          if (t.action === 'include_vars' && typeof t.args.file === 'string' && !isTemplated(t.args.file)) {
+            if (t.args.name) known.add(String(t.args.name));
+            for (const k of readVarsKeys(isAbsolute(t.args.file) ? t.args.file : join(play.baseDir, t.args.file))) known.add(k);
+          }
+          if (t.action === 'getent') known.add(`getent_${String(t.args.database ?? 'passwd')}`);
+        }, (b) => {
+          for (const k of Object.keys(b.vars)) known.add(k);
+        });
+      }
+    }
+  }
+  const problems: string[] = [];
+  const isKnown = (name: string, loop: boolean) => known.has(name) || name.startsWith('ansible_') || (loop && (name === 'item' || name === 'ansible_loop'));
+  const checkValue = (value: unknown, where: () => string, loop: boolean) => {
+    const walk = (v: unknown) => {
+      if (isUnsafe(v)) return; // `!unsafe`: never rendered
+      if (typeof v === 'string' && isTemplated(v)) {
+        for (const name of templateVariables(v)) if (!isKnown(name, loop)) problems.push(`${where()}: undefined variable "${name}" in ${JSON.stringify(v)}`);
+      } else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(value);
+  };
+  const checkConds = (conds: Array<string | boolean> | undefined, where: () => string, loop: boolean) => {
+    for (const c of conds ?? []) {
+      if (typeof c !== 'string') continue;
+      for (const name of expressionVariables(parseCondition(c))) if (!isKnown(name, loop)) problems.push(`${where()}: undefined variable "${name}" in condition ${JSON.stringify(c)}`);
+    }
+  };
+  // A task guarded by `when: NAME is defined` may read NAME (and a block's guard covers its tasks).
+  const guardedBy = (conds: Array<string | boolean> | undefined): string[] =>
+    (conds ?? []).flatMap((c) => (typeof c === 'string' ? [...c.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_]+)*\s+is\s+defined/g)].map((m) => m[1]) : []));
+  const withGuards = <T>(names: string[], fn: () => T): T => {
+    const added = names.filter((n) => !known.has(n));
+    for (const n of added) known.add(n);
+    try {
+      return fn();
+    } finally {
+      for (const n of added) known.delete(n);
+    }
+  };
+  const walkGuarded = (items: Item[]): void => {
+    for (const it of items) {
+      if (it.kind === 'block') {
+        withGuards(guardedBy(it.when), () => {
+          checkConds(it.when, () => formatSourcePlace(it.src), false);
+          walkGuarded(it.block);
+          walkGuarded(it.rescue);
+          walkGuarded(it.always);
+        });
+        continue;
+      }
+      const t = it;
+      withGuards(guardedBy(t.when), () => {
+        const loop = t.loop !== undefined;
+        const where = () => formatSourcePlace(t.src);
+        checkValue(t.args, () => formatSourcePlace(t.src, [t.action]), loop);
+        checkValue(t.loop, () => formatSourcePlace(t.src, ['loop']), false);
+        checkValue(t.vars, () => formatSourcePlace(t.src, ['vars']), loop);
+        checkConds(t.when, where, loop);
+        checkConds(t.changedWhen, where, loop);
+        checkConds(t.failedWhen, where, loop);
+        checkConds(t.until, where, loop);
+        if (t.action === 'assert') checkConds((Array.isArray(t.args.that) ? t.args.that : [t.args.that]) as string[], where, loop);
+      });
+    }
+  };
+  for (const pb of playbooks) {
+    for (const play of pb.plays) {
+      checkValue(play.vars, () => formatSourcePlace(play.src, ['vars']), false);
+      for (const items of [play.preTasks, play.tasks, play.postTasks, play.handlers]) walkGuarded(items);
+    }
+  }
+  return [...new Set(problems)];
+}

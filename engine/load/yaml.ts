@@ -1,0 +1,163 @@
+// YAML with positions. js-yaml's event parser gives source offsets for every
+// node; we record them per JSON pointer so any later error (schema, template,
+// unknown module) can name file:line:col.
+
+import { readFile } from 'node:fs/promises';
+import { parseEvents, constructFromEvents, YAML11_SCHEMA, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
+import type { Event } from 'js-yaml';
+import { LoadError, snippetAt, type Place } from '../errors.js';
+import { Unsafe } from '../template/unsafe.js';
+import { checkAliases } from './yaml-aliases.js';
+
+// `!unsafe "{{ text }}"`: a string that is never rendered (Ansible's tag; engine/template/unsafe.ts).
+const unsafeTag = defineScalarTag('!unsafe', {
+  resolve: (source) => new Unsafe(source),
+  identify: (data) => data instanceof Unsafe,
+  represent: (data) => String((data as Unsafe).value),
+});
+
+// YAML 1.1 as Ansible reads it: yes/no booleans, 0644 octal, << merge keys, !unsafe.
+const SCHEMA = YAML11_SCHEMA.withTags(mergeTag, unsafeTag);
+
+export type PathSeg = string | number;
+
+export interface YamlDoc {
+  file: string;
+  source: string;
+  value: unknown;
+  /** Place of the node at `path`, or of its nearest recorded ancestor. */
+  placeOf(path: readonly PathSeg[]): Place;
+  /** Place of a mapping key (for "unknown key" errors); falls back to placeOf. */
+  keyPlaceOf(path: readonly PathSeg[]): Place;
+}
+
+export function pointer(path: readonly PathSeg[]): string {
+  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+function lineStarts(source: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function offsetToPlace(starts: number[], file: string, offset: number): Place {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { file, line: lo + 1, col: offset - starts[lo] + 1 };
+}
+
+interface Frame {
+  kind: 'map' | 'seq';
+  path: PathSeg[];
+  index: number; // seq: next index; map: count of nodes seen (even = key, odd = value)
+  key?: string;
+  keyOffset?: number;
+}
+
+function eventOffset(source: string, e: Event): number {
+  switch (e.type) {
+    case EVENT_ID.SCALAR:
+      return e.anchorStart >= 0 ? Math.min(e.anchorStart, e.tagStart >= 0 ? e.tagStart : Infinity, e.valueStart) : e.tagStart >= 0 ? Math.min(e.tagStart, e.valueStart) : e.valueStart;
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return e.start;
+    case EVENT_ID.ALIAS:
+      return e.anchorStart;
+    default:
+      return 0;
+  }
+}
+
+/** Parse one YAML document (an empty file is null). Throws LoadError with place and snippet. */
+export function parseYaml(source: string, file: string): YamlDoc {
+  let events: Event[];
+  let values: unknown[];
+  try {
+    events = parseEvents(source, { filename: file });
+    // Before anything is built or walked: an alias bomb stops here, at its place.
+    const refused = checkAliases(events, source);
+    if (refused) {
+      const { line, col } = offsetToPlace(lineStarts(source), file, refused.offset);
+      throw new LoadError(`YAML: ${refused.reason}`, { file, line, col }, snippetAt(source, line, col));
+    }
+    values = constructFromEvents(events, { source, filename: file, schema: SCHEMA });
+  } catch (e) {
+    if (e instanceof LoadError) throw e;
+    if (e instanceof YAMLException && e.mark) {
+      const line = e.mark.line + 1;
+      const col = e.mark.column + 1;
+      throw new LoadError(`YAML syntax error: ${e.reason}`, { file, line, col }, snippetAt(source, line, col));
+    }
+    throw new LoadError(`YAML syntax error: ${(e as Error).message}`, { file, line: 1, col: 1 });
+  }
+  const starts = lineStarts(source);
+  const nodes = new Map<string, number>();
+  const keys = new Map<string, number>();
+  const stack: Frame[] = [];
+  let documents = 0;
+  for (const e of events) {
+    if (e.type === EVENT_ID.DOCUMENT) {
+      documents++;
+      continue;
+    }
+    if (e.type === EVENT_ID.POP) {
+      stack.pop();
+      continue;
+    }
+    if (documents > 1) continue;
+    const top = stack[stack.length - 1];
+    let path: PathSeg[] = [];
+    if (top) {
+      if (top.kind === 'seq') {
+        path = [...top.path, top.index++];
+      } else {
+        const isKey = top.index % 2 === 0;
+        top.index++;
+        if (isKey) {
+          // Record the key; only scalar keys get a path.
+          top.key = e.type === EVENT_ID.SCALAR ? source.slice(e.valueStart, e.valueEnd).replace(/^["']|["']$/g, '') : undefined;
+          top.keyOffset = eventOffset(source, e);
+          if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: e.type === EVENT_ID.MAPPING ? 'map' : 'seq', path: [...top.path, '<key>'], index: 0 });
+          continue;
+        }
+        path = [...top.path, top.key ?? '<key>'];
+        if (top.keyOffset !== undefined) keys.set(pointer(path), top.keyOffset);
+      }
+    }
+    nodes.set(pointer(path), eventOffset(source, e));
+    if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0 });
+    else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
+  }
+  if (values.length > 1) {
+    throw new LoadError('expected one YAML document, found several (remove the extra "---")', { file, line: 1, col: 1 });
+  }
+  const placeOf = (path: readonly PathSeg[]): Place => {
+    for (let n = path.length; n >= 0; n--) {
+      const off = nodes.get(pointer(path.slice(0, n)));
+      if (off !== undefined) return offsetToPlace(starts, file, off);
+    }
+    return { file, line: 1, col: 1 };
+  };
+  const keyPlaceOf = (path: readonly PathSeg[]): Place => {
+    const off = keys.get(pointer(path));
+    return off !== undefined ? offsetToPlace(starts, file, off) : placeOf(path);
+  };
+  return { file, source, value: values.length ? values[0] : null, placeOf, keyPlaceOf };
+}
+
+export async function loadYamlFile(file: string): Promise<YamlDoc> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LoadError(err.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${err.message}`);
+  }
+  return parseYaml(source, file);
+}

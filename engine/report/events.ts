@@ -1,0 +1,66 @@
+// The runner emits typed events; reporters consume them (DESIGN.md §9).
+// One union keyed by `kind`. The JSON reporter prints each as one line; field
+// names here are the documented, stable JSON format.
+
+import type { FileDiff } from '../module-api.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface HostResultEvent {
+  kind: 'host_result';
+  host: string;
+  task: string;
+  status: HostStatus;
+  /** ignore_errors turned a failure into ok (counted as "ignored"). */
+  ignored?: boolean;
+  /** The item, for a loop iteration (label when loop_control.label is set). */
+  item?: unknown;
+  msg?: string;
+  /** Module result (register value), redacted under no_log. */
+  result?: Record<string, unknown>;
+  diff?: FileDiff[];
+  /** In --check: what the task would change. */
+  check?: boolean;
+  durationMs: number;
+  /** Task source place, "file:line:col"; with `task`, it names the task_start this result belongs to. */
+  place?: string;
+}
+
+export interface HostKeyAddedEvent {
+  kind: 'host_key_added';
+  /** Inventory hostname. */
+  host: string;
+  /** The name recorded in known_hosts: "10.0.0.2", or "[10.0.0.2]:2222" off port 22. */
+  name: string;
+  /** "ssh-ed25519", ... */
+  keyType: string;
+  /** "SHA256:..." as OpenSSH prints it. */
+  fingerprint: string;
+  /** The known_hosts file the key was appended to. */
+  file: string;
+}
+
+export type RunEvent =
+  | { kind: 'run_start'; playbooks: string[]; check: boolean; diff: boolean; forks: number; time: string }
+  | { kind: 'play_start'; play: string; hosts: string[]; place?: string }
+  | { kind: 'task_start'; task: string; play: string; hosts: string[]; place?: string; handler?: boolean }
+  | HostResultEvent
+  | { kind: 'warning'; msg: string; host?: string; task?: string }
+  /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
+  | HostKeyAddedEvent
+  | { kind: 'debug'; host: string; task: string; msg: unknown; place?: string }
+  | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
+  | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }
+  | { kind: 'run_end'; exitCode: number; durationMs: number };
+
+export interface RecapCounts {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type Reporter = (event: RunEvent) => void;

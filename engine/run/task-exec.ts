@@ -1,0 +1,127 @@
+// Running one module on one host: gather -> plan -> (apply | predict).
+//
+// Check mode is enforced here, by structure (DESIGN.md §3): in check mode the
+// module gets a read-only view of the overlay and apply() is never called. Even
+// outside check mode, gather() receives a read-only facade, never the writer.
+
+import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan, Step } from '../module-api.js';
+import { ModuleError, StaleTargetError } from '../module-api.js';
+import { overlayReader, type Overlay } from '../host/overlay.js';
+
+export interface ModuleOutcome {
+  status: 'ok' | 'changed' | 'skipped';
+  result: Record<string, unknown>;
+  diff?: FileDiff[];
+  msg?: string;
+  plan: Plan;
+}
+
+/** Only the read methods of a HostReader: a module's gather cannot reach a writer through it. */
+export function readOnly(reader: HostReader): HostReader {
+  return {
+    get name() { return reader.name; },
+    get facts() { return reader.facts; },
+    run: (argv, opts) => reader.run(argv, opts),
+    runAll: (commands) => reader.runAll(commands),
+    stat: (paths) => reader.stat(paths),
+    readFile: (path) => reader.readFile(path),
+    packages: (names) => reader.packages(names),
+    users: (names) => reader.users(names),
+    groups: (names) => reader.groups(names),
+    services: (names) => reader.services(names),
+    mounts: () => reader.mounts(),
+  };
+}
+
+function describeArgv(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** Default apply: run the plan's steps in order; a failing step fails the task. */
+export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<string, unknown>> {
+  const outputs: Array<{ cmd: string; rc: number; stdout: string; stderr: string }> = [];
+  const warnings: string[] = [];
+  for (const step of steps) {
+    if (step.kind === 'write') {
+      const { path, content, kind: _k, ...opts } = step;
+      const w = await host.writeFile(path, content, opts);
+      if (w.warnings) warnings.push(...w.warnings);
+      continue;
+    }
+    const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
+    outputs.push({ cmd: describeArgv(step.argv), ...r });
+    if (!(step.okCodes ?? [0]).includes(r.rc)) {
+      throw new ModuleError(`command failed with exit code ${r.rc}: ${describeArgv(step.argv)}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ''}`, {
+        rc: r.rc, stdout: r.stdout, stderr: r.stderr, cmd: step.argv,
+      });
+    }
+  }
+  return { ...(outputs.length ? { commands: outputs } : {}), ...(warnings.length ? { warnings } : {}) };
+}
+
+export interface ModuleRunOptions {
+  /** This task runs in check mode (--check, or check_mode: true on the task). */
+  check: boolean;
+  /** The host's check-mode overlay (predictions of earlier tasks); read in check mode. */
+  overlay?: Overlay;
+  /**
+   * Record this task's predictions in the overlay (default: when in check mode).
+   * False for a task with an explicit `check_mode: true` (a pre-flight): it never
+   * changes the host, in a real run or a predicted one.
+   */
+  record?: boolean;
+  ctx: ModuleContext;
+}
+
+/**
+ * How many times a task gathers and plans again when its write finds the target
+ * changed since it was read (another writer in between), before it gives up.
+ */
+export const STALE_ATTEMPTS = 5;
+
+export async function runModule(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const outcome = await runModuleOnce(def, args, host, opts);
+      // say so when the task had to plan again: another writer changed its file meanwhile
+      if (attempt > 1) outcome.result.write_retries = attempt - 1;
+      return outcome;
+    } catch (e) {
+      // Compare-and-swap lost: nothing was written; plan against the new content.
+      if (!(e instanceof StaleTargetError)) throw e;
+      if (attempt < STALE_ATTEMPTS) continue;
+      throw new ModuleError(
+        `${e.host}: ${e.path} changed under this task ${STALE_ATTEMPTS} times in a row (another writer keeps changing it); gave up, nothing was written by the last attempt`,
+        { ...e.details, attempts: STALE_ATTEMPTS, changed: false },
+      );
+    }
+  }
+}
+
+async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
+  const reader: HostReader = opts.check && opts.overlay ? overlayReader(host, opts.overlay) : host;
+  const state = await def.gather(args, readOnly(reader), opts.ctx);
+  const { render: _r, readLocalFile: _l, ...planCtx } = opts.ctx;
+  const plan = def.plan(args, state, planCtx);
+  if (!plan.changed) {
+    return { status: 'ok', result: { ...plan.result, changed: false, msg: plan.reason }, msg: plan.reason, plan };
+  }
+  if (opts.check) {
+    if (opts.record ?? true) opts.overlay?.add(plan.predicts ?? []);
+    if (plan.checkModeSkip) {
+      return { status: 'skipped', result: { ...plan.result, changed: false, skipped: true, msg: plan.checkModeSkip }, msg: plan.checkModeSkip, plan };
+    }
+    return { status: 'changed', result: { ...plan.result, changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
+  }
+  let applied: Record<string, unknown> | void;
+  try {
+    applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
+  } catch (e) {
+    if (e instanceof StaleTargetError) throw e;
+    // apply started: the host may have changed, unless the module says it did not
+    // (e.g. mount restores fstab). command/shell report changed on failure, as Ansible's do.
+    if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;
+    throw e;
+  }
+  return { status: 'changed', result: { ...plan.result, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
+}

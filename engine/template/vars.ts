@@ -1,0 +1,100 @@
+// Variables as a task sees them: layers merged by precedence, with templated
+// values rendered lazily on first use (as Ansible does), so `b: "{{ a }}-x"`
+// works whatever order the layers come in, and an undefined variable inside an
+// unused var is not an error. A value marked Unsafe (host data, engine/template/unsafe.ts)
+// is bound verbatim and never rendered.
+
+import { isTemplated, renderDeep, TemplateError } from './template.js';
+import { isUnsafe, noteUnsafeRead, trackUnsafe } from './unsafe.js';
+
+export type Vars = Record<string, unknown>;
+
+/** Does a value need a render pass: a template string, or a `!unsafe` literal to unwrap? */
+function needsRender(v: unknown): boolean {
+  if (typeof v === 'string') return isTemplated(v);
+  if (isUnsafe(v)) return true;
+  if (Array.isArray(v)) return v.some(needsRender);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    // Never read accessors here (hostvars, lazily rendered vars): reading renders them.
+    return Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && needsRender(d.value));
+  }
+  return false;
+}
+
+/** Bind a value that is data: read verbatim, and every read marks the render reading it as unsafe. */
+function bindData(out: Vars, key: string, value: unknown): void {
+  Object.defineProperty(out, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      noteUnsafeRead();
+      return value;
+    },
+  });
+}
+
+/**
+ * Merge layers, lowest precedence first (Ansible's default hash_behaviour=replace:
+ * a later layer replaces a key whole). Templated values become getters that render
+ * against the merged result the first time they are read. Unsafe values are
+ * bound verbatim, and so is a rendered value that read one (it is data too).
+ */
+export function buildVars(layers: Array<Vars | undefined>): Vars {
+  const merged: Vars = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const key of Object.keys(layer)) {
+      const desc = Object.getOwnPropertyDescriptor(layer, key)!;
+      if (desc.get) Object.defineProperty(merged, key, { get: desc.get, enumerable: true, configurable: true });
+      else Object.defineProperty(merged, key, { value: desc.value, enumerable: true, configurable: true, writable: true });
+    }
+  }
+  const out: Vars = {};
+  for (const key of Object.keys(merged)) {
+    const desc = Object.getOwnPropertyDescriptor(merged, key)!;
+    if (desc.get) {
+      Object.defineProperty(out, key, desc);
+      continue;
+    }
+    if (isUnsafe(desc.value)) {
+      bindData(out, key, desc.value.value);
+      continue;
+    }
+    if (!needsRender(desc.value)) {
+      Object.defineProperty(out, key, desc);
+      continue;
+    }
+    const raw = desc.value;
+    let rendering = false;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (rendering) throw new TemplateError(`variable "${key}" refers to itself`, String(raw), undefined, key);
+        rendering = true;
+        try {
+          const { value, unsafe } = trackUnsafe(() => renderDeep(raw, out));
+          if (unsafe) bindData(out, key, value);
+          else Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+          return value;
+        } finally {
+          rendering = false;
+        }
+      },
+    });
+  }
+  return out;
+}
+
+/** Materialize every value (for output such as hostvars dumps); errors are left as messages. */
+export function snapshot(vars: Vars): Vars {
+  const out: Vars = {};
+  for (const key of Object.keys(vars)) {
+    try {
+      out[key] = vars[key];
+    } catch (e) {
+      out[key] = `<error: ${(e as Error).message}>`;
+    }
+  }
+  return out;
+}

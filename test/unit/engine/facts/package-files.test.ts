@@ -1,0 +1,209 @@
+// What predicted packages would install (check mode): parsing recorded
+// `apt-get -s` output and recorded snapshot-script output from a Debian 12 lab
+// host, and the selection of files and units from them.
+
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileState, HostReader, RunResult, ServiceState } from '../../../../engine/module-api.js';
+import { unknownFacts } from '../../../../engine/host/host.js';
+import { Overlay, overlayReader } from '../../../../engine/host/overlay.js';
+import { coveredPath, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
+import { quoteArgv } from '../../../../engine/host/shell.js';
+import { parseAptSimulation } from '../../../../engine/facts/apt-simulation.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'package-files');
+const rec = (name: string) => readFileSync(join(dir, name), 'utf8');
+const nfsServer = parseSnapshot(rec('snapshot-nfs-kernel-server.txt'));
+const libvirt = parseSnapshot(rec('snapshot-libvirt-nfs-common.txt'));
+
+test('apt-get -s: every Inst line, in order, with versions; upgrades keep the old version', (t) => {
+  const sim = parseAptSimulation(rec('apt-sim-libvirt.txt'));
+  t.is(sim.length, 43);
+  t.deepEqual(sim.find((i) => i.name === 'libvirt-daemon-system'), { name: 'libvirt-daemon-system', version: '9.0.0-4+deb12u2' });
+  t.true(sim.some((i) => i.name === 'libvirt-daemon-driver-qemu'));
+  t.false(sim.some((i) => i.name === 'Conf' || i.name.startsWith('Conf')), 'Conf lines are not installs');
+  t.deepEqual(parseAptSimulation(rec('apt-sim-upgrade.txt'))[0], { name: 'perl-base', version: '5.36.0-7+deb12u4', from: '5.36.0-7+deb12u3' });
+  t.deepEqual(parseAptSimulation('Reading package lists...\nE: Unable to locate package nope\n'), []);
+});
+
+test('snapshot: packages, entries, links, ucf lines; nothing else', (t) => {
+  t.deepEqual([...nfsServer.pkgs.keys()].sort(), ['libyaml-0-2', 'netbase', 'nfs-kernel-server', 'python3-yaml']);
+  t.deepEqual(nfsServer.missing, []);
+  t.false(nfsServer.policyRcD);
+  const nks = nfsServer.pkgs.get('nfs-kernel-server')!;
+  t.deepEqual(nks.entries.get('/lib/systemd/system/nfs-kernel-server.service'), { type: 'link', mode: '0777', target: 'nfs-server.service' });
+  t.is(nks.entries.get('/etc/init.d/nfs-kernel-server')?.mode, '0755');
+  t.is(nks.ucfLines.length, 2);
+  t.is(nfsServer.serviceMgr, 'systemd');
+  t.deepEqual(nfsServer.pkgs.get('netbase')!.entries.get('/etc'), { type: 'directory', mode: '0755' });
+  const s = parseSnapshot('P\nS sysvinit\nM b\nnoise\nTAR\n\n');
+  t.true(s.policyRcD);
+  t.is(s.serviceMgr, 'sysvinit');
+  t.deepEqual(s.missing, ['b']);
+  t.is(s.pkgs.size, 0);
+});
+
+test('ucf lines: literal source and destination only', (t) => {
+  t.deepEqual(parseUcfLine('\tucf --three-way /usr/share/nfs-kernel-server/conffiles/etc.exports /etc/exports'), [
+    '/usr/share/nfs-kernel-server/conffiles/etc.exports',
+    '/etc/exports',
+  ]);
+  t.deepEqual(parseUcfLine('  ucf --debconf-ok "/usr/share/x/conffiles/x.conf" "/etc/x.conf" || true'), ['/usr/share/x/conffiles/x.conf', '/etc/x.conf']);
+  t.is(parseUcfLine('ucf --three-way $TEMPLATE /etc/x.conf'), undefined);
+  t.is(parseUcfLine('# call ucf to install /a /b'), undefined);
+  t.is(parseUcfLine('ucfr nfs-common /etc/idmapd.conf'), undefined);
+});
+
+test('files: a ucf template named in the postinst (etc.exports -> /etc/exports), mode 0644 root', (t) => {
+  const f = selectFile(nfsServer, '/etc/exports')!;
+  t.like(f, { path: '/etc/exports', exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', uid: 0, gid: 0, predicted: true });
+  t.true(f.content!.toString('utf8').startsWith('# /etc/exports: the access control list'));
+  t.is(f.size, f.content!.length);
+  t.like(selectFile(nfsServer, '/etc/default/nfs-kernel-server'), { exists: true, type: 'file' });
+});
+
+test('files: nfs-common idmapd.conf already has [Mapping] Nobody-User = nobody', (t) => {
+  const f = selectFile(libvirt, '/etc/idmapd.conf')!;
+  t.regex(f.content!.toString('utf8'), /\[Mapping\]\n\nNobody-User = nobody\n/);
+  // Only packages still predicted installed count.
+  t.is(selectFile(libvirt, '/etc/idmapd.conf', new Set(['libvirt-daemon-system'])), undefined);
+});
+
+test('files: dpkg conffiles and directories from the data; unknown paths stay unprovided', (t) => {
+  const q = selectFile(libvirt, '/etc/libvirt/qemu.conf')!;
+  t.like(q, { type: 'file', mode: '0644', predicted: true });
+  t.regex(q.content!.toString('utf8'), /^# Master configuration file for the QEMU driver/);
+  t.regex(selectFile(libvirt, '/etc/libvirt/libvirtd.conf')!.content!.toString('utf8'), /#listen_tcp = 1/);
+  t.like(selectFile(libvirt, '/etc/libvirt/'), { path: '/etc/libvirt/', type: 'directory', mode: '0755' });
+  t.is(selectFile(libvirt, '/etc/libvirt/nope.conf'), undefined);
+  t.is(selectFile(libvirt, '/etc/exports'), undefined, 'nfs-kernel-server is not among these packages');
+  t.true(coveredPath('/etc/idmapd.conf'));
+  t.false(coveredPath('/srv/nfs'));
+  t.false(coveredPath('/etc'));
+});
+
+test('units: Debian policy from the unit file: WantedBy -> enabled and started; aliases; masked; static', (t) => {
+  t.deepEqual(selectUnit(nfsServer, 'nfs-kernel-server', 'systemd', false), {
+    name: 'nfs-kernel-server', exists: true, active: true, enabled: true, predicted: true,
+  });
+  t.deepEqual(selectUnit(nfsServer, 'nfs-kernel-server.service', 'systemd', true), {
+    name: 'nfs-kernel-server.service', exists: true, active: false, enabled: true, predicted: true,
+  }, 'policy-rc.d 101 forbids the start, not the enabling');
+  t.like(selectUnit(libvirt, 'nfs-common', 'systemd', false), { exists: true, active: false, enabled: false }, '-> /dev/null: masked');
+  t.like(selectUnit(libvirt, 'nfs-idmapd', 'systemd', false), { exists: true, active: false, enabled: null }, 'no [Install]: static');
+  t.like(selectUnit(libvirt, 'portmap', 'systemd', false), { exists: true, active: true, enabled: true }, 'alias of rpcbind.service');
+  t.like(selectUnit(libvirt, 'libvirtd', 'systemd', false), { exists: true, enabled: true });
+  t.like(selectUnit(libvirt, 'libvirtd-tcp.socket', 'systemd', false), { exists: true, enabled: true });
+  t.is(selectUnit(libvirt, 'nfs-kernel-server', 'systemd', false), undefined, 'no predicted package ships it');
+  t.like(selectUnit(libvirt, 'rpcbind', 'sysvinit', false), { exists: true, active: true, enabled: true });
+  t.is(selectUnit(libvirt, 'libvirtd', 'sysvinit', false), undefined, 'libvirt-daemon-system ships no init script here');
+  t.is(selectUnit(libvirt, 'rpcbind', 'upstart', false), undefined);
+});
+
+test('unitInstallable reads only the [Install] section', (t) => {
+  t.true(unitInstallable('[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\n'));
+  t.true(unitInstallable('[Install]\n  RequiredBy = a.target\n'));
+  t.false(unitInstallable('[Unit]\nWantedBy=multi-user.target\n[Service]\nExecStart=/x\n'));
+  t.false(unitInstallable('[Install]\nAlias=y.service\nWantedBy=\n'));
+});
+
+// ---- through the overlay reader, with a host that answers the snapshot script with a recording
+
+/** A host whose snapshot script answers with the recording named by the first package asked for. */
+function fakeHost(recordings: Record<string, string>, files: Record<string, string> = {}): { reader: HostReader; runs: string[][] } {
+  const runs: string[][] = [];
+  const st = (path: string, content: boolean): FileState =>
+    path in files ? { path, exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', ...(content ? { content: Buffer.from(files[path]) } : {}) } : { path, exists: false };
+  const reader: HostReader = {
+    name: 'fake',
+    facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
+    async run(argv): Promise<RunResult> {
+      // The overlay's dependency simulation (apt-get -s) fails here: the closure is the names alone.
+      if (argv[0] !== 'sh') return { rc: 1, stdout: '', stderr: '' };
+      runs.push(argv);
+      const file = recordings[argv[4]];
+      return file ? { rc: 0, stdout: rec(file), stderr: '' } : { rc: 1, stdout: '', stderr: 'unexpected' };
+    },
+    async runAll(cmds) {
+      return Promise.all(cmds.map((c) => reader.run(c)));
+    },
+    async stat(paths) {
+      return paths.map((p) => st(p, false));
+    },
+    async readFile(path) {
+      return st(path, true);
+    },
+    async packages(names) {
+      return names.map((name) => ({ name, installed: false }));
+    },
+    async users(names) {
+      return names.map((name) => ({ name, exists: false }));
+    },
+    async groups(names) {
+      return names.map((name) => ({ name, exists: false }));
+    },
+    async services(names): Promise<ServiceState[]> {
+      return names.map((name) => (name === 'ssh' ? { name, exists: true, active: true, enabled: true } : { name, exists: false }));
+    },
+    async mounts() {
+      return [];
+    },
+  };
+  return { reader, runs };
+}
+
+test('overlay: no package predicted -> no lookup, missing stays missing', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
+  const r = overlayReader(reader, new Overlay());
+  t.deepEqual(await r.readFile('/etc/exports'), { path: '/etc/exports', exists: false });
+  t.deepEqual(await r.services(['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }]);
+  t.is(runs.length, 0);
+});
+
+test('overlay: one round trip for the predicted packages, then answers from the cache', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' }, { '/etc/hosts': '127.0.0.1 localhost\n' });
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }, { kind: 'package', name: 'netbase', installed: true }]);
+  const r = overlayReader(reader, o);
+  const exp = await r.readFile('/etc/exports');
+  t.like(exp, { exists: true, type: 'file', mode: '0644', predicted: true });
+  t.regex(exp.content!.toString('utf8'), /^# \/etc\/exports/);
+  t.is(runs.length, 1);
+  t.deepEqual(runs[0], snapshotArgv(['nfs-kernel-server', 'netbase']));
+  t.true(quoteArgv(runs[0]).startsWith("sh -c 'set -u\n"), 'the script travels as one quoted argv word');
+  const [svc, ssh] = await r.services(['nfs-kernel-server', 'ssh']);
+  t.like(svc, { exists: true, active: true, enabled: true, predicted: true });
+  t.deepEqual(ssh, { name: 'ssh', exists: true, active: true, enabled: true });
+  const [st, hosts, srv] = await r.stat(['/etc/exports', '/etc/hosts', '/srv/nfs']);
+  t.like(st, { exists: true, type: 'file', predicted: true });
+  t.is(st.content, undefined, 'stat carries no content');
+  t.is(hosts.predicted, undefined, 'a real file is the host\'s');
+  t.deepEqual(srv, { path: '/srv/nfs', exists: false });
+  t.is(runs.length, 1, 'cached: no further round trip');
+  // A unit none of the predicted packages ships: unknown, as after the real install.
+  t.deepEqual(await r.services(['libvirtd']), [{ name: 'libvirtd', exists: false }]);
+  // A later task's prediction wins over the package's file; a service prediction over the package's unit.
+  o.add([{ kind: 'file', path: '/etc/exports', state: 'file', content: Buffer.from('/srv *(rw)\n') }, { kind: 'service', name: 'nfs-kernel-server', active: false }]);
+  t.is((await r.readFile('/etc/exports')).content?.toString('utf8'), '/srv *(rw)\n');
+  t.like((await r.services(['nfs-kernel-server']))[0], { exists: true, active: false, enabled: true });
+  // A package predicted removed no longer provides files.
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: false }]);
+  t.like(await r.readFile('/etc/default/nfs-kernel-server'), { exists: false });
+  t.is(runs.length, 1);
+});
+
+test('overlay: packages already extracted are not asked again; a new one costs one round trip, for it only', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-common': 'snapshot-libvirt-nfs-common.txt', 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-common', installed: true }]);
+  const r = overlayReader(reader, o);
+  t.regex((await r.readFile('/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
+  // The first answer also held libvirt-daemon-system (as when both are predicted at once).
+  o.add([{ kind: 'package', name: 'libvirt-daemon-system', installed: true }]);
+  t.like(await r.readFile('/etc/libvirt/qemu.conf'), { exists: true, type: 'file' });
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await r.readFile('/etc/exports'), { exists: true, type: 'file' });
+  t.deepEqual(runs.map((a) => a.slice(4)), [['nfs-common'], ['nfs-kernel-server']]);
+});

@@ -1,0 +1,229 @@
+// Option injection (issue 8): a user value that reaches a command must never be
+// taken as an option. Every module argument that reaches a command is fed
+// option-like values; each is either refused (schema or plan) or arrives where
+// the command cannot read it as an option: after `--`, inside another word
+// (`nova:--x`), or as a positional parameter of `sh -c SCRIPT NAME ARGS`.
+// Commands run by gather() are recorded with a fake host; plan steps are checked
+// as planned (write steps: the writer puts owner/group/mode on a command line too).
+
+import test from 'ava';
+import type { FileState, HostReader, ModuleDef, RunResult, Step } from '../../../../engine/module-api.js';
+import { validateModuleArgs } from '../../../../engine/load/module-args.js';
+import { Host } from '../../../../engine/host/host.js';
+import { LocalConnection } from '../../../../engine/connection/local-connection.js';
+import { loadRegistry } from '../../../../engine/load/registry.js';
+
+const registry = await loadRegistry();
+
+const EVIL = ['--reference=/etc/shadow', '-R', '--help', '-x'];
+
+const FACTS = {
+  hostname: 'h', os_id: 'debian', os_version: '12', architecture: 'x86_64', service_mgr: 'systemd', kvm: false, virtualization_hints: [],
+} as const;
+
+/** A host where everything exists, so plans get as far as building commands; records every argv. */
+function recordingHost(record: string[][], opts: { type?: FileState['type']; mounted?: string } = {}): HostReader {
+  const file = (path: string): FileState => ({
+    path, exists: true, type: opts.type ?? 'file', mode: '0600', uid: 5, gid: 5, owner: 'other', group: 'other', size: 4, content: Buffer.from('a=1\n[s]\nk=v\n'),
+  });
+  const answer = (argv: string[]): RunResult => {
+    record.push(argv);
+    if (argv[0] === 'getent') return { rc: 0, stdout: argv[1] === 'group' ? 'g5:x:5:\n' : 'u5:x:5:5::/home/u5:/bin/sh\n', stderr: '' };
+    if (argv[0] === 'find') return { rc: 0, stdout: '5 5 644 /srv/a\0', stderr: '' };
+    if (argv[0] === 'bash' && argv[3] === 'wait_for') return { rc: 0, stdout: 'ok 10\n', stderr: '' };
+    if (argv.includes('policy')) return { rc: 0, stdout: '', stderr: '' };
+    return { rc: 0, stdout: '0\n', stderr: '' };
+  };
+  return {
+    name: 'h',
+    facts: FACTS as never,
+    run: async (argv) => answer(argv),
+    runAll: async (cmds) => cmds.map(answer),
+    stat: async (paths) => paths.map((p) => (p.includes('absent') ? { path: p, exists: false } : file(p))),
+    readFile: async (path) => file(path),
+    packages: async (names) => names.map((name) => ({ name, installed: false })),
+    users: async (names) => names.map((name) => ({ name, exists: true, uid: 1000, gid: 1000 })),
+    groups: async (names) => names.map((name) => ({ name, exists: true, gid: 1000 })),
+    services: async (names) => names.map((name) => ({ name, exists: true, active: false, enabled: false })),
+    mounts: async () => (opts.mounted ? [{ path: opts.mounted, src: 'tmpfs', fstype: 'tmpfs', opts: 'rw' }] : []),
+  };
+}
+
+/**
+ * Where `value` sits in `argv` so that the command could read it as an option
+ * (undefined: nowhere). Words the module itself puts there (the same word at the
+ * same place in the same command planned with ordinary values, e.g. chown's own -R)
+ * are not the value.
+ */
+function optionUse(argv: readonly string[], value: string, own: readonly string[][] = []): string | undefined {
+  // sh -c SCRIPT NAME ARGS...: the arguments are positional parameters; the script quotes them.
+  const shellPositional = (argv[0] === 'sh' || argv[0] === 'bash' || argv[0].startsWith('/')) && argv[1] === '-c' ? 3 : Infinity;
+  const endOfOptions = argv.indexOf('--');
+  for (let i = 1; i < argv.length; i++) {
+    if (!argv[i].includes(value) || !argv[i].startsWith('-')) continue;
+    if (i >= shellPositional) continue;
+    if (endOfOptions !== -1 && i > endOfOptions) continue;
+    if (own.some((b) => b[0] === argv[0] && b[i] === argv[i])) continue;
+    return `argv[${i}] of ${JSON.stringify(argv)}`;
+  }
+  return undefined;
+}
+
+function stepUses(step: Step, value: string, own: readonly string[][] = []): string | undefined {
+  if (step.kind === 'run') {
+    if (step.cwd !== undefined) {
+      // The host layer turns cwd into `cd DIR && ...`: DIR must not read as an option of cd.
+      const text = new Host(new LocalConnection(), { name: 'h' }).commandText(step.argv, { cwd: step.cwd });
+      const dir = /^cd (?:-- )?('?)([^ ']*)/.exec(text)?.[2] ?? '';
+      if (dir.startsWith('-')) return `cwd: ${text}`;
+    }
+    return optionUse(step.argv, value, own);
+  }
+  for (const k of ['owner', 'group', 'mode'] as const) {
+    const v = step[k];
+    if (typeof v === 'string' && v.startsWith('-') && v.includes(value)) return `write step ${k} ${JSON.stringify(v)} (chown/chgrp/chmod of the temp file)`;
+  }
+  return undefined;
+}
+
+interface Case {
+  module: string;
+  /** The arguments around the injected one. */
+  base: Record<string, unknown>;
+  /** Arguments that receive the value (each on its own). */
+  inject: string[];
+  host?: { type?: FileState['type']; mounted?: string };
+  facts?: Record<string, unknown>;
+  /** Build the injected value from the option-like one (e.g. a list for apt). */
+  shape?: (v: string) => unknown;
+}
+
+const cases: Case[] = [
+  { module: 'file', base: { path: '/srv/f', state: 'file', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode'] },
+  { module: 'file', base: { path: '/srv/d', state: 'directory', owner: 'root', group: 'root', mode: 'u=rwx' }, inject: ['path', 'owner', 'group', 'mode'], host: { type: 'directory' } },
+  { module: 'file', base: { path: '/srv/d', state: 'directory', recurse: true, owner: 'root', group: 'root', mode: 'u+rwX' }, inject: ['path', 'owner', 'group', 'mode'], host: { type: 'directory' } },
+  { module: 'file', base: { path: '/srv/t', state: 'touch', owner: 'root' }, inject: ['path', 'owner', 'group', 'mode'] },
+  { module: 'file', base: { path: '/srv/l', state: 'link', src: '/srv/t', force: true }, inject: ['path', 'src', 'owner', 'group'] },
+  { module: 'file', base: { path: '/srv/gone', state: 'absent' }, inject: ['path'] },
+  { module: 'copy', base: { dest: '/srv/c', content: 'x', owner: 'root', group: 'root', mode: '0644' }, inject: ['dest', 'owner', 'group', 'mode'] },
+  // Same content: only chown/chgrp/chmod steps.
+  { module: 'copy', base: { dest: '/srv/c', content: 'a=1\n[s]\nk=v\n', owner: 'root', group: 'root', mode: '0644' }, inject: ['owner', 'group', 'mode'] },
+  { module: 'template', base: { src: 't.j2', dest: '/srv/t', owner: 'root', group: 'root', mode: '0644' }, inject: ['dest', 'owner', 'group', 'mode'] },
+  { module: 'lineinfile', base: { path: '/srv/l', line: 'b=2', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'line', 'regexp'] },
+  { module: 'ini_file', base: { path: '/srv/i', section: 's', option: 'k', value: 'w', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'section', 'option', 'value'] },
+  { module: 'usermod', base: { name: 'nova', uid: 111, group: 'nova' }, inject: ['name', 'uid', 'group'] },
+  { module: 'groupmod', base: { name: 'nova', gid: 111 }, inject: ['name', 'gid'] },
+  { module: 'chown_find', base: { old_uid: 5, new_uid: 111, old_gid: 5, new_gid: 111, paths: ['/srv'] }, inject: ['old_uid', 'new_uid', 'old_gid', 'new_gid', 'paths', 'log_dir'] },
+  { module: 'service', base: { name: 'nova-compute', state: 'started', enabled: true }, inject: ['name'] },
+  { module: 'service', base: { name: 'nova-compute', state: 'restarted', enabled: true }, inject: ['name'], facts: { service_mgr: 'sysvinit' } },
+  { module: 'service', base: { name: 'nova-compute', state: 'restarted', enabled: true }, inject: ['name'], facts: { service_mgr: 'upstart' } },
+  { module: 'apt', base: { name: 'nfs-common', state: 'present', cache_valid_time: 60 }, inject: ['name', 'pkg'] },
+  { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => ['nfs-common', v] },
+  { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => `nfs-common=${v}` },
+  { module: 'mount', base: { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', opts: 'size=1m', state: 'mounted' }, inject: ['path', 'src', 'fstype', 'opts', 'fstab', 'dump', 'passno'], host: { type: 'directory' } },
+  { module: 'mount', base: { path: '/mnt/x', opts: 'size=2m', state: 'remounted' }, inject: ['path', 'opts', 'fstab'], host: { type: 'directory', mounted: '/mnt/x' } },
+  { module: 'mount', base: { path: '/mnt/x', state: 'unmounted' }, inject: ['path'], host: { type: 'directory', mounted: '/mnt/x' } },
+  { module: 'getent', base: { database: 'passwd', key: 'nova' }, inject: ['database', 'key'] },
+  { module: 'stat', base: { path: '/srv/s' }, inject: ['path'] },
+  { module: 'wait_for', base: { port: 22 }, inject: ['host'] },
+  { module: 'wait_for', base: { path: '/srv/w' }, inject: ['path'] },
+  { module: 'command', base: { argv: ['true'], chdir: '/srv', creates: '/srv/absent', removes: '/srv/y' }, inject: ['chdir', 'creates', 'removes'] },
+  { module: 'command', base: { cmd: 'true', chdir: '/srv' }, inject: ['chdir'] },
+  { module: 'shell', base: { cmd: 'true', chdir: '/srv', removes: '/srv/*.x' }, inject: ['chdir', 'creates', 'removes', 'executable'] },
+];
+
+type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
+
+/** Every argv a module runs for `args`: gather's commands and the plan's run steps; a ModuleError is a refusal. */
+async function commandsFor(c: Case, args: Record<string, unknown>): Promise<{ record: string[][]; steps: Step[]; refused?: string }> {
+  const def = registry.get(c.module) as ModuleDef;
+  const record: string[][] = [];
+  const host = recordingHost(record, c.host);
+  const ctx = { check: false, diff: true, facts: { ...FACTS, ...c.facts } as never, render: (s: string) => s, readLocalFile: async () => Buffer.from('x') };
+  try {
+    const state = await def.gather(args, host, ctx);
+    const plan = def.plan(args, state, ctx);
+    return { record, steps: plan.changed ? plan.steps : [] };
+  } catch (e) {
+    if ((e as Error).name !== 'ModuleError') throw e;
+    return { record, steps: [], refused: (e as Error).message };
+  }
+}
+
+async function tryValue(c: Case, key: string, value: string): Promise<{ outcome: Outcome; problem?: string; detail?: string }> {
+  const def = registry.get(c.module) as ModuleDef;
+  const baseArgs = structuredClone(c.base);
+  validateModuleArgs(def, baseArgs);
+  const base = await commandsFor(c, baseArgs);
+  const own = [...base.record, ...base.steps.flatMap((s) => (s.kind === 'run' ? [s.argv] : []))];
+  const args: Record<string, unknown> = { ...structuredClone(c.base), [key]: c.shape ? c.shape(value) : value };
+  if (key === 'pkg') delete args.name;
+  const errors = validateModuleArgs(def, args);
+  if (errors.length) return { outcome: 'refused by the schema', detail: errors[0].message };
+  const { record, steps, refused } = await commandsFor(c, args);
+  for (const argv of record) {
+    const use = optionUse(argv, value, own);
+    if (use) return { outcome: 'never an option', problem: `gather ran ${use}` };
+  }
+  for (const s of steps) {
+    const use = stepUses(s, value, own);
+    if (use) return { outcome: 'never an option', problem: use };
+  }
+  if (refused !== undefined) return { outcome: 'refused at plan', detail: refused };
+  const reached = record.some((a) => a.some((w) => w.includes(value))) || steps.some((s) => JSON.stringify(s).includes(JSON.stringify(value).slice(1, -1)));
+  return { outcome: reached ? 'never an option' : 'host query only' };
+}
+
+test('no module argument that reaches a command is taken as an option', async (t) => {
+  const table: string[] = [];
+  const problems: string[] = [];
+  for (const c of cases) {
+    for (const key of c.inject) {
+      const outcomes = new Set<string>();
+      for (const value of EVIL) {
+        const r = await tryValue(c, key, value);
+        outcomes.add(r.outcome);
+        if (r.problem) problems.push(`${c.module} ${key}=${JSON.stringify(value)}: ${r.problem}`);
+      }
+      table.push(`${c.module.padEnd(11)} ${JSON.stringify(c.base).slice(0, 60).padEnd(60)} ${key.padEnd(10)} ${[...outcomes].join(', ')}`);
+    }
+  }
+  t.log('\n' + table.join('\n'));
+  t.deepEqual(problems, []);
+  t.true(table.length >= 87, `${table.length} module arguments covered`);
+});
+
+test('the checker itself finds option use', (t) => {
+  t.truthy(optionUse(['chown', '--reference=/etc/shadow', '/srv/f'], '--reference=/etc/shadow'));
+  t.truthy(optionUse(['usermod', '-g', '-x', 'nova'], '-x'));
+  t.falsy(optionUse(['chown', '-R', '--', 'root', '/srv'], '-R', [['chown', '-R', '--', 'nova', '/srv']]), "chown's own -R");
+  t.truthy(optionUse(['chown', '-R', '/srv'], '-R', [['chown', '--', 'nova', '/srv']]));
+  t.falsy(optionUse(['chown', '--', '--reference=/etc/shadow', '/srv/f'], '--reference=/etc/shadow'));
+  t.falsy(optionUse(['chown', '--', 'nova:-x', '/srv/f'], '-x'));
+  t.falsy(optionUse(['sh', '-c', 'find "$1"', 'sh', '-R'], '-R'));
+  t.truthy(stepUses({ kind: 'write', path: '/x', content: '', owner: '-R' }, '-R'));
+});
+
+test('the host layer\'s queries read option-like names as names', async (t) => {
+  // Real commands on this machine, through the same host layer as SSH hosts (read-only queries).
+  const host = new Host(new LocalConnection(), { name: 'local' });
+  for (const name of EVIL) {
+    const [st] = await host.stat([name]);
+    t.false(st.exists, `stat ${name}`);
+    const f = await host.readFile(name);
+    t.false(f.exists, `readFile ${name}`);
+    const [u] = await host.users([name]);
+    t.false(u.exists, `users ${name}`);
+    const [g] = await host.groups([name]);
+    t.false(g.exists, `groups ${name}`);
+    const [p] = await host.packages([name]);
+    t.false(p.installed, `packages ${name}`);
+  }
+  // initctl and service have no "--": such a name is refused before any command.
+  await t.throwsAsync(host.services(['-R']), { message: /"-R" is not a service name/ });
+  // A relative working directory that looks like an option is a directory, not `cd -P`.
+  t.is(host.commandText(['pwd'], { cwd: '-P' }), 'cd ./-P && pwd');
+  const r = await host.run(['pwd'], { cwd: '-P' });
+  t.not(r.rc, 0);
+  t.regex(r.stderr, /-P/);
+});

@@ -1,0 +1,100 @@
+// The console reporter prints what ansible-playbook prints, from events.
+
+import test from 'ava';
+import { Writable } from 'node:stream';
+import { consoleReporter, jsonReporter, formatReadinessTable } from '../../../../engine/report/report.js';
+import type { RunEvent } from '../../../../engine/report/events.js';
+
+function capture(events: RunEvent[], opts: { diff?: boolean; verbosity?: number } = {}): string {
+  let text = '';
+  const out = new Writable({ write(chunk, _e, cb) { text += String(chunk); cb(); } });
+  const r = consoleReporter({ out, color: false, ...opts });
+  for (const e of events) r(e);
+  return text;
+}
+
+const recap: RunEvent = { kind: 'recap', durationMs: 5, hosts: { web1: { ok: 3, changed: 1, unreachable: 0, failed: 0, skipped: 2, rescued: 0, ignored: 0 } } };
+
+test('headings, host lines and the recap', (t) => {
+  const text = capture([
+    { kind: 'play_start', play: 'Web', hosts: ['web1'] },
+    { kind: 'task_start', task: 'conf', play: 'Web', hosts: ['web1'] },
+    { kind: 'host_result', host: 'web1', task: 'conf', status: 'changed', msg: 'line added', durationMs: 3 },
+    { kind: 'host_result', host: 'web1', task: 'conf', status: 'skipped', item: 'b', durationMs: 1 },
+    { kind: 'host_result', host: 'web1', task: 'conf', status: 'failed', msg: 'command failed with exit code 3', result: { rc: 3, stderr: 'boom' }, durationMs: 1 },
+    recap,
+  ]);
+  t.regex(text, /^PLAY \[Web\] \*{60,}$/m);
+  t.regex(text, /^TASK \[conf\] \*{60,}$/m);
+  t.regex(text, /^changed: \[web1\] line added$/m);
+  t.regex(text, /^skipping: \[web1\] => \(item=b\)$/m);
+  t.regex(text, /^fatal: \[web1\]: FAILED! => command failed with exit code 3\n {2}rc=3\n {2}stderr: boom$/m);
+  t.regex(text, /^web1 {22} : ok=3 {4}changed=1 {4}unreachable=0 {4}failed=0 {4}skipped=2 {4}rescued=0 {4}ignored=0$/m);
+});
+
+test('debug output replaces the plain ok line', (t) => {
+  const text = capture([
+    { kind: 'task_start', task: 'show', play: 'p', hosts: ['h'] },
+    { kind: 'debug', host: 'h', task: 'show', msg: 'hi' },
+    { kind: 'host_result', host: 'h', task: 'show', status: 'ok', durationMs: 0 },
+  ]);
+  t.is(text.match(/ok: \[h\]/g)?.length, 1);
+  t.regex(text, /"msg": "hi"/);
+});
+
+test('--diff prints a unified diff before the host line', (t) => {
+  const text = capture([
+    { kind: 'host_result', host: 'h', task: 't', status: 'changed', durationMs: 0, diff: [{ path: '/etc/x', before: 'a\n', after: 'a\nb\n' }] },
+  ], { diff: true });
+  t.regex(text, /--- before: \/etc\/x\n\+\+\+ after: \/etc\/x\n@@ -1,1 \+1,2 @@\n a\n\+b\nchanged: \[h\]/);
+});
+
+test('readiness table shows ok or the reason per cell', (t) => {
+  const table = formatReadinessTable({
+    kind: 'readiness', title: 'Readiness', columns: ['storage', 'ids'],
+    rows: [
+      { host: 'c1', cells: { storage: { ok: true }, ids: { ok: true } } },
+      { host: 'c2', cells: { storage: { ok: false, reason: 'not mounted' }, ids: { ok: true } } },
+    ],
+  });
+  t.regex(table, /host \| storage +\| ids/);
+  t.regex(table, /c1 +\| ok +\| ok/);
+  t.regex(table, /c2 +\| NO: not mounted \| ok/);
+  t.regex(table, /1 of 2 hosts ready/);
+});
+
+test('json reporter writes one parseable object per line', (t) => {
+  let text = '';
+  const out = new Writable({ write(chunk, _e, cb) { text += String(chunk); cb(); } });
+  const r = jsonReporter(out);
+  r({ kind: 'play_start', play: 'p', hosts: ['a'] });
+  r(recap);
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  t.deepEqual(lines.map((l) => l.kind), ['play_start', 'recap']);
+  t.is(lines[1].hosts.web1.changed, 1);
+});
+
+test('readiness table: an ok cell with a detail shows it; a missing cell is -', (t) => {
+  const table = formatReadinessTable({
+    kind: 'readiness', title: 'Readiness', columns: ['storage', 'live migration'],
+    rows: [
+      { host: 'c1', cells: { storage: { ok: true }, 'live migration': { ok: true, detail: 'c1 -> c2 in 1200 ms' } } },
+      { host: 'c2', cells: { storage: { ok: true } } },
+    ],
+  });
+  t.regex(table, /c1 +\| ok +\| ok: c1 -> c2 in 1200 ms/);
+  t.regex(table, /c2 +\| ok +\| -/);
+});
+
+test('a no_log debug prints a bare ok line, and the censored result from -v on (as ansible-playbook 2.14)', (t) => {
+  const censored = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
+  const events = [
+    { kind: 'task_start', task: 'd', play: 'p', hosts: ['h'] },
+    { kind: 'debug', host: 'h', task: 'd', msg: censored },
+    { kind: 'host_result', host: 'h', task: 'd', status: 'ok', durationMs: 0 },
+  ] as RunEvent[];
+  const quiet = capture(events);
+  t.regex(quiet, /^ok: \[h\]$/m);
+  t.notRegex(quiet, /censored/);
+  t.regex(capture(events, { verbosity: 1 }), /ok: \[h\] => \{\n {2}"censored": "the output has been hidden/);
+});
