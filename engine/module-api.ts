@@ -2,7 +2,7 @@
 //
 //   gather(args, reader) -> state      read-only; in --check the reader sees the predicted-state overlay
 //   plan(args, state)    -> Plan       PURE: no I/O, unit-tested from fixture tables
-//   apply(plan, writer)  -> result     only outside --check; default: run plan.steps in order
+//   apply(plan, writer)  -> result     only outside --check; default: engine/run/steps.ts runs plan.steps
 //
 // Check mode is enforced by structure: in --check the engine never calls apply and
 // never hands a module a HostWriter. There is no `if (check)` in module code.
@@ -210,10 +210,61 @@ export type Prediction =
   | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
   | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string };
 
-export type Step =
-  | { kind: 'run'; argv: string[]; stdin?: string; cwd?: string; env?: Record<string, string>; okCodes?: number[] }
-  /** content: a Buffer is written as is, a string as UTF-8. */
-  | ({ kind: 'write'; path: string; content: string | Buffer } & WriteFileOptions);
+/**
+ * In a write step's path with `timestamp: true`, replaced by the time the steps
+ * run (UTC, `20261130T155027.123Z`): one value for all the steps of a task.
+ */
+export const TIMESTAMP_TOKEN = '{timestamp}';
+
+/**
+ * Run a command that may change the host. It fails the task (and the steps after
+ * it do not run) unless its rc is in okCodes (default [0]).
+ */
+export interface RunStep {
+  kind: 'run';
+  argv: string[];
+  stdin?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  okCodes?: number[];
+  /**
+   * This command's result is the task's result, in the command module's shape:
+   * cmd, rc, stdout, stderr (one trailing newline removed), stdout_lines,
+   * stderr_lines, delta_ms (command, shell). Otherwise it is listed in `commands`.
+   */
+  taskResult?: boolean;
+  /** Not listed in the task's `commands` (chown_find: thousands of paths, its log has them). */
+  quiet?: boolean;
+  /**
+   * A failure explanation: when the command exits with one of `codes`, run
+   * `argv` (read-only) and fail with `message` instead of the generic one. In
+   * `message`, `{lines}` becomes that command's non-empty output lines joined
+   * with ", " (at most 10, then ", ... (N in all)"), or `none` when it printed
+   * nothing. usermod: rc 8 names the user's processes (`ps -o pid=,comm= -u UID`).
+   */
+  explain?: { codes: number[]; argv: string[]; message: string; none: string };
+}
+
+/** An all-or-nothing file write (WriteFileOptions); `content`: a Buffer is written as is, a string as UTF-8. */
+export interface WriteStep extends WriteFileOptions {
+  kind: 'write';
+  path: string;
+  content: string | Buffer;
+  /** `path` contains TIMESTAMP_TOKEN, replaced at run time (chown_find's log). */
+  timestamp?: boolean;
+  /** The path written (after the timestamp) is returned in the task's result under this key. */
+  registerPath?: string;
+  /**
+   * Rollback: if a LATER step of the plan fails, the executor writes `content`
+   * (the old bytes) back to `path`, compare-and-swap against what this step wrote
+   * (someone else's newer change is not overwritten), and the failure message says
+   * so. mount: the old fstab is put back when mount fails.
+   */
+  undo?: { content: string | Buffer };
+}
+
+/** A plan's change, as data; engine/run/steps.ts runs the steps in order, in one place. */
+export type Step = RunStep | WriteStep;
 
 export interface NoChangePlan {
   changed: false;
@@ -262,8 +313,6 @@ export class StaleTargetError extends ModuleError {
 }
 
 export interface ModuleContext {
-  /** --check is on (informational: modules must not branch on it to avoid writes). */
-  check: boolean;
   diff: boolean;
   facts: Facts;
   /** Render a template string with the task's variables (template module). */
@@ -285,7 +334,11 @@ export interface ModuleDef<Args = any, State = any> {
   freeForm?: string;
   gather(args: Args, host: HostReader, ctx: ModuleContext): Promise<State>;
   plan(args: Args, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
-  /** Default: run plan.steps in order; a run step failing (rc not in okCodes, default [0]) fails the task. */
+  /**
+   * Default (and what every bundled module uses): the engine runs plan.steps
+   * (engine/run/steps.ts). Override only where no step data can express the change;
+   * the returned values are merged into the task's result.
+   */
   apply?(plan: ChangePlan, host: HostWriter, ctx: ModuleContext): Promise<Record<string, unknown> | void>;
 }
 

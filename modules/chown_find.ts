@@ -3,14 +3,13 @@
 // path, pseudo and network file systems pruned, symlinks never followed, a log
 // for undoing it (docs/modules/chown_find.md).
 
-import { defineModule, ModuleError } from '../engine/module-api.js';
+import { defineModule, ModuleError, TIMESTAMP_TOKEN } from '../engine/module-api.js';
 import type { HostReader, Step } from '../engine/module-api.js';
 import { idOrName, isNumericId, toId } from './lib/ids.js';
 import {
   buildFindArgv, chownArgvs, logContent, NETWORK_FSTYPES, parseFindOutput, pruneList, rechowns, restoreModeArgvs,
 } from './lib/find-owned.js';
 import type { IdChange } from './lib/find-owned.js';
-import { runStep } from './lib/system-run.js';
 import { normalizeMountPath } from './lib/fstab.js';
 
 type Id = number | string;
@@ -39,7 +38,8 @@ export interface ChownFindState {
   find?: { argv: string[]; rc: number; stdout: string; stderr: string };
 }
 
-export const TIMESTAMP = '{timestamp}';
+/** In the log's path; the step executor puts the run time there (the log is returned as `log`). */
+export const TIMESTAMP = TIMESTAMP_TOKEN;
 
 function pathList(p: string | string[]): string[] {
   return (Array.isArray(p) ? p : [p]).map(normalizeMountPath);
@@ -148,11 +148,13 @@ export default defineModule<ChownFindArgs, ChownFindState>({
       return { changed: false, reason: `no files under ${where} to re-own (${describe(ids)})`, result };
     }
     const logPath = `${args.log_dir.replace(/\/+$/, '')}/chown_find-${TIMESTAMP}.log`;
+    // The log is written before the first chown, so an interrupted run is still undoable.
+    // The commands are quiet: the file lists would repeat the log in the task's result.
     const steps: Step[] = [
-      { kind: 'run', argv: ['mkdir', '-p', '--', args.log_dir] },
-      { kind: 'write', path: logPath, content: logContent(changes), mode: '0600' },
-      ...chownArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),
-      ...restoreModeArgvs(changes).map((argv): Step => ({ kind: 'run', argv })),
+      { kind: 'run', argv: ['mkdir', '-p', '--', args.log_dir], quiet: true },
+      { kind: 'write', path: logPath, content: logContent(changes), mode: '0600', timestamp: true, registerPath: 'log' },
+      ...chownArgvs(changes).map((argv): Step => ({ kind: 'run', argv, quiet: true })),
+      ...restoreModeArgvs(changes).map((argv): Step => ({ kind: 'run', argv, quiet: true })),
     ];
     return {
       changed: true,
@@ -160,21 +162,5 @@ export default defineModule<ChownFindArgs, ChownFindState>({
       steps,
       result,
     };
-  },
-
-  // Steps in order; the log's {timestamp} becomes the real time, and is written
-  // before the first chown so an interrupted run is still undoable.
-  async apply(plan, host) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '.$1Z');
-    let log: string | undefined;
-    for (const step of plan.steps) {
-      if (step.kind === 'write' && step.path.includes(TIMESTAMP)) {
-        log = step.path.replace(TIMESTAMP, stamp);
-        await runStep(host, { ...step, path: log });
-      } else {
-        await runStep(host, step);
-      }
-    }
-    return { ...plan.result, log };
   },
 });

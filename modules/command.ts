@@ -2,7 +2,7 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import { quoteArgv } from '../engine/host/shell.js';
-import { applyCommand, commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
+import { commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
 import type { CommandArgs, CommandState } from './lib/system-command.js';
 import { splitCommand, SplitError } from './lib/split-command.js';
 
@@ -38,6 +38,4 @@ export default defineModule<CommandArgs, CommandState>({
     }
     return planCommand(args, state, argv, quoteArgv(argv));
   },
-
-  apply: (plan, host) => applyCommand(plan, host),
 });

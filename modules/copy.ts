@@ -2,7 +2,6 @@
 // playbook), at `dest` on the host; atomic, with mode/owner/group/backup/validate.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import { applyWithBackup } from './lib/write-steps.js';
 import { gatherDest, planPutFile, putFileProperties } from './lib/put-file.js';
 import type { PutFileArgs, PutFileState } from './lib/put-file.js';
 
@@ -30,5 +29,4 @@ export default defineModule<PutFileArgs, PutFileState>({
     if ((args.src === undefined) === (args.content === undefined)) throw new ModuleError('give exactly one of src and content');
     return planPutFile(args, state);
   },
-  apply: (plan, host) => applyWithBackup(plan, host),
 });

@@ -4,7 +4,7 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { GroupState, HostReader, UserState } from '../engine/module-api.js';
-import { firstLine } from './lib/system-run.js';
+import { firstLine } from './lib/text-lines.js';
 
 export interface GetentArgs {
   database: string;

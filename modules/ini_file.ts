@@ -14,7 +14,6 @@ import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { displayText, fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
-import { applyWithBackup } from './lib/write-steps.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 // The option regexps below are linear-time patterns but quadratic on long lines of
@@ -219,5 +218,4 @@ export default defineModule<IniFileArgs, FileState>({
       what: displayText(edit.what), unchangedReason: displayText(edit.unchanged),
     });
   },
-  apply: (plan, host) => applyWithBackup(plan, host),
 });

@@ -13,7 +13,6 @@ import { attrSchema } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
-import { applyWithBackup } from './lib/write-steps.js';
 import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
@@ -203,5 +202,4 @@ export default defineModule<LineinfileArgs, FileState>({
     }
     return planPresent(args, path, state);
   },
-  apply: (plan, host) => applyWithBackup(plan, host),
 });

@@ -2,12 +2,11 @@
 // ansible.posix.mount's states (see docs/modules/mount.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Prediction, Step } from '../engine/module-api.js';
+import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Prediction, Step, WriteStep } from '../engine/module-api.js';
 import { byteString, fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { contentDiff, requireEditableText } from './lib/file-content.js';
 import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
 import type { FstabEntry } from './lib/fstab.js';
-import { commandFailed, execStep, runStep } from './lib/system-run.js';
 import { writeExpectation } from './lib/file-content.js';
 
 export interface MountArgs {
@@ -210,32 +209,15 @@ export default defineModule<MountArgs, MountState>({
     return finish();
 
     function finish(): ChangePlan {
+      // A command failing after fstab was rewritten (mkdir, mount): the executor
+      // writes the old fstab back (the exact bytes read; an empty file when there was none).
+      const w = steps.findIndex((s) => s.kind === 'write');
+      if (w >= 0 && steps.slice(w + 1).some((s) => s.kind === 'run')) {
+        steps[w] = { ...(steps[w] as WriteStep), undo: { content: before } };
+      }
       const plan: ChangePlan = { changed: true, summary: parts.join('; '), steps, predicts };
       if (diff.length) plan.diff = diff;
       return plan;
-    }
-  },
-
-  // Write fstab, then mount; when a mount command fails after fstab was
-  // rewritten, put the old fstab back and fail with mount's message.
-  async apply(plan, host) {
-    let restore: { path: string; content: Buffer } | undefined;
-    for (const step of plan.steps) {
-      if (step.kind === 'write') {
-        // The exact old bytes to put back (the diff holds only display text).
-        const old = await host.readFile(step.path);
-        await runStep(host, step);
-        restore = { path: step.path, content: old.content ?? Buffer.alloc(0) };
-        continue;
-      }
-      const r = await execStep(host, step);
-      if (r.rc === 0) continue;
-      const err = commandFailed(step.argv, r);
-      if (restore && step.argv[0] === 'mount') {
-        await host.writeFile(restore.path, restore.content);
-        throw new ModuleError(`${err.message}; ${restore.path} restored to its previous content`, err.details);
-      }
-      throw err;
     }
   },
 });

@@ -3,7 +3,7 @@
 // argument to sh, never spliced into the engine's own command text.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import { applyCommand, commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
+import { commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
 import type { CommandArgs, CommandState } from './lib/system-command.js';
 
 export default defineModule<CommandArgs, CommandState>({
@@ -27,6 +27,4 @@ export default defineModule<CommandArgs, CommandState>({
     const shown = args.cmd!.includes('\n') ? `${args.cmd!.split('\n')[0]} ...` : args.cmd!;
     return planCommand(args, state, [args.executable ?? '/bin/sh', '-c', args.cmd!], shown);
   },
-
-  apply: (plan, host) => applyCommand(plan, host),
 });

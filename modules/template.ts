@@ -3,7 +3,6 @@
 // `dest` atomically, with mode/owner/group/backup/validate.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import { applyWithBackup } from './lib/write-steps.js';
 import { gatherDest, planPutFile, putFileProperties } from './lib/put-file.js';
 import type { PutFileArgs, PutFileState } from './lib/put-file.js';
 
@@ -26,7 +25,6 @@ export default defineModule<PutFileArgs, PutFileState>({
   plan(args, state) {
     return planPutFile(args, state);
   },
-  apply: (plan, host) => applyWithBackup(plan, host),
 });
 
 /**

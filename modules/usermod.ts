@@ -4,8 +4,6 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, UserState } from '../engine/module-api.js';
 import { accountName, idOrName, isNumericId, numericId, parseGroupLine, parsePasswdLine, toId } from './lib/ids.js';
-import { commandFailed, execStep } from './lib/system-run.js';
-import type { RunStep } from './lib/system-run.js';
 
 export interface UsermodArgs {
   name: string;
@@ -102,31 +100,19 @@ export default defineModule<UsermodArgs, UsermodState>({
     const result = { name, old_uid: oldUid ?? null, old_gid: oldGid ?? null, uid: newUid ?? null, gid: newGid ?? null };
     if (parts.length === 0) return { changed: false, reason: `${name} already has ${same.join(' and ')}`, result };
     argv.push('--', name);
+    // usermod exits 8 when the user runs processes: name them (by the old uid, which they still run as).
+    const explain = {
+      codes: [8],
+      argv: ['ps', '-o', 'pid=,comm=', '-u', oldUid !== undefined ? String(oldUid) : name],
+      message: `cannot change ${name}: the user is running processes ({lines}); stop them (their services) first`,
+      none: 'none found by ps',
+    };
     return {
       changed: true,
       summary: `set ${name} ${parts.join(', ')}`,
-      steps: [{ kind: 'run', argv }],
+      steps: [{ kind: 'run', argv, explain }],
       predicts: [{ kind: 'user', name, uid: newUid, gid: newGid }],
       result,
     };
-  },
-
-  // usermod exits 8 when the user runs processes: name them.
-  async apply(plan, host) {
-    const step = plan.steps[0] as RunStep;
-    const r = await execStep(host, step);
-    if (r.rc === 0) return plan.result;
-    const res = plan.result as { name: string; old_uid: number | null };
-    if (r.rc === 8) {
-      const who = res.old_uid !== null ? String(res.old_uid) : res.name;
-      const ps = await host.run(['ps', '-o', 'pid=,comm=', '-u', who]);
-      const procs = ps.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-      const shown = procs.slice(0, 10).join(', ') + (procs.length > 10 ? `, ... (${procs.length} processes)` : '');
-      throw new ModuleError(
-        `cannot change ${res.name}: the user is running processes (${shown || 'none found by ps'}); stop them (their services) first`,
-        { rc: r.rc, stdout: r.stdout, stderr: r.stderr, processes: procs },
-      );
-    }
-    throw commandFailed(step.argv, r);
   },
 });

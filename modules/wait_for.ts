@@ -5,7 +5,7 @@
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader } from '../engine/module-api.js';
-import { firstLine } from './lib/system-run.js';
+import { firstLine } from './lib/text-lines.js';
 
 export interface WaitForArgs {
   host: string;

@@ -757,7 +757,7 @@ export class Runner {
       const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
       const writer = env ? withEnvironment(host, renderDeep(env, vars) as Record<string, unknown>) : host;
       const ctx: ModuleContext = {
-        check, diff: this.opts.diff, facts: host.facts,
+        diff: this.opts.diff, facts: host.facts,
         render: (tpl) => String(renderString(tpl, vars)),
         // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
         readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(this.play!.baseDir, p)),

@@ -4,9 +4,10 @@
 // module gets a read-only view of the overlay and apply() is never called. Even
 // outside check mode, gather() receives a read-only facade, never the writer.
 
-import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan, Step } from '../module-api.js';
+import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan } from '../module-api.js';
 import { ModuleError, StaleTargetError } from '../module-api.js';
 import { overlayReader, type Overlay } from '../host/overlay.js';
+import { executeSteps } from './steps.js';
 
 export interface ModuleOutcome {
   status: 'ok' | 'changed' | 'skipped';
@@ -31,32 +32,6 @@ export function readOnly(reader: HostReader): HostReader {
     services: (names) => reader.services(names),
     mounts: () => reader.mounts(),
   };
-}
-
-function describeArgv(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-}
-
-/** Default apply: run the plan's steps in order; a failing step fails the task. */
-export async function runSteps(steps: Step[], host: HostWriter): Promise<Record<string, unknown>> {
-  const outputs: Array<{ cmd: string; rc: number; stdout: string; stderr: string }> = [];
-  const warnings: string[] = [];
-  for (const step of steps) {
-    if (step.kind === 'write') {
-      const { path, content, kind: _k, ...opts } = step;
-      const w = await host.writeFile(path, content, opts);
-      if (w.warnings) warnings.push(...w.warnings);
-      continue;
-    }
-    const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
-    outputs.push({ cmd: describeArgv(step.argv), ...r });
-    if (!(step.okCodes ?? [0]).includes(r.rc)) {
-      throw new ModuleError(`command failed with exit code ${r.rc}: ${describeArgv(step.argv)}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ''}`, {
-        rc: r.rc, stdout: r.stdout, stderr: r.stderr, cmd: step.argv,
-      });
-    }
-  }
-  return { ...(outputs.length ? { commands: outputs } : {}), ...(warnings.length ? { warnings } : {}) };
 }
 
 export interface ModuleRunOptions {
@@ -115,11 +90,11 @@ async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host
   }
   let applied: Record<string, unknown> | void;
   try {
-    applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : await runSteps(plan.steps, host);
+    applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : (await executeSteps(plan.steps, host)).result;
   } catch (e) {
     if (e instanceof StaleTargetError) throw e;
-    // apply started: the host may have changed, unless the module says it did not
-    // (e.g. mount restores fstab). command/shell report changed on failure, as Ansible's do.
+    // apply started: the host may have changed, unless the error says it did not.
+    // command/shell report changed on failure, as Ansible's do.
     if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;
     throw e;
   }

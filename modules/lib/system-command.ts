@@ -1,11 +1,8 @@
-// What command and shell share: creates/removes gathering, the plan, and an
-// apply() that returns rc/stdout/stderr and fails on a non-zero rc.
+// What command and shell share: creates/removes gathering and the plan. The one
+// run step is the task's result (taskResult: rc/stdout/stderr...); a non-zero rc
+// fails the task (engine/run/steps.ts).
 
-import { ModuleError } from '../../engine/module-api.js';
-import type { ChangePlan, HostReader, HostWriter, Plan } from '../../engine/module-api.js';
-import { quoteArgv } from '../../engine/host/shell.js';
-import { execStep } from './system-run.js';
-import type { RunStep } from './system-run.js';
+import type { HostReader, Plan, RunStep } from '../../engine/module-api.js';
 
 export interface CommandArgs {
   cmd?: string;
@@ -70,7 +67,7 @@ export function planCommand(args: CommandArgs, state: CommandState, argv: string
     if (!state.removes) return { changed: false, reason: `not run: ${p} does not exist`, result: skipped };
     checkModeSkip = `check mode: ${p} exists, so the command would run`;
   }
-  const step: RunStep = { kind: 'run', argv };
+  const step: RunStep = { kind: 'run', argv, taskResult: true };
   if (args.stdin !== undefined) step.stdin = args.stdin_add_newline ? args.stdin + '\n' : args.stdin;
   if (args.chdir) step.cwd = args.chdir;
   return {
@@ -80,26 +77,4 @@ export function planCommand(args: CommandArgs, state: CommandState, argv: string
     result: { cmd: argv },
     checkModeSkip,
   };
-}
-
-function lines(text: string): string[] {
-  return text === '' ? [] : text.split('\n');
-}
-
-/** Run the one step; return rc/stdout/stderr (one trailing newline stripped); non-zero rc fails. */
-export async function applyCommand(plan: ChangePlan, host: HostWriter): Promise<Record<string, unknown>> {
-  const step = plan.steps[0] as RunStep;
-  const started = Date.now();
-  const r = await execStep(host, step);
-  const stdout = r.stdout.replace(/\r?\n$/, '');
-  const stderr = r.stderr.replace(/\r?\n$/, '');
-  const result = {
-    cmd: step.argv, rc: r.rc, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr),
-    delta_ms: Date.now() - started,
-  };
-  if (r.rc !== 0) {
-    const first = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
-    throw new ModuleError(`${quoteArgv(step.argv)} exited with rc ${r.rc}${first ? `: ${first}` : ''}`, result);
-  }
-  return result;
 }

@@ -50,3 +50,8 @@ export function insertLine(lines: Line[], index: number, text: string, eol: stri
 export function replaceLine(lines: Line[], index: number, text: string, eol: string): void {
   lines[index] = { text, eol: lines[index].eol || eol };
 }
+
+/** First non-empty line (trimmed) of a command's output, for one-line messages. */
+export function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+}

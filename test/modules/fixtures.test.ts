@@ -50,7 +50,6 @@ interface Fixture {
   args: Record<string, unknown>;
   state: unknown;
   facts?: Partial<Facts>;
-  check?: boolean;
   expect: Record<string, unknown>;
 }
 
@@ -65,7 +64,7 @@ for (const moduleName of readdirSync(here).sort()) {
       t.truthy(mod, `modules/${moduleName}.ts has a default export`);
       const args = structuredClone(fixture.args);
       const argErrors = validateModuleArgs(mod, args);
-      const ctx = { check: fixture.check ?? false, diff: true, facts: { ...defaultFacts, ...fixture.facts } as Facts };
+      const ctx = { diff: true, facts: { ...defaultFacts, ...fixture.facts } as Facts };
       let plan: Plan | undefined;
       let error: string | undefined;
       if (argErrors.length) {

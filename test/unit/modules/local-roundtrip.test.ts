@@ -10,7 +10,7 @@ import { LocalConnection } from '../../../engine/connection/local-connection.js'
 import { Host } from '../../../engine/host/host.js';
 import type { ModuleContext, ModuleDef } from '../../../engine/module-api.js';
 import { validateModuleArgs } from '../../../engine/load/module-args.js';
-import { applyWithBackup } from '../../../modules/lib/write-steps.js';
+import { executeSteps } from '../../../engine/run/steps.js';
 import lineinfile from '../../../modules/lineinfile.js';
 import iniFile from '../../../modules/ini_file.js';
 import copy from '../../../modules/copy.js';
@@ -22,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tsplay-files-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 const ctx: ModuleContext = {
-  check: false, diff: true, facts: host.facts,
+  diff: true, facts: host.facts,
   render: (t) => t.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, k: string) => ({ listen: '0.0.0.0' } as Record<string, string>)[k] ?? ''),
   readLocalFile: async (p) => readFileSync(join(dir, 'controller', p)),
 };
@@ -32,7 +32,7 @@ async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {
   const errors = validateModuleArgs(mod, args);
   if (errors.length) throw new Error(JSON.stringify(errors));
   const plan = mod.plan(args, await mod.gather(args, host, ctx), ctx);
-  const applied = plan.changed ? await (mod.apply ?? ((p, h) => applyWithBackup(p, h)))(plan, host, ctx) : undefined;
+  const applied = plan.changed ? (await executeSteps(plan.steps, host)).result : undefined;
   const again = mod.plan(structuredClone(rawArgs) as never, await mod.gather(args, host, ctx), ctx);
   return { plan, applied, again };
 }

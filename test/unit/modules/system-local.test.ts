@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../../engine/connection/local-connection.js';
 import { Host } from '../../../engine/host/host.js';
-import type { ChangePlan, ModuleContext, ModuleDef, Step } from '../../../engine/module-api.js';
+import type { ModuleContext, ModuleDef } from '../../../engine/module-api.js';
 import { validateModuleArgs } from '../../../engine/load/module-args.js';
-import { runStep } from '../../../modules/lib/system-run.js';
+import { executeSteps } from '../../../engine/run/steps.js';
 import command from '../../../modules/command.js';
 import shell from '../../../modules/shell.js';
 import stat from '../../../modules/stat.js';
@@ -32,19 +32,16 @@ test.after.always(() => {
 });
 
 const ctx: ModuleContext = {
-  check: false, diff: true, facts: host.facts, render: (s) => s, readLocalFile: async () => Buffer.alloc(0),
+  diff: true, facts: host.facts, render: (s) => s, readLocalFile: async () => Buffer.alloc(0),
 };
-
-async function defaultApply(plan: ChangePlan) {
-  for (const s of plan.steps as Step[]) await runStep(host, s);
-}
 
 async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {
   const args = structuredClone(rawArgs);
   const errors = validateModuleArgs(mod, args);
   if (errors.length) throw new Error(JSON.stringify(errors));
   const plan = mod.plan(args, await mod.gather(args, host, ctx), ctx);
-  const applied = plan.changed ? await (mod.apply ? mod.apply(plan, host, ctx) : defaultApply(plan)) : undefined;
+  // what the engine does outside --check: the executor runs the plan's steps (no module overrides apply)
+  const applied = plan.changed ? { ...plan.result, ...(await executeSteps(plan.steps, host)).result } : undefined;
   const args2 = structuredClone(rawArgs);
   validateModuleArgs(mod, args2);
   let again: Record<string, unknown>;
@@ -158,7 +155,7 @@ test.serial('mount: tmpfs via its own fstab; refuses a non-empty dir; restores f
   rmSync(join(mnt, 'instance-1'));
 
   const bad = await run(mount, { ...base, fstype: 'nosuchfs' }).catch((e) => e);
-  t.regex(bad.message, /^mount -T .* failed \(rc \d+\): .*; .* restored to its previous content$/);
+  t.regex(bad.message, /^mount -T .* exited with rc \d+: .*; .* restored to its previous content$/s);
   t.is(readFileSync(fstab, 'utf8'), '# test fstab\nproc /proc proc defaults 0 0');
 
   const r = await run(mount, base);

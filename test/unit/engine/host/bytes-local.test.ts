@@ -15,7 +15,7 @@ import type { ModuleContext, ModuleDef } from '../../../../engine/module-api.js'
 import { validateModuleArgs } from '../../../../engine/load/module-args.js';
 import { Overlay, overlayReader } from '../../../../engine/host/overlay.js';
 import { runModule } from '../../../../engine/run/task-exec.js';
-import { applyWithBackup } from '../../../../modules/lib/write-steps.js';
+import { executeSteps } from '../../../../engine/run/steps.js';
 import { consoleReporter } from '../../../../engine/report/report.js';
 import { runPlaybook } from '../../../helpers/run-playbook.js';
 import lineinfile from '../../../../modules/lineinfile.js';
@@ -30,7 +30,7 @@ mkdirSync(controller);
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 const ctx: ModuleContext = {
-  check: false, diff: true, facts: host.facts,
+  diff: true, facts: host.facts,
   render: (t) => t,
   readLocalFile: async (p) => readFileSync(join(controller, p)),
 };
@@ -41,7 +41,7 @@ async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {
   const errors = validateModuleArgs(mod, args);
   if (errors.length) throw new Error(JSON.stringify(errors));
   const plan = mod.plan(args, await mod.gather(args, host, ctx), ctx);
-  if (plan.changed) await (mod.apply ?? ((p, h) => applyWithBackup(p, h)))(plan, host, ctx);
+  if (plan.changed) await executeSteps(plan.steps, host);
   const again = mod.plan(structuredClone(rawArgs) as never, await mod.gather(args, host, ctx), ctx);
   return { plan, again };
 }
@@ -140,7 +140,7 @@ test('check mode: a predicted binary copy is seen byte-exact by a later task, wi
   writeFileSync(join(controller, 'pred.bin'), data);
   const dest = join(dir, 'pred.bin');
   const overlay = new Overlay();
-  const out = await runModule(copy, { src: 'pred.bin', dest, force: true, backup: false }, host, { check: true, overlay, ctx: { ...ctx, check: true } });
+  const out = await runModule(copy, { src: 'pred.bin', dest, force: true, backup: false }, host, { check: true, overlay, ctx });
   t.is(out.status, 'changed');
   t.true(out.diff?.[0].afterBinary, JSON.stringify(out.diff?.[0]).slice(0, 200));
   const seen = await overlayReader(host, overlay).readFile(dest);

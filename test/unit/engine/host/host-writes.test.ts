@@ -242,7 +242,7 @@ test('without flock on the host the write still happens, with a warning', async 
 // ---------------------------------------------------------------- runModule: gather and plan again
 
 const ctx: ModuleContext = {
-  check: false, diff: false, facts: host.facts,
+  diff: false, facts: host.facts,
   render: (s) => s, readLocalFile: async () => { throw new Error('no local files'); },
 };
 

@@ -139,7 +139,7 @@ async function commandsFor(c: Case, args: Record<string, unknown>): Promise<{ re
   const def = registry.get(c.module) as ModuleDef;
   const record: string[][] = [];
   const host = recordingHost(record, c.host);
-  const ctx = { check: false, diff: true, facts: { ...FACTS, ...c.facts } as never, render: (s: string) => s, readLocalFile: async () => Buffer.from('x') };
+  const ctx = { diff: true, facts: { ...FACTS, ...c.facts } as never, render: (s: string) => s, readLocalFile: async () => Buffer.from('x') };
   try {
     const state = await def.gather(args, host, ctx);
     const plan = def.plan(args, state, ctx);

@@ -39,7 +39,7 @@ const facts = { hostname: 'h', os_id: 'debian', os_version: '12', architecture: 
 function planLineinfile(args: Record<string, unknown>, content: string) {
   const state: FileState = { path: '/etc/x', exists: true, type: 'file', mode: '0644', uid: 0, gid: 0, owner: 'root', group: 'root', content: Buffer.from(content) };
   const full = { state: 'present', create: false, backup: false, firstmatch: false, backrefs: false, path: '/etc/x', ...args };
-  return lineinfile.plan(full as never, state as never, { check: false, diff: true, facts });
+  return lineinfile.plan(full as never, state as never, { diff: true, facts });
 }
 
 test('V8 says which regexps its linear engine runs', (t) => {
@@ -133,7 +133,7 @@ test('ini_file: a 100,000-character line of blanks does not make the option rege
   const content = `[s]\nfoo =${' '.repeat(50000)}x${' '.repeat(50000)}!\t\n`;
   const state: FileState = { path: '/etc/x.ini', exists: true, type: 'file', mode: '0644', uid: 0, gid: 0, owner: 'root', group: 'root', content: Buffer.from(content) };
   const args = { path: '/etc/x.ini', section: 's', option: 'foo', value: '1', state: 'present', create: false, backup: false, no_extra_spaces: false, allow_no_value: false, exclusive: true };
-  const r = timed(() => ini.plan(args as never, state as never, { check: false, diff: true, facts }));
+  const r = timed(() => ini.plan(args as never, state as never, { diff: true, facts }));
   t.falsy(r.error);
   // Measured: about 200 ms of CPU per match of the long line in the linear engine, 8 s in the backtracking one.
   t.true(r.cpuMs < 3000, `took ${r.cpuMs} ms of CPU`);

@@ -1,0 +1,160 @@
+// The one step executor: a plan's steps (engine/module-api.ts `Step`) run here,
+// in order, for every module. It keeps a result per step, runs the plan's
+// rollback (`undo` on a write) when a later step fails, and reports every failed
+// command in one format:
+//
+//   message  "ARGV exited with rc N: STDERR" (stderr trimmed, else stdout's first line)
+//   details  { cmd: argv, rc, stdout, stderr, stdout_lines, stderr_lines, delta_ms }
+//
+// the shape Ansible's command module reports (one trailing newline removed).
+// The runner adds host and task to the message.
+
+import { ModuleError, StaleTargetError, TIMESTAMP_TOKEN } from '../module-api.js';
+import type { HostWriter, RunResult, RunStep, Step, WriteStep } from '../module-api.js';
+import { quoteArgv } from '../host/shell.js';
+import { sha256Hex } from '../host/content-hash.js';
+
+/** What one step did. */
+export type StepResult =
+  | { kind: 'run'; cmd: string[]; rc: number; stdout: string; stderr: string; delta_ms: number }
+  | { kind: 'write'; path: string; backup_file?: string; warnings?: string[] };
+
+export interface StepsOutcome {
+  /** One per step that ran, in order. */
+  steps: StepResult[];
+  /**
+   * What the task registers besides the plan's result: `commands` (the run steps,
+   * except quiet ones and a taskResult step), the taskResult command's fields,
+   * `backup_file` (a write's backup), `warnings`, registerPath keys.
+   */
+  result: Record<string, unknown>;
+}
+
+/** Stderr lines kept in a failure message (all are in the details). */
+const MESSAGE_LINES = 20;
+/** Lines of an explanation command's output named in the message. */
+const EXPLAIN_LINES = 10;
+
+/** The run-time value of TIMESTAMP_TOKEN: 20261130T155027.123Z. */
+export function timestamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '');
+}
+
+function stripNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+function lines(text: string): string[] {
+  return text === '' ? [] : text.split('\n');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+}
+
+/** A command's result in the command module's shape (also the failure details). */
+export function commandResult(argv: readonly string[], r: RunResult, deltaMs: number): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
+  const stdout = stripNewline(r.stdout);
+  const stderr = stripNewline(r.stderr);
+  return { cmd: [...argv], rc: r.rc, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr), delta_ms: deltaMs };
+}
+
+/** The one failure message: what ran, its rc, and what it said. */
+export function failureMessage(argv: readonly string[], r: RunResult): string {
+  const err = r.stderr.trim().split('\n');
+  let said = err.length > MESSAGE_LINES ? `${err.slice(0, MESSAGE_LINES).join('\n')}\n... (${err.length - MESSAGE_LINES} more lines)` : err.join('\n');
+  if (said === '') said = firstLine(r.stdout);
+  return `${quoteArgv(argv)} exited with rc ${r.rc}${said ? `: ${said}` : ''}`;
+}
+
+/** A failed command as ModuleError, in the one format. */
+export function commandFailed(argv: readonly string[], r: RunResult, deltaMs = 0): ModuleError {
+  return new ModuleError(failureMessage(argv, r), commandResult(argv, r, deltaMs));
+}
+
+async function explainFailure(host: HostWriter, step: RunStep, r: RunResult, deltaMs: number): Promise<ModuleError> {
+  const ex = step.explain!;
+  const out = await host.run(ex.argv);
+  const found = out.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const shown = found.length === 0 ? ex.none
+    : found.slice(0, EXPLAIN_LINES).join(', ') + (found.length > EXPLAIN_LINES ? `, ... (${found.length} in all)` : '');
+  return new ModuleError(ex.message.replace('{lines}', () => shown), { ...commandResult(step.argv, r, deltaMs), explanation: found });
+}
+
+interface Undo {
+  path: string;
+  content: string | Buffer;
+  /** What the step wrote: the undo replaces only that. */
+  wrote: string;
+}
+
+/** Put back what undo data says, latest first; one note per undo for the failure message. */
+async function rollBack(host: HostWriter, undos: Undo[]): Promise<string[]> {
+  const notes: string[] = [];
+  for (const u of [...undos].reverse()) {
+    try {
+      await host.writeFile(u.path, u.content, { expect: { sha256: u.wrote } });
+      notes.push(`${u.path} restored to its previous content`);
+    } catch (e) {
+      notes.push(e instanceof StaleTargetError
+        ? `${u.path} not restored: it changed since this task wrote it`
+        : `restoring ${u.path} failed: ${(e as Error).message}`);
+    }
+  }
+  return notes;
+}
+
+async function runOne(host: HostWriter, step: RunStep): Promise<{ r: RunResult; deltaMs: number }> {
+  const started = Date.now();
+  const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
+  return { r, deltaMs: Date.now() - started };
+}
+
+async function writeOne(host: HostWriter, step: WriteStep, stamp: string): Promise<StepResult & { kind: 'write' }> {
+  const { kind: _k, path: planned, content, timestamp: stamped, registerPath: _r, undo: _u, ...opts } = step;
+  const path = stamped ? planned.split(TIMESTAMP_TOKEN).join(stamp) : planned;
+  const w = await host.writeFile(path, content, opts);
+  return { kind: 'write', path, ...(w.backupPath ? { backup_file: w.backupPath } : {}), ...(w.warnings?.length ? { warnings: w.warnings } : {}) };
+}
+
+/**
+ * Run the steps in order on the host. A run step whose rc is not in okCodes
+ * (default [0]) stops the plan: ModuleError in the one format (or the step's
+ * explanation), after the undo of every earlier write that has one.
+ */
+export async function executeSteps(steps: readonly Step[], host: HostWriter, now: Date = new Date()): Promise<StepsOutcome> {
+  const stamp = timestamp(now);
+  const done: StepResult[] = [];
+  const result: Record<string, unknown> = {};
+  const commands: Array<{ cmd: string; rc: number; stdout: string; stderr: string }> = [];
+  const warnings: string[] = [];
+  const undos: Undo[] = [];
+  try {
+    for (const step of steps) {
+      if (step.kind === 'write') {
+        const w = await writeOne(host, step, stamp);
+        done.push(w);
+        if (w.backup_file) result.backup_file = w.backup_file;
+        if (w.warnings) warnings.push(...w.warnings);
+        if (step.registerPath) result[step.registerPath] = w.path;
+        if (step.undo) undos.push({ path: w.path, content: step.undo.content, wrote: sha256Hex(step.content) });
+        continue;
+      }
+      const { r, deltaMs } = await runOne(host, step);
+      done.push({ kind: 'run', cmd: [...step.argv], rc: r.rc, stdout: r.stdout, stderr: r.stderr, delta_ms: deltaMs });
+      if (step.taskResult) Object.assign(result, commandResult(step.argv, r, deltaMs));
+      else if (!step.quiet) commands.push({ cmd: quoteArgv(step.argv), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+      if ((step.okCodes ?? [0]).includes(r.rc)) continue;
+      throw step.explain?.codes.includes(r.rc) ? await explainFailure(host, step, r, deltaMs) : commandFailed(step.argv, r, deltaMs);
+    }
+  } catch (e) {
+    if (undos.length === 0) throw e;
+    const notes = (await rollBack(host, undos)).join('; ');
+    // A lost compare-and-swap keeps its class: the engine plans again (nothing of this attempt is left).
+    if (e instanceof ModuleError && !(e instanceof StaleTargetError)) throw new ModuleError(`${e.message}; ${notes}`, { ...e.details, rolled_back: notes });
+    throw e;
+  }
+  if (commands.length) result.commands = commands;
+  if (warnings.length) result.warnings = warnings;
+  return { steps: done, result };
+}
