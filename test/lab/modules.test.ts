@@ -541,32 +541,33 @@ const badPlaybook = (module: string, args: string) => ({
 
 // ---------------------------------------------------------------- failing commands
 /**
- * Per module: a task whose command fails on the host; its message must carry the exit code and stderr.
+ * Per module: a task whose command fails on the host; its message must carry the exit code and stderr,
+ * in the step executor's one format ("ARGV exited with rc N: STDERR", engine/run/steps.ts).
  * Atomic writes (ini_file, copy, template, lineinfile) name the failed step instead of the write script's
  * internal code, and a validate command's own rc; usermod replaces rc 8 by the processes it found (documented).
  */
 const FAILING: Array<{ module: string; yaml: string; rc: RegExp; stderr: RegExp; after?: (t: import('ava').ExecutionContext, h: string) => Promise<void> }> = [
-  { module: 'apt', yaml: 'apt: { name: sl }', rc: /exit code 100\b/, stderr: /E: Failed to fetch .*sl_.*Could not connect|E: Failed to fetch .*Unable to connect/s,
+  { module: 'apt', yaml: 'apt: { name: sl }', rc: /^apt-get install .* exited with rc 100\b/, stderr: /E: Failed to fetch .*sl_.*Could not connect|E: Failed to fetch .*Unable to connect/s,
     async after(t, h) { t.is((await ssh(h, 'dpkg -s sl')).rc, 1, 'sl not installed'); } },
   { module: 'lineinfile', yaml: `lineinfile:\n  path: /srv/inj/lines.conf\n  line: new\n  validate: "sh -c 'echo lineinfile-refused >&2; exit 3' %s"`, rc: /validate exited with rc 3\b/, stderr: /lineinfile-refused/,
     async after(t, h) { t.false((await fileBytes(h, '/srv/inj/lines.conf')).includes('new'), 'the file is left alone'); } },
   { module: 'ini_file', yaml: 'ini_file: { path: /srv/ro/app.ini, section: s, option: o, value: v }', rc: /cannot create a temporary file/, stderr: /mktemp: .*Read-only file system/ },
-  { module: 'file', yaml: 'file: { path: /srv/ro/newdir, state: directory }', rc: /exit code 1\b/, stderr: /mkdir: cannot create directory '\/srv\/ro\/newdir': Read-only file system/ },
+  { module: 'file', yaml: 'file: { path: /srv/ro/newdir, state: directory }', rc: /^mkdir -p -- \/srv\/ro\/newdir exited with rc 1\b/, stderr: /mkdir: cannot create directory '\/srv\/ro\/newdir': Read-only file system/ },
   { module: 'copy', yaml: `copy:\n  dest: /srv/inj/t.conf\n  content: other\n  validate: "sh -c 'echo copy-refused >&2; exit 4' %s"`, rc: /validate exited with rc 4\b/, stderr: /copy-refused/,
     async after(t, h) { t.is(await fileBytes(h, '/srv/inj/t.conf'), `host=${h}\nvalue=${NL}end\n`, 'the file is left alone'); } },
   { module: 'template', yaml: `template:\n  src: templates/t.conf.j2\n  dest: /srv/inj/t2.conf\n  validate: "sh -c 'echo template-refused >&2; exit 5' %s"`, rc: /validate exited with rc 5\b/, stderr: /template-refused/,
     async after(t, h) { t.is((await ssh(h, 'test -e /srv/inj/t2.conf')).rc, 1, 'no file installed'); } },
-  { module: 'mount', yaml: 'mount: { path: /mnt/failing, src: labtmp, fstype: tmpfs, opts: "size=1m,no_such_option", state: mounted }', rc: /\(rc 32\)/, stderr: /mount: \/mnt\/failing: .*bad option/,
+  { module: 'mount', yaml: 'mount: { path: /mnt/failing, src: labtmp, fstype: tmpfs, opts: "size=1m,no_such_option", state: mounted }', rc: /^mount -- \/mnt\/failing exited with rc 32\b.*; \/etc\/fstab restored to its previous content$/s, stderr: /mount: \/mnt\/failing: .*bad option/,
     async after(t, h) {
       t.is((await ssh(h, 'mountpoint -q /mnt/failing')).rc, 32, 'not mounted (mountpoint: 32 = not a mount point)');
       t.false((await fileBytes(h, '/etc/fstab')).includes('/mnt/failing'), 'fstab restored');
     } },
-  { module: 'service', yaml: 'service: { name: tsplay-fail, state: started }', rc: /exit code 1\b/, stderr: /Job for tsplay-fail\.service failed/ },
+  { module: 'service', yaml: 'service: { name: tsplay-fail, state: started }', rc: /^systemctl start -- tsplay-fail exited with rc 1\b/, stderr: /Job for tsplay-fail\.service failed/ },
   { module: 'usermod', yaml: 'usermod: { name: labuser, uid: 4001 }', rc: /the user is running processes/, stderr: /\(\d+ sleep\)/,
     async after(t, h) { t.is((await out(h, 'id -u labuser')).trim(), '3001', 'uid unchanged'); } },
-  { module: 'groupmod', yaml: 'groupmod: { name: labgrp, gid: 4001 }', rc: /exit code 10\b/, stderr: /groupmod: cannot lock \/etc\/group/,
+  { module: 'groupmod', yaml: 'groupmod: { name: labgrp, gid: 4001 }', rc: /^groupmod -g 4001 -- labgrp exited with rc 10\b/, stderr: /groupmod: cannot lock \/etc\/group/,
     async after(t, h) { t.is((await out(h, 'getent group labgrp')).trim(), 'labgrp:x:3001:'); } },
-  { module: 'chown_find', yaml: 'chown_find: { old_uid: 5001, new_uid: 5002, paths: /srv/ro }', rc: /\(rc 1\)/, stderr: /chown: changing ownership of '\/srv\/ro\/f': Read-only file system/,
+  { module: 'chown_find', yaml: 'chown_find: { old_uid: 5001, new_uid: 5002, paths: /srv/ro }', rc: /^chown -h -- 5002 \/srv\/ro\/f exited with rc 1\b/, stderr: /chown: changing ownership of '\/srv\/ro\/f': Read-only file system/,
     async after(t, h) { t.is((await out(h, 'stat -c %u /srv/ro/f')).trim(), '5001'); } },
   { module: 'command', yaml: `command:\n  argv: [sh, -c, "echo command-stderr >&2; exit 7"]`, rc: /exited with rc 7\b/, stderr: /: command-stderr$/ },
   { module: 'shell', yaml: `shell: "echo shell-stderr >&2; exit 9"`, rc: /exited with rc 9\b/, stderr: /: shell-stderr$/ },
