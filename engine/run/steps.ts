@@ -148,11 +148,13 @@ export async function executeSteps(steps: readonly Step[], host: HostWriter, now
       throw step.explain?.codes.includes(r.rc) ? await explainFailure(host, step, r, deltaMs) : commandFailed(step.argv, r, deltaMs);
     }
   } catch (e) {
-    if (undos.length === 0) throw e;
+    // Only a step that failed is rolled back: an unreachable host, a timeout or
+    // Ctrl-C is not a place to start writing.
+    if (undos.length === 0 || !(e instanceof ModuleError)) throw e;
     const notes = (await rollBack(host, undos)).join('; ');
     // A lost compare-and-swap keeps its class: the engine plans again (nothing of this attempt is left).
-    if (e instanceof ModuleError && !(e instanceof StaleTargetError)) throw new ModuleError(`${e.message}; ${notes}`, { ...e.details, rolled_back: notes });
-    throw e;
+    if (e instanceof StaleTargetError) throw e;
+    throw new ModuleError(`${e.message}; ${notes}`, { ...e.details, rolled_back: notes });
   }
   if (commands.length) result.commands = commands;
   if (warnings.length) result.warnings = warnings;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { LocalConnection } from '../../../../engine/connection/local-connection.js';
 import { Host } from '../../../../engine/host/host.js';
 import { ModuleError } from '../../../../engine/module-api.js';
-import type { Step } from '../../../../engine/module-api.js';
+import type { HostWriter, Step } from '../../../../engine/module-api.js';
 import { executeSteps, timestamp } from '../../../../engine/run/steps.js';
 import type { StepsOutcome } from '../../../../engine/run/steps.js';
 
@@ -247,4 +247,18 @@ test.serial('backup_file: the old content is kept at the returned path', async (
 
 test('timestamp(): compact UTC with milliseconds', (t) => {
   t.is(timestamp(NOW), '20261130T155027.123Z');
+});
+
+test('undo: an error that is not a failed step (host unreachable, timeout, Ctrl-C) starts no rollback write', async (t) => {
+  const writes: string[] = [];
+  const fake = {
+    name: 'fake',
+    async writeFile(path: string) { writes.push(path); return {}; },
+    async exec() { throw new Error('connection lost'); },
+  } as unknown as HostWriter;
+  await t.throwsAsync(executeSteps([
+    { kind: 'write', path: '/etc/fstab', content: 'new\n', undo: { content: 'old\n' } },
+    { kind: 'run', argv: ['mount', '-a'] },
+  ], fake), { message: 'connection lost' });
+  t.deepEqual(writes, ['/etc/fstab']);
 });
