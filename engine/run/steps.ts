@@ -53,14 +53,14 @@ function firstLine(text: string): string {
 }
 
 /** A command's result in the command module's shape (also the failure details). */
-export function commandResult(argv: readonly string[], r: RunResult, deltaMs: number): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
+function commandResult(argv: readonly string[], r: RunResult, deltaMs: number): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
   const stdout = stripNewline(r.stdout);
   const stderr = stripNewline(r.stderr);
   return { cmd: [...argv], rc: r.rc, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr), delta_ms: deltaMs };
 }
 
 /** The one failure message: what ran, its rc, and what it said. */
-export function failureMessage(argv: readonly string[], r: RunResult): string {
+function failureMessage(argv: readonly string[], r: RunResult): string {
   const err = r.stderr.trim().split('\n');
   let said = err.length > MESSAGE_LINES ? `${err.slice(0, MESSAGE_LINES).join('\n')}\n... (${err.length - MESSAGE_LINES} more lines)` : err.join('\n');
   if (said === '') said = firstLine(r.stdout);
@@ -68,7 +68,7 @@ export function failureMessage(argv: readonly string[], r: RunResult): string {
 }
 
 /** A failed command as ModuleError, in the one format. */
-export function commandFailed(argv: readonly string[], r: RunResult, deltaMs = 0): ModuleError {
+function commandFailed(argv: readonly string[], r: RunResult, deltaMs = 0): ModuleError {
   return new ModuleError(failureMessage(argv, r), commandResult(argv, r, deltaMs));
 }
 

@@ -84,7 +84,13 @@ const rows: Row[] = [
     details: { rc: 1, stderr: 'e1\ne2', stderr_lines: ['e1', 'e2'] },
   },
   {
-    name: 'failure: no stderr, the first line of stdout; no output at all, just the rc',
+    name: 'failure: a long stderr is cut at 20 lines in the message (all of it is in the details)',
+    steps: () => [{ kind: 'run', argv: sh('seq 25 >&2; exit 1') }],
+    message: () => `sh -c 'seq 25 >&2; exit 1' exited with rc 1: ${Array.from({ length: 20 }, (_, i) => i + 1).join('\n')}\n... (5 more lines)`,
+    details: { stderr_lines: Array.from({ length: 25 }, (_, i) => String(i + 1)) },
+  },
+  {
+    name: 'failure: no stderr, the first non-empty line of stdout',
     steps: () => [{ kind: 'run', argv: sh('echo; echo only-stdout; echo more; exit 2') }],
     message: () => "sh -c 'echo; echo only-stdout; echo more; exit 2' exited with rc 2: only-stdout",
     details: { rc: 2, stdout: '\nonly-stdout\nmore', stderr: '' },
