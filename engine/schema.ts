@@ -106,14 +106,18 @@ export const S = {
   /** One of the listed values. */
   enum: <const E extends readonly (string | number | boolean | null)[], const O extends Common & { default?: E[number] } = Record<never, never>>(values: E, opts?: O) =>
     make<E[number], O>({ enum: values }, opts),
-  array: <I extends Schema, const O extends ArrayOpts = Record<never, never>>(items: I, opts?: O) =>
-    make<Static<I>[], O>({ type: 'array', items }, opts),
+  /** A list; without an items schema, of anything. */
+  array: <I extends Schema = Schema<unknown>, const O extends ArrayOpts = Record<never, never>>(items?: I, opts?: O) =>
+    make<Static<I>[], O>(items === undefined ? { type: 'array' } : { type: 'array', items }, opts),
   /** Valid when any branch is: the value is the union of the branches. */
   anyOf: <const B extends readonly Schema[], const O extends Common & { default?: unknown } = Record<never, never>>(branches: B, opts?: O) =>
     make<Static<B[number]>, O>({ anyOf: branches }, opts),
   /** A copy of a schema with more keywords (a description, a default): same value type. */
   with: <X extends Schema, const O extends Common & { default?: Static<X> }>(schema: X, opts: O) =>
     ({ ...schema, ...opts }) as unknown as O extends { default: unknown } ? Defaulted<Static<X>> : X,
+  /** A mapping with any keys (`{ type: 'object' }`), values of one schema when given. */
+  record: <V extends Schema = Schema<unknown>>(values?: V) =>
+    (values === undefined ? { type: 'object' } : { type: 'object', additionalProperties: values }) as unknown as Schema<Record<string, Static<V>>>,
   /** Any JSON value (`{}`). */
   any: <const O extends Common = Record<never, never>>(opts?: O) => make<unknown, O>({}, opts),
   /**

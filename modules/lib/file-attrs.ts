@@ -10,8 +10,8 @@ import { ModeError, resolveMode } from './file-mode.js';
 
 export const attrSchema = {
   mode: S.types(['string', 'integer'], { description: 'octal ("0644") or symbolic ("u=rw,g=r,o=") mode; an integer is taken as YAML gives it (0644 -> 420)' }),
-  owner: S.types(['string', 'integer'], { description: 'user name or numeric UID' }),
-  group: S.types(['string', 'integer'], { description: 'group name or numeric GID' }),
+  owner: S.types(['string', 'integer'], { description: 'user name or numeric UID (a value starting with "-" is refused)' }),
+  group: S.types(['string', 'integer'], { description: 'group name or numeric GID (a value starting with "-" is refused)' }),
 };
 
 /** mode/owner/group as the modules that take them validate them. */

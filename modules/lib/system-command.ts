@@ -11,7 +11,7 @@ import type { RunStep } from './system-run.js';
 
 /** The arguments command and shell share (each module's schema adds its own). */
 export const commonProperties = {
-  cmd: S.string({ description: 'the command line; also given free form (`command: ls -l /tmp`)' }),
+  cmd: S.string({ description: 'the command line' }),
   chdir: S.string({ minLength: 1, description: 'run in this directory' }),
   creates: S.string({ minLength: 1, description: 'path or glob (relative to chdir): do not run when it exists' }),
   removes: S.string({ minLength: 1, description: 'path or glob (relative to chdir): run only when it exists' }),
