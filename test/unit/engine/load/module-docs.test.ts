@@ -6,6 +6,7 @@ import { buildModuleDocs } from '../../../../engine/load/export-schemas.js';
 import { argumentTable, BEGIN, END, updateDoc } from '../../../../engine/load/module-docs.js';
 import { loadRegistry } from '../../../../engine/load/registry.js';
 import { S } from '../../../../engine/schema.js';
+import { runMain } from '../../../helpers/main-output.js';
 
 test('every module has a doc whose argument table matches its schema', async (t) => {
   const registry = await loadRegistry();
@@ -47,4 +48,14 @@ test('updating a doc replaces only the generated block', (t) => {
   const doc = `# m\n\nText.\n\n${BEGIN}\nold\n${END}\n\n## More\n`;
   t.is(updateDoc(doc, 'new'), `# m\n\nText.\n\n${BEGIN}\nnew\n${END}\n\n## More\n`);
   t.is(updateDoc('# m\n\n| Argument | Type |\n|---|---|\n| `a` | x |\n\nafter\n', 'T'), `# m\n\n${BEGIN}\nT\n${END}\n\nafter\n`);
+});
+
+test('tsplay modules MODULE prints the same table; an unknown module is a usage error', async (t) => {
+  const registry = await loadRegistry();
+  const r = await runMain(['modules', 'stat']);
+  t.is(r.code, 0);
+  t.true(r.text.includes(argumentTable(registry.get('stat')!)), r.text);
+  const bad = await runMain(['modules', 'nope']);
+  t.is(bad.code, 5);
+  t.regex(bad.text, /usage: tsplay modules \[MODULE\]/);
 });
