@@ -4,8 +4,15 @@
 //   plan(args, state)    -> Plan       PURE: no I/O, unit-tested from fixture tables
 //   apply(plan, writer)  -> result     only outside --check; default: engine/run/steps.ts runs plan.steps
 //
+// Arguments: `schema` is built with S (engine/schema.ts); the args type is derived from it.
+//
 // Check mode is enforced by structure: in --check the engine never calls apply and
 // never hands a module a HostWriter. There is no `if (check)` in module code.
+
+import type { Schema, Static } from './schema.js';
+
+export { S } from './schema.js';
+export type { JsonSchema, Schema, Static } from './schema.js';
 
 export interface RunResult {
   rc: number;
@@ -321,19 +328,23 @@ export interface ModuleContext {
   readLocalFile(path: string): Promise<Buffer>;
 }
 
-/** A JSON Schema object (draft-07 subset ajv compiles). */
-export type JsonSchema = Record<string, unknown>;
+/** A module's arguments schema: a JSON Schema object built with S.object (engine/schema.ts). */
+export type ArgsSchema = Schema<object>;
 
-export interface ModuleDef<Args = any, State = any> {
+/**
+ * A module. Its argument type is derived from its schema (Static<S>): the
+ * arguments after ajv validated them and filled the defaults.
+ */
+export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = any> {
   name: string;
   /** One line for docs and `tsplay modules`. */
   description: string;
   /** Arguments schema: additionalProperties false; defaults filled by ajv (useDefaults). */
-  schema: JsonSchema;
+  schema: S;
   /** A free-form string (`command: ls -l`) becomes `{ [freeForm]: string }`. */
   freeForm?: string;
-  gather(args: Args, host: HostReader, ctx: ModuleContext): Promise<State>;
-  plan(args: Args, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
+  gather(args: Static<S>, host: HostReader, ctx: ModuleContext): Promise<State>;
+  plan(args: Static<S>, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
   /**
    * Default (and what every bundled module uses): the engine runs plan.steps
    * (engine/run/steps.ts). Override only where no step data can express the change;
@@ -342,6 +353,10 @@ export interface ModuleDef<Args = any, State = any> {
   apply?(plan: ChangePlan, host: HostWriter, ctx: ModuleContext): Promise<Record<string, unknown> | void>;
 }
 
-export function defineModule<Args, State>(def: ModuleDef<Args, State>): ModuleDef<Args, State> {
+/** The validated arguments of a module (defaults filled). */
+export type ArgsOf<M> = M extends ModuleDef<infer S, any> ? Static<S> : never;
+
+/** Declare a module: its argument type is inferred from `schema`. */
+export function defineModule<S extends ArgsSchema, State>(def: ModuleDef<S, State>): ModuleDef<S, State> {
   return def;
 }

@@ -3,17 +3,24 @@
 // configuration files; optionally refresh the package lists first.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { PackageState, Plan, Prediction, Step } from '../engine/module-api.js';
 import { newestMtime, parseAptPolicy } from './lib/apt-policy.js';
 
-export interface AptArgs {
-  name?: string | string[];
-  state: 'present' | 'absent' | 'latest';
-  update_cache: boolean;
-  cache_valid_time?: number;
-  install_recommends?: boolean;
-  purge: boolean;
-}
+const packageNames = S.anyOf([S.string({ minLength: 1 }), S.array(S.string({ minLength: 1 }))]);
+
+const schema = S.object({
+  name: S.with(packageNames, { description: 'package name, comma-separated names, or a list; name=version pins a version' }),
+  pkg: S.with(packageNames, { description: 'alias of name' }),
+  state: S.enum(['present', 'absent', 'latest'], { default: 'present', description: 'latest: installed and at the candidate version' }),
+  update_cache: S.boolean({ default: false, description: 'run apt-get update first' }),
+  cache_valid_time: S.integer({ minimum: 0, description: 'seconds; implies update_cache' }),
+  install_recommends: S.boolean({ description: "false: --no-install-recommends, true: --install-recommends; unset: apt's configuration" }),
+  purge: S.boolean({ default: false, description: 'with state absent: also remove configuration files (--purge)' }),
+}, { additionalProperties: false });
+
+export type AptArgs = Static<typeof schema>;
 
 export interface AptState {
   /** dpkg state of each package (by name without =version). */
@@ -158,25 +165,10 @@ function planApt(args: AptArgs, state: AptState): Plan {
   return { changed: true, summary: parts.join('; '), steps, predicts, result };
 }
 
-export default defineModule<AptArgs, AptState>({
+export default defineModule<typeof schema, AptState>({
   name: 'apt',
   description: 'Install, upgrade or remove Debian packages with apt-get (non-interactive, keeps config files)',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      name: {
-        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
-        description: 'package name, comma-separated names, or a list; name=version pins a version',
-      },
-      pkg: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }], description: 'alias of name' },
-      state: { enum: ['present', 'absent', 'latest'], default: 'present' },
-      update_cache: { type: 'boolean', default: false },
-      cache_valid_time: { type: 'integer', minimum: 0, description: 'seconds; implies update_cache' },
-      install_recommends: { type: 'boolean' },
-      purge: { type: 'boolean', default: false },
-    },
-  },
+  schema,
   async gather(args, host) {
     const specs = parseNames(nameOf(args));
     const names = specs.map((s) => s.name);
@@ -204,7 +196,7 @@ export default defineModule<AptArgs, AptState>({
   },
 });
 
-function nameOf(args: AptArgs & { pkg?: string | string[] }): AptArgs['name'] {
+function nameOf(args: AptArgs): AptArgs['name'] {
   if (args.name !== undefined && args.pkg !== undefined) throw new ModuleError('name and pkg are aliases; give one');
   return args.name ?? args.pkg;
 }

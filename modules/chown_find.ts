@@ -4,6 +4,8 @@
 // for undoing it (docs/modules/chown_find.md).
 
 import { defineModule, ModuleError, TIMESTAMP_TOKEN } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { HostReader, Step } from '../engine/module-api.js';
 import { idOrName, isNumericId, toId } from './lib/ids.js';
 import {
@@ -12,18 +14,23 @@ import {
 import type { IdChange } from './lib/find-owned.js';
 import { normalizeMountPath } from './lib/fstab.js';
 
-type Id = number | string;
+const startPath = S.string({ pattern: '^/' });
 
-export interface ChownFindArgs {
-  old_uid?: Id;
-  new_uid?: Id;
-  old_gid?: Id;
-  new_gid?: Id;
-  paths: string | string[];
-  cross_filesystems: boolean;
-  log_dir: string;
-  list_limit: number;
-}
+const schema = S.object({
+  old_uid: S.with(idOrName, { description: 'files owned by this UID (or user name) get new_uid; give both or neither' }),
+  new_uid: S.with(idOrName, { description: 'the UID (or user name) they get' }),
+  old_gid: S.with(idOrName, { description: 'files with this GID (or group name) get new_gid; give both or neither' }),
+  new_gid: S.with(idOrName, { description: 'the GID (or group name) they get' }),
+  paths: S.anyOf([startPath, S.array(startPath, { minItems: 1 })], { default: '/', description: 'absolute path(s) to search' }),
+  cross_filesystems: S.boolean({ default: false, description: 'false: find -xdev, each path\'s own file system only' }),
+  log_dir: S.string({ pattern: '^/', default: '/var/log/tsplay', description: 'where the undo log is written' }),
+  list_limit: S.integer({ minimum: 0, default: 20, description: 'how many changed paths the result lists' }),
+}, {
+  additionalProperties: false,
+  dependencies: { old_uid: ['new_uid'], new_uid: ['old_uid'], old_gid: ['new_gid'], new_gid: ['old_gid'] },
+});
+
+export type ChownFindArgs = Static<typeof schema>;
 
 export interface ChownFindState {
   /** Resolved numeric IDs (names looked up through the overlay-aware reader). */
@@ -62,27 +69,10 @@ function describe(ids: IdChange): string {
   return parts.join(', ');
 }
 
-export default defineModule<ChownFindArgs, ChownFindState>({
+export default defineModule<typeof schema, ChownFindState>({
   name: 'chown_find',
   description: 'Re-own every file that belonged to an old UID/GID (find + chown -h), with an undo log',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      old_uid: idOrName,
-      new_uid: idOrName,
-      old_gid: idOrName,
-      new_gid: idOrName,
-      paths: {
-        anyOf: [{ type: 'string', pattern: '^/' }, { type: 'array', items: { type: 'string', pattern: '^/' }, minItems: 1 }],
-        default: '/',
-      },
-      cross_filesystems: { type: 'boolean', default: false },
-      log_dir: { type: 'string', pattern: '^/', default: '/var/log/tsplay' },
-      list_limit: { type: 'integer', minimum: 0, default: 20 },
-    },
-    dependencies: { old_uid: ['new_uid'], new_uid: ['old_uid'], old_gid: ['new_gid'], new_gid: ['old_gid'] },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<ChownFindState> {
     const ids: IdChange = {};

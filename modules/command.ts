@@ -1,23 +1,22 @@
 // command: run a program with arguments, no shell (docs/modules/command.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
 import { quoteArgv } from '../engine/host/shell.js';
 import { commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
-import type { CommandArgs, CommandState } from './lib/system-command.js';
+import type { CommandState } from './lib/system-command.js';
 import { splitCommand, SplitError } from './lib/split-command.js';
 
-export default defineModule<CommandArgs, CommandState>({
+const schema = S.object({
+  ...commonProperties,
+  argv: S.array(S.string(), { minItems: 1, description: 'the command as a list, not split; give cmd or argv, not both' }),
+}, { additionalProperties: false });
+
+export default defineModule<typeof schema, CommandState>({
   name: 'command',
   description: 'Run a command without a shell; return rc, stdout and stderr',
   freeForm: 'cmd',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      ...commonProperties,
-      argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
-    },
-  },
+  schema,
 
   gather: (args, host) => gatherCommand(args, host),
 

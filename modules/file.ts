@@ -2,20 +2,25 @@
 // mode/owner/group, optionally applied recursively below a directory.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { FileState, Plan, Prediction, Step } from '../engine/module-api.js';
 import { attrSchema, planAttributes, wantedAttrs } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, ModeError, normalizeSymbolicMode, parseOctalMode } from './lib/file-mode.js';
 
-export interface FileArgs extends AttrArgs {
-  path?: string;
-  dest?: string;
-  name?: string;
-  state?: 'file' | 'directory' | 'absent' | 'touch' | 'link';
-  recurse: boolean;
-  src?: string;
-  force: boolean;
-}
+const schema = S.object({
+  path: S.string({ minLength: 1, description: 'the path to manage' }),
+  dest: S.string({ minLength: 1, description: 'alias of path' }),
+  name: S.string({ minLength: 1, description: 'alias of path' }),
+  state: S.enum(['file', 'directory', 'absent', 'touch', 'link'], { description: "the wanted kind; unset: the path's current kind (file if missing)" }),
+  recurse: S.boolean({ default: false, description: 'with state directory: apply owner, group and mode to everything below' }),
+  src: S.string({ minLength: 1, description: 'link target (state: link), written as given' }),
+  force: S.boolean({ default: false, description: 'state: link replaces an existing file' }),
+  ...attrSchema,
+}, { additionalProperties: false, anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }] });
+
+export type FileArgs = Static<typeof schema>;
 
 /** One path below a directory, as `find -printf` reports it (for recurse). */
 export interface TreeEntry {
@@ -193,24 +198,10 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
   }
 }
 
-export default defineModule<FileArgs, FileModuleState>({
+export default defineModule<typeof schema, FileModuleState>({
   name: 'file',
   description: 'Make a path a file, directory, symlink or absent, and set its mode/owner/group (optionally recursively)',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1, description: 'alias of path' },
-      name: { type: 'string', minLength: 1, description: 'alias of path' },
-      state: { enum: ['file', 'directory', 'absent', 'touch', 'link'] },
-      recurse: { type: 'boolean', default: false },
-      src: { type: 'string', minLength: 1, description: 'link target (state: link), written as given' },
-      force: { type: 'boolean', default: false, description: 'state: link replaces an existing file' },
-      ...attrSchema,
-    },
-    anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
-  },
+  schema,
   async gather(args, host) {
     const path = targetPath(args);
     const [stat] = await host.stat([path]);

@@ -3,14 +3,18 @@
 // (docs/modules/getent.md). Never changes anything.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { GroupState, HostReader, UserState } from '../engine/module-api.js';
 import { firstLine } from './lib/text-lines.js';
 
-export interface GetentArgs {
-  database: string;
-  key?: string | number;
-  fail_key: boolean;
-}
+const schema = S.object({
+  database: S.enum(['passwd', 'group', 'shadow', 'gshadow', 'hosts', 'ahosts', 'services', 'protocols', 'networks'], { description: 'the getent database to read' }),
+  key: S.anyOf([S.integer({ minimum: 0 }), S.string({ pattern: '^[^-\\s][^\\s]*$' })], { description: 'one entry (a name or an ID); unset: the whole database' }),
+  fail_key: S.boolean({ default: true, description: 'fail when the key is not found' }),
+}, { additionalProperties: false, required: ['database'] });
+
+export type GetentArgs = Static<typeof schema>;
 
 export interface GetentState {
   rc: number;
@@ -34,19 +38,10 @@ export function parseGetent(database: string, stdout: string): Record<string, st
   return out;
 }
 
-export default defineModule<GetentArgs, GetentState>({
+export default defineModule<typeof schema, GetentState>({
   name: 'getent',
   description: 'Read passwd/group (or other getent database) entries into facts',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['database'],
-    properties: {
-      database: { enum: ['passwd', 'group', 'shadow', 'gshadow', 'hosts', 'ahosts', 'services', 'protocols', 'networks'] },
-      key: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[^-\\s][^\\s]*$' }] },
-      fail_key: { type: 'boolean', default: true },
-    },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<GetentState> {
     const argv = ['getent', args.database, ...(args.key !== undefined ? ['--', String(args.key)] : [])];

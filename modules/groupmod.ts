@@ -3,13 +3,17 @@
 // predicted with the new GID (docs/modules/groupmod.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { GroupState, HostReader, Prediction, UserState } from '../engine/module-api.js';
 import { accountName, numericId, parseGroupLine, parsePasswd, toId } from './lib/ids.js';
 
-export interface GroupmodArgs {
-  name: string;
-  gid: number | string;
-}
+const schema = S.object({
+  name: S.with(accountName, { description: 'the group' }),
+  gid: S.with(numericId, { description: 'the new GID' }),
+}, { additionalProperties: false, required: ['name', 'gid'] });
+
+export type GroupmodArgs = Static<typeof schema>;
 
 export interface GroupmodState {
   group: GroupState;
@@ -19,15 +23,10 @@ export interface GroupmodState {
   primaryUsers: UserState[];
 }
 
-export default defineModule<GroupmodArgs, GroupmodState>({
+export default defineModule<typeof schema, GroupmodState>({
   name: 'groupmod',
   description: "Change a group's GID; returns old_gid",
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'gid'],
-    properties: { name: accountName, gid: numericId },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<GroupmodState> {
     const [group] = await host.groups([args.name]);

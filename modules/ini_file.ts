@@ -9,9 +9,10 @@
 // Messages are built from byte strings too and decoded once, for display.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
-import type { AttrArgs } from './lib/file-attrs.js';
 import { displayText, fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
@@ -21,19 +22,22 @@ import type { Line } from './lib/text-lines.js';
 // linear-time engine (it must be loaded before they are compiled).
 import '../engine/template/bounded-regex.js';
 
-export interface IniFileArgs extends AttrArgs {
-  path?: string;
-  dest?: string;
-  section?: string | null;
-  option?: string;
-  value?: string | number | boolean | null;
-  state: 'present' | 'absent';
-  create: boolean;
-  backup: boolean;
-  no_extra_spaces: boolean;
-  allow_no_value: boolean;
-  exclusive: boolean;
-}
+const schema = S.object({
+  path: S.string({ minLength: 1, description: 'the file to edit' }),
+  dest: S.string({ minLength: 1, description: 'alias of path' }),
+  section: S.types(['string', 'null'], { description: 'null (or omitted) for options before the first section header' }),
+  option: S.string({ minLength: 1, description: 'the option name; unset: present ensures the section, absent removes it' }),
+  value: S.types(['string', 'number', 'boolean', 'null'], { description: 'the value, written as given' }),
+  state: S.enum(['present', 'absent'], { default: 'present', description: 'absent with value: only lines with that value are removed' }),
+  create: S.boolean({ default: true, description: 'create a missing file; false: a missing file is an error' }),
+  backup: S.boolean({ default: false, description: 'keep a timestamped copy of the old file (returned as backup_file)' }),
+  no_extra_spaces: S.boolean({ default: false, description: 'write option=value instead of option = value' }),
+  allow_no_value: S.boolean({ default: false, description: 'allow a bare option line when value is not given' }),
+  exclusive: S.boolean({ default: true, description: 'remove other occurrences of the option in the section' }),
+  ...attrSchema,
+}, { additionalProperties: false, anyOf: [{ required: ['path'] }, { required: ['dest'] }] });
+
+export type IniFileArgs = Static<typeof schema>;
 
 const HEADER = /^[ \t]*\[[ \t]*([^\]]*?)[ \t]*\][ \t]*(?:[#;].*)?$/;
 
@@ -160,28 +164,10 @@ function planAbsent(args: IniFileArgs, section: string | null, lines: Line[]): {
   return { what: `${where}${args.option} removed (${gone.length} line${gone.length === 1 ? '' : 's'})`, unchanged: '' };
 }
 
-export default defineModule<IniFileArgs, FileState>({
+export default defineModule<typeof schema, FileState>({
   name: 'ini_file',
   description: 'Set or remove one option in an INI file or a section-less key = value file, keeping everything else',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1, description: 'alias of path' },
-      section: { type: ['string', 'null'], description: 'null (or omitted) for options before the first section header' },
-      option: { type: 'string', minLength: 1 },
-      value: { type: ['string', 'number', 'boolean', 'null'] },
-      state: { enum: ['present', 'absent'], default: 'present' },
-      create: { type: 'boolean', default: true },
-      backup: { type: 'boolean', default: false },
-      no_extra_spaces: { type: 'boolean', default: false },
-      allow_no_value: { type: 'boolean', default: false },
-      exclusive: { type: 'boolean', default: true, description: 'remove other occurrences of the option in the section' },
-      ...attrSchema,
-    },
-    anyOf: [{ required: ['path'] }, { required: ['dest'] }],
-  },
+  schema,
   async gather(args, host) {
     return host.readFile(editedPath(args));
   },

@@ -8,30 +8,34 @@
 // edit does not touch is written back as it was, whatever the file's encoding.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { FileState } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
-import type { AttrArgs } from './lib/file-attrs.js';
 import { fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
 import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 
-export interface LineinfileArgs extends AttrArgs {
-  path?: string;
-  dest?: string;
-  line?: string;
-  regexp?: string;
-  search_string?: string;
-  insertafter?: string;
-  insertbefore?: string;
-  firstmatch: boolean;
-  backrefs: boolean;
-  state: 'present' | 'absent';
-  create: boolean;
-  backup: boolean;
-  validate?: string;
-}
+const schema = S.object({
+  path: S.string({ minLength: 1, description: 'the file to edit' }),
+  dest: S.string({ minLength: 1, description: 'alias of path' }),
+  line: S.string({ description: 'the line to ensure (one line, no newline); required for state present' }),
+  regexp: S.string({ minLength: 1, description: 'Python-style regexp: present replaces the last matching line, absent removes every match' }),
+  search_string: S.string({ minLength: 1, description: 'a literal substring instead of regexp' }),
+  insertafter: S.string({ minLength: 1, description: 'EOF, BOF or a regexp: where to add the line when nothing matches' }),
+  insertbefore: S.string({ minLength: 1, description: 'BOF or a regexp: add the line before the matching line' }),
+  firstmatch: S.boolean({ default: false, description: 'use the first match of regexp/insertafter/insertbefore instead of the last' }),
+  backrefs: S.boolean({ default: false, description: 'expand the regexp groups in line; no match leaves the file alone' }),
+  state: S.enum(['present', 'absent'], { default: 'present', description: 'whether the line should be there' }),
+  create: S.boolean({ default: false, description: 'create the file when it is missing' }),
+  backup: S.boolean({ default: false, description: 'keep a timestamped copy of the old file (returned as backup_file)' }),
+  validate: S.string({ description: 'command with %s (the temporary file) that must exit 0 before the file is installed' }),
+  ...attrSchema,
+}, { additionalProperties: false, anyOf: [{ required: ['path'] }, { required: ['dest'] }] });
+
+export type LineinfileArgs = Static<typeof schema>;
 
 /** Compile a user's pattern for matching byte-string lines: its non-ASCII characters become their UTF-8 bytes. */
 function compile(pattern: string, what: string): RegExp {
@@ -166,30 +170,10 @@ function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
   });
 }
 
-export default defineModule<LineinfileArgs, FileState>({
+export default defineModule<typeof schema, FileState>({
   name: 'lineinfile',
   description: 'Ensure a line is in a file (or replace the line a regexp finds), or remove matching lines',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1, description: 'alias of path' },
-      line: { type: 'string' },
-      regexp: { type: 'string', minLength: 1 },
-      search_string: { type: 'string', minLength: 1 },
-      insertafter: { type: 'string', minLength: 1 },
-      insertbefore: { type: 'string', minLength: 1 },
-      firstmatch: { type: 'boolean', default: false },
-      backrefs: { type: 'boolean', default: false },
-      state: { enum: ['present', 'absent'], default: 'present' },
-      create: { type: 'boolean', default: false },
-      backup: { type: 'boolean', default: false },
-      validate: { type: 'string' },
-      ...attrSchema,
-    },
-    anyOf: [{ required: ['path'] }, { required: ['dest'] }],
-  },
+  schema,
   async gather(args, host) {
     return host.readFile(editedPath(args));
   },

@@ -2,6 +2,8 @@
 // ansible.posix.mount's states (see docs/modules/mount.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { ChangePlan, FileDiff, FileState, HostReader, MountEntry, Prediction, Step, WriteStep } from '../engine/module-api.js';
 import { byteString, fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { contentDiff, requireEditableText } from './lib/file-content.js';
@@ -9,18 +11,32 @@ import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry
 import type { FstabEntry } from './lib/fstab.js';
 import { writeExpectation } from './lib/file-content.js';
 
-export interface MountArgs {
-  path: string;
-  src?: string;
-  fstype?: string;
-  opts?: string;
-  dump: string;
-  passno: string;
-  state: 'mounted' | 'present' | 'unmounted' | 'absent' | 'remounted';
-  fstab: string;
-  allow_nonempty: boolean;
-  backup: boolean;
-}
+const DEFAULT_FSTAB = '/etc/fstab';
+const idField = S.anyOf([S.string({ pattern: '^[0-9]+$' }), S.integer({ minimum: 0 })]);
+
+const schema = S.object({
+  path: S.string({ pattern: '^/', description: 'the mount point (trailing slashes are ignored when comparing)' }),
+  src: S.string({ minLength: 1, description: 'device or remote file system; required for present and mounted' }),
+  fstype: S.string({ minLength: 1, description: 'file system type (nfs4, ext4, tmpfs...); required for present and mounted' }),
+  opts: S.string({ minLength: 1, description: 'mount options as in fstab (defaults when unset); remounted adds them to remount' }),
+  dump: S.with(idField, { default: '0', description: 'fstab field 5' }),
+  passno: S.with(idField, { default: '0', description: 'fstab field 6' }),
+  state: S.enum(['mounted', 'present', 'unmounted', 'absent', 'remounted'], { description: 'what to make true of the fstab entry and the live mount' }),
+  fstab: S.string({ pattern: '^/', default: DEFAULT_FSTAB, description: 'the fstab file to edit (another one is passed to mount with -T)' }),
+  allow_nonempty: S.boolean({ default: false, description: 'mount even when the mount point holds files' }),
+  backup: S.boolean({ default: false, description: 'keep a timestamped copy of the old fstab' }),
+}, {
+  additionalProperties: false,
+  required: ['path', 'state'],
+  allOf: [
+    {
+      if: { properties: { state: { enum: ['mounted', 'present'] } } },
+      then: { required: ['src', 'fstype'] },
+    },
+  ],
+});
+
+export type MountArgs = Static<typeof schema>;
 
 export interface MountState {
   /** fstab's exact bytes: it is edited as bytes (lib/byte-text.ts), every other byte kept. */
@@ -32,7 +48,6 @@ export interface MountState {
   contents?: { count: number; first: string[] };
 }
 
-const DEFAULT_FSTAB = '/etc/fstab';
 const SHOW_ENTRIES = 5;
 
 // Lists up to SHOW_ENTRIES names (NUL-terminated) then, after a newline, the count.
@@ -48,34 +63,10 @@ export function parseListing(stdout: string): { count: number; first: string[] }
   return { count: Number(m[1]), first: names };
 }
 
-const idField = { anyOf: [{ type: 'string', pattern: '^[0-9]+$' }, { type: 'integer', minimum: 0 }] };
-
-export default defineModule<MountArgs, MountState>({
+export default defineModule<typeof schema, MountState>({
   name: 'mount',
   description: 'Control fstab entries and live mounts (ansible.posix.mount states)',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path', 'state'],
-    properties: {
-      path: { type: 'string', pattern: '^/' },
-      src: { type: 'string', minLength: 1 },
-      fstype: { type: 'string', minLength: 1 },
-      opts: { type: 'string', minLength: 1 },
-      dump: { ...idField, default: '0' },
-      passno: { ...idField, default: '0' },
-      state: { enum: ['mounted', 'present', 'unmounted', 'absent', 'remounted'] },
-      fstab: { type: 'string', pattern: '^/', default: DEFAULT_FSTAB },
-      allow_nonempty: { type: 'boolean', default: false },
-      backup: { type: 'boolean', default: false },
-    },
-    allOf: [
-      {
-        if: { properties: { state: { enum: ['mounted', 'present'] } } },
-        then: { required: ['src', 'fstype'] },
-      },
-    ],
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<MountState> {
     const fstab = await host.readFile(args.fstab);

@@ -2,15 +2,20 @@
 // host's init system: systemd, upstart or sysvinit (docs/modules/service.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
 
-export interface ServiceArgs {
-  name: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-}
+const schema = S.object({
+  // A service or unit name; never an option (no leading "-").
+  name: S.string({ pattern: '^[A-Za-z0-9_@.:\\\\][A-Za-z0-9_@.:\\\\-]*$', description: 'a service or systemd unit name' }),
+  state: S.enum(['started', 'stopped', 'restarted', 'reloaded'], { description: 'started/stopped act only when needed; restarted always restarts; reloaded reloads (starts a stopped service)' }),
+  enabled: S.boolean({ description: 'start at boot' }),
+}, { additionalProperties: false, required: ['name'] });
+
+export type ServiceArgs = Static<typeof schema>;
 
 export interface ServiceGathered {
   service: ServiceState;
@@ -32,20 +37,10 @@ function actionArgv(mgr: InitSystem, action: Action, name: string): string[] {
 
 const MANUAL = /^\s*manual\s*$/;
 
-export default defineModule<ServiceArgs, ServiceGathered>({
+export default defineModule<typeof schema, ServiceGathered>({
   name: 'service',
   description: 'Start, stop, restart, reload, enable or disable a service (systemd, upstart, sysvinit)',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name'],
-    properties: {
-      // A service or unit name; never an option (no leading "-").
-      name: { type: 'string', pattern: '^[A-Za-z0-9_@.:\\\\][A-Za-z0-9_@.:\\\\-]*$' },
-      state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-      enabled: { type: 'boolean' },
-    },
-  },
+  schema,
 
   async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
     const [service] = await host.services([args.name]);

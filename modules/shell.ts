@@ -3,22 +3,20 @@
 // argument to sh, never spliced into the engine's own command text.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
 import { commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
-import type { CommandArgs, CommandState } from './lib/system-command.js';
+import type { CommandState } from './lib/system-command.js';
 
-export default defineModule<CommandArgs, CommandState>({
+const schema = S.object({
+  ...commonProperties,
+  executable: S.string({ pattern: '^/', default: '/bin/sh', description: 'the shell that runs cmd' }),
+}, { additionalProperties: false, required: ['cmd'] });
+
+export default defineModule<typeof schema, CommandState>({
   name: 'shell',
   description: 'Run a command line through /bin/sh -c; return rc, stdout and stderr',
   freeForm: 'cmd',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['cmd'],
-    properties: {
-      ...commonProperties,
-      executable: { type: 'string', pattern: '^/', default: '/bin/sh' },
-    },
-  },
+  schema,
 
   gather: (args, host) => gatherCommand(args, host),
 

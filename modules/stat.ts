@@ -2,12 +2,16 @@
 // Never changes anything; in check mode it sees predicted files.
 
 import { defineModule } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { FileState, HostReader } from '../engine/module-api.js';
 
-export interface StatArgs {
-  path: string;
-  follow: boolean;
-}
+const schema = S.object({
+  path: S.string({ pattern: '^/', description: 'the absolute path to report on' }),
+  follow: S.boolean({ default: false, description: 'follow symlinks (up to 40) and report the target' }),
+}, { additionalProperties: false, required: ['path'] });
+
+export type StatArgs = Static<typeof schema>;
 
 export interface StatState {
   file: FileState;
@@ -51,18 +55,10 @@ function describe(f: FileState): Record<string, unknown> {
   return s;
 }
 
-export default defineModule<StatArgs, StatState>({
+export default defineModule<typeof schema, StatState>({
   name: 'stat',
   description: 'Report whether a path exists, its type, mode, owner and size',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path'],
-    properties: {
-      path: { type: 'string', pattern: '^/' },
-      follow: { type: 'boolean', default: false },
-    },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<StatState> {
     const [file] = await host.stat([args.path]);

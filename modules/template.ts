@@ -3,21 +3,19 @@
 // `dest` atomically, with mode/owner/group/backup/validate.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
 import { gatherDest, planPutFile, putFileProperties } from './lib/put-file.js';
-import type { PutFileArgs, PutFileState } from './lib/put-file.js';
+import type { PutFileState } from './lib/put-file.js';
 
-export default defineModule<PutFileArgs, PutFileState>({
+const schema = S.object({
+  src: S.string({ minLength: 1, description: 'template file on the controller, relative to the playbook' }),
+  ...putFileProperties,
+}, { additionalProperties: false, required: ['src', 'dest'] });
+
+export default defineModule<typeof schema, PutFileState>({
   name: 'template',
   description: 'Render a handlebars template from the controller and write it to the host, atomically',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['src', 'dest'],
-    properties: {
-      src: { type: 'string', minLength: 1, description: 'template file on the controller, relative to the playbook' },
-      ...putFileProperties,
-    },
-  },
+  schema,
   async gather(args, host, ctx) {
     const source = await ctx.readLocalFile(args.src!);
     return gatherDest(args, host, Buffer.from(ctx.render(decodeTemplate(args.src!, source)), 'utf8'));

@@ -2,14 +2,18 @@
 // for later tasks (docs/modules/usermod.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { HostReader, UserState } from '../engine/module-api.js';
 import { accountName, idOrName, isNumericId, numericId, parseGroupLine, parsePasswdLine, toId } from './lib/ids.js';
 
-export interface UsermodArgs {
-  name: string;
-  uid?: number | string;
-  group?: number | string;
-}
+const schema = S.object({
+  name: S.with(accountName, { description: 'the user' }),
+  uid: S.with(numericId, { description: 'the new UID' }),
+  group: S.with(idOrName, { description: 'the new primary group (name or GID)' }),
+}, { additionalProperties: false, required: ['name'] });
+
+export type UsermodArgs = Static<typeof schema>;
 
 export interface UsermodState {
   user: UserState;
@@ -19,15 +23,10 @@ export interface UsermodState {
   uidOwner?: { name: string; uid?: number } | null;
 }
 
-export default defineModule<UsermodArgs, UsermodState>({
+export default defineModule<typeof schema, UsermodState>({
   name: 'usermod',
   description: "Change a user's UID and/or primary group; returns old_uid/old_gid",
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name'],
-    properties: { name: accountName, uid: numericId, group: idOrName },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<UsermodState> {
     const [user] = await host.users([args.name]);

@@ -4,20 +4,24 @@
 // that polls with bash's /dev/tcp (docs/modules/wait_for.md).
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { S } from '../engine/schema.js';
+import type { Static } from '../engine/schema.js';
 import type { HostReader } from '../engine/module-api.js';
 import { firstLine } from './lib/text-lines.js';
 
-export interface WaitForArgs {
-  host: string;
-  port?: number;
-  path?: string;
-  state: 'started' | 'stopped' | 'present' | 'absent';
-  timeout: number;
-  delay: number;
-  sleep: number;
-  connect_timeout: number;
-  msg?: string;
-}
+const schema = S.object({
+  host: S.string({ pattern: '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$', default: '127.0.0.1', description: 'host name or address to connect to, as seen from the target' }),
+  port: S.integer({ minimum: 1, maximum: 65535, description: 'TCP port; give port or path' }),
+  path: S.string({ pattern: '^/', description: 'wait for this path instead of a port' }),
+  state: S.enum(['started', 'stopped', 'present', 'absent'], { default: 'started', description: 'started/present: open or existing; stopped/absent: closed or gone' }),
+  timeout: S.integer({ minimum: 0, default: 300, description: 'seconds to wait (after delay) before failing' }),
+  delay: S.integer({ minimum: 0, default: 0, description: 'seconds to wait before the first check' }),
+  sleep: S.number({ exclusiveMinimum: 0, default: 1, description: 'seconds between checks' }),
+  connect_timeout: S.integer({ minimum: 1, default: 5, description: 'seconds per connection attempt' }),
+  msg: S.string({ description: 'message on timeout' }),
+}, { additionalProperties: false });
+
+export type WaitForArgs = Static<typeof schema>;
 
 export interface WaitForState {
   /** "ok": the condition held; "timeout": it did not within timeout. */
@@ -52,24 +56,10 @@ function target(args: WaitForArgs): string {
   return args.path ?? `${args.host.includes(':') ? `[${args.host}]` : args.host}:${args.port}`;
 }
 
-export default defineModule<WaitForArgs, WaitForState>({
+export default defineModule<typeof schema, WaitForState>({
   name: 'wait_for',
   description: 'Wait on the target until a TCP port opens/closes or a path appears/disappears',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      host: { type: 'string', pattern: '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$', default: '127.0.0.1' },
-      port: { type: 'integer', minimum: 1, maximum: 65535 },
-      path: { type: 'string', pattern: '^/' },
-      state: { enum: ['started', 'stopped', 'present', 'absent'], default: 'started' },
-      timeout: { type: 'integer', minimum: 0, default: 300 },
-      delay: { type: 'integer', minimum: 0, default: 0 },
-      sleep: { type: 'number', exclusiveMinimum: 0, default: 1 },
-      connect_timeout: { type: 'integer', minimum: 1, default: 5 },
-      msg: { type: 'string' },
-    },
-  },
+  schema,
 
   async gather(args, host: HostReader): Promise<WaitForState> {
     if ((args.port === undefined) === (args.path === undefined)) {

@@ -9,6 +9,7 @@ import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
 import { loadPlaybook, type Playbook } from '../load/playbook.js';
 import { loadRegistry } from '../load/registry.js';
+import { argumentTable } from '../load/module-docs.js';
 import { consoleReporter, jsonReporter } from '../report/report.js';
 import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
 import { parseYaml } from '../load/yaml.js';
@@ -23,7 +24,7 @@ const USAGE = `usage:
   tsplay inventory -i INVENTORY [--list|--graph] [-l PATTERN]
   tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
   tsplay demo
-  tsplay modules
+  tsplay modules [MODULE]
 Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
 
 const runOptions = {
@@ -199,8 +200,15 @@ async function cmdInventory(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function cmdModules(): Promise<number> {
+async function cmdModules(args: string[]): Promise<number> {
   const reg = await loadRegistry();
+  if (args.length) {
+    // One module: its description and the argument table generated from its schema.
+    const def = reg.get(args[0]);
+    if (!def || args.length > 1) throw new UsageError(`usage: tsplay modules [MODULE] (modules: ${[...reg.keys()].sort().join(', ')})`);
+    console.log(`${def.name}: ${def.description}\n\n${argumentTable(def)}`);
+    return 0;
+  }
   for (const def of [...reg.values()].sort((a, b) => a.name.localeCompare(b.name))) console.log(`${def.name.padEnd(14)} ${def.description}`);
   return 0;
 }
@@ -224,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
         return await runDemo();
       }
       case 'modules':
-        return await cmdModules();
+        return await cmdModules(rest);
       case undefined:
       case '-h':
       case '--help':

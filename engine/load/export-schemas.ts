@@ -1,14 +1,17 @@
 // Builds the published JSON Schemas from the code that validates at run time,
 // so editors and tsplay agree: schemas/playbook.schema.json (plays, tasks, every
 // module's arguments) and schemas/modules/<module>.schema.json.
-// `npm run schemas` writes them; test/unit/schemas.test.ts fails when they drift.
+// `npm run schemas` writes them, and the argument tables of docs/modules/*.md
+// (engine/load/module-docs.ts); test/unit/engine/load/schemas.test.ts and
+// module-docs.test.ts fail when they drift.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRegistry } from './registry.js';
 import { PLAY_SCHEMA, TASK_KEYWORD_SCHEMA, BLOCK_KEYWORDS, BUILTIN_SCHEMAS } from './playbook-schema.js';
-import type { JsonSchema } from '../module-api.js';
+import type { JsonSchema } from '../schema.js';
+import { argumentTable, updateDoc } from './module-docs.js';
 
 export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
   const registry = await loadRegistry();
@@ -20,7 +23,7 @@ export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
     actions[def.name] = def.freeForm ? { anyOf: [{ type: 'string' }, { $ref: `modules/${def.name}.schema.json` }] } : { $ref: `modules/${def.name}.schema.json` };
   }
   for (const [name, schema] of Object.entries(BUILTIN_SCHEMAS)) actions[name] = name === 'debug' || name === 'fail' || name === 'meta' || name === 'include_vars' ? { anyOf: [{ type: 'string' }, schema] } : schema;
-  const taskProps = (TASK_KEYWORD_SCHEMA.properties ?? {}) as Record<string, JsonSchema>;
+  const taskProps: Record<string, JsonSchema> = { ...TASK_KEYWORD_SCHEMA.properties };
   const task: JsonSchema = {
     type: 'object',
     properties: { ...taskProps, ...actions, import_tasks: { type: 'string' }, include_tasks: { type: 'string' } },
@@ -32,7 +35,7 @@ export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
     properties: Object.fromEntries(BLOCK_KEYWORDS.map((k) => [k, k === 'block' || k === 'rescue' || k === 'always' ? { type: 'array', items: { $ref: '#/definitions/item' } } : (taskProps[k] ?? {})])),
     additionalProperties: false,
   };
-  const playProps = { ...(PLAY_SCHEMA.properties as Record<string, JsonSchema>) };
+  const playProps: Record<string, JsonSchema> = { ...PLAY_SCHEMA.properties };
   for (const k of ['pre_tasks', 'tasks', 'post_tasks', 'handlers']) playProps[k] = { type: 'array', items: { $ref: '#/definitions/item' } };
   out['playbook.schema.json'] = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -45,7 +48,21 @@ export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
   return out;
 }
 
-const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const schemasDir = join(root, 'schemas');
+
+/** docs/modules/<module>.md with its argument table regenerated, for each module that has a doc. */
+export async function buildModuleDocs(): Promise<Record<string, { file: string; before: string; after: string }>> {
+  const registry = await loadRegistry();
+  const out: Record<string, { file: string; before: string; after: string }> = {};
+  for (const def of registry.values()) {
+    const file = join(root, 'docs', 'modules', `${def.name}.md`);
+    const before = await readFile(file, 'utf8').catch(() => undefined);
+    if (before === undefined) continue;
+    out[def.name] = { file, before, after: updateDoc(before, argumentTable(def)) };
+  }
+  return out;
+}
 
 export function serialize(schema: JsonSchema): string {
   return JSON.stringify(schema, null, 2) + '\n';
@@ -59,4 +76,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url).replace(/\.(ts|js)$/, '') 
     await writeFile(file, serialize(schema));
   }
   console.log(`wrote ${Object.keys(all).length} schemas to ${schemasDir}`);
+  const docs = await buildModuleDocs();
+  for (const d of Object.values(docs)) if (d.after !== d.before) await writeFile(d.file, d.after);
+  console.log(`checked ${Object.keys(docs).length} module docs' argument tables`);
 }

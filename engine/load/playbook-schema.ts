@@ -2,29 +2,27 @@
 // Module arguments are validated by each module's own schema; scripts/schemas.ts
 // combines both into schemas/playbook.schema.json for editors.
 
-import type { JsonSchema } from '../module-api.js';
+import { S } from '../schema.js';
+import type { JsonSchema, Static } from '../schema.js';
 
-const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
-const condition = { anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }] };
-const boolOrTemplate = { type: ['boolean', 'string'] };
-const numberOrTemplate = { type: ['integer', 'string'] };
-const vars = { type: 'object' };
+const stringOrList = S.anyOf([S.string(), S.array(S.string())]);
+const condition = S.anyOf([S.string(), S.boolean(), S.array(S.types(['string', 'boolean']))]);
+const boolOrTemplate = S.types(['boolean', 'string']);
+const numberOrTemplate = S.types(['integer', 'string']);
+const vars = S.record();
 
 export const BLOCK_KEYWORDS = [
   'name', 'block', 'rescue', 'always', 'when', 'tags', 'vars', 'become', 'become_user', 'environment',
   'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal',
 ] as const;
 
-const taskKeywordProps: Record<string, JsonSchema> = {
-  name: { type: 'string' },
+const taskKeywordProps = {
+  name: S.string(),
   when: condition,
-  loop: { anyOf: [{ type: 'array' }, { type: 'string' }, { type: 'object' }] },
-  with_items: { anyOf: [{ type: 'array' }, { type: 'string' }] },
-  loop_control: {
-    type: 'object', additionalProperties: false,
-    properties: { label: {}, loop_var: { type: 'string' }, pause: { type: 'number' }, index_var: { type: 'string' } },
-  },
-  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  loop: S.anyOf([S.array(), S.string(), S.record()]),
+  with_items: S.anyOf([S.array(), S.string()]),
+  loop_control: S.object({ label: S.any(), loop_var: S.string(), pause: S.number(), index_var: S.string() }, { additionalProperties: false }),
+  register: S.string({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
   notify: stringOrList,
   listen: stringOrList,
   changed_when: condition,
@@ -33,52 +31,50 @@ const taskKeywordProps: Record<string, JsonSchema> = {
   tags: stringOrList,
   retries: numberOrTemplate,
   until: condition,
-  delay: { type: ['number', 'string'] },
-  run_once: { type: 'boolean' },
-  delegate_to: { type: 'string' },
-  check_mode: { type: 'boolean' },
-  no_log: { type: 'boolean' },
+  delay: S.types(['number', 'string']),
+  run_once: S.boolean(),
+  delegate_to: S.string(),
+  check_mode: S.boolean(),
+  no_log: S.boolean(),
   vars,
-  become: { type: 'boolean' },
-  become_user: { type: 'string' },
-  environment: { anyOf: [{ type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }, { type: 'string' }] },
-  args: { type: 'object' },
+  become: S.boolean(),
+  become_user: S.string(),
+  environment: S.anyOf([S.record(S.types(['string', 'number', 'boolean'])), S.string()]),
+  args: S.record(),
 };
 
 export const TASK_KEYWORDS = Object.keys(taskKeywordProps);
 
-export const TASK_KEYWORD_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: taskKeywordProps,
-};
+export const TASK_KEYWORD_SCHEMA = S.object(taskKeywordProps);
 
-const taskList = { type: 'array', items: { type: 'object' } };
+/** A task's keywords (everything but its action) once TASK_KEYWORD_SCHEMA accepted them. */
+export type RawTaskKeywords = Static<typeof TASK_KEYWORD_SCHEMA>;
 
-export const PLAY_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['hosts'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string' },
-    hosts: stringOrList,
-    vars,
-    vars_files: stringOrList,
-    become: { type: 'boolean' },
-    become_user: { type: 'string' },
-    gather_facts: { type: 'boolean' },
-    serial: { anyOf: [{ type: ['integer', 'string'] }, { type: 'array', items: { type: ['integer', 'string'] } }] },
-    max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
-    any_errors_fatal: { type: 'boolean' },
-    check_mode: { type: 'boolean' },
-    no_log: { type: 'boolean' },
-    tags: stringOrList,
-    environment: { type: 'object' },
-    pre_tasks: taskList,
-    tasks: taskList,
-    post_tasks: taskList,
-    handlers: taskList,
-  },
-};
+const taskList = S.array(S.record());
+
+export const PLAY_SCHEMA = S.object({
+  name: S.string(),
+  hosts: stringOrList,
+  vars,
+  vars_files: stringOrList,
+  become: S.boolean(),
+  become_user: S.string(),
+  gather_facts: S.boolean(),
+  serial: S.anyOf([S.types(['integer', 'string']), S.array(S.types(['integer', 'string']))]),
+  max_fail_percentage: S.number({ minimum: 0, maximum: 100 }),
+  any_errors_fatal: S.boolean(),
+  check_mode: S.boolean(),
+  no_log: S.boolean(),
+  tags: stringOrList,
+  environment: S.record(),
+  pre_tasks: taskList,
+  tasks: taskList,
+  post_tasks: taskList,
+  handlers: taskList,
+}, { required: ['hosts'], additionalProperties: false });
+
+/** A play mapping once PLAY_SCHEMA accepted it (its task lists not loaded yet). */
+export type RawPlay = Static<typeof PLAY_SCHEMA>;
 
 /** Arguments of the runner's built-in actions. */
 export const BUILTIN_SCHEMAS: Record<string, JsonSchema> = {

@@ -10,13 +10,14 @@ import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
 import { BUILTIN_ACTIONS, type ModuleRegistry } from './registry.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
+import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-const validatePlay = ajv.compile(PLAY_SCHEMA);
+const validatePlay = ajv.compile<RawPlay>(PLAY_SCHEMA);
 const builtinValidators = Object.fromEntries(Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
 
 /** Where a node came from, to report errors against it later. */
@@ -114,18 +115,40 @@ export interface Playbook {
 
 type Raw = Record<string, unknown>;
 
+/** A YAML mapping (not a list, not a scalar). */
+function isMapping(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function asList<T>(v: T | T[] | undefined): T[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }
 
-function conditionList(v: unknown): Array<string | boolean> {
-  return asList(v as unknown).map((c) => (typeof c === 'boolean' ? c : String(c)));
+function conditionList(v: RawTaskKeywords['when']): Array<string | boolean> {
+  return asList<unknown>(v).map((c) => (typeof c === 'boolean' ? c : String(c)));
 }
 
-function tagList(v: unknown): string[] {
+function tagList(v: string | string[] | undefined): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
-  return (v as unknown[]).map(String);
+  return v.map(String);
+}
+
+/** The keywords every task, block and import takes, from keywords the schema accepted. */
+function commonOf(kw: RawTaskKeywords, src: Source) {
+  return {
+    name: kw.name === undefined ? undefined : String(kw.name),
+    when: conditionList(kw.when),
+    tags: tagList(kw.tags),
+    vars: kw.vars ?? {},
+    become: kw.become,
+    becomeUser: kw.become_user,
+    environment: kw.environment,
+    checkMode: kw.check_mode,
+    noLog: kw.no_log,
+    ignoreErrors: kw.ignore_errors,
+    src,
+  };
 }
 
 function schemaError(doc: YamlDoc, base: PathSeg[], errors: ErrorObject[], what: string): LoadError {
@@ -154,7 +177,7 @@ function errorAt(doc: YamlDoc, path: PathSeg[], msg: string, key = false): LoadE
 /** Check every condition and template in a task at load time (syntax only). */
 function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: 'template' | 'condition'): void {
   if (kind === 'condition') {
-    for (const [i, c] of asList(value as unknown).entries()) {
+    for (const [i, c] of asList<unknown>(value).entries()) {
       if (typeof c !== 'string') continue;
       try {
         parseCondition(c);
@@ -211,8 +234,8 @@ async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx: LoadC
   const out: Item[] = [];
   for (const [i, t] of raw.entries()) {
     const p = [...path, i];
-    if (!t || typeof t !== 'object' || Array.isArray(t)) throw errorAt(doc, p, 'a task must be a mapping (name: ..., module: {args})');
-    const task = t as Raw;
+    if (!isMapping(t)) throw errorAt(doc, p, 'a task must be a mapping (name: ..., module: {args})');
+    const task = t;
     if ('import_tasks' in task || 'include_tasks' in task) {
       const key = 'import_tasks' in task ? 'import_tasks' : 'include_tasks';
       out.push(...(await importTasks(doc, p, task, key, ctx)));
@@ -236,17 +259,28 @@ async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, c
     if (e instanceof LoadError && !e.place) throw errorAt(doc, [...p, key], e.reason);
     throw e;
   });
+  const kw = keywordsOf(doc, p, task, key);
   const items = await loadItems(sub, [], sub.value, { ...ctx, stack: [...ctx.stack, file] });
-  const when = conditionList(task.when);
-  const tags = tagList(task.tags);
-  if (!when.length && !tags.length && !task.vars && task.become === undefined) return items;
+  const when = conditionList(kw.when);
+  const tags = tagList(kw.tags);
+  if (!when.length && !tags.length && !kw.vars && kw.become === undefined) return items;
   // Like Ansible's static import: the import's when/tags/vars apply to every imported task.
   const wrapper: Block = {
-    kind: 'block', name: task.name as string | undefined, block: items, rescue: [], always: [],
-    when, tags, vars: (task.vars as Raw) ?? {}, become: task.become as boolean | undefined, becomeUser: task.become_user as string | undefined,
+    kind: 'block', name: kw.name, block: items, rescue: [], always: [],
+    when, tags, vars: kw.vars ?? {}, become: kw.become, becomeUser: kw.become_user,
     src: { doc, path: p },
   };
   return [wrapper];
+}
+
+/**
+ * A task's, block's or import's keywords (all keys but `except`), checked
+ * against the task keyword schema: the typed view of them.
+ */
+function keywordsOf(doc: YamlDoc, p: PathSeg[], task: Raw, ...except: string[]): RawTaskKeywords {
+  const kw: Raw = Object.fromEntries(Object.entries(task).filter(([k]) => !except.includes(k)));
+  if (!validateTaskKeywords(kw)) throw schemaError(doc, p, validateTaskKeywords.errors ?? [], 'task');
+  return kw;
 }
 
 async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext, handler: boolean): Promise<Item> {
@@ -254,22 +288,10 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     if ('when' in task) checkExpressions(doc, [...p, 'when'], task.when, 'condition');
     return Object.keys(task).find((k) => !(BLOCK_KEYWORDS as readonly string[]).includes(k));
   };
-  const base = {
-    name: task.name === undefined ? undefined : String(task.name),
-    when: conditionList(task.when),
-    tags: tagList(task.tags),
-    vars: (task.vars as Raw) ?? {},
-    become: task.become as boolean | undefined,
-    becomeUser: task.become_user as string | undefined,
-    environment: task.environment as Raw | undefined,
-    checkMode: task.check_mode as boolean | undefined,
-    noLog: task.no_log as boolean | undefined,
-    ignoreErrors: task.ignore_errors as boolean | string | undefined,
-    src: { doc, path: p },
-  };
   if ('block' in task) {
     const unknown = unknownBlockKey();
     if (unknown) throw errorAt(doc, [...p, unknown], `"${unknown}" is not a block keyword (a block takes: ${BLOCK_KEYWORDS.join(', ')})`, true);
+    const base = commonOf(keywordsOf(doc, p, task, 'block', 'rescue', 'always'), { doc, path: p });
     return {
       kind: 'block', ...base,
       block: await loadItems(doc, [...p, 'block'], task.block, ctx),
@@ -291,9 +313,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   if (actions.length > 1) throw errorAt(doc, [...p, actions[1]], `a task has one action; found ${actions.map((a) => `"${a}"`).join(' and ')}`, true);
   const action = actions[0];
   // Task keywords' types.
-  const kwOnly: Raw = Object.fromEntries(Object.entries(task).filter(([k]) => k !== action));
-  const validateTask = validateTaskKeywords;
-  if (!validateTask(kwOnly)) throw schemaError(doc, p, validateTask.errors ?? [], 'task');
+  const kwOnly = keywordsOf(doc, p, task, action);
+  const base = commonOf(kwOnly, { doc, path: p });
   checkExpressions(doc, p, kwOnly, 'template');
   // Arguments: a mapping, or a free-form string where the module takes one.
   let rawArgs = task[action];
@@ -305,8 +326,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     rawArgs = { [freeForm]: String(rawArgs) };
   }
   if (rawArgs === null || rawArgs === undefined) rawArgs = {};
-  if (typeof rawArgs !== 'object' || Array.isArray(rawArgs)) throw errorAt(doc, argPath, `${action} takes a mapping of options`);
-  const args = rawArgs as Raw;
+  if (!isMapping(rawArgs)) throw errorAt(doc, argPath, `${action} takes a mapping of options`);
+  const args = rawArgs;
   checkExpressions(doc, argPath, args, 'template');
   if (def) {
     const copy = structuredClone(args);
@@ -322,36 +343,38 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     if (!v(structuredClone(args))) throw schemaError(doc, argPath, v.errors ?? [], action);
     if (action === 'assert') checkExpressions(doc, [...argPath, 'that'], args.that, 'condition');
     if (action === 'readiness') {
-      for (const [i, c] of ((args.checks as Raw[]) ?? []).entries()) checkExpressions(doc, [...argPath, 'checks', i, 'that'], c.that, 'condition');
+      // The schema accepted it: checks is a list of mappings.
+      const checks = Array.isArray(args.checks) ? args.checks.filter(isMapping) : [];
+      for (const [i, c] of checks.entries()) checkExpressions(doc, [...argPath, 'checks', i, 'that'], c.that, 'condition');
     }
   }
-  if (handler && !task.name && !task.listen) throw errorAt(doc, p, 'a handler needs a name (tasks notify it by name)');
-  const loopControl = (task.loop_control as Raw | undefined) ?? {};
-  const loop = 'loop' in task ? task.loop : 'with_items' in task ? task.with_items : undefined;
+  if (handler && !kwOnly.name && !kwOnly.listen) throw errorAt(doc, p, 'a handler needs a name (tasks notify it by name)');
+  const loopControl = kwOnly.loop_control ?? {};
+  const loop = 'loop' in kwOnly ? kwOnly.loop : 'with_items' in kwOnly ? kwOnly.with_items : undefined;
   return {
     kind: 'task', ...base, action, args,
     loop,
     loopLabel: loopControl.label,
-    register: task.register as string | undefined,
-    notify: asList(task.notify as string | string[]).map(String),
-    changedWhen: task.changed_when === undefined ? undefined : conditionList(task.changed_when),
-    failedWhen: task.failed_when === undefined ? undefined : conditionList(task.failed_when),
-    retries: task.retries as number | string | undefined,
-    until: task.until === undefined ? undefined : conditionList(task.until),
-    delay: task.delay as number | string | undefined,
-    runOnce: task.run_once === true,
-    delegateTo: task.delegate_to as string | undefined,
-    listen: asList(task.listen as string | string[]).map(String),
+    register: kwOnly.register,
+    notify: asList(kwOnly.notify).map(String),
+    changedWhen: kwOnly.changed_when === undefined ? undefined : conditionList(kwOnly.changed_when),
+    failedWhen: kwOnly.failed_when === undefined ? undefined : conditionList(kwOnly.failed_when),
+    retries: kwOnly.retries,
+    until: kwOnly.until === undefined ? undefined : conditionList(kwOnly.until),
+    delay: kwOnly.delay,
+    runOnce: kwOnly.run_once === true,
+    delegateTo: kwOnly.delegate_to,
+    listen: asList(kwOnly.listen).map(String),
   };
 }
 
 const BUILTIN_FREE_FORM: Record<string, string> = { include_vars: 'file', fail: 'msg', meta: 'action', debug: 'msg' };
 
-const validateTaskKeywords = ajv.compile(TASK_KEYWORD_SCHEMA);
+const validateTaskKeywords = ajv.compile<RawTaskKeywords>(TASK_KEYWORD_SCHEMA);
 
-function normalizeSerial(v: unknown): Array<number | string> | undefined {
+function normalizeSerial(v: RawPlay['serial']): Array<number | string> | undefined {
   if (v === undefined || v === null) return undefined;
-  return asList(v as number | string | Array<number | string>);
+  return asList(v);
 }
 
 export async function loadPlaybook(file: string, registry: ModuleRegistry): Promise<Playbook> {
@@ -367,17 +390,17 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
   const plays: Play[] = [];
   for (const [i, rp] of raw.entries()) {
     const p = [i];
-    if (!rp || typeof rp !== 'object' || Array.isArray(rp)) throw errorAt(doc, p, 'a play must be a mapping with "hosts:"');
-    const play = rp as Raw;
-    if ('import_playbook' in play) {
-      const target = resolve(dirname(abs), String(play.import_playbook));
+    if (!isMapping(rp)) throw errorAt(doc, p, 'a play must be a mapping with "hosts:"');
+    if ('import_playbook' in rp) {
+      const target = resolve(dirname(abs), String(rp.import_playbook));
       if (ctx.stack.includes(target)) throw errorAt(doc, [...p, 'import_playbook'], 'import cycle');
       plays.push(...(await loadPlaybook(target, registry)).plays);
       continue;
     }
+    const play = rp;
     if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
-    const handlers = (await loadItems(doc, [...p, 'handlers'], play.handlers, ctx, true)) as Item[];
+    const handlers = await loadItems(doc, [...p, 'handlers'], play.handlers, ctx, true);
     const flatHandlers: Task[] = [];
     for (const h of handlers) {
       if (h.kind !== 'task') throw errorAt(h.src.doc, h.src.path, 'handlers cannot be blocks');
@@ -385,19 +408,19 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
     }
     const built: Play = {
       name: String(play.name ?? play.hosts),
-      hosts: Array.isArray(play.hosts) ? (play.hosts as string[]).join(':') : String(play.hosts),
-      vars: (play.vars as Raw) ?? {},
-      varsFiles: asList(play.vars_files as string | string[]).map(String),
-      become: play.become as boolean | undefined,
-      becomeUser: play.become_user as string | undefined,
+      hosts: Array.isArray(play.hosts) ? play.hosts.join(':') : String(play.hosts),
+      vars: play.vars ?? {},
+      varsFiles: asList(play.vars_files).map(String),
+      become: play.become,
+      becomeUser: play.become_user,
       gatherFacts: play.gather_facts === undefined ? true : Boolean(play.gather_facts),
       serial: normalizeSerial(play.serial),
-      maxFailPercentage: play.max_fail_percentage as number | undefined,
+      maxFailPercentage: play.max_fail_percentage,
       anyErrorsFatal: play.any_errors_fatal === true,
-      checkMode: play.check_mode as boolean | undefined,
-      noLog: play.no_log as boolean | undefined,
+      checkMode: play.check_mode,
+      noLog: play.no_log,
       tags: tagList(play.tags),
-      environment: play.environment as Raw | undefined,
+      environment: play.environment,
       preTasks: await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, ctx),
       tasks: await loadItems(doc, [...p, 'tasks'], play.tasks, ctx),
       postTasks: await loadItems(doc, [...p, 'post_tasks'], play.post_tasks, ctx),

@@ -4,14 +4,18 @@
 
 import { ModuleError } from '../../engine/module-api.js';
 import type { FileState, Step } from '../../engine/module-api.js';
+import { S } from '../../engine/schema.js';
+import type { PropsStatic } from '../../engine/schema.js';
 import { ModeError, resolveMode } from './file-mode.js';
-import type { ModeArg } from './file-mode.js';
 
-export interface AttrArgs {
-  mode?: ModeArg;
-  owner?: string | number;
-  group?: string | number;
-}
+export const attrSchema = {
+  mode: S.types(['string', 'integer'], { description: 'octal ("0644") or symbolic ("u=rw,g=r,o=") mode; an integer is taken as YAML gives it (0644 -> 420)' }),
+  owner: S.types(['string', 'integer'], { description: 'user name or numeric UID (a value starting with "-" is refused)' }),
+  group: S.types(['string', 'integer'], { description: 'group name or numeric GID (a value starting with "-" is refused)' }),
+};
+
+/** mode/owner/group as the modules that take them validate them. */
+export type AttrArgs = PropsStatic<typeof attrSchema>;
 
 export interface AttrPlan {
   /** Human descriptions: "mode 0644 -> 0640", "owner root -> nova". */
@@ -24,12 +28,6 @@ export interface AttrPlan {
 }
 
 /** JSON Schema fragments for the attribute arguments. */
-export const attrSchema = {
-  mode: { type: ['string', 'integer'], description: 'octal ("0644") or symbolic ("u=rw,g=r,o=") mode; an integer is taken as YAML gives it (0644 -> 420)' },
-  owner: { type: ['string', 'integer'], description: 'user name or numeric UID' },
-  group: { type: ['string', 'integer'], description: 'group name or numeric GID' },
-} as const;
-
 // No user or group name or ID starts with "-" (useradd/groupadd refuse them), so a
 // value that does is refused here: it could only be an option injected into chown.
 function checkName(kind: 'owner' | 'group', value: string): string {

@@ -1,11 +1,13 @@
 // User/group IDs and getent lines, shared by usermod, groupmod, getent and chown_find.
 
+import { S } from '../../engine/schema.js';
+
 /** JSON Schema for an ID given as a number or a numeric string. */
-export const numericId = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }] };
+export const numericId = S.anyOf([S.integer({ minimum: 0 }), S.string({ pattern: '^[0-9]+$' })]);
 /** An ID or a name (never starting with "-", so it cannot become an option). */
-export const idOrName = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$' }] };
+export const idOrName = S.anyOf([S.integer({ minimum: 0 }), S.string({ pattern: '^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$' })]);
 /** A user or group name. */
-export const accountName = { type: 'string', pattern: '^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$' };
+export const accountName = S.string({ pattern: '^[A-Za-z0-9_.][A-Za-z0-9_.$-]*$' });
 
 export function isNumericId(v: unknown): boolean {
   return typeof v === 'number' || (typeof v === 'string' && /^[0-9]+$/.test(v));

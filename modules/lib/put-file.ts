@@ -5,19 +5,23 @@
 
 import { posix } from 'node:path';
 import { ModuleError } from '../../engine/module-api.js';
-import type { FileState, HostReader, JsonSchema, Plan } from '../../engine/module-api.js';
+import type { FileState, HostReader, Plan } from '../../engine/module-api.js';
+import { S } from '../../engine/schema.js';
+import type { PropsStatic } from '../../engine/schema.js';
 import { attrSchema } from './file-attrs.js';
-import type { AttrArgs } from './file-attrs.js';
 import { planContent } from './file-content.js';
 
-export interface PutFileArgs extends AttrArgs {
-  dest: string;
-  src?: string;
-  content?: string;
-  backup: boolean;
-  validate?: string;
-  force: boolean;
-}
+/** The arguments copy and template share (each module's schema adds src/content). */
+export const putFileProperties = {
+  dest: S.string({ minLength: 1, description: 'the target file; an existing directory receives basename(src)' }),
+  backup: S.boolean({ default: false, description: 'keep a timestamped copy of the replaced file (returned as backup_file)' }),
+  validate: S.string({ description: 'command with %s (the temporary file) that must exit 0 before the file is installed' }),
+  force: S.boolean({ default: true, description: 'false: leave an existing dest alone' }),
+  ...attrSchema,
+};
+
+/** What the shared code reads: copy's and template's derived argument types both fit it. */
+export type PutFileArgs = PropsStatic<typeof putFileProperties, 'dest'> & { src?: string; content?: string };
 
 export interface PutFileState {
   /** The wanted content, exact bytes. */
@@ -27,14 +31,6 @@ export interface PutFileState {
   /** When dest is a directory and src is given: the state of dest/basename(src). */
   target?: FileState;
 }
-
-export const putFileProperties: Record<string, JsonSchema> = {
-  dest: { type: 'string', minLength: 1 },
-  backup: { type: 'boolean', default: false },
-  validate: { type: 'string' },
-  force: { type: 'boolean', default: true, description: 'false: leave an existing dest alone' },
-  ...attrSchema,
-};
 
 function intoDirectory(args: PutFileArgs): string | undefined {
   return args.src !== undefined ? posix.join(args.dest, posix.basename(args.src)) : undefined;

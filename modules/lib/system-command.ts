@@ -3,32 +3,27 @@
 // fails the task (engine/run/steps.ts).
 
 import type { HostReader, Plan, RunStep } from '../../engine/module-api.js';
+import { S } from '../../engine/schema.js';
+import type { PropsStatic } from '../../engine/schema.js';
 
-export interface CommandArgs {
-  cmd?: string;
-  argv?: string[];
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  executable?: string;
-}
+/** The arguments command and shell share (each module's schema adds its own). */
+export const commonProperties = {
+  cmd: S.string({ description: 'the command line' }),
+  chdir: S.string({ minLength: 1, description: 'run in this directory' }),
+  creates: S.string({ minLength: 1, description: 'path or glob (relative to chdir): do not run when it exists' }),
+  removes: S.string({ minLength: 1, description: 'path or glob (relative to chdir): run only when it exists' }),
+  stdin: S.string({ description: 'text fed to the command on standard input' }),
+  stdin_add_newline: S.boolean({ default: true, description: 'append a newline to stdin' }),
+};
+
+/** What the shared code reads: command's and shell's derived argument types both fit it. */
+export type CommandArgs = PropsStatic<typeof commonProperties> & { argv?: string[]; executable?: string };
 
 export interface CommandState {
   /** Whether `creates` / `removes` exist on the host (absent when not given). */
   creates?: boolean;
   removes?: boolean;
 }
-
-export const commonProperties = {
-  cmd: { type: 'string' },
-  chdir: { type: 'string', minLength: 1 },
-  creates: { type: 'string', minLength: 1 },
-  removes: { type: 'string', minLength: 1 },
-  stdin: { type: 'string' },
-  stdin_add_newline: { type: 'boolean', default: true },
-};
 
 const GLOB = /[*?[]/;
 // The pattern arrives as $1; with IFS empty it is globbed but not split.
