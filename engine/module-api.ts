@@ -7,6 +7,8 @@
 // Check mode is enforced by structure: in --check the engine never calls apply and
 // never hands a module a HostWriter. There is no `if (check)` in module code.
 
+import type { Fact } from './facts/fact.js';
+
 export interface RunResult {
   rc: number;
   stdout: string;
@@ -108,31 +110,26 @@ export interface Facts {
 }
 
 /**
- * Read-only access to one host. In --check this is the overlay reader: typed
- * queries (readFile, stat, packages, users, groups, services, mounts) answer with
- * what earlier planned tasks would have made true.
+ * Read-only access to one host. Every read is a fact (engine/facts/fact.ts):
+ * in --check this is the predicted reader, whose get applies each fact's
+ * overlay rule, so it answers with what earlier planned tasks would have made true.
  */
 export interface HostReader {
   /** Inventory hostname. */
   readonly name: string;
   readonly facts: Facts;
-  /** Run a read-only command (gathering). Never use it to change the host. */
+  /** The value of one fact for one argument (a void fact: no argument). */
+  get<Arg, Value>(fact: Fact<Arg, Value>, arg: Arg): Promise<Value>;
+  /** The values of one fact for several arguments, in ONE round trip; in the same order. */
+  getAll<Arg, Value>(fact: Fact<Arg, Value>, args: readonly Arg[]): Promise<Value[]>;
+  /**
+   * Run a read-only command whose output no prediction can alter (a network
+   * probe, a glob, a find listing). Never use it to change the host, nor for
+   * anything a fact reads: only facts see check-mode predictions.
+   */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
-  /** Several read-only commands in ONE round trip; results in the same order. */
+  /** Several such commands in ONE round trip; results in the same order. */
   runAll(commands: string[][]): Promise<RunResult[]>;
-  /** lstat of each path, in one round trip. */
-  stat(paths: string[]): Promise<FileState[]>;
-  /** stat plus the exact bytes of a regular file, in one round trip. */
-  readFile(path: string): Promise<FileState>;
-  /** dpkg state of each package, in one round trip. */
-  packages(names: string[]): Promise<PackageState[]>;
-  /** getent passwd / group, in one round trip each. */
-  users(names: string[]): Promise<UserState[]>;
-  groups(names: string[]): Promise<GroupState[]>;
-  /** State of services / systemd units with the host's init system. */
-  services(names: string[]): Promise<ServiceState[]>;
-  /** The live mount table (/proc/self/mountinfo). */
-  mounts(): Promise<MountEntry[]>;
 }
 
 /**

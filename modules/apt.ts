@@ -5,6 +5,7 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { PackageState, Plan, Prediction, Step } from '../engine/module-api.js';
 import { newestMtime, parseAptPolicy } from './lib/apt-policy.js';
+import { packages as packagesFact } from '../engine/facts/packages.js';
 
 export interface AptArgs {
   name?: string | string[];
@@ -180,7 +181,7 @@ export default defineModule<AptArgs, AptState>({
   async gather(args, host) {
     const specs = parseNames(nameOf(args));
     const names = specs.map((s) => s.name);
-    const state: AptState = { packages: names.length ? await host.packages([...new Set(names)]) : [] };
+    const state: AptState = { packages: names.length ? await host.getAll(packagesFact, [...new Set(names)]) : [] };
     const cmds: string[][] = [];
     const withCache = args.cache_valid_time !== undefined;
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);

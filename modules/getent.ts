@@ -5,6 +5,8 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { GroupState, HostReader, UserState } from '../engine/module-api.js';
 import { firstLine } from './lib/system-run.js';
+import { groups } from '../engine/facts/groups.js';
+import { users } from '../engine/facts/users.js';
 
 export interface GetentArgs {
   database: string;
@@ -53,8 +55,8 @@ export default defineModule<GetentArgs, GetentState>({
     const [r] = await host.runAll([argv]);
     const state: GetentState = { rc: r.rc, stdout: r.stdout, stderr: r.stderr };
     if (typeof args.key === 'string' && !/^\d+$/.test(args.key)) {
-      if (args.database === 'passwd') [state.overlay] = await host.users([args.key]);
-      else if (args.database === 'group') [state.overlay] = await host.groups([args.key]);
+      if (args.database === 'passwd') state.overlay = await host.get(users, args.key);
+      else if (args.database === 'group') state.overlay = await host.get(groups, args.key);
     }
     return state;
   },

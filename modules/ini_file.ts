@@ -21,6 +21,7 @@ import type { Line } from './lib/text-lines.js';
 // blanks in V8's backtracking engine: importing this switches such matches to the
 // linear-time engine (it must be loaded before they are compiled).
 import '../engine/template/bounded-regex.js';
+import { fileContent } from '../engine/facts/file.js';
 
 export interface IniFileArgs extends AttrArgs {
   path?: string;
@@ -184,7 +185,7 @@ export default defineModule<IniFileArgs, FileState>({
     anyOf: [{ required: ['path'] }, { required: ['dest'] }],
   },
   async gather(args, host) {
-    return host.readFile(editedPath(args));
+    return host.get(fileContent, editedPath(args));
   },
   plan(args, state) {
     const path = editedPath(args);

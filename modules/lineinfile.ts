@@ -17,6 +17,7 @@ import { applyWithBackup } from './lib/write-steps.js';
 import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
+import { fileContent } from '../engine/facts/file.js';
 
 export interface LineinfileArgs extends AttrArgs {
   path?: string;
@@ -192,7 +193,7 @@ export default defineModule<LineinfileArgs, FileState>({
     anyOf: [{ required: ['path'] }, { required: ['dest'] }],
   },
   async gather(args, host) {
-    return host.readFile(editedPath(args));
+    return host.get(fileContent, editedPath(args));
   },
   plan(args, state) {
     const path = editedPath(args);

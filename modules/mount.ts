@@ -9,6 +9,8 @@ import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry
 import type { FstabEntry } from './lib/fstab.js';
 import { commandFailed, execStep, runStep } from './lib/system-run.js';
 import { writeExpectation } from './lib/file-content.js';
+import { file, fileContent } from '../engine/facts/file.js';
+import { mounts as mountsFact } from '../engine/facts/mounts.js';
 
 export interface MountArgs {
   path: string;
@@ -79,9 +81,9 @@ export default defineModule<MountArgs, MountState>({
   },
 
   async gather(args, host: HostReader): Promise<MountState> {
-    const fstab = await host.readFile(args.fstab);
-    const mounts = await host.mounts();
-    const [mp] = await host.stat([args.path]);
+    const fstab = await host.get(fileContent, args.fstab);
+    const mounts = await host.get(mountsFact, undefined);
+    const mp = await host.get(file, args.path);
     const path = normalizeMountPath(args.path);
     const mounted = mounts.some((m) => normalizeMountPath(m.path) === path);
     const state: MountState = {
@@ -223,7 +225,7 @@ export default defineModule<MountArgs, MountState>({
     for (const step of plan.steps) {
       if (step.kind === 'write') {
         // The exact old bytes to put back (the diff holds only display text).
-        const old = await host.readFile(step.path);
+        const old = await host.get(fileContent, step.path);
         await runStep(host, step);
         restore = { path: step.path, content: old.content ?? Buffer.alloc(0) };
         continue;

@@ -5,6 +5,8 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
+import { fileContent } from '../engine/facts/file.js';
+import { services } from '../engine/facts/services.js';
 
 export interface ServiceArgs {
   name: string;
@@ -48,10 +50,10 @@ export default defineModule<ServiceArgs, ServiceGathered>({
   },
 
   async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
-    const [service] = await host.services([args.name]);
+    const service = await host.get(services, args.name);
     const out: ServiceGathered = { service };
     if (ctx.facts.service_mgr === 'upstart' && args.enabled !== undefined) {
-      const f = await host.readFile(`/etc/init/${args.name}.override`);
+      const f = await host.get(fileContent, `/etc/init/${args.name}.override`);
       out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }
     return out;

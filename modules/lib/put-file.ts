@@ -9,6 +9,7 @@ import type { FileState, HostReader, JsonSchema, Plan } from '../../engine/modul
 import { attrSchema } from './file-attrs.js';
 import type { AttrArgs } from './file-attrs.js';
 import { planContent } from './file-content.js';
+import { fileContent } from '../../engine/facts/file.js';
 
 export interface PutFileArgs extends AttrArgs {
   dest: string;
@@ -42,10 +43,10 @@ function intoDirectory(args: PutFileArgs): string | undefined {
 
 /** Read dest (and the file inside it when dest is a directory). */
 export async function gatherDest(args: PutFileArgs, host: HostReader, content: Buffer): Promise<PutFileState> {
-  const dest = await host.readFile(args.dest);
+  const dest = await host.get(fileContent, args.dest);
   const state: PutFileState = { content, dest };
   const inner = intoDirectory(args);
-  if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.readFile(inner);
+  if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.get(fileContent, inner);
   return state;
 }
 

@@ -6,6 +6,7 @@ import type { ChangePlan, HostReader, HostWriter, Plan } from '../../engine/modu
 import { quoteArgv } from '../../engine/host/shell.js';
 import { execStep } from './system-run.js';
 import type { RunStep } from './system-run.js';
+import { file } from '../../engine/facts/file.js';
 
 export interface CommandArgs {
   cmd?: string;
@@ -45,7 +46,7 @@ export function resolvePath(p: string, chdir?: string): string {
 
 async function exists(host: HostReader, path: string): Promise<boolean> {
   if (GLOB.test(path)) return (await host.run(['sh', '-c', GLOB_SCRIPT, 'sh', path])).rc === 0;
-  const [st] = await host.stat([path]);
+  const st = await host.get(file, path);
   return st.exists;
 }
 
