@@ -41,7 +41,7 @@ export interface FileState {
   size?: number;
   /** Symlink target, for type 'link'. */
   linkTarget?: string;
-  /** The exact bytes of a regular file, when it was read (readFile). Never re-encoded. */
+  /** The exact bytes of a regular file, when it was read (the file_content fact). Never re-encoded. */
   content?: Buffer;
   /** True when this state comes from the check-mode overlay, not from the host. */
   predicted?: boolean;

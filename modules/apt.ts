@@ -188,6 +188,7 @@ export default defineModule<AptArgs, AptState>({
     const withPolicy = args.state !== 'absent' && names.length > 0;
     if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', '--', ...new Set(names)]);
     if (!cmds.length) return state;
+    // Raw runAll, not facts: the apt cache's age and the candidate versions are repository state no task predicts.
     const results = await host.runAll(cmds);
     if (withCache) {
       state.cacheMtime = newestMtime(results[0].stdout);

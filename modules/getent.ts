@@ -52,6 +52,7 @@ export default defineModule<GetentArgs, GetentState>({
 
   async gather(args, host: HostReader): Promise<GetentState> {
     const argv = ['getent', args.database, ...(args.key !== undefined ? ['--', String(args.key)] : [])];
+    // Raw output for `register` (any database); the overlay's view comes from the users/groups facts below.
     const [r] = await host.runAll([argv]);
     const state: GetentState = { rc: r.rc, stdout: r.stdout, stderr: r.stderr };
     if (typeof args.key === 'string' && !/^\d+$/.test(args.key)) {

@@ -92,6 +92,7 @@ export default defineModule<MountArgs, MountState>({
       mountPoint: { exists: mp.exists, type: mp.type },
     };
     if (args.state === 'mounted' && !mounted && mp.exists && mp.type === 'directory') {
+      // Raw run, not a fact: what lies in the mount point (the mount would hide it) is not predicted.
       const r = await host.run(['sh', '-c', LIST_SCRIPT, 'sh', args.path]);
       state.contents = parseListing(r.stdout);
     }

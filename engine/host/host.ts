@@ -135,7 +135,7 @@ export function parseSections(stdout: string, stderr: string, nonce: string, cou
 
 /**
  * A command's result as modules see it: text only. The raw bytes stay inside the
- * host layer (readFile), so they never reach registered results or JSON output.
+ * host layer (the file_content fact), so they never reach registered results or JSON output.
  */
 function textResult(r: RunResult): RunResult {
   return { rc: r.rc, stdout: r.stdout, stderr: r.stderr };

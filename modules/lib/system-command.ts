@@ -45,6 +45,7 @@ export function resolvePath(p: string, chdir?: string): string {
 }
 
 async function exists(host: HostReader, path: string): Promise<boolean> {
+  // A glob is matched by the host's shell (raw run, not a fact): predicted files do not match it.
   if (GLOB.test(path)) return (await host.run(['sh', '-c', GLOB_SCRIPT, 'sh', path])).rc === 0;
   const st = await host.get(file, path);
   return st.exists;
