@@ -13,6 +13,7 @@ import type { Schema, Static } from './schema.js';
 
 export { S } from './schema.js';
 export type { JsonSchema, Schema, Static } from './schema.js';
+import type { Fact } from './facts/fact.js';
 
 export interface RunResult {
   rc: number;
@@ -46,7 +47,7 @@ export interface FileState {
   size?: number;
   /** Symlink target, for type 'link'. */
   linkTarget?: string;
-  /** The exact bytes of a regular file, when it was read (readFile). Never re-encoded. */
+  /** The exact bytes of a regular file, when it was read (the file_content fact). Never re-encoded. */
   content?: Buffer;
   /** True when this state comes from the check-mode overlay, not from the host. */
   predicted?: boolean;
@@ -115,31 +116,26 @@ export interface Facts {
 }
 
 /**
- * Read-only access to one host. In --check this is the overlay reader: typed
- * queries (readFile, stat, packages, users, groups, services, mounts) answer with
- * what earlier planned tasks would have made true.
+ * Read-only access to one host. Every read is a fact (engine/facts/fact.ts):
+ * in --check this is the predicted reader, whose get applies each fact's
+ * overlay rule, so it answers with what earlier planned tasks would have made true.
  */
 export interface HostReader {
   /** Inventory hostname. */
   readonly name: string;
   readonly facts: Facts;
-  /** Run a read-only command (gathering). Never use it to change the host. */
+  /** The value of one fact for one argument (a void fact: no argument). */
+  get<Arg, Value>(fact: Fact<Arg, Value>, arg: Arg): Promise<Value>;
+  /** The values of one fact for several arguments, in ONE round trip; in the same order. */
+  getAll<Arg, Value>(fact: Fact<Arg, Value>, args: readonly Arg[]): Promise<Value[]>;
+  /**
+   * Run a read-only command whose output no prediction can alter (a network
+   * probe, a glob, a find listing). Never use it to change the host, nor for
+   * anything a fact reads: only facts see check-mode predictions.
+   */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
-  /** Several read-only commands in ONE round trip; results in the same order. */
+  /** Several such commands in ONE round trip; results in the same order. */
   runAll(commands: string[][]): Promise<RunResult[]>;
-  /** lstat of each path, in one round trip. */
-  stat(paths: string[]): Promise<FileState[]>;
-  /** stat plus the exact bytes of a regular file, in one round trip. */
-  readFile(path: string): Promise<FileState>;
-  /** dpkg state of each package, in one round trip. */
-  packages(names: string[]): Promise<PackageState[]>;
-  /** getent passwd / group, in one round trip each. */
-  users(names: string[]): Promise<UserState[]>;
-  groups(names: string[]): Promise<GroupState[]>;
-  /** State of services / systemd units with the host's init system. */
-  services(names: string[]): Promise<ServiceState[]>;
-  /** The live mount table (/proc/self/mountinfo). */
-  mounts(): Promise<MountEntry[]>;
 }
 
 /**

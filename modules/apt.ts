@@ -7,6 +7,7 @@ import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { PackageState, Plan, Prediction, Step } from '../engine/module-api.js';
 import { newestMtime, parseAptPolicy } from './lib/apt-policy.js';
+import { packages as packagesFact } from '../engine/facts/packages.js';
 
 const packageNames = S.anyOf([S.string({ minLength: 1 }), S.array(S.string({ minLength: 1 }))]);
 
@@ -172,13 +173,14 @@ export default defineModule<typeof schema, AptState>({
   async gather(args, host) {
     const specs = parseNames(nameOf(args));
     const names = specs.map((s) => s.name);
-    const state: AptState = { packages: names.length ? await host.packages([...new Set(names)]) : [] };
+    const state: AptState = { packages: names.length ? await host.getAll(packagesFact, [...new Set(names)]) : [] };
     const cmds: string[][] = [];
     const withCache = args.cache_valid_time !== undefined;
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
     const withPolicy = args.state !== 'absent' && names.length > 0;
     if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', '--', ...new Set(names)]);
     if (!cmds.length) return state;
+    // Raw runAll, not facts: the apt cache's age and the candidate versions are repository state no task predicts.
     const results = await host.runAll(cmds);
     if (withCache) {
       state.cacheMtime = newestMtime(results[0].stdout);

@@ -13,6 +13,10 @@ import {
 } from './lib/find-owned.js';
 import type { IdChange } from './lib/find-owned.js';
 import { normalizeMountPath } from './lib/fstab.js';
+import { file } from '../engine/facts/file.js';
+import { groups } from '../engine/facts/groups.js';
+import { mounts } from '../engine/facts/mounts.js';
+import { users } from '../engine/facts/users.js';
 
 const startPath = S.string({ pattern: '^/' });
 
@@ -84,7 +88,7 @@ export default defineModule<typeof schema, ChownFindState>({
       if (v === undefined) continue;
       if (isNumericId(v)) ids[k] = toId(v);
       else {
-        const [u] = await host.users([String(v)]);
+        const u = await host.get(users, String(v));
         if (u.exists && u.uid !== undefined) ids[k] = u.uid;
         else unresolved.push(`user ${v}`);
       }
@@ -94,20 +98,21 @@ export default defineModule<typeof schema, ChownFindState>({
       if (v === undefined) continue;
       if (isNumericId(v)) ids[k] = toId(v);
       else {
-        const [g] = await host.groups([String(v)]);
+        const g = await host.get(groups, String(v));
         if (g.exists && g.gid !== undefined) ids[k] = g.gid;
         else unresolved.push(`group ${v}`);
       }
     }
     const paths = pathList(args.paths);
-    const stats = await host.stat(paths);
+    const stats = await host.getAll(file, paths);
     const missing = stats.filter((s) => !s.exists).map((s) => s.path);
-    const networkMounts = (await host.mounts())
+    const networkMounts = (await host.get(mounts, undefined))
       .filter((m) => NETWORK_FSTYPES.has(m.fstype))
       .map((m) => normalizeMountPath(m.path));
     const state: ChownFindState = { ids, unresolved, missing, networkMounts };
     if (unresolved.length || missing.length || refusal(ids)) return state;
     const argv = buildFindArgv(paths, pruneList(paths, networkMounts), ids, !args.cross_filesystems);
+    // Raw run, not a fact: which files hold an ID is a walk no prediction can alter.
     // A walk of / can take minutes on a big host: allow it (the default command timeout may be short).
     const r = await host.run(argv, { timeoutMs: 60 * 60 * 1000 });
     state.find = { argv, rc: r.rc, stdout: r.stdout, stderr: r.stderr };

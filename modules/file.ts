@@ -8,6 +8,7 @@ import type { FileState, Plan, Prediction, Step } from '../engine/module-api.js'
 import { attrSchema, planAttributes, wantedAttrs } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, ModeError, normalizeSymbolicMode, parseOctalMode } from './lib/file-mode.js';
+import { file as fileFact } from '../engine/facts/file.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the path to manage' }),
@@ -204,9 +205,10 @@ export default defineModule<typeof schema, FileModuleState>({
   schema,
   async gather(args, host) {
     const path = targetPath(args);
-    const [stat] = await host.stat([path]);
+    const stat = await host.get(fileFact, path);
     const state: FileModuleState = { stat };
     if (args.recurse && stat.exists && stat.type === 'directory') {
+      // Raw runAll, not a fact: the listing below a directory is not predicted (as before).
       // find reads a start path like "-x", "!" or "(" as part of its expression: make it ./PATH.
       const start = path.startsWith('/') ? path : `./${path}`;
       const [r] = await host.runAll([['find', start, '-mindepth', '1', '-printf', FIND_FORMAT]]);

@@ -7,6 +7,8 @@ import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { GroupState, HostReader, UserState } from '../engine/module-api.js';
 import { firstLine } from './lib/text-lines.js';
+import { groups } from '../engine/facts/groups.js';
+import { users } from '../engine/facts/users.js';
 
 const schema = S.object({
   database: S.enum(['passwd', 'group', 'shadow', 'gshadow', 'hosts', 'ahosts', 'services', 'protocols', 'networks'], { description: 'the getent database to read' }),
@@ -45,11 +47,12 @@ export default defineModule<typeof schema, GetentState>({
 
   async gather(args, host: HostReader): Promise<GetentState> {
     const argv = ['getent', args.database, ...(args.key !== undefined ? ['--', String(args.key)] : [])];
+    // Raw output for `register` (any database); the overlay's view comes from the users/groups facts below.
     const [r] = await host.runAll([argv]);
     const state: GetentState = { rc: r.rc, stdout: r.stdout, stderr: r.stderr };
     if (typeof args.key === 'string' && !/^\d+$/.test(args.key)) {
-      if (args.database === 'passwd') [state.overlay] = await host.users([args.key]);
-      else if (args.database === 'group') [state.overlay] = await host.groups([args.key]);
+      if (args.database === 'passwd') state.overlay = await host.get(users, args.key);
+      else if (args.database === 'group') state.overlay = await host.get(groups, args.key);
     }
     return state;
   },

@@ -6,7 +6,9 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { GroupState, HostReader, Prediction, UserState } from '../engine/module-api.js';
-import { accountName, numericId, parseGroupLine, parsePasswd, toId } from './lib/ids.js';
+import { gidHolder, primaryUsers } from '../engine/facts/id-holders.js';
+import { groups } from '../engine/facts/groups.js';
+import { accountName, numericId, toId } from './lib/ids.js';
 
 const schema = S.object({
   name: S.with(accountName, { description: 'the group' }),
@@ -29,23 +31,13 @@ export default defineModule<typeof schema, GroupmodState>({
   schema,
 
   async gather(args, host: HostReader): Promise<GroupmodState> {
-    const [group] = await host.groups([args.name]);
-    const [byGid, passwd] = await host.runAll([['getent', 'group', String(args.gid)], ['getent', 'passwd']]);
-    const owner = byGid.rc === 0 ? parseGroupLine(byGid.stdout.split('\n')[0]) : undefined;
-    let gidOwner: GroupmodState['gidOwner'] = null;
-    if (owner && owner.name !== args.name) {
-      const [other] = await host.groups([owner.name]);
-      gidOwner = { name: owner.name, gid: other.exists ? other.gid : undefined };
-    } else if (owner) {
-      gidOwner = { name: owner.name, gid: owner.gid };
-    }
-    let primaryUsers: UserState[] = [];
-    if (group.exists && group.gid !== undefined) {
-      const names = parsePasswd(passwd.stdout).filter((u) => u.gid === group.gid).map((u) => u.name);
-      // Check the overlay's view of those users (an earlier usermod may move them).
-      primaryUsers = names.length ? (await host.users(names)).filter((u) => u.exists && u.gid === group.gid) : [];
-    }
-    return { group, gidOwner, primaryUsers };
+    const group = await host.get(groups, args.name);
+    // Who holds the GID, and whose primary group this is: facts whose overlay
+    // rule sees groups and users that earlier tasks move.
+    const owner = await host.get(gidHolder, toId(args.gid));
+    const gidOwner: GroupmodState['gidOwner'] = owner ? { name: owner.name, gid: owner.gid } : null;
+    const primary = group.exists && group.gid !== undefined ? await host.get(primaryUsers, group.gid) : [];
+    return { group, gidOwner, primaryUsers: primary };
   },
 
   plan(args, state) {

@@ -21,6 +21,7 @@ import type { Line } from './lib/text-lines.js';
 // blanks in V8's backtracking engine: importing this switches such matches to the
 // linear-time engine (it must be loaded before they are compiled).
 import '../engine/template/bounded-regex.js';
+import { fileContent } from '../engine/facts/file.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the file to edit' }),
@@ -169,7 +170,7 @@ export default defineModule<typeof schema, FileState>({
   description: 'Set or remove one option in an INI file or a section-less key = value file, keeping everything else',
   schema,
   async gather(args, host) {
-    return host.readFile(editedPath(args));
+    return host.get(fileContent, editedPath(args));
   },
   plan(args, state) {
     const path = editedPath(args);

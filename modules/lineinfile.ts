@@ -17,6 +17,7 @@ import { editableLines, editedPath, planContent, requireEditableText } from './l
 import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './lib/py-regex.js';
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
+import { fileContent } from '../engine/facts/file.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the file to edit' }),
@@ -175,7 +176,7 @@ export default defineModule<typeof schema, FileState>({
   description: 'Ensure a line is in a file (or replace the line a regexp finds), or remove matching lines',
   schema,
   async gather(args, host) {
-    return host.readFile(editedPath(args));
+    return host.get(fileContent, editedPath(args));
   },
   plan(args, state) {
     const path = editedPath(args);

@@ -10,6 +10,8 @@ import { contentDiff, requireEditableText } from './lib/file-content.js';
 import { normalizeMountPath, parseFstab, removeEntries, serializeFstab, setEntry } from './lib/fstab.js';
 import type { FstabEntry } from './lib/fstab.js';
 import { writeExpectation } from './lib/file-content.js';
+import { file, fileContent } from '../engine/facts/file.js';
+import { mounts as mountsFact } from '../engine/facts/mounts.js';
 
 const DEFAULT_FSTAB = '/etc/fstab';
 const idField = S.anyOf([S.string({ pattern: '^[0-9]+$' }), S.integer({ minimum: 0 })]);
@@ -69,9 +71,9 @@ export default defineModule<typeof schema, MountState>({
   schema,
 
   async gather(args, host: HostReader): Promise<MountState> {
-    const fstab = await host.readFile(args.fstab);
-    const mounts = await host.mounts();
-    const [mp] = await host.stat([args.path]);
+    const fstab = await host.get(fileContent, args.fstab);
+    const mounts = await host.get(mountsFact, undefined);
+    const mp = await host.get(file, args.path);
     const path = normalizeMountPath(args.path);
     const mounted = mounts.some((m) => normalizeMountPath(m.path) === path);
     const state: MountState = {
@@ -80,6 +82,7 @@ export default defineModule<typeof schema, MountState>({
       mountPoint: { exists: mp.exists, type: mp.type },
     };
     if (args.state === 'mounted' && !mounted && mp.exists && mp.type === 'directory') {
+      // Raw run, not a fact: what lies in the mount point (the mount would hide it) is not predicted.
       const r = await host.run(['sh', '-c', LIST_SCRIPT, 'sh', args.path]);
       state.contents = parseListing(r.stdout);
     }

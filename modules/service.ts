@@ -7,6 +7,8 @@ import type { Static } from '../engine/schema.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
+import { fileContent } from '../engine/facts/file.js';
+import { services } from '../engine/facts/services.js';
 
 const schema = S.object({
   // A service or unit name; never an option (no leading "-").
@@ -43,10 +45,10 @@ export default defineModule<typeof schema, ServiceGathered>({
   schema,
 
   async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
-    const [service] = await host.services([args.name]);
+    const service = await host.get(services, args.name);
     const out: ServiceGathered = { service };
     if (ctx.facts.service_mgr === 'upstart' && args.enabled !== undefined) {
-      const f = await host.readFile(`/etc/init/${args.name}.override`);
+      const f = await host.get(fileContent, `/etc/init/${args.name}.override`);
       out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }
     return out;

@@ -5,6 +5,7 @@ import { defineModule } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { FileState, HostReader } from '../engine/module-api.js';
+import { file as fileFact } from '../engine/facts/file.js';
 
 const schema = S.object({
   path: S.string({ pattern: '^/', description: 'the absolute path to report on' }),
@@ -61,12 +62,12 @@ export default defineModule<typeof schema, StatState>({
   schema,
 
   async gather(args, host: HostReader): Promise<StatState> {
-    const [file] = await host.stat([args.path]);
+    const file = await host.get(fileFact, args.path);
     const state: StatState = { file };
     if (!args.follow || file.type !== 'link') return state;
     let cur = file;
     for (let i = 0; i < MAX_LINKS && cur.exists && cur.type === 'link' && cur.linkTarget !== undefined; i++) {
-      [cur] = await host.stat([resolveLink(cur.path, cur.linkTarget)]);
+      cur = await host.get(fileFact, resolveLink(cur.path, cur.linkTarget));
     }
     state.target = cur;
     if (cur.exists && cur.type === 'link') state.loop = true;

@@ -5,7 +5,10 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { HostReader, UserState } from '../engine/module-api.js';
-import { accountName, idOrName, isNumericId, numericId, parseGroupLine, parsePasswdLine, toId } from './lib/ids.js';
+import { gidHolder, uidHolder } from '../engine/facts/id-holders.js';
+import { groups } from '../engine/facts/groups.js';
+import { users } from '../engine/facts/users.js';
+import { accountName, idOrName, isNumericId, numericId, toId } from './lib/ids.js';
 
 const schema = S.object({
   name: S.with(accountName, { description: 'the user' }),
@@ -29,30 +32,19 @@ export default defineModule<typeof schema, UsermodState>({
   schema,
 
   async gather(args, host: HostReader): Promise<UsermodState> {
-    const [user] = await host.users([args.name]);
+    const user = await host.get(users, args.name);
     const state: UsermodState = { user };
-    const queries: string[][] = [];
-    if (args.uid !== undefined) queries.push(['getent', 'passwd', String(args.uid)]);
-    if (args.group !== undefined && isNumericId(args.group)) queries.push(['getent', 'group', String(args.group)]);
-    const results = queries.length ? await host.runAll(queries) : [];
+    // Who holds the UID/GID: facts whose overlay rule sees users/groups that earlier tasks move.
     if (args.uid !== undefined) {
-      const r = results.shift()!;
-      const owner = r.rc === 0 ? parsePasswdLine(r.stdout.split('\n')[0]) : undefined;
-      if (owner && owner.name !== args.name) {
-        // The overlay may know that an earlier task moves that user away.
-        const [other] = await host.users([owner.name]);
-        state.uidOwner = { name: owner.name, uid: other.exists ? other.uid : undefined };
-      } else {
-        state.uidOwner = owner ? { name: owner.name, uid: owner.uid } : null;
-      }
+      const owner = await host.get(uidHolder, toId(args.uid));
+      state.uidOwner = owner ? { name: owner.name, uid: owner.uid } : null;
     }
     if (args.group !== undefined) {
       if (isNumericId(args.group)) {
-        const r = results.shift()!;
-        const g = r.rc === 0 ? parseGroupLine(r.stdout.split('\n')[0]) : undefined;
+        const g = await host.get(gidHolder, toId(args.group));
         state.group = g ? { name: g.name, exists: true, gid: g.gid } : { name: String(args.group), exists: false };
       } else {
-        const [g] = await host.groups([String(args.group)]);
+        const g = await host.get(groups, String(args.group));
         state.group = { name: g.name, exists: g.exists, gid: g.gid };
       }
     }

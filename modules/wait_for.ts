@@ -70,6 +70,7 @@ export default defineModule<typeof schema, WaitForState>({
     const argv = ['bash', '-c', WAIT_SCRIPT, 'wait_for', String(args.delay), String(args.timeout), String(args.sleep),
       String(args.connect_timeout), want, kind, kind === 'port' ? args.host : args.path!, String(args.port ?? '')];
     const budgetMs = (args.delay + args.timeout + args.connect_timeout + args.sleep + 30) * 1000;
+    // Raw run, not a fact: a port or path probe over time cannot be predicted.
     const r = await host.run(argv, { timeoutMs: budgetMs });
     return parseWaitOutput(r.rc, r.stdout, r.stderr);
   },

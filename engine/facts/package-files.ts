@@ -47,8 +47,6 @@ export interface Snapshot {
   missing: string[];
   /** /usr/sbin/policy-rc.d exists on the host. */
   policyRcD: boolean;
-  /** The host's init system, for hosts whose facts were not gathered. */
-  serviceMgr?: InitSystem;
 }
 
 /** Paths the snapshot covers: only reads inside these can be answered from packages. */
@@ -60,7 +58,6 @@ export function coveredPath(path: string): boolean {
 // versions from apt-cache policy; the apt module already predicts every package
 // `apt-get -s install` would bring, so no dependency solving here). Output:
 //   P                         policy-rc.d exists
-//   S INIT                    the init system (systemd, upstart, sysvinit), as the host layer detects it
 //   M PKG                     no .deb for PKG
 //   TAR                       then one line: base64 of a gzipped tar with x/PKG/<members as
 //                             installed> and c/PKG.postinst (packages extracted in parallel)
@@ -69,9 +66,6 @@ T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
 mkdir "$T/dl" "$T/x"
 if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
-if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || [ -d /run/systemd/system ]; then echo 'S systemd'
-elif command -v initctl >/dev/null 2>&1 && [ -d /etc/init ]; then echo 'S upstart'
-elif [ -d /etc/init.d ]; then echo 'S sysvinit'; fi
 LC_ALL=C apt-cache policy "$@" 2>/dev/null |
   awk '/^[^ ].*:$/ { n = substr($0, 1, length($0) - 1) } $1 == "Candidate:" { print n, ($2 == "(none)" ? "-" : $2) }' > "$T/list"
 for n in "$@"; do
@@ -164,8 +158,6 @@ export function parseSnapshot(stdout: string): Snapshot {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line === 'P') snap.policyRcD = true;
-    const init = /^S (systemd|upstart|sysvinit)$/.exec(line);
-    if (init) snap.serviceMgr = init[1] as InitSystem;
     const missing = /^M (\S+)$/.exec(line);
     if (missing) snap.missing.push(missing[1]);
     if (line !== 'TAR') continue;
@@ -196,7 +188,6 @@ export function mergeSnapshot(into: Snapshot, more: Snapshot): void {
   for (const [n, p] of more.pkgs) into.pkgs.set(n, p);
   into.missing = [...new Set([...into.missing.filter((n) => !more.pkgs.has(n)), ...more.missing])];
   into.policyRcD = more.policyRcD;
-  into.serviceMgr = more.serviceMgr ?? into.serviceMgr;
 }
 
 /** `ucf [opts] SRC DEST` in a postinst line: [SRC, DEST] when both are literal absolute paths. */

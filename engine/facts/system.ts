@@ -1,6 +1,11 @@
-// Host facts, gathered in ONE round trip (runAll) and parsed by a pure function.
+// Host facts (the `ansible_facts` of a play): one fact, its probes read in
+// ONE round trip and parsed by a pure function. No overlay rule: no planned
+// change alters them.
 
 import type { Facts, HostReader, InitSystem, RunResult } from '../module-api.js';
+import { quoteArgv } from '../host/shell.js';
+import type { Fact } from './fact.js';
+import { INIT_PROBE, parseInitProbe } from './init-system.js';
 
 /** The probes, by name; each is one argv run by runAll. Constant text, no user input. */
 export const FACT_PROBES: ReadonlyArray<readonly [string, string[]]> = [
@@ -8,11 +13,7 @@ export const FACT_PROBES: ReadonlyArray<readonly [string, string[]]> = [
   ['fqdn', ['hostname', '-f']],
   ['os_release', ['cat', '/etc/os-release']],
   ['arch', ['uname', '-m']],
-  ['pid1', ['cat', '/proc/1/comm']],
-  ['run_systemd', ['test', '-d', '/run/systemd/system']],
-  ['initctl', ['sh', '-c', 'command -v initctl']],
-  ['etc_init', ['test', '-d', '/etc/init']],
-  ['etc_initd', ['test', '-d', '/etc/init.d']],
+  ['init', ['sh', '-c', INIT_PROBE]],
   ['route', ['ip', '-4', 'route', 'show', 'default']],
   ['addrs', ['ip', '-4', '-o', 'addr', 'show', 'scope', 'global']],
   ['hostname_i', ['hostname', '-I']],
@@ -42,11 +43,7 @@ export function parseOsRelease(text: string): Record<string, string> {
 
 /** Service manager, in the spirit of Ansible's service_mgr fact. */
 export function detectServiceMgr(p: ProbeResults): InitSystem {
-  const ok = (k: string) => p[k]?.rc === 0;
-  if ((p.pid1?.stdout.trim() ?? '') === 'systemd' || ok('run_systemd')) return 'systemd';
-  if (ok('initctl') && p.initctl.stdout.trim() !== '' && ok('etc_init')) return 'upstart';
-  if (ok('etc_initd')) return 'sysvinit';
-  return 'unknown';
+  return parseInitProbe(p.init?.stdout ?? '');
 }
 
 /** Address of the default-route interface; without a default route, the first global IPv4 address. */
@@ -102,10 +99,18 @@ export function parseFacts(p: ProbeResults): Facts {
   return facts;
 }
 
-/** Gather facts in one round trip through any reader that has runAll. */
-export async function gatherFacts(host: Pick<HostReader, 'runAll'>): Promise<Facts> {
-  const results = await host.runAll(FACT_PROBES.map(([, argv]) => [...argv]));
-  const p: ProbeResults = {};
-  FACT_PROBES.forEach(([key], i) => (p[key] = results[i]));
-  return parseFacts(p);
+/** The host's system facts (argument: none). */
+export const systemFacts: Fact<void, Facts> = {
+  name: 'system',
+  sections: () => FACT_PROBES.map(([, argv]) => quoteArgv(argv)),
+  parse: (_args, results) => {
+    const p: ProbeResults = {};
+    FACT_PROBES.forEach(([key], i) => (p[key] = results[i]));
+    return [parseFacts(p)];
+  },
+};
+
+/** Gather facts in one round trip. */
+export async function gatherFacts(host: Pick<HostReader, 'get'>): Promise<Facts> {
+  return host.get(systemFacts, undefined);
 }

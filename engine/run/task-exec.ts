@@ -6,7 +6,8 @@
 
 import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan } from '../module-api.js';
 import { ModuleError, StaleTargetError } from '../module-api.js';
-import { overlayReader, type Overlay } from '../host/overlay.js';
+import type { Overlay } from '../host/overlay.js';
+import { predictedReader } from '../facts/fact.js';
 import { executeSteps } from './steps.js';
 
 export interface ModuleOutcome {
@@ -24,13 +25,8 @@ export function readOnly(reader: HostReader): HostReader {
     get facts() { return reader.facts; },
     run: (argv, opts) => reader.run(argv, opts),
     runAll: (commands) => reader.runAll(commands),
-    stat: (paths) => reader.stat(paths),
-    readFile: (path) => reader.readFile(path),
-    packages: (names) => reader.packages(names),
-    users: (names) => reader.users(names),
-    groups: (names) => reader.groups(names),
-    services: (names) => reader.services(names),
-    mounts: () => reader.mounts(),
+    get: (fact, arg) => reader.get(fact, arg),
+    getAll: (fact, args) => reader.getAll(fact, args),
   };
 }
 
@@ -74,7 +70,7 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
 }
 
 async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
-  const reader: HostReader = opts.check && opts.overlay ? overlayReader(host, opts.overlay) : host;
+  const reader: HostReader = opts.check && opts.overlay ? predictedReader(host, opts.overlay) : host;
   const state = await def.gather(args, readOnly(reader), opts.ctx);
   const { render: _r, readLocalFile: _l, ...planCtx } = opts.ctx;
   const plan = def.plan(args, state, planCtx);

@@ -10,6 +10,7 @@ import { S } from '../../engine/schema.js';
 import type { PropsStatic } from '../../engine/schema.js';
 import { attrSchema } from './file-attrs.js';
 import { planContent } from './file-content.js';
+import { fileContent } from '../../engine/facts/file.js';
 
 /** The arguments copy and template share (each module's schema adds src/content). */
 export const putFileProperties = {
@@ -38,10 +39,10 @@ function intoDirectory(args: PutFileArgs): string | undefined {
 
 /** Read dest (and the file inside it when dest is a directory). */
 export async function gatherDest(args: PutFileArgs, host: HostReader, content: Buffer): Promise<PutFileState> {
-  const dest = await host.readFile(args.dest);
+  const dest = await host.get(fileContent, args.dest);
   const state: PutFileState = { content, dest };
   const inner = intoDirectory(args);
-  if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.readFile(inner);
+  if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.get(fileContent, inner);
   return state;
 }
 

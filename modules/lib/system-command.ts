@@ -5,6 +5,7 @@
 import type { HostReader, Plan, RunStep } from '../../engine/module-api.js';
 import { S } from '../../engine/schema.js';
 import type { PropsStatic } from '../../engine/schema.js';
+import { file } from '../../engine/facts/file.js';
 
 /** The arguments command and shell share (each module's schema adds its own). */
 export const commonProperties = {
@@ -36,8 +37,9 @@ export function resolvePath(p: string, chdir?: string): string {
 }
 
 async function exists(host: HostReader, path: string): Promise<boolean> {
+  // A glob is matched by the host's shell (raw run, not a fact): predicted files do not match it.
   if (GLOB.test(path)) return (await host.run(['sh', '-c', GLOB_SCRIPT, 'sh', path])).rc === 0;
-  const [st] = await host.stat([path]);
+  const st = await host.get(file, path);
   return st.exists;
 }
 

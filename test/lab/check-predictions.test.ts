@@ -21,8 +21,13 @@ import type { HostResultEvent } from '../../engine/report/events.js';
 import { runJson, type CliRun } from '../helpers/lab-cli.js';
 import { SshConnection } from '../../engine/connection/ssh-connection.js';
 import { Host } from '../../engine/host/host.js';
-import { Overlay, overlayReader } from '../../engine/host/overlay.js';
+import { Overlay } from '../../engine/host/overlay.js';
+import { predictedReader } from '../../engine/facts/fact.js';
+import { packageFilesOf } from '../../engine/facts/package-content.js';
 import { parseAptSimulation } from '../../engine/facts/apt-simulation.js';
+import { services } from '../../engine/facts/services.js';
+import { packages } from '../../engine/facts/packages.js';
+import { file, fileContent } from '../../engine/facts/file.js';
 
 const isRoot = process.getuid?.() === 0;
 const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
@@ -91,9 +96,9 @@ if (!canHost) {
       // The lab base has an empty /etc/exports for its NFS stand-in (engine/lab/base.ts);
       // remove it so the host is like a fresh Debian and the package's file is the one seen.
       t.is((await h.run(['rm', '-f', '/etc/exports'])).rc, 0);
-      const pre = await h.packages(['nfs-kernel-server', 'nfs-common']);
+      const pre = await h.getAll(packages, ['nfs-kernel-server', 'nfs-common']);
       t.deepEqual(pre.map((p) => p.installed), [false, false], 'a fresh lab host has neither package');
-      t.deepEqual((await h.stat(['/etc/idmapd.conf', '/etc/exports'])).map((s) => s.exists), [false, false]);
+      t.deepEqual((await h.getAll(file, ['/etc/idmapd.conf', '/etc/exports'])).map((s) => s.exists), [false, false]);
 
       // The lookups' cost, measured through the engine's own overlay reader.
       let t0 = performance.now();
@@ -103,21 +108,21 @@ if (!canHost) {
       t.true(names.includes('nfs-common') && names.includes('rpcbind'), `apt-get -s lists the new dependencies: ${names.join(' ')}`);
       const overlay = new Overlay();
       overlay.add(names.map((name) => ({ kind: 'package' as const, name, installed: true })));
-      const r = overlayReader(h, overlay);
+      const r = predictedReader(h, overlay);
       t0 = performance.now();
-      await h.readFile('/etc/idmapd.conf');
+      await h.get(fileContent, '/etc/idmapd.conf');
       const plainMs = performance.now() - t0;
       t0 = performance.now();
-      const idmapd = await r.readFile('/etc/idmapd.conf');
+      const idmapd = await r.get(fileContent, '/etc/idmapd.conf');
       const firstMs = performance.now() - t0;
       t0 = performance.now();
-      const exportsFile = await r.readFile('/etc/exports');
-      const [svc] = await r.services(['nfs-kernel-server']);
+      const exportsFile = await r.get(fileContent, '/etc/exports');
+      const [svc] = await r.getAll(services, ['nfs-kernel-server']);
       const cachedMs = performance.now() - t0;
       t.regex(idmapd.content?.toString('utf8') ?? '', /\[Mapping\][^[]*Nobody-User = nobody/);
       t.like(exportsFile, { exists: true, type: 'file', predicted: true });
       t.like(svc, { exists: true, enabled: true, predicted: true });
-      t.is(overlay.packageFiles.stats.roundTrips, 2, 'one apt-get -s for the dependencies, one extraction; then cached');
+      t.is(packageFilesOf(overlay).stats.roundTrips, 2, 'one apt-get -s for the dependencies, one extraction; then cached');
       t.log(`apt-get -s install nfs-kernel-server (${names.length} packages): ${simMs.toFixed(0)} ms`);
       t.log(`plain readFile: ${plainMs.toFixed(0)} ms; first package lookup (readFile /etc/idmapd.conf): ${firstMs.toFixed(0)} ms; cached (readFile /etc/exports + services): ${cachedMs.toFixed(0)} ms`);
     } finally {
@@ -151,8 +156,8 @@ if (!canHost) {
     });
     try {
       const h2 = new Host(conn2, { name: host.name });
-      t.is((await h2.readFile('/etc/exports')).content?.toString('utf8'), predictedExports!.after);
-      const [unit] = await h2.services(['nfs-kernel-server']);
+      t.is((await h2.get(fileContent, '/etc/exports')).content?.toString('utf8'), predictedExports!.after);
+      const [unit] = await h2.getAll(services, ['nfs-kernel-server']);
       t.is(unit.enabled, true);
     } finally {
       await conn2.close();

@@ -13,6 +13,8 @@ import type { ConnectionSettings } from '../../engine/connection/connection.js';
 import { labDown, labStatus, labUp, LAB_ROOT, type LabInfo } from '../../engine/lab/index.js';
 import { ensureBase } from '../../engine/lab/base.js';
 import { LabError, which } from '../../engine/lab/system.js';
+import { services } from '../../engine/facts/services.js';
+import { mounts } from '../../engine/facts/mounts.js';
 
 const isRoot = process.getuid?.() === 0;
 const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
@@ -204,8 +206,8 @@ if (!canHost) {
     const st = await h1.run(['stat', '-c', '%u:%g %s', '/srv/share/f']);
     t.is(st.stdout.trim(), '4321:4322 7');
     t.is((await h1.run(['cat', '/srv/share/f'])).stdout, 'from-2\n');
-    const mounts = await h2.mounts();
-    t.true(mounts.some((x) => x.path === '/mnt/share'), 'the engine sees the mount');
+    const table = await h2.get(mounts, undefined);
+    t.true(table.some((x) => x.path === '/mnt/share'), 'the engine sees the mount');
     // NFSv4 pseudo-root: SERVER:/ is the export marked fsid=0
     const v4 = await h2.run(['mount', '-t', 'nfs4', `${info.hosts[0].address}:/`, '/mnt/v4']);
     t.is(v4.rc, 0, v4.stderr);
@@ -280,11 +282,11 @@ if (!canHost) {
       t.is((await a.run(['cat', '/proc/1/comm'])).stdout.trim(), 'init');
       t.is((await a.run(['test', '-d', '/run/systemd/system'])).rc, 1, 'no systemd running');
       t.is((await b.run(['hostname'])).stdout.trim(), sysv.hosts[1].name);
-      const [ssh, cron] = await a.services(['ssh', 'cron']);
+      const [ssh, cron] = await a.getAll(services, ['ssh', 'cron']);
       t.like(ssh, { exists: true, active: true, enabled: true });
       t.like(cron, { exists: true, active: true });
       t.is((await a.run(['service', 'cron', 'stop'])).rc, 0);
-      t.like((await a.services(['cron']))[0], { exists: true, active: false });
+      t.like((await a.getAll(services, ['cron']))[0], { exists: true, active: false });
     } finally {
       for (const c of conns2) await c.close().catch(() => {});
       await labDown(SYSV);

@@ -4,6 +4,8 @@ import test from 'ava';
 import type { ChangePlan, Facts, HostWriter, RunResult, WriteFileOptions } from '../../../engine/module-api.js';
 import { ModuleError } from '../../../engine/module-api.js';
 import { executeSteps } from '../../../engine/run/steps.js';
+import type { Fact } from '../../../engine/facts/fact.js';
+import { fileContent } from '../../../engine/facts/file.js';
 import mount from '../../../modules/mount.js';
 import command from '../../../modules/command.js';
 import shell from '../../../modules/shell.js';
@@ -12,7 +14,7 @@ import chownFind from '../../../modules/chown_find.js';
 
 type Call = { exec: string[]; stdin?: string; cwd?: string } | { write: string; content: string; opts?: WriteFileOptions } | { run: string[] } | { read: string };
 
-/** files: what readFile answers (path -> content); writes are recorded as UTF-8 text. */
+/** files: what the file_content fact answers (path -> content); writes are recorded as UTF-8 text. */
 function fakeHost(answers: (argv: string[]) => RunResult, files: Record<string, Buffer> = {}) {
   const calls: Call[] = [];
   const host = {
@@ -29,7 +31,8 @@ function fakeHost(answers: (argv: string[]) => RunResult, files: Record<string, 
       calls.push({ write: path, content: content.toString(), ...(opts && Object.keys(opts).length ? { opts } : {}) });
       return {};
     },
-    async readFile(path: string) {
+    async get(fact: Fact<string, unknown>, path: string) {
+      if (fact !== fileContent) throw new Error(`fake host: no fact ${fact.name}`);
       calls.push({ read: path });
       const content = files[path];
       return content ? { path, exists: true, type: 'file', content } : { path, exists: false };

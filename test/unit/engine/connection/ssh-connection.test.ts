@@ -10,6 +10,7 @@ import { Host } from '../../../../engine/host/host.js';
 import { checkHostKey, fingerprint } from '../../../../engine/connection/known-hosts.js';
 import { SshConnection } from '../../../../engine/connection/ssh-connection.js';
 import { SshdFixture, startSshd } from '../../../helpers/sshd.js';
+import { fileContent } from '../../../../engine/facts/file.js';
 
 let sshd: SshdFixture;
 const opened: SshConnection[] = [];
@@ -82,7 +83,7 @@ test.serial('Host over SSH: runAll, writeFile through stdin', async (t) => {
   const b = join(sshd.dir, 'binary');
   await h.writeFile(b, bytes);
   t.true(readFileSync(b).equals(bytes));
-  t.true((await h.readFile(b)).content?.equals(bytes));
+  t.true((await h.get(fileContent, b)).content?.equals(bytes));
 });
 
 test.serial('strict: unknown host key is refused, message names known_hosts and fingerprint', async (t) => {

@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileState, HostReader, RunResult, ServiceState } from '../../../../engine/module-api.js';
 import { unknownFacts } from '../../../../engine/host/host.js';
-import { Overlay, overlayReader } from '../../../../engine/host/overlay.js';
+import { Overlay } from '../../../../engine/host/overlay.js';
+import { predictedReader } from '../../../../engine/facts/fact.js';
+import { file, fileContent } from '../../../../engine/facts/file.js';
+import { services } from '../../../../engine/facts/services.js';
+import { row, tableReader } from './table-reader.js';
 import { coveredPath, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
 import { parseAptSimulation } from '../../../../engine/facts/apt-simulation.js';
@@ -36,11 +40,9 @@ test('snapshot: packages, entries, links, ucf lines; nothing else', (t) => {
   t.deepEqual(nks.entries.get('/lib/systemd/system/nfs-kernel-server.service'), { type: 'link', mode: '0777', target: 'nfs-server.service' });
   t.is(nks.entries.get('/etc/init.d/nfs-kernel-server')?.mode, '0755');
   t.is(nks.ucfLines.length, 2);
-  t.is(nfsServer.serviceMgr, 'systemd');
   t.deepEqual(nfsServer.pkgs.get('netbase')!.entries.get('/etc'), { type: 'directory', mode: '0755' });
-  const s = parseSnapshot('P\nS sysvinit\nM b\nnoise\nTAR\n\n');
+  const s = parseSnapshot('P\nS sysvinit\nM b\nnoise\nTAR\n\n'); // S: the old script's init line, now ignored
   t.true(s.policyRcD);
-  t.is(s.serviceMgr, 'sysvinit');
   t.deepEqual(s.missing, ['b']);
   t.is(s.pkgs.size, 0);
 });
@@ -116,49 +118,31 @@ function fakeHost(recordings: Record<string, string>, files: Record<string, stri
   const runs: string[][] = [];
   const st = (path: string, content: boolean): FileState =>
     path in files ? { path, exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', ...(content ? { content: Buffer.from(files[path]) } : {}) } : { path, exists: false };
-  const reader: HostReader = {
-    name: 'fake',
-    facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
-    async run(argv): Promise<RunResult> {
-      // The overlay's dependency simulation (apt-get -s) fails here: the closure is the names alone.
-      if (argv[0] !== 'sh') return { rc: 1, stdout: '', stderr: '' };
-      runs.push(argv);
-      const file = recordings[argv[4]];
-      return file ? { rc: 0, stdout: rec(file), stderr: '' } : { rc: 1, stdout: '', stderr: 'unexpected' };
+  const reader = tableReader(
+    [
+      row(file, (p) => st(p, false)),
+      row(fileContent, (p) => st(p, true)),
+      row(services, (name): ServiceState => (name === 'ssh' ? { name, exists: true, active: true, enabled: true } : { name, exists: false })),
+    ],
+    {
+      facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
+      run(argv): RunResult {
+        // The overlay's dependency simulation (apt-get -s) fails here: the closure is the names alone.
+        if (argv[0] !== 'sh') return { rc: 1, stdout: '', stderr: '' };
+        runs.push(argv);
+        const f = recordings[argv[4]];
+        return f ? { rc: 0, stdout: rec(f), stderr: '' } : { rc: 1, stdout: '', stderr: 'unexpected' };
+      },
     },
-    async runAll(cmds) {
-      return Promise.all(cmds.map((c) => reader.run(c)));
-    },
-    async stat(paths) {
-      return paths.map((p) => st(p, false));
-    },
-    async readFile(path) {
-      return st(path, true);
-    },
-    async packages(names) {
-      return names.map((name) => ({ name, installed: false }));
-    },
-    async users(names) {
-      return names.map((name) => ({ name, exists: false }));
-    },
-    async groups(names) {
-      return names.map((name) => ({ name, exists: false }));
-    },
-    async services(names): Promise<ServiceState[]> {
-      return names.map((name) => (name === 'ssh' ? { name, exists: true, active: true, enabled: true } : { name, exists: false }));
-    },
-    async mounts() {
-      return [];
-    },
-  };
+  );
   return { reader, runs };
 }
 
 test('overlay: no package predicted -> no lookup, missing stays missing', async (t) => {
   const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
-  const r = overlayReader(reader, new Overlay());
-  t.deepEqual(await r.readFile('/etc/exports'), { path: '/etc/exports', exists: false });
-  t.deepEqual(await r.services(['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }]);
+  const r = predictedReader(reader, new Overlay());
+  t.deepEqual(await r.get(fileContent, '/etc/exports'), { path: '/etc/exports', exists: false });
+  t.deepEqual(await r.getAll(services, ['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }]);
   t.is(runs.length, 0);
 });
 
@@ -166,31 +150,31 @@ test('overlay: one round trip for the predicted packages, then answers from the 
   const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' }, { '/etc/hosts': '127.0.0.1 localhost\n' });
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }, { kind: 'package', name: 'netbase', installed: true }]);
-  const r = overlayReader(reader, o);
-  const exp = await r.readFile('/etc/exports');
+  const r = predictedReader(reader, o);
+  const exp = await r.get(fileContent, '/etc/exports');
   t.like(exp, { exists: true, type: 'file', mode: '0644', predicted: true });
   t.regex(exp.content!.toString('utf8'), /^# \/etc\/exports/);
   t.is(runs.length, 1);
   t.deepEqual(runs[0], snapshotArgv(['nfs-kernel-server', 'netbase']));
   t.true(quoteArgv(runs[0]).startsWith("sh -c 'set -u\n"), 'the script travels as one quoted argv word');
-  const [svc, ssh] = await r.services(['nfs-kernel-server', 'ssh']);
+  const [svc, ssh] = await r.getAll(services, ['nfs-kernel-server', 'ssh']);
   t.like(svc, { exists: true, active: true, enabled: true, predicted: true });
   t.deepEqual(ssh, { name: 'ssh', exists: true, active: true, enabled: true });
-  const [st, hosts, srv] = await r.stat(['/etc/exports', '/etc/hosts', '/srv/nfs']);
+  const [st, hosts, srv] = await r.getAll(file, ['/etc/exports', '/etc/hosts', '/srv/nfs']);
   t.like(st, { exists: true, type: 'file', predicted: true });
   t.is(st.content, undefined, 'stat carries no content');
   t.is(hosts.predicted, undefined, 'a real file is the host\'s');
   t.deepEqual(srv, { path: '/srv/nfs', exists: false });
   t.is(runs.length, 1, 'cached: no further round trip');
   // A unit none of the predicted packages ships: unknown, as after the real install.
-  t.deepEqual(await r.services(['libvirtd']), [{ name: 'libvirtd', exists: false }]);
+  t.deepEqual(await r.getAll(services, ['libvirtd']), [{ name: 'libvirtd', exists: false }]);
   // A later task's prediction wins over the package's file; a service prediction over the package's unit.
   o.add([{ kind: 'file', path: '/etc/exports', state: 'file', content: Buffer.from('/srv *(rw)\n') }, { kind: 'service', name: 'nfs-kernel-server', active: false }]);
-  t.is((await r.readFile('/etc/exports')).content?.toString('utf8'), '/srv *(rw)\n');
-  t.like((await r.services(['nfs-kernel-server']))[0], { exists: true, active: false, enabled: true });
+  t.is((await r.get(fileContent, '/etc/exports')).content?.toString('utf8'), '/srv *(rw)\n');
+  t.like((await r.getAll(services, ['nfs-kernel-server']))[0], { exists: true, active: false, enabled: true });
   // A package predicted removed no longer provides files.
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: false }]);
-  t.like(await r.readFile('/etc/default/nfs-kernel-server'), { exists: false });
+  t.like(await r.get(fileContent, '/etc/default/nfs-kernel-server'), { exists: false });
   t.is(runs.length, 1);
 });
 
@@ -198,12 +182,12 @@ test('overlay: packages already extracted are not asked again; a new one costs o
   const { reader, runs } = fakeHost({ 'nfs-common': 'snapshot-libvirt-nfs-common.txt', 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'nfs-common', installed: true }]);
-  const r = overlayReader(reader, o);
-  t.regex((await r.readFile('/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
+  const r = predictedReader(reader, o);
+  t.regex((await r.get(fileContent, '/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
   // The first answer also held libvirt-daemon-system (as when both are predicted at once).
   o.add([{ kind: 'package', name: 'libvirt-daemon-system', installed: true }]);
-  t.like(await r.readFile('/etc/libvirt/qemu.conf'), { exists: true, type: 'file' });
+  t.like(await r.get(fileContent, '/etc/libvirt/qemu.conf'), { exists: true, type: 'file' });
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
-  t.like(await r.readFile('/etc/exports'), { exists: true, type: 'file' });
+  t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file' });
   t.deepEqual(runs.map((a) => a.slice(4)), [['nfs-common'], ['nfs-kernel-server']]);
 });

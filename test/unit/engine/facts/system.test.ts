@@ -1,7 +1,7 @@
 // Facts: the pure parser over recorded probe outputs, and one live gathering.
 
 import test from 'ava';
-import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, type ProbeResults } from '../../../../engine/facts/system.js';
+import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
 import { Host } from '../../../../engine/host/host.js';
 import { LocalConnection } from '../../../../engine/connection/local-connection.js';
 import type { Connection } from '../../../../engine/connection/connection.js';
@@ -24,11 +24,7 @@ const labHost: ProbeResults = {
   fqdn: fail(1, 'hostname: Name or service not known\n'),
   os_release: ok(DEBIAN12_OS),
   arch: ok('x86_64\n'),
-  pid1: ok('systemd\n'),
-  run_systemd: ok(),
-  initctl: fail(),
-  etc_init: fail(),
-  etc_initd: ok(),
+  init: ok('pid1 systemd\nrun_systemd\netc_initd\n'),
   route: ok(''),
   addrs: ok('2: host0@if58    inet 10.213.1.11/24 brd 10.213.1.255 scope global host0\\       valid_lft forever preferred_lft forever\n'),
   hostname_i: ok('10.213.1.11 \n'),
@@ -79,18 +75,15 @@ test('upstart host (Ubuntu 14.04), sysvinit host, unknown', (t) => {
   const upstart = parseFacts({
     ...labHost,
     os_release: ok('NAME="Ubuntu"\nVERSION="14.04.6 LTS, Trusty Tahr"\nID=ubuntu\nVERSION_ID="14.04"\n'),
-    pid1: ok('init\n'),
-    run_systemd: fail(),
-    initctl: ok('/sbin/initctl\n'),
-    etc_init: ok(),
+    init: ok('pid1 init\ninitctl\netc_init\netc_initd\n'),
   });
   t.is(upstart.service_mgr, 'upstart');
   t.is(upstart.os_id, 'ubuntu');
   t.is(upstart.os_version, '14.04');
   t.is(upstart.os_codename, undefined);
-  const sysv = parseFacts({ ...labHost, pid1: ok('init\n'), run_systemd: fail(), initctl: fail(127) });
+  const sysv = parseFacts({ ...labHost, init: ok('pid1 init\netc_initd\n') });
   t.is(sysv.service_mgr, 'sysvinit');
-  const none = parseFacts({ ...labHost, pid1: ok('sh\n'), run_systemd: fail(), etc_initd: fail() });
+  const none = parseFacts({ ...labHost, init: ok('pid1 sh\n') });
   t.is(none.service_mgr, 'unknown');
 });
 
@@ -116,4 +109,12 @@ test('gatherFacts: one round trip on a real host (this machine)', async (t) => {
   t.not(f.os_id, 'unknown');
   t.true(['systemd', 'upstart', 'sysvinit', 'unknown'].includes(f.service_mgr));
   t.is(FACT_PROBES.length, new Set(FACT_PROBES.map(([k]) => k)).size);
+});
+
+test('system: a fact with one section per probe, parsed in probe order, no overlay rule', (t) => {
+  const ctx = { host: 'h', facts: {} as never };
+  t.is(systemFacts.sections([undefined], ctx).length, FACT_PROBES.length);
+  const results = FACT_PROBES.map(([k]) => ({ ...(labHost[k] ?? fail()), stdoutBytes: Buffer.from(labHost[k]?.stdout ?? '') }));
+  t.deepEqual(systemFacts.parse([undefined], results, ctx), [parseFacts(labHost)]);
+  t.is(systemFacts.predict, undefined);
 });

@@ -13,7 +13,8 @@ import { LocalConnection } from '../../../../engine/connection/local-connection.
 import { Host } from '../../../../engine/host/host.js';
 import type { ModuleContext, ModuleDef } from '../../../../engine/module-api.js';
 import { validateModuleArgs } from '../../../../engine/load/module-args.js';
-import { Overlay, overlayReader } from '../../../../engine/host/overlay.js';
+import { Overlay } from '../../../../engine/host/overlay.js';
+import { predictedReader } from '../../../../engine/facts/fact.js';
 import { runModule } from '../../../../engine/run/task-exec.js';
 import { executeSteps } from '../../../../engine/run/steps.js';
 import { consoleReporter } from '../../../../engine/report/report.js';
@@ -22,6 +23,7 @@ import lineinfile from '../../../../modules/lineinfile.js';
 import iniFile from '../../../../modules/ini_file.js';
 import copy from '../../../../modules/copy.js';
 import template from '../../../../modules/template.js';
+import { fileContent } from '../../../../engine/facts/file.js';
 
 const host = new Host(new LocalConnection(), { name: 'localhost' });
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-bytes-'));
@@ -50,7 +52,7 @@ test('readFile returns the exact bytes of a binary file', async (t) => {
   const p = join(dir, 'random.bin');
   const data = randomBytes(65536);
   writeFileSync(p, data);
-  const st = await host.readFile(p);
+  const st = await host.get(fileContent, p);
   t.true(Buffer.isBuffer(st.content));
   t.is(st.content!.length, 65536);
   t.is(sha256Hex(st.content as Buffer), sha256Hex(data));
@@ -143,7 +145,7 @@ test('check mode: a predicted binary copy is seen byte-exact by a later task, wi
   const out = await runModule(copy, { src: 'pred.bin', dest, force: true, backup: false }, host, { check: true, overlay, ctx });
   t.is(out.status, 'changed');
   t.true(out.diff?.[0].afterBinary, JSON.stringify(out.diff?.[0]).slice(0, 200));
-  const seen = await overlayReader(host, overlay).readFile(dest);
+  const seen = await predictedReader(host, overlay).get(fileContent, dest);
   t.true(Buffer.isBuffer(seen.content) && seen.content.equals(data));
   t.is(seen.size, data.length);
 });

@@ -10,6 +10,11 @@ import { Host } from '../../../../engine/host/host.js';
 import { quote } from '../../../../engine/host/shell.js';
 import { LocalConnection } from '../../../../engine/connection/local-connection.js';
 import { ModuleError, type RunResult } from '../../../../engine/module-api.js';
+import { users } from '../../../../engine/facts/users.js';
+import { packages } from '../../../../engine/facts/packages.js';
+import { mounts } from '../../../../engine/facts/mounts.js';
+import { groups } from '../../../../engine/facts/groups.js';
+import { file as fileFact, fileContent } from '../../../../engine/facts/file.js';
 
 const isRoot = process.getuid?.() === 0;
 const conn = new LocalConnection('local');
@@ -94,7 +99,7 @@ test('stat: types, modes, owners, missing paths, awkward names', async (t) => {
   mkdirSync(sub);
   chmodSync(sub, 0o2750);
   if (isRoot) chownSync(file, 65534, 65534);
-  const [f, n, l, d, m] = await host.stat([file, nl, join(dir, 'lnk'), sub, join(dir, 'missing')]);
+  const [f, n, l, d, m] = await host.getAll(fileFact, [file, nl, join(dir, 'lnk'), sub, join(dir, 'missing')]);
   t.like(f, { path: file, exists: true, type: 'file', mode: '0640', size: 5 });
   if (isRoot) t.like(f, { uid: 65534, gid: 65534, owner: 'nobody' });
   t.like(n, { exists: true, type: 'file', size: 0 });
@@ -103,7 +108,7 @@ test('stat: types, modes, owners, missing paths, awkward names', async (t) => {
   t.deepEqual(m, { path: join(dir, 'missing'), exists: false });
   if (isRoot) {
     chownSync(file, 54321, 54321);
-    const [u] = await host.stat([file]);
+    const [u] = await host.getAll(fileFact, [file]);
     t.like(u, { uid: 54321, owner: '54321', group: '54321' });
   }
   rmSync(dir, { recursive: true });
@@ -114,13 +119,13 @@ test('readFile: content exactly, only for regular files', async (t) => {
   const file = join(dir, 'c');
   const content = "line 1\n$(date) `id` 'q' \"dq\" \\n ; \n\nno final newline ✓";
   writeFileSync(file, content);
-  const st = await host.readFile(file);
+  const st = await host.get(fileContent, file);
   t.like(st, { exists: true, type: 'file' });
   t.true(st.content?.equals(Buffer.from(content, 'utf8')));
-  const d = await host.readFile(dir);
+  const d = await host.get(fileContent, dir);
   t.is(d.type, 'directory');
   t.is(d.content, undefined);
-  t.deepEqual(await host.readFile(join(dir, 'nope')), { path: join(dir, 'nope'), exists: false });
+  t.deepEqual(await host.get(fileContent, join(dir, 'nope')), { path: join(dir, 'nope'), exists: false });
   rmSync(dir, { recursive: true });
 });
 
@@ -201,18 +206,18 @@ test('writeFile: failing chown removes the temp file', async (t) => {
 });
 
 test('users, groups, packages, mounts on the controller', async (t) => {
-  const [root, none] = await host.users(['root', 'no-such-user-tsplay']);
+  const [root, none] = await host.getAll(users, ['root', 'no-such-user-tsplay']);
   t.like(root, { name: 'root', exists: true, uid: 0, gid: 0, home: '/root' });
   t.deepEqual(none, { name: 'no-such-user-tsplay', exists: false });
-  const [g] = await host.groups(['root']);
+  const [g] = await host.getAll(groups, ['root']);
   t.like(g, { exists: true, gid: 0 });
   t.true(Array.isArray(g.members));
-  const [dpkg, nope] = await host.packages(['dpkg', 'no-such-package-tsplay']);
+  const [dpkg, nope] = await host.getAll(packages, ['dpkg', 'no-such-package-tsplay']);
   t.true(dpkg.installed);
   t.regex(dpkg.version ?? '', /^\d/);
   t.deepEqual(nope, { name: 'no-such-package-tsplay', installed: false });
-  const mounts = await host.mounts();
-  t.true(mounts.some((m) => m.path === '/'));
+  const table = await host.get(mounts, undefined);
+  t.true(table.some((m) => m.path === '/'));
 });
 
 // A connection that records command text and answers like sudo without NOPASSWD.

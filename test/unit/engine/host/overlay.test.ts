@@ -1,9 +1,18 @@
 // The check-mode overlay over an in-memory host.
 
 import test from 'ava';
-import type { FileState, HostReader, MountEntry, RunResult, ServiceState } from '../../../../engine/module-api.js';
-import { Overlay, overlayReader } from '../../../../engine/host/overlay.js';
+import type { FileState, MountEntry, ServiceState } from '../../../../engine/module-api.js';
+import { Overlay } from '../../../../engine/host/overlay.js';
+import { predictedReader } from '../../../../engine/facts/fact.js';
+import { file, fileContent } from '../../../../engine/facts/file.js';
+import { groups } from '../../../../engine/facts/groups.js';
+import { initSystem } from '../../../../engine/facts/init-system.js';
+import { mounts } from '../../../../engine/facts/mounts.js';
+import { packages } from '../../../../engine/facts/packages.js';
+import { services } from '../../../../engine/facts/services.js';
+import { users } from '../../../../engine/facts/users.js';
 import { unknownFacts } from '../../../../engine/host/host.js';
+import { row, tableReader, type TableReader } from '../facts/table-reader.js';
 
 interface FakeHost {
   files: Record<string, Omit<FileState, 'path' | 'exists'>>;
@@ -12,11 +21,10 @@ interface FakeHost {
   groups: Record<string, { gid: number; members: string[] }>;
   services: Record<string, { active: boolean; enabled: boolean | null }>;
   mounts: MountEntry[];
-  runs: string[][];
 }
 
-function fakeHost(init: Partial<FakeHost> = {}): { reader: HostReader; state: FakeHost } {
-  const state: FakeHost = { files: {}, packages: {}, users: {}, groups: {}, services: {}, mounts: [], runs: [], ...init };
+function fakeHost(init: Partial<FakeHost> = {}): { reader: TableReader; state: FakeHost } {
+  const state: FakeHost = { files: {}, packages: {}, users: {}, groups: {}, services: {}, mounts: [], ...init };
   const st = (path: string, withContent: boolean): FileState => {
     const f = state.files[path];
     if (!f) return { path, exists: false };
@@ -24,62 +32,40 @@ function fakeHost(init: Partial<FakeHost> = {}): { reader: HostReader; state: Fa
     if (!withContent) delete out.content;
     return out;
   };
-  const reader: HostReader = {
-    name: 'fake',
-    facts: unknownFacts('fake'),
-    async run(argv): Promise<RunResult> {
-      state.runs.push(argv);
-      return { rc: 0, stdout: 'real', stderr: '' };
-    },
-    async runAll(cmds) {
-      return Promise.all(cmds.map((c) => reader.run(c)));
-    },
-    async stat(paths) {
-      return paths.map((p) => st(p, false));
-    },
-    async readFile(path) {
-      return st(path, true);
-    },
-    async packages(names) {
-      return names.map((name) => (state.packages[name] ? { name, installed: true, version: state.packages[name] } : { name, installed: false }));
-    },
-    async users(names) {
-      return names.map((name) => (state.users[name] ? { name, exists: true, ...state.users[name], home: `/home/${name}`, shell: '/bin/sh' } : { name, exists: false }));
-    },
-    async groups(names) {
-      return names.map((name) => (state.groups[name] ? { name, exists: true, ...state.groups[name] } : { name, exists: false }));
-    },
-    async services(names): Promise<ServiceState[]> {
-      return names.map((name) => {
-        const s = state.services[name.replace(/\.service$/, '')];
-        return s ? { name, exists: true, ...s } : { name, exists: false };
-      });
-    },
-    async mounts() {
-      return state.mounts;
-    },
-  };
+  const reader = tableReader([
+    row(file, (p) => st(p, false)),
+    row(fileContent, (p) => st(p, true)),
+    row(packages, (name) => (state.packages[name] ? { name, installed: true, version: state.packages[name] } : { name, installed: false })),
+    row(users, (name) => (state.users[name] ? { name, exists: true, ...state.users[name], home: `/home/${name}`, shell: '/bin/sh' } : { name, exists: false })),
+    row(groups, (name) => (state.groups[name] ? { name, exists: true, ...state.groups[name] } : { name, exists: false })),
+    row(services, (name): ServiceState => {
+      const s = state.services[name.replace(/\.service$/, '')];
+      return s ? { name, exists: true, ...s } : { name, exists: false };
+    }),
+    row(mounts, () => state.mounts),
+    row(initSystem, () => 'unknown'),
+  ]);
   return { reader, state };
 }
 
 test('no predictions: answers are the host\'s own', async (t) => {
   const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', content: Buffer.from('x'), size: 1 } } });
   const o = new Overlay();
-  const r = overlayReader(reader, o);
+  const r = predictedReader(reader, o);
   t.true(o.empty);
-  t.deepEqual(await r.readFile('/etc/a'), await reader.readFile('/etc/a'));
-  t.deepEqual(await r.stat(['/etc/a', '/nope']), await reader.stat(['/etc/a', '/nope']));
+  t.deepEqual(await r.get(fileContent, '/etc/a'), await reader.get(fileContent, '/etc/a'));
+  t.deepEqual(await r.getAll(file, ['/etc/a', '/nope']), await reader.getAll(file, ['/etc/a', '/nope']));
 });
 
 test('a predicted write is seen by a later read, keeping the old mode and owner', async (t) => {
   const { reader } = fakeHost({ files: { '/etc/a': { type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: Buffer.from('old'), size: 3 } } });
   const o = new Overlay();
   o.add([{ kind: 'file', path: '/etc/a', state: 'file', content: Buffer.from('new ✓') }]);
-  const r = overlayReader(reader, o);
-  t.deepEqual(await r.readFile('/etc/a'), {
+  const r = predictedReader(reader, o);
+  t.deepEqual(await r.get(fileContent, '/etc/a'), {
     path: '/etc/a', exists: true, type: 'file', mode: '0600', owner: 'nova', group: 'nova', uid: 107, gid: 110, content: Buffer.from('new ✓'), size: 7, predicted: true,
   });
-  const [st] = await r.stat(['/etc/a']);
+  const [st] = await r.getAll(file, ['/etc/a']);
   t.is(st.content, undefined, 'stat carries no content');
   t.is(st.size, 7);
 });
@@ -89,7 +75,7 @@ test('new file: defaults 0644 root:root; later partial prediction merges', async
   const o = new Overlay();
   o.add([{ kind: 'file', path: '/etc/new.conf', state: 'file', content: Buffer.from('c') }]);
   o.add([{ kind: 'file', path: '/etc/new.conf', state: 'file', mode: '640', owner: 'nova' }]);
-  const f = await overlayReader(reader, o).readFile('/etc/new.conf');
+  const f = await predictedReader(reader, o).get(fileContent, '/etc/new.conf');
   t.like(f, { exists: true, type: 'file', content: Buffer.from('c'), mode: '0640', owner: 'nova', group: 'root', predicted: true });
   t.is(f.uid, undefined, 'a changed owner has no known uid');
 });
@@ -97,19 +83,19 @@ test('new file: defaults 0644 root:root; later partial prediction merges', async
 test('a predicted file implies its directories; absent removes a subtree; later wins', async (t) => {
   const { reader } = fakeHost();
   const o = new Overlay();
-  const r = overlayReader(reader, o);
+  const r = predictedReader(reader, o);
   o.add([{ kind: 'file', path: '/srv/exports/a/file', state: 'file', content: Buffer.from('') }]);
-  const [srv, exp, a, other] = await r.stat(['/srv', '/srv/exports/', '/srv/exports/a', '/srv/other']);
+  const [srv, exp, a, other] = await r.getAll(file, ['/srv', '/srv/exports/', '/srv/exports/a', '/srv/other']);
   t.like(srv, { exists: true, type: 'directory', predicted: true });
   t.like(exp, { exists: true, type: 'directory' });
   t.like(a, { exists: true, type: 'directory' });
   t.deepEqual(other, { path: '/srv/other', exists: false });
   o.add([{ kind: 'file', path: '/srv/exports', state: 'absent' }]);
-  const [exp2, f2] = await r.stat(['/srv/exports', '/srv/exports/a/file']);
+  const [exp2, f2] = await r.getAll(file, ['/srv/exports', '/srv/exports/a/file']);
   t.deepEqual(exp2, { path: '/srv/exports', exists: false, predicted: true });
   t.deepEqual(f2, { path: '/srv/exports/a/file', exists: false, predicted: true });
   o.add([{ kind: 'file', path: '/srv/exports/b', state: 'link', target: '/x' }]);
-  const [exp3, b] = await r.stat(['/srv/exports', '/srv/exports/b']);
+  const [exp3, b] = await r.getAll(file, ['/srv/exports', '/srv/exports/b']);
   t.like(exp3, { exists: true, type: 'directory' });
   t.like(b, { exists: true, type: 'link', linkTarget: '/x' });
 });
@@ -121,14 +107,14 @@ test('an explicit directory prediction keeps its mode when files are predicted i
     { kind: 'file', path: '/d', state: 'directory', mode: '0700', owner: 'nova' },
     { kind: 'file', path: '/d/f', state: 'file', content: Buffer.from('x') },
   ]);
-  t.like((await overlayReader(reader, o).stat(['/d']))[0], { type: 'directory', mode: '0700', owner: 'nova' });
+  t.like((await predictedReader(reader, o).getAll(file, ['/d']))[0], { type: 'directory', mode: '0700', owner: 'nova' });
 });
 
 test('a real directory stays itself when a file is predicted inside', async (t) => {
   const { reader } = fakeHost({ files: { '/etc': { type: 'directory', mode: '0755', owner: 'root', group: 'root' } } });
   const o = new Overlay();
   o.add([{ kind: 'file', path: '/etc/x', state: 'file', content: Buffer.from('') }]);
-  const [etc] = await overlayReader(reader, o).stat(['/etc']);
+  const [etc] = await predictedReader(reader, o).getAll(file, ['/etc']);
   t.is(etc.predicted, undefined);
 });
 
@@ -139,7 +125,7 @@ test('packages: predicted installed has no version; predicted removal', async (t
     { kind: 'package', name: 'libvirt-daemon-system', installed: true },
     { kind: 'package', name: 'nfs', installed: false },
   ]);
-  t.deepEqual(await overlayReader(reader, o).packages(['libvirt-daemon-system', 'nfs', 'other']), [
+  t.deepEqual(await predictedReader(reader, o).getAll(packages, ['libvirt-daemon-system', 'nfs', 'other']), [
     { name: 'libvirt-daemon-system', installed: true, predicted: true },
     { name: 'nfs', installed: false, predicted: true },
     { name: 'other', installed: false },
@@ -152,11 +138,11 @@ test('users and groups: new ids, new and removed accounts', async (t) => {
   o.add([{ kind: 'user', name: 'nova', uid: 111 }]);
   o.add([{ kind: 'user', name: 'nova', gid: 112 }]);
   o.add([{ kind: 'group', name: 'nova', gid: 112 }, { kind: 'user', name: 'fresh', uid: 500 }, { kind: 'group', name: 'gone', exists: false }]);
-  const r = overlayReader(reader, o);
-  const [nova, fresh] = await r.users(['nova', 'fresh']);
+  const r = predictedReader(reader, o);
+  const [nova, fresh] = await r.getAll(users, ['nova', 'fresh']);
   t.deepEqual(nova, { name: 'nova', exists: true, uid: 111, gid: 112, home: '/home/nova', shell: '/bin/sh', predicted: true });
   t.deepEqual(fresh, { name: 'fresh', exists: true, uid: 500, predicted: true });
-  const [g, gone] = await r.groups(['nova', 'gone']);
+  const [g, gone] = await r.getAll(groups, ['nova', 'gone']);
   t.deepEqual(g, { name: 'nova', exists: true, gid: 112, members: ['x'], predicted: true });
   t.deepEqual(gone, { name: 'gone', exists: false, predicted: true });
 });
@@ -164,17 +150,17 @@ test('users and groups: new ids, new and removed accounts', async (t) => {
 test('services: a unit no predicted package ships stays unknown; explicit predictions apply', async (t) => {
   const { reader } = fakeHost({ services: { ssh: { active: true, enabled: true } } });
   const o = new Overlay();
-  const r = overlayReader(reader, o);
-  t.deepEqual(await r.services(['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }], 'before any package prediction');
+  const r = predictedReader(reader, o);
+  t.deepEqual(await r.getAll(services, ['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }], 'before any package prediction');
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
-  t.deepEqual(await r.services(['nfs-kernel-server', 'ssh']), [
+  t.deepEqual(await r.getAll(services, ['nfs-kernel-server', 'ssh']), [
     // The fake host has no package snapshot: no predicted package ships the unit (engine/facts/package-files.ts).
     { name: 'nfs-kernel-server', exists: false },
     { name: 'ssh', exists: true, active: true, enabled: true },
   ]);
   o.add([{ kind: 'service', name: 'nfs-kernel-server.service', active: true }]);
   o.add([{ kind: 'service', name: 'ssh', enabled: false }]);
-  t.deepEqual(await r.services(['nfs-kernel-server', 'ssh.service']), [
+  t.deepEqual(await r.getAll(services, ['nfs-kernel-server', 'ssh.service']), [
     { name: 'nfs-kernel-server', exists: true, active: true, enabled: false, predicted: true },
     { name: 'ssh.service', exists: true, active: true, enabled: false, predicted: true },
   ]);
@@ -184,7 +170,7 @@ test('services: removing a package does not invent units', async (t) => {
   const { reader } = fakeHost();
   const o = new Overlay();
   o.add([{ kind: 'package', name: 'x', installed: false }]);
-  t.deepEqual(await overlayReader(reader, o).services(['x']), [{ name: 'x', exists: false }]);
+  t.deepEqual(await predictedReader(reader, o).getAll(services, ['x']), [{ name: 'x', exists: false }]);
 });
 
 test('mounts: predicted mounted and unmounted', async (t) => {
@@ -199,47 +185,45 @@ test('mounts: predicted mounted and unmounted', async (t) => {
     { kind: 'mount', path: '/var/lib/nova/instances', mounted: true, src: 'ctl:/srv/instances', fstype: 'nfs', opts: 'rw,hard' },
     { kind: 'mount', path: '/mnt/old/', mounted: false },
   ]);
-  t.deepEqual(await overlayReader(reader, o).mounts(), [
+  t.deepEqual(await predictedReader(reader, o).get(mounts, undefined), [
     { path: '/', src: '/dev/sda1', fstype: 'ext4', opts: 'rw' },
     { path: '/var/lib/nova/instances', src: 'ctl:/srv/instances', fstype: 'nfs', opts: 'rw,hard', predicted: true },
   ]);
 });
 
 test('run and runAll pass through to the real host', async (t) => {
-  const { reader, state } = fakeHost();
+  const { reader } = fakeHost();
   const o = new Overlay();
   o.add([{ kind: 'file', path: '/x', state: 'file', content: Buffer.from('y') }]);
-  const r = overlayReader(reader, o);
+  const r = predictedReader(reader, o);
   t.is((await r.run(['cat', '/x'])).stdout, 'real');
   await r.runAll([['a'], ['b']]);
-  t.deepEqual(state.runs, [['cat', '/x'], ['a'], ['b']]);
+  t.deepEqual(reader.runs, [['cat', '/x'], ['a'], ['b']]);
   t.is(r.name, 'fake');
   t.is(r.facts, reader.facts);
 });
 
 test('packages: new dependencies of a predicted install are predicted installed (apt-get -s, per recommends setting, cached)', async (t) => {
   const calls: string[][] = [];
-  const base = {
-    name: 'h', facts: { service_mgr: 'systemd' },
-    async packages(names: string[]) {
-      return names.map((name) => ({ name, installed: name === 'netbase' }));
-    },
-    async run(argv: string[]) {
+  const base = tableReader([row(packages, (name) => ({ name, installed: name === 'netbase' }))], {
+    name: 'h',
+    facts: { ...unknownFacts('h'), service_mgr: 'systemd' },
+    run(argv) {
       calls.push(argv);
       return { rc: 0, stdout: 'Inst rpcbind (1.2.6-6+b1 Debian:12/stable [amd64])\nInst nfs-common (1:2.6.2-4 Debian:12/stable [amd64])\nInst nfs-kernel-server (1:2.6.2-4 Debian:12/stable [amd64])\n', stderr: '' };
     },
-  } as unknown as Parameters<typeof overlayReader>[0];
+  });
   const o = new Overlay();
-  const r = overlayReader(base, o);
-  t.deepEqual(await r.packages(['nfs-common']), [{ name: 'nfs-common', installed: false }], 'nothing predicted: the host answers, no simulation');
+  const r = predictedReader(base, o);
+  t.deepEqual(await r.getAll(packages, ['nfs-common']), [{ name: 'nfs-common', installed: false }], 'nothing predicted: the host answers, no simulation');
   t.is(calls.length, 0);
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true, installRecommends: false }]);
-  t.deepEqual(await r.packages(['nfs-common', 'netbase', 'unrelated']), [
+  t.deepEqual(await r.getAll(packages, ['nfs-common', 'netbase', 'unrelated']), [
     { name: 'nfs-common', installed: true, predicted: true },
     { name: 'netbase', installed: true },
     { name: 'unrelated', installed: false },
   ]);
   t.deepEqual(calls, [['env', 'LC_ALL=C', 'apt-get', '-s', '-q', '--no-install-recommends', 'install', '--', 'nfs-kernel-server']]);
-  await r.packages(['rpcbind']);
+  await r.getAll(packages, ['rpcbind']);
   t.is(calls.length, 1, 'the simulation is cached');
 });

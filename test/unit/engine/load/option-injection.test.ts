@@ -12,6 +12,14 @@ import { validateModuleArgs } from '../../../../engine/load/module-args.js';
 import { Host } from '../../../../engine/host/host.js';
 import { LocalConnection } from '../../../../engine/connection/local-connection.js';
 import { loadRegistry } from '../../../../engine/load/registry.js';
+import { file, fileContent } from '../../../../engine/facts/file.js';
+import { groups } from '../../../../engine/facts/groups.js';
+import { gidHolder, primaryUsers, uidHolder } from '../../../../engine/facts/id-holders.js';
+import { mounts } from '../../../../engine/facts/mounts.js';
+import { packages } from '../../../../engine/facts/packages.js';
+import { services } from '../../../../engine/facts/services.js';
+import { users } from '../../../../engine/facts/users.js';
+import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
 
@@ -23,9 +31,13 @@ const FACTS = {
 
 /** A host where everything exists, so plans get as far as building commands; records every argv. */
 function recordingHost(record: string[][], opts: { type?: FileState['type']; mounted?: string } = {}): HostReader {
-  const file = (path: string): FileState => ({
+  const fileWith = (path: string): FileState => ({
     path, exists: true, type: opts.type ?? 'file', mode: '0600', uid: 5, gid: 5, owner: 'other', group: 'other', size: 4, content: Buffer.from('a=1\n[s]\nk=v\n'),
   });
+  const stat = (path: string): FileState => {
+    const { content: _c, ...st } = fileWith(path);
+    return st;
+  };
   const answer = (argv: string[]): RunResult => {
     record.push(argv);
     if (argv[0] === 'getent') return { rc: 0, stdout: argv[1] === 'group' ? 'g5:x:5:\n' : 'u5:x:5:5::/home/u5:/bin/sh\n', stderr: '' };
@@ -34,19 +46,23 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
     if (argv.includes('policy')) return { rc: 0, stdout: '', stderr: '' };
     return { rc: 0, stdout: '0\n', stderr: '' };
   };
-  return {
-    name: 'h',
-    facts: FACTS as never,
-    run: async (argv) => answer(argv),
-    runAll: async (cmds) => cmds.map(answer),
-    stat: async (paths) => paths.map((p) => (p.includes('absent') ? { path: p, exists: false } : file(p))),
-    readFile: async (path) => file(path),
-    packages: async (names) => names.map((name) => ({ name, installed: false })),
-    users: async (names) => names.map((name) => ({ name, exists: true, uid: 1000, gid: 1000 })),
-    groups: async (names) => names.map((name) => ({ name, exists: true, gid: 1000 })),
-    services: async (names) => names.map((name) => ({ name, exists: true, active: false, enabled: false })),
-    mounts: async () => (opts.mounted ? [{ path: opts.mounted, src: 'tmpfs', fstype: 'tmpfs', opts: 'rw' }] : []),
-  };
+  // Fact reads are answered from a table (their commands are the host layer's: see the last test).
+  return tableReader(
+    [
+      row(file, (p) => (p.includes('absent') ? { path: p, exists: false } : stat(p))),
+      row(fileContent, (p) => fileWith(p)),
+      row(packages, (name) => ({ name, installed: false })),
+      row(users, (name) => ({ name, exists: true, uid: 1000, gid: 1000 })),
+      row(groups, (name) => ({ name, exists: true, gid: 1000 })),
+      row(services, (name) => ({ name, exists: true, active: false, enabled: false })),
+      row(mounts, () => (opts.mounted ? [{ path: opts.mounted, src: 'tmpfs', fstype: 'tmpfs', opts: 'rw' }] : [])),
+      // nobody holds the requested ids
+      row(uidHolder, () => null),
+      row(gidHolder, () => null),
+      row(primaryUsers, () => []),
+    ],
+    { name: 'h', facts: FACTS as never, run: answer },
+  );
 }
 
 /**
@@ -208,19 +224,19 @@ test('the host layer\'s queries read option-like names as names', async (t) => {
   // Real commands on this machine, through the same host layer as SSH hosts (read-only queries).
   const host = new Host(new LocalConnection(), { name: 'local' });
   for (const name of EVIL) {
-    const [st] = await host.stat([name]);
-    t.false(st.exists, `stat ${name}`);
-    const f = await host.readFile(name);
-    t.false(f.exists, `readFile ${name}`);
-    const [u] = await host.users([name]);
+    const st = await host.get(file, name);
+    t.false(st.exists, `file ${name}`);
+    const f = await host.get(fileContent, name);
+    t.false(f.exists, `file_content ${name}`);
+    const u = await host.get(users, name);
     t.false(u.exists, `users ${name}`);
-    const [g] = await host.groups([name]);
+    const g = await host.get(groups, name);
     t.false(g.exists, `groups ${name}`);
-    const [p] = await host.packages([name]);
+    const p = await host.get(packages, name);
     t.false(p.installed, `packages ${name}`);
   }
   // initctl and service have no "--": such a name is refused before any command.
-  await t.throwsAsync(host.services(['-R']), { message: /"-R" is not a service name/ });
+  await t.throwsAsync(host.get(services, '-R'), { message: /"-R" is not a service name/ });
   // A relative working directory that looks like an option is a directory, not `cd -P`.
   t.is(host.commandText(['pwd'], { cwd: '-P' }), 'cd ./-P && pwd');
   const r = await host.run(['pwd'], { cwd: '-P' });

@@ -1,0 +1,35 @@
+// The host's init system (Ansible's service_mgr), detected in ONE place: the
+// system facts, the services fact and the package-content snapshot all run
+// INIT_PROBE and decide with parseInitProbe.
+
+import type { InitSystem } from '../module-api.js';
+import { perArg } from './fact.js';
+
+/**
+ * Read-only shell text; prints one line per finding: `pid1 COMM`, then
+ * `run_systemd`, `initctl`, `etc_init`, `etc_initd` when present. Constant text.
+ */
+export const INIT_PROBE =
+  `printf 'pid1 %s\\n' "$(cat /proc/1/comm 2>/dev/null)"; ` +
+  `if [ -d /run/systemd/system ]; then echo run_systemd; fi; ` +
+  `if command -v initctl >/dev/null 2>&1; then echo initctl; fi; ` +
+  `if [ -d /etc/init ]; then echo etc_init; fi; ` +
+  `if [ -d /etc/init.d ]; then echo etc_initd; fi`;
+
+/** Decide from INIT_PROBE's lines (in the spirit of Ansible's service_mgr fact). Pure. */
+export function parseInitProbe(stdout: string): InitSystem {
+  const lines = stdout.split('\n').map((l) => l.trim());
+  const pid1 = lines.find((l) => l.startsWith('pid1 '))?.slice(5).trim() ?? '';
+  const has = (k: string) => lines.includes(k);
+  if (pid1 === 'systemd' || has('run_systemd')) return 'systemd';
+  if (has('initctl') && has('etc_init')) return 'upstart';
+  if (has('etc_initd')) return 'sysvinit';
+  return 'unknown';
+}
+
+/** The init system as a fact (for hosts whose system facts were not gathered). No overlay rule. */
+export const initSystem = perArg<void, InitSystem>({
+  name: 'init_system',
+  snippet: () => INIT_PROBE,
+  parse: (_arg, r) => parseInitProbe(r.stdout),
+});
