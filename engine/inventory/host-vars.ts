@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
-import type { Inventory, InventoryGroup } from './inventory.js';
+import type { Inventory, InventoryGroup } from './model.js';
 import { groupHosts } from './patterns.js';
 
 export type Vars = Record<string, unknown>;
