@@ -16,8 +16,7 @@ import { hostVars, isLocalhostName } from './host-vars.js';
 import type { Inventory, InventoryHost, InventoryGroup } from './model.js';
 
 export { selectHosts, parsePattern, groupHosts } from './patterns.js';
-export { hostVars, connectionSettings, mergeVarLayers, mergeNamedLayers, sortGroups, VAR_LAYERS, inventoryLayers, magicVars } from './host-vars.js';
-export type { VarLayer } from './host-vars.js';
+export { hostVars, connectionSettings, mergeVarLayers, sortGroups, inventoryLayers, magicVars } from './host-vars.js';
 export type { Inventory, InventoryHost, InventoryGroup } from './model.js';
 
 // ---------------------------------------------------------------- model
