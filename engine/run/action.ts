@@ -1,4 +1,5 @@
-// A task's action on one host: its arguments rendered, then a built-in action (builtins/) or a module through runModule
+// A task's action on one host: its arguments rendered (and `omit`ted options
+// removed), then a built-in action (builtins/) or a module through runModule
 // (task-exec.ts) on the host it runs on (delegate_to), with become and the
 // task's environment.
 
@@ -18,6 +19,7 @@ import { evaluateAll, ExpressionError } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import type { HostRun, TaskOutcome } from './host-run.js';
 import type { Scope } from './scope.js';
+import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts } from './gather.js';
 
@@ -63,13 +65,15 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
 export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
   try {
     // Each argument rendered on its own, so set_fact knows which values read host data.
-    const args: Record<string, unknown> = {};
+    const rendered: Record<string, unknown> = {};
     const argsFromData = new Set<string>();
     for (const [k, raw] of Object.entries(task.args)) {
       const r = trackUnsafe(() => renderDeep(raw, vars));
-      args[k] = r.value;
+      rendered[k] = r.value;
       if (r.unsafe) argsFromData.add(k);
     }
+    // As Ansible: an option rendered to the `omit` placeholder is not passed at all.
+    const args = removeOmitted(rendered, rc.omit);
     const builtin = rc.builtins.get(task.action);
     if (builtin) {
       return await builtin.run({

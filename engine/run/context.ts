@@ -43,6 +43,8 @@ export interface RunContext {
   readonly limit: LimitFunction;
   readonly play: PlayState;
   readonly builtins: ReadonlyMap<string, BuiltinAction>;
+  /** This run's `omit` placeholder (engine/run/omit.ts). */
+  readonly omit: string;
   interrupted(): boolean;
   hostRun(name: string): HostRun;
   isActive(name: string): boolean;

@@ -13,7 +13,7 @@ import { mergeVarLayers } from '../inventory/host-vars.js';
  *
  * Note (Ansible, not intuition): include_vars and set_fact/register sit ABOVE
  * block and task vars; extra vars win over everything a user can set; the
- * magic variables (inventory_hostname, hostvars, ...) cannot be overridden.
+ * magic variables (inventory_hostname, omit, ...) cannot be overridden.
  */
 export const VAR_LAYERS = [
   'role_defaults', //        roles/x/defaults/main.yml (none yet)
@@ -39,7 +39,7 @@ export type VarLayer = (typeof VAR_LAYERS)[number];
 /** The magic layer: variables the engine defines for every task (Ansible's names). */
 export const MAGIC_VARIABLES = [
   'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'play_hosts',
-  'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir',
+  'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'omit',
 ] as const;
 
 export type MagicVariable = (typeof MAGIC_VARIABLES)[number];

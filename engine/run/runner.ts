@@ -20,6 +20,7 @@ import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
 import { connect } from './connect.js';
 import { gatherHostFacts } from './gather.js';
+import { omitPlaceholder } from './omit.js';
 import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
 import { flushHandlers, runSection } from './strategy.js';
 
@@ -37,6 +38,7 @@ export class Runner implements RunContext {
   readonly opts: RunnerOptions;
   readonly play: PlayState = { hosts: [], vars: {}, varsFiles: {} };
   readonly builtins = createBuiltins();
+  readonly omit = omitPlaceholder();
   private started = Date.now();
   /** Set once run_end is out: whatever an abandoned task still reports is dropped. */
   private runEnded = false;

@@ -93,6 +93,7 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
     ansible_diff_mode: rc.opts.diff,
     playbook_dir: rc.play.play?.baseDir,
     hostvars: hostvarsView(rc),
+    omit: rc.omit,
   };
   return taskVars({
     ...inventoryOf(rc, h.name),
