@@ -6,7 +6,6 @@
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/connection.js';
 import { UnreachableError, InterruptedError } from '../connection/connection.js';
-import { LoadError } from '../errors.js';
 import { Host } from '../host/host.js';
 import { Overlay } from '../host/overlay.js';
 import type { Play, Playbook } from '../load/playbook.js';
@@ -22,7 +21,7 @@ import { connect } from './connect.js';
 import { gatherHostFacts } from './gather.js';
 import { omitPlaceholder } from './omit.js';
 import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
-import { flushHandlers, runSection } from './strategy.js';
+import { flushHandlers, runSection, serialBatches } from './strategy.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -240,24 +239,4 @@ export class Runner implements RunContext {
       this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'failed', msg: (e as Error).message, durationMs, place });
     }
   }
-}
-
-/** serial: a number, a percentage, or a list of them (the last repeats). */
-export function serialBatches(hosts: string[], serial?: Array<number | string>): string[][] {
-  if (!serial || !serial.length) return [hosts];
-  const sizes = serial.map((s) => {
-    const str = String(s).trim();
-    const n = str.endsWith('%') ? Math.floor((hosts.length * Number(str.slice(0, -1))) / 100) : Number(str);
-    if (!Number.isFinite(n) || n < 0) throw new LoadError(`serial: bad batch size ${JSON.stringify(s)}`);
-    return Math.max(1, n || hosts.length);
-  });
-  const out: string[][] = [];
-  let i = 0;
-  let k = 0;
-  while (i < hosts.length) {
-    const size = sizes[Math.min(k++, sizes.length - 1)];
-    out.push(hosts.slice(i, i + size));
-    i += size;
-  }
-  return out;
 }

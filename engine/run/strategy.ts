@@ -1,8 +1,10 @@
-// What runs next. Both strategies walk the same item tree (runItems), so
+// What runs next: serial batches (serialBatches), and within a batch the
+// strategy. Both strategies walk the same item tree (runItems), so
 // blocks, rescue, always and handlers behave the same way under either:
 // linear: every host finishes a task before the next task starts (hosts in
 // parallel up to --forks). free: each host runs through the play on its own.
 
+import { LoadError } from '../errors.js';
 import type { Block, Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { unsafe } from '../template/unsafe.js';
@@ -93,4 +95,24 @@ async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scop
   } else {
     await Promise.all(targets.map((n) => rc.limit(() => runOne(n))));
   }
+}
+
+/** serial: a number, a percentage, or a list of them (the last repeats). */
+export function serialBatches(hosts: string[], serial?: Array<number | string>): string[][] {
+  if (!serial || !serial.length) return [hosts];
+  const sizes = serial.map((s) => {
+    const str = String(s).trim();
+    const n = str.endsWith('%') ? Math.floor((hosts.length * Number(str.slice(0, -1))) / 100) : Number(str);
+    if (!Number.isFinite(n) || n < 0) throw new LoadError(`serial: bad batch size ${JSON.stringify(s)}`);
+    return Math.max(1, n || hosts.length);
+  });
+  const out: string[][] = [];
+  let i = 0;
+  let k = 0;
+  while (i < hosts.length) {
+    const size = sizes[Math.min(k++, sizes.length - 1)];
+    out.push(hosts.slice(i, i + size));
+    i += size;
+  }
+  return out;
 }
