@@ -229,7 +229,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');
-        return await runDemo();
+        return await runDemo(main);
       }
       case 'modules':
         return await cmdModules(rest);

@@ -68,9 +68,9 @@ export function writeLabPlaybookInventory(info: Pick<LabInfo, 'hosts' | 'stateDi
   return path;
 }
 
-export async function runDemo(): Promise<number> {
+/** `main` is the CLI's entry (cli.ts), passed in so that the CLI and the demo do not import each other. */
+export async function runDemo(main: (argv: string[]) => Promise<number>): Promise<number> {
   const { labStatus, labUp, labInfoOf } = await import('../lab/index.js');
-  const { main } = await import('./cli.js');
   const root = projectRoot();
   const say = (s: string) => process.stderr.write(`demo: ${s}\n`);
 

@@ -1,55 +1,21 @@
-// Variable precedence: inside the inventory (hostVars) and beyond it, for the
-// runner (VAR_LAYERS + mergeVarLayers). Pure functions; docs/inventory.md
-// explains the order and where it comes from (Ansible's documented list).
+// Variable precedence inside the inventory (hostVars, inventoryLayers) and a
+// host's connection settings. Pure functions. Precedence beyond the inventory
+// (the layers a task's variables are built from) is engine/run/precedence.ts;
+// docs/inventory.md explains both orders and where they come from.
 
 import { userInfo } from 'node:os';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
-import type { Inventory, InventoryGroup } from './inventory.js';
+import type { Inventory, InventoryGroup } from './model.js';
 import { groupHosts } from './patterns.js';
 
 export type Vars = Record<string, unknown>;
-
-/**
- * Layers of variables, lowest precedence first, as Ansible's documented list
- * for the parts tsplay supports. The runner builds one object per layer and
- * merges them with mergeNamedLayers (or mergeVarLayers in this order).
- *
- * Note (Ansible, not intuition): include_vars and set_fact/register sit ABOVE
- * block and task vars; extra vars always win.
- */
-export const VAR_LAYERS = [
-  'role_defaults', //        roles/x/defaults/main.yml (none yet)
-  'inventory_group_vars', // inventory + group_vars/ (inline all < inline groups < group_vars/all < group_vars/<group>)
-  'inventory_host_vars', //  inline host vars < host_vars/ (inventory, then playbook-adjacent)
-  'facts', //                gathered facts (ansible_facts and the injected ansible_* names)
-  'play_vars', //            play `vars:`
-  'play_vars_files', //      play `vars_files:`
-  'role_vars', //            roles/x/vars/main.yml (none yet)
-  'block_vars', //           `vars:` of enclosing blocks, outer to inner
-  'task_vars', //            task `vars:`
-  'include_vars', //         results of include_vars
-  'set_fact', //             set_fact and registered results
-  'role_params', //          role params (none yet)
-  'include_params', //       include_tasks/import params
-  'extra_vars', //           -e, always wins
-] as const;
-
-export type VarLayer = (typeof VAR_LAYERS)[number];
 
 /** Later layers replace earlier keys wholesale (Ansible's hash_behaviour=replace: no deep merge). */
 export function mergeVarLayers(layers: ReadonlyArray<Vars | undefined | null>): Vars {
   const out: Vars = {};
   for (const layer of layers) if (layer) Object.assign(out, layer);
   return out;
-}
-
-/** Merge named layers in VAR_LAYERS order, whatever order the object was built in. */
-export function mergeNamedLayers(layers: Partial<Record<VarLayer, Vars>>): Vars {
-  for (const k of Object.keys(layers)) {
-    if (!(VAR_LAYERS as readonly string[]).includes(k)) throw new Error(`unknown variable layer "${k}"`);
-  }
-  return mergeVarLayers(VAR_LAYERS.map((k) => layers[k]));
 }
 
 /** Ansible's sort_groups: by depth, then ansible_group_priority, then name. Later = stronger. */

@@ -13,49 +13,11 @@ import { LoadError, snippetAt, type Place } from '../errors.js';
 import { parseYaml, type PathSeg, type YamlDoc } from '../load/yaml.js';
 import { groupHosts } from './patterns.js';
 import { hostVars, isLocalhostName } from './host-vars.js';
+import type { Inventory, InventoryHost, InventoryGroup } from './model.js';
 
 export { selectHosts, parsePattern, groupHosts } from './patterns.js';
-export { hostVars, connectionSettings, mergeVarLayers, mergeNamedLayers, sortGroups, VAR_LAYERS, inventoryLayers, magicVars } from './host-vars.js';
-export type { VarLayer } from './host-vars.js';
-
-export interface InventoryHost {
-  name: string;
-  /** The host's own variables: inline, then host_vars files (later wins). */
-  vars: Record<string, unknown>;
-  /** Every group it belongs to, incl. ancestors, 'all' and 'ungrouped' where applicable, in inventory order. */
-  groups: string[];
-  /** Variables written in the inventory sources (later source wins). */
-  inlineVars: Record<string, unknown>;
-  /** host_vars/ beside the inventory sources. */
-  fileVars: Record<string, unknown>;
-  /** host_vars/ beside the playbook (loadPlaybookVarsDir). */
-  playbookFileVars: Record<string, unknown>;
-}
-
-export interface InventoryGroup {
-  name: string;
-  /** Direct hosts, in inventory order. */
-  hosts: string[];
-  children: string[];
-  /** inline then group_vars files (later wins); informational, precedence uses the parts. */
-  vars: Record<string, unknown>;
-  parents: string[];
-  inlineVars: Record<string, unknown>;
-  fileVars: Record<string, unknown>;
-  playbookFileVars: Record<string, unknown>;
-  /** Longest distance from 'all' (all = 0). */
-  depth: number;
-  /** ansible_group_priority from the inventory source (default 1). */
-  priority: number;
-}
-
-export interface Inventory {
-  hosts: Map<string, InventoryHost>;
-  groups: Map<string, InventoryGroup>;
-  sources: string[];
-  /** Things worth a warning that are not errors (vars files for unknown hosts, ...). */
-  warnings: string[];
-}
+export { hostVars, connectionSettings, mergeVarLayers, sortGroups, inventoryLayers, magicVars } from './host-vars.js';
+export type { Inventory, InventoryHost, InventoryGroup } from './model.js';
 
 // ---------------------------------------------------------------- model
 

@@ -5,7 +5,7 @@
 
 import { boundedRegex, RegexTimeLimitError } from '../template/bounded-regex.js';
 import { LoadError } from '../errors.js';
-import type { Inventory } from './inventory.js';
+import type { Inventory } from './model.js';
 
 export type PatternOp = 'union' | 'intersect' | 'exclude';
 

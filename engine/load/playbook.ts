@@ -7,7 +7,8 @@ import AjvModule from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
-import { BUILTIN_ACTIONS, type ModuleRegistry } from './registry.js';
+import type { ModuleRegistry } from './registry.js';
+import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
@@ -303,11 +304,11 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
   // Exactly one key that is not a task keyword: the action.
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
-  if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_ACTIONS.join(', ')})`);
-  const known = (k: string) => ctx.registry.has(k) || (BUILTIN_ACTIONS as readonly string[]).includes(k);
+  if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
+  const known = (k: string) => ctx.registry.has(k) || BUILTIN_NAMES.includes(k);
   const unknownAction = actions.find((k) => !known(k));
   if (unknownAction) {
-    const near = [...ctx.registry.keys(), ...BUILTIN_ACTIONS].filter((k) => k.startsWith(unknownAction.slice(0, 3)));
+    const near = [...ctx.registry.keys(), ...BUILTIN_NAMES].filter((k) => k.startsWith(unknownAction.slice(0, 3)));
     throw errorAt(doc, [...p, unknownAction], `unknown module or task keyword "${unknownAction}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`, true);
   }
   if (actions.length > 1) throw errorAt(doc, [...p, actions[1]], `a task has one action; found ${actions.map((a) => `"${a}"`).join(' and ')}`, true);

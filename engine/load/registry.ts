@@ -1,17 +1,15 @@
 // Where modules come from: the built-in ones in modules/ and the user's own,
 // from a `library/` directory beside the playbook or the directories named in
 // TSPLAY_LIBRARY (colon-separated). A module file default-exports a ModuleDef
-// (engine/module-api.ts). Built-in actions (debug, assert, ...) are handled by
-// the runner itself and listed here so the loader knows every valid name.
+// (engine/module-api.ts). Built-in actions (debug, assert, ...) are run by the
+// engine itself: they are registered in engine/run/builtins/ (BUILTIN_NAMES).
 
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModuleDef } from '../module-api.js';
 import { LoadError } from '../errors.js';
-
-export const BUILTIN_ACTIONS = ['debug', 'assert', 'fail', 'set_fact', 'meta', 'include_vars', 'readiness', 'pause'] as const;
-export type BuiltinAction = (typeof BUILTIN_ACTIONS)[number];
+import { BUILTIN_NAMES } from '../run/builtins/index.js';
 
 export type ModuleRegistry = Map<string, ModuleDef>;
 
@@ -65,7 +63,7 @@ export async function loadRegistry(libraryDirs: string[] = []): Promise<ModuleRe
   for (const dir of [...envDirs, ...libraryDirs]) {
     for (const file of await moduleFiles(resolve(dir), ['.js', '.mjs'])) {
       const def = await importModule(file);
-      if ((BUILTIN_ACTIONS as readonly string[]).includes(def.name)) throw new LoadError(`${file}: module name "${def.name}" is a built-in action`);
+      if (BUILTIN_NAMES.includes(def.name)) throw new LoadError(`${file}: module name "${def.name}" is a built-in action`);
       reg.set(def.name, def);
     }
   }

@@ -13,11 +13,8 @@ import { templateVariables, isTemplated } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
 import { parseCondition, expressionVariables } from '../template/expression.js';
 import { parseYaml } from './yaml.js';
+import { MAGIC_VARIABLES } from '../run/precedence.js';
 
-const MAGIC = [
-  'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'play_hosts',
-  'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'ansible_facts', 'omit',
-];
 
 function walkItems(items: Item[], fn: (t: Task) => void, blockFn?: (b: Extract<Item, { kind: 'block' }>) => void): void {
   for (const it of items) {
@@ -40,7 +37,7 @@ function readVarsKeys(file: string): string[] {
 }
 
 export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory, extraVars: Record<string, unknown>): string[] {
-  const known = new Set<string>([...MAGIC, ...Object.keys(extraVars)]);
+  const known = new Set<string>([...MAGIC_VARIABLES, ...Object.keys(extraVars)]);
   for (const h of inv.hosts.keys()) for (const k of Object.keys(hostVars(inv, h))) known.add(k);
   // Names defined anywhere in the run (a later play may read what an earlier one registered).
   for (const pb of playbooks) {

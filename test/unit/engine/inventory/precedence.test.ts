@@ -7,11 +7,11 @@ import {
   hostVars,
   connectionSettings,
   mergeVarLayers,
-  VAR_LAYERS,
   magicVars,
   type Inventory,
 } from '../../../../engine/inventory/inventory.js';
-import { mergeNamedLayers, sortGroups } from '../../../../engine/inventory/host-vars.js';
+import { sortGroups } from '../../../../engine/inventory/host-vars.js';
+import { mergeNamedLayers, VAR_LAYERS } from '../../../../engine/run/precedence.js';
 import { LoadError } from '../../../../engine/errors.js';
 
 interface Case {
@@ -167,11 +167,13 @@ test('sortGroups orders by depth, then priority, then name', (t) => {
 
 test('VAR_LAYERS is Ansible\'s order for the parts we support', (t) => {
   const at = (k: string) => VAR_LAYERS.indexOf(k as (typeof VAR_LAYERS)[number]);
-  const order = ['role_defaults', 'inventory_group_vars', 'inventory_host_vars', 'facts', 'play_vars', 'play_vars_files', 'role_vars', 'block_vars', 'task_vars', 'include_vars', 'set_fact', 'role_params', 'include_params', 'extra_vars'];
+  const order = ['role_defaults', 'inventory_group_vars', 'inventory_host_vars', 'facts', 'play_vars', 'play_vars_files', 'role_vars', 'block_vars', 'task_vars', 'include_vars', 'set_fact', 'role_params', 'include_params', 'loop_vars', 'extra_vars', 'magic'];
   t.deepEqual([...VAR_LAYERS], order);
   t.true(at('task_vars') < at('include_vars'));
   t.true(at('include_vars') < at('set_fact'));
-  t.is(VAR_LAYERS[VAR_LAYERS.length - 1], 'extra_vars');
+  // Extra vars beat everything a user sets; only the engine's magic variables come after.
+  t.is(VAR_LAYERS[VAR_LAYERS.length - 2], 'extra_vars');
+  t.is(VAR_LAYERS[VAR_LAYERS.length - 1], 'magic');
 });
 
 test('mergeVarLayers: later layers replace keys wholesale; missing layers are skipped', (t) => {

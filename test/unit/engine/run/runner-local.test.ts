@@ -516,3 +516,31 @@ test('readiness: a check with a false when is no column; detail shows beside ok'
   t.deepEqual(rows.local1, { always: { ok: true }, migration: { ok: true, detail: 'local1 in 1234 ms' } });
   t.deepEqual(rows.local2, { always: { ok: true } }, 'no migration cell where its when is false');
 });
+
+test('omit: options rendered to omit are left out, as if not written', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: chdir omitted
+      command:
+        cmd: pwd
+        chdir: "{{ workdir | default(omit) }}"
+      register: out
+    - name: msg omitted
+      debug:
+        msg: "{{ nothing | default(omit) }}"
+    - name: the placeholder is a per-run string
+      assert:
+        that:
+          - omit is string
+          - omit is match('__omit_place_holder__[0-9a-f]{40}$')
+`,
+  });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.is(r.results('chdir omitted')[0].status, 'changed');
+  const dbg = r.events.filter((e) => e.kind === 'debug');
+  t.deepEqual((dbg[0] as { msg: unknown }).msg, 'Hello world!');
+  t.is(r.results('the placeholder is a per-run string')[0].status, 'ok');
+});

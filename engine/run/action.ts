@@ -1,0 +1,125 @@
+// A task's action on one host: its arguments rendered (and `omit`ted options
+// removed), then a built-in action (builtins/) or a module through runModule
+// (task-exec.ts) on the host it runs on (delegate_to), with become and the
+// task's environment.
+
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { Task } from '../load/playbook.js';
+import { formatSourcePlace } from '../load/playbook.js';
+import { validateModuleArgs } from '../load/module-args.js';
+import type { HostWriter, ModuleContext, RunOptions as CmdOptions } from '../module-api.js';
+import { ModuleError } from '../module-api.js';
+import { Host } from '../host/host.js';
+import { UnreachableError, CommandTimeoutError, InterruptedError } from '../connection/connection.js';
+import type { Vars } from '../template/vars.js';
+import { renderDeep, renderString, TemplateError } from '../template/template.js';
+import { trackUnsafe, unsafeLayer } from '../template/unsafe.js';
+import { evaluateAll, ExpressionError } from '../template/expression.js';
+import type { RunContext } from './context.js';
+import type { HostRun, TaskOutcome } from './host-run.js';
+import type { Scope } from './scope.js';
+import { removeOmitted } from './omit.js';
+import { runModule } from './task-exec.js';
+import { gatherHostFacts } from './gather.js';
+
+export function isCheck(rc: RunContext, scope: Scope, task: Task): boolean {
+  const cm = task.checkMode ?? scope.checkMode;
+  return cm === undefined ? rc.opts.check : cm;
+}
+
+/** Evaluate conditions; an expression or template error names the task's place. */
+export function condition(conds: Array<string | boolean>, vars: Vars, task: Task): boolean {
+  try {
+    return evaluateAll(conds, vars);
+  } catch (e) {
+    if (e instanceof ExpressionError || e instanceof TemplateError) throw new ModuleError(`${e.message} (in ${formatSourcePlace(task.src)})`);
+    throw e;
+  }
+}
+
+export function describeError(e: unknown, task: Task, host: string): string {
+  if (e instanceof ExpressionError || e instanceof TemplateError) return `${e.message} (task "${task.name ?? task.action}" on ${host}, ${formatSourcePlace(task.src)})`;
+  if (e instanceof CommandTimeoutError) return `${e.message}: ${e.command}`;
+  return (e as Error).message;
+}
+
+/** The host a module runs on (the delegate, if any), as its connection, become and facts make it. */
+async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars): Promise<{ host: Host; run: HostRun }> {
+  let target = h;
+  if (task.delegateTo) {
+    const d = String(renderDeep(task.delegateTo, vars));
+    target = rc.hostRun(d);
+  }
+  const become = task.become ?? scope.become ?? target.settings.become;
+  const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
+  const host = new Host(rc.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts ?? target.probedFacts });
+  if (!target.facts && !target.probedFacts) {
+    target.probedFacts = await gatherHostFacts(host);
+    host.facts = target.probedFacts;
+  }
+  return { host, run: target };
+}
+
+/** Run the action once; a failure is an outcome, except an unreachable host or Ctrl-C (thrown). */
+export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
+  try {
+    // Each argument rendered on its own, so set_fact knows which values read host data.
+    const rendered: Record<string, unknown> = {};
+    const argsFromData = new Set<string>();
+    for (const [k, raw] of Object.entries(task.args)) {
+      const r = trackUnsafe(() => renderDeep(raw, vars));
+      rendered[k] = r.value;
+      if (r.unsafe) argsFromData.add(k);
+    }
+    // As Ansible: an option rendered to the `omit` placeholder is not passed at all.
+    const args = removeOmitted(rendered, rc.omit);
+    const builtin = rc.builtins.get(task.action);
+    if (builtin) {
+      return await builtin.run({
+        host: h,
+        task: { name: task.name ?? task.action, place: formatSourcePlace(task.src), noLog: task.noLog ?? scope.noLog ?? false },
+        vars, argsFromData, baseDir: rc.play.play!.baseDir, playHosts: rc.play.hosts,
+        hostRun: (n) => rc.hostRun(n),
+        condition: (conds, v) => condition(conds, v, task),
+        emit: rc.opts.emit,
+      }, args);
+    }
+    const def = rc.opts.registry.get(task.action);
+    if (!def) throw new ModuleError(`unknown module "${task.action}"`);
+    const errors = validateModuleArgs(def, args);
+    if (errors.length) {
+      throw new ModuleError(`${task.action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
+    }
+    const check = isCheck(rc, scope, task);
+    const { host, run: target } = await hostFor(rc, h, scope, task, vars);
+    const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
+    const writer = env ? withEnvironment(host, renderDeep(env, vars) as Record<string, unknown>) : host;
+    const ctx: ModuleContext = {
+      diff: rc.opts.diff, facts: host.facts,
+      render: (tpl) => String(renderString(tpl, vars)),
+      // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
+      readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(rc.play.play!.baseDir, p)),
+    };
+    // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
+    const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });
+    const result = { ...outcome.result } as Record<string, unknown>;
+    if (outcome.diff) result.diff = outcome.diff;
+    if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));
+    return { status: outcome.status, result };
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+    const details = e instanceof ModuleError ? e.details : {};
+    return { status: 'failed', result: { changed: false, ...details, failed: true, msg: describeError(e, task, h.name) } };
+  }
+}
+
+/** Wrap a host so every command carries the task's environment. */
+function withEnvironment(host: Host, env: Record<string, unknown>): HostWriter {
+  const e = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  const add = (opts?: CmdOptions): CmdOptions => ({ ...opts, env: { ...e, ...opts?.env } });
+  return Object.assign(Object.create(host) as Host, {
+    run: (argv: string[], opts?: CmdOptions) => host.run(argv, add(opts)),
+    exec: (argv: string[], opts?: CmdOptions) => host.exec(argv, add(opts)),
+  });
+}

@@ -1,0 +1,7 @@
+import type { BuiltinAction } from './builtin.js';
+
+/** fail: fail the host with msg. */
+export const fail = (): BuiltinAction => ({
+  name: 'fail',
+  run: (_ctx, args) => ({ status: 'failed', result: { failed: true, changed: false, msg: String(args.msg ?? 'Failed as requested from task') } }),
+});

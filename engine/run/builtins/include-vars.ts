@@ -1,0 +1,15 @@
+import { isAbsolute, resolve } from 'node:path';
+import { loadVarsFile } from '../../inventory/inventory.js';
+import type { BuiltinAction } from './builtin.js';
+
+/** include_vars: a YAML file's variables for this host (under `name` if given). */
+export const includeVars = (): BuiltinAction => ({
+  name: 'include_vars',
+  async run(ctx, args) {
+    const file = isAbsolute(String(args.file)) ? String(args.file) : resolve(ctx.baseDir, String(args.file));
+    const loaded = await loadVarsFile(file);
+    if (args.name) ctx.host.includeVars[String(args.name)] = loaded;
+    else Object.assign(ctx.host.includeVars, loaded);
+    return { status: 'ok', result: { changed: false, ansible_included_var_files: [file] } };
+  },
+});

@@ -1,0 +1,55 @@
+// RunContext: the Runner's state as the strategy and the task executor see
+// it, and the options a run is made with.
+
+import type { LimitFunction } from 'p-limit';
+import type { Connection, ConnectionSettings } from '../connection/connection.js';
+import type { Reporter } from '../report/events.js';
+import type { ModuleRegistry } from '../load/registry.js';
+import type { Play } from '../load/playbook.js';
+import type { Inventory } from '../inventory/inventory.js';
+import type { Vars } from '../template/vars.js';
+import type { BuiltinAction } from './builtins/builtin.js';
+import type { HostRun } from './host-run.js';
+
+export interface RunnerOptions {
+  inventory: Inventory;
+  registry: ModuleRegistry;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  strategy: 'linear' | 'free';
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Vars;
+  verbosity: number;
+  emit: Reporter;
+  /** Make a connection (tests pass an in-memory one). Default: ssh or local by ansible_connection. */
+  connect?: (settings: ConnectionSettings) => Connection;
+}
+
+/** The play being run, as the current batch sees it. */
+export interface PlayState {
+  play?: Play;
+  /** The current serial batch (play_hosts). */
+  hosts: string[];
+  vars: Vars;
+  varsFiles: Vars;
+}
+
+export interface RunContext {
+  /** opts.emit drops events once the run has ended. */
+  readonly opts: RunnerOptions;
+  readonly limit: LimitFunction;
+  readonly play: PlayState;
+  readonly builtins: ReadonlyMap<string, BuiltinAction>;
+  /** This run's `omit` placeholder (engine/run/omit.ts). */
+  readonly omit: string;
+  interrupted(): boolean;
+  hostRun(name: string): HostRun;
+  isActive(name: string): boolean;
+  playAborted(batch: string[], play: Play): boolean;
+  connection(h: HostRun): Connection;
+  /** Unreachable, interrupted or failed outside a task's result: counted and reported. */
+  hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string, noLog?: boolean): void;
+}

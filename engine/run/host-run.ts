@@ -1,0 +1,49 @@
+// One host's state through a run (HostRun) and a task's outcome on it: what
+// the runner, the task executor and the built-in actions share about a host.
+
+import type { Connection, ConnectionSettings } from '../connection/connection.js';
+import type { RecapCounts, HostStatus } from '../report/events.js';
+import type { Facts } from '../module-api.js';
+import type { Overlay } from '../host/overlay.js';
+import type { Vars } from '../template/vars.js';
+
+export interface HostRun {
+  name: string;
+  settings: ConnectionSettings;
+  conn?: Connection;
+  facts?: Facts;
+  /**
+   * Facts probed for modules when the play did not gather them (gather_facts:
+   * false): modules such as service need the init system. Not exposed as variables.
+   */
+  probedFacts?: Facts;
+  /** set_fact and register, this run (Ansible's "host facts / registered vars" layer). */
+  setFacts: Vars;
+  includeVars: Vars;
+  overlay: Overlay;
+  /** Failed or unreachable: drops out of the rest of the run. */
+  failed: boolean;
+  unreachable: boolean;
+  /** Ended by meta end_play for the current play. */
+  ended: boolean;
+  /**
+   * A play ran on this host. Only such hosts are in the recap (as Ansible's):
+   * a host read through hostvars or used by delegate_to has a HostRun too.
+   */
+  inPlay: boolean;
+  notified: Set<string>;
+  recap: RecapCounts;
+}
+
+/** A task failure the block machinery can rescue. */
+export interface TaskOutcome {
+  status: HostStatus;
+  result: Record<string, unknown>;
+  ignored?: boolean;
+}
+
+export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

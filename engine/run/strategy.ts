@@ -1,0 +1,118 @@
+// What runs next: serial batches (serialBatches), and within a batch the
+// strategy. Both strategies walk the same item tree (runItems), so
+// blocks, rescue, always and handlers behave the same way under either:
+// linear: every host finishes a task before the next task starts (hosts in
+// parallel up to --forks). free: each host runs through the play on its own.
+
+import { LoadError } from '../errors.js';
+import type { Block, Item, Play, Task } from '../load/playbook.js';
+import { formatSourcePlace } from '../load/playbook.js';
+import { unsafe } from '../template/unsafe.js';
+import type { RunContext } from './context.js';
+import { childScope, playScope, tagSelected, taskScope, type Scope } from './scope.js';
+import { runTaskOnHost } from './task.js';
+
+/** Run one section of a play (pre_tasks, tasks, post_tasks) on the batch's active hosts, then its handlers. */
+export async function runSection(rc: RunContext, play: Play, items: Item[], hosts: string[]): Promise<void> {
+  const root = playScope(play);
+  if (rc.opts.strategy === 'free') {
+    await Promise.all(hosts.map((n) => rc.limit(() => runItems(rc, items, [n], root, play))));
+  } else {
+    await runItems(rc, items, hosts, root, play);
+  }
+}
+
+/** Run items on hosts, in order; hosts that fail drop out. */
+async function runItems(rc: RunContext, items: Item[], hosts: string[], scope: Scope, play: Play): Promise<void> {
+  for (const item of items) {
+    if (rc.interrupted()) return;
+    if (rc.playAborted(rc.play.hosts, play)) return;
+    const live = hosts.filter((n) => rc.isActive(n));
+    if (!live.length) return;
+    if (item.kind === 'block') await runBlock(rc, item, live, scope, play);
+    else if (item.action === 'meta' && item.args.action === 'flush_handlers') await flushHandlers(rc, play, live);
+    else await runTask(rc, item, live, scope, play, false);
+  }
+}
+
+async function runBlock(rc: RunContext, block: Block, hosts: string[], scope: Scope, play: Play): Promise<void> {
+  const inner = childScope(scope, block);
+  const hr = (n: string) => rc.hostRun(n);
+  // Hosts that fail inside the block are taken out of it, then may be rescued.
+  const before = new Map(hosts.map((n) => [n, hr(n).recap.failed]));
+  await runItems(rc, block.block, hosts, inner, play);
+  const failedHere = hosts.filter((n) => hr(n).failed && !hr(n).unreachable && hr(n).recap.failed > before.get(n)!);
+  if (block.rescue.length && failedHere.length) {
+    for (const n of failedHere) hr(n).failed = false; // rescue runs on them
+    const rescueFailedBefore = new Map(failedHere.map((n) => [n, hr(n).recap.failed]));
+    await runItems(rc, block.rescue, failedHere, inner, play);
+    for (const n of failedHere) {
+      const h = hr(n);
+      if (!h.failed && !h.unreachable && h.recap.failed === rescueFailedBefore.get(n)) {
+        // As ansible-playbook counts it: the rescued failure is not a failure.
+        h.recap.failed--;
+        h.recap.rescued++;
+      }
+    }
+  }
+  // always: every host that entered the block and is still reachable.
+  if (block.always.length) {
+    const alwaysHosts = hosts.filter((n) => !hr(n).unreachable);
+    const stillFailed = alwaysHosts.filter((n) => hr(n).failed);
+    for (const n of stillFailed) hr(n).failed = false;
+    await runItems(rc, block.always, alwaysHosts, inner, play);
+    for (const n of stillFailed) hr(n).failed = true;
+  }
+}
+
+/** Notified handlers, in the order they are defined, each once, on the hosts that notified it. */
+export async function flushHandlers(rc: RunContext, play: Play, hosts: string[]): Promise<void> {
+  for (const handler of play.handlers) {
+    const names = [handler.name ?? '', ...handler.listen];
+    const targets = hosts.filter((n) => rc.isActive(n) && names.some((x) => rc.hostRun(n).notified.has(x)));
+    if (!targets.length) continue;
+    for (const n of targets) for (const x of names) rc.hostRun(n).notified.delete(x);
+    await runTask(rc, handler, targets, playScope(play, []), play, true);
+  }
+}
+
+/** One task on its hosts: linear runs them in parallel (up to --forks), free has one host here. */
+async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scope, play: Play, handler: boolean): Promise<void> {
+  const scope = taskScope(parent, task);
+  if (!handler && !tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
+  const name = task.name ?? task.action;
+  const place = formatSourcePlace(task.src);
+  rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place, handler });
+  const targets = task.runOnce ? hosts.slice(0, 1) : hosts;
+  const runOne = async (n: string) => {
+    const outcome = await runTaskOnHost(rc, task, n, scope, name, place);
+    if (task.runOnce && outcome && task.register) {
+      for (const other of hosts.slice(1)) rc.hostRun(other).setFacts[task.register] = unsafe(outcome.result);
+    }
+  };
+  if (rc.opts.strategy === 'free' || targets.length === 1) {
+    for (const n of targets) await runOne(n);
+  } else {
+    await Promise.all(targets.map((n) => rc.limit(() => runOne(n))));
+  }
+}
+
+/** serial: a number, a percentage, or a list of them (the last repeats). */
+export function serialBatches(hosts: string[], serial?: Array<number | string>): string[][] {
+  if (!serial || !serial.length) return [hosts];
+  const sizes = serial.map((s) => {
+    const str = String(s).trim();
+    const n = str.endsWith('%') ? Math.floor((hosts.length * Number(str.slice(0, -1))) / 100) : Number(str);
+    if (!Number.isFinite(n) || n < 0) throw new LoadError(`serial: bad batch size ${JSON.stringify(s)}`);
+    return Math.max(1, n || hosts.length);
+  });
+  const out: string[][] = [];
+  let i = 0;
+  let k = 0;
+  while (i < hosts.length) {
+    const size = sizes[Math.min(k++, sizes.length - 1)];
+    out.push(hosts.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+// One task on one host: the enclosing blocks' conditions, the loop, and per
+// item the task's `when`, retries/until, changed_when/failed_when, the action
+// itself (action.ts), then register and the counts.
+
+import type { Task } from '../load/playbook.js';
+import type { FileDiff } from '../module-api.js';
+import { ModuleError } from '../module-api.js';
+import type { HostStatus } from '../report/events.js';
+import { UnreachableError, InterruptedError } from '../connection/connection.js';
+import { buildVars, type Vars } from '../template/vars.js';
+import { renderDeep, renderString } from '../template/template.js';
+import { trackUnsafe, unsafe } from '../template/unsafe.js';
+import { truthy } from '../template/expression.js';
+import type { RunContext } from './context.js';
+import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js';
+import { varsFor, type Scope } from './scope.js';
+import { countOutcome } from './recap.js';
+import { condition, describeError, isCheck, runAction } from './action.js';
+
+type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
+
+/** Run a task on one host and report it; undefined when it did not run to a result (interrupted, unreachable). */
+export async function runTaskOnHost(rc: RunContext, task: Task, n: string, scope: Scope, name: string, place: string): Promise<TaskOutcome | undefined> {
+  // After Ctrl-C, hosts still queued for this task (more hosts than forks) do not start it.
+  if (rc.interrupted()) return undefined;
+  const h = rc.hostRun(n);
+  const t0 = Date.now();
+  const noLog = task.noLog ?? scope.noLog ?? false;
+  const emitResult: EmitResult = (status, result, extra = {}) => {
+    const shown = noLog ? { changed: result.changed, failed: result.failed, msg: NO_LOG_MSG } : result;
+    rc.opts.emit({
+      kind: 'host_result', host: n, task: name, status, ignored: extra.ignored, item: noLog ? undefined : extra.item,
+      msg: noLog ? NO_LOG_MSG : typeof result.msg === 'string' ? result.msg : undefined,
+      result: shown, diff: noLog ? undefined : extra.diff, check: isCheck(rc, scope, task) || undefined,
+      durationMs: Date.now() - t0, place,
+    });
+  };
+  try {
+    const baseVars = varsFor(rc, h, scope);
+    // Conditions of enclosing blocks, then the loop, then the task's own when per item.
+    for (const w of scope.when) {
+      if (!condition(w.conds, baseVars, task)) {
+        h.recap.skipped++;
+        emitResult('skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+        return { status: 'skipped', result: { changed: false, skipped: true } };
+      }
+    }
+    let items: unknown[] | undefined;
+    // Items rendered from host data (`loop: "{{ out.stdout_lines }}"`) are data.
+    let itemsAreData = false;
+    if (task.loop !== undefined) {
+      const { value: rendered, unsafe: fromData } = trackUnsafe(() => renderDeep(task.loop, baseVars));
+      if (!Array.isArray(rendered)) throw new ModuleError(`loop must be a list, got ${typeof rendered}: ${JSON.stringify(rendered)}`);
+      items = rendered;
+      itemsAreData = fromData;
+    }
+    let outcome: TaskOutcome;
+    if (items === undefined) {
+      outcome = await runAttempts(rc, task, h, scope, baseVars);
+      finish(task, h, outcome, emitResult);
+    } else {
+      const results: Record<string, unknown>[] = [];
+      let anyChanged = false;
+      let anyFailed = false;
+      let allSkipped = items.length > 0;
+      for (const item of items) {
+        if (rc.interrupted()) break;
+        const itemVars = varsFor(rc, h, scope, { item: itemsAreData ? unsafe(item) : item });
+        const r = await runAttempts(rc, task, h, scope, itemVars);
+        const label = task.loopLabel !== undefined ? renderDeep(task.loopLabel, itemVars) : item;
+        results.push({ ...r.result, item });
+        anyChanged ||= r.result.changed === true;
+        anyFailed ||= r.status === 'failed';
+        allSkipped &&= r.status === 'skipped';
+        emitResult(r.status, r.result, { item: label, diff: r.result.diff as FileDiff[] | undefined, ignored: r.ignored });
+      }
+      const agg: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
+      if (anyFailed) agg.failed = true;
+      if (allSkipped) agg.skipped = true;
+      const status: HostStatus = anyFailed ? 'failed' : allSkipped ? 'skipped' : anyChanged ? 'changed' : 'ok';
+      outcome = { status, result: agg, ignored: anyFailed && ignoreErrors(scope, baseVars) };
+      finish(task, h, outcome, undefined);
+    }
+    return outcome;
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof InterruptedError) {
+      rc.hostError(h, name, e, Date.now() - t0, place, noLog);
+      return undefined;
+    }
+    const msg = describeError(e, task, n);
+    const outcome: TaskOutcome = { status: 'failed', result: { failed: true, changed: false, msg } };
+    finish(task, h, outcome, emitResult);
+    return outcome;
+  }
+}
+
+function ignoreErrors(scope: Scope, vars: Vars): boolean {
+  const v = scope.ignoreErrors;
+  if (v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  return truthy(renderString(v, vars));
+}
+
+/** Record the outcome: register, events (when not already emitted per item), counts, notify. */
+function finish(task: Task, h: HostRun, outcome: TaskOutcome, emit?: EmitResult): void {
+  const { result } = outcome;
+  // A registered result is host data (Ansible wraps it unsafe): never rendered again.
+  if (task.register) h.setFacts[task.register] = unsafe(result);
+  if (emit) emit(outcome.status, result, { diff: result.diff as FileDiff[] | undefined, ignored: outcome.ignored });
+  if (countOutcome(h, outcome)) for (const n of task.notify) h.notified.add(n);
+}
+
+/** One task (or one loop item) with retries/until, changed_when, failed_when. */
+async function runAttempts(rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
+  if (task.when.length && !condition(task.when, vars, task)) {
+    return { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: task.when.map(String).join(' and ') } };
+  }
+  const retries = task.until ? Number(task.retries !== undefined ? renderDeep(task.retries, vars) : 3) : 0;
+  const delay = Number(task.delay !== undefined ? renderDeep(task.delay, vars) : 5);
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    let outcome = await runAction(rc, task, h, scope, vars);
+    outcome = applyConditions(task, outcome, vars);
+    if (task.until) {
+      const untilVars = buildVars([vars, task.register ? { [task.register]: unsafe(outcome.result) } : {}]);
+      const ok = outcome.status !== 'failed' && condition(task.until, untilVars, task);
+      outcome.result.attempts = attempt;
+      if (!ok && attempt <= retries && !rc.interrupted()) {
+        await sleep(delay * 1000);
+        continue;
+      }
+      if (!ok) outcome = { status: 'failed', result: { ...outcome.result, failed: true, msg: `${outcome.result.msg ?? ''} (until condition not met after ${attempt} attempts)`.trim() } };
+    }
+    if (outcome.status === 'failed') outcome.ignored = ignoreErrors(scope, vars);
+    return outcome;
+  }
+}
+
+function applyConditions(task: Task, outcome: TaskOutcome, vars: Vars): TaskOutcome {
+  if (outcome.status === 'skipped' || (!task.changedWhen && !task.failedWhen)) return outcome;
+  const result = { ...outcome.result };
+  const condVars = buildVars([vars, task.register ? { [task.register]: unsafe(result) } : {}, { result: unsafe(result) }]);
+  let status = outcome.status;
+  // As Ansible: changed_when decides `changed` even for a failed result; failed_when then decides failure.
+  if (task.changedWhen) {
+    const changed = condition(task.changedWhen, condVars, task);
+    result.changed = changed;
+    if (status !== 'failed') status = changed ? 'changed' : 'ok';
+  }
+  if (task.failedWhen) {
+    const failed = condition(task.failedWhen, condVars, task);
+    result.failed = failed;
+    if (failed) status = 'failed';
+    else if (status === 'failed') status = result.changed ? 'changed' : 'ok';
+  }
+  return { ...outcome, status, result };
+}
