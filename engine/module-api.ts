@@ -13,7 +13,8 @@ import type { Schema, Static } from './schema.js';
 
 export { S } from './schema.js';
 export type { JsonSchema, Schema, Static } from './schema.js';
-import type { Fact } from './facts/fact.js';
+import type { Prediction } from './host/prediction.js';
+import type { Overlay } from './host/overlay.js';
 
 export interface RunResult {
   rc: number;
@@ -115,6 +116,47 @@ export interface Facts {
   [key: string]: unknown;
 }
 
+// Facts (engine/facts/fact.ts helps define them; one file per fact in engine/facts/).
+
+/** One section's result; stdoutBytes are the exact bytes (a file's content). */
+export interface SectionResult extends RunResult {
+  stdoutBytes: Buffer;
+}
+
+/** What sections() and parse() know about the host being read. */
+export interface ReadContext {
+  /** Inventory hostname, for error messages. */
+  host: string;
+  facts: Facts;
+  /** The init system (from the facts, else detected once): set for a fact with usesInitSystem. */
+  initSystem?: InitSystem;
+}
+
+/** What an overlay rule sees in --check. */
+export interface PredictContext {
+  /** The predictions recorded by earlier planned tasks on this host. */
+  readonly overlay: Overlay;
+  /** The real host, for providers that must look something up (package contents). */
+  readonly host: HostReader;
+}
+
+export interface Fact<Arg, Value> {
+  /** Unique, snake_case ("file", "packages"). */
+  readonly name: string;
+  /** sections/parse need ctx.initSystem (the host detects it once when facts were not gathered). */
+  readonly usesInitSystem?: boolean;
+  /**
+   * Shell sections reading the values of these args; all run in one round
+   * trip. Built only with engine/host/shell.ts quote/quoteArgv. May throw to
+   * refuse an argument before anything runs.
+   */
+  sections(args: readonly Arg[], ctx: ReadContext): string[];
+  /** The value of each arg, in order, from the sections' results. Pure. */
+  parse(args: readonly Arg[], results: readonly SectionResult[], ctx: ReadContext): Value[];
+  /** The overlay rule: the value once the recorded predictions are true. None: predictions never alter it. */
+  predict?(arg: Arg, value: Value, p: PredictContext): Value | Promise<Value>;
+}
+
 /**
  * Read-only access to one host. Every read is a fact (engine/facts/fact.ts):
  * in --check this is the predicted reader, whose get applies each fact's
@@ -200,18 +242,7 @@ export interface FileDiff {
   afterHeader?: string;
 }
 
-/** What a planned change makes true, for the check-mode overlay (DESIGN.md §4). */
-export type Prediction =
-  | { kind: 'file'; path: string; state: 'file'; content?: Buffer; mode?: string; owner?: string; group?: string }
-  | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
-  | { kind: 'file'; path: string; state: 'link'; target: string }
-  | { kind: 'file'; path: string; state: 'absent' }
-  /** installRecommends: the install's recommends setting (undefined: apt's configuration), so --check can resolve dependencies as apt would. */
-  | { kind: 'package'; name: string; installed: boolean; installRecommends?: boolean }
-  | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
-  | { kind: 'group'; name: string; gid?: number; exists?: boolean }
-  | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
-  | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string };
+export type { Prediction } from './host/prediction.js';
 
 /**
  * In a write step's path with `timestamp: true`, replaced by the time the steps

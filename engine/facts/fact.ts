@@ -8,47 +8,10 @@
 // hands gather a predictedReader(), whose get applies the fact's predict() over
 // the host's real value. Adding a fact is one file here and its table test.
 
-import type { Facts, HostReader, InitSystem, RunResult } from '../module-api.js';
+import type { Fact, HostReader, PredictContext, ReadContext, SectionResult } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 
-/** One section's result; stdoutBytes are the exact bytes (a file's content). */
-export interface SectionResult extends RunResult {
-  stdoutBytes: Buffer;
-}
-
-/** What sections() and parse() know about the host being read. */
-export interface ReadContext {
-  /** Inventory hostname, for error messages. */
-  host: string;
-  facts: Facts;
-  /** The init system (from the facts, else detected once): set for a fact with usesInitSystem. */
-  initSystem?: InitSystem;
-}
-
-/** What an overlay rule sees in --check. */
-export interface PredictContext {
-  /** The predictions recorded by earlier planned tasks on this host. */
-  readonly overlay: Overlay;
-  /** The real host, for providers that must look something up (package contents). */
-  readonly host: HostReader;
-}
-
-export interface Fact<Arg, Value> {
-  /** Unique, snake_case ("file", "packages"). */
-  readonly name: string;
-  /** sections/parse need ctx.initSystem (the host detects it once when facts were not gathered). */
-  readonly usesInitSystem?: boolean;
-  /**
-   * Shell sections reading the values of these args; all run in one round
-   * trip. Built only with engine/host/shell.ts quote/quoteArgv. May throw to
-   * refuse an argument before anything runs.
-   */
-  sections(args: readonly Arg[], ctx: ReadContext): string[];
-  /** The value of each arg, in order, from the sections' results. Pure. */
-  parse(args: readonly Arg[], results: readonly SectionResult[], ctx: ReadContext): Value[];
-  /** The overlay rule: the value once the recorded predictions are true. None: predictions never alter it. */
-  predict?(arg: Arg, value: Value, p: PredictContext): Value | Promise<Value>;
-}
+export type { Fact, PredictContext, ReadContext, SectionResult } from '../module-api.js';
 
 /**
  * A fact read with one section per argument (stat of each path, each service).

@@ -8,7 +8,7 @@
 // win). This file knows no fact: it only records and answers.
 
 import { posix as pathPosix } from 'node:path';
-import type { Prediction } from '../module-api.js';
+import type { Prediction } from './prediction.js';
 
 type FilePrediction = Extract<Prediction, { kind: 'file' }>;
 export type MountPrediction = Extract<Prediction, { kind: 'mount' }>;

@@ -1,0 +1,16 @@
+// What a planned change makes true, for the check-mode overlay (DESIGN.md §4).
+// Its own file so the overlay (engine/host/overlay.ts) and the module contract
+// (engine/module-api.ts) can both name it without importing each other.
+
+/** What a planned change makes true, for the check-mode overlay (DESIGN.md §4). */
+export type Prediction =
+  | { kind: 'file'; path: string; state: 'file'; content?: Buffer; mode?: string; owner?: string; group?: string }
+  | { kind: 'file'; path: string; state: 'directory'; mode?: string; owner?: string; group?: string }
+  | { kind: 'file'; path: string; state: 'link'; target: string }
+  | { kind: 'file'; path: string; state: 'absent' }
+  /** installRecommends: the install's recommends setting (undefined: apt's configuration), so --check can resolve dependencies as apt would. */
+  | { kind: 'package'; name: string; installed: boolean; installRecommends?: boolean }
+  | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
+  | { kind: 'group'; name: string; gid?: number; exists?: boolean }
+  | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
+  | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string };
