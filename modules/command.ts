@@ -4,7 +4,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { quoteArgv } from '../engine/host/shell.js';
 import { applyCommand, commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
 import type { CommandArgs, CommandState } from './lib/system-command.js';
-import { splitCommand, SplitError } from './lib/split-command.js';
+import { splitCommand, SplitError } from '../engine/host/shell.js';
 
 export default defineModule<CommandArgs, CommandState>({
   name: 'command',
