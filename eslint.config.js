@@ -15,8 +15,8 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // One program from tsconfig.json for every file it includes; the few
-        // plain .js files (bin/, this file) are linted without types below.
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        // plain JavaScript files (bin/, configs) are linted without types below.
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },

@@ -12,11 +12,10 @@ import { Host } from '../../engine/host/host.js';
 import type { ConnectionSettings } from '../../engine/connection/connection.js';
 import { labDown, labStatus, labUp, LAB_ROOT, type LabInfo } from '../../engine/lab/index.js';
 import { ensureBase } from '../../engine/lab/base.js';
-import { LabError, which } from '../../engine/lab/system.js';
+import { LabError } from '../../engine/lab/system.js';
+import { labGate } from '../helpers/lab-gate.js';
 
-const isRoot = process.getuid?.() === 0;
-const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
-const inCi = process.env.CI === 'true';
+const canHost = labGate('the lab tests');
 
 const LAB = 'labtest';
 const KILLED = 'labkill';
@@ -75,15 +74,7 @@ function leftovers(name: string, subnet?: string): string[] {
   return found;
 }
 
-if (!canHost) {
-  if (inCi) {
-    test('CI can host a lab (root, systemd-nspawn, cgroup v1 systemd hierarchy)', (t) => {
-      t.fail(`CI=true but this machine cannot host a lab: root=${isRoot}, systemd-nspawn=${which('systemd-nspawn') ?? 'missing'}`);
-    });
-  } else {
-    test.skip('lab tests need root and systemd-nspawn', () => {});
-  }
-} else {
+if (canHost) {
   let info: LabInfo;
   const hosts: Host[] = [];
   const conns: SshConnection[] = [];
