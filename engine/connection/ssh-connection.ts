@@ -3,9 +3,9 @@
 // - Opened on first use and reused for every command: each command is one exec
 //   channel on the same TCP connection.
 // - We open the TCP socket ourselves and set TCP_NODELAY before handing it to
-//   node-ssh (lab-notes: about 5 ms per exec instead of about 48 ms).
+//   node-ssh (docs/lab.md: about 5 ms per exec instead of about 48 ms).
 // - At most `maxChannels` (default 4) exec channels in flight; the rest queue
-//   (lab-notes: 8 in flight makes sshd refuse channel opens).
+//   (docs/lab.md: 8 in flight makes sshd refuse channel opens).
 // - Host keys are checked against an OpenSSH known_hosts file (strict,
 //   accept-new or off).
 // - A connection that drops is reopened once when the next command needs it;
