@@ -5,7 +5,7 @@
 // link target, a mount source), and nothing else on the host may change:
 // /etc/shadow keeps its group, files keep their owners, only the expected paths
 // are touched. (Arguments the schema refuses never reach a host; the unit table
-// test/unit/option-injection.test.ts covers them.) Effects are read over plain ssh.
+// test/unit/engine/load/option-injection.test.ts covers them.) Effects are read over plain ssh.
 // Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
 
 import test from 'ava';
