@@ -3,10 +3,11 @@
 // A rule is configured below only where its default is wrong for this
 // codebase, each with the reason.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   // Build output, installed packages, lab state and generated schemas.
   { ignores: ['dist/', 'node_modules/', '.lab/', 'tmp/', 'schemas/'] },
   js.configs.recommended,
@@ -27,7 +28,7 @@ export default tseslint.config(
       // synchronous throw reaches the caller as a rejection like any other.
       '@typescript-eslint/require-await': 'off',
       // The code names deliberately ignored parameters, destructured fields
-      // (`const { check: _check, ...rest } = x`) and caught errors with a
+      // (`const { content: _content, ...rest } = o`) and caught errors with a
       // leading underscore; those are intended, everything else is reported.
       '@typescript-eslint/no-unused-vars': ['error', {
         argsIgnorePattern: '^_',
