@@ -5,7 +5,7 @@ import { S } from '../engine/schema.js';
 import { quoteArgv } from '../engine/host/shell.js';
 import { commonProperties, gatherCommand, planCommand } from './lib/system-command.js';
 import type { CommandState } from './lib/system-command.js';
-import { splitCommand, SplitError } from './lib/split-command.js';
+import { splitCommand, SplitError } from '../engine/host/shell.js';
 
 const schema = S.object({
   ...commonProperties,

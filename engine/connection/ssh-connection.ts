@@ -3,9 +3,9 @@
 // - Opened on first use and reused for every command: each command is one exec
 //   channel on the same TCP connection.
 // - We open the TCP socket ourselves and set TCP_NODELAY before handing it to
-//   node-ssh (lab-notes: about 5 ms per exec instead of about 48 ms).
+//   node-ssh (docs/lab.md: about 5 ms per exec instead of about 48 ms).
 // - At most `maxChannels` (default 4) exec channels in flight; the rest queue
-//   (lab-notes: 8 in flight makes sshd refuse channel opens).
+//   (docs/lab.md: 8 in flight makes sshd refuse channel opens).
 // - Host keys are checked against an OpenSSH known_hosts file (strict,
 //   accept-new or off).
 // - A connection that drops is reopened once when the next command needs it;
@@ -26,6 +26,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
+import type { ClientChannel } from 'ssh2';
 import { CommandTimeoutError, InterruptedError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
 import { appendHostKey, checkHostKey, fingerprint, hostKeyName, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
 import { quote } from '../host/shell.js';
@@ -215,7 +216,7 @@ export class SshConnection implements Connection {
           keepaliveCountMax: KEEPALIVE_COUNT_MAX,
           hostVerifier,
           ...(algorithms ? { algorithms } : {}),
-        } as Parameters<NodeSSH['connect']>[0]),
+        }),
         new Promise((_, reject) => {
           deadline = setTimeout(() => reject(new Error(`timed out after ${seconds(this.timeoutMs)} (TCP connect, SSH handshake and authentication)`)), Math.max(0, remaining));
         }),
@@ -345,7 +346,7 @@ export class SshConnection implements Connection {
       let client = await this.ensureOpen();
       const asked = Date.now();
       const left = () => (timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - asked)) : 0);
-      let channel: any;
+      let channel: ClientChannel;
       try {
         channel = await this.openChannel(client, wrapped, command, tag, left(), timeoutMs);
       } catch (e) {
@@ -378,7 +379,7 @@ export class SshConnection implements Connection {
    * No answer within T: the host has gone silent; drop the connection so that
    * everything in flight on it ends as unreachable too.
    */
-  private openChannel(client: Ssh2Client, wrapped: string, command: string, tag: string, commandLeftMs: number, commandTimeoutMs: number): Promise<any> {
+  private openChannel(client: Ssh2Client, wrapped: string, command: string, tag: string, commandLeftMs: number, commandTimeoutMs: number): Promise<ClientChannel> {
     const commandFirst = commandLeftMs > 0 && commandLeftMs < this.timeoutMs;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -405,11 +406,11 @@ export class SshConnection implements Connection {
           channel.close();
           void this.killTagged([tag]);
         },
-        (e) => {
+        (e: unknown) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          reject(e);
+          reject(asError(e));
         },
       );
     });
@@ -422,7 +423,7 @@ export class SshConnection implements Connection {
     this.sock?.destroy();
   }
 
-  private runChannel(channel: any, command: string, tag: string, opts: ExecOptions, onClosed: () => void, fullTimeoutMs = opts.timeoutMs ?? 0): Promise<ExecResult> {
+  private runChannel(channel: ClientChannel, command: string, tag: string, opts: ExecOptions, onClosed: () => void, fullTimeoutMs = opts.timeoutMs ?? 0): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
@@ -439,7 +440,7 @@ export class SshConnection implements Connection {
           channel.close();
           // a server that never confirms the close must not hold the slot forever
           setTimeout(onClosed, 5000).unref();
-          this.killTagged([tag]).finally(() => reject(new CommandTimeoutError(this.host, command, fullTimeoutMs)));
+          void this.killTagged([tag]).finally(() => reject(new CommandTimeoutError(this.host, command, fullTimeoutMs)));
         }, timeoutMs);
       }
       channel.on('data', (b: Buffer) => out.push(b));
@@ -555,14 +556,25 @@ export class SshConnection implements Connection {
   }
 }
 
-function openExec(client: Ssh2Client, command: string): Promise<any> {
+function openExec(client: Ssh2Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (err: Error | undefined, channel: any) => (err ? reject(err) : resolve(channel)));
+      client.exec(command, (err: Error | undefined, channel: ClientChannel) => (err ? reject(err) : resolve(channel)));
     } catch (e) {
-      reject(e);
+      reject(asError(e));
     }
   });
+}
+
+/** What was thrown, as an Error (ssh2 throws and rejects with Errors; anything else is wrapped). */
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** The parts of an ssh2 channel that sendSignal uses and ssh2's types do not declare. */
+interface ChannelInternals {
+  outgoing?: { state?: string; id: number };
+  _client: { _protocol: { signal(id: number, name: string): void } };
 }
 
 /**
@@ -570,10 +582,11 @@ function openExec(client: Ssh2Client, command: string): Promise<any> {
  * ssh2's Channel.signal() refuses once stdin has been closed, which is always
  * the case here, so go through its protocol object for an open channel.
  */
-function sendSignal(channel: any, name: string): void {
+function sendSignal(channel: ClientChannel, name: string): void {
+  const ch = channel as unknown as ChannelInternals;
   try {
-    const state = channel.outgoing?.state;
-    if (state === 'open' || state === 'eof') channel._client._protocol.signal(channel.outgoing.id, name);
+    const state = ch.outgoing?.state;
+    if (ch.outgoing && (state === 'open' || state === 'eof')) ch._client._protocol.signal(ch.outgoing.id, name);
   } catch {
     // closing the channel is all that is left
   }

@@ -258,7 +258,7 @@ export function unitInstallable(content: string): boolean {
   return false;
 }
 
-function findEntry(snap: Snapshot, list: Array<[string, PkgFiles]>, path: string): PkgEntry | undefined {
+function findEntry(list: Array<[string, PkgFiles]>, path: string): PkgEntry | undefined {
   for (const [, files] of list) {
     const e = files.entries.get(path);
     if (e) return e;
@@ -287,12 +287,12 @@ export function selectUnit(
     const unit = UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : `${name}.service`;
     for (const dir of UNIT_DIRS) {
       let path = `${dir}/${unit}`;
-      let e = findEntry(snap, list, path);
+      let e = findEntry(list, path);
       for (let hops = 0; e?.type === 'link' && hops < 8; hops++) {
         const target = e.target ?? '';
         if (target === '/dev/null') return { name, exists: true, active: false, enabled: false, predicted: true };
         path = target.startsWith('/') ? target : pathPosix.join(pathPosix.dirname(path), target);
-        e = findEntry(snap, list, path) ?? (path.startsWith('/usr/') ? findEntry(snap, list, path.slice(4)) : findEntry(snap, list, '/usr' + path));
+        e = findEntry(list, path) ?? (path.startsWith('/usr/') ? findEntry(list, path.slice(4)) : findEntry(list, '/usr' + path));
       }
       if (e?.type === 'file') {
         const installable = unitInstallable((e.content ?? Buffer.alloc(0)).toString('utf8'));
@@ -300,15 +300,15 @@ export function selectUnit(
       }
     }
     // No unit file: systemd-sysv-generator wraps the init script (reported as generated).
-    if (!UNIT_SUFFIXES.some((s) => name.endsWith(s) && s !== '.service') && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+    if (!UNIT_SUFFIXES.some((s) => name.endsWith(s) && s !== '.service') && findEntry(list, `/etc/init.d/${bare}`)?.type === 'file') {
       return { name, exists: true, active: started, enabled: null, predicted: true };
     }
     return undefined;
   }
-  if (mgr === 'sysvinit' && findEntry(snap, list, `/etc/init.d/${bare}`)?.type === 'file') {
+  if (mgr === 'sysvinit' && findEntry(list, `/etc/init.d/${bare}`)?.type === 'file') {
     return { name, exists: true, active: started, enabled: true, predicted: true };
   }
-  if (mgr === 'upstart' && findEntry(snap, list, `/etc/init/${bare}.conf`)?.type === 'file') {
+  if (mgr === 'upstart' && findEntry(list, `/etc/init/${bare}.conf`)?.type === 'file') {
     return { name, exists: true, active: started, enabled: true, predicted: true };
   }
   return undefined;

@@ -24,19 +24,6 @@ import { contentBytes, sha256Hex } from './content-hash.js';
 import { envPrefix, quote, quoteArgv, stdinScript } from './shell.js';
 import { NO_LOCK_LINE, WRITE_ERRORS, WRITE_EXIT, writeFileScript } from './write-script.js';
 
-export { splitCommandWords, writeFileScript } from './write-script.js';
-
-export interface HostOptions {
-  /** Inventory hostname. */
-  name: string;
-  become?: boolean;
-  /** Default 'root'. */
-  becomeUser?: string;
-  /** The user the connection logs in as (no sudo when it equals becomeUser). */
-  loginUser?: string;
-  facts?: Facts;
-}
-
 /** Facts before gathering: nothing known. */
 export function unknownFacts(name: string): Facts {
   return { hostname: name, os_id: 'unknown', os_version: '', architecture: '', service_mgr: 'unknown', kvm: false, virtualization_hints: [] };

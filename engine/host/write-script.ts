@@ -21,7 +21,7 @@
 
 import { posix as pathPosix } from 'node:path';
 import { ModuleError, type WriteFileOptions } from '../module-api.js';
-import { quote } from './shell.js';
+import { quote, splitCommand, SplitError } from './shell.js';
 
 /** Exit codes of the script, and what they mean (the host layer's messages). */
 export const WRITE_EXIT = {
@@ -69,47 +69,6 @@ export interface WriteContent {
   sha256: string;
 }
 
-/**
- * Split a validate command ("visudo -cf %s") into words: whitespace separates,
- * single and double quotes and backslashes group; no expansions are performed.
- */
-export function splitCommandWords(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "'") {
-      const j = text.indexOf("'", i + 1);
-      if (j < 0) throw new ModuleError(`unterminated ' in ${JSON.stringify(text)}`);
-      cur += text.slice(i + 1, j);
-      i = j;
-      inWord = true;
-    } else if (c === '"') {
-      inWord = true;
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1])) j++;
-        cur += text[j];
-      }
-      if (j >= text.length) throw new ModuleError(`unterminated " in ${JSON.stringify(text)}`);
-      i = j;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
-
 /** A relative path gets `./` so that it can never start with `-`. */
 function notAnOption(path: string): string {
   return path.startsWith('/') || path.startsWith('./') || path.startsWith('../') ? path : './' + path;
@@ -126,8 +85,15 @@ function checkId(kind: 'owner' | 'group', value: string): string {
   return value;
 }
 
+/** The validate command's words (split as the command module splits), with %s as the temp file. */
 function validateCommand(validate: string): string {
-  const words = splitCommandWords(validate);
+  let words: string[];
+  try {
+    words = splitCommand(validate);
+  } catch (e) {
+    if (e instanceof SplitError) throw new ModuleError(`validate: cannot split ${JSON.stringify(validate)}: ${e.message}`);
+    throw e;
+  }
   if (words.length === 0 || !words.some((w) => w.includes('%s'))) {
     throw new ModuleError(`validate must contain %s (the file to check): ${JSON.stringify(validate)}`);
   }

@@ -830,25 +830,6 @@ export async function loadPlaybookVarsDir(inv: Inventory, dir: string): Promise<
   await loadVarsDir(inv, dir, 'playbookFileVars');
 }
 
-/**
- * Add a host (and groups) while a run is going, as add_host/group_by do:
- * new groups hang under all; `vars` become the host's inline variables.
- */
-export function addRuntimeHost(inv: Inventory, name: string, groups: string[] = [], vars: Record<string, unknown> = {}): InventoryHost {
-  const host = ensureHost(inv, name);
-  for (const g of groups) {
-    if (g === 'all') continue;
-    const isNew = !inv.groups.has(g);
-    addHostToGroup(inv, g, name);
-    if (isNew) link(inv, 'all', g);
-  }
-  Object.assign(host.inlineVars, vars);
-  computeDepths(inv);
-  computeHostGroups(inv);
-  refreshVars(inv);
-  return host;
-}
-
 // ---------------------------------------------------------------- views
 
 /** Ansible's `group_names`: the host's groups except 'all', sorted ('ungrouped' stays, as in Ansible). */

@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { labDown, labInfoOf, labStatus, labUp, findHost, sshArgs, sshPath } from './lab.js';
 import { LabError } from './system.js';
-import type { InitSystem } from './base.js';
 
 export { labUp, labDown, labStatus, labInfoOf, findHost, hostNames, LAB_ROOT, PROXY_CACHE_ROOT } from './lab.js';
 export type { LabInfo, LabHost, LabStatus, HostStatus, UpOptions } from './lab.js';
@@ -57,7 +56,7 @@ export async function runLabCommand(argv: string[]): Promise<number> {
         const n = p.positional.length ? Number(p.positional[0]) : 3;
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`host count must be a positive integer, got ${p.positional[0]}`);
         if (p.init !== undefined && p.init !== 'systemd' && p.init !== 'sysvinit') throw new UsageError(`--init must be systemd or sysvinit`);
-        const info = await labUp({ name: p.name, hosts: n, init: p.init as InitSystem | undefined, log: err });
+        const info = await labUp({ name: p.name, hosts: n, init: p.init, log: err });
         process.stdout.write(
           `lab ${info.name} is up (${info.hosts.length} host(s), ${info.init}, ${((info.upMs ?? 0) / 1000).toFixed(1)} s)\n` +
             info.hosts.map((h) => `  ${h.name}\t${h.address}\n`).join('') +

@@ -342,7 +342,7 @@ function mountsUnder(dir: string): string[] {
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
     if (f.length < 5) continue;
-    const mp = f[4].replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    const mp = f[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
     if (mp === dir || mp.startsWith(dir + '/')) out.push(mp);
   }
   return out.sort((a, b) => b.length - a.length);
@@ -503,7 +503,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
   const log = opts.log ?? quiet;
   validateName(name);
   if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new LabError(`host count must be 1..${MAX_HOSTS}, got ${n}`);
-  if (init !== 'systemd' && init !== 'sysvinit') throw new LabError(`--init must be systemd or sysvinit, got ${init}`);
+  if (init !== 'systemd' && init !== 'sysvinit') throw new LabError(`--init must be systemd or sysvinit, got ${String(init)}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new LabError('tsplay lab up must run as root (it mounts, creates namespaces and a bridge)');
   await ensureTools(log);
   const live = liveState(name);

@@ -60,7 +60,7 @@ interface Frame {
   keyOffset?: number;
 }
 
-function eventOffset(source: string, e: Event): number {
+function eventOffset(e: Event): number {
   switch (e.type) {
     case EVENT_ID.SCALAR:
       return e.anchorStart >= 0 ? Math.min(e.anchorStart, e.tagStart >= 0 ? e.tagStart : Infinity, e.valueStart) : e.tagStart >= 0 ? Math.min(e.tagStart, e.valueStart) : e.valueStart;
@@ -122,7 +122,7 @@ export function parseYaml(source: string, file: string): YamlDoc {
         if (isKey) {
           // Record the key; only scalar keys get a path.
           top.key = e.type === EVENT_ID.SCALAR ? source.slice(e.valueStart, e.valueEnd).replace(/^["']|["']$/g, '') : undefined;
-          top.keyOffset = eventOffset(source, e);
+          top.keyOffset = eventOffset(e);
           if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: e.type === EVENT_ID.MAPPING ? 'map' : 'seq', path: [...top.path, '<key>'], index: 0 });
           continue;
         }
@@ -130,7 +130,7 @@ export function parseYaml(source: string, file: string): YamlDoc {
         if (top.keyOffset !== undefined) keys.set(pointer(path), top.keyOffset);
       }
     }
-    nodes.set(pointer(path), eventOffset(source, e));
+    nodes.set(pointer(path), eventOffset(e));
     if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0 });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
   }

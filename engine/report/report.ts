@@ -116,7 +116,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
       case 'failed': {
         const r = e.result ?? {};
         const extra: string[] = [];
-        if (r.rc !== undefined) extra.push(`rc=${String(r.rc)}`);
+        if (r.rc !== undefined) extra.push(`rc=${typeof r.rc === 'number' || typeof r.rc === 'string' ? String(r.rc) : JSON.stringify(r.rc)}`);
         if (typeof r.stderr === 'string' && r.stderr.trim() && !(e.msg ?? '').includes(r.stderr.trim())) extra.push(`stderr: ${r.stderr.trim()}`);
         write(paint('red', `fatal: [${e.host}]${item}: FAILED! => ${e.msg ?? 'failed'}${extra.length ? `\n  ${extra.join('\n  ')}` : ''}`) + where);
         if (e.ignored) write(paint('cyan', '...ignoring'));

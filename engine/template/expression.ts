@@ -478,7 +478,7 @@ export function truthy(v: unknown): boolean {
   if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
   if (typeof v === 'string') return v.length > 0;
   if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
 }
 
@@ -489,6 +489,10 @@ export function typeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   return 'string';
+}
+
+function isList(v: unknown): v is unknown[] {
+  return Array.isArray(v);
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -530,9 +534,20 @@ function pyCompare(a: unknown, b: unknown): number | undefined {
 /** Text of a value inside a rendered string: scalars as written, lists and mappings as JSON, none as ''. */
 export function toText(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'object':
+      return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+    case 'function':
+      return String(v);
+    default:
+      return '';
+  }
 }
 
 // ---------------------------------------------------------------- filters and tests
@@ -643,15 +658,15 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
   },
   replace: (v, from, to) => needString('replace', v).split(toText(from)).join(toText(to)),
   first: (v) => {
-    if (typeof v === 'string' || Array.isArray(v)) return v[0];
+    if (typeof v === 'string' || isList(v)) return v[0];
     throw new FilterError(`first expects a list or string, got ${typeName(v)}`);
   },
   last: (v) => {
-    if (typeof v === 'string' || Array.isArray(v)) return v[v.length - 1];
+    if (typeof v === 'string' || isList(v)) return v[v.length - 1];
     throw new FilterError(`last expects a list or string, got ${typeName(v)}`);
   },
   list: (v) => {
-    if (Array.isArray(v)) return v;
+    if (isList(v)) return v;
     if (typeof v === 'string') return [...v];
     if (isMapping(v)) return Object.keys(v);
     throw new FilterError(`list expects a list, string or mapping, got ${typeName(v)}`);
@@ -663,7 +678,7 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
     return out;
   },
   sort: (v) => {
-    if (!Array.isArray(v)) throw new FilterError(`sort expects a list, got ${typeName(v)}`);
+    if (!isList(v)) throw new FilterError(`sort expects a list, got ${typeName(v)}`);
     return [...v].sort((a, b) => {
       const c = pyCompare(a, b);
       if (c === undefined) throw new FilterError(`sort cannot order ${typeName(a)} and ${typeName(b)}`);
@@ -675,7 +690,7 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
   to_nice_json: (v) => JSON.stringify(v ?? null, null, 4),
   from_json: (v) => {
     try {
-      return JSON.parse(needString('from_json', v));
+      return JSON.parse(needString('from_json', v)) as unknown;
     } catch (e) {
       throw new FilterError(`from_json: ${(e as Error).message}`);
     }
@@ -747,7 +762,8 @@ export const TESTS: Record<string, (value: unknown, ...args: unknown[]) => boole
 
 /** Marker for a value that is not defined, only seen where undefined is allowed. */
 const UNDEF: unique symbol = Symbol('undefined');
-type Val = unknown | typeof UNDEF;
+/** A value, or UNDEF (`unknown` already includes the symbol). */
+type Val = unknown;
 
 function text(e: Expr): string {
   return e.source.slice(e.start, e.end);

@@ -45,7 +45,7 @@ export function buildVars(layers: Array<Vars | undefined>): Vars {
     if (!layer) continue;
     for (const key of Object.keys(layer)) {
       const desc = Object.getOwnPropertyDescriptor(layer, key)!;
-      if (desc.get) Object.defineProperty(merged, key, { get: desc.get, enumerable: true, configurable: true });
+      if (desc.get) Object.defineProperty(merged, key, { ...desc, enumerable: true, configurable: true });
       else Object.defineProperty(merged, key, { value: desc.value, enumerable: true, configurable: true, writable: true });
     }
   }
@@ -64,7 +64,7 @@ export function buildVars(layers: Array<Vars | undefined>): Vars {
       Object.defineProperty(out, key, desc);
       continue;
     }
-    const raw = desc.value;
+    const raw: unknown = desc.value;
     let rendering = false;
     Object.defineProperty(out, key, {
       enumerable: true,

@@ -140,14 +140,3 @@ export function normalizeSymbolicMode(spec: string): string {
     .map((c) => (c.who.length === 3 ? 'a' : c.who.join('')) + c.actions.map((a) => a.op + (a.copyFrom ?? a.perms)).join(''))
     .join(',');
 }
-
-/** Check a mode argument's syntax; returns an error message or undefined. */
-export function modeArgError(arg: ModeArg): string | undefined {
-  try {
-    if (isOctalMode(arg)) parseOctalMode(arg);
-    else parseSymbolicMode(arg as string);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}

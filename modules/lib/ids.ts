@@ -36,7 +36,3 @@ export function parseGroupLine(line: string): GroupEntry | undefined {
 export function parsePasswd(text: string): PasswdEntry[] {
   return text.split('\n').map(parsePasswdLine).filter((e): e is PasswdEntry => e !== undefined);
 }
-
-export function parseGroups(text: string): GroupEntry[] {
-  return text.split('\n').map(parseGroupLine).filter((e): e is GroupEntry => e !== undefined);
-}

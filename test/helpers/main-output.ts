@@ -22,7 +22,7 @@ export async function runMain(argv: string[]): Promise<MainRun> {
   process.stdout.write = ((chunk: string | Uint8Array) => {
     lines.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  });
   const start = performance.now();
   const cpu = process.cpuUsage();
   try {

@@ -10,17 +10,15 @@
 
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { ensureBase } from '../../engine/lab/base.js';
-import { which } from '../../engine/lab/system.js';
 import { writeTree } from '../helpers/run-playbook.js';
 import { labOut, labSsh } from '../helpers/lab-cli.js';
+import { labGate } from '../helpers/lab-gate.js';
 
-const isRoot = process.getuid?.() === 0;
-const canHost = isRoot && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
-const inCi = process.env.CI === 'true';
+const canHost = labGate('the network fault lab tests');
 const ROOT = join(import.meta.dirname ?? '', '..', '..');
 
 const LAB = 'hga';
@@ -39,15 +37,7 @@ const PLAYBOOK = `- hosts: all
         content: "{{ inventory_hostname }} did its work\\n"
 `;
 
-if (!canHost) {
-  if (inCi) {
-    test('CI can host a lab (root, systemd-nspawn, cgroup v1 systemd hierarchy)', (t) => {
-      t.fail(`CI=true but this machine cannot host a lab: root=${isRoot}, systemd-nspawn=${which('systemd-nspawn') ?? 'missing'}`);
-    });
-  } else {
-    test.skip('network fault tests need root and systemd-nspawn', () => {});
-  }
-} else {
+if (canHost) {
   let info: LabInfo;
   let veth: string;
   let dir: string;

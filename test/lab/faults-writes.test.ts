@@ -23,15 +23,14 @@ import { join } from 'node:path';
 import { sha256Hex } from '../../engine/host/content-hash.js';
 import { connectionSettings, hostVars, loadInventory } from '../../engine/inventory/inventory.js';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { which } from '../../engine/lab/system.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
 import { loadRegistry } from '../../engine/load/registry.js';
 import { Runner } from '../../engine/run/runner.js';
 import { quote } from '../../engine/host/shell.js';
 import { SshConnection } from '../../engine/connection/ssh-connection.js';
+import { labGate } from '../helpers/lab-gate.js';
 
-const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
-const inCi = process.env.CI === 'true';
+const canHost = labGate('the write fault lab tests');
 const LAB = 'wrc';
 const ROOT = join(import.meta.dirname ?? '', '..', '..');
 
@@ -260,10 +259,7 @@ async function pair(host: string, n: number): Promise<string | undefined> {
   return undefined;
 }
 
-if (!canHost) {
-  if (inCi) test('CI can host a lab for the write fault tests', (t) => t.fail('CI=true but this machine cannot host a lab (root, systemd-nspawn)'));
-  else test.skip('write fault lab tests need root and systemd-nspawn', () => {});
-} else {
+if (canHost) {
   test.before(async () => {
     if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 3 });

@@ -18,16 +18,15 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { which } from '../../engine/lab/system.js';
 import { loadInventory } from '../../engine/inventory/inventory.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
 import { loadRegistry } from '../../engine/load/registry.js';
 import { Runner } from '../../engine/run/runner.js';
 import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { labOut, labSsh, runCli, type CliRun } from '../helpers/lab-cli.js';
+import { labGate } from '../helpers/lab-gate.js';
 
-const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
-const inCi = process.env.CI === 'true';
+const canHost = labGate('the module lab tests');
 const LAB = 'mods';
 const H1 = `${LAB}1`;
 const H2 = `${LAB}2`;
@@ -377,10 +376,7 @@ const FINGERPRINT = [
 let real: Run;
 let second: Run;
 
-if (!canHost) {
-  if (inCi) test('CI can host a lab', (t) => t.fail('CI=true but this machine cannot host a lab (root, systemd-nspawn)'));
-  else test.skip('module lab tests need root and systemd-nspawn', () => {});
-} else {
+if (canHost) {
   test.before(async () => {
     await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 2 });

@@ -5,20 +5,19 @@
 // link target, a mount source), and nothing else on the host may change:
 // /etc/shadow keeps its group, files keep their owners, only the expected paths
 // are touched. (Arguments the schema refuses never reach a host; the unit table
-// test/unit/option-injection.test.ts covers them.) Effects are read over plain ssh.
+// test/unit/engine/load/option-injection.test.ts covers them.) Effects are read over plain ssh.
 // Runs whenever this machine can host a lab (root and systemd-nspawn); under CI=true always.
 
 import test from 'ava';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { which } from '../../engine/lab/system.js';
 import type { HostResultEvent } from '../../engine/report/events.js';
 import { labOut, runJson, type CliRun } from '../helpers/lab-cli.js';
+import { labGate } from '../helpers/lab-gate.js';
 
-const canHost = process.getuid?.() === 0 && which('systemd-nspawn') !== undefined && existsSync('/sys/fs/cgroup/systemd');
-const inCi = process.env.CI === 'true';
+const canHost = labGate('the option injection lab tests');
 const LAB = 'bda';
 const H = `${LAB}1`;
 
@@ -94,10 +93,7 @@ function refusedAll(t: import('ava').ExecutionContext, name: string, says: RegEx
   }
 }
 
-if (!canHost) {
-  if (inCi) test('CI can host a lab', (t) => t.fail('CI=true but this machine cannot host a lab (root, systemd-nspawn)'));
-  else test.skip('option injection lab tests need root and systemd-nspawn', () => {});
-} else {
+if (canHost) {
   test.before(async () => {
     await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 1 });

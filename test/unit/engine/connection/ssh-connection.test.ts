@@ -91,11 +91,11 @@ test.serial('strict: unknown host key is refused, message names known_hosts and 
   writeFileSync(empty, '');
   const c = conn(sshd.settings({ knownHostsFile: empty }));
   const err = await t.throwsAsync(c.exec('true'), { instanceOf: UnreachableError });
-  t.regex(err!.message, /unknown host/);
-  t.true(err!.message.includes(empty));
-  t.true(err!.message.includes('known_hosts'));
-  t.true(err!.message.includes(fingerprint(sshd.hostKeyBlob)));
-  t.true(err!.message.includes(`127.0.0.1:${sshd.port}`));
+  t.regex(err.message, /unknown host/);
+  t.true(err.message.includes(empty));
+  t.true(err.message.includes('known_hosts'));
+  t.true(err.message.includes(fingerprint(sshd.hostKeyBlob)));
+  t.true(err.message.includes(`127.0.0.1:${sshd.port}`));
 });
 
 test.serial('strict and accept-new: a changed host key is refused', async (t) => {
@@ -105,7 +105,7 @@ test.serial('strict and accept-new: a changed host key is refused', async (t) =>
   for (const mode of ['strict', 'accept-new'] as const) {
     const c = conn(sshd.settings({ knownHostsFile: wrong, hostKeyChecking: mode }));
     const err = await t.throwsAsync(c.connect(), { instanceOf: UnreachableError });
-    t.regex(err!.message, /HOST KEY CHANGED/);
+    t.regex(err.message, /HOST KEY CHANGED/);
   }
   const off = conn(sshd.settings({ knownHostsFile: wrong, hostKeyChecking: 'off' }));
   t.is((await off.exec('echo ok')).stdout, 'ok\n');
@@ -124,12 +124,12 @@ test.serial('missing or unreadable key file is a clear unreachable error', async
   const missing = join(sshd.dir, 'no_such_key');
   const c = conn(sshd.settings({ privateKeyFile: missing }));
   const err = await t.throwsAsync(c.exec('true'), { instanceOf: UnreachableError });
-  t.true(err!.message.includes(missing));
+  t.true(err.message.includes(missing));
   const garbage = join(sshd.dir, 'garbage_key');
   writeFileSync(garbage, 'not a key\n');
   const g = conn(sshd.settings({ privateKeyFile: garbage }));
   const err2 = await t.throwsAsync(g.exec('true'), { instanceOf: UnreachableError });
-  t.true(err2!.message.includes(garbage));
+  t.true(err2.message.includes(garbage));
   if (process.getuid?.() !== 0) {
     const unreadable = join(sshd.dir, 'unreadable_key');
     copyFileSync(sshd.clientKeyFile, unreadable);
@@ -158,7 +158,7 @@ test.serial('ssh-agent authentication (SSH_AUTH_SOCK), no key file', async (t) =
 test.serial('nothing listening: unreachable, names address:port', async (t) => {
   const c = conn(sshd.settings({ port: 1, connectTimeoutMs: 2000 }));
   const err = await t.throwsAsync(c.connect(), { instanceOf: UnreachableError });
-  t.regex(err!.message, /127\.0\.0\.1:1/);
+  t.regex(err.message, /127\.0\.0\.1:1/);
 });
 
 test.serial('command timeout closes the channel; the connection stays usable', async (t) => {
@@ -186,6 +186,6 @@ test.serial('server killed mid-run: reopened once, then unreachable', async (t) 
   await sshd.stop();
   await new Promise((r) => setTimeout(r, 100));
   const err = await t.throwsAsync(c.exec('echo 3'), { instanceOf: UnreachableError });
-  t.regex(err!.message, /lost and could not be reopened/);
-  t.regex(err!.message, new RegExp(`127\\.0\\.0\\.1:${sshd.port}`));
+  t.regex(err.message, /lost and could not be reopened/);
+  t.regex(err.message, new RegExp(`127\\.0\\.0\\.1:${sshd.port}`));
 });

@@ -2,7 +2,7 @@
 // have their table tests in test/unit/engine/facts/.)
 
 import test from 'ava';
-import { buildSectionScript, parseSections, splitCommandWords } from '../../../../engine/host/host.js';
+import { buildSectionScript, parseSections } from '../../../../engine/host/host.js';
 
 test('sections: exact content, marker look-alikes from another call, missing section', (t) => {
   const nonce = 'n1';
@@ -16,11 +16,4 @@ test('sections: exact content, marker look-alikes from another call, missing sec
     { rc: 7, stdout: '', stderr: 'oops\n' },
   ]);
   t.throws(() => parseSections(out.slice(0, 60), err, nonce, 2), { message: /section 0/ });
-});
-
-test('validate command words', (t) => {
-  t.deepEqual(splitCommandWords(`visudo -cf %s`), ['visudo', '-cf', '%s']);
-  t.deepEqual(splitCommandWords(`sh -c 'test -s "$1"' x %s`), ['sh', '-c', 'test -s "$1"', 'x', '%s']);
-  t.deepEqual(splitCommandWords(`a "b \\"c\\" $d" e\\ f ''`), ['a', 'b "c" $d', 'e f', '']);
-  t.throws(() => splitCommandWords(`a 'b`), { message: /unterminated/ });
 });

@@ -15,7 +15,6 @@ import {
   parseIniValue,
   detectFormat,
   loadPlaybookVarsDir,
-  addRuntimeHost,
 } from '../../../../engine/inventory/inventory.js';
 import { LoadError } from '../../../../engine/errors.js';
 
@@ -288,15 +287,4 @@ test('error: YAML syntax errors keep their place', (t) => {
   const err = t.throws(() => inventoryFromText('all:\n  hosts:\n    a: [1\n', 'broken.yml'), { instanceOf: LoadError });
   t.is(err!.place?.file, 'broken.yml');
   t.regex(err!.reason, /YAML syntax error/);
-});
-
-test('addRuntimeHost adds a host and groups during a run (add_host)', (t) => {
-  const inv = inventoryFromText('web:\n  hosts: {w1: }\n', 'x.yml');
-  addRuntimeHost(inv, 'new1', ['web', 'fresh'], { ansible_port: 2022 });
-  addRuntimeHost(inv, 'lonely');
-  t.deepEqual(inv.hosts.get('new1')!.groups, ['all', 'web', 'fresh']);
-  t.deepEqual(inv.groups.get('fresh')!.parents, ['all']);
-  t.deepEqual(inv.hosts.get('lonely')!.groups, ['all', 'ungrouped']);
-  t.is(hostVars(inv, 'new1').ansible_port, 2022);
-  t.deepEqual(groupsMap(inv).web, ['w1', 'new1']);
 });

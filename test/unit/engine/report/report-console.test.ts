@@ -69,9 +69,9 @@ test('json reporter writes one parseable object per line', (t) => {
   const r = jsonReporter(out);
   r({ kind: 'play_start', play: 'p', hosts: ['a'] });
   r(recap);
-  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; hosts?: Record<string, { changed: number }> });
   t.deepEqual(lines.map((l) => l.kind), ['play_start', 'recap']);
-  t.is(lines[1].hosts.web1.changed, 1);
+  t.is(lines[1].hosts?.web1.changed, 1);
 });
 
 test('readiness table: an ok cell with a detail shows it; a missing cell is -', (t) => {

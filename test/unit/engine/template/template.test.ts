@@ -142,7 +142,7 @@ test(renders, "a {{~ s | lower ~}} b", 'anovab');
 
 const fails = test.macro({
   exec(t, template: string, expected: { reason: string; variable?: string; line?: number; column?: number }) {
-    const e = t.throws(() => renderString(template, vars), { instanceOf: TemplateError })!;
+    const e = t.throws(() => renderString(template, vars), { instanceOf: TemplateError });
     t.true(e.reason.includes(expected.reason), e.message);
     t.is(e.template, template);
     t.is(e.variable, expected.variable);
@@ -205,7 +205,7 @@ test(fails, "pre {{ hostvars['ctl1' }} post {{n}}", { reason: 'expected "]"', co
 test(fails, '{{s}} then {{ a == }} {{n}}', { reason: 'unexpected end of expression', column: 20 });
 
 test('error message names the variable and quotes the template', (t) => {
-  const e = t.throws(() => renderString('{{hostvars.ctl1.nova_gid}}', vars), { instanceOf: TemplateError })!;
+  const e = t.throws(() => renderString('{{hostvars.ctl1.nova_gid}}', vars), { instanceOf: TemplateError });
   t.is(
     e.message,
     'undefined variable "hostvars.ctl1.nova_gid" (no "nova_gid" in "hostvars.ctl1") in "{{hostvars.ctl1.nova_gid}}"',
@@ -214,11 +214,11 @@ test('error message names the variable and quotes the template', (t) => {
 
 test('errors after a Jinja-style tag keep the original columns', (t) => {
   const tpl = "{{ hostvars['ctl1'].nova_uid | int }} and {{nope}}";
-  const e = t.throws(() => renderString(tpl, vars), { instanceOf: TemplateError })!;
+  const e = t.throws(() => renderString(tpl, vars), { instanceOf: TemplateError });
   t.is(e.variable, 'nope');
   t.is(e.column, tpl.indexOf('nope') + 1);
   const tpl2 = "{{ hostvars['ctl1'].nova_uid | int }}\n{{#each packages}}{{/if}}";
-  const e2 = t.throws(() => renderString(tpl2, vars), { instanceOf: TemplateError })!;
+  const e2 = t.throws(() => renderString(tpl2, vars), { instanceOf: TemplateError });
   t.is(e2.line, 2);
   t.is(e2.column, 4);
 });
@@ -251,7 +251,7 @@ test('renderDeep renders every string, leaves keys and non-strings alone', (t) =
 test('checkTemplate validates syntax without variables', (t) => {
   t.notThrows(() => checkTemplate('{{undefined_is_fine_here}} {{#each x}}{{this}}{{/each}}'));
   t.notThrows(() => checkTemplate('no template'));
-  const e = t.throws(() => checkTemplate('line1\nline2 {{#if x}}'), { instanceOf: TemplateError })!;
+  const e = t.throws(() => checkTemplate('line1\nline2 {{#if x}}'), { instanceOf: TemplateError });
   t.is(e.line, 2);
   t.throws(() => checkTemplate("{{ x | nofilter }}"), { instanceOf: TemplateError });
   t.throws(() => checkTemplate('{{nohelper x}}'), { instanceOf: TemplateError });
@@ -279,7 +279,7 @@ test('the same template renders with different variables (cache is keyed by sour
 
 test('variables layered with prototypes are visible', (t) => {
   const base = { a: 'A' };
-  const layered = Object.assign(Object.create(base), { b: 'B' });
+  const layered = Object.assign(Object.create(base) as Record<string, unknown>, { b: 'B' });
   t.is(renderString('{{a}}{{b}}', layered), 'AB');
   t.is(renderString('{{#if true}}{{a}}{{/if}}', layered), 'A');
   t.throws(() => renderString('{{toString}}', {}), { instanceOf: TemplateError });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  applySymbolicMode, formatMode, isOctalMode, modeArgError, normalizeSymbolicMode, parseOctalMode, resolveMode,
+  applySymbolicMode, formatMode, isOctalMode, normalizeSymbolicMode, parseOctalMode, parseSymbolicMode, resolveMode,
 } from '../../../../modules/lib/file-mode.js';
 
 const sym = (spec: string, cur: number, dir = false) => formatMode(applySymbolicMode(spec, cur, dir));
@@ -74,13 +74,10 @@ test('symbolic against a missing file uses the new-file base', (t) => {
 });
 
 test('syntax errors are reported, not guessed', (t) => {
-  t.truthy(modeArgError('u+q'));
-  t.truthy(modeArgError('rwxr-xr-x'));
-  t.truthy(modeArgError(''));
-  t.truthy(modeArgError('u+x,,g+x'));
-  t.truthy(modeArgError('0999'));
-  t.is(modeArgError('u=rwx,g=rx,o='), undefined);
-  t.is(modeArgError('0644'), undefined);
+  for (const bad of ['u+q', 'rwxr-xr-x', '', 'u+x,,g+x']) t.throws(() => parseSymbolicMode(bad), undefined, bad);
+  t.throws(() => parseOctalMode('0999'));
+  t.notThrows(() => parseSymbolicMode('u=rwx,g=rx,o='));
+  t.notThrows(() => parseOctalMode('0644'));
 });
 
 test('normalized symbolic modes name their classes (chmod would apply its umask to "+w")', (t) => {
