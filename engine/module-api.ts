@@ -362,7 +362,7 @@ export type ArgsSchema = Schema<object>;
  * A module. Its argument type is derived from its schema (Static<S>): the
  * arguments after ajv validated them and filled the defaults.
  */
-export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = any> {
+export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = unknown> {
   name: string;
   /** One line for docs and `tsplay modules`. */
   description: string;
@@ -381,7 +381,7 @@ export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = any> {
 }
 
 /** The validated arguments of a module (defaults filled). */
-export type ArgsOf<M> = M extends ModuleDef<infer S, any> ? Static<S> : never;
+export type ArgsOf<M> = M extends ModuleDef<infer S, unknown> ? Static<S> : never;
 
 /** Declare a module: its argument type is inferred from `schema`. */
 export function defineModule<S extends ArgsSchema, State>(def: ModuleDef<S, State>): ModuleDef<S, State> {

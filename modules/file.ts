@@ -119,7 +119,7 @@ function planRecurse(path: string, args: FileArgs, stat: FileState, below: TreeE
   }
   if (!steps.length) return { changed: false, reason: `${path}: attributes of all ${all.length} paths already match` };
   return change(`${path} (recursive): ${notes.join(', ')}`, steps,
-    [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, want)], { changed_paths: Math.max(owners, modes) });
+    [withAttrs({ kind: 'file', path, state: 'directory' }, want)], { changed_paths: Math.max(owners, modes) });
 }
 
 function planFile(args: FileArgs, state: FileModuleState): Plan {
@@ -141,31 +141,31 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
       if (st.type !== 'file' && !(isLink && args.state === undefined)) throw new ModuleError(`${path} is ${describe(st)}, not a regular file`);
       const a = planAttributes(path, args, st, { isDir: false, link: isLink });
       if (!a.steps.length) return { changed: false, reason: `${path}: ${args.mode ?? args.owner ?? args.group ? 'attributes already match' : 'exists'}` };
-      return change(`${path}: ${a.changes.join(', ')}`, a.steps, isLink ? [] : [withAttrs({ kind: 'file', path, state: 'file' } as Prediction, a)]);
+      return change(`${path}: ${a.changes.join(', ')}`, a.steps, isLink ? [] : [withAttrs({ kind: 'file', path, state: 'file' }, a)]);
     }
     case 'directory': {
       if (!st.exists) {
         const { steps, want } = attrsForNew(path, args, true);
         return change(`create directory ${path}${want.mode ? ` (mode ${want.mode})` : ''}`, [{ kind: 'run', argv: ['mkdir', '-p', '--', path] }, ...steps],
-          [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, want)]);
+          [withAttrs({ kind: 'file', path, state: 'directory' }, want)]);
       }
       if (st.type !== 'directory') throw new ModuleError(`${path} exists and is ${describe(st)}, not a directory`);
       if (args.recurse) return planRecurse(path, args, st, state.below ?? []);
       const a = planAttributes(path, args, st, { isDir: true });
       if (!a.steps.length) return { changed: false, reason: `directory ${path} ${args.mode ?? args.owner ?? args.group ? 'has the wanted attributes' : 'exists'}` };
-      return change(`${path}: ${a.changes.join(', ')}`, a.steps, [withAttrs({ kind: 'file', path, state: 'directory' } as Prediction, a)]);
+      return change(`${path}: ${a.changes.join(', ')}`, a.steps, [withAttrs({ kind: 'file', path, state: 'directory' }, a)]);
     }
     case 'touch': {
       if (st.exists && st.type === 'link') throw new ModuleError(`${path} is ${describe(st)}; touch would follow it`);
       if (!st.exists) {
         const { steps, want } = attrsForNew(path, args, false);
         return change(`create empty file ${path}`, [{ kind: 'run', argv: ['touch', '--', path] }, ...steps],
-          [withAttrs({ kind: 'file', path, state: 'file', content: Buffer.alloc(0) } as Prediction, want)]);
+          [withAttrs({ kind: 'file', path, state: 'file', content: Buffer.alloc(0) }, want)]);
       }
       const isDir = st.type === 'directory';
       const a = planAttributes(path, args, st, { isDir });
       return change(`touch ${path}${a.changes.length ? `, ${a.changes.join(', ')}` : ''}`, [{ kind: 'run', argv: ['touch', '--', path] }, ...a.steps],
-        a.changes.length ? [withAttrs({ kind: 'file', path, state: isDir ? 'directory' : 'file' } as Prediction, a)] : []);
+        a.changes.length ? [withAttrs({ kind: 'file', path, state: isDir ? 'directory' : 'file' }, a)] : []);
     }
     case 'link': {
       if (args.src === undefined) {

@@ -21,8 +21,8 @@ export default defineModule<typeof schema, CommandState>({
   gather: (args, host) => gatherCommand(args, host),
 
   plan(args, state) {
-    if (args.cmd!.trim() === '') throw new ModuleError('nothing to run: cmd is empty');
-    const shown = args.cmd!.includes('\n') ? `${args.cmd!.split('\n')[0]} ...` : args.cmd!;
-    return planCommand(args, state, [args.executable ?? '/bin/sh', '-c', args.cmd!], shown);
+    if (args.cmd.trim() === '') throw new ModuleError('nothing to run: cmd is empty');
+    const shown = args.cmd.includes('\n') ? `${args.cmd.split('\n')[0]} ...` : args.cmd;
+    return planCommand(args, state, [args.executable ?? '/bin/sh', '-c', args.cmd], shown);
   },
 });

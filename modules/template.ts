@@ -17,8 +17,8 @@ export default defineModule<typeof schema, PutFileState>({
   description: 'Render a handlebars template from the controller and write it to the host, atomically',
   schema,
   async gather(args, host, ctx) {
-    const source = await ctx.readLocalFile(args.src!);
-    return gatherDest(args, host, Buffer.from(ctx.render(decodeTemplate(args.src!, source)), 'utf8'));
+    const source = await ctx.readLocalFile(args.src);
+    return gatherDest(args, host, Buffer.from(ctx.render(decodeTemplate(args.src, source)), 'utf8'));
   },
   plan(args, state) {
     return planPutFile(args, state);

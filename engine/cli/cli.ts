@@ -190,7 +190,7 @@ async function cmdInventory(argv: string[]): Promise<number> {
     for (const h of selectHosts(inv, o.limit)) console.log(h);
     return 0;
   }
-  const list = inventoryList(inv) as Record<string, unknown>;
+  const list = inventoryList(inv);
   if (o.limit) {
     const allowed = new Set(selectHosts(inv, o.limit));
     const meta = list._meta as { hostvars: Record<string, unknown> };
@@ -247,14 +247,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ERROR: ${e.message}`);
       return e.exitCode;
     }
-    console.error(`ERROR: ${(e as Error).stack ?? e}`);
+    console.error(`ERROR: ${(e as Error).stack ?? String(e)}`);
     return ExitCode.error;
   }
 }
 
 const isMain = process.argv[1] && resolve(process.argv[1]).replace(/\.(ts|js)$/, '') === resolve(new URL(import.meta.url).pathname).replace(/\.(ts|js)$/, '');
 if (isMain) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     // As bin/tsplay.js: whatever a run left (a socket to a silent host, a task
     // abandoned after Ctrl-C) must not keep the process alive after the recap.

@@ -55,7 +55,7 @@ export function writeLabPlaybookInventory(info: Pick<LabInfo, 'hosts' | 'stateDi
             const vars = pick(i + 1);
             // Past lab.yml's hosts: fixture IDs continue the pattern, one step of 20 per host.
             if (i + 1 >= templateHosts.length) {
-              for (const k of Object.keys(vars)) if (typeof vars[k] === 'number') vars[k] = (vars[k] as number) + 20 * (i + 2 - templateHosts.length);
+              for (const k of Object.keys(vars)) if (typeof vars[k] === 'number') vars[k] = (vars[k]) + 20 * (i + 2 - templateHosts.length);
             }
             return [h.name, vars];
           })),

@@ -27,7 +27,7 @@ export function perArg<Arg, Value>(def: {
     name: def.name,
     sections: (args, ctx) => args.map((a) => def.snippet(a, ctx)),
     parse: (args, results, ctx) => args.map((a, i) => def.parse(a, results[i], ctx)),
-    ...(def.predict ? { predict: def.predict } : {}),
+    ...(def.predict ? { predict: (arg: Arg, value: Value, p: PredictContext) => def.predict!(arg, value, p) } : {}),
   };
 }
 

@@ -33,7 +33,7 @@ async function moduleFiles(dir: string, exts: string[]): Promise<string[]> {
 async function importModule(file: string): Promise<ModuleDef> {
   let mod: { default?: ModuleDef };
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = (await import(pathToFileURL(file).href)) as { default?: ModuleDef };
   } catch (e) {
     throw new LoadError(`cannot load module ${file}: ${(e as Error).message}`);
   }

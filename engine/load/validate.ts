@@ -50,10 +50,10 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
           for (const k of Object.keys(t.vars)) known.add(k);
           if (t.action === 'set_fact') for (const k of Object.keys(t.args)) known.add(k);
           if (t.action === 'include_vars' && typeof t.args.file === 'string' && !isTemplated(t.args.file)) {
-            if (t.args.name) known.add(String(t.args.name));
+            if (typeof t.args.name === 'string' && t.args.name) known.add(t.args.name);
             for (const k of readVarsKeys(isAbsolute(t.args.file) ? t.args.file : join(play.baseDir, t.args.file))) known.add(k);
           }
-          if (t.action === 'getent') known.add(`getent_${String(t.args.database ?? 'passwd')}`);
+          if (t.action === 'getent') known.add(`getent_${typeof t.args.database === 'string' ? t.args.database : 'passwd'}`);
         }, (b) => {
           for (const k of Object.keys(b.vars)) known.add(k);
         });

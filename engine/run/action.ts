@@ -94,7 +94,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const check = isCheck(rc, scope, task);
     const { host, run: target } = await hostFor(rc, h, scope, task, vars);
     const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
-    const writer = env ? withEnvironment(host, renderDeep(env, vars) as Record<string, unknown>) : host;
+    const writer = env ? withEnvironment(host, renderDeep(env, vars)) : host;
     const ctx: ModuleContext = {
       diff: rc.opts.diff, facts: host.facts,
       render: (tpl) => String(renderString(tpl, vars)),

@@ -30,6 +30,6 @@ export function removeOmitted(args: Record<string, unknown>, placeholder: string
 
 function clean(v: unknown, placeholder: string): unknown {
   if (isPlainObject(v)) return removeOmitted(v, placeholder);
-  if (Array.isArray(v)) return v.map((x) => (isPlainObject(x) ? removeOmitted(x, placeholder) : x));
+  if (Array.isArray(v)) return (v as unknown[]).map((x) => (isPlainObject(x) ? removeOmitted(x, placeholder) : x));
   return v;
 }

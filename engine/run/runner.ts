@@ -101,7 +101,9 @@ export class Runner implements RunContext {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.hosts.values()].map((h) => h.conn?.close().catch(() => undefined)));
+    await Promise.all([...this.hosts.values()].map(async (h) => {
+      await h.conn?.close().catch(() => undefined);
+    }));
   }
 
   /** Run playbooks in order; returns ansible-playbook's exit code. */

@@ -4,7 +4,7 @@
 // module gets a read-only view of the overlay and apply() is never called. Even
 // outside check mode, gather() receives a read-only facade, never the writer.
 
-import type { ChangePlan, FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan } from '../module-api.js';
+import type { FileDiff, HostReader, HostWriter, ModuleContext, ModuleDef, Plan } from '../module-api.js';
 import { ModuleError, StaleTargetError } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import { predictedReader } from '../facts/fact.js';
@@ -72,7 +72,8 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
 async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
   const reader: HostReader = opts.check && opts.overlay ? predictedReader(host, opts.overlay) : host;
   const state = await def.gather(args, readOnly(reader), opts.ctx);
-  const { render: _r, readLocalFile: _l, ...planCtx } = opts.ctx;
+  // plan is pure: it gets no render, no file reading
+  const planCtx: Omit<ModuleContext, 'render' | 'readLocalFile'> = { diff: opts.ctx.diff, facts: opts.ctx.facts };
   const plan = def.plan(args, state, planCtx);
   if (!plan.changed) {
     return { status: 'ok', result: { ...plan.result, changed: false, msg: plan.reason }, msg: plan.reason, plan };
@@ -86,7 +87,7 @@ async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host
   }
   let applied: Record<string, unknown> | void;
   try {
-    applied = def.apply ? await def.apply(plan as ChangePlan, host, opts.ctx) : (await executeSteps(plan.steps, host)).result;
+    applied = def.apply ? await def.apply(plan, host, opts.ctx) : (await executeSteps(plan.steps, host)).result;
   } catch (e) {
     if (e instanceof StaleTargetError) throw e;
     // apply started: the host may have changed, unless the error says it did not.

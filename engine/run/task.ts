@@ -10,7 +10,7 @@ import { UnreachableError, InterruptedError } from '../connection/connection.js'
 import { buildVars, type Vars } from '../template/vars.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { trackUnsafe, unsafe } from '../template/unsafe.js';
-import { truthy } from '../template/expression.js';
+import { toText, truthy } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js';
 import { varsFor, type Scope } from './scope.js';
@@ -130,7 +130,7 @@ async function runAttempts(rc: RunContext, task: Task, h: HostRun, scope: Scope,
         await sleep(delay * 1000);
         continue;
       }
-      if (!ok) outcome = { status: 'failed', result: { ...outcome.result, failed: true, msg: `${outcome.result.msg ?? ''} (until condition not met after ${attempt} attempts)`.trim() } };
+      if (!ok) outcome = { status: 'failed', result: { ...outcome.result, failed: true, msg: `${toText(outcome.result.msg)} (until condition not met after ${attempt} attempts)`.trim() } };
     }
     if (outcome.status === 'failed') outcome.ignored = ignoreErrors(scope, vars);
     return outcome;

@@ -272,9 +272,9 @@ function runCall(c: Compiled, ref: CallRef, args: unknown[], root: unknown): unk
 
 function runJinja(c: Compiled, ref: JinjaRef, ctx: unknown, root: unknown): unknown {
   // Inside {{#each}}/{{#with}} names resolve against the item, and `this` is the item itself.
-  const scope = ref.root
+  const scope: Record<string, unknown> = ref.root
     ? (root as Record<string, unknown>)
-    : Object.assign(Object.create(ctx !== null && typeof ctx === 'object' ? ctx : null), { this: ctx });
+    : Object.assign(Object.create(ctx !== null && typeof ctx === 'object' ? ctx : null) as Record<string, unknown>, { this: ctx });
   try {
     return evaluate(ref.expr, scope);
   } catch (e) {
@@ -622,7 +622,7 @@ class Rewriter {
         const b = stmt as hbs.AST.BlockStatement;
         const name = this.helperName(b.path);
         if (!name || !BLOCK_HELPERS.has(name)) {
-          const shown = (b.path as hbs.AST.PathExpression).original ?? '?';
+          const shown = (b.path).original ?? '?';
           this.fail(
             b.path,
             `"{{#${shown}}}" is not a block helper: use {{#if ${shown}}}, {{#unless}}, {{#each ${shown}}} or {{#with ${shown}}}`,
@@ -642,9 +642,9 @@ class Rewriter {
       }
       case 'PartialStatement':
       case 'PartialBlockStatement':
-        return this.fail(stmt as AstNode, 'partials ({{> name}}) are not supported');
+        return this.fail(stmt, 'partials ({{> name}}) are not supported');
       default:
-        return this.fail(stmt as AstNode, `unsupported template construct ${stmt.type}`);
+        return this.fail(stmt, `unsupported template construct ${stmt.type}`);
     }
   }
 }
@@ -654,13 +654,20 @@ interface Scope {
   ctxDepth: number;
 }
 
-function parseError(template: string, scanned: Scanned, e: Error & { hash?: any; lineNumber?: number; column?: number }): TemplateError {
+/** What handlebars' parser attaches to a syntax error (its jison `hash`). */
+interface HandlebarsParseHash {
+  loc?: { first_line?: number; first_column?: number };
+  token?: string;
+  text?: string;
+}
+
+function parseError(template: string, scanned: Scanned, e: Error & { hash?: HandlebarsParseHash; lineNumber?: number; column?: number }): TemplateError {
   const rw = new Rewriter({ source: template, refs: [], ast: undefined as never, variables: [] }, scanned, new Set());
   let offset: number | undefined;
   let reason = e.message.split('\n')[0].replace(/ - \d+:\d+$/, '');
   const loc = e.hash?.loc;
-  if (loc && typeof loc.first_line === 'number') {
-    offset = rw.origOffset(loc.first_line, loc.first_column);
+  if (e.hash && loc && typeof loc.first_line === 'number') {
+    offset = rw.origOffset(loc.first_line, loc.first_column ?? 0);
     const got = e.hash.token === 'EOF' ? 'end of template' : JSON.stringify(e.hash.text ?? e.hash.token);
     reason = `template syntax error: unexpected ${got}`;
     if (e.hash.token === 'EOF') {
@@ -722,7 +729,7 @@ function loneValue(m: hbs.AST.MustacheStatement): hbs.AST.Expression {
 
 /** Evaluate a rewritten value node at the top level (the lone-tag case). */
 function evalNode(c: Compiled, node: hbs.AST.Expression, vars: Record<string, unknown>): unknown {
-  switch (node.type as string) {
+  switch (node.type) {
     case 'StringLiteral':
     case 'NumberLiteral':
     case 'BooleanLiteral':
@@ -740,7 +747,7 @@ function evalNode(c: Compiled, node: hbs.AST.Expression, vars: Record<string, un
     }
     case 'SubExpression': {
       const s = node as hbs.AST.SubExpression;
-      const name = (s.path as hbs.AST.PathExpression).original;
+      const name = (s.path).original;
       const n = (s.params[0] as hbs.AST.NumberLiteral).value;
       if (name === '_v') {
         return walkVar(c, c.refs[(s.params[1] as hbs.AST.NumberLiteral).value] as VarRef, evalNode(c, s.params[0], vars));
@@ -779,7 +786,7 @@ export function renderString(template: string, vars: Record<string, unknown>): u
       c.render = env.compile(c.ast, {
         strict: true,
         noEscape: true,
-        knownHelpers: KNOWN_HELPERS as never,
+        knownHelpers: KNOWN_HELPERS,
         knownHelpersOnly: true,
       });
     } catch (e) {
@@ -804,9 +811,9 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
     noteUnsafeRead();
     return value.value as T;
   }
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => renderDeep(v, vars)) as T;
   if (value !== null && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, vars);

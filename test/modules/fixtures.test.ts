@@ -60,11 +60,11 @@ for (const moduleName of readdirSync(here).sort()) {
   for (const file of cases) {
     test(`${moduleName}/${file}`, async (t) => {
       const fixture = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Fixture;
-      const mod = (await import(join(root, 'modules', `${moduleName}.ts`))).default as ModuleDef;
+      const mod = ((await import(join(root, 'modules', `${moduleName}.ts`))) as { default: ModuleDef }).default;
       t.truthy(mod, `modules/${moduleName}.ts has a default export`);
       const args = structuredClone(fixture.args);
       const argErrors = validateModuleArgs(mod, args);
-      const ctx = { diff: true, facts: { ...defaultFacts, ...fixture.facts } as Facts };
+      const ctx = { diff: true, facts: { ...defaultFacts, ...fixture.facts } };
       let plan: Plan | undefined;
       let error: string | undefined;
       if (argErrors.length) {

@@ -1,3 +1,4 @@
+import { toText } from '../../template/expression.js';
 import type { BuiltinAction } from './builtin.js';
 
 /** assert: every condition in `that` holds, or the task fails naming the first that does not. */
@@ -7,9 +8,9 @@ export const assert = (): BuiltinAction => ({
     const conds = (Array.isArray(args.that) ? args.that : [args.that]) as Array<string | boolean>;
     for (const c of conds) {
       if (!ctx.condition([c], ctx.vars)) {
-        return { status: 'failed', result: { failed: true, changed: false, assertion: c, msg: String(args.fail_msg ?? args.msg ?? `Assertion failed: ${c}`) } };
+        return { status: 'failed', result: { failed: true, changed: false, assertion: c, msg: toText(args.fail_msg ?? args.msg ?? `Assertion failed: ${toText(c)}`) } };
       }
     }
-    return { status: 'ok', result: { changed: false, msg: String(args.success_msg ?? 'All assertions passed') } };
+    return { status: 'ok', result: { changed: false, msg: toText(args.success_msg ?? 'All assertions passed') } };
   },
 });

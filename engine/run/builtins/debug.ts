@@ -1,4 +1,4 @@
-import { evaluate, parseCondition } from '../../template/expression.js';
+import { evaluate, parseCondition, toText } from '../../template/expression.js';
 import { NO_LOG_MSG } from '../host-run.js';
 import type { BuiltinAction } from './builtin.js';
 
@@ -6,7 +6,7 @@ import type { BuiltinAction } from './builtin.js';
 export const debug = (): BuiltinAction => ({
   name: 'debug',
   run(ctx, args) {
-    const msg = args.var !== undefined ? { [String(args.var)]: evaluate(parseCondition(String(args.var)), ctx.vars) } : args.msg ?? 'Hello world!';
+    const msg = args.var !== undefined ? { [toText(args.var)]: evaluate(parseCondition(toText(args.var)), ctx.vars) } : args.msg ?? 'Hello world!';
     // no_log hides debug output too, as Ansible prints it: {"censored": "..."}.
     ctx.emit({ kind: 'debug', host: ctx.host.name, task: ctx.task.name, msg: ctx.task.noLog ? { censored: NO_LOG_MSG } : msg, place: ctx.task.place });
     return { status: 'ok', result: { changed: false, msg } };

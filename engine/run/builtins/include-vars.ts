@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { loadVarsFile } from '../../inventory/inventory.js';
+import { toText } from '../../template/expression.js';
 import type { BuiltinAction } from './builtin.js';
 
 /** include_vars: a YAML file's variables for this host (under `name` if given). */
@@ -8,7 +9,7 @@ export const includeVars = (): BuiltinAction => ({
   async run(ctx, args) {
     const file = isAbsolute(String(args.file)) ? String(args.file) : resolve(ctx.baseDir, String(args.file));
     const loaded = await loadVarsFile(file);
-    if (args.name) ctx.host.includeVars[String(args.name)] = loaded;
+    if (args.name) ctx.host.includeVars[toText(args.name)] = loaded;
     else Object.assign(ctx.host.includeVars, loaded);
     return { status: 'ok', result: { changed: false, ansible_included_var_files: [file] } };
   },

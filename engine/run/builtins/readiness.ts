@@ -1,4 +1,4 @@
-import { evaluateAll } from '../../template/expression.js';
+import { evaluateAll, toText } from '../../template/expression.js';
 import type { BuiltinAction } from './builtin.js';
 
 type Cell = { ok: boolean; reason?: string; detail?: string };
@@ -20,7 +20,7 @@ export const readiness = (): BuiltinAction => {
     },
     run(ctx, args) {
       const checks = args.checks as Check[];
-      const title = String(args.title ?? 'Readiness');
+      const title = toText(args.title ?? 'Readiness');
       table ??= { title, columns: [], rows: new Map() };
       const cells: Record<string, Cell> = {};
       for (const c of checks) {

@@ -33,7 +33,7 @@ async function run(mod: ModuleDef, rawArgs: Record<string, unknown>) {
   if (errors.length) throw new Error(JSON.stringify(errors));
   const plan = mod.plan(args, await mod.gather(args, host, ctx), ctx);
   const applied = plan.changed ? (await executeSteps(plan.steps, host)).result : undefined;
-  const again = mod.plan(structuredClone(rawArgs) as never, await mod.gather(args, host, ctx), ctx);
+  const again = mod.plan(structuredClone(rawArgs), await mod.gather(args, host, ctx), ctx);
   return { plan, applied, again };
 }
 

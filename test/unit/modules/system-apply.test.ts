@@ -55,8 +55,8 @@ test('mount: a failing mount puts the old fstab back and fails with mount\'s std
     { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok), { '/etc/fstab': Buffer.from('# old\n') });
   const err = await t.throwsAsync(apply(plan, host), { instanceOf: ModuleError });
-  t.is(err!.message, 'mount -- /mnt/x exited with rc 32: mount.nfs: No such device; /etc/fstab restored to its previous content');
-  t.like((err as ModuleError).details, { cmd: ['mount', '--', '/mnt/x'], rc: 32, stderr: 'mount.nfs: No such device' });
+  t.is(err.message, 'mount -- /mnt/x exited with rc 32: mount.nfs: No such device; /etc/fstab restored to its previous content');
+  t.like((err).details, { cmd: ['mount', '--', '/mnt/x'], rc: 32, stderr: 'mount.nfs: No such device' });
   t.deepEqual(calls, [
     // compare-and-swap: the write expects the fstab that was read (sha256 of '# old\n')
     { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n', opts: { expect: { sha256: '51b504a673e6f1060fcf27c4f9b7908f1a51646255dcdfadbef91d7a03e1d5a6' } } },
@@ -86,8 +86,8 @@ test('command: returns rc/stdout/stderr; a non-zero rc fails with them in the de
 
   const bad = fakeHost(() => ({ rc: 2, stdout: 'partial\n', stderr: 'ls: cannot access x\n' }));
   const err = await t.throwsAsync(apply(shell.plan({ cmd: 'ls x', stdin_add_newline: true, executable: '/bin/sh' }, {}, ctx) as ChangePlan, bad.host), { instanceOf: ModuleError });
-  t.is(err!.message, "/bin/sh -c 'ls x' exited with rc 2: ls: cannot access x");
-  t.like((err as ModuleError).details, { rc: 2, stdout: 'partial', stderr: 'ls: cannot access x' });
+  t.is(err.message, "/bin/sh -c 'ls x' exited with rc 2: ls: cannot access x");
+  t.like((err).details, { rc: 2, stdout: 'partial', stderr: 'ls: cannot access x' });
 });
 
 test('usermod: rc 8 is explained by naming the processes of the old uid', async (t) => {
@@ -97,8 +97,8 @@ test('usermod: rc 8 is explained by naming the processes of the old uid', async 
     ? { rc: 8, stdout: '', stderr: 'usermod: user nova is currently used by process 4242\n' }
     : { rc: 0, stdout: ' 4242 nova-compute\n 4300 sleep\n', stderr: '' });
   const err = await t.throwsAsync(apply(plan, host), { instanceOf: ModuleError });
-  t.is(err!.message, 'cannot change nova: the user is running processes (4242 nova-compute, 4300 sleep); stop them (their services) first');
-  t.like((err as ModuleError).details, { cmd: ['usermod', '-u', '111', '--', 'nova'], rc: 8, explanation: ['4242 nova-compute', '4300 sleep'] });
+  t.is(err.message, 'cannot change nova: the user is running processes (4242 nova-compute, 4300 sleep); stop them (their services) first');
+  t.like((err).details, { cmd: ['usermod', '-u', '111', '--', 'nova'], rc: 8, explanation: ['4242 nova-compute', '4300 sleep'] });
   t.deepEqual(calls, [{ exec: ['usermod', '-u', '111', '--', 'nova'] }, { run: ['ps', '-o', 'pid=,comm=', '-u', '107'] }]);
 });
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../../engine/connection/local-connection.js';
 import { Host } from '../../../engine/host/host.js';
-import type { ModuleContext, ModuleDef } from '../../../engine/module-api.js';
+import type { ModuleContext, ModuleDef, ModuleError } from '../../../engine/module-api.js';
 import { validateModuleArgs } from '../../../engine/load/module-args.js';
 import { executeSteps } from '../../../engine/run/steps.js';
 import command from '../../../modules/command.js';
@@ -22,6 +22,16 @@ import getent from '../../../modules/getent.js';
 import waitFor from '../../../modules/wait_for.js';
 import chownFind from '../../../modules/chown_find.js';
 import mount from '../../../modules/mount.js';
+
+/** The error a run fails with (the test fails if it does not fail). */
+async function failure(p: Promise<unknown>): Promise<ModuleError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as ModuleError;
+  }
+  throw new Error('expected the run to fail');
+}
 
 const host = new Host(new LocalConnection(), { name: 'localhost' });
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-system-'));
@@ -69,7 +79,7 @@ test.serial('command and shell: arguments arrive literally; rc/stdout returned; 
   const s2 = await run(shell, { cmd: `touch ${target}`, creates: target });
   t.true(s2.plan.changed);
   t.deepEqual(s2.again, { changed: false, reason: `not run: ${target} exists`, result: { cmd: ['/bin/sh', '-c', `touch ${target}`], rc: 0, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [] } });
-  const fail = await run(command, { argv: ['ls', join(dir, 'nope')] }).catch((e) => e);
+  const fail = await failure(run(command, { argv: ['ls', join(dir, 'nope')] }));
   t.regex(fail.message, /^ls .*nope exited with rc 2: ls: cannot access/);
   t.is(fail.details.rc, 2);
 });
@@ -82,10 +92,10 @@ test.serial('stat and getent read the real host', async (t) => {
   t.false(r.plan.changed);
   t.like((r.plan.result as { stat: object }).stat, { exists: true, isreg: true, islnk: false, mode: '0640', size: 5, uid: 0, pw_name: 'root' });
   const g = await run(getent, { database: 'passwd', key: 'root' });
-  t.like(g.plan.result as object, { uid: 0, gid: 0, name: 'root' });
+  t.like(g.plan.result, { uid: 0, gid: 0, name: 'root' });
   t.deepEqual(((g.plan.result as { ansible_facts: { getent_passwd: Record<string, string[]> } }).ansible_facts.getent_passwd.root).slice(0, 3), ['x', '0', '0']);
   const byId = await run(getent, { database: 'group', key: 0 });
-  t.like(byId.plan.result as object, { name: 'root', gid: 0 });
+  t.like(byId.plan.result, { name: 'root', gid: 0 });
   const missing = await run(getent, { database: 'passwd', key: 'no-such-user-tsplay', fail_key: false });
   t.is((missing.plan as { reason: string }).reason, 'no-such-user-tsplay not found in passwd (fail_key: false)');
 });
@@ -101,7 +111,7 @@ test.serial('wait_for sees a listening port from the host', async (t) => {
   } finally {
     server.close();
   }
-  const closed = await run(waitFor, { port, timeout: 1, sleep: 0.2 }).catch((e) => e);
+  const closed = await failure(run(waitFor, { port, timeout: 1, sleep: 0.2 }));
   t.is(closed.message, `timed out after 1s waiting for 127.0.0.1:${port} to be open`);
 });
 
@@ -140,7 +150,7 @@ test.serial('chown_find re-owns exactly the old IDs\' files, keeps setgid, never
   t.true(log.includes(`${files.gidOnly}\t0:54322\t0:54332\n`));
   t.true(log.includes(`${link}\t54321:54322\t54331:54332\n`));
   t.is(statSync((r.applied as { log: string }).log).mode & 0o777, 0o600);
-  t.false(r.again.changed as boolean);
+  t.false(r.again.changed);
   t.is((r.again as { reason: string }).reason, `no files under ${tree} to re-own (uid 54321 -> 54331, gid 54322 -> 54332)`);
 });
 
@@ -150,11 +160,11 @@ test.serial('mount: tmpfs via its own fstab; refuses a non-empty dir; restores f
   mkdirSync(mnt);
   writeFileSync(join(mnt, 'instance-1'), 'x');
   const base = { path: mnt, src: 'tsplaytest', fstype: 'tmpfs', opts: 'size=1m', state: 'mounted', fstab };
-  const refused = await run(mount, base).catch((e) => e);
+  const refused = await failure(run(mount, base));
   t.is(refused.message, `refusing to mount tsplaytest on ${mnt}: the directory is not empty and mounting would hide instance-1 (1 entry); move them away or set allow_nonempty: true`);
   rmSync(join(mnt, 'instance-1'));
 
-  const bad = await run(mount, { ...base, fstype: 'nosuchfs' }).catch((e) => e);
+  const bad = await failure(run(mount, { ...base, fstype: 'nosuchfs' }));
   t.regex(bad.message, /^mount -T .* exited with rc \d+: .*; .* restored to its previous content$/s);
   t.is(readFileSync(fstab, 'utf8'), '# test fstab\nproc /proc proc defaults 0 0');
 
@@ -162,12 +172,12 @@ test.serial('mount: tmpfs via its own fstab; refuses a non-empty dir; restores f
   t.true(r.plan.changed);
   t.is(readFileSync(fstab, 'utf8'), `# test fstab\nproc /proc proc defaults 0 0\ntsplaytest ${mnt.replace(' ', '\\040')} tmpfs size=1m 0 0\n`);
   t.true(readFileSync('/proc/self/mountinfo', 'utf8').includes(mnt.replace(' ', '\\040')));
-  t.false(r.again.changed as boolean, JSON.stringify(r.again));
+  t.false(r.again.changed, JSON.stringify(r.again));
 
   const u = await run(mount, { path: mnt, state: 'unmounted', fstab });
   t.true(u.plan.changed);
   t.deepEqual(u.again, { changed: false, reason: `${mnt} is not mounted` });
   const a = await run(mount, { path: mnt, state: 'absent', fstab });
   t.is(readFileSync(fstab, 'utf8'), '# test fstab\nproc /proc proc defaults 0 0\n');
-  t.false(a.again.changed as boolean);
+  t.false(a.again.changed);
 });

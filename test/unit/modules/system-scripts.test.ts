@@ -14,7 +14,7 @@ import { resolveLink } from '../../../modules/stat.js';
 const run = promisify(execFile);
 
 async function waitFor(...args: string[]) {
-  const r = await run('bash', ['-c', WAIT_SCRIPT, 'wait_for', ...args]).catch((e) => e);
+  const r: { code?: number; stdout: string; stderr: string } = await run('bash', ['-c', WAIT_SCRIPT, 'wait_for', ...args]).catch((e: unknown) => e as { code?: number; stdout: string; stderr: string });
   return parseWaitOutput(r.code ?? 0, r.stdout, r.stderr);
 }
 

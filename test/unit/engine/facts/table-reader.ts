@@ -12,7 +12,7 @@ export type FactRow = readonly [AnyFact, (arg: never) => unknown];
 
 /** One table row: the value of `fact` for each argument. */
 export function row<Arg, Value>(fact: Fact<Arg, Value>, value: (arg: Arg) => Value): FactRow {
-  return [fact, value as (arg: never) => unknown];
+  return [fact, value];
 }
 
 /** A deep copy that keeps Buffers Buffers. */

@@ -166,8 +166,8 @@ test('writeFile: failed validation leaves the target untouched and no temp file'
     host.writeFile(file, 'bad\n', { validate: `sh -c 'grep -q good "$1" || { echo "no good in $1" >&2; exit 1; }' check %s` }),
     { instanceOf: ModuleError },
   );
-  t.regex(err!.message, /validation failed \(validate exited with rc 1\)/);
-  t.regex(err!.message, /no good in .*\/\.conf\.tsplay-\d+-\w{6}\n?/, 'validate ran on the temp file, named after the target and its writer');
+  t.regex(err.message, /validation failed \(validate exited with rc 1\)/);
+  t.regex(err.message, /no good in .*\/\.conf\.tsplay-\d+-\w{6}\n?/, 'validate ran on the temp file, named after the target and its writer');
   t.is(readFileSync(file, 'utf8'), 'good\n');
   t.deepEqual(readdirSync(dir), ['conf']);
   await host.writeFile(file, 'good too\n', { validate: `grep -q good %s` });
@@ -191,7 +191,7 @@ test('writeFile: backup copy is returned and keeps the old content', async (t) =
 test('writeFile: missing directory is a clear error', async (t) => {
   const dir = tempDir();
   const err = await t.throwsAsync(host.writeFile(join(dir, 'no', 'f'), 'x'), { instanceOf: ModuleError });
-  t.regex(err!.message, /directory does not exist/);
+  t.regex(err.message, /directory does not exist/);
   rmSync(dir, { recursive: true });
 });
 

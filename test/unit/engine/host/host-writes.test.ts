@@ -45,8 +45,8 @@ async function startWrite(dir: string, path: string, content: Buffer): Promise<{
   const script = writeFileScript(path, { size: content.length, sha256: sha256Hex(content) });
   const child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'] });
   const done = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 128))));
-  child.stdin!.on('error', () => {});
-  child.stdin!.write(content.subarray(0, content.length >> 1));
+  child.stdin.on('error', () => {});
+  child.stdin.write(content.subarray(0, content.length >> 1));
   for (let i = 0; i < 200 && temps(dir).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   return { child, done };
 }
@@ -57,7 +57,7 @@ test('a transfer cut short never reaches the target, and leaves no temp file', a
   writeFileSync(file, 'old content\n');
   const h = new Host(tampering((b) => b.subarray(0, b.length >> 1)), { name: 'h1' });
   const err = await t.throwsAsync(h.writeFile(file, 'x'.repeat(100_000)), { instanceOf: ModuleError });
-  t.regex(err!.message, /^h1: write .*\/big: the content arrived incomplete .*received 50000 of 100000 bytes/);
+  t.regex(err.message, /^h1: write .*\/big: the content arrived incomplete .*received 50000 of 100000 bytes/);
   t.is(readFileSync(file, 'utf8'), 'old content\n');
   t.deepEqual(temps(dir), []);
   // nothing at all arrives: a new file is not created empty
@@ -74,7 +74,7 @@ test('bytes altered on the way (same size) are refused by their SHA-256', async 
   writeFileSync(file, 'old');
   const h = new Host(tampering((b) => Buffer.from(b.toString('latin1').replace('new', 'NEW'), 'latin1')), { name: 'h1' });
   const err = await t.throwsAsync(h.writeFile(file, 'new content'), { instanceOf: ModuleError });
-  t.regex(err!.message, /SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+  t.regex(err.message, /SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
   t.is(readFileSync(file, 'utf8'), 'old');
   t.deepEqual(temps(dir), []);
   rmSync(dir, { recursive: true });
@@ -137,9 +137,9 @@ test('compare-and-swap: a target that changed since it was read is left alone (S
   const planned = sha256Hex('read by the plan\n');
   writeFileSync(file, 'changed by someone else\n');
   const err = await t.throwsAsync(host.writeFile(file, 'new\n', { expect: { sha256: planned } }), { instanceOf: StaleTargetError });
-  t.is(err!.host, 'local');
-  t.is(err!.path, file);
-  t.regex(err!.message, /changed since it was read \(its content differs\); nothing was written/);
+  t.is(err.host, 'local');
+  t.is(err.path, file);
+  t.regex(err.message, /changed since it was read \(its content differs\); nothing was written/);
   t.is(readFileSync(file, 'utf8'), 'changed by someone else\n');
   await t.throwsAsync(host.writeFile(file, 'new\n', { expect: { exists: false } }), { instanceOf: StaleTargetError, message: /it exists now/ });
   await t.throwsAsync(host.writeFile(join(dir, 'gone'), 'new\n', { expect: { sha256: planned } }), { instanceOf: StaleTargetError, message: /no longer exists/ });
@@ -207,9 +207,9 @@ test('option-like owner, group and mode are refused or taken literally, never as
   chmodSync(file, 0o600);
   const before = lstatSync(file);
   const e1 = await t.throwsAsync(host.writeFile(file, 'new', { owner: '--reference=/etc/shadow' }), { instanceOf: ModuleError });
-  t.regex(e1!.message, /cannot set the owner\/group.*invalid user/s);
+  t.regex(e1.message, /cannot set the owner\/group.*invalid user/s);
   const e2 = await t.throwsAsync(host.writeFile(file, 'new', { group: '--reference=/etc/shadow' }), { instanceOf: ModuleError });
-  t.regex(e2!.message, /cannot set the owner\/group.*invalid group/s);
+  t.regex(e2.message, /cannot set the owner\/group.*invalid group/s);
   await t.throwsAsync(host.writeFile(file, 'new', { mode: '--reference=/etc/shadow' }), { message: /is not an octal mode/ });
   await t.throwsAsync(host.writeFile(file, 'new', { mode: '-w' }), { message: /is not an octal mode/ });
   await t.throwsAsync(host.writeFile(file, 'new', { owner: 'root:shadow' }), { message: /not a valid user name/ });
@@ -279,7 +279,7 @@ test(`a file that keeps changing: the task fails after ${STALE_ATTEMPTS} attempt
   const h = racing((n) => writeFileSync(file, `a\nchange ${n}\n`));
   const err = await t.throwsAsync(runModule(lineinfile, { path: file, line: 'mine', state: 'present' }, h, { check: false, ctx }), { instanceOf: ModuleError });
   t.false(err instanceof StaleTargetError);
-  t.is(err!.message, `race: ${file} changed under this task ${STALE_ATTEMPTS} times in a row (another writer keeps changing it); gave up, nothing was written by the last attempt`);
+  t.is(err.message, `race: ${file} changed under this task ${STALE_ATTEMPTS} times in a row (another writer keeps changing it); gave up, nothing was written by the last attempt`);
   t.is(readFileSync(file, 'utf8'), `a\nchange ${STALE_ATTEMPTS}\n`);
   rmSync(dir, { recursive: true });
 });

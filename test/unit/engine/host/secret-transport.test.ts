@@ -52,8 +52,9 @@ test.serial('environment: keyword on a task: the value is absent from ps on the 
 `,
   });
   const seen = await processesDuring(r);
-  const { code, results, dir } = await r;
-  t.is(code, 0, JSON.stringify(results()));
+  const done = await r;
+  const { code, dir } = done;
+  t.is(code, 0, JSON.stringify(done.results()));
   t.is(readFileSync(join(dir, 'got'), 'utf8'), SECRET, 'the command got the value');
   t.true(seen.some((l) => l.includes('sleep 1.8642')), 'the command was seen running');
   t.deepEqual(seen.filter((l) => l.includes(SECRET)), []);

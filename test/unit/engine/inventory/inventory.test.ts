@@ -186,7 +186,7 @@ for (const [src, file, fmt] of formats) {
 
 test('inventoryList has the ansible-inventory --list shape', async (t) => {
   const inv = await loadInventory([join(F, 'ini/hosts')]);
-  const list = inventoryList(inv) as Record<string, any>;
+  const list = inventoryList(inv) as Record<string, unknown> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
   t.deepEqual(Object.keys(list), ['_meta', 'all', 'ungrouped', 'prod', 'web', 'db']);
   t.deepEqual(list.all, { children: ['ungrouped', 'prod'] });
   t.deepEqual(list.prod, { children: ['web', 'db'] });
@@ -258,11 +258,11 @@ for (const [file, where, re] of errorCases) {
   test(`error: ${file} at ${where}`, async (t) => {
     const path = join(F, 'errors', file);
     const err = await t.throwsAsync(loadInventory([path]), { instanceOf: LoadError });
-    t.is(`${err!.place?.line}:${err!.place?.col}`, where);
-    t.is(err!.place?.file, path);
-    t.true(err!.message.startsWith(`${path}:${where}: `), err!.message);
-    t.regex(err!.reason, re);
-    t.is(err!.exitCode, 4);
+    t.is(`${err.place?.line}:${err.place?.col}`, where);
+    t.is(err.place?.file, path);
+    t.true(err.message.startsWith(`${path}:${where}: `), err.message);
+    t.regex(err.reason, re);
+    t.is(err.exitCode, 4);
   });
 }
 
@@ -278,13 +278,13 @@ test('error: a vars file that is not a mapping names its place', async (t) => {
   await mkdir(join(dir, 'group_vars'));
   await writeFile(join(dir, 'group_vars', 'web.yml'), '# vars\n- a\n- b\n');
   const err = await t.throwsAsync(loadInventory([join(dir, 'hosts')]), { instanceOf: LoadError });
-  t.is(err!.place?.file, join(dir, 'group_vars', 'web.yml'));
-  t.is(err!.place?.line, 2);
-  t.regex(err!.reason, /must be a mapping.*found a list/);
+  t.is(err.place?.file, join(dir, 'group_vars', 'web.yml'));
+  t.is(err.place?.line, 2);
+  t.regex(err.reason, /must be a mapping.*found a list/);
 });
 
 test('error: YAML syntax errors keep their place', (t) => {
   const err = t.throws(() => inventoryFromText('all:\n  hosts:\n    a: [1\n', 'broken.yml'), { instanceOf: LoadError });
-  t.is(err!.place?.file, 'broken.yml');
-  t.regex(err!.reason, /YAML syntax error/);
+  t.is(err.place?.file, 'broken.yml');
+  t.regex(err.reason, /YAML syntax error/);
 });

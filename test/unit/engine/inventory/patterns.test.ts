@@ -110,8 +110,8 @@ const badPatterns: Array<[string, RegExp]> = [
 for (const [pattern, re] of badPatterns) {
   test(`bad pattern ${JSON.stringify(pattern)}`, (t) => {
     const err = t.throws(() => selectHosts(inv, pattern), { instanceOf: LoadError });
-    t.regex(err!.message, re);
-    t.true(err!.message.includes(`bad host pattern "${pattern}"`));
+    t.regex(err.message, re);
+    t.true(err.message.includes(`bad host pattern "${pattern}"`));
   });
 }
 

@@ -157,7 +157,7 @@ async function commandsFor(c: Case, args: Record<string, unknown>): Promise<{ re
   const host = recordingHost(record, c.host);
   const ctx = { diff: true, facts: { ...FACTS, ...c.facts } as never, render: (s: string) => s, readLocalFile: async () => Buffer.from('x') };
   try {
-    const state = await def.gather(args, host, ctx);
+    const state: unknown = await def.gather(args, host, ctx);
     const plan = def.plan(args, state, ctx);
     return { record, steps: plan.changed ? plan.steps : [] };
   } catch (e) {
