@@ -154,7 +154,7 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
   const [ctl, c1, c2] = [`${LAB}1`, `${LAB}2`, `${LAB}3`];
   const computes = [c1, c2];
 
-  test.serial(`live migration from fresh hosts (${o.init}, NFSv${o.nfsVersion}): check, run, SSH checks, idempotence, prediction, canary, drift`, async (t) => {
+  test.serial(`live migration from fresh hosts (${o.init}, NFSv${o.nfsVersion}${tls ? ', libvirt over TLS' : ''}): check, run, SSH checks, idempotence, prediction, canary, drift`, async (t) => {
     t.timeout(30 * 60_000);
 
     const fixture = await tsplay('playbooks/lab/openstack-like.yml');
