@@ -1,5 +1,5 @@
 // End to end (issues 5 and 10, "How it is checked"), one function for every
-// init system and NFS version: one controller and two computes, fresh lab
+// init system, NFS version and libvirt transport: one controller and two computes, fresh lab
 // hosts made OpenStack-like by the lab fixture, then
 //   1. --check first, 2. the real run, 3. checks over plain SSH (the `ssh`
 //   client, the lab's key and known_hosts), independent of tsplay's report,
@@ -12,6 +12,10 @@
 // lab, so files run in parallel).
 
 import test from 'ava';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { projectRoot, writeLabPlaybookInventory } from '../../engine/cli/demo.js';
@@ -23,7 +27,9 @@ export interface LiveMigrationE2E {
   lab: string;
   init: 'systemd' | 'sysvinit';
   nfsVersion: 3 | 4;
-  /** Tasks --check reports changed on the drifted compute (step 6); default DRIFT_TASKS. */
+  /** libvirt_transport (default tcp, the guide's). tls: systemd only here. */
+  transport?: 'tcp' | 'tls';
+  /** Tasks --check reports changed on the drifted compute (step 6); default DRIFT_TASKS (tls: DRIFT_TASKS_TLS). */
   expectedDrift?: string[];
 }
 
@@ -44,13 +50,42 @@ export const DRIFT_TASKS = [
   'Start nova-compute again',
 ];
 
-/** Shell checks and actions that depend on the init system. */
+/** The drift of step 6 over TLS: the removed libvirtd.conf line is listen_tls = 1. */
+export const DRIFT_TASKS_TLS = DRIFT_TASKS.map((t) => t === 'libvirtd.conf - listen_tcp = 1' ? 'libvirtd.conf - listen_tls = 1' : t);
+
+/** What the playbook writes into libvirtd.conf, and the line step 6 removes, per transport. */
+const CONF = {
+  tcp: { lines: ['listen_tls = 0', 'listen_tcp = 1', 'auth_tcp = "none"'], driftLine: 'listen_tcp = 1' },
+  tls: { lines: ['listen_tls = 1', 'listen_tcp = 0', 'auth_tcp = "sasl"'], driftLine: 'listen_tls = 1' },
+};
+
+/** The files tls installs on a compute: path, mode, and its name in the controller's PKI directory. */
+const TLS_FILES = [
+  { path: '/etc/pki/CA/cacert.pem', mode: '644', pki: 'cacert.pem' },
+  { path: '/etc/pki/libvirt/servercert.pem', mode: '644', pki: 'HOST/servercert.pem' },
+  { path: '/etc/pki/libvirt/private/serverkey.pem', mode: '600', pki: 'HOST/serverkey.pem' },
+  { path: '/etc/pki/libvirt/clientcert.pem', mode: '644', pki: 'HOST/clientcert.pem' },
+  { path: '/etc/pki/libvirt/private/clientkey.pem', mode: '600', pki: 'HOST/clientkey.pem' },
+];
+
+/** Which of libvirt's ports (16509 tcp, 16514 tls) a host has a listening socket on, from /proc/net/tcp{,6}. */
+const LISTENING = "awk '$4 == \"0A\" { split($2, a, \":\"); print a[2] }' /proc/net/tcp /proc/net/tcp6 | sort -u | "
+  + "sed -n 's/^407D$/16509/p; s/^4082$/16514/p' | tr '\\n' ' '";
+
+/** Shell checks and actions that depend on the init system (and, for systemd, the transport). */
 const INIT = {
   systemd: {
     libvirtListens: 'systemctl is-enabled libvirtd-tcp.socket && systemctl is-active libvirtd-tcp.socket',
     novaRunning: 'systemctl is-active nova-compute',
     breakListener: 'systemctl stop libvirtd-tcp.socket && systemctl restart libvirtd.service',
     restoreListener: 'systemctl stop libvirtd.service; systemctl start libvirtd-tcp.socket && systemctl start libvirtd.service',
+  },
+  'systemd-tls': {
+    libvirtListens: 'systemctl is-enabled libvirtd-tls.socket && systemctl is-active libvirtd-tls.socket'
+      + ' && ! systemctl is-active libvirtd-tcp.socket && ! systemctl is-enabled libvirtd-tcp.socket',
+    novaRunning: 'systemctl is-active nova-compute',
+    breakListener: 'systemctl stop libvirtd-tls.socket && systemctl restart libvirtd.service',
+    restoreListener: 'systemctl stop libvirtd.service; systemctl start libvirtd-tls.socket && systemctl start libvirtd.service',
   },
   sysvinit: {
     // ps -C selects by process name: a pattern on the command line would match this shell too.
@@ -62,12 +97,19 @@ const INIT = {
 };
 
 export function liveMigrationE2E(o: LiveMigrationE2E): void {
-  if (!labGate(`the live-migration lab test (${o.init}, NFSv${o.nfsVersion})`)) return;
+  const transport = o.transport ?? 'tcp';
+  if (!labGate(`the live-migration lab test (${o.init}, NFSv${o.nfsVersion}, ${transport})`)) return;
+  if (transport === 'tls' && o.init !== 'systemd') throw new Error('the tls variant is written for systemd hosts');
   const LAB = o.lab;
   const ROOT = projectRoot();
   const INSTANCES = '/var/lib/nova/instances';
   const v4 = o.nfsVersion === 4;
-  const sys = INIT[o.init];
+  const tls = transport === 'tls';
+  const sys = tls ? INIT['systemd-tls'] : INIT[o.init];
+  const conf = CONF[transport];
+  const scheme = `qemu+${transport}`;
+  // tls: a fresh controller-side PKI directory per test run (the site CA is made in it).
+  const pki = tls ? join(mkdtempSync(join(tmpdir(), `tsplay-${o.lab}-pki-`)), 'libvirt') : '';
 
   let info: LabInfo;
   let inventories: string[];
@@ -76,7 +118,8 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
 
   /** `tsplay run PLAYBOOK --output json` as a separate process; the events are its stdout lines. */
   function tsplay(playbook: string, extra: string[] = []): Promise<RunOutcome> {
-    return runJson([join(ROOT, playbook), ...inventories, ...(v4 ? [] : ['-e', 'nfs_version=3']), ...extra]);
+    const tlsVars = tls ? ['-e', 'libvirt_transport=tls', '-e', `libvirt_tls_pki_dir=${pki}`] : [];
+    return runJson([join(ROOT, playbook), ...inventories, ...(v4 ? [] : ['-e', 'nfs_version=3']), ...tlsVars, ...extra]);
   }
 
   function failures(r: RunOutcome): string {
@@ -105,12 +148,13 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
 
   test.after.always(async () => {
     if (info && !process.env.KEEP_LAB) await labDown(LAB);
+    if (pki) rmSync(join(pki, '..'), { recursive: true, force: true });
   });
 
   const [ctl, c1, c2] = [`${LAB}1`, `${LAB}2`, `${LAB}3`];
   const computes = [c1, c2];
 
-  test.serial(`live migration from fresh hosts (${o.init}, NFSv${o.nfsVersion}): check, run, SSH checks, idempotence, prediction, canary, drift`, async (t) => {
+  test.serial(`live migration from fresh hosts (${o.init}, NFSv${o.nfsVersion}${tls ? ', libvirt over TLS' : ''}): check, run, SSH checks, idempotence, prediction, canary, drift`, async (t) => {
     t.timeout(30 * 60_000);
 
     const fixture = await tsplay('playbooks/lab/openstack-like.yml');
@@ -124,17 +168,20 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
     t.is(check.code, 0, `--check failed:\n${failures(check)}`);
     t.log(`check run: ${(check.ms / 1000).toFixed(1)} s`);
     t.is(await out(c1, 'id -u nova'), oldNova, '--check changed nothing');
+    if (tls) t.false(existsSync(pki), '--check made no CA and no certificate on the controller');
 
     // 2. the real run.
     const real = await tsplay('playbooks/live-migration.yml');
     t.is(real.code, 0, `real run failed:\n${failures(real)}`);
     t.log(`real run: ${(real.ms / 1000).toFixed(1)} s`);
+    if (tls) t.false(/PRIVATE KEY/.test(real.stdout + real.stderr + check.stdout + check.stderr), 'no private key is ever printed');
     const table = real.events.find((e) => e.kind === 'readiness');
     t.truthy(table, 'the run ends with a readiness table');
     if (table?.kind === 'readiness') {
       t.deepEqual(table.rows.map((r) => r.host).sort(), computes);
       for (const row of table.rows) {
         for (const [col, cell] of Object.entries(row.cells)) t.true(cell.ok, `${row.host} ${col}: ${cell.reason}`);
+        if (tls) t.is(row.cells['libvirt TCP']?.detail, 'tls on 16514; accepts tls 16514', `${row.host}: the table says which transport it accepts`);
       }
     }
 
@@ -160,9 +207,24 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
       t.is(await out(h, `stat -c '%U:%G' ${INSTANCES}/${marker}`), 'nova:nova', `${h}: numeric IDs match across hosts`);
       t.is(await out(h, `stat -c '%U:%G %A' ${INSTANCES}`), 'nova:nova drwxr-xr-x', h);
       t.is((await ssh(h, 'mount -a')).rc, 0, `${h}: mount -a`);
-      const conf = await out(h, 'cat /etc/libvirt/libvirtd.conf');
-      for (const line of ['listen_tls = 0', 'listen_tcp = 1', 'auth_tcp = "none"']) t.true(conf.split('\n').includes(line), `${h}: ${line}`);
-      t.is((await ssh(h, sys.libvirtListens)).rc, 0, `${h}: libvirtd listens on TCP (${sys.libvirtListens})`);
+      const confText = await out(h, 'cat /etc/libvirt/libvirtd.conf');
+      for (const line of conf.lines) t.true(confText.split('\n').includes(line), `${h}: ${line}`);
+      t.is((await ssh(h, sys.libvirtListens)).rc, 0, `${h}: libvirtd listens on ${transport} (${sys.libvirtListens})`);
+      if (tls) {
+        t.false(confText.split('\n').includes('auth_tcp = "none"'), `${h}: no unauthenticated TCP left in libvirtd.conf`);
+        t.is((await out(h, LISTENING)).trim(), '16514', `${h}: TLS 16514 listens, TCP 16509 does not`);
+        for (const f of TLS_FILES) {
+          t.is(await out(h, `stat -c '%a %U:%G' ${f.path}`), `${f.mode} root:root`, `${h}: ${f.path}`);
+          const local = readFileSync(join(pki, f.pki.replace('HOST', h)));
+          t.is((await out(h, `md5sum < ${f.path}`)).split(' ')[0], createHash('md5').update(local).digest('hex'), `${h}: ${f.path} is the controller's ${f.pki}`);
+        }
+        t.is(await out(h, 'stat -c %a /etc/pki/libvirt/private'), '700', `${h}: private key directory`);
+        const san = execFileSync('openssl', ['x509', '-in', join(pki, h, 'servercert.pem'), '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' });
+        t.regex(san, new RegExp(`DNS:${h}, IP Address:${info.hosts.find((x) => x.name === h)!.address.replace(/\./g, '\\.')}\\s*$`), `${h}: SAN = its name and migration address`);
+        for (const role of ['server', 'client']) {
+          execFileSync('openssl', ['verify', '-CAfile', join(pki, 'cacert.pem'), join(pki, h, `${role}cert.pem`)]);
+        }
+      }
       t.is(await out(h, 'echo $(id -u nova) $(getent group nova | cut -d: -f3)'), ctlIds, `${h}: nova IDs = controller's`);
       t.is(await out(h, 'echo $(id -u libvirt-qemu) $(getent group libvirt-qemu | cut -d: -f3)'), qemuIds, `${h}: libvirt-qemu IDs = first compute's`);
       t.is(await out(h, 'stat -c %U:%G /var/log/nova/nova-compute.log'), 'nova:nova', `${h}: nova's files re-owned`);
@@ -174,11 +236,17 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
       t.regex(nova, /^\[vnc\][^[]*^server_listen = 0\.0\.0\.0$/m, h);
     }
     t.regex(await out(c2, 'cat /var/log/live-migration-id-changes.log'), /nova uid 627->611/, 'old IDs recorded on the host');
+    if (tls) {
+      t.is(statSync(pki).mode & 0o777, 0o700, 'the controller PKI directory is private');
+      t.is(statSync(join(pki, 'cakey.pem')).mode & 0o777, 0o600, 'the CA key is 0600');
+      t.deepEqual(readdirSync(pki).sort(), ['cacert.pem', 'cakey.pem', c1, c2].sort());
+    }
     for (const from of computes) {
       for (const to of computes) {
         if (from === to) continue;
         const addr = info.hosts.find((x) => x.name === to)!.address;
-        t.is(await out(from, `virsh -c qemu+tcp://${addr}/system hostname`), to, `libvirt on ${to} answers over TCP from ${from}`);
+        t.is(await out(from, `virsh -c ${scheme}://${addr}/system hostname`), to, `libvirt on ${to} answers over ${transport} from ${from}`);
+        if (tls) t.not((await ssh(from, `virsh -c qemu+tcp://${addr}/system hostname`)).rc, 0, `libvirt on ${to} refuses plain TCP from ${from}`);
       }
     }
     await out(ctl, `rm -f ${INSTANCES}/${marker}`);
@@ -223,7 +291,7 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
     }
     t.deepEqual(await leftovers(), [], 'the canary removed its guests and disks');
 
-    //     libvirt's TCP listener broken on c2: exactly the hop into c2 fails,
+    //     libvirt's listener (TCP, or TLS) broken on c2: exactly the hop into c2 fails,
     //     naming the pair and libvirt's message; the other hop still migrates.
     await out(c2, sys.breakListener);
     const broken = await tsplay('playbooks/live-migration-canary.yml');
@@ -237,12 +305,12 @@ export function liveMigrationE2E(o: LiveMigrationE2E): void {
 
     // 6. drift on one compute, by hand: a libvirtd.conf line removed and nova's
     //    UID changed back in /etc/passwd (no files re-owned).
-    await out(c2, "sed -i '/^listen_tcp = 1$/d' /etc/libvirt/libvirtd.conf");
+    await out(c2, `sed -i '/^${conf.driftLine}$/d' /etc/libvirt/libvirtd.conf`);
     await out(c2, `sed -i 's/^nova:x:${ctlIds.split(' ')[0]}:/nova:x:627:/' /etc/passwd`);
     const drift = await tsplay('playbooks/live-migration.yml', ['--check']);
     t.is(drift.code, 0, `--check after drift failed:\n${failures(drift)}`);
     t.log(`check after drift: ${(drift.ms / 1000).toFixed(1)} s`);
-    const expected = (o.expectedDrift ?? DRIFT_TASKS).map((task) => `${c2} | ${task}`).sort();
+    const expected = (o.expectedDrift ?? (tls ? DRIFT_TASKS_TLS : DRIFT_TASKS)).map((task) => `${c2} | ${task}`).sort();
     t.deepEqual(changedPairs(drift), expected);
 
     // 7. the controller's nova UID taken by another account on one compute: that
