@@ -9,6 +9,7 @@ import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
 import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
+import { isCollectionName, resolveActionName } from './module-names.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
@@ -306,21 +307,28 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
   const known = (k: string) => ctx.registry.has(k) || BUILTIN_NAMES.includes(k);
-  const unknownAction = actions.find((k) => !known(k));
+  const unknownAction = actions.find((k) => resolveActionName(k, known) === undefined);
   if (unknownAction) {
-    const near = [...ctx.registry.keys(), ...BUILTIN_NAMES].filter((k) => k.startsWith(unknownAction.slice(0, 3)));
-    throw errorAt(doc, [...p, unknownAction], `unknown module or task keyword "${unknownAction}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`, true);
+    const all = [...ctx.registry.keys(), ...BUILTIN_NAMES].sort();
+    if (isCollectionName(unknownAction)) {
+      throw errorAt(doc, [...p, unknownAction], `module "${unknownAction}" is not available in tsplay; it has: ${all.join(', ')} (and their ansible.builtin / ansible.posix / community.general names, docs/playbooks.md)`, true);
+    }
+    const near = all.filter((k) => k.startsWith(unknownAction.slice(0, 3)));
+    throw errorAt(doc, [...p, unknownAction], `unknown module or task keyword "${unknownAction}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; tsplay's modules and built-ins: ${all.join(', ')}`, true);
   }
   if (actions.length > 1) throw errorAt(doc, [...p, actions[1]], `a task has one action; found ${actions.map((a) => `"${a}"`).join(' and ')}`, true);
-  const action = actions[0];
+  // The key as written (an Ansible collection name stays the task's default name, as Ansible shows it).
+  const actionKey = actions[0];
+  const action = resolveActionName(actionKey, known)!;
   // Task keywords' types.
-  const kwOnly = keywordsOf(doc, p, task, action);
+  const kwOnly = keywordsOf(doc, p, task, actionKey);
   const base = commonOf(kwOnly, { doc, path: p });
+  if (actionKey !== action && base.name === undefined) base.name = actionKey;
   checkExpressions(doc, p, kwOnly, 'template');
   // Arguments: a mapping, or a free-form string where the module takes one.
-  let rawArgs = task[action];
+  let rawArgs = task[actionKey];
   const def = ctx.registry.get(action);
-  const argPath = [...p, action];
+  const argPath = [...p, actionKey];
   if (typeof rawArgs === 'string' || typeof rawArgs === 'number') {
     const freeForm = def?.freeForm ?? BUILTIN_FREE_FORM[action];
     if (!freeForm) throw errorAt(doc, argPath, `${action} takes a mapping of options, not a string`);
