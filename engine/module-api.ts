@@ -263,8 +263,8 @@ export interface RunStep {
   okCodes?: number[];
   /**
    * This command's result is the task's result, in the command module's shape:
-   * cmd, rc, stdout, stderr (one trailing newline removed), stdout_lines,
-   * stderr_lines, delta_ms (command, shell). Otherwise it is listed in `commands`.
+   * cmd, rc, stdout, stderr (trailing CR/LF removed), stdout_lines,
+   * stderr_lines, start, end, delta, delta_ms (command, shell). Otherwise it is listed in `commands`.
    */
   taskResult?: boolean;
   /** Not listed in the task's `commands` (chown_find: thousands of paths, its log has them). */

@@ -4,9 +4,12 @@
 // command in one format:
 //
 //   message  "ARGV exited with rc N: STDERR" (stderr trimmed, else stdout's first line)
-//   details  { cmd: argv, rc, stdout, stderr, stdout_lines, stderr_lines, delta_ms }
+//   details  { cmd: argv, rc, stdout, stderr, stdout_lines, stderr_lines, start, end, delta, delta_ms }
 //
-// the shape Ansible's command module reports (one trailing newline removed).
+// the shape Ansible's command module reports: stdout/stderr without their
+// trailing CR/LF (Python's rstrip("\r\n")), *_lines split as str.splitlines()
+// does, start/end/delta as Python prints datetimes. start and end are the
+// controller's clock around the command (Ansible's are the host's).
 // The runner adds host and task to the message.
 
 import { ModuleError, StaleTargetError, TIMESTAMP_TOKEN } from '../module-api.js';
@@ -40,12 +43,27 @@ export function timestamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '');
 }
 
-function stripNewline(text: string): string {
-  return text.replace(/\r?\n$/, '');
+/** Python's rstrip("\r\n"): every trailing CR and LF. */
+function stripNewlines(text: string): string {
+  return text.replace(/[\r\n]+$/, '');
 }
 
+/** Python's str.splitlines() on text without a trailing line break. */
 function lines(text: string): string[] {
-  return text === '' ? [] : text.split('\n');
+  return text === '' ? [] : text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** `2026-11-30 17:41:20.123000`, as Python prints datetime.now() (local time). */
+export function pythonDatetime(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}000`;
+}
+
+/** `0:00:01.234000`, as Python prints a timedelta under a day. */
+export function pythonDelta(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad(ms % 1000, 3)}000`;
 }
 
 function firstLine(text: string): string {
@@ -53,10 +71,13 @@ function firstLine(text: string): string {
 }
 
 /** A command's result in the command module's shape (also the failure details). */
-function commandResult(argv: readonly string[], r: RunResult, deltaMs: number): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
-  const stdout = stripNewline(r.stdout);
-  const stderr = stripNewline(r.stderr);
-  return { cmd: [...argv], rc: r.rc, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr), delta_ms: deltaMs };
+function commandResult(argv: readonly string[], r: RunResult, deltaMs: number, started = new Date(Date.now() - deltaMs)): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
+  const stdout = stripNewlines(r.stdout);
+  const stderr = stripNewlines(r.stderr);
+  return {
+    cmd: [...argv], rc: r.rc, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr),
+    start: pythonDatetime(started), end: pythonDatetime(new Date(started.getTime() + deltaMs)), delta: pythonDelta(deltaMs), delta_ms: deltaMs,
+  };
 }
 
 /** The one failure message: what ran, its rc, and what it said. */

@@ -11,7 +11,7 @@ import { LocalConnection } from '../../../../engine/connection/local-connection.
 import { Host } from '../../../../engine/host/host.js';
 import { ModuleError } from '../../../../engine/module-api.js';
 import type { HostWriter, Step } from '../../../../engine/module-api.js';
-import { executeSteps, timestamp } from '../../../../engine/run/steps.js';
+import { executeSteps, pythonDatetime, pythonDelta, timestamp } from '../../../../engine/run/steps.js';
 import type { StepsOutcome } from '../../../../engine/run/steps.js';
 
 const host = new Host(new LocalConnection(), { name: 'localhost' });
@@ -22,7 +22,7 @@ const NOW = new Date('2026-11-30T15:50:27.123Z');
 /** Not UTF-8, a NUL, CRLF, no final newline: restored byte for byte or not at all. */
 const OLD = Buffer.from([0xff, 0xfe, 0x00, 0x61, 0x0d, 0x0a, 0x62]);
 /** The fields every failed command reports (Ansible's command module shape). */
-const FAILURE_KEYS = ['cmd', 'delta_ms', 'rc', 'stderr', 'stderr_lines', 'stdout', 'stdout_lines'];
+const FAILURE_KEYS = ['cmd', 'delta', 'delta_ms', 'end', 'rc', 'start', 'stderr', 'stderr_lines', 'stdout', 'stdout_lines'];
 
 interface Row {
   name: string;
@@ -188,6 +188,12 @@ const rows: Row[] = [
     result: () => ({ cmd: sh('printf "a b\\nc\\n\\n"; cat'), rc: 0, stdout: 'a b\nc\n\nin', stderr: '', stdout_lines: ['a b', 'c', '', 'in'], stderr_lines: [] }),
   },
   {
+    name: 'taskResult: stdout and stderr lose every trailing CR/LF, as Ansible\'s rstrip("\\r\\n"); no empty tail in *_lines',
+    steps: () => [{ kind: 'run', argv: sh('printf "demo3\\n\\n"; printf "w1\\r\\nw2\\r\\n\\r\\n" >&2'), taskResult: true }],
+    unlisted: true,
+    result: () => ({ rc: 0, stdout: 'demo3', stderr: 'w1\r\nw2', stdout_lines: ['demo3'], stderr_lines: ['w1', 'w2'] }),
+  },
+  {
     name: 'taskResult: a failing one fails in the same format',
     steps: () => [{ kind: 'run', argv: ['ls', '/nonexistent-tsplay'], taskResult: true }],
     message: () => "ls /nonexistent-tsplay exited with rc 2: ls: cannot access '/nonexistent-tsplay': No such file or directory",
@@ -267,4 +273,23 @@ test('undo: an error that is not a failed step (host unreachable, timeout, Ctrl-
     { kind: 'run', argv: ['mount', '-a'] },
   ], fake), { message: 'connection lost' });
   t.deepEqual(writes, ['/etc/fstab']);
+});
+
+test('command output as Ansible returns it: no trailing CR/LF, no empty tail in the lines, start/end/delta', async (t) => {
+  const { result } = await executeSteps([{ kind: 'run', argv: ['sh', '-c', 'printf "demo3\\n\\n"; printf "a\\r\\n\\r\\n" >&2'], taskResult: true }], host);
+  t.is(result.stdout, 'demo3');
+  t.deepEqual(result.stdout_lines, ['demo3']);
+  t.is(result.stderr, 'a');
+  t.deepEqual(result.stderr_lines, ['a']);
+  t.regex(String(result.start), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+  t.regex(String(result.end), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+  t.regex(String(result.delta), /^0:00:\d\d\.\d{6}$/);
+  t.true(String(result.start) <= String(result.end));
+});
+
+test('Python\'s datetime and timedelta text', (t) => {
+  t.is(pythonDatetime(new Date(2026, 10, 30, 7, 5, 3, 42)), '2026-11-30 07:05:03.042000');
+  t.is(pythonDelta(0), '0:00:00.000000');
+  t.is(pythonDelta(1234), '0:00:01.234000');
+  t.is(pythonDelta(3_723_004), '1:02:03.004000');
 });
