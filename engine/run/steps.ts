@@ -48,9 +48,25 @@ function stripNewlines(text: string): string {
   return text.replace(/[\r\n]+$/, '');
 }
 
-/** Python's str.splitlines() on text without a trailing line break. */
+/** What Python's str.splitlines() breaks lines at (\r\n counts as one). */
+const LINE_BREAKS = new Set(['\n', '\r', '\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028', '\u2029']);
+
+/** Python's str.splitlines(): no empty last line after a final break. */
 function lines(text: string): string[] {
-  return text === '' ? [] : text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (!LINE_BREAKS.has(c)) {
+      cur += c;
+      continue;
+    }
+    out.push(cur);
+    cur = '';
+    if (c === '\r' && text[i + 1] === '\n') i++;
+  }
+  if (cur !== '') out.push(cur);
+  return out;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -293,3 +293,16 @@ test('Python\'s datetime and timedelta text', (t) => {
   t.is(pythonDelta(1234), '0:00:01.234000');
   t.is(pythonDelta(3_723_004), '1:02:03.004000');
 });
+
+test('lines split as Python\'s splitlines()', async (t) => {
+  const cases: Array<[string, string[]]> = [
+    ['printf ""', []],
+    ['printf "a"', ['a']],
+    ['printf "a\\n\\nb"', ['a', '', 'b']],
+    ['printf "a\\r\\nb\\rc\\vd"', ['a', 'b', 'c', 'd']],
+  ];
+  for (const [script, expected] of cases) {
+    const { result } = await executeSteps([{ kind: 'run', argv: ['sh', '-c', script], taskResult: true }], host);
+    t.deepEqual(result.stdout_lines, expected, script);
+  }
+});
