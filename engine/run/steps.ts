@@ -87,7 +87,13 @@ function firstLine(text: string): string {
 }
 
 /** A command's result in the command module's shape (also the failure details). */
-function commandResult(argv: readonly string[], r: RunResult, deltaMs: number, started = new Date(Date.now() - deltaMs)): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
+/** When a command ran: its start on the controller's clock and how long it took. */
+interface Timing {
+  started: Date;
+  ms: number;
+}
+
+function commandResult(argv: readonly string[], r: RunResult, { started, ms: deltaMs }: Timing): Record<string, unknown> & { cmd: string[]; rc: number; stdout: string; stderr: string } {
   const stdout = stripNewlines(r.stdout);
   const stderr = stripNewlines(r.stderr);
   return {
@@ -105,17 +111,17 @@ function failureMessage(argv: readonly string[], r: RunResult): string {
 }
 
 /** A failed command as ModuleError, in the one format. */
-function commandFailed(argv: readonly string[], r: RunResult, deltaMs = 0): ModuleError {
-  return new ModuleError(failureMessage(argv, r), commandResult(argv, r, deltaMs));
+function commandFailed(argv: readonly string[], r: RunResult, timing: Timing): ModuleError {
+  return new ModuleError(failureMessage(argv, r), commandResult(argv, r, timing));
 }
 
-async function explainFailure(host: HostWriter, step: RunStep, r: RunResult, deltaMs: number): Promise<ModuleError> {
+async function explainFailure(host: HostWriter, step: RunStep, r: RunResult, timing: Timing): Promise<ModuleError> {
   const ex = step.explain!;
   const out = await host.run(ex.argv);
   const found = out.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const shown = found.length === 0 ? ex.none
     : found.slice(0, EXPLAIN_LINES).join(', ') + (found.length > EXPLAIN_LINES ? `, ... (${found.length} in all)` : '');
-  return new ModuleError(ex.message.replace('{lines}', () => shown), { ...commandResult(step.argv, r, deltaMs), explanation: found });
+  return new ModuleError(ex.message.replace('{lines}', () => shown), { ...commandResult(step.argv, r, timing), explanation: found });
 }
 
 interface Undo {
@@ -141,10 +147,10 @@ async function rollBack(host: HostWriter, undos: Undo[]): Promise<string[]> {
   return notes;
 }
 
-async function runOne(host: HostWriter, step: RunStep): Promise<{ r: RunResult; deltaMs: number }> {
-  const started = Date.now();
+async function runOne(host: HostWriter, step: RunStep): Promise<{ r: RunResult; timing: Timing }> {
+  const started = new Date();
   const r = await host.exec(step.argv, { stdin: step.stdin, cwd: step.cwd, env: step.env });
-  return { r, deltaMs: Date.now() - started };
+  return { r, timing: { started, ms: Date.now() - started.getTime() } };
 }
 
 async function writeOne(host: HostWriter, step: WriteStep, stamp: string): Promise<StepResult & { kind: 'write' }> {
@@ -177,12 +183,12 @@ export async function executeSteps(steps: readonly Step[], host: HostWriter, now
         if (step.undo) undos.push({ path: w.path, content: step.undo.content, wrote: sha256Hex(step.content) });
         continue;
       }
-      const { r, deltaMs } = await runOne(host, step);
-      done.push({ kind: 'run', cmd: [...step.argv], rc: r.rc, stdout: r.stdout, stderr: r.stderr, delta_ms: deltaMs });
-      if (step.taskResult) Object.assign(result, commandResult(step.argv, r, deltaMs));
+      const { r, timing } = await runOne(host, step);
+      done.push({ kind: 'run', cmd: [...step.argv], rc: r.rc, stdout: r.stdout, stderr: r.stderr, delta_ms: timing.ms });
+      if (step.taskResult) Object.assign(result, commandResult(step.argv, r, timing));
       else if (!step.quiet) commands.push({ cmd: quoteArgv(step.argv), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
       if ((step.okCodes ?? [0]).includes(r.rc)) continue;
-      throw step.explain?.codes.includes(r.rc) ? await explainFailure(host, step, r, deltaMs) : commandFailed(step.argv, r, deltaMs);
+      throw step.explain?.codes.includes(r.rc) ? await explainFailure(host, step, r, timing) : commandFailed(step.argv, r, timing);
     }
   } catch (e) {
     // Only a step that failed is rolled back: an unreachable host, a timeout or
