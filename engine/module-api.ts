@@ -306,6 +306,12 @@ export interface NoChangePlan {
   reason: string;
   /** Values returned to `register` (e.g. getent facts, stat results). */
   result?: Record<string, unknown>;
+  /**
+   * Housekeeping run outside --check that is not a change, as Ansible runs it
+   * and reports ok (systemd's daemon_reload). Never anything a later task's
+   * plan depends on: it is not predicted.
+   */
+  steps?: Step[];
 }
 
 export interface ChangePlan {

@@ -76,7 +76,9 @@ async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host
   const planCtx: Omit<ModuleContext, 'render' | 'readLocalFile'> = { diff: opts.ctx.diff, facts: opts.ctx.facts };
   const plan = def.plan(args, state, planCtx);
   if (!plan.changed) {
-    return { status: 'ok', result: { ...plan.result, changed: false, msg: plan.reason }, msg: plan.reason, plan };
+    // Housekeeping (systemd's daemon_reload) runs for real but is no change.
+    const done = !opts.check && plan.steps?.length ? (await executeSteps(plan.steps, host)).result : {};
+    return { status: 'ok', result: { ...plan.result, ...done, changed: false, msg: plan.reason }, msg: plan.reason, plan };
   }
   if (opts.check) {
     if (opts.record ?? true) opts.overlay?.add(plan.predicts ?? []);
