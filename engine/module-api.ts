@@ -257,7 +257,8 @@ export const TIMESTAMP_TOKEN = '{timestamp}';
 export interface RunStep {
   kind: 'run';
   argv: string[];
-  stdin?: string;
+  /** Fed to standard input: a Buffer as is (unarchive: the archive), a string as UTF-8. */
+  stdin?: string | Buffer;
   cwd?: string;
   env?: Record<string, string>;
   okCodes?: number[];
