@@ -9,11 +9,14 @@
 const BUILTIN = [
   'apt', 'command', 'copy', 'file', 'getent', 'lineinfile', 'service', 'shell', 'stat', 'template', 'wait_for',
   'assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'set_fact',
+  'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
 ] as const;
 
 const OTHER: Record<string, string> = {
   'ansible.posix.mount': 'mount',
   'community.general.ini_file': 'ini_file',
+  'community.general.timezone': 'timezone',
+  'community.general.locale_gen': 'locale_gen',
 };
 
 /** FQCN -> tsplay's name. */

@@ -146,6 +146,19 @@ const cases: Case[] = [
   { module: 'command', base: { argv: ['true'], chdir: '/srv', creates: '/srv/absent', removes: '/srv/y' }, inject: ['chdir', 'creates', 'removes'] },
   { module: 'command', base: { cmd: 'true', chdir: '/srv' }, inject: ['chdir'] },
   { module: 'shell', base: { cmd: 'true', chdir: '/srv', removes: '/srv/*.x' }, inject: ['chdir', 'creates', 'removes', 'executable'] },
+  // issue 11's modules
+  { module: 'package', base: { name: 'nfs-common', state: 'present' }, inject: ['name'] },
+  { module: 'package', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => ['nfs-common', v] },
+  { module: 'systemd', base: { name: 'nova-compute', state: 'started', enabled: true, masked: false }, inject: ['name'] },
+  { module: 'systemd_service', base: { name: 'nova-compute', state: 'restarted', daemon_reload: true }, inject: ['name'] },
+  { module: 'group', base: { name: 'app', gid: 2001 }, inject: ['name', 'gid'] },
+  { module: 'group', base: { name: 'app', state: 'absent' }, inject: ['name'] },
+  { module: 'find', base: { paths: ['/srv'], patterns: '*.conf', recurse: true, contains: 'x' }, inject: ['paths', 'patterns', 'excludes', 'contains', 'age', 'size'] },
+  { module: 'get_url', base: { url: 'https://example.invalid/a', dest: '/srv/absent-a', owner: 'root', group: 'root', mode: '0644', headers: { A: 'b' } }, inject: ['url', 'dest', 'owner', 'group', 'mode', 'checksum'] },
+  { module: 'get_url', base: { url: 'https://example.invalid/a', dest: '/srv/a', owner: 'root', group: 'root', mode: '0644' }, inject: ['owner', 'group', 'mode'] },
+  { module: 'unarchive', base: { src: '/srv/a.tgz', dest: '/srv', remote_src: true, creates: '/srv/absent-x' }, inject: ['src', 'dest', 'creates', 'exclude', 'include'], host: { type: 'directory' } },
+  { module: 'timezone', base: { name: 'Europe/Paris' }, inject: ['name'] },
+  { module: 'locale_gen', base: { name: 'en_US.UTF-8' }, inject: ['name'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
