@@ -15,6 +15,9 @@
 
 import test from 'ava';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
@@ -144,6 +147,21 @@ const LINES_BEFORE = 'a = 1\nb = 2\n';
 const INI_BEFORE = '# app\n[main]\nkey = old\nother = 1\n';
 const FSTAB_BEFORE_MARK = '# tsplay modules lab fstab\n';
 const escFstab = (s: string) => s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+
+// issue 11's modules: get_url serves this from a server on the lab bridge; unarchive's controller archive.
+const M11_DATA = 'data for get_url\n';
+const M11_DATA_SHA256 = 'af36db0dc39183764a6977ff411df5456db693c5689e55aa7366e8fdaf3913e8';
+/** A ustar archive of app/a.txt and app/sub/b.txt: ASCII only, so it travels as a string file. */
+function m11Tar(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-m11tar-'));
+  mkdirSync(join(dir, 'app/sub'), { recursive: true });
+  writeFileSync(join(dir, 'app/a.txt'), 'a\n');
+  writeFileSync(join(dir, 'app/sub/b.txt'), 'b\n');
+  const bytes = execFileSync('tar', ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', '-C', dir, 'app']);
+  if (bytes.some((b) => b > 0x7f)) throw new Error('the test archive is not ASCII');
+  return bytes.toString('latin1');
+}
+const M11_TAR = m11Tar();
 
 const cases: Case[] = [
   {
@@ -327,14 +345,87 @@ const cases: Case[] = [
     ],
     async verify() {},
   },
+  // ---- issue 11's modules
+  {
+    module: 'package',
+    tasks: [task('package: curl', `ansible.builtin.package: { name: curl, state: present }`)],
+    async verify(t, h) {
+      t.is(await out(h, "dpkg-query -W -f='${Status}' curl"), 'install ok installed', h);
+    },
+  },
+  {
+    module: 'systemd',
+    tasks: [task('systemd: m11 started and enabled', `ansible.builtin.systemd: { name: m11, state: started, enabled: true, daemon_reload: true }\nregister: sd`)],
+    async verify(t, h) {
+      t.is((await ssh(h, 'systemctl is-active m11')).stdout.trim(), 'active');
+      t.is((await ssh(h, 'systemctl is-enabled m11')).stdout.trim(), 'enabled');
+    },
+  },
+  {
+    module: 'systemd_service',
+    tasks: [task('systemd_service: m11b masked', `systemd_service: { name: m11b.service, masked: true }`)],
+    async verify(t, h) {
+      t.is((await ssh(h, 'systemctl is-enabled m11b')).stdout.trim(), 'masked');
+    },
+  },
+  {
+    module: 'group',
+    tasks: [task('group: m11grp', `group: { name: m11grp, gid: 3101, system: true }`)],
+    async verify(t, h) {
+      t.is((await out(h, 'getent group m11grp')).trim(), 'm11grp:x:3101:');
+    },
+  },
+  {
+    module: 'find',
+    changes: [],
+    tasks: [task('find: conf files', `find: { paths: /srv/m11/find, patterns: "*.conf", recurse: true }\nregister: found`)],
+    async verify() {},
+  },
+  {
+    module: 'get_url',
+    tasks: [task('get_url: a file', `get_url:\n  url: "{{ m11_url }}/pkg/data.txt"\n  dest: /srv/m11/data.txt\n  mode: '0640'\n  checksum: "sha256:${M11_DATA_SHA256}"`)],
+    async verify(t, h) {
+      t.is(await fileBytes(h, '/srv/m11/data.txt'), M11_DATA);
+      t.is((await out(h, 'stat -c %a /srv/m11/data.txt')).trim(), '640');
+    },
+  },
+  {
+    module: 'unarchive',
+    tasks: [
+      task('unarchive: controller tar', `unarchive: { src: files/app.tar, dest: /srv/m11/un1, mode: '0750' }`),
+      task('unarchive: remote tgz', `unarchive: { src: /srv/m11/app.tgz, dest: /srv/m11/un2, remote_src: true, extra_opts: [--strip-components=1] }`),
+    ],
+    async verify(t, h) {
+      t.is(await fileBytes(h, '/srv/m11/un1/app/sub/b.txt'), 'b\n');
+      t.is((await out(h, 'stat -c %a /srv/m11/un1/app /srv/m11/un1/app/a.txt')).trim(), '750\n750');
+      t.is(await fileBytes(h, '/srv/m11/un2/r.txt'), 'remote\n');
+    },
+  },
+  {
+    module: 'timezone',
+    tasks: [task('timezone: Europe/Paris', `community.general.timezone: { name: Europe/Paris }`)],
+    async verify(t, h) {
+      t.is((await out(h, 'readlink /etc/localtime')).trim(), '/usr/share/zoneinfo/Europe/Paris');
+      t.is(await fileBytes(h, '/etc/timezone'), 'Europe/Paris\n');
+      t.is((await out(h, 'date +%Z -d 2026-01-15')).trim(), 'CET', 'the C library sees the zone');
+    },
+  },
+  {
+    module: 'locale_gen',
+    tasks: [task('locale_gen: de_DE.UTF-8', `community.general.locale_gen: { name: de_DE.UTF-8, state: present }`)],
+    async verify(t, h) {
+      t.regex(await out(h, 'locale -a'), /^de_DE\.utf8$/m);
+    },
+  },
 ];
 
 const allTasks = cases.flatMap((c) => c.tasks.map((x) => x.name));
 
 function mainPlaybook(): Record<string, string> {
   return {
-    'playbook.yml': `- hosts: all\n  vars:\n    v: ${y(NL)}\n  tasks:\n${cases.flatMap((c) => c.tasks.map((x) => x.yaml)).join('')}`,
+    'playbook.yml': `- hosts: all\n  vars:\n    v: ${y(NL)}\n    m11_url: ${y(m11Url)}\n  tasks:\n${cases.flatMap((c) => c.tasks.map((x) => x.yaml)).join('')}`,
     'templates/t.conf.j2': 'host={{ inventory_hostname }}\nvalue={{ v }}end\n',
+    'files/app.tar': M11_TAR,
   };
 }
 
@@ -357,6 +448,13 @@ const FIXTURE = [
   'mount -t tmpfs -o size=1m,mode=0755 labtmp /srv/own/tmp && touch tmp/f && chmod 644 tmp/f && chown 2001:2001 tmp/f',
   'systemctl enable --now cron >/dev/null 2>&1',
   `rm -f ${PW}* /root/tsplay-pwned*`,
+  // issue 11's modules: two units (m11b where a package puts its units: mask links over /etc), a tree to find, a remote archive, tzdata and locales
+  `printf '[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /etc/systemd/system/m11.service`,
+  `printf '[Service]\\nExecStart=/bin/sleep infinity\\n' > /lib/systemd/system/m11b.service`,
+  'mkdir -p /srv/m11/find/sub /srv/m11/un1 /srv/m11/un2 /srv/m11/src/top && touch /srv/m11/find/a.conf /srv/m11/find/sub/b.conf /srv/m11/find/c.txt',
+  `printf 'remote\\n' > /srv/m11/src/top/r.txt && tar czf /srv/m11/app.tgz -C /srv/m11/src top && rm -r /srv/m11/src`,
+  'DEBIAN_FRONTEND=noninteractive apt-get install -y -q tzdata locales >/dev/null',
+  'ln -sfn /usr/share/zoneinfo/Etc/UTC /etc/localtime && echo Etc/UTC > /etc/timezone',
 ].join('\n');
 
 // ---------------------------------------------------------------- phases (run once, asserted per module)
@@ -372,14 +470,27 @@ const FINGERPRINT = [
   'systemctl is-enabled cron || true',
   "cut -d' ' -f5 /proc/self/mountinfo | sort | sha256sum",
   'id labuser',
+  "readlink /etc/localtime; cat /etc/timezone; sha256sum /etc/locale.gen; locale -a | sha256sum",
+  "dpkg-query -W -f='${Status}\\n' curl 2>&1 || true",
+  'systemctl is-active m11 || true',
+  'systemctl is-enabled m11 m11b || true',
 ].join('; ');
 let real: Run;
 let second: Run;
+let m11Server: Server | undefined;
+let m11Url = '';
 
 if (canHost) {
   test.before(async () => {
     await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 2 });
+    // get_url's server: on the lab bridge only, never outside the lab
+    m11Server = createServer((req, res) => {
+      if (req.url === '/pkg/data.txt') res.writeHead(200, { 'content-type': 'text/plain' }).end(M11_DATA);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => m11Server!.listen(0, info.gateway, r));
+    m11Url = `http://${info.gateway}:${(m11Server.address() as AddressInfo).port}`;
     await Promise.all(HOSTS.map((h) => out(h, FIXTURE)));
     // a bind of the other host's directory below the walked path (its root is reachable under the lab's peers path)
     await Promise.all(HOSTS.map((h) => out(h, `mount --bind /run/tsplay-lab-peers/${h === H1 ? H2 : H1}/srv/foreign /srv/own/peer`)));
@@ -394,6 +505,7 @@ if (canHost) {
   });
 
   test.after.always(async () => {
+    m11Server?.close();
     if (info && !process.env.KEEP_LAB) await labDown(LAB);
   });
 
@@ -464,6 +576,21 @@ if (canHost) {
         t.deepEqual(facts?.getent_group, { [KEY]: null }, 'a missing key with fail_key: false');
         t.like(only(r, h, 'wait_for: odd path').result, { path: `/srv/inj/${FN}.pre`, state: 'started' });
       }
+    }
+  });
+
+  test.serial("find and systemd results: Ansible's shapes, the same in --check as in the real run", (t) => {
+    for (const h of HOSTS) {
+      for (const r of [check, real, second]) {
+        const found = only(r, h, 'find: conf files').result as { files: Array<{ path: string; isreg: boolean }>; matched: number; examined: number };
+        t.deepEqual(found.files.map((f) => f.path), ['/srv/m11/find/a.conf', '/srv/m11/find/sub/b.conf'], 'the .conf files, in os.walk order');
+        t.is(found.matched, 2);
+        t.is(found.examined, 4, 'a.conf, c.txt, sub, sub/b.conf');
+      }
+      for (const r of [check, real]) t.like(only(r, h, 'systemd: m11 started and enabled').result, { name: 'm11', state: 'started', enabled: true });
+      const status = (only(real, h, 'systemd: m11 started and enabled').result as { status: Record<string, string> }).status;
+      t.is(status.Id, 'm11.service', 'status is the unit\'s systemctl show properties');
+      t.is(status.ActiveState, 'inactive', 'read before the change, as Ansible');
     }
   });
 

@@ -84,3 +84,13 @@ test.serial('refusals: dest not a directory, extra_opts that run commands, zip',
   writeFileSync(join(root, 'a.zip'), Buffer.from('PK\x03\x04rest', 'latin1'));
   await t.throwsAsync(unarchive({ src: join(root, 'a.zip'), dest }), { message: /zip archives are not available/ });
 });
+
+test.serial('remote_src with --strip-components twice: changed, then ok (Ansible 2.14: true, false)', async (t) => {
+  const d = join(root, 'd3');
+  mkdirSync(d);
+  const src = join(root, 'app.tgz');
+  const args = { src, dest: d, remote_src: true, extra_opts: ['--strip-components=1'] };
+  t.true((await unarchive(args)).changed);
+  t.false((await unarchive(args)).changed);
+  t.is(readFileSync(join(d, 'sub/b.txt'), 'utf8'), 'x\n');
+});
