@@ -2,6 +2,7 @@
 // plays, blocks and tasks. Everything that can be checked before a host is
 // touched is checked here, and every error names file:line:col.
 
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import AjvModule from 'ajv';
 import type { ErrorObject } from 'ajv';
@@ -16,6 +17,10 @@ import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
+import type { RoleInstance } from './roles.js';
+import { configuredRolesPath } from './roles.js';
+import { searchPathOf, searchedPlaces } from './search-path.js';
+import { loadRoleEntries, loadImportRole, loadIncludeRole, loadIncludeTasks, includeKey, type IncludeSpec, type PlayRoles } from './role-items.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -26,6 +31,14 @@ const builtinValidators = Object.fromEntries(Object.entries(BUILTIN_SCHEMAS).map
 export interface Source {
   doc: YamlDoc;
   path: PathSeg[];
+  /**
+   * Where the task's relative file names (template/copy src, include_vars,
+   * include_tasks, lookups) are looked up, most specific first: see
+   * engine/load/search-path.ts (findInSearchPath). Set on every loaded task;
+   * absent only on sources built by hand (tests), where the playbook's
+   * directory applies.
+   */
+  searchPath?: string[];
 }
 
 export function placeOf(src: Source, sub: PathSeg[] = []): Place {
@@ -53,6 +66,8 @@ interface Common extends Conditional {
   noLog?: boolean;
   ignoreErrors?: boolean | string;
   src: Source;
+  /** The role this task or block belongs to (its variables, role_name, handlers). */
+  role?: RoleInstance;
 }
 
 export interface Task extends Common {
@@ -74,6 +89,8 @@ export interface Task extends Common {
   delegateTo?: string;
   /** Handlers only: the name(s) it answers to. */
   listen: string[];
+  /** include_tasks / include_role: what the runtime includes (engine/run/include.ts). */
+  include?: IncludeSpec;
 }
 
 export interface Block extends Common {
@@ -89,7 +106,10 @@ export interface Play {
   name: string;
   hosts: string;
   vars: Record<string, unknown>;
-  varsFiles: string[];
+  /** vars_files entries; a list entry is "first of these that exists". Names may be templates (rendered per host). */
+  varsFiles: Array<string | string[]>;
+  /** Roles of the play (`roles:`, their dependencies, import_role): their defaults and vars are the play's. */
+  roles: RoleInstance[];
   become?: boolean;
   becomeUser?: string;
   gatherFacts: boolean;
@@ -126,19 +146,20 @@ function asList<T>(v: T | T[] | undefined): T[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }
 
-function conditionList(v: RawTaskKeywords['when']): Array<string | boolean> {
+export function conditionList(v: RawTaskKeywords['when']): Array<string | boolean> {
   return asList<unknown>(v).map((c) => (typeof c === 'boolean' ? c : String(c)));
 }
 
-function tagList(v: string | string[] | undefined): string[] {
+export function tagList(v: string | string[] | undefined): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
   return v.map(String);
 }
 
 /** The keywords every task, block and import takes, from keywords the schema accepted. */
-function commonOf(kw: RawTaskKeywords, src: Source) {
+export function commonOf(kw: RawTaskKeywords, src: Source, role?: RoleInstance) {
   return {
+    role,
     name: kw.name === undefined ? undefined : String(kw.name),
     when: conditionList(kw.when),
     tags: tagList(kw.tags),
@@ -171,13 +192,13 @@ function schemaError(doc: YamlDoc, base: PathSeg[], errors: ErrorObject[], what:
   return new LoadError(msg, place, snippetAt(doc.source, place.line, place.col));
 }
 
-function errorAt(doc: YamlDoc, path: PathSeg[], msg: string, key = false): LoadError {
+export function errorAt(doc: YamlDoc, path: PathSeg[], msg: string, key = false): LoadError {
   const place = key ? doc.keyPlaceOf(path) : doc.placeOf(path);
   return new LoadError(msg, place, snippetAt(doc.source, place.line, place.col));
 }
 
 /** Check every condition and template in a task at load time (syntax only). */
-function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: 'template' | 'condition'): void {
+export function checkExpressions(doc: YamlDoc, path: PathSeg[], value: unknown, kind: 'template' | 'condition'): void {
   if (kind === 'condition') {
     for (const [i, c] of asList<unknown>(value).entries()) {
       if (typeof c !== 'string') continue;
@@ -228,9 +249,23 @@ export interface LoadContext {
   registry: ModuleRegistry;
   /** Files being imported, to detect import cycles. */
   stack: string[];
+  /** The playbook's directory (roles/ beside it, the last place of every search path). */
+  playDir: string;
+  /** The configured roles path (--roles-path, ANSIBLE_ROLES_PATH). */
+  rolesPath: string[];
+  /** Inside a role: the role, and its directory then those of the roles depending on it. */
+  role?: RoleInstance;
+  roleDirs: string[];
+  /** The play being loaded: its roles, role handlers, roles already run (dedup). */
+  playRoles?: PlayRoles;
 }
 
-async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx: LoadContext, handler = false): Promise<Item[]> {
+/** A node's source, with the search path of a task loaded in this context. */
+export function sourceIn(doc: YamlDoc, path: PathSeg[], ctx: LoadContext): Source {
+  return { doc, path, searchPath: searchPathOf(ctx.roleDirs, dirname(resolve(doc.file)), ctx.playDir) };
+}
+
+export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx: LoadContext, handler = false): Promise<Item[]> {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw errorAt(doc, path, 'expected a list of tasks');
   const out: Item[] = [];
@@ -238,9 +273,22 @@ async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx: LoadC
     const p = [...path, i];
     if (!isMapping(t)) throw errorAt(doc, p, 'a task must be a mapping (name: ..., module: {args})');
     const task = t;
-    if ('import_tasks' in task || 'include_tasks' in task) {
-      const key = 'import_tasks' in task ? 'import_tasks' : 'include_tasks';
-      out.push(...(await importTasks(doc, p, task, key, ctx)));
+    const inc = includeKey(task);
+    if (inc && handler && inc.kind !== 'import_tasks') throw errorAt(doc, [...p, inc.key], `${inc.kind} in handlers is not supported by tsplay (list the handler tasks, or use import_tasks)`, true);
+    if (inc?.kind === 'import_tasks') {
+      out.push(...(await importTasks(doc, p, task, inc.key, ctx)));
+      continue;
+    }
+    if (inc?.kind === 'include_tasks') {
+      out.push(await loadIncludeTasks(doc, p, task, inc.key, ctx));
+      continue;
+    }
+    if (inc?.kind === 'import_role') {
+      out.push(await loadImportRole(doc, p, task, inc.key, ctx));
+      continue;
+    }
+    if (inc?.kind === 'include_role') {
+      out.push(await loadIncludeRole(doc, p, task, inc.key, ctx));
       continue;
     }
     out.push(await loadItem(doc, p, task, ctx, handler));
@@ -255,14 +303,9 @@ async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, c
   const target = task[key];
   if (typeof target !== 'string') throw errorAt(doc, [...p, key], `${key} takes a file name`);
   if (isTemplated(target)) throw errorAt(doc, [...p, key], `${key} is static: its file name cannot be a template`);
-  const file = resolve(dirname(doc.file), target);
-  if (ctx.stack.includes(file)) throw errorAt(doc, [...p, key], `import cycle: ${[...ctx.stack, file].join(' -> ')}`);
-  const sub = await loadYamlFile(file).catch((e: unknown) => {
-    if (e instanceof LoadError && !e.place) throw errorAt(doc, [...p, key], e.reason);
-    throw e;
-  });
+  const file = taskFileOf(doc, [...p, key], target, ctx);
   const kw = keywordsOf(doc, p, task, key);
-  const items = await loadItems(sub, [], sub.value, { ...ctx, stack: [...ctx.stack, file] });
+  const items = await loadTaskFile(doc, [...p, key], file, ctx);
   const when = conditionList(kw.when);
   const tags = tagList(kw.tags);
   if (!when.length && !tags.length && !kw.vars && kw.become === undefined) return items;
@@ -270,16 +313,38 @@ async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, c
   const wrapper: Block = {
     kind: 'block', name: kw.name, block: items, rescue: [], always: [],
     when, tags, vars: kw.vars ?? {}, become: kw.become, becomeUser: kw.become_user,
-    src: { doc, path: p },
+    src: sourceIn(doc, p, ctx), role: ctx.role,
   };
   return [wrapper];
+}
+
+/**
+ * Where an imported or included task file is: inside a role, the role's
+ * tasks/ first (search-path.ts); elsewhere beside the file that names it.
+ */
+export function taskFileOf(doc: YamlDoc, at: PathSeg[], target: string, ctx: LoadContext): string {
+  if (!ctx.role) return resolve(dirname(doc.file), target);
+  const places = searchedPlaces(sourceIn(doc, at, ctx).searchPath ?? [], 'tasks', target);
+  const found = places.find((f) => existsSync(f));
+  if (!found) throw errorAt(doc, at, `task file "${target}" not found; looked in: ${places.join(', ')}`);
+  return found;
+}
+
+/** Load a task file's items in this context (cycles refused); errors of a missing file name the place that names it. */
+export async function loadTaskFile(doc: YamlDoc, at: PathSeg[], file: string, ctx: LoadContext): Promise<Item[]> {
+  if (ctx.stack.includes(file)) throw errorAt(doc, at, `import cycle: ${[...ctx.stack, file].join(' -> ')}`);
+  const sub = await loadYamlFile(file).catch((e: unknown) => {
+    if (e instanceof LoadError && !e.place) throw errorAt(doc, at, e.reason);
+    throw e;
+  });
+  return loadItems(sub, [], sub.value, { ...ctx, stack: [...ctx.stack, file] });
 }
 
 /**
  * A task's, block's or import's keywords (all keys but `except`), checked
  * against the task keyword schema: the typed view of them.
  */
-function keywordsOf(doc: YamlDoc, p: PathSeg[], task: Raw, ...except: string[]): RawTaskKeywords {
+export function keywordsOf(doc: YamlDoc, p: PathSeg[], task: Raw, ...except: string[]): RawTaskKeywords {
   const kw: Raw = Object.fromEntries(Object.entries(task).filter(([k]) => !except.includes(k)));
   if (!validateTaskKeywords(kw)) throw schemaError(doc, p, validateTaskKeywords.errors ?? [], 'task');
   return kw;
@@ -293,7 +358,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   if ('block' in task) {
     const unknown = unknownBlockKey();
     if (unknown) throw errorAt(doc, [...p, unknown], `"${unknown}" is not a block keyword (a block takes: ${BLOCK_KEYWORDS.join(', ')})`, true);
-    const base = commonOf(keywordsOf(doc, p, task, 'block', 'rescue', 'always'), { doc, path: p });
+    const base = commonOf(keywordsOf(doc, p, task, 'block', 'rescue', 'always'), sourceIn(doc, p, ctx), ctx.role);
     return {
       kind: 'block', ...base,
       block: await loadItems(doc, [...p, 'block'], task.block, ctx),
@@ -322,7 +387,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   const action = resolveActionName(actionKey, known)!;
   // Task keywords' types.
   const kwOnly = keywordsOf(doc, p, task, actionKey);
-  const base = commonOf(kwOnly, { doc, path: p });
+  const base = commonOf(kwOnly, sourceIn(doc, p, ctx), ctx.role);
   if (actionKey !== action && base.name === undefined) base.name = actionKey;
   checkExpressions(doc, p, kwOnly, 'template');
   // Arguments: a mapping, or a free-form string where the module takes one.
@@ -386,30 +451,78 @@ function normalizeSerial(v: RawPlay['serial']): Array<number | string> | undefin
   return asList(v);
 }
 
-export async function loadPlaybook(file: string, registry: ModuleRegistry): Promise<Playbook> {
+export interface LoadOptions {
+  /** --roles-path (colon-separated, already split); default: ANSIBLE_ROLES_PATH or Ansible's default. */
+  rolesPath?: string[];
+}
+
+/** Keys an import_playbook entry takes, as Ansible 2.14 (vars, when, tags apply to every imported play). */
+const IMPORT_PLAYBOOK_KEYS = ['import_playbook', 'ansible.builtin.import_playbook', 'name', 'vars', 'when', 'tags'];
+
+async function importPlaybook(doc: YamlDoc, p: PathSeg[], rp: Raw, abs: string, registry: ModuleRegistry, opts: LoadOptions, stack: string[]): Promise<Play[]> {
+  const key = 'import_playbook' in rp ? 'import_playbook' : 'ansible.builtin.import_playbook';
+  for (const k of Object.keys(rp)) {
+    if (!IMPORT_PLAYBOOK_KEYS.includes(k)) throw errorAt(doc, [...p, k], `"${k}" is not allowed with import_playbook (it takes: vars, when, tags)`, true);
+  }
+  const name = rp[key];
+  if (typeof name !== 'string') throw errorAt(doc, [...p, key], 'import_playbook takes a file name');
+  if (isTemplated(name)) throw errorAt(doc, [...p, key], 'import_playbook is static: its file name cannot be a template');
+  if (rp.vars !== undefined && !isMapping(rp.vars)) throw errorAt(doc, [...p, 'vars'], 'vars: expected a mapping');
+  if ('when' in rp) checkExpressions(doc, [...p, 'when'], rp.when, 'condition');
+  const target = resolve(dirname(abs), name);
+  if (stack.includes(target)) throw errorAt(doc, [...p, key], `import cycle: ${[...stack, target].join(' -> ')}`);
+  const sub = await loadPlaybookAt(target, registry, opts, [...stack, target], (e) => errorAt(doc, [...p, key], e));
+  const when = conditionList(rp.when as RawTaskKeywords['when']);
+  const tags = tagList(rp.tags as string | string[] | undefined);
+  const importVars = rp.vars ?? {};
+  return sub.plays.map((play) => {
+    const wrap = (items: Item[], key2: string): Item[] => (when.length && items.length ? [{
+      kind: 'block', block: items, rescue: [], always: [], when, tags: [], vars: {}, src: { doc, path: [...p, 'when'] }, name: `import_playbook ${key2}`,
+    }] : items);
+    return {
+      ...play,
+      // As Ansible: the import's vars override the play's own.
+      vars: { ...play.vars, ...importVars },
+      tags: [...play.tags, ...tags],
+      preTasks: wrap(play.preTasks, 'pre_tasks'), tasks: wrap(play.tasks, 'tasks'), postTasks: wrap(play.postTasks, 'post_tasks'),
+      handlers: when.length ? play.handlers.map((h) => ({ ...h, when: [...when, ...h.when] })) : play.handlers,
+    };
+  });
+}
+
+export async function loadPlaybook(file: string, registry: ModuleRegistry, opts: LoadOptions = {}): Promise<Playbook> {
+  return loadPlaybookAt(file, registry, opts, [resolve(file)]);
+}
+
+async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: LoadOptions, stack: string[], missing?: (reason: string) => LoadError): Promise<Playbook> {
   const abs = resolve(file);
   const doc = await loadYamlFile(abs).catch((e: unknown) => {
-    if (e instanceof LoadError && !e.place) throw new LoadError(`${e.reason}`, { file, line: 0, col: 0 });
+    if (e instanceof LoadError && !e.place) throw missing ? missing(e.reason) : new LoadError(`${e.reason}`, { file, line: 0, col: 0 });
     throw e;
   });
   doc.file = file;
   const raw = doc.value;
   if (!Array.isArray(raw)) throw errorAt(doc, [], 'a playbook is a list of plays (each starting with "- hosts: ...")');
-  const ctx: LoadContext = { registry, stack: [abs] };
+  const ctx: LoadContext = { registry, stack, playDir: dirname(abs), rolesPath: opts.rolesPath ?? configuredRolesPath(), roleDirs: [] };
   const plays: Play[] = [];
   for (const [i, rp] of raw.entries()) {
     const p = [i];
     if (!isMapping(rp)) throw errorAt(doc, p, 'a play must be a mapping with "hosts:"');
-    if ('import_playbook' in rp) {
-      const target = resolve(dirname(abs), String(rp.import_playbook));
-      if (ctx.stack.includes(target)) throw errorAt(doc, [...p, 'import_playbook'], 'import cycle');
-      plays.push(...(await loadPlaybook(target, registry)).plays);
+    if ('import_playbook' in rp || 'ansible.builtin.import_playbook' in rp) {
+      plays.push(...(await importPlaybook(doc, p, rp, abs, registry, opts, stack)));
       continue;
     }
     const play = rp;
     if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
-    const handlers = await loadItems(doc, [...p, 'handlers'], play.handlers, ctx, true);
+    // Roles first, as Ansible loads them; their handlers come before the play's own.
+    const playRoles: PlayRoles = { seen: new Map(), roles: [], handlers: [], dynamicHandlers: false };
+    const pctx: LoadContext = { ...ctx, playRoles };
+    const roleItems = await loadRoleEntries(doc, [...p, 'roles'], play.roles, pctx);
+    const preTasks = await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, pctx);
+    const tasks = await loadItems(doc, [...p, 'tasks'], play.tasks, pctx);
+    const postTasks = await loadItems(doc, [...p, 'post_tasks'], play.post_tasks, pctx);
+    const handlers = [...playRoles.handlers, ...(await loadItems(doc, [...p, 'handlers'], play.handlers, pctx, true))];
     const flatHandlers: Task[] = [];
     for (const h of handlers) {
       if (h.kind !== 'task') throw errorAt(h.src.doc, h.src.path, 'handlers cannot be blocks');
@@ -419,7 +532,8 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       name: String(play.name ?? play.hosts),
       hosts: Array.isArray(play.hosts) ? play.hosts.join(':') : String(play.hosts),
       vars: play.vars ?? {},
-      varsFiles: asList(play.vars_files).map(String),
+      varsFiles: asList<unknown>(play.vars_files).map((f) => (Array.isArray(f) ? f.map(String) : String(f))),
+      roles: playRoles.roles,
       become: play.become,
       becomeUser: play.become_user,
       gatherFacts: play.gather_facts === undefined ? true : Boolean(play.gather_facts),
@@ -430,11 +544,12 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       noLog: play.no_log,
       tags: tagList(play.tags),
       environment: play.environment,
-      preTasks: await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, ctx),
-      tasks: await loadItems(doc, [...p, 'tasks'], play.tasks, ctx),
-      postTasks: await loadItems(doc, [...p, 'post_tasks'], play.post_tasks, ctx),
+      // As Ansible orders a play: pre_tasks, (handlers), roles then tasks, (handlers), post_tasks, (handlers).
+      preTasks,
+      tasks: [...roleItems, ...tasks],
+      postTasks,
       handlers: flatHandlers,
-      src: { doc, path: p },
+      src: sourceIn(doc, p, ctx),
       baseDir: dirname(abs),
     };
     // notify must name a handler of this play.
@@ -444,6 +559,9 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
         if (it.kind === 'block') {
           checkNotify(it.block); checkNotify(it.rescue); checkNotify(it.always);
         } else {
+          if (it.include?.items) checkNotify(it.include.items);
+          // A role included by a templated name may bring handlers only known at run time.
+          if (playRoles.dynamicHandlers) continue;
           for (const [j, n] of it.notify.entries()) {
             // A list's item has its own place; a single string falls back to "notify".
             if (!names.has(n)) throw errorAt(it.src.doc, [...it.src.path, 'notify', j], `notify names "${n}", but this play has no handler of that name${names.size ? ` (handlers: ${[...names].filter(Boolean).join(', ')})` : ''}`);
