@@ -69,7 +69,7 @@ export const PLAY_SCHEMA = S.object({
   tags: stringOrList,
   environment: S.record(),
   pre_tasks: taskList,
-  // A role name, or a mapping with role:/name:, keywords and role params (engine/load/role-items.ts).
+  // A role name, or a mapping with role:/name:, keywords and role params (engine/load/playbook.ts, roles).
   roles: S.array(S.anyOf([S.string(), S.record()])),
   tasks: taskList,
   post_tasks: taskList,

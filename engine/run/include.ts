@@ -9,7 +9,7 @@
 
 import type { Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
-import { withTaskKeywords } from '../load/role-items.js';
+import { withTaskKeywords } from '../load/playbook.js';
 import type { RoleInstance } from '../load/roles.js';
 import { ModuleError } from '../module-api.js';
 import { isTemplated, renderDeep, renderString } from '../template/template.js';

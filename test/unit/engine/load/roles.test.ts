@@ -1,4 +1,4 @@
-// Loading roles and includes (engine/load/roles.ts, role-items.ts): the
+// Loading roles and includes (engine/load/roles.ts, playbook.ts): the
 // standard layout, where a role is found, dependencies and their dedup, the
 // variables a role brings, and load errors that name file:line:col and the
 // places searched. Expected values are Ansible 2.14's documented behaviour;
@@ -204,4 +204,14 @@ test('import_playbook takes vars, when and tags (as 2.14) and applies them to ev
 test('vars_files: a list item is a list of candidates', async (t) => {
   const { pb } = await load({ 'playbook.yml': '- hosts: all\n  vars_files: [a.yml, [missing.yml, "v/{{ x }}.yml"]]\n  tasks: []\n' });
   t.deepEqual(pb.plays[0].varsFiles, ['a.yml', ['missing.yml', 'v/{{ x }}.yml']]);
+});
+
+test('import_tasks keywords apply to every imported task: block keywords wrap them, run_once/delegate_to go on each', async (t) => {
+  const { pb } = await load({
+    't.yml': '- name: a\n  debug: { msg: a }\n- name: b\n  debug: { msg: b }\n  delegate_to: other\n',
+    'playbook.yml': '- hosts: all\n  tasks:\n    - import_tasks: t.yml\n      become: true\n      run_once: true\n      delegate_to: localhost\n',
+  });
+  const [wrapper] = pb.plays[0].tasks as Block[];
+  t.true(wrapper.become);
+  t.deepEqual(flat([wrapper]).map((x) => [x.name, x.runOnce, x.delegateTo]), [['a', true, 'localhost'], ['b', true, 'other']]);
 });
