@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
 import { loadPlaybook, type Playbook } from '../load/playbook.js';
+import { configuredRolesPath } from '../load/roles.js';
 import { loadRegistry } from '../load/registry.js';
 import { argumentTable } from '../load/module-docs.js';
 import { consoleReporter, jsonReporter } from '../report/report.js';
@@ -19,8 +20,8 @@ import type { Reporter } from '../report/events.js';
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN] [-t TAGS] [--skip-tags TAGS]
              [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
-             [--strategy linear|free] [--output text|json] [-v|-vv|-vvv]
-  tsplay validate PLAYBOOK... -i INVENTORY [-e ...]
+             [--strategy linear|free] [--output text|json] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
+  tsplay validate PLAYBOOK... -i INVENTORY [-e ...] [--roles-path DIR[:DIR...]]
   tsplay inventory -i INVENTORY [--list|--graph] [-l PATTERN]
   tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
   tsplay demo
@@ -42,6 +43,7 @@ const runOptions = {
   list: { type: 'boolean' },
   graph: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  'roles-path': { type: 'string' },
 } as const;
 
 function parse(argv: string[]) {
@@ -116,13 +118,15 @@ function libraryDirs(playbooks: string[]): string[] {
   return [...new Set(playbooks.map((p) => join(dirname(resolve(p)), 'library')))];
 }
 
-async function loadAll(playbookFiles: string[], inventories: string[] | undefined) {
+async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath?: string) {
   if (!playbookFiles.length) throw new UsageError(`no playbook given\n${USAGE}`);
   if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY)');
   const inventory = await loadInventory(inventories);
   const registry = await loadRegistry(libraryDirs(playbookFiles));
   const playbooks: Playbook[] = [];
-  for (const f of playbookFiles) playbooks.push(await loadPlaybook(f, registry));
+  // --roles-path as ansible-playbook's (colon-separated); without it ANSIBLE_ROLES_PATH, then Ansible's default.
+  const opts = { rolesPath: rolesPath === undefined ? undefined : configuredRolesPath(rolesPath) };
+  for (const f of playbookFiles) playbooks.push(await loadPlaybook(f, registry, opts));
   return { inventory, registry, playbooks };
 }
 
@@ -139,7 +143,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const output = o.output ?? 'text';
   if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory);
+  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
   if (o.limit) selectHosts(inventory, o.limit); // a bad pattern is an error before anything runs
   const verbosity = o.verbose?.length ?? 0;
   const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
@@ -167,7 +171,7 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdValidate(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const { inventory, playbooks } = await loadAll(positionals, o.inventory);
+  const { inventory, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
   const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
   if (problems.length) {
     for (const p of problems) console.error(p);

@@ -56,7 +56,8 @@ export const PLAY_SCHEMA = S.object({
   name: S.string(),
   hosts: stringOrList,
   vars,
-  vars_files: stringOrList,
+  // A list item may itself be a list: the first of its files that exists (Ansible's vars_files).
+  vars_files: S.anyOf([S.string(), S.array(S.anyOf([S.string(), S.array(S.string())]))]),
   become: S.boolean(),
   become_user: S.string(),
   gather_facts: S.boolean(),
@@ -68,6 +69,8 @@ export const PLAY_SCHEMA = S.object({
   tags: stringOrList,
   environment: S.record(),
   pre_tasks: taskList,
+  // A role name, or a mapping with role:/name:, keywords and role params (engine/load/playbook.ts, roles).
+  roles: S.array(S.anyOf([S.string(), S.record()])),
   tasks: taskList,
   post_tasks: taskList,
   handlers: taskList,

@@ -23,7 +23,11 @@ function walkItems(items: Item[], fn: (t: Task) => void, blockFn?: (b: Extract<I
       walkItems(it.block, fn, blockFn);
       walkItems(it.rescue, fn, blockFn);
       walkItems(it.always, fn, blockFn);
-    } else fn(it);
+    } else {
+      fn(it);
+      // A statically named include_tasks / include_role: its items were loaded with it.
+      if (it.include?.items) walkItems(it.include.items, fn, blockFn);
+    }
   }
 }
 
@@ -43,7 +47,9 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
   for (const pb of playbooks) {
     for (const play of pb.plays) {
       for (const k of Object.keys(play.vars)) known.add(k);
-      for (const f of play.varsFiles) for (const k of readVarsKeys(isAbsolute(f) ? f : join(play.baseDir, f))) known.add(k);
+      // Every file a vars_files entry may read (a templated name cannot be read without a host).
+      for (const f of play.varsFiles.flat()) if (!isTemplated(f)) for (const k of readVarsKeys(isAbsolute(f) ? f : join(play.baseDir, f))) known.add(k);
+      for (const r of play.roles) for (const k of [...Object.keys(r.defaults), ...Object.keys(r.vars), ...Object.keys(r.params)]) known.add(k);
       for (const items of [play.preTasks, play.tasks, play.postTasks, play.handlers]) {
         walkItems(items, (t) => {
           if (t.register) known.add(t.register);
@@ -113,6 +119,9 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
         checkConds(t.failedWhen, where, loop);
         checkConds(t.until, where, loop);
         if (t.action === 'assert') checkConds((Array.isArray(t.args.that) ? t.args.that : [t.args.that]) as string[], where, loop);
+        // Included tasks see the include's loop variable.
+        const inc = t.include;
+        if (inc?.items) withGuards(loop ? [inc.loopVar] : [], () => walkGuarded(inc.items!));
       });
     }
   };

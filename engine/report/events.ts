@@ -45,6 +45,8 @@ export type RunEvent =
   | { kind: 'play_start'; play: string; hosts: string[]; place?: string }
   | { kind: 'task_start'; task: string; play: string; hosts: string[]; place?: string; handler?: boolean }
   | HostResultEvent
+  /** include_tasks included a file for these hosts (Ansible's "included: FILE for h1, h2 => (item=x)"). */
+  | { kind: 'included'; task: string; file: string; hosts: string[]; item?: unknown; place?: string }
   | { kind: 'warning'; msg: string; host?: string; task?: string }
   /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
   | HostKeyAddedEvent

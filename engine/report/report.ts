@@ -160,6 +160,11 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
       case 'host_result':
         result(ev);
         break;
+      case 'included':
+        banner(taskKey(ev.task, ev.place));
+        for (const h of ev.hosts) pending.delete(h);
+        write(paint('cyan', `included: ${ev.file} for ${ev.hosts.join(', ')}${ev.item !== undefined ? ` => (item=${itemText(ev.item)})` : ''}`));
+        break;
       case 'debug': {
         const key = taskKey(ev.task, ev.place);
         banner(key);

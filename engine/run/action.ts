@@ -4,7 +4,8 @@
 // task's environment.
 
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
+import { findInSearchPath, searchedPlaces, type SearchKind } from '../load/search-path.js';
 import type { Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { validateModuleArgs } from '../load/module-args.js';
@@ -22,6 +23,15 @@ import type { Scope } from './scope.js';
 import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts } from './gather.js';
+
+/** A task's relative file, along its search path; a file found nowhere names every place tried. */
+export function localFile(task: Task, playDir: string, kind: SearchKind, p: string): string {
+  if (isAbsolute(p)) return p;
+  const path = task.src.searchPath ?? [playDir];
+  const found = findInSearchPath(path, kind, p);
+  if (found) return found;
+  throw new ModuleError(`could not find "${p}"; looked in: ${searchedPlaces(path, kind, p).join(', ')}`);
+}
 
 export function isCheck(rc: RunContext, scope: Scope, task: Task): boolean {
   const cm = task.checkMode ?? scope.checkMode;
@@ -80,6 +90,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
         host: h,
         task: { name: task.name ?? task.action, place: formatSourcePlace(task.src), noLog: task.noLog ?? scope.noLog ?? false },
         vars, argsFromData, baseDir: rc.play.play!.baseDir, playHosts: rc.play.hosts,
+        findFile: (kind, p) => localFile(task, rc.play.play!.baseDir, kind, p),
         hostRun: (n) => rc.hostRun(n),
         condition: (conds, v) => condition(conds, v, task),
         emit: rc.opts.emit,
@@ -99,7 +110,8 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
       diff: rc.opts.diff, facts: host.facts,
       render: (tpl) => String(renderString(tpl, vars)),
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
-      readLocalFile: (p) => readFile(isAbsolute(p) ? p : resolve(rc.play.play!.baseDir, p)),
+      // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
+      readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, task.action === 'template' ? 'templates' : 'files', p)),
     };
     // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
     const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });

@@ -6,6 +6,7 @@ import type { Connection, ConnectionSettings } from '../connection/connection.js
 import type { Reporter } from '../report/events.js';
 import type { ModuleRegistry } from '../load/registry.js';
 import type { Play } from '../load/playbook.js';
+import type { RoleInstance } from '../load/roles.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Vars } from '../template/vars.js';
 import type { BuiltinAction } from './builtins/builtin.js';
@@ -34,7 +35,12 @@ export interface PlayState {
   /** The current serial batch (play_hosts). */
   hosts: string[];
   vars: Vars;
+  /** vars_files read for the whole play (names without templates). */
   varsFiles: Vars;
+  /** vars_files per host, when some names are templates (read after facts): replaces varsFiles for that host. */
+  hostVarsFiles: Map<string, Vars>;
+  /** Roles included with `public: true` on a host: their defaults and vars are the play's from then on. */
+  publicRoles: Map<string, RoleInstance[]>;
 }
 
 export interface RunContext {

@@ -16,19 +16,19 @@ import { mergeVarLayers } from '../inventory/host-vars.js';
  * magic variables (inventory_hostname, omit, ...) cannot be overridden.
  */
 export const VAR_LAYERS = [
-  'role_defaults', //        roles/x/defaults/main.yml (none yet)
+  'role_defaults', //        defaults/main of every role of the play, then of the task's own role (deps' first)
   'inventory_group_vars', // inventory + group_vars/ (inline all < inline groups < group_vars/all < group_vars/<group>)
   'inventory_host_vars', //  inline host vars < host_vars/ (inventory, then playbook-adjacent)
   'facts', //                gathered facts (ansible_facts and the injected ansible_* names)
   'play_vars', //            play `vars:`
   'play_vars_files', //      play `vars_files:`
-  'role_vars', //            roles/x/vars/main.yml (none yet)
+  'role_vars', //            role entry `vars:` + vars/main of every play role, then the task's own role
   'block_vars', //           `vars:` of enclosing blocks, outer to inner
   'task_vars', //            task `vars:`
   'include_vars', //         results of include_vars
   'set_fact', //             set_fact and registered results
-  'role_params', //          role params (none yet)
-  'include_params', //       include_tasks/import params (none yet)
+  'role_params', //          the task's role's params (`- role: x` + other keys), its role only
+  'include_params', //       include_tasks/include_role `vars:` and loop variable, outer include first
   'loop_vars', //            the loop variable (`item`)
   'extra_vars', //           -e
   'magic', //                MAGIC_VARIABLES, set by the engine: nothing overrides them
@@ -40,9 +40,14 @@ export type VarLayer = (typeof VAR_LAYERS)[number];
 export const MAGIC_VARIABLES = [
   'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'play_hosts',
   'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'omit',
+  // Inside a role only (engine/run/scope.ts, roleMagic):
+  'role_name', 'ansible_role_name', 'role_path',
 ] as const;
 
 export type MagicVariable = (typeof MAGIC_VARIABLES)[number];
+
+/** Magic variables defined only for a task of a role. */
+export type RoleMagicVariable = 'role_name' | 'ansible_role_name' | 'role_path';
 
 /** Several layers may fill one slot (block vars: one per enclosing block, outer first). */
 export type NamedLayers = Partial<Record<VarLayer, Vars | Vars[]>>;

@@ -12,8 +12,7 @@ import type { Play, Playbook } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { buildVars } from '../template/vars.js';
 import { renderString } from '../template/template.js';
-import { selectHosts, hostVars, groupsMap, connectionSettings, isImplicitLocalhost, loadVarsFile } from '../inventory/inventory.js';
-import { isAbsolute, join } from 'node:path';
+import { selectHosts, hostVars, groupsMap, connectionSettings, isImplicitLocalhost } from '../inventory/inventory.js';
 import type { PlayState, RunContext, RunnerOptions } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
@@ -22,6 +21,8 @@ import { gatherHostFacts } from './gather.js';
 import { omitPlaceholder } from './omit.js';
 import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
 import { flushHandlers, runSection, serialBatches } from './strategy.js';
+import { hasTemplatedVarsFiles, hostVarsFiles, playVarsFiles } from './vars-files.js';
+import { playScope, varsFor } from './scope.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -35,7 +36,7 @@ export class Runner implements RunContext {
   private isInterrupted = false;
   readonly limit;
   readonly opts: RunnerOptions;
-  readonly play: PlayState = { hosts: [], vars: {}, varsFiles: {} };
+  readonly play: PlayState = { hosts: [], vars: {}, varsFiles: {}, hostVarsFiles: new Map(), publicRoles: new Map() };
   readonly builtins = createBuiltins();
   readonly omit = omitPlaceholder();
   private started = Date.now();
@@ -155,11 +156,9 @@ export class Runner implements RunContext {
       return;
     }
     this.play.vars = play.vars;
-    this.play.varsFiles = {};
-    for (const f of play.varsFiles) {
-      const file = isAbsolute(f) ? f : join(play.baseDir, f);
-      Object.assign(this.play.varsFiles, await loadVarsFile(file));
-    }
+    this.play.varsFiles = await playVarsFiles(play);
+    this.play.hostVarsFiles = new Map();
+    this.play.publicRoles = new Map();
     for (const n of names) {
       this.hostRun(n).ended = false;
       this.hostRun(n).inPlay = true;
@@ -175,6 +174,17 @@ export class Runner implements RunContext {
 
   private async runBatch(play: Play, batch: string[]): Promise<void> {
     if (play.gatherFacts) await this.gatherAll(batch, play);
+    // vars_files with templated names: read per host, now that its facts are known.
+    if (hasTemplatedVarsFiles(play)) {
+      for (const n of batch.filter((x) => this.isActive(x))) {
+        const h = this.hostRun(n);
+        try {
+          this.play.hostVarsFiles.set(n, await hostVarsFiles(play, varsFor(this, h, playScope(play))));
+        } catch (e) {
+          this.hostError(h, 'vars_files', e, 0, formatSourcePlace(play.src, ['vars_files']));
+        }
+      }
+    }
     const active = () => batch.filter((n) => this.isActive(n));
     for (const items of [play.preTasks, play.tasks, play.postTasks]) {
       if (this.isInterrupted || this.playAborted(batch, play)) break;

@@ -7,9 +7,10 @@ import type { Facts } from '../module-api.js';
 import { groupNamesOf, groupsMap, inventoryLayers } from '../inventory/inventory.js';
 import { unsafe } from '../template/unsafe.js';
 import type { Vars } from '../template/vars.js';
-import { taskVars, type MagicVariable } from './precedence.js';
+import { taskVars, type MagicVariable, type RoleMagicVariable } from './precedence.js';
 import type { RunContext } from './context.js';
 import type { HostRun } from './host-run.js';
+import type { RoleInstance } from '../load/roles.js';
 
 /** Inherited per-item context while walking blocks. */
 export interface Scope {
@@ -25,6 +26,10 @@ export interface Scope {
   noLog?: boolean;
   ignoreErrors?: boolean | string;
   when: Array<{ conds: Array<string | boolean>; src: Task['src'] }>;
+  /** The role the item belongs to (role defaults, vars, params; role_name). */
+  role?: RoleInstance;
+  /** include_tasks / include_role `vars:` and loop variable, outer include first. */
+  includeParams?: Vars[];
 }
 
 /** A play's scope, at the root of its tasks (with tags) or of its handlers (without). */
@@ -51,7 +56,29 @@ export function childScope(scope: Scope, item: Item): Scope {
     noLog: item.noLog ?? scope.noLog,
     ignoreErrors: item.ignoreErrors ?? scope.ignoreErrors,
     when: item.when.length ? [...scope.when, { conds: item.when, src: item.src }] : scope.when,
+    role: item.role ?? scope.role,
+    includeParams: scope.includeParams,
   };
+}
+
+/**
+ * The role layers a host sees: every role of the play (Ansible exposes their
+ * defaults and vars play-wide), roles included with `public: true` on this
+ * host so far, then the current role's own, which win.
+ */
+function roleLayers(rc: RunContext, h: HostRun, role?: RoleInstance): { role_defaults: Vars[]; role_vars: Vars[]; role_params?: Vars } {
+  const roles = [...(rc.play.play?.roles ?? []), ...(rc.play.publicRoles.get(h.name) ?? [])];
+  if (role) roles.push(role);
+  return {
+    role_defaults: roles.map((r) => r.defaults),
+    role_vars: roles.map((r) => r.vars),
+    role_params: role?.params,
+  };
+}
+
+/** role_name, role_path, ansible_role_name: defined inside a role only. */
+function roleMagic(role?: RoleInstance): Vars {
+  return role ? { role_name: role.name, ansible_role_name: role.name, role_path: role.path } : {};
 }
 
 /** --tags / --skip-tags, with always, never, tagged and untagged as Ansible's. */
@@ -81,7 +108,7 @@ function inventoryOf(rc: RunContext, name: string): { inventory_group_vars?: Var
 /** The variables a task sees on a host, in VAR_LAYERS order (precedence.ts). */
 export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Vars): Vars {
   const inv = rc.opts.inventory;
-  const magic: Record<MagicVariable, unknown> = {
+  const magic: Record<Exclude<MagicVariable, RoleMagicVariable>, unknown> = {
     inventory_hostname: h.name,
     inventory_hostname_short: h.name.split('.')[0],
     group_names: inv.hosts.has(h.name) ? groupNamesOf(inv, h.name) : [],
@@ -97,16 +124,18 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
   };
   return taskVars({
     ...inventoryOf(rc, h.name),
+    ...roleLayers(rc, h, scope.role),
     facts: factLayer(h.facts),
     play_vars: rc.play.vars,
-    play_vars_files: rc.play.varsFiles,
+    play_vars_files: rc.play.hostVarsFiles.get(h.name) ?? rc.play.varsFiles,
     block_vars: scope.vars,
     task_vars: scope.taskVars,
     include_vars: h.includeVars,
     set_fact: h.setFacts,
+    include_params: scope.includeParams,
     loop_vars: loopVars,
     extra_vars: rc.opts.extraVars,
-    magic,
+    magic: { ...magic, ...roleMagic(scope.role) },
   });
 }
 
@@ -120,9 +149,10 @@ function hostvarsView(rc: RunContext): Vars {
         const h = rc.hostRun(name);
         return taskVars({
           ...inventoryOf(rc, name),
+          ...roleLayers(rc, h),
           facts: factLayer(h.facts),
           play_vars: rc.play.vars,
-          play_vars_files: rc.play.varsFiles,
+          play_vars_files: rc.play.hostVarsFiles.get(name) ?? rc.play.varsFiles,
           include_vars: h.includeVars,
           set_fact: h.setFacts,
           extra_vars: rc.opts.extraVars,

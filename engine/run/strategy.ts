@@ -11,6 +11,7 @@ import { unsafe } from '../template/unsafe.js';
 import type { RunContext } from './context.js';
 import { childScope, playScope, tagSelected, taskScope, type Scope } from './scope.js';
 import { runTaskOnHost } from './task.js';
+import { runInclude, taskLabel } from './include.js';
 
 /** Run one section of a play (pre_tasks, tasks, post_tasks) on the batch's active hosts, then its handlers. */
 export async function runSection(rc: RunContext, play: Play, items: Item[], hosts: string[]): Promise<void> {
@@ -30,6 +31,7 @@ async function runItems(rc: RunContext, items: Item[], hosts: string[], scope: S
     const live = hosts.filter((n) => rc.isActive(n));
     if (!live.length) return;
     if (item.kind === 'block') await runBlock(rc, item, live, scope, play);
+    else if (item.include) await runInclude(rc, item, live, scope, play, runItems);
     else if (item.action === 'meta' && item.args.action === 'flush_handlers') await flushHandlers(rc, play, live);
     else await runTask(rc, item, live, scope, play, false);
   }
@@ -80,7 +82,7 @@ export async function flushHandlers(rc: RunContext, play: Play, hosts: string[])
 async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scope, play: Play, handler: boolean): Promise<void> {
   const scope = taskScope(parent, task);
   if (!handler && !tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
-  const name = task.name ?? task.action;
+  const name = taskLabel(task);
   const place = formatSourcePlace(task.src);
   rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place, handler });
   const targets = task.runOnce ? hosts.slice(0, 1) : hosts;

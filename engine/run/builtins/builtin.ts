@@ -17,8 +17,10 @@ export interface BuiltinContext {
   vars: Vars;
   /** Argument names whose rendered value read host data (set_fact keeps those as data). */
   argsFromData: ReadonlySet<string>;
-  /** The play's directory: relative files are read from there. */
+  /** The play's directory. */
   baseDir: string;
+  /** A relative file along the task's search path (a role's vars/ first, ...); throws naming the places tried. */
+  findFile?(kind: 'templates' | 'files' | 'vars' | 'tasks', path: string): string;
   /** The hosts of the current batch (play_hosts). */
   playHosts: readonly string[];
   hostRun(name: string): HostRun;

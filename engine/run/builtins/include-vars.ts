@@ -7,7 +7,9 @@ import type { BuiltinAction } from './builtin.js';
 export const includeVars = (): BuiltinAction => ({
   name: 'include_vars',
   async run(ctx, args) {
-    const file = isAbsolute(String(args.file)) ? String(args.file) : resolve(ctx.baseDir, String(args.file));
+    // In a role, its vars/ first (engine/load/search-path.ts).
+    const name = String(args.file);
+    const file = ctx.findFile ? ctx.findFile('vars', name) : isAbsolute(name) ? name : resolve(ctx.baseDir, name);
     const loaded = await loadVarsFile(file);
     if (args.name) ctx.host.includeVars[toText(args.name)] = loaded;
     else Object.assign(ctx.host.includeVars, loaded);
