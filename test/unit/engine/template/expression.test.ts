@@ -181,7 +181,7 @@ test(value, "'x' | regex_search('[0-9]+')", null);
 test(value, "'a-b-c' | regex_replace('-', '_')", 'a_b_c');
 test(value, 'groups.compute | first', 'cmp1');
 test(value, 'groups.compute | last', 'cmp2');
-test(value, "map | to_json", '{"k":"v","n":3}');
+test(value, "map | to_json", '{"k": "v", "n": 3}'); // Python's json.dumps separators, as Ansible
 test(value, "t | ternary('on', 'off')", 'on');
 test(value, "'/etc/nova/nova.conf' | basename", 'nova.conf');
 test(value, "'/etc/nova/nova.conf' | dirname", '/etc/nova');
@@ -214,12 +214,17 @@ test(syntaxError, 'a b', 3, 'unexpected "b" after a complete expression');
 test(syntaxError, 'x | nosuch', 5, 'unknown filter "nosuch"');
 test(syntaxError, 'x is nosuch', 6, 'unknown test "nosuch"');
 test(syntaxError, 'x is', 5, 'expected a test name');
-test(syntaxError, 'x.startswith("a")', 13, 'calls are not supported');
+test(syntaxError, 'x.startwith("a")', 12, 'unknown method "startwith"');
+test(syntaxError, 'nosuch(1)', 1, 'unknown function "nosuch"');
 test(syntaxError, 'a && b', 3, 'use "and"');
 test(syntaxError, '', 1, 'empty expression');
-test(syntaxError, "x if y else z", 3, 'ternary');
+test(syntaxError, "x if y else", 12, 'unexpected end of expression');
 test(syntaxError, 'r.results[0', 12, 'expected "]"');
-test(syntaxError, 'a | join(sep=",")', 10, 'keyword arguments');
+test(syntaxError, 'a | join(sep=",")', 5, 'filter "join" has no keyword argument "sep"');
+test(syntaxError, 'a | map("nofilter")', 9, 'unknown filter "nofilter"');
+test(syntaxError, 'a | select("notest")', 12, 'unknown test "notest"');
+test(syntaxError, 'a | random', 5, 'a run must be repeatable');
+test(syntaxError, 'a | join(d=",", "x")', 17, 'positional argument cannot follow');
 test(syntaxError, '{{ a == }}', 9, 'unexpected end of expression');
 
 const undefinedError = test.macro({
