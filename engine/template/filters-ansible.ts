@@ -382,9 +382,9 @@ export const ANSIBLE_FILTERS: Record<string, Fn> = {
     const s = needStr('expanduser', v);
     return s === '~' || s.startsWith('~/') ? (process.env.HOME ?? homedir()) + s.slice(1) : s;
   },
-  comment: (v, style = 'plain', ...rest) => {
-    const { kw } = kwOf(rest);
-    return comment(needStr('comment', v), String(style), kw);
+  comment: (v, ...rest) => {
+    const { args, kw } = kwOf(rest);
+    return comment(needStr('comment', v), args[0] === undefined ? 'plain' : toText(args[0]), kw);
   },
   indent: (v, width, first, blank) => indent(needStr('indent', v), width, first, blank),
   center: (v, width = 80) => {
@@ -406,16 +406,6 @@ export const ANSIBLE_FILTERS: Record<string, Fn> = {
   checksum: (v) => createHash('sha1').update(needStr('checksum', v), 'utf8').digest('hex'),
   md5: (v) => createHash('md5').update(needStr('md5', v), 'utf8').digest('hex'),
   sha1: (v) => createHash('sha1').update(needStr('sha1', v), 'utf8').digest('hex'),
-  version_compare: (v, other, op = 'eq', strict, type) => compareVersions(v, other, op, strict, type),
-  dict: (v) => {
-    const out: Record<string, unknown> = {};
-    if (isMapping(v)) return { ...v };
-    for (const pair of needList('dict', v)) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new FilterError('dict expects a list of [key, value] pairs');
-      out[toText(pair[0])] = pair[1];
-    }
-    return out;
-  },
   abs: (v) => {
     if (typeof v !== 'number' && typeof v !== 'boolean') throw new FilterError(`bad operand type for abs(): ${typeName(v)}`);
     return Math.abs(Number(v));
@@ -496,7 +486,6 @@ export const FILTER_SIGNATURES: Record<string, string[] | 'kwargs'> = {
   indent: ['width', 'first', 'blank'],
   center: ['width'],
   hash: ['hashtype'],
-  version_compare: ['version', 'operator', 'strict', 'version_type'],
   round: ['precision', 'method'],
   urlsplit: ['query'],
   batch: ['linecount', 'fill_with'],
@@ -555,7 +544,7 @@ const TEST_FNS: Record<string, (v: unknown, ...args: unknown[]) => boolean> = {
   sameas: (v, x) => v === x || (v === undefined && x === null),
   any: (v) => needList('any', v).some(truthy),
   all: (v) => needList('all', v).every(truthy),
-  abs: (v) => typeof v === 'string' && v.startsWith('/'),
+  sequence: (v) => Array.isArray(v) || typeof v === 'string' || isMapping(v),
   contains: (v, x) => contains(v, x),
   match: (v, p, ignorecase, multiline) => regexMatch(pyRegex('match', p, truthy(ignorecase), truthy(multiline)), needStr('match', v), true) !== null,
   search: (v, p, ignorecase, multiline) => regexMatch(pyRegex('search', p, truthy(ignorecase), truthy(multiline)), needStr('search', v), false) !== null,

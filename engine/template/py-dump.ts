@@ -217,8 +217,6 @@ class YamlWriter {
   private readonly unicode: boolean;
   private readonly sortKeys: boolean;
   private readonly flowLeaves: boolean;
-  /** a plain scalar at the root leaves the document open: PyYAML then writes `...` */
-  openEnded = false;
   constructor(o: YamlOptions) {
     const ind = Number(o.indent ?? 2);
     this.best = ind > 1 && ind < 10 ? ind : 2;
@@ -347,20 +345,17 @@ class YamlWriter {
   /** A node at `indent`; the cursor is already where it starts. */
   node(v: unknown, indent: number, root = false): void {
     if (this.isFlow(v) || !isCollection(v)) {
-      if (root && !isCollection(v)) {
-        const before = this.out.length;
-        this.scalar(v, indent, false);
-        this.openEnded = this.out[before] !== "'" && this.out[before] !== '"';
-        return;
-      }
+      // a root scalar's folded lines continue one indentation step in
+      if (root && !isCollection(v)) return this.scalar(v, indent + this.best, false);
       return isCollection(v) ? this.flowNode(v, indent) : this.scalar(v, indent + this.best, false);
     }
     if (Array.isArray(v)) {
       v.forEach((x, i) => {
         if (i) this.newline(indent);
-        this.write('-' + ' '.repeat(this.best - 1));
-        // a scalar item continues folded lines one step in; a block collection starts there
-        this.node(x, isCollection(x) && !this.isFlow(x) ? indent + this.best : indent);
+        // a block collection as an item starts at the next indentation step; a scalar after "- "
+        const block = isCollection(x) && !this.isFlow(x);
+        this.write(block ? '-' + ' '.repeat(this.best - 1) : '- ');
+        this.node(x, block ? indent + this.best : indent);
       });
       return;
     }
@@ -391,5 +386,6 @@ function isCollection(v: unknown): boolean {
 export function pyYaml(v: unknown, o: YamlOptions): string {
   const w = new YamlWriter(o);
   w.node(v, 0, true);
-  return w.out + '\n' + (w.openEnded ? '...\n' : '');
+  // PyYAML ends a plain root scalar with "...", which Ansible's to_yaml output does not show
+  return w.out + '\n';
 }

@@ -370,6 +370,8 @@ function looksJinja(inner: string): boolean {
 
 /** Index of the `}}` closing a tag whose content starts at `from`, skipping quoted strings. */
 function findClose(s: string, from: number, close: string): number {
+  // as Jinja's lexer: `}}` inside open brackets (`{'a': {'b': 1}}`) does not end the tag
+  let depth = 0;
   for (let i = from; i < s.length; i++) {
     const ch = s[i];
     if (ch === '"' || ch === "'") {
@@ -378,7 +380,9 @@ function findClose(s: string, from: number, close: string): number {
       i = j;
       continue;
     }
-    if (s.startsWith(close, i)) return i;
+    if (depth === 0 && s.startsWith(close, i)) return i;
+    if (ch === '{' || ch === '[' || ch === '(') depth++;
+    else if ((ch === '}' || ch === ']' || ch === ')') && depth > 0) depth--;
   }
   return -1;
 }
