@@ -4,12 +4,12 @@
 // and the real ansible-core on this machine say (the tables in
 // test/unit/engine/template/expression-ansible.test.ts).
 //
-// Only expression.ts imports this file: these functions read expression.ts's
-// helpers when called, never while the modules load.
+// map/select/reject call other filters and tests by name: expression.ts hands
+// its registries over with useRegistries() (this file does not import it).
 
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { FILTERS, FilterError, TESTS, contains, pyEqual, toText, truthy, typeName } from './expression.js';
+import { FilterError, pyEqual, toText, truthy, typeName } from './values.js';
 import { callMethod } from './py-methods.js';
 import { pyStr } from './py-text.js';
 import { pyJson, pyYaml } from './py-dump.js';
@@ -18,6 +18,15 @@ import { compareVersions } from './version.js';
 import { parseYaml } from '../load/yaml.js';
 
 type Fn = (value: unknown, ...args: unknown[]) => unknown;
+type TestFn = (value: unknown, ...args: unknown[]) => boolean;
+
+let FILTERS: Record<string, Fn> = {};
+let TESTS: Record<string, TestFn> = {};
+/** The filters and tests known by name (expression.ts's FILTERS and TESTS). */
+export function useRegistries(filters: Record<string, Fn>, tests: Record<string, TestFn>): void {
+  FILTERS = filters;
+  TESTS = tests;
+}
 type Kw = Record<string, unknown>;
 
 /** Keyword arguments of a filter that takes `**kwargs` arrive as this last argument. */
@@ -545,7 +554,6 @@ const TEST_FNS: Record<string, (v: unknown, ...args: unknown[]) => boolean> = {
   any: (v) => needList('any', v).some(truthy),
   all: (v) => needList('all', v).every(truthy),
   sequence: (v) => Array.isArray(v) || typeof v === 'string' || isMapping(v),
-  contains: (v, x) => contains(v, x),
   match: (v, p, ignorecase, multiline) => regexMatch(pyRegex('match', p, truthy(ignorecase), truthy(multiline)), needStr('match', v), true) !== null,
   search: (v, p, ignorecase, multiline) => regexMatch(pyRegex('search', p, truthy(ignorecase), truthy(multiline)), needStr('search', v), false) !== null,
   regex: (v, p, ignorecase, multiline, matchType = 'search') =>

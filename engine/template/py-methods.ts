@@ -4,10 +4,8 @@
 // load time when the name is unknown for every type (expression.ts asks
 // PY_METHOD_NAMES), at run time when the value's type lacks it.
 //
-// Only expression.ts imports this file (it reads expression.ts's helpers when
-// called, never while loading).
 
-import { FilterError, pyEqual, typeName } from './expression.js';
+import { FilterError, pyEqual, typeName } from './values.js';
 import { pyStr } from './py-text.js';
 
 type Method<T> = (self: T, args: unknown[], kwargs: Record<string, unknown>) => unknown;

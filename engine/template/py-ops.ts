@@ -3,10 +3,8 @@
 // float, `//` floors, `%` takes the divisor's sign (or formats a string), `+`
 // also joins strings and lists, `*` repeats them.
 //
-// Only expression.ts imports this file (it reads expression.ts's helpers when
-// called, never while loading).
 
-import { FilterError, typeName } from './expression.js';
+import { FilterError, typeName } from './values.js';
 import { pyRepr, pyStr } from './py-text.js';
 
 function pyType(v: unknown): string {

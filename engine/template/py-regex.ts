@@ -4,11 +4,9 @@
 // `(?m)` `(?s)` flags, `\A`, `\Z`), and replacement strings use Python's
 // `\1` / `\g<name>` references. Matching runs within the time limit of
 // engine/template/bounded-regex.ts.
-//
-// Only expression.ts imports this file (directly or through filters-ansible.ts).
 
 import { boundedRegex, RegexTimeLimitError } from './bounded-regex.js';
-import { FilterError, typeName } from './expression.js';
+import { FilterError, typeName } from './values.js';
 
 export interface PyRegex {
   re: RegExp;

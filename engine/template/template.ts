@@ -371,20 +371,25 @@ function looksJinja(inner: string): boolean {
 /** Index of the `}}` closing a tag whose content starts at `from`, skipping quoted strings. */
 function findClose(s: string, from: number, close: string): number {
   // as Jinja's lexer: `}}` inside open brackets (`{'a': {'b': 1}}`) does not end the tag
+  // (an unbalanced bracket falls back to the first `}}`, so the parser names the bracket)
   let depth = 0;
+  let first = -1;
   for (let i = from; i < s.length; i++) {
     const ch = s[i];
     if (ch === '"' || ch === "'") {
       const j = s.indexOf(ch, i + 1);
-      if (j < 0) return s.indexOf(close, from);
+      if (j < 0) return first >= 0 ? first : s.indexOf(close, from);
       i = j;
       continue;
     }
-    if (depth === 0 && s.startsWith(close, i)) return i;
+    if (s.startsWith(close, i)) {
+      if (depth === 0) return i;
+      if (first < 0) first = i;
+    }
     if (ch === '{' || ch === '[' || ch === '(') depth++;
     else if ((ch === '}' || ch === ']' || ch === ')') && depth > 0) depth--;
   }
-  return -1;
+  return first;
 }
 
 interface Scanned {

@@ -1,10 +1,8 @@
 // Ansible's `version` test (and the `version_compare` filter): LooseVersion
 // by default, StrictVersion with `strict=true` or `version_type='strict'`,
 // and `version_type='semver'`. pep440 is refused with a message.
-//
-// Only filters-ansible.ts imports this file.
 
-import { FilterError } from './expression.js';
+import { FilterError } from './values.js';
 import { pyNumber } from './py-text.js';
 
 const OPS: Record<string, (c: number) => boolean> = {

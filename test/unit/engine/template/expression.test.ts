@@ -328,6 +328,35 @@ test('expressionVariables lists root names that must be defined', (t) => {
   t.deepEqual(names.sort(), ['a', 'c', 'd', 'g', 'h']);
 });
 
+test('expressionVariables walks the Jinja forms: inline if, operators, slices, calls, keyword arguments', (t) => {
+  const names = (src: string) => [...expressionVariables(parseCondition(src))].sort();
+  t.deepEqual(names("a if b else c ~ d"), ['a', 'b', 'c', 'd']);
+  t.deepEqual(names('(e + f) * g // h ** i % j'), ['e', 'f', 'g', 'h', 'i', 'j']);
+  t.deepEqual(names('k[l:m] + n.split(o)'), ['k', 'l', 'm', 'n', 'o']);
+  t.deepEqual(names("p | sort(attribute=q) | map('upper') | list"), ['p', 'q']);
+  t.deepEqual(names('r | mandatory and s is version(t, ">=") and range(u)'), ['s', 't', 'u']);
+  t.deepEqual(names("(v if w) | default('x')"), ['w']);
+});
+
+test('mandatory names the undefined variable; a defined value passes', (t) => {
+  const e = t.throws(() => evaluateCondition('missing_thing | mandatory', vars), { instanceOf: UndefinedVariableError });
+  t.is(e.variable, 'missing_thing');
+  t.true(e.message.includes("Mandatory variable 'missing_thing' not defined."), e.message);
+  const m = t.throws(() => evaluateCondition("missing_thing | mandatory('set it in vars')", vars), { instanceOf: UndefinedVariableError });
+  t.true(m.message.includes('set it in vars'), m.message);
+  t.true(evaluateCondition('one | mandatory == 1', vars));
+});
+
+test('run-time errors name the operation', (t) => {
+  const err = (src: string) => t.throws(() => evaluate(parseCondition(src), vars), { instanceOf: ExpressionError }).message;
+  t.regex(err("s + 1"), /can only concatenate str \(not "int"\) to str; use ~/);
+  t.regex(err('one / zero'), /division by zero/);
+  t.regex(err('list.split()'), /a list has no method "split"/);
+  t.regex(err('s[::0]'), /slice step cannot be zero/);
+  t.regex(err("'%d' % s"), /a real number is required/);
+  t.regex(err("s | regex_search('(')"), /invalid regular expression/);
+});
+
 test('AST carries offsets into the source', (t) => {
   const e = parseCondition('x and y.z');
   t.is(e.kind, 'and');
