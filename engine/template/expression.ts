@@ -431,6 +431,8 @@ class Parser {
         let kwargs: [string, Expr][] = [];
         if (this.isOp('(')) {
           ({ args, kwargs, end } = this.parseArgs('test arguments'));
+          const sig = TEST_SIGNATURES[test];
+          for (const [k] of kwargs) if (!Array.isArray(sig) || !sig.includes(k)) this.fail(`test "${test}" has no keyword argument "${k}"`, nt);
         } else if (this.startsTestArgument()) {
           // Jinja: one argument without parentheses (`x is divisibleby 3`)
           const arg = this.parsePostfix();
@@ -760,6 +762,18 @@ export type ExprFunction = (call: { args: unknown[]; kwargs: Record<string, unkn
 
 /** Functions callable by name. An unknown name is refused when the expression is parsed. */
 export const FUNCTIONS: Record<string, ExprFunction> = {
+  /** Jinja's dict(): `dict(a=1, b=x)`, or `dict(pairs)` */
+  dict: ({ args, kwargs }) => {
+    const out: Record<string, unknown> = {};
+    for (const a of args) {
+      if (!Array.isArray(a)) throw new FilterError(`dict() expects a list of pairs, got ${typeName(a)}`);
+      for (const pair of a as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new FilterError('dict() expects [key, value] pairs');
+        out[toText(pair[0])] = pair[1];
+      }
+    }
+    return Object.assign(out, kwargs);
+  },
   range: ({ args }) => {
     const n = args.map((a) => {
       if (typeof a !== 'number' || !Number.isInteger(a)) throw new FilterError(`range() expects integers, got ${typeName(a)}`);

@@ -418,6 +418,9 @@ const ROWS: [string, string][] = [
   ["'10' | int is divisibleby(5)", "True"],
   ["l | map('string') | join(', ')", "1, 2, 3"],
   ["('a', 'b') | join('-')", "a-b"],
+  ["dict(a=1, b=s)", "{'a': 1, 'b': 'abcde'}"],
+  ["dict([['a', 1]])", "{'a': 1}"],
+  ["dict(users | map(attribute='name') | zip(users | map(attribute='uid')))", "{'bob': 1002, 'eve': 1001, 'al': 1003}"],
 ];
 
 /** Both Ansible and tsplay refuse these (not filters in Ansible 2.14). */

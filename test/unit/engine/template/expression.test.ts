@@ -224,6 +224,7 @@ test(syntaxError, 'a | join(sep=",")', 5, 'filter "join" has no keyword argument
 test(syntaxError, 'a | map("nofilter")', 9, 'unknown filter "nofilter"');
 test(syntaxError, 'a | select("notest")', 12, 'unknown test "notest"');
 test(syntaxError, 'a | random', 5, 'a run must be repeatable');
+test(syntaxError, "a is match('x', ignorcase=true)", 6, 'test "match" has no keyword argument "ignorcase"');
 test(syntaxError, 'a | join(d=",", "x")', 17, 'positional argument cannot follow');
 test(syntaxError, '{{ a == }}', 9, 'unexpected end of expression');
 
