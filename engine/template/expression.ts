@@ -4,10 +4,26 @@
 // A hand-written tokenizer and a precedence-climbing parser build a small AST;
 // an evaluator walks it. Nothing here uses eval or new Function. Precedence,
 // lowest first: `or` < `and` < `not` < comparisons (== != < <= > >= in, not in,
-// is [not] test) < filter `|` < postfix access (`.name`, `[index]`).
+// chained as in Jinja) < `+ -` < `~` < `* / // %` < `**` < unary `- +` <
+// filter `|` and test `is [not] name` < postfix access (`.name`, `[index]`,
+// `[a:b]`, calls). `a if c else b` is lowest of all, as in Jinja.
 // docs/templating.md describes the language for playbook authors.
 
-import { boundedRegex, RegexTimeLimitError } from './bounded-regex.js';
+import { pyStr } from './py-text.js';
+import { FilterError, isList, isMapping, pyCompare, pyEqual, toText, truthy, typeName } from './values.js';
+import { arithmetic, pySlice } from './py-ops.js';
+import { PY_METHOD_NAMES, callMethod, unknownMethodMessage } from './py-methods.js';
+import {
+  ANSIBLE_FILTERS,
+  ANSIBLE_TESTS,
+  FILTER_SIGNATURES,
+  TEST_SIGNATURES,
+  ansibleBool,
+  checkFilterCall,
+  filterUnknownMessage,
+  useRegistries,
+  withKwargs,
+} from './filters-ansible.js';
 
 export class ExpressionError extends Error {
   /** 1-based column of the offending token in `source` (a line-wise column when source spans lines). */
@@ -74,8 +90,16 @@ export type Expr =
   | (Node & { kind: 'neg'; operand: Expr })
   | (Node & { kind: 'and' | 'or'; left: Expr; right: Expr })
   | (Node & { kind: 'compare'; op: CompareOp; left: Expr; right: Expr })
-  | (Node & { kind: 'test'; operand: Expr; test: string; args: Expr[]; negated: boolean })
-  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[] });
+  | (Node & { kind: 'test'; operand: Expr; test: string; args: Expr[]; negated: boolean; kwargs?: [string, Expr][] })
+  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[]; kwargs?: [string, Expr][] })
+  /** `then if test else otherwise`; without `else`, undefined (renders as ''). */
+  | (Node & { kind: 'cond'; test: Expr; then: Expr; otherwise?: Expr })
+  | (Node & { kind: 'binop'; op: BinOp; left: Expr; right: Expr })
+  | (Node & { kind: 'pos'; operand: Expr })
+  | (Node & { kind: 'slice'; object: Expr; lower?: Expr; upper?: Expr; step?: Expr })
+  /** A call: `x.split(',')` (a Python method) or `name(...)` (a function from FUNCTIONS). */
+  | (Node & { kind: 'call'; callee: Expr; args: Expr[]; kwargs: [string, Expr][] });
+export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -88,9 +112,23 @@ interface Token {
   end: number;
 }
 
-const OPS2 = new Set(['==', '!=', '<=', '>=']);
-const OPS1 = new Set(['<', '>', '(', ')', '[', ']', '{', '}', ',', '.', '|', ':', '-', '+', '~']);
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', "'": "'", '"': '"', '/': '/' };
+const OPS2 = new Set(['==', '!=', '<=', '>=', '**', '//']);
+const OPS1 = new Set(['<', '>', '(', ')', '[', ']', '{', '}', ',', '.', '|', ':', '-', '+', '~', '*', '/', '%']);
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '/': '/',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\n': '',
+};
 
 function isIdentStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
@@ -138,6 +176,16 @@ function tokenize(source: string, from: number, to: number): Token[] {
           if (nx === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6))) {
             out += String.fromCharCode(parseInt(source.slice(i + 2, i + 6), 16));
             i += 6;
+            continue;
+          }
+          if (nx === 'x' && /^[0-9a-fA-F]{2}$/.test(source.slice(i + 2, i + 4))) {
+            out += String.fromCharCode(parseInt(source.slice(i + 2, i + 4), 16));
+            i += 4;
+            continue;
+          }
+          if (nx === 'U' && /^[0-9a-fA-F]{8}$/.test(source.slice(i + 2, i + 10))) {
+            out += String.fromCodePoint(parseInt(source.slice(i + 2, i + 10), 16));
+            i += 10;
             continue;
           }
           if (nx !== undefined && Object.hasOwn(ESCAPES, nx)) {
@@ -225,14 +273,29 @@ class Parser {
 
   parseTop(): Expr {
     if (this.peek().kind === 'eof') this.fail('empty expression');
-    const e = this.parseOr();
+    const e = this.parseExpr();
     const t = this.peek();
     if (t.kind !== 'eof') {
       if (t.kind === 'op' && t.value === '=') this.fail('unexpected "=": comparison is written "=="', t);
-      if (t.kind === 'name' && t.value === 'if') {
-        this.fail(`inline "if ... else" is not supported; write cond | ternary(value_if_true, value_if_false)`, t);
-      }
       this.fail(`unexpected ${this.describe(t)} after a complete expression`, t);
+    }
+    return e;
+  }
+
+  /** Jinja's conditional expression: `a if cond else b`, `else` optional. */
+  private parseExpr(): Expr {
+    let e = this.parseOr();
+    while (this.isName('if')) {
+      this.next();
+      const test = this.parseOr();
+      let otherwise: Expr | undefined;
+      let end = test.end;
+      if (this.isName('else')) {
+        this.next();
+        otherwise = this.parseExpr();
+        end = otherwise.end;
+      }
+      e = this.node('cond', e.start, end, { test, then: e, otherwise });
     }
     return e;
   }
@@ -266,23 +329,89 @@ class Parser {
     return this.parseComparison();
   }
 
+  /** Comparisons chain as in Jinja and Python: `a < b < c` is `a < b and b < c`. */
   private parseComparison(): Expr {
-    let left = this.parseUnary();
+    const first = this.parseMath1();
+    let left = first;
+    let result: Expr | undefined;
     for (;;) {
       const t = this.peek();
+      let op: CompareOp;
       if (t.kind === 'op' && COMPARE.has(t.value as string)) {
         this.next();
-        const right = this.parseUnary();
-        left = this.node('compare', left.start, right.end, { op: t.value, left, right });
+        op = t.value as CompareOp;
       } else if (this.isName('in')) {
         this.next();
-        const right = this.parseUnary();
-        left = this.node('compare', left.start, right.end, { op: 'in', left, right });
+        op = 'in';
       } else if (this.isName('not') && this.isName('in', 1)) {
         this.next();
         this.next();
-        const right = this.parseUnary();
-        left = this.node('compare', left.start, right.end, { op: 'not in', left, right });
+        op = 'not in';
+      } else {
+        return result ?? first;
+      }
+      const right = this.parseMath1();
+      const cmp = this.node('compare', left.start, right.end, { op, left, right });
+      result = result ? this.node('and', result.start, right.end, { left: result, right: cmp }) : cmp;
+      left = right;
+    }
+  }
+
+  private binary(ops: readonly string[], operand: () => Expr): Expr {
+    let left = operand();
+    for (;;) {
+      const t = this.peek();
+      if (t.kind !== 'op' || !ops.includes(t.value as string)) return left;
+      this.next();
+      const right = operand();
+      left = this.node('binop', left.start, right.end, { op: t.value, left, right });
+    }
+  }
+  private parseMath1(): Expr {
+    return this.binary(['+', '-'], () => this.parseConcat());
+  }
+  private parseConcat(): Expr {
+    return this.binary(['~'], () => this.parseMath2());
+  }
+  private parseMath2(): Expr {
+    return this.binary(['*', '/', '//', '%'], () => this.parsePow());
+  }
+  private parsePow(): Expr {
+    return this.binary(['**'], () => this.parseUnary());
+  }
+
+  /** As Jinja: `-x | f` is `(-x) | f`, and `-2 ** 2` is `(-2) ** 2`. */
+  private parseUnary(withFilter = true): Expr {
+    let e: Expr;
+    if (this.isOp('-') || this.isOp('+')) {
+      const t = this.next();
+      const operand = this.parseUnary(false);
+      e = this.node(t.value === '-' ? 'neg' : 'pos', t.start, operand.end, { operand });
+    } else {
+      e = this.parsePostfix();
+    }
+    return withFilter ? this.parseFilter(e) : e;
+  }
+
+  /** Filters `| name(args)` and tests `is [not] name(args)`, left to right, as Jinja's filter expression. */
+  private parseFilter(operand: Expr): Expr {
+    for (;;) {
+      if (this.isOp('|')) {
+        this.next();
+        const nt = this.peek();
+        if (nt.kind !== 'name') this.fail(`expected a filter name after "|", found ${this.describe(nt)}`);
+        this.next();
+        const name = nt.value as string;
+        if (!Object.hasOwn(FILTERS, name)) this.fail(filterUnknownMessage(name), nt);
+        let end = nt.end;
+        let args: Expr[] = [];
+        let kwargs: [string, Expr][] = [];
+        if (this.isOp('(')) {
+          const r = this.parseArgs('filter arguments');
+          ({ args, kwargs, end } = r);
+        }
+        checkFilterCall(name, args, kwargs, (m, at) => this.fail(m, at ? this.tokAt(at) : nt));
+        operand = this.node('filter', operand.start, end, { operand, name, args, kwargs });
       } else if (this.isName('is')) {
         this.next();
         let negated = false;
@@ -299,59 +428,53 @@ class Parser {
         if (!Object.hasOwn(TESTS, test)) this.fail(`unknown test "${test}" (known: ${Object.keys(TESTS).join(', ')})`, nt);
         let end = nt.end;
         let args: Expr[] = [];
+        let kwargs: [string, Expr][] = [];
         if (this.isOp('(')) {
-          const r = this.parseArgs('test arguments');
-          args = r.args;
-          end = r.end;
+          ({ args, kwargs, end } = this.parseArgs('test arguments'));
+          const sig = TEST_SIGNATURES[test];
+          for (const [k] of kwargs) if (!Array.isArray(sig) || !sig.includes(k)) this.fail(`test "${test}" has no keyword argument "${k}"`, nt);
+        } else if (this.startsTestArgument()) {
+          // Jinja: one argument without parentheses (`x is divisibleby 3`)
+          const arg = this.parsePostfix();
+          args = [arg];
+          end = arg.end;
         }
-        left = this.node('test', left.start, end, { operand: left, test, args, negated });
+        operand = this.node('test', operand.start, end, { operand, test, args, negated, kwargs });
       } else {
-        return left;
+        return operand;
       }
     }
   }
 
-  private parseUnary(): Expr {
-    if (this.isOp('-')) {
-      const t = this.next();
-      const operand = this.parseUnary();
-      return this.node('neg', t.start, operand.end, { operand });
-    }
-    return this.parseFilter();
+  private startsTestArgument(): boolean {
+    const t = this.peek();
+    if (t.kind === 'num' || t.kind === 'str') return true;
+    if (t.kind === 'name') return !RESERVED.has(t.value as string);
+    return t.kind === 'op' && (t.value === '[' || t.value === '{');
   }
 
-  private parseFilter(): Expr {
-    let operand = this.parsePostfix();
-    while (this.isOp('|')) {
-      this.next();
-      const nt = this.peek();
-      if (nt.kind !== 'name') this.fail(`expected a filter name after "|", found ${this.describe(nt)}`);
-      this.next();
-      const name = nt.value as string;
-      if (!Object.hasOwn(FILTERS, name)) this.fail(`unknown filter "${name}" (known: ${Object.keys(FILTERS).join(', ')})`, nt);
-      let end = nt.end;
-      let args: Expr[] = [];
-      if (this.isOp('(')) {
-        const r = this.parseArgs('filter arguments');
-        args = r.args;
-        end = r.end;
-      }
-      operand = this.node('filter', operand.start, end, { operand, name, args });
-    }
-    return operand;
+  private tokAt(offset: number): Token {
+    return this.toks.find((t) => t.start === offset) ?? this.peek();
   }
 
-  private parseArgs(what: string): { args: Expr[]; end: number } {
+  private parseArgs(what: string): { args: Expr[]; kwargs: [string, Expr][]; end: number } {
     this.expectOp('(', what);
     const args: Expr[] = [];
+    const kwargs: [string, Expr][] = [];
     while (!this.isOp(')')) {
-      if (this.peek().kind === 'name' && this.isOp('=', 1)) this.fail('keyword arguments are not supported');
-      args.push(this.parseOr());
+      if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+        const nt = this.next();
+        this.next();
+        kwargs.push([nt.value as string, this.parseExpr()]);
+      } else {
+        if (kwargs.length) this.fail('a positional argument cannot follow a keyword argument');
+        args.push(this.parseExpr());
+      }
       if (!this.isOp(',')) break;
       this.next();
     }
     const close = this.expectOp(')', `to close ${what}`);
-    return { args, end: close.end };
+    return { args, kwargs, end: close.end };
   }
 
   private parsePostfix(): Expr {
@@ -374,11 +497,31 @@ class Parser {
         }
       } else if (this.isOp('[')) {
         this.next();
-        const index = this.parseOr();
+        const parts: (Expr | undefined)[] = [];
+        let colons = 0;
+        if (!this.isOp(':')) parts.push(this.parseExpr());
+        else parts.push(undefined);
+        while (this.isOp(':') && colons < 2) {
+          this.next();
+          colons++;
+          parts.push(this.isOp(':') || this.isOp(']') ? undefined : this.parseExpr());
+        }
         const close = this.expectOp(']', 'to close the index');
-        e = this.node('index', e.start, close.end, { object: e, index });
+        if (colons === 0) e = this.node('index', e.start, close.end, { object: e, index: parts[0] });
+        else e = this.node('slice', e.start, close.end, { object: e, lower: parts[0], upper: parts[1], step: parts[2] });
       } else if (this.isOp('(')) {
-        this.fail('function and method calls are not supported; use a filter (x | lower) or a test (x is defined)');
+        const open = this.peek();
+        if (e.kind === 'attr') {
+          if (!PY_METHOD_NAMES.has(e.name)) this.fail(unknownMethodMessage(e.name), open);
+        } else if (e.kind === 'name') {
+          if (!Object.hasOwn(FUNCTIONS, e.name)) {
+            this.fail(`unknown function "${e.name}" (known: ${Object.keys(FUNCTIONS).join(', ') || 'none'})`, this.tokAt(e.start));
+          }
+        } else {
+          this.fail('only methods (x.split()) and known functions can be called', open);
+        }
+        const r = this.parseArgs('call arguments');
+        e = this.node('call', e.start, r.end, { callee: e, args: r.args, kwargs: r.kwargs });
       } else {
         return e;
       }
@@ -416,7 +559,19 @@ class Parser {
       case 'op':
         if (t.value === '(') {
           this.next();
-          const inner = this.parseOr();
+          // a tuple `(1, 2)` or `()` is a list (JavaScript has no tuples)
+          if (this.isOp(')')) return this.node('list', t.start, this.next().end, { items: [] });
+          const inner = this.parseExpr();
+          if (this.isOp(',')) {
+            const items = [inner];
+            while (this.isOp(',')) {
+              this.next();
+              if (this.isOp(')')) break;
+              items.push(this.parseExpr());
+            }
+            const close = this.expectOp(')', 'to close the tuple');
+            return this.node('list', t.start, close.end, { items });
+          }
           const close = this.expectOp(')', 'to close the parenthesis');
           return { ...inner, start: t.start, end: close.end };
         }
@@ -424,7 +579,7 @@ class Parser {
           this.next();
           const items: Expr[] = [];
           while (!this.isOp(']')) {
-            items.push(this.parseOr());
+            items.push(this.parseExpr());
             if (!this.isOp(',')) break;
             this.next();
           }
@@ -435,9 +590,9 @@ class Parser {
           this.next();
           const entries: [Expr, Expr][] = [];
           while (!this.isOp('}')) {
-            const k = this.parseOr();
+            const k = this.parseExpr();
             this.expectOp(':', 'between a key and its value');
-            entries.push([k, this.parseOr()]);
+            entries.push([k, this.parseExpr()]);
             if (!this.isOp(',')) break;
             this.next();
           }
@@ -470,89 +625,10 @@ export function parseCondition(source: string): Expr {
   return parseExpression(source);
 }
 
-// ---------------------------------------------------------------- values
-
-/** Python truthiness: false, none, 0, '', [], {} are false. */
-export function truthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false) return false;
-  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
-  if (typeof v === 'string') return v.length > 0;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-export function typeName(v: unknown): string {
-  if (v === null || v === undefined) return 'none';
-  if (Array.isArray(v)) return 'list';
-  if (typeof v === 'object') return 'mapping';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  return 'string';
-}
-
-function isList(v: unknown): v is unknown[] {
-  return Array.isArray(v);
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Python equality: bool compares as int, '1' != 1, lists and mappings compare deeply. */
-export function pyEqual(a: unknown, b: unknown): boolean {
-  if (a === undefined) a = null;
-  if (b === undefined) b = null;
-  if (typeof a === 'boolean' && typeof b === 'number') return Number(a) === b;
-  if (typeof b === 'boolean' && typeof a === 'number') return Number(b) === a;
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEqual(x, b[i]));
-  if (isMapping(a) && isMapping(b)) {
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-function pyCompare(a: unknown, b: unknown): number | undefined {
-  const num = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v);
-  const x = num(a);
-  const y = num(b);
-  if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : x > y ? 1 : 0;
-  if (typeof x === 'string' && typeof y === 'string') return x < y ? -1 : x > y ? 1 : 0;
-  if (Array.isArray(x) && Array.isArray(y)) {
-    for (let i = 0; i < Math.min(x.length, y.length); i++) {
-      if (pyEqual(x[i], y[i])) continue;
-      return pyCompare(x[i], y[i]);
-    }
-    return x.length - y.length;
-  }
-  return undefined;
-}
-
-/** Text of a value inside a rendered string: scalars as written, lists and mappings as JSON, none as ''. */
-export function toText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'object':
-      return JSON.stringify(v);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-    case 'symbol':
-    case 'function':
-      return String(v);
-    default:
-      return '';
-  }
-}
-
 // ---------------------------------------------------------------- filters and tests
 
-export class FilterError extends Error {}
+export { FilterError, pyEqual, toText, truthy, typeName } from './values.js';
+
 
 function needString(name: string, v: unknown): string {
   if (typeof v === 'string') return v;
@@ -566,14 +642,9 @@ function length(v: unknown): number {
   throw new FilterError(`length expects a string, list or mapping, got ${typeName(v)}`);
 }
 
-const TRUE_STRINGS = new Set(['yes', 'on', '1', 'true', 'y', 't']);
-
 /** Ansible's bool filter: true, 1, and the strings yes/on/1/true (any case) are true; anything else false. */
 export function toBool(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1;
-  if (typeof v === 'string') return TRUE_STRINGS.has(v.trim().toLowerCase());
-  return false;
+  return ansibleBool(v) === true;
 }
 
 /** Jinja's int filter: numbers truncate, numeric strings parse, anything else gives the default (0). */
@@ -593,29 +664,6 @@ export function toInt(v: unknown, dflt: unknown = 0, base: unknown = 10): number
     }
   }
   return dflt as number;
-}
-
-function regex(pattern: unknown, flags = ''): RegExp {
-  if (typeof pattern !== 'string') throw new FilterError(`a regular expression must be a string, got ${typeName(pattern)}`);
-  try {
-    return new RegExp(pattern, flags);
-  } catch (e) {
-    throw new FilterError(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
-  }
-}
-
-/**
- * Match with `use` within the regexp time limit (engine/template/bounded-regex.ts).
- * `name` is the test or filter; `source` may wrap the user's `pattern`.
- */
-function withRegex<T>(name: string, pattern: unknown, use: (re: RegExp) => T, flags = '', source = pattern): T {
-  const re = regex(source, flags);
-  try {
-    return boundedRegex(re, () => use(re), `${name} regexp ${JSON.stringify(pattern)}`);
-  } catch (e) {
-    if (e instanceof RegexTimeLimitError) throw new FilterError(e.message);
-    throw e;
-  }
 }
 
 export function contains(container: unknown, item: unknown): boolean {
@@ -638,25 +686,14 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
   d: (v, dflt, boolean) => (v === undefined || (boolean === true && !truthy(v)) ? dflt : v),
   length,
   count: length,
-  bool: toBool,
+  bool: (v) => (v === null || v === undefined ? null : toBool(v)),
   int: (v, dflt, base) => toInt(v, dflt ?? 0, base ?? 10),
   float: (v, dflt = 0) => {
     const n = typeof v === 'string' ? Number(v.trim()) : typeof v === 'number' || typeof v === 'boolean' ? Number(v) : NaN;
     return Number.isNaN(n) || (typeof v === 'string' && v.trim() === '') ? dflt : n;
   },
-  string: (v) => toText(v),
   lower: (v) => needString('lower', v).toLowerCase(),
   upper: (v) => needString('upper', v).toUpperCase(),
-  trim: (v) => needString('trim', v).trim(),
-  join: (v, sep = '') => {
-    if (!Array.isArray(v)) throw new FilterError(`join expects a list, got ${typeName(v)}`);
-    return v.map(toText).join(toText(sep));
-  },
-  split: (v, sep) => {
-    const s = needString('split', v);
-    return sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(toText(sep));
-  },
-  replace: (v, from, to) => needString('replace', v).split(toText(from)).join(toText(to)),
   first: (v) => {
     if (typeof v === 'string' || isList(v)) return v[0];
     throw new FilterError(`first expects a list or string, got ${typeName(v)}`);
@@ -671,44 +708,12 @@ export const FILTERS: Record<string, (value: unknown, ...args: unknown[]) => unk
     if (isMapping(v)) return Object.keys(v);
     throw new FilterError(`list expects a list, string or mapping, got ${typeName(v)}`);
   },
-  unique: (v) => {
-    if (!Array.isArray(v)) throw new FilterError(`unique expects a list, got ${typeName(v)}`);
-    const out: unknown[] = [];
-    for (const x of v) if (!out.some((y) => pyEqual(x, y))) out.push(x);
-    return out;
-  },
-  sort: (v) => {
-    if (!isList(v)) throw new FilterError(`sort expects a list, got ${typeName(v)}`);
-    return [...v].sort((a, b) => {
-      const c = pyCompare(a, b);
-      if (c === undefined) throw new FilterError(`sort cannot order ${typeName(a)} and ${typeName(b)}`);
-      return c;
-    });
-  },
-  ternary: (v, yes, no) => (truthy(v) ? yes : no),
-  to_json: (v) => JSON.stringify(v ?? null),
-  to_nice_json: (v) => JSON.stringify(v ?? null, null, 4),
   from_json: (v) => {
     try {
       return JSON.parse(needString('from_json', v)) as unknown;
     } catch (e) {
       throw new FilterError(`from_json: ${(e as Error).message}`);
     }
-  },
-  regex_search: (v, pattern) => {
-    const s = needString('regex_search', v);
-    const m = withRegex('regex_search', pattern, (re) => re.exec(s));
-    return m ? m[0] : null;
-  },
-  regex_replace: (v, pattern, repl = '') => {
-    const s = needString('regex_replace', v);
-    return withRegex('regex_replace', pattern, (re) => s.replace(re, toText(repl)), 'g');
-  },
-  basename: (v) => needString('basename', v).replace(/\/+$/, '').split('/').pop() ?? '',
-  dirname: (v) => {
-    const s = needString('dirname', v);
-    const i = s.lastIndexOf('/');
-    return i < 0 ? '' : i === 0 ? '/' : s.slice(0, i);
   },
 };
 
@@ -740,22 +745,47 @@ export const TESTS: Record<string, (value: unknown, ...args: unknown[]) => boole
   change: (v) => truthy(resultField('change', v, 'changed')),
   skipped: (v) => truthy(resultField('skipped', v, 'skipped')),
   skip: (v) => truthy(resultField('skip', v, 'skipped')),
-  match: (v, p) => {
-    const s = needString('match', v);
-    return withRegex('match', p, (re) => re.test(s), '', '^(?:' + String(p) + ')');
-  },
-  search: (v, p) => {
-    const s = needString('search', v);
-    return withRegex('search', p, (re) => re.test(s));
-  },
-  regex: (v, p) => {
-    const s = needString('regex', v);
-    return withRegex('regex', p, (re) => re.test(s));
-  },
   contains: (v, x) => contains(v, x),
   in: (v, c) => contains(c, v),
   eq: (v, x) => pyEqual(v, x),
   equalto: (v, x) => pyEqual(v, x),
+};
+
+// The rest of Ansible's and Jinja's filters and tests, and the ones above that
+// take more arguments in Ansible (engine/template/filters-ansible.ts).
+Object.assign(FILTERS, ANSIBLE_FILTERS);
+Object.assign(TESTS, ANSIBLE_TESTS);
+useRegistries(FILTERS, TESTS);
+
+/** A function callable by name in an expression (`range(3)`); `lookup`/`query` register here. */
+export type ExprFunction = (call: { args: unknown[]; kwargs: Record<string, unknown>; vars: Record<string, unknown> }) => unknown;
+
+/** Functions callable by name. An unknown name is refused when the expression is parsed. */
+export const FUNCTIONS: Record<string, ExprFunction> = {
+  /** Jinja's dict(): `dict(a=1, b=x)`, or `dict(pairs)` */
+  dict: ({ args, kwargs }) => {
+    const out: Record<string, unknown> = {};
+    for (const a of args) {
+      if (!Array.isArray(a)) throw new FilterError(`dict() expects a list of pairs, got ${typeName(a)}`);
+      for (const pair of a as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new FilterError('dict() expects [key, value] pairs');
+        out[toText(pair[0])] = pair[1];
+      }
+    }
+    return Object.assign(out, kwargs);
+  },
+  range: ({ args }) => {
+    const n = args.map((a) => {
+      if (typeof a !== 'number' || !Number.isInteger(a)) throw new FilterError(`range() expects integers, got ${typeName(a)}`);
+      return a;
+    });
+    const [start, stop, step] = n.length === 1 ? [0, n[0], 1] : [n[0], n[1], n[2] ?? 1];
+    if (step === 0) throw new FilterError('range() step must not be zero');
+    if ((stop - start) / step > 100_000) throw new FilterError('range() is limited to 100000 items');
+    const out: number[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+    return out;
+  },
 };
 
 // ---------------------------------------------------------------- evaluator
@@ -873,22 +903,74 @@ class Evaluator {
         const allow = e.test === 'defined' || e.test === 'undefined';
         const v = this.lenient(e.operand, allow);
         const args = e.args.map((a) => this.value(a));
+        const kwargs = this.kwargs(e.kwargs);
         let r: boolean;
         try {
-          r = TESTS[e.test](v === UNDEF ? undefined : v, ...args);
+          r = TESTS[e.test](v === UNDEF ? undefined : v, ...withKwargs(TEST_SIGNATURES[e.test], e.test, args, kwargs));
         } catch (err) {
           if (err instanceof FilterError) this.err(e, err.message);
           throw err;
         }
         return e.negated ? !r : r;
       }
+      case 'cond': {
+        if (truthy(this.value(e.test))) return this.lenient(e.then, allowUndef);
+        if (e.otherwise) return this.lenient(e.otherwise, allowUndef);
+        return allowUndef ? UNDEF : '';
+      }
+      case 'binop':
+        try {
+          if (e.op === '~') return pyStr(this.value(e.left)) + pyStr(this.value(e.right));
+          return arithmetic(e.op, this.value(e.left), this.value(e.right));
+        } catch (err) {
+          if (err instanceof FilterError) this.err(e, err.message);
+          throw err;
+        }
+      case 'pos': {
+        const v = this.value(e.operand);
+        if (typeof v !== 'number' && typeof v !== 'boolean') this.err(e, `bad operand type for unary +: ${typeName(v)}`);
+        return Number(v);
+      }
+      case 'slice': {
+        const obj = this.value(e.object);
+        const bound = (x: Expr | undefined): number | undefined => {
+          if (!x) return undefined;
+          const n = this.value(x);
+          if (n === null) return undefined;
+          if (typeof n !== 'number' || !Number.isInteger(n)) this.err(x, `slice indices must be integers or none, got ${typeName(n)}`);
+          return n;
+        };
+        const [lo, hi, step] = [bound(e.lower), bound(e.upper), bound(e.step)];
+        if (step === 0) this.err(e, 'slice step cannot be zero');
+        if (typeof obj === 'string') return pySlice([...obj], lo, hi, step).join('');
+        if (Array.isArray(obj)) return pySlice(obj, lo, hi, step);
+        return this.err(e, `cannot slice a ${typeName(obj)} ("${text(e.object)}")`);
+      }
+      case 'call': {
+        const args = e.args.map((a) => this.value(a));
+        const kwargs = this.kwargs(e.kwargs);
+        try {
+          if (e.callee.kind === 'attr') return callMethod(this.value(e.callee.object), e.callee.name, args, kwargs);
+          if (e.callee.kind === 'name') return FUNCTIONS[e.callee.name]({ args, kwargs, vars: this.vars });
+        } catch (err) {
+          if (err instanceof FilterError) this.err(e, err.message);
+          throw err;
+        }
+        return this.err(e, 'only methods and known functions can be called');
+      }
       case 'filter': {
         const isDefault = e.name === 'default' || e.name === 'd';
-        const v = this.lenient(e.operand, isDefault);
+        const isMandatory = e.name === 'mandatory';
+        const v = this.lenient(e.operand, isDefault || isMandatory);
         const args = e.args.map((a) => this.value(a));
-        if (isDefault && args.length === 0) args.push('');
+        const kwargs = this.kwargs(e.kwargs);
+        if (isDefault && args.length === 0 && !kwargs.default_value) args.push('');
+        if (isMandatory && v === UNDEF) {
+          const msg = args.length && args[0] !== null ? toText(args[0]) : `Mandatory variable '${text(e.operand)}' not defined.`;
+          throw new UndefinedVariableError(text(e.operand), ` (${msg})`, e.source, e.start);
+        }
         try {
-          return FILTERS[e.name](v === UNDEF ? undefined : v, ...args);
+          return FILTERS[e.name](v === UNDEF ? undefined : v, ...withKwargs(FILTER_SIGNATURES[e.name], e.name, args, kwargs));
         } catch (err) {
           if (err instanceof FilterError) {
             throw new ExpressionError(`filter "${e.name}": ${err.message}`, e.source, e.start);
@@ -897,6 +979,12 @@ class Evaluator {
         }
       }
     }
+  }
+
+  private kwargs(list: [string, Expr][] | undefined): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of list ?? []) out[k] = this.value(x);
+    return out;
   }
 
   private compare(e: Extract<Expr, { kind: 'compare' }>): boolean {
@@ -1004,12 +1092,32 @@ export function expressionVariables(expr: Expr, out: Set<string> = new Set()): S
         return walk(e.right, false);
       case 'test':
         walk(e.operand, e.test === 'defined' || e.test === 'undefined');
+        (e.kwargs ?? []).forEach(([, a]) => walk(a, false));
         return e.args.forEach((a) => walk(a, false));
       case 'filter':
-        walk(e.operand, e.name === 'default' || e.name === 'd');
+        walk(e.operand, e.name === 'default' || e.name === 'd' || e.name === 'mandatory');
+        (e.kwargs ?? []).forEach(([, a]) => walk(a, false));
         return e.args.forEach((a) => walk(a, false));
       case 'literal':
         return;
+      case 'cond':
+        walk(e.test, false);
+        walk(e.then, lenient);
+        if (e.otherwise) walk(e.otherwise, lenient);
+        return;
+      case 'binop':
+        walk(e.left, false);
+        return walk(e.right, false);
+      case 'pos':
+        return walk(e.operand, false);
+      case 'slice':
+        walk(e.object, false);
+        for (const x of [e.lower, e.upper, e.step]) if (x) walk(x, false);
+        return;
+      case 'call':
+        if (e.callee.kind === 'attr') walk(e.callee.object, false);
+        e.kwargs.forEach(([, a]) => walk(a, false));
+        return e.args.forEach((a) => walk(a, false));
     }
   };
   walk(expr, false);

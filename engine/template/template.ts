@@ -317,6 +317,9 @@ const JINJA_STATEMENT = /\{%-?\s*(if|for|set|endif|endfor|else|elif|raw|endraw|m
 
 /** Does a tag's content use Jinja syntax (filters, [] after a name, calls, comparisons, keywords)? */
 function looksJinja(inner: string): boolean {
+  // Jinja-only forms at the start: literals (`'a' ~ b`, `1 + x`, `none`, `[1, 2]`, `{'k': v}`), `(a + b)`, `-x`
+  const t = inner.trim();
+  if (/^(none|None|True|False)$/.test(t) || /^['"\d({-]/.test(t) || /^\[\s*(['"\d[\]{-]|[^\]]*,)/.test(t)) return true;
   let prev = '';
   let firstWord = true;
   for (let i = 0; i < inner.length; i++) {
@@ -342,6 +345,10 @@ function looksJinja(inner: string): boolean {
     }
     if (ch === '(' && isIdent) return true;
     if ((ch === '=' && inner[i + 1] === '=') || (ch === '!' && inner[i + 1] === '=') || ch === '<' || ch === '>') return true;
+    // arithmetic and `~` concatenation (`../x` is a handlebars path, `a-b` a handlebars name)
+    if (ch === '+' || ch === '*' || ch === '%' || (ch === '~' && !firstWord)) return true;
+    if (ch === '/' && prev !== '.' && prev !== '') return true;
+    if (ch === '-' && prev === ' ' && /[\s\d(]/.test(inner[i + 1] ?? '')) return true;
     if (/[A-Za-z_]/.test(ch) && !/[A-Za-z0-9_.\-/@]/.test(prev)) {
       let j = i;
       while (j < inner.length && /[A-Za-z0-9_]/.test(inner[j])) j++;
@@ -363,17 +370,26 @@ function looksJinja(inner: string): boolean {
 
 /** Index of the `}}` closing a tag whose content starts at `from`, skipping quoted strings. */
 function findClose(s: string, from: number, close: string): number {
+  // as Jinja's lexer: `}}` inside open brackets (`{'a': {'b': 1}}`) does not end the tag
+  // (an unbalanced bracket falls back to the first `}}`, so the parser names the bracket)
+  let depth = 0;
+  let first = -1;
   for (let i = from; i < s.length; i++) {
     const ch = s[i];
     if (ch === '"' || ch === "'") {
       const j = s.indexOf(ch, i + 1);
-      if (j < 0) return s.indexOf(close, from);
+      if (j < 0) return first >= 0 ? first : s.indexOf(close, from);
       i = j;
       continue;
     }
-    if (s.startsWith(close, i)) return i;
+    if (s.startsWith(close, i)) {
+      if (depth === 0) return i;
+      if (first < 0) first = i;
+    }
+    if (ch === '{' || ch === '[' || ch === '(') depth++;
+    else if ((ch === '}' || ch === ']' || ch === ')') && depth > 0) depth--;
   }
-  return -1;
+  return first;
 }
 
 interface Scanned {
@@ -420,7 +436,8 @@ function scan(template: string): Scanned {
         if (template[to - 1] === '~' && to - 1 >= from) to--;
         const inner = template.slice(from, to);
         const first = inner.trimStart()[0];
-        const structural = first === undefined || '#/^!>&{'.includes(first) || /^\s*else\b/.test(inner);
+        // `{{ {'k': v} }}` is a Jinja mapping; `{{{` was taken above
+        const structural = first === undefined || '#/^!>&'.includes(first) || (first === '{' && inner[0] === '{') || /^\s*else\b/.test(inner);
         if (!structural && looksJinja(inner)) {
           let expr: Expr;
           try {

@@ -181,7 +181,7 @@ test(value, "'x' | regex_search('[0-9]+')", null);
 test(value, "'a-b-c' | regex_replace('-', '_')", 'a_b_c');
 test(value, 'groups.compute | first', 'cmp1');
 test(value, 'groups.compute | last', 'cmp2');
-test(value, "map | to_json", '{"k":"v","n":3}');
+test(value, "map | to_json", '{"k": "v", "n": 3}'); // Python's json.dumps separators, as Ansible
 test(value, "t | ternary('on', 'off')", 'on');
 test(value, "'/etc/nova/nova.conf' | basename", 'nova.conf');
 test(value, "'/etc/nova/nova.conf' | dirname", '/etc/nova');
@@ -214,12 +214,18 @@ test(syntaxError, 'a b', 3, 'unexpected "b" after a complete expression');
 test(syntaxError, 'x | nosuch', 5, 'unknown filter "nosuch"');
 test(syntaxError, 'x is nosuch', 6, 'unknown test "nosuch"');
 test(syntaxError, 'x is', 5, 'expected a test name');
-test(syntaxError, 'x.startswith("a")', 13, 'calls are not supported');
+test(syntaxError, 'x.startwith("a")', 12, 'unknown method "startwith"');
+test(syntaxError, 'nosuch(1)', 1, 'unknown function "nosuch"');
 test(syntaxError, 'a && b', 3, 'use "and"');
 test(syntaxError, '', 1, 'empty expression');
-test(syntaxError, "x if y else z", 3, 'ternary');
+test(syntaxError, "x if y else", 12, 'unexpected end of expression');
 test(syntaxError, 'r.results[0', 12, 'expected "]"');
-test(syntaxError, 'a | join(sep=",")', 10, 'keyword arguments');
+test(syntaxError, 'a | join(sep=",")', 5, 'filter "join" has no keyword argument "sep"');
+test(syntaxError, 'a | map("nofilter")', 9, 'unknown filter "nofilter"');
+test(syntaxError, 'a | select("notest")', 12, 'unknown test "notest"');
+test(syntaxError, 'a | random', 5, 'a run must be repeatable');
+test(syntaxError, "a is match('x', ignorcase=true)", 6, 'test "match" has no keyword argument "ignorcase"');
+test(syntaxError, 'a | join(d=",", "x")', 17, 'positional argument cannot follow');
 test(syntaxError, '{{ a == }}', 9, 'unexpected end of expression');
 
 const undefinedError = test.macro({
@@ -321,6 +327,35 @@ test('variables layered with prototypes are visible; Object.prototype members ar
 test('expressionVariables lists root names that must be defined', (t) => {
   const names = [...expressionVariables(parseCondition("a.b == c[d] and e is defined and f | default(g) and h is failed"))];
   t.deepEqual(names.sort(), ['a', 'c', 'd', 'g', 'h']);
+});
+
+test('expressionVariables walks the Jinja forms: inline if, operators, slices, calls, keyword arguments', (t) => {
+  const names = (src: string) => [...expressionVariables(parseCondition(src))].sort();
+  t.deepEqual(names("a if b else c ~ d"), ['a', 'b', 'c', 'd']);
+  t.deepEqual(names('(e + f) * g // h ** i % j'), ['e', 'f', 'g', 'h', 'i', 'j']);
+  t.deepEqual(names('k[l:m] + n.split(o)'), ['k', 'l', 'm', 'n', 'o']);
+  t.deepEqual(names("p | sort(attribute=q) | map('upper') | list"), ['p', 'q']);
+  t.deepEqual(names('r | mandatory and s is version(t, ">=") and range(u)'), ['s', 't', 'u']);
+  t.deepEqual(names("(v if w) | default('x')"), ['w']);
+});
+
+test('mandatory names the undefined variable; a defined value passes', (t) => {
+  const e = t.throws(() => evaluateCondition('missing_thing | mandatory', vars), { instanceOf: UndefinedVariableError });
+  t.is(e.variable, 'missing_thing');
+  t.true(e.message.includes("Mandatory variable 'missing_thing' not defined."), e.message);
+  const m = t.throws(() => evaluateCondition("missing_thing | mandatory('set it in vars')", vars), { instanceOf: UndefinedVariableError });
+  t.true(m.message.includes('set it in vars'), m.message);
+  t.true(evaluateCondition('one | mandatory == 1', vars));
+});
+
+test('run-time errors name the operation', (t) => {
+  const err = (src: string) => t.throws(() => evaluate(parseCondition(src), vars), { instanceOf: ExpressionError }).message;
+  t.regex(err("s + 1"), /can only concatenate str \(not "int"\) to str; use ~/);
+  t.regex(err('one / zero'), /division by zero/);
+  t.regex(err('list.split()'), /a list has no method "split"/);
+  t.regex(err('s[::0]'), /slice step cannot be zero/);
+  t.regex(err("'%d' % s"), /a real number is required/);
+  t.regex(err("s | regex_search('(')"), /invalid regular expression/);
 });
 
 test('AST carries offsets into the source', (t) => {

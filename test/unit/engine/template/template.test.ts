@@ -57,10 +57,10 @@ test(renders, 'no tags here', 'no tags here');
 test(renders, ' {{n}}', ' 3');
 test(renders, 'n={{n}}', 'n=3');
 test(renders, '{{n}}{{n}}', '33');
-test(renders, 'flag={{flag}}', 'flag=true');
+test(renders, 'flag={{flag}}', 'flag=True'); // Python's str(), as Ansible renders a value inside a string
 test(renders, 'x{{nothing}}y', 'xy');
-test(renders, 'pkgs: {{packages}}', 'pkgs: ["nova-compute","nfs-common"]'); // lists and mappings inside a string are JSON
-test(renders, 'conf {{conf}}', 'conf {"path":"/etc/nova/nova.conf","mode":"0640"}');
+test(renders, 'pkgs: {{packages}}', "pkgs: ['nova-compute', 'nfs-common']"); // lists and mappings inside a string: Python's str()
+test(renders, 'conf {{conf}}', "conf {'path': '/etc/nova/nova.conf', 'mode': '0640'}");
 test(renders, 'uid={{hostvars.ctl1.nova_uid}}', 'uid=111');
 test(renders, 'uid={{hostvars.[ctl-1].nova_uid}}', 'uid=112');
 test(renders, 'out={{r.results.[1].stdout}}', 'out=out1');
@@ -92,7 +92,7 @@ test(renders, '{{lower s}}', 'nova');
 test(renders, '{{trim "  x  "}}', 'x');
 test(renders, '{{length packages}}', 2);
 test(renders, '{{int hostvars.ctl1.nova_uid}}', 111);
-test(renders, '{{to_json conf}}', '{"path":"/etc/nova/nova.conf","mode":"0640"}');
+test(renders, '{{to_json conf}}', '{"path": "/etc/nova/nova.conf", "mode": "0640"}');
 test(renders, '{{eq n 3}}', true);
 test(renders, '{{ne n 3}}', false);
 test(renders, '{{eq hostvars.ctl1.nova_uid 111}}', false); // '111' is not 111
@@ -114,7 +114,7 @@ test(renders, '{{concat s "-" n}}', 'Nova-3');
 // blocks
 test(renders, '{{#each packages}}[{{this}}]{{/each}}', '[nova-compute][nfs-common]');
 test(renders, '{{#each packages}}{{@index}}={{this}};{{/each}}', '0=nova-compute;1=nfs-common;');
-test(renders, '{{#each groups.compute as |h|}}{{h}}:{{default (lookup ../hostvars h) "?"}};{{/each}}', 'cmp1:{"nova_uid":"113"};cmp2:?;');
+test(renders, '{{#each groups.compute as |h|}}{{h}}:{{default (lookup ../hostvars h) "?"}};{{/each}}', "cmp1:{'nova_uid': '113'};cmp2:?;");
 test(renders, '{{#each groups.controller}}{{this}}={{../n}};{{/each}}', 'ctl1=3;');
 test(renders, '{{#each r.results}}{{stdout}}/{{rc}} {{/each}}', 'out0/0 out1/1 ');
 test(renders, '{{#if flag}}yes{{else}}no{{/if}}', 'yes');
@@ -198,8 +198,8 @@ test(fails, '{{#packages}}x{{/packages}}', { reason: 'is not a block helper', co
 test(fails, '{{> partial}}', { reason: 'partials' });
 test(fails, '{{join packages sep=","}}', { reason: 'takes no named arguments' });
 test(fails, '{% if flag %}x{% endif %}', { reason: 'Jinja statements', column: 1 });
-test(fails, "{{ lookup('env', 'HOME') }}", { reason: 'calls are not supported', column: 10 });
-test(fails, "{{ 'a' if flag else 'b' }}", { reason: 'ternary', column: 8 });
+test(fails, "{{ nosuch('env', 'HOME') }}", { reason: 'unknown function "nosuch"', column: 4 });
+test(renders, "{{ 'a' if flag else 'b' }}", 'a');
 test(fails, '{{ x | nofilter }}', { reason: 'unknown filter "nofilter"', column: 8 });
 test(fails, "pre {{ hostvars['ctl1' }} post {{n}}", { reason: 'expected "]"', column: 24 });
 test(fails, '{{s}} then {{ a == }} {{n}}', { reason: 'unexpected end of expression', column: 20 });
