@@ -1,0 +1,66 @@
+// Our own roles (test/fixtures/roles/, written in the forms public roles use)
+// run on lab hosts with ansible-playbook and with tsplay; the end states must be
+// the same and tsplay's second run must change as much as Ansible's (nothing)
+// (issue 11, "How it is checked"). Each role gets two fresh hosts: host 1 runs
+// Ansible, host 2 tsplay; test/helpers/ansible-compare.ts compares what each
+// run left behind. Every role is asserted: no skips, no expected-failure list.
+// A verdict line per role and the first differences are printed, then
+// "N of M roles: same end state as Ansible, idempotent".
+// Runs whenever this machine can host a lab and has ansible-core; under CI=true always.
+
+import test from 'ava';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
+import { ansibleMissing, compareCase, formatResult, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
+import { labGate } from '../helpers/lab-gate.js';
+
+const LAB = 'compat';
+const FIXTURES = join(import.meta.dirname ?? '', '..', 'fixtures', 'roles');
+const ROLES = readdirSync(FIXTURES).filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
+
+const canHost = labGate('the Ansible comparison lab tests');
+const noAnsible = ansibleMissing();
+const results: CaseResult[] = [];
+
+if (canHost && noAnsible !== undefined) {
+  if (process.env.CI === 'true') test('CI has ansible-playbook for the Ansible comparison', (t) => t.fail(`missing ${noAnsible}`));
+  else test.skip(`the Ansible comparison needs ${noAnsible}`, () => {});
+}
+
+if (canHost && noAnsible === undefined) {
+  test.after.always('lab down, summary', async () => {
+    await labDown(LAB);
+    console.log(`\n${results.map((r) => formatResult(r)).join('\n')}\n${summary(results)}\n`);
+  });
+
+  test('the role set holds 10 to 14 roles, each with its playbook', (t) => {
+    t.true(ROLES.length >= 10 && ROLES.length <= 14, `${ROLES.length} roles: ${ROLES.join(', ')}`);
+  });
+
+  for (const role of ROLES) {
+    test.serial(`${role}: tsplay leaves Ansible's end state, idempotently`, async (t) => {
+      t.timeout(20 * 60_000);
+      await labDown(LAB);
+      const info: LabInfo = await labUp({ name: LAB, hosts: 2 });
+      await Promise.all(info.hosts.map((h) => prepareHost(info, h.name)));
+      const r = await compareCase(info, role, join(FIXTURES, `${role}.yml`), {
+        ansibleHost: info.hosts[0].name,
+        tsplayHost: info.hosts[1].name,
+        log: (l) => t.log(l),
+      });
+      results.push(r);
+      const verdict = formatResult(r);
+      t.log(verdict);
+      // The fixture itself must be right: Ansible runs it cleanly, changes something, and changes nothing the second time.
+      t.true(r.ansibleOk, `ansible-playbook failed on our own role ${role}`);
+      t.true((r.ansible1.changed ?? 0) > 0, `Ansible's first run changed nothing for ${role}`);
+      t.true(r.ansibleIdempotent, `Ansible's second run is not idempotent for ${role}`);
+      t.true(r.tsplayLoads, `tsplay refuses ${role} at load`);
+      t.true(r.tsplayOk, `tsplay's run of ${role} failed`);
+      t.deepEqual(r.differences, [], `end states differ for ${role}`);
+      t.is(r.tsplay2?.changed, r.ansible2?.changed, `second run changed counts differ for ${role}`);
+      t.is(r.verdict, 'same', verdict);
+    });
+  }
+}
