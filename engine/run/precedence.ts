@@ -40,6 +40,7 @@ export type VarLayer = (typeof VAR_LAYERS)[number];
 export const MAGIC_VARIABLES = [
   'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'play_hosts',
   'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'omit',
+  'ansible_search_path',
 ] as const;
 
 export type MagicVariable = (typeof MAGIC_VARIABLES)[number];

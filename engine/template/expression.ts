@@ -75,7 +75,8 @@ export type Expr =
   | (Node & { kind: 'and' | 'or'; left: Expr; right: Expr })
   | (Node & { kind: 'compare'; op: CompareOp; left: Expr; right: Expr })
   | (Node & { kind: 'test'; operand: Expr; test: string; args: Expr[]; negated: boolean })
-  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[] });
+  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[] })
+  | (Node & { kind: 'lookup'; fn: string; args: Expr[]; kwargs: Array<[string, Expr]> });
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -354,6 +355,33 @@ class Parser {
     return { args, end: close.end };
   }
 
+  /** `lookup(name, terms..., key=value)`, `query(...)`, `q(...)`: an unknown or refused lookup name fails here, at load. */
+  private parseLookup(): Expr {
+    const t = this.next();
+    const fn = t.value as string;
+    this.expectOp('(', `after ${fn}`);
+    const args: Expr[] = [];
+    const kwargs: Array<[string, Expr]> = [];
+    while (!this.isOp(')')) {
+      if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+        const k = this.next();
+        this.next();
+        kwargs.push([k.value as string, this.parseOr()]);
+      } else {
+        if (kwargs.length) this.fail('a positional argument cannot follow a keyword argument');
+        args.push(this.parseOr());
+      }
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    const close = this.expectOp(')', `to close ${fn}(`);
+    if (!args.length) this.fail(`${fn}() takes the lookup's name first`, t);
+    const first = args[0];
+    const problem = first.kind === 'literal' && typeof first.value === 'string' ? lookupHook?.check(first.value) : undefined;
+    if (problem) throw new ExpressionError(problem, this.source, first.start);
+    return this.node('lookup', t.start, close.end, { fn, args, kwargs });
+  }
+
   private parsePostfix(): Expr {
     let e = this.parsePrimary();
     for (;;) {
@@ -410,6 +438,7 @@ class Parser {
           return this.node('literal', t.start, t.end, { value: KEYWORD_LITERALS[name] });
         }
         if (RESERVED.has(name)) this.fail(`unexpected keyword "${name}"`);
+        if (LOOKUP_FUNCTIONS.has(name) && this.isOp('(', 1)) return this.parseLookup();
         this.next();
         return this.node('name', t.start, t.end, { name });
       }
@@ -758,6 +787,21 @@ export const TESTS: Record<string, (value: unknown, ...args: unknown[]) => boole
   equalto: (v, x) => pyEqual(v, x),
 };
 
+// ---------------------------------------------------------------- lookup() / query() / q()
+
+/** The lookup functions of expressions; engine/template/lookups.ts implements them and registers here. */
+export interface LookupHook {
+  /** Why a lookup name is refused (checked at parse time, so at load); undefined when known. */
+  check(name: string): string | undefined;
+  /** Run it; failures are FilterError. */
+  call(fn: string, name: unknown, terms: unknown[], kwargs: Record<string, unknown>, vars: Record<string, unknown>): unknown;
+}
+const LOOKUP_FUNCTIONS = new Set(['lookup', 'query', 'q']);
+let lookupHook: LookupHook | undefined;
+export function setLookupHook(hook: LookupHook): void {
+  lookupHook = hook;
+}
+
 // ---------------------------------------------------------------- evaluator
 
 /** Marker for a value that is not defined, only seen where undefined is allowed. */
@@ -896,6 +940,20 @@ class Evaluator {
           throw err;
         }
       }
+      case 'lookup':
+        return this.lookup(e);
+    }
+  }
+
+  private lookup(e: Extract<Expr, { kind: 'lookup' }>): unknown {
+    if (!lookupHook) this.err(e, `${e.fn}() is not available here`);
+    const [name, ...terms] = e.args.map((a) => this.value(a));
+    const kwargs = Object.fromEntries(e.kwargs.map(([k, v]) => [k, this.value(v)]));
+    try {
+      return lookupHook.call(e.fn, name, terms, kwargs, this.vars);
+    } catch (err) {
+      if (err instanceof FilterError) this.err(e, `${e.fn}(${JSON.stringify(name)}): ${err.message}`);
+      throw err;
     }
   }
 
@@ -1008,6 +1066,9 @@ export function expressionVariables(expr: Expr, out: Set<string> = new Set()): S
       case 'filter':
         walk(e.operand, e.name === 'default' || e.name === 'd');
         return e.args.forEach((a) => walk(a, false));
+      case 'lookup':
+        e.args.forEach((a) => walk(a, false));
+        return e.kwargs.forEach(([, v]) => walk(v, false));
       case 'literal':
         return;
     }

@@ -341,6 +341,8 @@ function looksJinja(inner: string): boolean {
       continue;
     }
     if (ch === '(' && isIdent) return true;
+    // `item.0` (a list index written as an attribute, as loops over with_together/subelements use it)
+    if (ch === '.' && (isIdent || prev === ']') && /[0-9]/.test(inner[i + 1] ?? '')) return true;
     if ((ch === '=' && inner[i + 1] === '=') || (ch === '!' && inner[i + 1] === '=') || ch === '<' || ch === '>') return true;
     if (/[A-Za-z_]/.test(ch) && !/[A-Za-z0-9_.\-/@]/.test(prev)) {
       let j = i;

@@ -198,7 +198,7 @@ test(fails, '{{#packages}}x{{/packages}}', { reason: 'is not a block helper', co
 test(fails, '{{> partial}}', { reason: 'partials' });
 test(fails, '{{join packages sep=","}}', { reason: 'takes no named arguments' });
 test(fails, '{% if flag %}x{% endif %}', { reason: 'Jinja statements', column: 1 });
-test(fails, "{{ lookup('env', 'HOME') }}", { reason: 'calls are not supported', column: 10 });
+test(fails, "{{ foobar('env', 'HOME') }}", { reason: 'calls are not supported', column: 10 });
 test(fails, "{{ 'a' if flag else 'b' }}", { reason: 'ternary', column: 8 });
 test(fails, '{{ x | nofilter }}', { reason: 'unknown filter "nofilter"', column: 8 });
 test(fails, "pre {{ hostvars['ctl1' }} post {{n}}", { reason: 'expected "]"', column: 24 });
