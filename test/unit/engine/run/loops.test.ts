@@ -6,8 +6,13 @@
 
 import test from 'ava';
 import { Writable } from 'node:stream';
-import { runPlaybook, type PlaybookRun } from '../../../helpers/run-playbook.js';
+import { join } from 'node:path';
+import { runPlaybook, writeTree, type PlaybookRun } from '../../../helpers/run-playbook.js';
 import { consoleReporter } from '../../../../engine/report/report.js';
+import { loadInventory } from '../../../../engine/inventory/inventory.js';
+import { loadPlaybook } from '../../../../engine/load/playbook.js';
+import { loadRegistry } from '../../../../engine/load/registry.js';
+import { validatePlaybookVariables } from '../../../../engine/load/validate.js';
 
 const INVENTORY = 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n';
 
@@ -196,4 +201,26 @@ test('load: unknown with_ lookup, unknown loop_control key and two loops are ref
   t.regex(await bad('    - debug: { msg: x }\n      loop: [1]\n      loop_control: { nosuch: 1 }\n'), /playbook\.yml:6:\d+: .*nosuch/);
   t.regex(await bad('    - debug: { msg: x }\n      loop: [1]\n      with_items: [2]\n'), /a task has one loop/);
   t.regex(await bad(`    - debug: { msg: "{{ lookup('nosuch', 'x') }}" }\n`), /playbook\.yml:4:\d+: .*unknown lookup "nosuch"/);
+});
+
+test('validate: loop_var, index_var and label are known names; with_first_found may name undefined variables', async (t) => {
+  const dir = writeTree({
+    'p.yml': `
+- hosts: all
+  tasks:
+    - debug: { msg: "{{ u }} {{ i }} {{ ansible_loop.index }}" }
+      loop: [1]
+      loop_control: { loop_var: u, index_var: i, extended: true, label: "{{ u }}" }
+    - debug: { msg: "{{ item }}" }
+      with_first_found: ["{{ maybe_undefined }}.yml", default.yml]
+    - debug: { msg: "{{ item }} {{ nope }}" }
+      with_items: "{{ also_nope }}"
+`,
+    'inv.yml': 'all:\n  hosts:\n    h1:\n',
+  });
+  const registry = await loadRegistry();
+  const problems = validatePlaybookVariables([await loadPlaybook(join(dir, 'p.yml'), registry)], await loadInventory([join(dir, 'inv.yml')]), {});
+  t.is(problems.length, 2, problems.join('\n'));
+  t.true(problems.some((p) => p.includes('"nope"')));
+  t.true(problems.some((p) => p.includes('"also_nope"') && p.includes(':10:')));
 });
