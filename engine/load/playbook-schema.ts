@@ -4,6 +4,7 @@
 
 import { S } from '../schema.js';
 import type { JsonSchema, Static } from '../schema.js';
+import { LOOP_CONTROL_SCHEMA, WITH_KEYWORD_PROPS } from './loop-keywords.js';
 
 const stringOrList = S.anyOf([S.string(), S.array(S.string())]);
 const condition = S.anyOf([S.string(), S.boolean(), S.array(S.types(['string', 'boolean']))]);
@@ -20,8 +21,8 @@ const taskKeywordProps = {
   name: S.string(),
   when: condition,
   loop: S.anyOf([S.array(), S.string(), S.record()]),
-  with_items: S.anyOf([S.array(), S.string()]),
-  loop_control: S.object({ label: S.any(), loop_var: S.string(), pause: S.number(), index_var: S.string() }, { additionalProperties: false }),
+  ...WITH_KEYWORD_PROPS,
+  loop_control: LOOP_CONTROL_SCHEMA,
   register: S.string({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
   notify: stringOrList,
   listen: stringOrList,

@@ -21,6 +21,7 @@ import {
   UNSUPPORTED_ROLE_KEYWORDS, configuredRolesPath, findRole, isCollectionRole, roleFile, roleNameOf, roleSearchDirs, roleVarsFile, type RoleInstance,
 } from './roles.js';
 import { searchPathOf, searchedPlaces } from './search-path.js';
+import { badWithKey, loopOf, type TaskLoop } from './loop-keywords.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -70,14 +71,12 @@ interface Common extends Conditional {
   role?: RoleInstance;
 }
 
-export interface Task extends Common {
+export interface Task extends Common, TaskLoop {
   kind: 'task';
   /** Module or built-in action name. */
   action: string;
   /** Arguments as written (templates not rendered yet). */
   args: Record<string, unknown>;
-  loop?: unknown;
-  loopLabel?: unknown;
   register?: string;
   notify: string[];
   changedWhen?: Array<string | boolean>;
@@ -359,6 +358,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   }
   if ('rescue' in task || 'always' in task) throw errorAt(doc, p, '"rescue" and "always" belong to a block (add "block:")');
   for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
+  const badWith = badWithKey(Object.keys(task));
+  if (badWith) throw errorAt(doc, [...p, badWith.key], badWith.reason, true);
   // Exactly one key that is not a task keyword: the action.
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
@@ -414,12 +415,12 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     }
   }
   if (handler && !kwOnly.name && !kwOnly.listen) throw errorAt(doc, p, 'a handler needs a name (tasks notify it by name)');
-  const loopControl = kwOnly.loop_control ?? {};
-  const loop = 'loop' in kwOnly ? kwOnly.loop : 'with_items' in kwOnly ? kwOnly.with_items : undefined;
+  const loop = loopOf(kwOnly, (key, msg) => {
+    throw errorAt(doc, [...p, key], msg, true);
+  });
   return {
     kind: 'task', ...base, action, args,
-    loop,
-    loopLabel: loopControl.label,
+    ...loop,
     register: kwOnly.register,
     notify: asList(kwOnly.notify).map(String),
     changedWhen: kwOnly.changed_when === undefined ? undefined : conditionList(kwOnly.changed_when),

@@ -67,7 +67,9 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
     }
   }
   const problems: string[] = [];
-  const isKnown = (name: string, loop: boolean) => known.has(name) || name.startsWith('ansible_') || (loop && (name === 'item' || name === 'ansible_loop'));
+  // The loop variables of the task being checked (loop_control.loop_var / index_var, default `item`).
+  let loopNames = new Set(['item']);
+  const isKnown = (name: string, loop: boolean) => known.has(name) || name.startsWith('ansible_') || (loop && loopNames.has(name));
   const checkValue = (value: unknown, where: () => string, loop: boolean) => {
     const walk = (v: unknown) => {
       if (isUnsafe(v)) return; // `!unsafe`: never rendered
@@ -110,9 +112,12 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
       const t = it;
       withGuards(guardedBy(t.when), () => {
         const loop = t.loop !== undefined;
+        loopNames = new Set([t.loopControl?.loopVar ?? 'item', ...(t.loopControl?.indexVar ? [t.loopControl.indexVar] : [])]);
         const where = () => formatSourcePlace(t.src);
         checkValue(t.args, () => formatSourcePlace(t.src, [t.action]), loop);
-        checkValue(t.loop, () => formatSourcePlace(t.src, ['loop']), false);
+        // with_first_found skips a candidate whose names are undefined (as Ansible): not a problem.
+        if (t.loopWith !== 'first_found') checkValue(t.loop, () => formatSourcePlace(t.src, [t.loopWith === undefined ? 'loop' : `with_${t.loopWith}`]), false);
+        checkValue(t.loopControl?.label, () => formatSourcePlace(t.src, ['loop_control', 'label']), loop);
         checkValue(t.vars, () => formatSourcePlace(t.src, ['vars']), loop);
         checkConds(t.when, where, loop);
         checkConds(t.changedWhen, where, loop);

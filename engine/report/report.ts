@@ -3,6 +3,7 @@
 
 import type { RunEvent, Reporter, HostResultEvent } from './events.js';
 import { unifiedDiff } from './unified-diff.js';
+import { pyStr } from './py-repr.js';
 
 export interface ConsoleOptions {
   out?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -18,8 +19,9 @@ function heading(title: string): string {
   return `${title} ${'*'.repeat(Math.max(3, 79 - title.length))}`;
 }
 
+/** A loop item (or its label) as Ansible prints it: Python's str() of the value. */
 function itemText(item: unknown): string {
-  return typeof item === 'string' ? item : JSON.stringify(item);
+  return pyStr(item);
 }
 
 export function formatReadinessTable(ev: Extract<RunEvent, { kind: 'readiness' }>): string {

@@ -27,6 +27,8 @@ export interface RunnerOptions {
   emit: Reporter;
   /** Make a connection (tests pass an in-memory one). Default: ssh or local by ansible_connection. */
   connect?: (settings: ConnectionSettings) => Connection;
+  /** Wait (loop_control.pause); tests pass one that records the call. Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The play being run, as the current batch sees it. */

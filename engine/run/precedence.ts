@@ -42,6 +42,7 @@ export const MAGIC_VARIABLES = [
   'ansible_play_hosts', 'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'omit',
   // Inside a role only (engine/run/scope.ts, roleMagic):
   'role_name', 'ansible_role_name', 'role_path',
+  'ansible_search_path',
 ] as const;
 
 export type MagicVariable = (typeof MAGIC_VARIABLES)[number];

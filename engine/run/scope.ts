@@ -2,6 +2,7 @@
 // become, environment, check_mode, no_log, ignore_errors, conditions), and the
 // variables a task sees on a host, built from the layers of precedence.ts.
 
+import { dirname, resolve } from 'node:path';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Facts } from '../module-api.js';
 import { groupNamesOf, groupsMap, inventoryLayers } from '../inventory/inventory.js';
@@ -30,6 +31,12 @@ export interface Scope {
   role?: RoleInstance;
   /** include_tasks / include_role `vars:` and loop variable, outer include first. */
   includeParams?: Vars[];
+  /**
+   * Where the task's lookups look for controller files, before the playbook
+   * directory (ansible_search_path): the task file's directory; role paths go
+   * first once roles set them (Ansible: the role dependency chain, then the task's directory).
+   */
+  searchPath?: string[];
 }
 
 /** A play's scope, at the root of its tasks (with tags) or of its handlers (without). */
@@ -42,7 +49,7 @@ export function playScope(play: Play, tags: string[] = play.tags): Scope {
 
 /** A task's scope: its block's, with its own keywords (its `when` is evaluated per loop item, not here). */
 export function taskScope(parent: Scope, task: Task): Scope {
-  return { ...childScope(parent, { ...task, vars: {}, when: [] }), taskVars: task.vars };
+  return { ...childScope(parent, { ...task, vars: {}, when: [] }), taskVars: task.vars, searchPath: task.src.searchPath ?? [...(parent.searchPath ?? []), dirname(resolve(task.src.doc.file))] };
 }
 
 export function childScope(scope: Scope, item: Item): Scope {
@@ -58,6 +65,7 @@ export function childScope(scope: Scope, item: Item): Scope {
     when: item.when.length ? [...scope.when, { conds: item.when, src: item.src }] : scope.when,
     role: item.role ?? scope.role,
     includeParams: scope.includeParams,
+    searchPath: scope.searchPath,
   };
 }
 
@@ -119,6 +127,7 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
     ansible_check_mode: rc.opts.check,
     ansible_diff_mode: rc.opts.diff,
     playbook_dir: rc.play.play?.baseDir,
+    ansible_search_path: searchPathOf(scope, rc.play.play?.baseDir),
     hostvars: hostvarsView(rc),
     omit: rc.omit,
   };
@@ -137,6 +146,13 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
     extra_vars: rc.opts.extraVars,
     magic: { ...magic, ...roleMagic(scope.role) },
   });
+}
+
+/** ansible_search_path: the scope's directories, then the playbook's (as Ansible's loop and lookups see it). */
+function searchPathOf(scope: Scope, playbookDir: string | undefined): string[] {
+  const dirs = [...(scope.searchPath ?? [])];
+  if (playbookDir !== undefined && !dirs.includes(playbookDir)) dirs.push(playbookDir);
+  return dirs;
 }
 
 /** hostvars.<host>: every inventory host's variables (without block, task or loop vars), computed when read. */

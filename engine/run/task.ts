@@ -4,17 +4,17 @@
 
 import type { Task } from '../load/playbook.js';
 import type { FileDiff } from '../module-api.js';
-import { ModuleError } from '../module-api.js';
 import type { HostStatus } from '../report/events.js';
 import { UnreachableError, InterruptedError } from '../connection/connection.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import { renderDeep, renderString } from '../template/template.js';
-import { trackUnsafe, unsafe } from '../template/unsafe.js';
+import { unsafe } from '../template/unsafe.js';
 import { toText, truthy } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js';
 import { varsFor, type Scope } from './scope.js';
 import { countOutcome } from './recap.js';
+import { itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
 import { condition, describeError, isCheck, runAction } from './action.js';
 
 type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
@@ -45,41 +45,35 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, scope
         return { status: 'skipped', result: { changed: false, skipped: true } };
       }
     }
-    let items: unknown[] | undefined;
-    // Items rendered from host data (`loop: "{{ out.stdout_lines }}"`) are data.
-    let itemsAreData = false;
-    if (task.loop !== undefined) {
-      const { value: rendered, unsafe: fromData } = trackUnsafe(() => renderDeep(task.loop, baseVars));
-      if (!Array.isArray(rendered)) throw new ModuleError(`loop must be a list, got ${typeof rendered}: ${JSON.stringify(rendered)}`);
-      items = rendered;
-      itemsAreData = fromData;
-    }
+    const loop = loopItems(task, baseVars);
     let outcome: TaskOutcome;
-    if (items === undefined) {
+    if (loop === undefined) {
       outcome = await runAttempts(rc, task, h, scope, baseVars);
       finish(task, h, outcome, emitResult);
     } else {
+      const { items, data } = loop;
+      const s = loopSettings(task.loopControl, baseVars);
+      if (Object.hasOwn(baseVars, s.loopVar)) {
+        rc.opts.emit({ kind: 'warning', host: n, task: name, msg: `${name}: The loop variable '${s.loopVar}' is already in use. You should set the \`loop_var\` value in the \`loop_control\` option for the task to something else to avoid variable collisions and unexpected behavior.` });
+      }
       const results: Record<string, unknown>[] = [];
-      let anyChanged = false;
-      let anyFailed = false;
-      let allSkipped = items.length > 0;
-      for (const item of items) {
+      const statuses: HostStatus[] = [];
+      for (let i = 0; i < items.length; i++) {
         if (rc.interrupted()) break;
-        const itemVars = varsFor(rc, h, scope, { item: itemsAreData ? unsafe(item) : item });
-        const r = await runAttempts(rc, task, h, scope, itemVars);
-        const label = task.loopLabel !== undefined ? renderDeep(task.loopLabel, itemVars) : item;
-        results.push({ ...r.result, item });
-        anyChanged ||= r.result.changed === true;
-        anyFailed ||= r.status === 'failed';
-        allSkipped &&= r.status === 'skipped';
+        // As Ansible: the pause comes before every item but the first.
+        if (i > 0 && s.pause > 0) await (rc.opts.sleep ?? sleep)(s.pause * 1000);
+        const itemVarsNow = varsFor(rc, h, scope, itemVars(s, items, i, data));
+        let r = await runAttempts(rc, task, h, scope, itemVarsNow);
+        const shown = itemLabel(s, itemVarsNow);
+        if ('error' in shown) r = { status: 'failed', result: { ...r.result, failed: true, msg: shown.error }, ignored: r.ignored };
+        const label = 'label' in shown ? shown.label : items[i];
+        results.push(itemResult(s, r.result, items, i));
+        statuses.push(r.status);
         emitResult(r.status, r.result, { item: label, diff: r.result.diff as FileDiff[] | undefined, ignored: r.ignored });
       }
-      const agg: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
-      if (anyFailed) agg.failed = true;
-      if (allSkipped) agg.skipped = true;
-      const status: HostStatus = anyFailed ? 'failed' : allSkipped ? 'skipped' : anyChanged ? 'changed' : 'ok';
-      outcome = { status, result: agg, ignored: anyFailed && ignoreErrors(scope, baseVars) };
-      finish(task, h, outcome, undefined);
+      outcome = loopOutcome(results, statuses, ignoreErrors(scope, baseVars));
+      // An empty loop prints one "skipping" line for the host, as Ansible's.
+      finish(task, h, outcome, items.length ? undefined : emitResult);
     }
     return outcome;
   } catch (e) {

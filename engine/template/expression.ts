@@ -98,7 +98,9 @@ export type Expr =
   | (Node & { kind: 'pos'; operand: Expr })
   | (Node & { kind: 'slice'; object: Expr; lower?: Expr; upper?: Expr; step?: Expr })
   /** A call: `x.split(',')` (a Python method) or `name(...)` (a function from FUNCTIONS). */
-  | (Node & { kind: 'call'; callee: Expr; args: Expr[]; kwargs: [string, Expr][] });
+  | (Node & { kind: 'call'; callee: Expr; args: Expr[]; kwargs: [string, Expr][] })
+  /** `lookup(name, ...)`, `query(...)`, `q(...)` (engine/template/lookups.ts). */
+  | (Node & { kind: 'lookup'; fn: string; args: Expr[]; kwargs: Array<[string, Expr]> });
 export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';
 
 // ---------------------------------------------------------------- tokenizer
@@ -477,6 +479,33 @@ class Parser {
     return { args, kwargs, end: close.end };
   }
 
+  /** `lookup(name, terms..., key=value)`, `query(...)`, `q(...)`: an unknown or refused lookup name fails here, at load. */
+  private parseLookup(): Expr {
+    const t = this.next();
+    const fn = t.value as string;
+    this.expectOp('(', `after ${fn}`);
+    const args: Expr[] = [];
+    const kwargs: Array<[string, Expr]> = [];
+    while (!this.isOp(')')) {
+      if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+        const k = this.next();
+        this.next();
+        kwargs.push([k.value as string, this.parseOr()]);
+      } else {
+        if (kwargs.length) this.fail('a positional argument cannot follow a keyword argument');
+        args.push(this.parseOr());
+      }
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    const close = this.expectOp(')', `to close ${fn}(`);
+    if (!args.length) this.fail(`${fn}() takes the lookup's name first`, t);
+    const first = args[0];
+    const problem = first.kind === 'literal' && typeof first.value === 'string' ? lookupHook?.check(first.value) : undefined;
+    if (problem) throw new ExpressionError(problem, this.source, first.start);
+    return this.node('lookup', t.start, close.end, { fn, args, kwargs });
+  }
+
   private parsePostfix(): Expr {
     let e = this.parsePrimary();
     for (;;) {
@@ -553,6 +582,7 @@ class Parser {
           return this.node('literal', t.start, t.end, { value: KEYWORD_LITERALS[name] });
         }
         if (RESERVED.has(name)) this.fail(`unexpected keyword "${name}"`);
+        if (LOOKUP_FUNCTIONS.has(name) && this.isOp('(', 1)) return this.parseLookup();
         this.next();
         return this.node('name', t.start, t.end, { name });
       }
@@ -787,6 +817,20 @@ export const FUNCTIONS: Record<string, ExprFunction> = {
     return out;
   },
 };
+// ---------------------------------------------------------------- lookup() / query() / q()
+
+/** The lookup functions of expressions; engine/template/lookups.ts implements them and registers here. */
+export interface LookupHook {
+  /** Why a lookup name is refused (checked at parse time, so at load); undefined when known. */
+  check(name: string): string | undefined;
+  /** Run it; failures are FilterError. */
+  call(fn: string, name: unknown, terms: unknown[], kwargs: Record<string, unknown>, vars: Record<string, unknown>): unknown;
+}
+const LOOKUP_FUNCTIONS = new Set(['lookup', 'query', 'q']);
+let lookupHook: LookupHook | undefined;
+export function setLookupHook(hook: LookupHook): void {
+  lookupHook = hook;
+}
 
 // ---------------------------------------------------------------- evaluator
 
@@ -978,6 +1022,20 @@ class Evaluator {
           throw err;
         }
       }
+      case 'lookup':
+        return this.lookup(e);
+    }
+  }
+
+  private lookup(e: Extract<Expr, { kind: 'lookup' }>): unknown {
+    if (!lookupHook) this.err(e, `${e.fn}() is not available here`);
+    const [name, ...terms] = e.args.map((a) => this.value(a));
+    const kwargs = Object.fromEntries(e.kwargs.map(([k, v]) => [k, this.value(v)]));
+    try {
+      return lookupHook.call(e.fn, name, terms, kwargs, this.vars);
+    } catch (err) {
+      if (err instanceof FilterError) this.err(e, `${e.fn}(${JSON.stringify(name)}): ${err.message}`);
+      throw err;
     }
   }
 
@@ -1098,6 +1156,9 @@ export function expressionVariables(expr: Expr, out: Set<string> = new Set()): S
         walk(e.operand, e.name === 'default' || e.name === 'd' || e.name === 'mandatory');
         (e.kwargs ?? []).forEach(([, a]) => walk(a, false));
         return e.args.forEach((a) => walk(a, false));
+      case 'lookup':
+        e.args.forEach((a) => walk(a, false));
+        return e.kwargs.forEach(([, v]) => walk(v, false));
       case 'literal':
         return;
       case 'cond':

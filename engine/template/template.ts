@@ -344,6 +344,8 @@ function looksJinja(inner: string): boolean {
       continue;
     }
     if (ch === '(' && isIdent) return true;
+    // `item.0` (a list index written as an attribute, as loops over with_together/subelements use it)
+    if (ch === '.' && (isIdent || prev === ']') && /[0-9]/.test(inner[i + 1] ?? '')) return true;
     if ((ch === '=' && inner[i + 1] === '=') || (ch === '!' && inner[i + 1] === '=') || ch === '<' || ch === '>') return true;
     // arithmetic and `~` concatenation (`../x` is a handlebars path, `a-b` a handlebars name)
     if (ch === '+' || ch === '*' || ch === '%' || (ch === '~' && !firstWord)) return true;
