@@ -619,7 +619,7 @@ export function includeKey(task: Raw): { kind: IncludeKind; key: string } | unde
 }
 
 /** Task keywords Ansible 2.14 accepts on include_tasks / include_role (TaskInclude's), and what tsplay does with them. */
-const INCLUDE_KEYWORDS = ['name', 'when', 'loop', 'with_items', 'loop_control', 'vars', 'tags', 'ignore_errors', 'no_log', 'run_once', 'args'];
+const INCLUDE_KEYWORDS = ['name', 'when', 'loop', 'loop_control', 'vars', 'tags', 'ignore_errors', 'no_log', 'run_once', 'args'];
 const INCLUDE_REFUSED: Record<string, string> = {
   register: 'registering an include is not supported by tsplay',
   timeout: 'timeout is not supported by tsplay',
@@ -853,6 +853,11 @@ function includeTask(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: Lo
   for (const k of Object.keys(task)) {
     if (k === key) continue;
     if (k in INCLUDE_REFUSED) throw errorAt(doc, [...p, k], `"${k}" on ${key}: ${INCLUDE_REFUSED[k]}`, true);
+    if (k.startsWith('with_')) {
+      const bad = badWithKey([k]);
+      if (bad) throw errorAt(doc, [...p, k], bad.reason, true);
+      continue;
+    }
     if (!INCLUDE_KEYWORDS.includes(k)) {
       throw errorAt(doc, [...p, k], `"${k}" is not a keyword of ${key} (Ansible applies it to included tasks only through "apply:"; ${key} takes: ${INCLUDE_KEYWORDS.join(', ')})`, true);
     }
@@ -865,7 +870,7 @@ function includeTask(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: Lo
   if (lc.index_var !== undefined) throw errorAt(doc, [...p, 'loop_control', 'index_var'], `loop_control.index_var on ${key} is not supported by tsplay`, true);
   return {
     kind: 'task', ...commonOf(kw, sourceIn(doc, p, ctx), ctx.role), action: key.replace(/^ansible\.(builtin|legacy)\./, ''), args,
-    loop: 'loop' in kw ? kw.loop : kw.with_items, loopLabel: lc.label, notify: [], listen: [],
+    ...loopOf(kw as Raw, (k, msg) => { throw errorAt(doc, [...p, k], msg, true); }), notify: [], listen: [],
     runOnce: kw.run_once === true, when: conditionList(kw.when), tags: tagList(kw.tags),
   };
 }

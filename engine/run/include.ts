@@ -11,16 +11,16 @@ import type { Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { withTaskKeywords } from '../load/playbook.js';
 import type { RoleInstance } from '../load/roles.js';
-import { ModuleError } from '../module-api.js';
-import { isTemplated, renderDeep, renderString } from '../template/template.js';
+import { isTemplated, renderString } from '../template/template.js';
 import { toText, truthy } from '../template/expression.js';
-import { unsafe, trackUnsafe } from '../template/unsafe.js';
+import { unsafe } from '../template/unsafe.js';
 import type { Vars } from '../template/vars.js';
 import type { RunContext } from './context.js';
 import type { TaskOutcome } from './host-run.js';
 import { condition, describeError } from './action.js';
 import { countOutcome } from './recap.js';
 import { tagSelected, taskScope, varsFor, type Scope } from './scope.js';
+import { loopItems } from './loop.js';
 
 export type RunItems = (rc: RunContext, items: Item[], hosts: string[], scope: Scope, play: Play) => Promise<void>;
 
@@ -75,11 +75,8 @@ export async function runInclude(rc: RunContext, task: Task, hosts: string[], pa
         continue;
       }
       let items: Array<{ has: boolean; item?: unknown }> = [{ has: false }];
-      if (task.loop !== undefined) {
-        const { value, unsafe: fromData } = trackUnsafe(() => renderDeep(task.loop, baseVars));
-        if (!Array.isArray(value)) throw new ModuleError(`loop must be a list, got ${typeof value}: ${JSON.stringify(value)}`);
-        items = (value as unknown[]).map((item) => ({ has: true, item: fromData ? unsafe(item) : item }));
-      }
+      const looped = loopItems(task, baseVars);
+      if (looped) items = looped.items.map((item) => ({ has: true, item: looped.data ? unsafe(item) : item }));
       let any = false;
       for (const it of items) {
         const vars = it.has ? varsFor(rc, h, scope, { [spec.loopVar]: it.item }) : baseVars;
