@@ -15,6 +15,7 @@ import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWO
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
+import { checkTemplateFiles } from './template-files.js';
 import { isUnsafe } from '../template/unsafe.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -452,6 +453,7 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       }
     };
     checkNotify(built.preTasks); checkNotify(built.tasks); checkNotify(built.postTasks); checkNotify(built.handlers);
+    checkTemplateFiles(built);
     plays.push(built);
   }
   return { file, plays };

@@ -75,7 +75,14 @@ export type Expr =
   | (Node & { kind: 'and' | 'or'; left: Expr; right: Expr })
   | (Node & { kind: 'compare'; op: CompareOp; left: Expr; right: Expr })
   | (Node & { kind: 'test'; operand: Expr; test: string; args: Expr[]; negated: boolean })
-  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[] });
+  | (Node & { kind: 'filter'; operand: Expr; name: string; args: Expr[] })
+  | (Node & { kind: 'call'; callee: Expr; args: Expr[]; kwargs: [string, Expr][] });
+
+/**
+ * A value that can be called in an expression (`m(1, b=2)`): a Jinja macro,
+ * `loop.cycle`, `range`. Positional arguments, then keyword arguments.
+ */
+export type Callable = (args: unknown[], kwargs: Record<string, unknown>) => unknown;
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -354,6 +361,27 @@ class Parser {
     return { args, end: close.end };
   }
 
+  /** `(a, b, name=c)`: positional arguments first, then keyword arguments. */
+  private parseCallArgs(): { args: Expr[]; kwargs: [string, Expr][]; end: number } {
+    this.expectOp('(', 'call arguments');
+    const args: Expr[] = [];
+    const kwargs: [string, Expr][] = [];
+    while (!this.isOp(')')) {
+      if (this.peek().kind === 'name' && this.isOp('=', 1)) {
+        const nt = this.next();
+        this.next();
+        kwargs.push([String(nt.value), this.parseOr()]);
+      } else {
+        if (kwargs.length) this.fail('a positional argument cannot follow a keyword argument');
+        args.push(this.parseOr());
+      }
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    const close = this.expectOp(')', 'to close the call');
+    return { args, kwargs, end: close.end };
+  }
+
   private parsePostfix(): Expr {
     let e = this.parsePrimary();
     for (;;) {
@@ -378,7 +406,8 @@ class Parser {
         const close = this.expectOp(']', 'to close the index');
         e = this.node('index', e.start, close.end, { object: e, index });
       } else if (this.isOp('(')) {
-        this.fail('function and method calls are not supported; use a filter (x | lower) or a test (x is defined)');
+        const { args, kwargs, end } = this.parseCallArgs();
+        e = this.node('call', e.start, end, { callee: e, args, kwargs });
       } else {
         return e;
       }
@@ -869,6 +898,8 @@ class Evaluator {
       }
       case 'compare':
         return this.compare(e);
+      case 'call':
+        return this.call(e);
       case 'test': {
         const allow = e.test === 'defined' || e.test === 'undefined';
         const v = this.lenient(e.operand, allow);
@@ -896,6 +927,42 @@ class Evaluator {
           throw err;
         }
       }
+    }
+  }
+
+  /**
+   * A call: the callee must evaluate to a Callable (a macro, `loop.cycle`).
+   * `.items()`, `.keys()`, `.values()` of a mapping are the few methods
+   * `{% for k, v in d.items() %}` needs.
+   */
+  private call(e: Extract<Expr, { kind: 'call' }>): unknown {
+    const args = e.args.map((a) => this.value(a));
+    const kwargs: Record<string, unknown> = {};
+    for (const [k, v] of e.kwargs) kwargs[k] = this.value(v);
+    const c = e.callee;
+    let fn: unknown;
+    if (c.kind === 'attr') {
+      const obj = this.value(c.object);
+      const got = fieldOf(obj, c.name);
+      if (!got.ok && isMapping(obj) && (c.name === 'items' || c.name === 'keys' || c.name === 'values') && args.length === 0) {
+        if (c.name === 'keys') return Object.keys(obj);
+        if (c.name === 'values') return Object.values(obj);
+        return Object.entries(obj);
+      }
+      if (!got.ok) this.err(c, `no method "${c.name}" on a ${typeName(obj)} ("${text(c.object)}")`);
+      fn = got.value;
+    } else if (c.kind === 'name') {
+      fn = getProp(this.vars, c.name);
+      if (fn === undefined) this.err(c, `unknown function "${c.name}"`);
+    } else {
+      fn = this.value(c);
+    }
+    if (typeof fn !== 'function') this.err(e, `"${text(c)}" is not callable (a ${typeName(fn)})`);
+    try {
+      return (fn as Callable)(args, kwargs);
+    } catch (err) {
+      if (err instanceof FilterError) this.err(e, err.message);
+      throw err;
     }
   }
 
@@ -1008,6 +1075,10 @@ export function expressionVariables(expr: Expr, out: Set<string> = new Set()): S
       case 'filter':
         walk(e.operand, e.name === 'default' || e.name === 'd');
         return e.args.forEach((a) => walk(a, false));
+      case 'call':
+        walk(e.callee, false);
+        e.args.forEach((a) => walk(a, false));
+        return e.kwargs.forEach(([, a]) => walk(a, false));
       case 'literal':
         return;
     }

@@ -35,6 +35,7 @@ import {
   typeName,
   type Expr,
 } from './expression.js';
+import { compileJinja, hasComment, isJinjaStatementTemplate, jinjaVariables, renderJinja } from './jinja.js';
 import { isUnsafe, noteUnsafeRead } from './unsafe.js';
 
 export class TemplateError extends Error {
@@ -46,7 +47,9 @@ export class TemplateError extends Error {
   column?: number;
   /** The message without the template excerpt. */
   reason: string;
-  constructor(reason: string, template: string, offset?: number, variable?: string) {
+  /** The template file, when the template was read from one. */
+  file?: string;
+  constructor(reason: string, template: string, offset?: number, variable?: string, file?: string) {
     let where = '';
     let line: number | undefined;
     let column: number | undefined;
@@ -62,6 +65,7 @@ export class TemplateError extends Error {
       excerpt = (from > 0 ? '…' : '') + excerpt.slice(from, from + 160) + (from + 160 < excerpt.length ? '…' : '');
     }
     if (line !== undefined && multiline) where = ` (template line ${line}, column ${column})`;
+    if (file !== undefined) where = line !== undefined ? ` (${file} line ${line}, column ${column})` : ` (${file})`;
     super(`${reason} in ${JSON.stringify(excerpt)}${where}`);
     this.name = 'TemplateError';
     this.reason = reason;
@@ -69,6 +73,7 @@ export class TemplateError extends Error {
     this.variable = variable;
     this.line = line;
     this.column = column;
+    this.file = file;
   }
 }
 
@@ -313,8 +318,6 @@ for (const b of BLOCK_HELPERS) KNOWN_HELPERS[b] = true;
 
 // ---------------------------------------------------------------- scanning
 
-const JINJA_STATEMENT = /\{%-?\s*(if|for|set|endif|endfor|else|elif|raw|endraw|macro|block|include|import)\b/;
-
 /** Does a tag's content use Jinja syntax (filters, [] after a name, calls, comparisons, keywords)? */
 function looksJinja(inner: string): boolean {
   let prev = '';
@@ -383,14 +386,6 @@ interface Scanned {
 }
 
 function scan(template: string): Scanned {
-  const st = JINJA_STATEMENT.exec(template);
-  if (st) {
-    throw new TemplateError(
-      `Jinja statements ({% ${st[1]} %}) are not supported: use {{#if cond}}…{{else}}…{{/if}} and {{#each list}}…{{/each}}`,
-      template,
-      st.index,
-    );
-  }
   let out = '';
   let last = 0;
   const replacements: Replacement[] = [];
@@ -764,7 +759,7 @@ function evalNode(c: Compiled, node: hbs.AST.Expression, vars: Record<string, un
 
 /** Does the string contain a template tag? Strings without one are used as they are. */
 export function isTemplated(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || hasComment(s);
 }
 
 /**
@@ -774,6 +769,8 @@ export function isTemplated(s: string): boolean {
  */
 export function renderString(template: string, vars: Record<string, unknown>): unknown {
   if (!isTemplated(template)) return template;
+  // Statements, comments or `{{- -}}`: the Jinja renderer (engine/template/jinja.ts).
+  if (isJinjaStatementTemplate(template)) return renderJinja(template, vars);
   const c = compileTemplate(template);
   if (c.lone) return evalNode(c, c.lone, vars);
   if (c.flat) {
@@ -824,7 +821,9 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
 
 /** Syntax check without variables (for `tsplay validate`). Throws TemplateError with line and column. */
 export function checkTemplate(template: string): void {
-  if (isTemplated(template)) compileTemplate(template);
+  if (!isTemplated(template)) return;
+  if (isJinjaStatementTemplate(template)) compileJinja(template);
+  else compileTemplate(template);
 }
 
 /**
@@ -834,5 +833,6 @@ export function checkTemplate(template: string): void {
  */
 export function templateVariables(template: string): string[] {
   if (!isTemplated(template)) return [];
+  if (isJinjaStatementTemplate(template)) return jinjaVariables(template);
   return [...compileTemplate(template).variables];
 }

@@ -214,7 +214,7 @@ test(syntaxError, 'a b', 3, 'unexpected "b" after a complete expression');
 test(syntaxError, 'x | nosuch', 5, 'unknown filter "nosuch"');
 test(syntaxError, 'x is nosuch', 6, 'unknown test "nosuch"');
 test(syntaxError, 'x is', 5, 'expected a test name');
-test(syntaxError, 'x.startswith("a")', 13, 'calls are not supported');
+test(syntaxError, 'f(a=1, b)', 8, 'positional argument cannot follow a keyword argument');
 test(syntaxError, 'a && b', 3, 'use "and"');
 test(syntaxError, '', 1, 'empty expression');
 test(syntaxError, "x if y else z", 3, 'ternary');

@@ -197,8 +197,8 @@ test(fails, '{{#if flag}}x{{/each}}', { reason: "if doesn't match each", column:
 test(fails, '{{#packages}}x{{/packages}}', { reason: 'is not a block helper', column: 4 });
 test(fails, '{{> partial}}', { reason: 'partials' });
 test(fails, '{{join packages sep=","}}', { reason: 'takes no named arguments' });
-test(fails, '{% if flag %}x{% endif %}', { reason: 'Jinja statements', column: 1 });
-test(fails, "{{ lookup('env', 'HOME') }}", { reason: 'calls are not supported', column: 10 });
+test(fails, '{% if flag %}x{% endif', { reason: 'unclosed "{%"', column: 15 });
+test(fails, "{{ nofunction('env', 'HOME') }}", { reason: 'unknown function "nofunction"', column: 4 });
 test(fails, "{{ 'a' if flag else 'b' }}", { reason: 'ternary', column: 8 });
 test(fails, '{{ x | nofilter }}', { reason: 'unknown filter "nofilter"', column: 8 });
 test(fails, "pre {{ hostvars['ctl1' }} post {{n}}", { reason: 'expected "]"', column: 24 });
