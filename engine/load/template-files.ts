@@ -48,6 +48,18 @@ export function checkTemplateFiles(play: Play): void {
   }
 }
 
+/** Where `src` sits under the task as written (`template: {src: …}`), for the error's place. */
+function srcPath(t: Task): (string | number)[] {
+  let raw: unknown = t.src.doc.value;
+  for (const seg of t.src.path) raw = raw && typeof raw === 'object' ? (raw as Record<string | number, unknown>)[seg] : undefined;
+  if (!raw || typeof raw !== 'object') return [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (TEMPLATE_ACTIONS.has(k) && v && typeof v === 'object' && 'src' in v) return [k, 'src'];
+    if (TEMPLATE_ACTIONS.has(k)) return [k];
+  }
+  return [];
+}
+
 function checkTemplateFile(src: string, t: Task, searchPath: string[]): void {
   const path = isAbsolute(src) ? src : resolve(searchPath[0], src);
   let text: string;
@@ -55,7 +67,7 @@ function checkTemplateFile(src: string, t: Task, searchPath: string[]): void {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `cannot be read (${(e as Error).message})`;
-    const place = placeOf(t.src, ['src']);
+    const place = placeOf(t.src, srcPath(t));
     throw new LoadError(`template file ${path} ${why}`, place, snippetAt(t.src.doc.source, place.line, place.col));
   }
   try {
