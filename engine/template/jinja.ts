@@ -860,6 +860,30 @@ export function renderJinja(source: string, vars: Record<string, unknown>, opts:
   return res;
 }
 
+/**
+ * The value of a rendered string, as Ansible 2.14 gives it (ansible_eval_concat
+ * with jinja2_native off): text that starts with `[` or `{` and is a literal
+ * list or mapping becomes that value, `True`/`False` become booleans, anything
+ * else stays text (`"5"` stays a string).
+ */
+export function ansibleConcatResult(s: string): unknown {
+  if (s === 'True') return true;
+  if (s === 'False') return false;
+  if (s[0] !== '[' && s[0] !== '{') return s;
+  let e: Expr;
+  try {
+    e = parseExpression(s);
+  } catch {
+    return s;
+  }
+  const literal = (x: Expr): boolean =>
+    x.kind === 'literal' ||
+    (x.kind === 'neg' && x.operand.kind === 'literal') ||
+    (x.kind === 'list' && x.items.every(literal)) ||
+    (x.kind === 'dict' && x.entries.every(([k, v]) => literal(k) && literal(v)));
+  return literal(e) ? evaluate(e, {}) : s;
+}
+
 function trailingNewlines(s: string): number {
   let n = 0;
   for (let i = s.length - 1; i >= 0 && s[i] === '\n'; i--) n++;

@@ -35,7 +35,7 @@ import {
   typeName,
   type Expr,
 } from './expression.js';
-import { compileJinja, hasComment, isJinjaStatementTemplate, jinjaVariables, renderJinja } from './jinja.js';
+import { ansibleConcatResult, compileJinja, hasComment, isJinjaStatementTemplate, jinjaVariables, renderJinja } from './jinja.js';
 import { isUnsafe, noteUnsafeRead } from './unsafe.js';
 
 export class TemplateError extends Error {
@@ -770,7 +770,7 @@ export function isTemplated(s: string): boolean {
 export function renderString(template: string, vars: Record<string, unknown>): unknown {
   if (!isTemplated(template)) return template;
   // Statements, comments or `{{- -}}`: the Jinja renderer (engine/template/jinja.ts).
-  if (isJinjaStatementTemplate(template)) return renderJinja(template, vars);
+  if (isJinjaStatementTemplate(template)) return ansibleConcatResult(renderJinja(template, vars));
   const c = compileTemplate(template);
   if (c.lone) return evalNode(c, c.lone, vars);
   if (c.flat) {

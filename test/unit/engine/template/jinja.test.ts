@@ -258,3 +258,16 @@ test('a render error in a template file without statements names the file too', 
   t.is(e.column, 6);
   t.true(e.message.includes(`${join(dir, 'x.j2')} line 2, column 6`), e.message);
 });
+
+// Checked with Ansible 2.14 (`| type_debug` of vars holding these strings):
+// str, list, bool, str, str, list.
+test('a string with statements gives a list, mapping or boolean when its text is one, as Ansible does', (t) => {
+  t.is(renderString('{% if true %}5{% endif %}', {}), '5');
+  t.deepEqual(renderString('{% if true %}[1, 2]{% endif %}', {}), [1, 2]);
+  t.is(renderString('{% if true %}True{% endif %}', {}), true);
+  t.is(renderString('x{% if true %}5{% endif %}', {}), 'x5');
+  t.is(renderString('{% for i in [1,2] %}{{ i }}{% endfor %}', {}), '12');
+  t.deepEqual(renderString('{% if true %}{{ [1, 2] }}{% endif %}', {}), [1, 2]);
+  t.deepEqual(renderString("{% if true %}{'a': [1, 'b']}{% endif %}", {}), { a: [1, 'b'] });
+  t.is(renderString('{% if true %}[not, a literal]{% endif %}', {}), '[not, a literal]');
+});
