@@ -11,7 +11,39 @@ import { LoadError, snippetAt, type Place } from '../errors.js';
 import { checkJinja, isJinjaStatementTemplate } from '../template/jinja.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
-import { formatSourcePlace, placeOf, type Item, type Play, type Task } from './playbook.js';
+import type { PathSeg, YamlDoc } from './yaml.js';
+
+// The shapes of playbook.ts's Task, Block and Play this check reads (written
+// here so that playbook.ts, which calls the check, is not imported back).
+interface Task {
+  kind: 'task';
+  action: string;
+  args: Record<string, unknown>;
+  src: { doc: YamlDoc; path: PathSeg[] };
+}
+interface Block {
+  kind: 'block';
+  block: Item[];
+  rescue: Item[];
+  always: Item[];
+}
+type Item = Task | Block;
+interface Play {
+  preTasks: Item[];
+  tasks: Item[];
+  postTasks: Item[];
+  handlers: Item[];
+  baseDir: string;
+}
+
+function placeOf(src: Task['src'], sub: PathSeg[] = []): Place {
+  return src.doc.placeOf([...src.path, ...sub]);
+}
+
+function formatSourcePlace(src: Task['src']): string {
+  const p = placeOf(src);
+  return `${p.file}:${p.line}:${p.col}`;
+}
 
 /** Modules whose `src` is a template file. */
 const TEMPLATE_ACTIONS = new Set(['template', 'ansible.builtin.template', 'ansible.legacy.template']);
@@ -49,7 +81,7 @@ export function checkTemplateFiles(play: Play): void {
 }
 
 /** Where `src` sits under the task as written (`template: {src: …}`), for the error's place. */
-function srcPath(t: Task): (string | number)[] {
+function srcPath(t: Task): PathSeg[] {
   let raw: unknown = t.src.doc.value;
   for (const seg of t.src.path) raw = raw && typeof raw === 'object' ? (raw as Record<string | number, unknown>)[seg] : undefined;
   if (!raw || typeof raw !== 'object') return [];

@@ -28,7 +28,7 @@ import {
   type Callable,
   type Expr,
 } from './expression.js';
-import { TemplateError } from './template.js';
+import { TemplateError } from './template-error.js';
 
 // ---------------------------------------------------------------- nodes
 
