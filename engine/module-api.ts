@@ -358,6 +358,12 @@ export interface ModuleContext {
   facts: Facts;
   /** Render a template string with the task's variables (template module). */
   render(template: string): string;
+  /**
+   * Render a template file's text as the template module does: Jinja statements,
+   * ansible_managed and the template_* variables, errors naming the file
+   * (engine/template/template-file.ts). `src` as the task gave it.
+   */
+  renderFile?(src: string, text: string, dest?: string): string;
   /** The exact bytes of a file on the controller, relative to the playbook (copy/template src). */
   readLocalFile(path: string): Promise<Buffer>;
 }

@@ -1,5 +1,6 @@
 // template: render a controller file (`src`, relative to the playbook) with the
-// task's variables (handlebars, the engine's template language) and write it to
+// task's variables (Jinja statements, or the older handlebars forms; see
+// docs/templating.md) and write it to
 // `dest` atomically, with mode/owner/group/backup/validate.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
@@ -14,11 +15,13 @@ const schema = S.object({
 
 export default defineModule<typeof schema, PutFileState>({
   name: 'template',
-  description: 'Render a handlebars template from the controller and write it to the host, atomically',
+  description: 'Render a Jinja2 template from the controller and write it to the host, atomically',
   schema,
   async gather(args, host, ctx) {
     const source = await ctx.readLocalFile(args.src);
-    return gatherDest(args, host, Buffer.from(ctx.render(decodeTemplate(args.src, source)), 'utf8'));
+    const text = decodeTemplate(args.src, source);
+    const rendered = ctx.renderFile ? ctx.renderFile(args.src, text, args.dest) : ctx.render(text);
+    return gatherDest(args, host, Buffer.from(rendered, 'utf8'));
   },
   plan(args, state) {
     return planPutFile(args, state);

@@ -16,6 +16,7 @@ import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWO
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
+import { checkTemplateFiles } from './template-files.js';
 import { isUnsafe } from '../template/unsafe.js';
 import {
   UNSUPPORTED_ROLE_KEYWORDS, configuredRolesPath, findRole, isCollectionRole, roleFile, roleNameOf, roleSearchDirs, roleVarsFile, type RoleInstance,
@@ -562,6 +563,7 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       }
     };
     checkNotify(built.preTasks); checkNotify(built.tasks); checkNotify(built.postTasks); checkNotify(built.handlers);
+    checkTemplateFiles(built);
     plays.push(built);
   }
   return { file, plays };

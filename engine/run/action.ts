@@ -15,6 +15,7 @@ import { Host } from '../host/host.js';
 import { UnreachableError, CommandTimeoutError, InterruptedError } from '../connection/connection.js';
 import type { Vars } from '../template/vars.js';
 import { renderDeep, renderString, TemplateError } from '../template/template.js';
+import { renderTemplateFile } from '../template/template-file.js';
 import { trackUnsafe, unsafeLayer } from '../template/unsafe.js';
 import { evaluateAll, ExpressionError } from '../template/expression.js';
 import type { RunContext } from './context.js';
@@ -109,6 +110,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const ctx: ModuleContext = {
       diff: rc.opts.diff, facts: host.facts,
       render: (tpl) => String(renderString(tpl, vars)),
+      renderFile: (src, text, dest) => renderTemplateFile(text, vars, { path: src, dest, searchPath: [rc.play.play!.baseDir] }),
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
       // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
       readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, task.action === 'template' ? 'templates' : 'files', p)),

@@ -103,6 +103,12 @@ export type Expr =
   | (Node & { kind: 'lookup'; fn: string; args: Expr[]; kwargs: Array<[string, Expr]> });
 export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';
 
+/**
+ * A value that can be called in an expression (`m(1, b=2)`): a Jinja macro,
+ * `loop.cycle`, `namespace`. Positional arguments, then keyword arguments.
+ */
+export type Callable = (args: unknown[], kwargs: Record<string, unknown>) => unknown;
+
 // ---------------------------------------------------------------- tokenizer
 
 type TokKind = 'num' | 'str' | 'name' | 'op' | 'eof';
@@ -242,6 +248,8 @@ class Parser {
   constructor(
     private readonly source: string,
     private readonly toks: Token[],
+    /** Calls of values known only at render time (macros, loop.cycle) are allowed: template files. */
+    private readonly callables = false,
   ) {}
 
   private peek(offset = 0): Token {
@@ -540,14 +548,19 @@ class Parser {
         else e = this.node('slice', e.start, close.end, { object: e, lower: parts[0], upper: parts[1], step: parts[2] });
       } else if (this.isOp('(')) {
         const open = this.peek();
-        if (e.kind === 'attr') {
-          if (!PY_METHOD_NAMES.has(e.name)) this.fail(unknownMethodMessage(e.name), open);
-        } else if (e.kind === 'name') {
-          if (!Object.hasOwn(FUNCTIONS, e.name)) {
-            this.fail(`unknown function "${e.name}" (known: ${Object.keys(FUNCTIONS).join(', ') || 'none'})`, this.tokAt(e.start));
+        // Template files (engine/template/jinja.ts) may call macros, loop.cycle and
+        // namespace members, known only at render time; everywhere else a call must
+        // be a Python method or a known function, checked here (at load).
+        if (!this.callables) {
+          if (e.kind === 'attr') {
+            if (!PY_METHOD_NAMES.has(e.name)) this.fail(unknownMethodMessage(e.name), open);
+          } else if (e.kind === 'name') {
+            if (!Object.hasOwn(FUNCTIONS, e.name)) {
+              this.fail(`unknown function "${e.name}" (known: ${Object.keys(FUNCTIONS).join(', ') || 'none'})`, this.tokAt(e.start));
+            }
+          } else {
+            this.fail('only methods (x.split()) and known functions can be called', open);
           }
-        } else {
-          this.fail('only methods (x.split()) and known functions can be called', open);
         }
         const r = this.parseArgs('call arguments');
         e = this.node('call', e.start, r.end, { callee: e, args: r.args, kwargs: r.kwargs });
@@ -637,9 +650,9 @@ class Parser {
 }
 
 /** Parse an expression occupying source[from, to). Offsets in the AST and errors refer to `source`. */
-export function parseExpression(source: string, from = 0, to = source.length): Expr {
+export function parseExpression(source: string, from = 0, to = source.length, opts: { callables?: boolean } = {}): Expr {
   const toks = tokenize(source, from, to);
-  return new Parser(source, toks).parseTop();
+  return new Parser(source, toks, opts.callables ?? false).parseTop();
 }
 
 /**
@@ -943,6 +956,8 @@ class Evaluator {
       }
       case 'compare':
         return this.compare(e);
+      case 'call':
+        return this.call(e);
       case 'test': {
         const allow = e.test === 'defined' || e.test === 'undefined';
         const v = this.lenient(e.operand, allow);
@@ -990,18 +1005,6 @@ class Evaluator {
         if (Array.isArray(obj)) return pySlice(obj, lo, hi, step);
         return this.err(e, `cannot slice a ${typeName(obj)} ("${text(e.object)}")`);
       }
-      case 'call': {
-        const args = e.args.map((a) => this.value(a));
-        const kwargs = this.kwargs(e.kwargs);
-        try {
-          if (e.callee.kind === 'attr') return callMethod(this.value(e.callee.object), e.callee.name, args, kwargs);
-          if (e.callee.kind === 'name') return FUNCTIONS[e.callee.name]({ args, kwargs, vars: this.vars });
-        } catch (err) {
-          if (err instanceof FilterError) this.err(e, err.message);
-          throw err;
-        }
-        return this.err(e, 'only methods and known functions can be called');
-      }
       case 'filter': {
         const isDefault = e.name === 'default' || e.name === 'd';
         const isMandatory = e.name === 'mandatory';
@@ -1035,6 +1038,36 @@ class Evaluator {
       return lookupHook.call(e.fn, name, terms, kwargs, this.vars);
     } catch (err) {
       if (err instanceof FilterError) this.err(e, `${e.fn}(${JSON.stringify(name)}): ${err.message}`);
+      throw err;
+    }
+  }
+
+  /**
+   * A call: a Python method of the value (`x.split(',')`), a known function
+   * (FUNCTIONS), or a Callable value (a Jinja macro, `loop.cycle`, a namespace).
+   */
+  private call(e: Extract<Expr, { kind: 'call' }>): unknown {
+    const args = e.args.map((a) => this.value(a));
+    const kwargs = this.kwargs(e.kwargs);
+    const c = e.callee;
+    try {
+      if (c.kind === 'attr') {
+        const obj = this.value(c.object);
+        const got = fieldOf(obj, c.name);
+        if (got.ok && typeof got.value === 'function') return (got.value as Callable)(args, kwargs);
+        return callMethod(obj, c.name, args, kwargs);
+      }
+      if (c.kind === 'name') {
+        if (Object.hasOwn(FUNCTIONS, c.name)) return FUNCTIONS[c.name]({ args, kwargs, vars: this.vars });
+        const fn = getProp(this.vars, c.name);
+        if (typeof fn !== 'function') return this.err(c, `unknown function "${c.name}"`);
+        return (fn as Callable)(args, kwargs);
+      }
+      const fn = this.value(c);
+      if (typeof fn !== 'function') return this.err(e, `"${text(c)}" is not callable (a ${typeName(fn)})`);
+      return (fn as Callable)(args, kwargs);
+    } catch (err) {
+      if (err instanceof FilterError) this.err(e, err.message);
       throw err;
     }
   }

@@ -27,7 +27,6 @@ import {
   evaluate,
   expressionVariables,
   getProp,
-  lineColumn,
   parseExpression,
   pyEqual,
   toText,
@@ -35,42 +34,11 @@ import {
   typeName,
   type Expr,
 } from './expression.js';
+import { ansibleConcatResult, compileJinja, hasComment, isJinjaStatementTemplate, jinjaVariables, renderJinja } from './jinja.js';
 import { isUnsafe, noteUnsafeRead } from './unsafe.js';
 
-export class TemplateError extends Error {
-  /** The variable path as written (`hostvars.ctl1.nova_uid`), when the error is an undefined variable. */
-  variable?: string;
-  template: string;
-  /** 1-based line and column within the template string. */
-  line?: number;
-  column?: number;
-  /** The message without the template excerpt. */
-  reason: string;
-  constructor(reason: string, template: string, offset?: number, variable?: string) {
-    let where = '';
-    let line: number | undefined;
-    let column: number | undefined;
-    if (offset !== undefined) {
-      ({ line, column } = lineColumn(template, offset));
-    }
-    const multiline = template.includes('\n');
-    let excerpt = template;
-    if (multiline && line !== undefined) excerpt = template.split('\n')[line - 1];
-    if (excerpt.length > 160) {
-      const c = column ?? 1;
-      const from = Math.max(0, c - 80);
-      excerpt = (from > 0 ? '…' : '') + excerpt.slice(from, from + 160) + (from + 160 < excerpt.length ? '…' : '');
-    }
-    if (line !== undefined && multiline) where = ` (template line ${line}, column ${column})`;
-    super(`${reason} in ${JSON.stringify(excerpt)}${where}`);
-    this.name = 'TemplateError';
-    this.reason = reason;
-    this.template = template;
-    this.variable = variable;
-    this.line = line;
-    this.column = column;
-  }
-}
+export { TemplateError } from './template-error.js';
+import { TemplateError } from './template-error.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -313,8 +281,6 @@ for (const b of BLOCK_HELPERS) KNOWN_HELPERS[b] = true;
 
 // ---------------------------------------------------------------- scanning
 
-const JINJA_STATEMENT = /\{%-?\s*(if|for|set|endif|endfor|else|elif|raw|endraw|macro|block|include|import)\b/;
-
 /** Does a tag's content use Jinja syntax (filters, [] after a name, calls, comparisons, keywords)? */
 function looksJinja(inner: string): boolean {
   // Jinja-only forms at the start: literals (`'a' ~ b`, `1 + x`, `none`, `[1, 2]`, `{'k': v}`), `(a + b)`, `-x`
@@ -401,14 +367,6 @@ interface Scanned {
 }
 
 function scan(template: string): Scanned {
-  const st = JINJA_STATEMENT.exec(template);
-  if (st) {
-    throw new TemplateError(
-      `Jinja statements ({% ${st[1]} %}) are not supported: use {{#if cond}}…{{else}}…{{/if}} and {{#each list}}…{{/each}}`,
-      template,
-      st.index,
-    );
-  }
   let out = '';
   let last = 0;
   const replacements: Replacement[] = [];
@@ -783,7 +741,7 @@ function evalNode(c: Compiled, node: hbs.AST.Expression, vars: Record<string, un
 
 /** Does the string contain a template tag? Strings without one are used as they are. */
 export function isTemplated(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || hasComment(s);
 }
 
 /**
@@ -793,6 +751,8 @@ export function isTemplated(s: string): boolean {
  */
 export function renderString(template: string, vars: Record<string, unknown>): unknown {
   if (!isTemplated(template)) return template;
+  // Statements, comments or `{{- -}}`: the Jinja renderer (engine/template/jinja.ts).
+  if (isJinjaStatementTemplate(template)) return ansibleConcatResult(renderJinja(template, vars));
   const c = compileTemplate(template);
   if (c.lone) return evalNode(c, c.lone, vars);
   if (c.flat) {
@@ -843,7 +803,9 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
 
 /** Syntax check without variables (for `tsplay validate`). Throws TemplateError with line and column. */
 export function checkTemplate(template: string): void {
-  if (isTemplated(template)) compileTemplate(template);
+  if (!isTemplated(template)) return;
+  if (isJinjaStatementTemplate(template)) compileJinja(template);
+  else compileTemplate(template);
 }
 
 /**
@@ -853,5 +815,6 @@ export function checkTemplate(template: string): void {
  */
 export function templateVariables(template: string): string[] {
   if (!isTemplated(template)) return [];
+  if (isJinjaStatementTemplate(template)) return jinjaVariables(template);
   return [...compileTemplate(template).variables];
 }

@@ -197,7 +197,7 @@ test(fails, '{{#if flag}}x{{/each}}', { reason: "if doesn't match each", column:
 test(fails, '{{#packages}}x{{/packages}}', { reason: 'is not a block helper', column: 4 });
 test(fails, '{{> partial}}', { reason: 'partials' });
 test(fails, '{{join packages sep=","}}', { reason: 'takes no named arguments' });
-test(fails, '{% if flag %}x{% endif %}', { reason: 'Jinja statements', column: 1 });
+test(fails, '{% if flag %}x{% endif', { reason: 'unclosed "{%"', column: 15 });
 test(fails, "{{ nosuch('env', 'HOME') }}", { reason: 'unknown function "nosuch"', column: 4 });
 test(renders, "{{ 'a' if flag else 'b' }}", 'a');
 test(fails, '{{ x | nofilter }}', { reason: 'unknown filter "nofilter"', column: 8 });
