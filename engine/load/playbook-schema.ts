@@ -87,7 +87,8 @@ export const BUILTIN_SCHEMAS: Record<string, JsonSchema> = {
     properties: { that: condition, fail_msg: { type: 'string' }, msg: { type: 'string' }, success_msg: { type: 'string' }, quiet: { type: 'boolean' } },
   },
   fail: { type: 'object', additionalProperties: false, properties: { msg: { type: 'string' } } },
-  set_fact: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+  // A key is a variable name or a template rendered to one on each host (`"{{ svc }}_port": 80`).
+  set_fact: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$|\\{\\{|\\{%' }, properties: { cacheable: { type: 'boolean' } } },
   meta: {
     type: 'object', additionalProperties: false, required: ['action'],
     properties: { action: { enum: ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_facts', 'refresh_inventory', 'clear_host_errors'] } },

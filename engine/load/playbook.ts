@@ -11,6 +11,8 @@ import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
+import { actionArgs, ActionArgsError } from './action-args.js';
+import { coerceToSchema } from './coerce.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
@@ -325,18 +327,23 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   const base = commonOf(kwOnly, { doc, path: p });
   if (actionKey !== action && base.name === undefined) base.name = actionKey;
   checkExpressions(doc, p, kwOnly, 'template');
-  // Arguments: a mapping, or a free-form string where the module takes one.
-  let rawArgs = task[actionKey];
+  // Arguments: a mapping or key=value words (free-form text where the module takes it), over `args:`.
   const def = ctx.registry.get(action);
   const argPath = [...p, actionKey];
-  if (typeof rawArgs === 'string' || typeof rawArgs === 'number') {
-    const freeForm = def?.freeForm ?? BUILTIN_FREE_FORM[action];
-    if (!freeForm) throw errorAt(doc, argPath, `${action} takes a mapping of options, not a string`);
-    rawArgs = { [freeForm]: String(rawArgs) };
+  let assembled;
+  try {
+    assembled = actionArgs(action, task[actionKey], def?.freeForm, task.args);
+  } catch (e) {
+    if (e instanceof ActionArgsError) throw errorAt(doc, e.at === 'args' ? [...p, 'args'] : argPath, e.message);
+    throw e;
   }
-  if (rawArgs === null || rawArgs === undefined) rawArgs = {};
-  if (!isMapping(rawArgs)) throw errorAt(doc, argPath, `${action} takes a mapping of options`);
-  const args = rawArgs;
+  const args = assembled.args;
+  // key=value values are strings: a built-in's schema converts them here (a module's when validated).
+  if (!def && BUILTIN_SCHEMAS[action]) {
+    const kv = Object.fromEntries(Object.entries(args).filter(([k, v]) => assembled.keyValue.has(k) && !isTemplated(String(v))));
+    coerceToSchema(BUILTIN_SCHEMAS[action], kv);
+    Object.assign(args, kv);
+  }
   checkExpressions(doc, argPath, args, 'template');
   if (def) {
     const copy = structuredClone(args);
@@ -345,7 +352,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
       const e = errors[0];
       const segs = e.pointer.split('/').slice(1);
       const unknownKey = e.message.startsWith('unknown option');
-      throw errorAt(doc, [...argPath, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
+      const base = segs.length && assembled.fromArgsKeyword.has(segs[0]) ? [...p, 'args'] : argPath;
+      throw errorAt(doc, [...base, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
     }
   } else if (action in builtinValidators) {
     const v = builtinValidators[action];
@@ -376,8 +384,6 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     listen: asList(kwOnly.listen).map(String),
   };
 }
-
-const BUILTIN_FREE_FORM: Record<string, string> = { include_vars: 'file', fail: 'msg', meta: 'action', debug: 'msg' };
 
 const validateTaskKeywords = ajv.compile<RawTaskKeywords>(TASK_KEYWORD_SCHEMA);
 
