@@ -12,7 +12,8 @@ import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { actionArgs, ActionArgsError } from './action-args.js';
-import { coerceToSchema } from './coerce.js';
+import { booleanOf, coerceToSchema } from './coerce.js';
+import type { Flag } from '../run/flags.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
@@ -48,11 +49,12 @@ interface Common extends Conditional {
   name?: string;
   tags: string[];
   vars: Record<string, unknown>;
-  become?: boolean;
+  /** A boolean, or a template resolved per host (run/flags.ts). */
+  become?: Flag;
   becomeUser?: string;
   environment?: Record<string, unknown> | string;
-  checkMode?: boolean;
-  noLog?: boolean;
+  checkMode?: Flag;
+  noLog?: Flag;
   ignoreErrors?: boolean | string;
   src: Source;
 }
@@ -72,7 +74,7 @@ export interface Task extends Common {
   retries?: number | string;
   until?: Array<string | boolean>;
   delay?: number | string;
-  runOnce: boolean;
+  runOnce: Flag;
   delegateTo?: string;
   /** Handlers only: the name(s) it answers to. */
   listen: string[];
@@ -92,15 +94,16 @@ export interface Play {
   hosts: string;
   vars: Record<string, unknown>;
   varsFiles: string[];
-  become?: boolean;
+  become?: Flag;
   becomeUser?: string;
-  gatherFacts: boolean;
+  /** A boolean, or a template resolved with the play's vars and the extra vars. */
+  gatherFacts: Flag;
   serial?: Array<number | string>;
   maxFailPercentage?: number;
-  anyErrorsFatal: boolean;
-  checkMode?: boolean;
+  anyErrorsFatal: Flag;
+  checkMode?: Flag;
   /** no_log for every task of the play (a task or block may set it back to false). */
-  noLog?: boolean;
+  noLog?: Flag;
   tags: string[];
   environment?: Record<string, unknown>;
   preTasks: Item[];
@@ -138,6 +141,17 @@ function tagList(v: string | string[] | undefined): string[] {
   return v.map(String);
 }
 
+/**
+ * A boolean keyword as Ansible reads it: a boolean, a template (resolved at run
+ * time, run/flags.ts), or a string that is one of Ansible's boolean words.
+ */
+function flagOf(src: Source, key: string, v: boolean | string | undefined): Flag | undefined {
+  if (v === undefined || typeof v === 'boolean' || isTemplated(v)) return v;
+  const b = booleanOf(v);
+  if (b === undefined) throw errorAt(src.doc, [...src.path, key], `${key}: "${v}" is not a boolean (true/false, yes/no, on/off, 1/0) nor a template`);
+  return b;
+}
+
 /** The keywords every task, block and import takes, from keywords the schema accepted. */
 function commonOf(kw: RawTaskKeywords, src: Source) {
   return {
@@ -145,11 +159,11 @@ function commonOf(kw: RawTaskKeywords, src: Source) {
     when: conditionList(kw.when),
     tags: tagList(kw.tags),
     vars: kw.vars ?? {},
-    become: kw.become,
+    become: flagOf(src, 'become', kw.become),
     becomeUser: kw.become_user,
     environment: kw.environment,
-    checkMode: kw.check_mode,
-    noLog: kw.no_log,
+    checkMode: flagOf(src, 'check_mode', kw.check_mode),
+    noLog: flagOf(src, 'no_log', kw.no_log),
     ignoreErrors: kw.ignore_errors,
     src,
   };
@@ -379,7 +393,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     retries: kwOnly.retries,
     until: kwOnly.until === undefined ? undefined : conditionList(kwOnly.until),
     delay: kwOnly.delay,
-    runOnce: kwOnly.run_once === true,
+    runOnce: flagOf(base.src, 'run_once', kwOnly.run_once) ?? false,
     delegateTo: kwOnly.delegate_to,
     listen: asList(kwOnly.listen).map(String),
   };
@@ -415,6 +429,7 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
     const play = rp;
     if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
+    const playSrc: Source = { doc, path: p };
     const handlers = await loadItems(doc, [...p, 'handlers'], play.handlers, ctx, true);
     const flatHandlers: Task[] = [];
     for (const h of handlers) {
@@ -426,14 +441,14 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       hosts: Array.isArray(play.hosts) ? play.hosts.join(':') : String(play.hosts),
       vars: play.vars ?? {},
       varsFiles: asList(play.vars_files).map(String),
-      become: play.become,
+      become: flagOf(playSrc, 'become', play.become),
       becomeUser: play.become_user,
-      gatherFacts: play.gather_facts === undefined ? true : Boolean(play.gather_facts),
+      gatherFacts: flagOf(playSrc, 'gather_facts', play.gather_facts) ?? true,
       serial: normalizeSerial(play.serial),
       maxFailPercentage: play.max_fail_percentage,
-      anyErrorsFatal: play.any_errors_fatal === true,
-      checkMode: play.check_mode,
-      noLog: play.no_log,
+      anyErrorsFatal: flagOf(playSrc, 'any_errors_fatal', play.any_errors_fatal) ?? false,
+      checkMode: flagOf(playSrc, 'check_mode', play.check_mode),
+      noLog: flagOf(playSrc, 'no_log', play.no_log),
       tags: tagList(play.tags),
       environment: play.environment,
       preTasks: await loadItems(doc, [...p, 'pre_tasks'], play.pre_tasks, ctx),
