@@ -13,7 +13,7 @@ const vars = S.record();
 
 export const BLOCK_KEYWORDS = [
   'name', 'block', 'rescue', 'always', 'when', 'tags', 'vars', 'become', 'become_user', 'environment',
-  'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal',
+  'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal', 'become_method',
 ] as const;
 
 const taskKeywordProps = {
@@ -39,6 +39,8 @@ const taskKeywordProps = {
   vars,
   become: boolOrTemplate,
   become_user: S.string(),
+  // Only sudo, what tsplay becomes with (playbook.ts refuses the others).
+  become_method: S.string(),
   environment: S.anyOf([S.record(S.types(['string', 'number', 'boolean'])), S.string()]),
   args: S.record(),
 };
@@ -59,6 +61,7 @@ export const PLAY_SCHEMA = S.object({
   vars_files: stringOrList,
   become: boolOrTemplate,
   become_user: S.string(),
+  become_method: S.string(),
   gather_facts: boolOrTemplate,
   serial: S.anyOf([S.types(['integer', 'string']), S.array(S.types(['integer', 'string']))]),
   max_fail_percentage: S.number({ minimum: 0, maximum: 100 }),

@@ -14,6 +14,7 @@ import { validateModuleArgs, describeAjvError } from './module-args.js';
 import { actionArgs, ActionArgsError } from './action-args.js';
 import { booleanOf, coerceToSchema } from './coerce.js';
 import type { Flag } from '../run/flags.js';
+import { unsupportedKeyword } from './ansible-keywords.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
@@ -152,8 +153,15 @@ function flagOf(src: Source, key: string, v: boolean | string | undefined): Flag
   return b;
 }
 
+/** become_method: tsplay becomes with sudo; another method is refused, not run with sudo instead. */
+function checkBecomeMethod(src: Source, v: string | undefined): void {
+  if (v === undefined || v === 'sudo' || isTemplated(v)) return;
+  throw errorAt(src.doc, [...src.path, 'become_method'], `become_method "${v}" is not supported by tsplay: it becomes with sudo only (docs/playbooks.md)`);
+}
+
 /** The keywords every task, block and import takes, from keywords the schema accepted. */
 function commonOf(kw: RawTaskKeywords, src: Source) {
+  checkBecomeMethod(src, kw.become_method);
   return {
     name: kw.name === undefined ? undefined : String(kw.name),
     when: conditionList(kw.when),
@@ -307,6 +315,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     return Object.keys(task).find((k) => !(BLOCK_KEYWORDS as readonly string[]).includes(k));
   };
   if ('block' in task) {
+    const unsupported = Object.keys(task).map((k) => [k, unsupportedKeyword('block', k, BLOCK_KEYWORDS)]).find(([, why]) => why);
+    if (unsupported) throw errorAt(doc, [...p, unsupported[0]!], unsupported[1]!, true);
     const unknown = unknownBlockKey();
     if (unknown) throw errorAt(doc, [...p, unknown], `"${unknown}" is not a block keyword (a block takes: ${BLOCK_KEYWORDS.join(', ')})`, true);
     const base = commonOf(keywordsOf(doc, p, task, 'block', 'rescue', 'always'), { doc, path: p });
@@ -319,6 +329,10 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   }
   if ('rescue' in task || 'always' in task) throw errorAt(doc, p, '"rescue" and "always" belong to a block (add "block:")');
   for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
+  for (const k of Object.keys(task)) {
+    const why = unsupportedKeyword('task', k, TASK_KEYWORDS);
+    if (why) throw errorAt(doc, [...p, k], why, true);
+  }
   // Exactly one key that is not a task keyword: the action.
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
@@ -427,9 +441,14 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       continue;
     }
     const play = rp;
+    for (const k of Object.keys(play)) {
+      const why = unsupportedKeyword('play', k, Object.keys(PLAY_SCHEMA.properties ?? {}));
+      if (why) throw errorAt(doc, [...p, k], why, true);
+    }
     if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
     const playSrc: Source = { doc, path: p };
+    checkBecomeMethod(playSrc, play.become_method);
     const handlers = await loadItems(doc, [...p, 'handlers'], play.handlers, ctx, true);
     const flatHandlers: Task[] = [];
     for (const h of handlers) {
