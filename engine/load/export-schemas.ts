@@ -20,9 +20,10 @@ export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
   for (const def of [...registry.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const schema = { $schema: 'http://json-schema.org/draft-07/schema#', $id: `https://tsplay.dev/schemas/modules/${def.name}.schema.json`, title: def.name, description: def.description, ...def.schema };
     out[`modules/${def.name}.schema.json`] = schema;
-    actions[def.name] = def.freeForm ? { anyOf: [{ type: 'string' }, { $ref: `modules/${def.name}.schema.json` }] } : { $ref: `modules/${def.name}.schema.json` };
+    // Every module also takes its options as a key=value string (engine/load/key-value.ts).
+    actions[def.name] = { anyOf: [{ type: 'string' }, { $ref: `modules/${def.name}.schema.json` }] };
   }
-  for (const [name, schema] of Object.entries(BUILTIN_SCHEMAS)) actions[name] = name === 'debug' || name === 'fail' || name === 'meta' || name === 'include_vars' ? { anyOf: [{ type: 'string' }, schema] } : schema;
+  for (const [name, schema] of Object.entries(BUILTIN_SCHEMAS)) actions[name] = name === 'assert' || name === 'readiness' ? schema : { anyOf: [{ type: 'string' }, schema] };
   const taskProps: Record<string, JsonSchema> = { ...TASK_KEYWORD_SCHEMA.properties };
   const task: JsonSchema = {
     type: 'object',

@@ -4,6 +4,7 @@
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ModuleDef } from '../module-api.js';
+import { coerceToSchema } from './coerce.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
@@ -41,10 +42,12 @@ export function describeAjvError(e: ErrorObject): string {
 }
 
 /**
- * Validate (and default) a module's arguments in place. Returns the errors, most
- * specific first; an empty list means valid.
+ * Validate (and default) a module's arguments in place, strings first converted
+ * to the option's type as Ansible's argument spec does (coerce.ts). Returns the
+ * errors, most specific first; an empty list means valid.
  */
 export function validateModuleArgs(def: ModuleDef, args: Record<string, unknown>): ArgError[] {
+  coerceToSchema(def.schema, args);
   const v = validatorFor(def);
   if (v(args)) return [];
   const errors = (v.errors ?? []).filter((e) => e.keyword !== 'if');

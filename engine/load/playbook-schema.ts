@@ -14,7 +14,7 @@ const vars = S.record();
 
 export const BLOCK_KEYWORDS = [
   'name', 'block', 'rescue', 'always', 'when', 'tags', 'vars', 'become', 'become_user', 'environment',
-  'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal',
+  'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal', 'become_method',
 ] as const;
 
 const taskKeywordProps = {
@@ -33,13 +33,15 @@ const taskKeywordProps = {
   retries: numberOrTemplate,
   until: condition,
   delay: S.types(['number', 'string']),
-  run_once: S.boolean(),
+  run_once: boolOrTemplate,
   delegate_to: S.string(),
-  check_mode: S.boolean(),
-  no_log: S.boolean(),
+  check_mode: boolOrTemplate,
+  no_log: boolOrTemplate,
   vars,
-  become: S.boolean(),
+  become: boolOrTemplate,
   become_user: S.string(),
+  // Only sudo, what tsplay becomes with (playbook.ts refuses the others).
+  become_method: S.string(),
   environment: S.anyOf([S.record(S.types(['string', 'number', 'boolean'])), S.string()]),
   args: S.record(),
 };
@@ -59,14 +61,15 @@ export const PLAY_SCHEMA = S.object({
   vars,
   // A list item may itself be a list: the first of its files that exists (Ansible's vars_files).
   vars_files: S.anyOf([S.string(), S.array(S.anyOf([S.string(), S.array(S.string())]))]),
-  become: S.boolean(),
+  become: boolOrTemplate,
   become_user: S.string(),
-  gather_facts: S.boolean(),
+  become_method: S.string(),
+  gather_facts: boolOrTemplate,
   serial: S.anyOf([S.types(['integer', 'string']), S.array(S.types(['integer', 'string']))]),
   max_fail_percentage: S.number({ minimum: 0, maximum: 100 }),
-  any_errors_fatal: S.boolean(),
-  check_mode: S.boolean(),
-  no_log: S.boolean(),
+  any_errors_fatal: boolOrTemplate,
+  check_mode: boolOrTemplate,
+  no_log: boolOrTemplate,
   tags: stringOrList,
   environment: S.record(),
   pre_tasks: taskList,
@@ -91,7 +94,8 @@ export const BUILTIN_SCHEMAS: Record<string, JsonSchema> = {
     properties: { that: condition, fail_msg: { type: 'string' }, msg: { type: 'string' }, success_msg: { type: 'string' }, quiet: { type: 'boolean' } },
   },
   fail: { type: 'object', additionalProperties: false, properties: { msg: { type: 'string' } } },
-  set_fact: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+  // A key is a variable name or a template rendered to one on each host (`"{{ svc }}_port": 80`).
+  set_fact: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$|\\{\\{|\\{%' }, properties: { cacheable: { type: 'boolean' } } },
   meta: {
     type: 'object', additionalProperties: false, required: ['action'],
     properties: { action: { enum: ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_facts', 'refresh_inventory', 'clear_host_errors'] } },

@@ -12,6 +12,10 @@ import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
 import { validateModuleArgs, describeAjvError } from './module-args.js';
+import { actionArgs, ActionArgsError } from './action-args.js';
+import { booleanOf, coerceToSchema } from './coerce.js';
+import type { Flag } from '../run/flags.js';
+import { unsupportedKeyword } from './ansible-keywords.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
@@ -61,11 +65,12 @@ interface Common extends Conditional {
   name?: string;
   tags: string[];
   vars: Record<string, unknown>;
-  become?: boolean;
+  /** A boolean, or a template resolved per host (run/flags.ts). */
+  become?: Flag;
   becomeUser?: string;
   environment?: Record<string, unknown> | string;
-  checkMode?: boolean;
-  noLog?: boolean;
+  checkMode?: Flag;
+  noLog?: Flag;
   ignoreErrors?: boolean | string;
   src: Source;
   /** The role this task or block belongs to (its variables, role_name, handlers). */
@@ -85,7 +90,7 @@ export interface Task extends Common, TaskLoop {
   retries?: number | string;
   until?: Array<string | boolean>;
   delay?: number | string;
-  runOnce: boolean;
+  runOnce: Flag;
   delegateTo?: string;
   /** Handlers only: the name(s) it answers to. */
   listen: string[];
@@ -110,15 +115,16 @@ export interface Play {
   varsFiles: Array<string | string[]>;
   /** Roles of the play (`roles:`, their dependencies, import_role): their defaults and vars are the play's. */
   roles: RoleInstance[];
-  become?: boolean;
+  become?: Flag;
   becomeUser?: string;
-  gatherFacts: boolean;
+  /** A boolean, or a template resolved with the play's vars and the extra vars. */
+  gatherFacts: Flag;
   serial?: Array<number | string>;
   maxFailPercentage?: number;
-  anyErrorsFatal: boolean;
-  checkMode?: boolean;
+  anyErrorsFatal: Flag;
+  checkMode?: Flag;
   /** no_log for every task of the play (a task or block may set it back to false). */
-  noLog?: boolean;
+  noLog?: Flag;
   tags: string[];
   environment?: Record<string, unknown>;
   preTasks: Item[];
@@ -156,19 +162,37 @@ export function tagList(v: string | string[] | undefined): string[] {
   return v.map(String);
 }
 
+/**
+ * A boolean keyword as Ansible reads it: a boolean, a template (resolved at run
+ * time, run/flags.ts), or a string that is one of Ansible's boolean words.
+ */
+function flagOf(src: Source, key: string, v: boolean | string | undefined): Flag | undefined {
+  if (v === undefined || typeof v === 'boolean' || isTemplated(v)) return v;
+  const b = booleanOf(v);
+  if (b === undefined) throw errorAt(src.doc, [...src.path, key], `${key}: "${v}" is not a boolean (true/false, yes/no, on/off, 1/0) nor a template`);
+  return b;
+}
+
+/** become_method: tsplay becomes with sudo; another method is refused, not run with sudo instead. */
+function checkBecomeMethod(src: Source, v: string | undefined): void {
+  if (v === undefined || v === 'sudo' || isTemplated(v)) return;
+  throw errorAt(src.doc, [...src.path, 'become_method'], `become_method "${v}" is not supported by tsplay: it becomes with sudo only (docs/playbooks.md)`);
+}
+
 /** The keywords every task, block and import takes, from keywords the schema accepted. */
 export function commonOf(kw: RawTaskKeywords, src: Source, role?: RoleInstance) {
+  checkBecomeMethod(src, kw.become_method);
   return {
     role,
     name: kw.name === undefined ? undefined : String(kw.name),
     when: conditionList(kw.when),
     tags: tagList(kw.tags),
     vars: kw.vars ?? {},
-    become: kw.become,
+    become: flagOf(src, 'become', kw.become),
     becomeUser: kw.become_user,
     environment: kw.environment,
-    checkMode: kw.check_mode,
-    noLog: kw.no_log,
+    checkMode: flagOf(src, 'check_mode', kw.check_mode),
+    noLog: flagOf(src, 'no_log', kw.no_log),
     ignoreErrors: kw.ignore_errors,
     src,
   };
@@ -347,6 +371,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     return Object.keys(task).find((k) => !(BLOCK_KEYWORDS as readonly string[]).includes(k));
   };
   if ('block' in task) {
+    const unsupported = Object.keys(task).map((k) => [k, unsupportedKeyword('block', k, BLOCK_KEYWORDS)]).find(([, why]) => why);
+    if (unsupported) throw errorAt(doc, [...p, unsupported[0]!], unsupported[1]!, true);
     const unknown = unknownBlockKey();
     if (unknown) throw errorAt(doc, [...p, unknown], `"${unknown}" is not a block keyword (a block takes: ${BLOCK_KEYWORDS.join(', ')})`, true);
     const base = commonOf(keywordsOf(doc, p, task, 'block', 'rescue', 'always'), sourceIn(doc, p, ctx), ctx.role);
@@ -361,6 +387,11 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
   const badWith = badWithKey(Object.keys(task));
   if (badWith) throw errorAt(doc, [...p, badWith.key], badWith.reason, true);
+  for (const k of Object.keys(task)) {
+    if (k.startsWith('with_')) continue; // badWithKey above: every with_<lookup> tsplay has
+    const why = unsupportedKeyword('task', k, TASK_KEYWORDS);
+    if (why) throw errorAt(doc, [...p, k], why, true);
+  }
   // Exactly one key that is not a task keyword: the action.
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
@@ -383,18 +414,23 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   const base = commonOf(kwOnly, sourceIn(doc, p, ctx), ctx.role);
   if (actionKey !== action && base.name === undefined) base.name = actionKey;
   checkExpressions(doc, p, kwOnly, 'template');
-  // Arguments: a mapping, or a free-form string where the module takes one.
-  let rawArgs = task[actionKey];
+  // Arguments: a mapping or key=value words (free-form text where the module takes it), over `args:`.
   const def = ctx.registry.get(action);
   const argPath = [...p, actionKey];
-  if (typeof rawArgs === 'string' || typeof rawArgs === 'number') {
-    const freeForm = def?.freeForm ?? BUILTIN_FREE_FORM[action];
-    if (!freeForm) throw errorAt(doc, argPath, `${action} takes a mapping of options, not a string`);
-    rawArgs = { [freeForm]: String(rawArgs) };
+  let assembled;
+  try {
+    assembled = actionArgs(action, task[actionKey], def?.freeForm, task.args);
+  } catch (e) {
+    if (e instanceof ActionArgsError) throw errorAt(doc, e.at === 'args' ? [...p, 'args'] : argPath, e.message);
+    throw e;
   }
-  if (rawArgs === null || rawArgs === undefined) rawArgs = {};
-  if (!isMapping(rawArgs)) throw errorAt(doc, argPath, `${action} takes a mapping of options`);
-  const args = rawArgs;
+  const args = assembled.args;
+  // key=value values are strings: a built-in's schema converts them here (a module's when validated).
+  if (!def && BUILTIN_SCHEMAS[action]) {
+    const kv = Object.fromEntries(Object.entries(args).filter(([k, v]) => assembled.keyValue.has(k) && !isTemplated(String(v))));
+    coerceToSchema(BUILTIN_SCHEMAS[action], kv);
+    Object.assign(args, kv);
+  }
   checkExpressions(doc, argPath, args, 'template');
   if (def) {
     const copy = structuredClone(args);
@@ -403,7 +439,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
       const e = errors[0];
       const segs = e.pointer.split('/').slice(1);
       const unknownKey = e.message.startsWith('unknown option');
-      throw errorAt(doc, [...argPath, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
+      const base = segs.length && assembled.fromArgsKeyword.has(segs[0]) ? [...p, 'args'] : argPath;
+      throw errorAt(doc, [...base, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
     }
   } else if (action in builtinValidators) {
     const v = builtinValidators[action];
@@ -429,13 +466,11 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     retries: kwOnly.retries,
     until: kwOnly.until === undefined ? undefined : conditionList(kwOnly.until),
     delay: kwOnly.delay,
-    runOnce: kwOnly.run_once === true,
+    runOnce: flagOf(base.src, 'run_once', kwOnly.run_once) ?? false,
     delegateTo: kwOnly.delegate_to,
     listen: asList(kwOnly.listen).map(String),
   };
 }
-
-const BUILTIN_FREE_FORM: Record<string, string> = { include_vars: 'file', fail: 'msg', meta: 'action', debug: 'msg' };
 
 const validateTaskKeywords = ajv.compile<RawTaskKeywords>(TASK_KEYWORD_SCHEMA);
 
@@ -506,9 +541,15 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       continue;
     }
     const play = rp;
+    for (const k of Object.keys(play)) {
+      const why = unsupportedKeyword('play', k, Object.keys(PLAY_SCHEMA.properties ?? {}));
+      if (why) throw errorAt(doc, [...p, k], why, true);
+    }
     if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
     // Roles first, as Ansible loads them; their handlers come before the play's own.
+    const playSrc: Source = sourceIn(doc, p, ctx);
+    checkBecomeMethod(playSrc, play.become_method);
     const playRoles: PlayRoles = { seen: new Map(), roles: [], handlers: [], dynamicHandlers: false };
     const pctx: LoadContext = { ...ctx, playRoles };
     const roleItems = await loadRoleEntries(doc, [...p, 'roles'], play.roles, pctx);
@@ -527,14 +568,14 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       vars: play.vars ?? {},
       varsFiles: asList<unknown>(play.vars_files).map((f) => (Array.isArray(f) ? f.map(String) : String(f))),
       roles: playRoles.roles,
-      become: play.become,
+      become: flagOf(playSrc, 'become', play.become),
       becomeUser: play.become_user,
-      gatherFacts: play.gather_facts === undefined ? true : Boolean(play.gather_facts),
+      gatherFacts: flagOf(playSrc, 'gather_facts', play.gather_facts) ?? true,
       serial: normalizeSerial(play.serial),
       maxFailPercentage: play.max_fail_percentage,
-      anyErrorsFatal: play.any_errors_fatal === true,
-      checkMode: play.check_mode,
-      noLog: play.no_log,
+      anyErrorsFatal: flagOf(playSrc, 'any_errors_fatal', play.any_errors_fatal) ?? false,
+      checkMode: flagOf(playSrc, 'check_mode', play.check_mode),
+      noLog: flagOf(playSrc, 'no_log', play.no_log),
       tags: tagList(play.tags),
       environment: play.environment,
       // As Ansible orders a play: pre_tasks, (handlers), roles then tasks, (handlers), post_tasks, (handlers).
@@ -654,7 +695,9 @@ export function wrapperOf(doc: YamlDoc, p: PathSeg[], raw: Raw, what: string, ct
   const kw = keywordsOf(doc, p, raw);
   checkExpressions(doc, p, { ...kw, when: undefined }, 'template');
   const block: Block = { kind: 'block', ...commonOf(kw, sourceIn(doc, p, ctx), ctx.role), block: [], rescue: [], always: [] };
-  return { block, task: { runOnce: kw.run_once, delegateTo: kw.delegate_to } };
+  const runOnce = flagOf(block.src, 'run_once', kw.run_once);
+  if (typeof runOnce === 'string') throw errorAt(doc, [...p, 'run_once'], `a templated run_once on ${what} is not supported by tsplay`, true);
+  return { block, task: { runOnce, delegateTo: kw.delegate_to } };
 }
 
 interface RoleEntry {

@@ -3,7 +3,7 @@
 // unknown module) can name file:line:col.
 
 import { readFile } from 'node:fs/promises';
-import { parseEvents, constructFromEvents, YAML11_SCHEMA, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
+import { parseEvents, constructFromEvents, YAML11_SCHEMA, Schema, boolYaml11Tag, NOT_RESOLVED, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { Unsafe } from '../template/unsafe.js';
@@ -16,8 +16,20 @@ const unsafeTag = defineScalarTag('!unsafe', {
   represent: (data) => String((data as Unsafe).value),
 });
 
-// YAML 1.1 as Ansible reads it: yes/no booleans, 0644 octal, << merge keys, !unsafe.
-const SCHEMA = YAML11_SCHEMA.withTags(mergeTag, unsafeTag);
+// Booleans as PyYAML reads them: yes/no, true/false, on/off in lower, Capitalised or UPPER case;
+// YAML 1.1's y/n (js-yaml's YAML 1.1 schema) are strings to PyYAML, hence to Ansible.
+const PY_TRUE = ['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'];
+const PY_FALSE = ['no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'];
+const pyBoolTag = defineScalarTag('tag:yaml.org,2002:bool', {
+  implicit: true,
+  implicitFirstChars: ['y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O'],
+  resolve: (source) => (PY_TRUE.includes(source) ? true : PY_FALSE.includes(source) ? false : NOT_RESOLVED),
+  identify: (data) => typeof data === 'boolean',
+  represent: (data) => (data ? 'true' : 'false'),
+});
+
+// YAML 1.1 as Ansible (PyYAML) reads it: yes/no booleans, 0644 octal, << merge keys, !unsafe.
+const SCHEMA = new Schema([...YAML11_SCHEMA.tags.filter((t) => t !== boolYaml11Tag), pyBoolTag, mergeTag, unsafeTag]);
 
 export type PathSeg = string | number;
 
@@ -74,12 +86,44 @@ function eventOffset(e: Event): number {
   }
 }
 
+/**
+ * PyYAML (Ansible's reader) ignores indentation inside a flow collection, so
+ * real roles close one at the parent's indent (`copy: {\n    src: a\n  }`),
+ * which js-yaml refuses as "deficient indentation". Such a line (a flow line:
+ * it closes a bracket, or follows an open bracket or a comma) is indented as
+ * far as the line before it and the parse retried; anything else stays an error.
+ */
+function parseEventsAsPyYaml(source: string, file: string): { events: Event[]; source: string } {
+  let src = source;
+  for (let tries = 0; ; tries++) {
+    try {
+      return { events: parseEvents(src, { filename: file }), source: src };
+    } catch (e) {
+      if (!(e instanceof YAMLException) || !e.mark || !/deficient indentation/.test(e.reason) || tries > 200) throw e;
+      const lines = src.split('\n');
+      const at = e.mark.line;
+      let prev = at - 1;
+      while (prev >= 0 && lines[prev].trim() === '') prev--;
+      const line = lines[at] ?? '';
+      const text = line.trimStart();
+      const before = prev >= 0 ? lines[prev].trimEnd() : '';
+      const flowLine = /^[}\]]/.test(text) || /[[{,]$/.test(before);
+      const want = prev >= 0 ? lines[prev].length - lines[prev].trimStart().length : 0;
+      const have = line.length - text.length;
+      if (!flowLine || prev < 0) throw e;
+      lines[at] = ' '.repeat(Math.max(want, have + 1)) + text;
+      src = lines.join('\n');
+    }
+  }
+}
+
 /** Parse one YAML document (an empty file is null). Throws LoadError with place and snippet. */
-export function parseYaml(source: string, file: string): YamlDoc {
+export function parseYaml(original: string, file: string): YamlDoc {
   let events: Event[];
   let values: unknown[];
+  let source = original;
   try {
-    events = parseEvents(source, { filename: file });
+    ({ events, source } = parseEventsAsPyYaml(original, file));
     // Before anything is built or walked: an alias bomb stops here, at its place.
     const refused = checkAliases(events, source);
     if (refused) {

@@ -20,7 +20,7 @@ import { trackUnsafe, unsafeLayer } from '../template/unsafe.js';
 import { evaluateAll, ExpressionError } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import type { HostRun, TaskOutcome } from './host-run.js';
-import type { Scope } from './scope.js';
+import { resolved, type Scope } from './scope.js';
 import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts } from './gather.js';
@@ -34,8 +34,9 @@ export function localFile(task: Task, playDir: string, kind: SearchKind, p: stri
   throw new ModuleError(`could not find "${p}"; looked in: ${searchedPlaces(path, kind, p).join(', ')}`);
 }
 
-export function isCheck(rc: RunContext, scope: Scope, task: Task): boolean {
-  const cm = task.checkMode ?? scope.checkMode;
+/** Check mode for a task on a host (its scope's flags resolved: withHostFlags). */
+export function isCheck(rc: RunContext, scope: Scope): boolean {
+  const cm = resolved(scope.checkMode);
   return cm === undefined ? rc.opts.check : cm;
 }
 
@@ -62,7 +63,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
     const d = String(renderDeep(task.delegateTo, vars));
     target = rc.hostRun(d);
   }
-  const become = task.become ?? scope.become ?? target.settings.become;
+  const become = resolved(scope.become) ?? target.settings.become;
   const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
   const host = new Host(rc.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts ?? target.probedFacts });
   if (!target.facts && !target.probedFacts) {
@@ -89,7 +90,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     if (builtin) {
       return await builtin.run({
         host: h,
-        task: { name: task.name ?? task.action, place: formatSourcePlace(task.src), noLog: task.noLog ?? scope.noLog ?? false },
+        task: { name: scope.displayName ?? task.name ?? task.action, place: formatSourcePlace(task.src), noLog: resolved(scope.noLog) ?? false },
         vars, argsFromData, baseDir: rc.play.play!.baseDir, playHosts: rc.play.hosts,
         findFile: (kind, p) => localFile(task, rc.play.play!.baseDir, kind, p),
         hostRun: (n) => rc.hostRun(n),
@@ -103,7 +104,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     if (errors.length) {
       throw new ModuleError(`${task.action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
     }
-    const check = isCheck(rc, scope, task);
+    const check = isCheck(rc, scope);
     const { host, run: target } = await hostFor(rc, h, scope, task, vars);
     const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
     const writer = env ? withEnvironment(host, renderDeep(env, vars)) : host;
@@ -116,7 +117,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
       readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, task.action === 'template' ? 'templates' : 'files', p)),
     };
     // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
-    const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: task.checkMode !== true, ctx });
+    const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: !(task.checkMode !== undefined && scope.checkMode === true), ctx });
     const result = { ...outcome.result } as Record<string, unknown>;
     if (outcome.diff) result.diff = outcome.diff;
     if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));

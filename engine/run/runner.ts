@@ -17,6 +17,8 @@ import type { PlayState, RunContext, RunnerOptions } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
 import { connect } from './connect.js';
+import { renderName } from './names.js';
+import { resolveFlag, type Flag } from './flags.js';
 import { gatherHostFacts } from './gather.js';
 import { omitPlaceholder } from './omit.js';
 import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
@@ -150,7 +152,9 @@ export class Runner implements RunContext {
       const h = this.hostRun(n);
       return !h.failed && !h.unreachable;
     });
-    o.emit({ kind: 'play_start', play: play.name, hosts: names, place: formatSourcePlace(play.src) });
+    // As ansible-playbook prints it: rendered with the play's vars and the extra vars (names.ts).
+    const playName = renderName(play.name, buildVars([play.vars, o.extraVars]));
+    o.emit({ kind: 'play_start', play: playName, hosts: names, place: formatSourcePlace(play.src) });
     if (!names.length) {
       o.emit({ kind: 'warning', msg: `no hosts matched "${pattern}"${o.limit ? ` with --limit ${o.limit}` : ''}; skipping play "${play.name}"` });
       return;
@@ -173,7 +177,7 @@ export class Runner implements RunContext {
   }
 
   private async runBatch(play: Play, batch: string[]): Promise<void> {
-    if (play.gatherFacts) await this.gatherAll(batch, play);
+    if (this.playFlag(play, play.gatherFacts, 'gather_facts')) await this.gatherAll(batch, play);
     // vars_files with templated names: read per host, now that its facts are known.
     if (hasTemplatedVarsFiles(play)) {
       for (const n of batch.filter((x) => this.isActive(x))) {
@@ -193,6 +197,11 @@ export class Runner implements RunContext {
     }
   }
 
+  /** A play's boolean keyword; a template is rendered with the play's vars and the extra vars (Ansible's play-level templating). */
+  private playFlag(play: Play, v: Flag, keyword: string): boolean {
+    return resolveFlag(v, buildVars([play.vars, this.opts.extraVars]), keyword) === true;
+  }
+
   isActive(n: string): boolean {
     const h = this.hostRun(n);
     return !h.failed && !h.unreachable && !h.ended;
@@ -206,10 +215,11 @@ export class Runner implements RunContext {
       const h = this.hostRun(n);
       return h.failed || h.unreachable;
     }).length;
-    if (failed && play.anyErrorsFatal) this.aborted = true;
+    const anyErrorsFatal = this.playFlag(play, play.anyErrorsFatal, 'any_errors_fatal');
+    if (failed && anyErrorsFatal) this.aborted = true;
     if (play.maxFailPercentage !== undefined && (failed / batch.length) * 100 > play.maxFailPercentage) this.aborted = true;
     if (this.aborted) {
-      this.opts.emit({ kind: 'warning', msg: `play "${play.name}" stopped: ${failed} of ${batch.length} hosts failed${play.anyErrorsFatal ? ' (any_errors_fatal)' : ` (max_fail_percentage ${play.maxFailPercentage})`}` });
+      this.opts.emit({ kind: 'warning', msg: `play "${play.name}" stopped: ${failed} of ${batch.length} hosts failed${anyErrorsFatal ? ' (any_errors_fatal)' : ` (max_fail_percentage ${play.maxFailPercentage})`}` });
       for (const n of batch) this.hostRun(n).ended = true;
     }
     return this.aborted;

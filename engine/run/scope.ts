@@ -9,6 +9,7 @@ import { groupNamesOf, groupsMap, inventoryLayers } from '../inventory/inventory
 import { unsafe } from '../template/unsafe.js';
 import type { Vars } from '../template/vars.js';
 import { taskVars, type MagicVariable, type RoleMagicVariable } from './precedence.js';
+import { resolveFlag, type Flag } from './flags.js';
 import type { RunContext } from './context.js';
 import type { HostRun } from './host-run.js';
 import type { RoleInstance } from '../load/roles.js';
@@ -20,11 +21,12 @@ export interface Scope {
   /** The task's own `vars:` (set for the task itself, not inherited). */
   taskVars?: Vars;
   tags: string[];
-  become?: boolean;
+  /** become, check_mode, no_log: templates until resolved for a host (withHostFlags). */
+  become?: Flag;
   becomeUser?: string;
   environment?: Record<string, unknown>;
-  checkMode?: boolean;
-  noLog?: boolean;
+  checkMode?: Flag;
+  noLog?: Flag;
   ignoreErrors?: boolean | string;
   when: Array<{ conds: Array<string | boolean>; src: Task['src'] }>;
   /** The role the item belongs to (role defaults, vars, params; role_name). */
@@ -37,6 +39,27 @@ export interface Scope {
    * first once roles set them (Ansible: the role dependency chain, then the task's directory).
    */
   searchPath?: string[];
+  /** The task's name as printed (rendered once for all its hosts: names.ts). */
+  displayName?: string;
+}
+
+/**
+ * The scope with become, check_mode and no_log resolved for one host (a
+ * template among them rendered with its variables, run/flags.ts).
+ */
+export function withHostFlags(scope: Scope, vars: Vars): Scope {
+  return {
+    ...scope,
+    become: resolveFlag(scope.become, vars, 'become'),
+    checkMode: resolveFlag(scope.checkMode, vars, 'check_mode'),
+    noLog: resolveFlag(scope.noLog, vars, 'no_log'),
+  };
+}
+
+/** A flag of a scope that withHostFlags resolved. */
+export function resolved(v: Flag | undefined): boolean | undefined {
+  if (typeof v === 'string') throw new Error(`internal: keyword template "${v}" used before it was resolved for the host`);
+  return v;
 }
 
 /** A play's scope, at the root of its tasks (with tags) or of its handlers (without). */

@@ -9,9 +9,11 @@ import type { Block, Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { unsafe } from '../template/unsafe.js';
 import type { RunContext } from './context.js';
-import { childScope, playScope, tagSelected, taskScope, type Scope } from './scope.js';
+import { childScope, playScope, tagSelected, taskScope, varsFor, type Scope } from './scope.js';
+import { renderName } from './names.js';
+import { resolveFlag } from './flags.js';
 import { runTaskOnHost } from './task.js';
-import { runInclude, taskLabel } from './include.js';
+import { runInclude } from './include.js';
 
 /** Run one section of a play (pre_tasks, tasks, post_tasks) on the batch's active hosts, then its handlers. */
 export async function runSection(rc: RunContext, play: Play, items: Item[], hosts: string[]): Promise<void> {
@@ -82,13 +84,18 @@ export async function flushHandlers(rc: RunContext, play: Play, hosts: string[])
 async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scope, play: Play, handler: boolean): Promise<void> {
   const scope = taskScope(parent, task);
   if (!handler && !tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
-  const name = taskLabel(task);
+  // As ansible-playbook prints it: rendered with the first host's variables (names.ts); a role's tasks as "ROLE : name".
+  const rendered = task.name === undefined ? task.action : renderName(task.name, varsFor(rc, rc.hostRun(hosts[0]), scope));
+  const name = task.role ? `${task.role.name} : ${rendered}` : rendered;
+  scope.displayName = name;
   const place = formatSourcePlace(task.src);
   rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place, handler });
-  const targets = task.runOnce ? hosts.slice(0, 1) : hosts;
+  // run_once may be a template: resolved with the first host's variables, as the name.
+  const runOnce = resolveFlag(task.runOnce, varsFor(rc, rc.hostRun(hosts[0]), scope), 'run_once') === true;
+  const targets = runOnce ? hosts.slice(0, 1) : hosts;
   const runOne = async (n: string) => {
     const outcome = await runTaskOnHost(rc, task, n, scope, name, place);
-    if (task.runOnce && outcome && task.register) {
+    if (runOnce && outcome && task.register) {
       for (const other of hosts.slice(1)) rc.hostRun(other).setFacts[task.register] = unsafe(outcome.result);
     }
   };

@@ -12,7 +12,7 @@ import { unsafe } from '../template/unsafe.js';
 import { toText, truthy } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js';
-import { varsFor, type Scope } from './scope.js';
+import { resolved, varsFor, withHostFlags, type Scope } from './scope.js';
 import { countOutcome } from './recap.js';
 import { itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
 import { condition, describeError, isCheck, runAction } from './action.js';
@@ -20,22 +20,33 @@ import { condition, describeError, isCheck, runAction } from './action.js';
 type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
 
 /** Run a task on one host and report it; undefined when it did not run to a result (interrupted, unreachable). */
-export async function runTaskOnHost(rc: RunContext, task: Task, n: string, scope: Scope, name: string, place: string): Promise<TaskOutcome | undefined> {
+export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskScope: Scope, name: string, place: string): Promise<TaskOutcome | undefined> {
   // After Ctrl-C, hosts still queued for this task (more hosts than forks) do not start it.
   if (rc.interrupted()) return undefined;
   const h = rc.hostRun(n);
   const t0 = Date.now();
-  const noLog = task.noLog ?? scope.noLog ?? false;
+  // become, check_mode, no_log may be templates: resolved with this host's variables.
+  let scope: Scope;
+  let flagError: Error | undefined;
+  try {
+    scope = withHostFlags(taskScope, varsFor(rc, h, taskScope));
+  } catch (e) {
+    flagError = e instanceof Error ? e : new Error(String(e));
+    // A no_log that cannot be resolved hides the result rather than show it.
+    scope = { ...taskScope, become: undefined, checkMode: undefined, noLog: typeof taskScope.noLog === 'string' ? true : taskScope.noLog };
+  }
+  const noLog = resolved(scope.noLog) ?? false;
   const emitResult: EmitResult = (status, result, extra = {}) => {
     const shown = noLog ? { changed: result.changed, failed: result.failed, msg: NO_LOG_MSG } : result;
     rc.opts.emit({
       kind: 'host_result', host: n, task: name, status, ignored: extra.ignored, item: noLog ? undefined : extra.item,
       msg: noLog ? NO_LOG_MSG : typeof result.msg === 'string' ? result.msg : undefined,
-      result: shown, diff: noLog ? undefined : extra.diff, check: isCheck(rc, scope, task) || undefined,
+      result: shown, diff: noLog ? undefined : extra.diff, check: isCheck(rc, scope) || undefined,
       durationMs: Date.now() - t0, place,
     });
   };
   try {
+    if (flagError) throw flagError;
     const baseVars = varsFor(rc, h, scope);
     // Conditions of enclosing blocks, then the loop, then the task's own when per item.
     for (const w of scope.when) {

@@ -52,7 +52,7 @@ const cases: Case[] = [
   { name: 'unknown loop_control key', files: { 'p.yml': play('    - debug: { msg: a }\n      loop: [1]\n      loop_control: { lable: x }\n') }, argv: RUN, exit: 4, says: [/p\.yml:6:\d+/, /unknown option "lable"/] },
   { name: 'wrong type for a block keyword (blocks are checked like tasks)', files: { 'p.yml': play('    - block:\n        - debug: {msg: a}\n      become: maybe\n') }, argv: RUN, exit: 4, says: [/p\.yml:6:\d+/, /become.*boolean/] },
   { name: 'wrong type for an import_tasks keyword', files: { 'p.yml': play('    - import_tasks: t.yml\n      tags: [1]\n'), 't.yml': '- debug: {msg: a}\n' }, argv: RUN, exit: 4, says: [/p\.yml:5:\d+/, /tags/] },
-  { name: 'free-form string for a module that takes a mapping', files: { 'p.yml': play('    - lineinfile: path=/x\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /mapping of options/] },
+  { name: 'free-form string for a module that takes a mapping', files: { 'p.yml': play('    - lineinfile: /x line=y\n') }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /"\/x" is not key=value/] },
   { name: 'missing playbook file', files: {}, argv: RUN, exit: 4, says: [/p\.yml/, /not found/] },
   // Inventory
   { name: 'inventory YAML syntax error', files: { 'p.yml': play('    - debug: {msg: a}\n'), 'inv.yml': 'all:\n  hosts:\n    h1: { ansible_connection: local\n' }, argv: RUN, exit: 4, says: [/inv\.yml:\d+:\d+/] },

@@ -70,7 +70,7 @@ test('a task written with a collection name loads as the module; its default nam
     - name: named
       ansible.posix.mount: { path: /mnt/x, src: tmpfs, fstype: tmpfs, state: present }
     - community.general.ini_file: { path: /etc/x.ini, section: s, option: o, value: v }
-    - ansible.builtin.fail: stop here
+    - ansible.builtin.fail: msg="stop here"
 `);
   const tasks = (await pb).plays[0].tasks as Array<Item & { kind: 'task' }>;
   t.deepEqual(tasks.map((x) => [x.action, x.name]), [
@@ -79,7 +79,7 @@ test('a task written with a collection name loads as the module; its default nam
     ['ini_file', 'community.general.ini_file'],
     ['fail', 'ansible.builtin.fail'],
   ]);
-  // the free form of a built-in works under its collection name too
+  // the key=value form of a built-in works under its collection name too
   t.deepEqual(tasks[3].args, { msg: 'stop here' });
 });
 
