@@ -60,6 +60,8 @@ export const PLAY_SCHEMA = S.object({
   become: S.boolean(),
   become_user: S.string(),
   gather_facts: S.boolean(),
+  gather_subset: stringOrList,
+  gather_timeout: S.integer({ minimum: 1 }),
   serial: S.anyOf([S.types(['integer', 'string']), S.array(S.types(['integer', 'string']))]),
   max_fail_percentage: S.number({ minimum: 0, maximum: 100 }),
   any_errors_fatal: S.boolean(),

@@ -16,6 +16,7 @@ import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
+import { playGatherSubset } from './gather-subset.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -93,6 +94,10 @@ export interface Play {
   become?: boolean;
   becomeUser?: string;
   gatherFacts: boolean;
+  /** gather_subset (Ansible's; checked at load). */
+  gatherSubset?: string[];
+  /** gather_timeout, seconds. */
+  gatherTimeout?: number;
   serial?: Array<number | string>;
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
@@ -423,6 +428,8 @@ export async function loadPlaybook(file: string, registry: ModuleRegistry): Prom
       become: play.become,
       becomeUser: play.become_user,
       gatherFacts: play.gather_facts === undefined ? true : Boolean(play.gather_facts),
+      gatherSubset: playGatherSubset(doc, p, play.gather_subset),
+      gatherTimeout: play.gather_timeout,
       serial: normalizeSerial(play.serial),
       maxFailPercentage: play.max_fail_percentage,
       anyErrorsFatal: play.any_errors_fatal === true,

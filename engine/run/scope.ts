@@ -5,7 +5,7 @@
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Facts } from '../module-api.js';
 import { groupNamesOf, groupsMap, inventoryLayers } from '../inventory/inventory.js';
-import { unsafe } from '../template/unsafe.js';
+import { factCacheLayer } from './fact-cache.js';
 import type { Vars } from '../template/vars.js';
 import { taskVars, type MagicVariable } from './precedence.js';
 import type { RunContext } from './context.js';
@@ -64,10 +64,8 @@ export function tagSelected(tags: string[], only: string[], skipTags: string[]):
 }
 
 /** Gathered facts as a variable layer (ansible_facts and ansible_<name>): host data. */
-export function factLayer(facts: Facts | undefined): Vars {
-  const layer: Vars = { ansible_facts: unsafe(facts ?? {}) };
-  for (const [k, v] of Object.entries(facts ?? {})) layer[`ansible_${k}`] = unsafe(v);
-  return layer;
+export function factLayer(facts: Facts | undefined, moduleFacts?: Vars): Vars {
+  return factCacheLayer(facts, moduleFacts);
 }
 
 /** A host's inventory layers; none for a host not in the inventory (the implicit localhost). */
@@ -97,7 +95,7 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
   };
   return taskVars({
     ...inventoryOf(rc, h.name),
-    facts: factLayer(h.facts),
+    facts: factLayer(h.facts, h.moduleFacts),
     play_vars: rc.play.vars,
     play_vars_files: rc.play.varsFiles,
     block_vars: scope.vars,
@@ -120,7 +118,7 @@ function hostvarsView(rc: RunContext): Vars {
         const h = rc.hostRun(name);
         return taskVars({
           ...inventoryOf(rc, name),
-          facts: factLayer(h.facts),
+          facts: factLayer(h.facts, h.moduleFacts),
           play_vars: rc.play.vars,
           play_vars_files: rc.play.varsFiles,
           include_vars: h.includeVars,
