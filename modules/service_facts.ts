@@ -18,8 +18,9 @@ export interface ServiceFactsState {
   upstart?: RunResult;
   units?: RunResult;
   unitFiles?: RunResult;
-  /** `systemctl show -p Id,ActiveState` for the unit files list-units did not list. */
-  show?: RunResult;
+  /** The unit files list-units did not list, and `systemctl show --property=ActiveState` of each (in order). */
+  showUnits?: string[];
+  show?: RunResult[];
 }
 
 export type Service = { name: string; state: string; status?: string; source: string; goal?: string };
@@ -43,8 +44,7 @@ export function parseUnits(stdout: string, services: Record<string, Service>): v
 }
 
 /** systemctl list-unit-files: units not listed yet get their ActiveState (from `show`), others their enablement. */
-export function parseUnitFiles(stdout: string, show: string, services: Record<string, Service>): void {
-  const active = parseShow(show);
+export function parseUnitFiles(stdout: string, active: ReadonlyMap<string, string>, services: Record<string, Service>): void {
   for (const line of stdout.split('\n').filter((l) => l.includes('.service'))) {
     const [name, status] = line.trim().split(/\s+/);
     if (status === undefined) continue;
@@ -53,13 +53,13 @@ export function parseUnitFiles(stdout: string, show: string, services: Record<st
   }
 }
 
-function parseShow(stdout: string): Map<string, string> {
+/** Each unit's ActiveState as Ansible reads it: `show` failed or printed nothing -> unknown. */
+export function activeStates(units: readonly string[], show: readonly RunResult[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const block of stdout.split(/\n\s*\n/)) {
-    const id = /^Id=(.*)$/m.exec(block)?.[1];
-    const st = /^ActiveState=(.*)$/m.exec(block)?.[1];
-    if (id && st !== undefined) out.set(id.trim(), st.trim());
-  }
+  units.forEach((u, i) => {
+    const r = show[i];
+    out.set(u, r && r.rc === 0 && r.stdout !== '' ? r.stdout.replace('ActiveState=', '').trimEnd() : 'unknown');
+  });
   return out;
 }
 
@@ -101,7 +101,11 @@ export default defineModule<typeof schema, ServiceFactsState>({
     const state: ServiceFactsState = { tools: found, pid1, sysv, upstart, units, unitFiles };
     if (pid1.includes('systemd') && found.includes('systemctl') && units.rc === 0 && unitFiles.rc === 0) {
       const missing = unlistedUnitFiles(units.stdout, unitFiles.stdout);
-      if (missing.length) [state.show] = await host.runAll([[...C, 'systemctl', 'show', '--property=Id,ActiveState', '--', ...missing]]);
+      // one command per unit, as Ansible (a template unit such as getty@.service fails alone), in one round trip
+      if (missing.length) {
+        state.showUnits = missing;
+        state.show = await host.runAll(missing.map((u) => [...C, 'systemctl', 'show', u, '--property=ActiveState']));
+      }
     }
     return state;
   },
@@ -115,7 +119,7 @@ export default defineModule<typeof schema, ServiceFactsState>({
     if (s.pid1.includes('systemd') && has('systemctl')) {
       const sd: Record<string, Service> = {};
       if (s.units?.rc === 0) parseUnits(s.units.stdout, sd);
-      if (s.unitFiles?.rc === 0) parseUnitFiles(s.unitFiles.stdout, s.show?.stdout ?? '', sd);
+      if (s.unitFiles?.rc === 0) parseUnitFiles(s.unitFiles.stdout, activeStates(s.showUnits ?? [], s.show ?? []), sd);
       Object.assign(services, sd);
     }
     const n = Object.keys(services).length;
