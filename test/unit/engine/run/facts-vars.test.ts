@@ -48,8 +48,8 @@ test('gathered and module facts, in both forms', async (t) => {
 test('gather_subset: an unknown subset is refused at load, with its place', async (t) => {
   const e = await t.throwsAsync(runPlaybook({ 'playbook.yml': '- hosts: local1\n  gather_subset: [network, hardwre]\n  tasks: []\n' }));
   t.true(e instanceof LoadError);
-  t.regex(e!.message, /gather_subset: Bad subset 'hardwre' given to Ansible/);
-  t.regex(e!.message, /playbook\.yml:2/);
+  t.regex(e.message, /gather_subset: Bad subset 'hardwre' given to Ansible/);
+  t.regex(e.message, /playbook\.yml:2/);
 });
 
 test('setup: an unknown subset fails the task with Ansible\'s message', async (t) => {
