@@ -24,7 +24,9 @@ const run = promisify(execFile);
 const LAB = 'fcts';
 const H = `${LAB}1`;
 
-if (labGate('the facts lab tests')) {
+const canHost = labGate('the facts lab tests');
+
+if (canHost) {
   let info: LabInfo;
   const events: RunEvent[] = [];
   let code = -1;
