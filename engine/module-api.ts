@@ -102,15 +102,23 @@ export interface MountEntry {
 
 export type InitSystem = 'systemd' | 'upstart' | 'sysvinit' | 'unknown';
 
+/**
+ * A host's facts, named as Ansible 2.14's setup names them without the
+ * `ansible_` prefix (docs/playbooks.md "Variables and facts" lists them), plus
+ * tsplay's own extras (os_id, os_version, os_codename, kvm, virtualization_hints).
+ * What the gather_subset did not collect is absent.
+ */
 export interface Facts {
   hostname: string;
   fqdn?: string;
-  os_id: string; // "debian", "ubuntu"
-  os_version: string; // "12"
+  os_id: string; // "debian", "ubuntu" (tsplay's: os-release ID)
+  os_version: string; // "12" (tsplay's: os-release VERSION_ID)
   os_codename?: string;
   architecture: string; // "x86_64"
-  service_mgr: InitSystem;
-  default_ipv4?: string;
+  /** Ansible's name: systemd, upstart, sysvinit, openrc, PID 1's command, else "service". Modules use initSystemOf(). */
+  service_mgr: string;
+  /** Ansible's mapping: address, interface, gateway, netmask, network, broadcast, macaddress, mtu, type, alias, prefix. */
+  default_ipv4?: Record<string, unknown>;
   kvm: boolean; // /dev/kvm present
   virtualization_hints: string[];
   [key: string]: unknown;

@@ -5,6 +5,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
+import { initSystemOf } from '../engine/facts/init-system.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
 import { fileContent } from '../engine/facts/file.js';
@@ -47,7 +48,7 @@ export default defineModule<typeof schema, ServiceGathered>({
   async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
     const service = await host.get(services, args.name);
     const out: ServiceGathered = { service };
-    if (ctx.facts.service_mgr === 'upstart' && args.enabled !== undefined) {
+    if (initSystemOf(ctx.facts) === 'upstart' && args.enabled !== undefined) {
       const f = await host.get(fileContent, `/etc/init/${args.name}.override`);
       out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }
@@ -55,7 +56,7 @@ export default defineModule<typeof schema, ServiceGathered>({
   },
 
   plan(args, state, ctx) {
-    const mgr = ctx.facts.service_mgr;
+    const mgr = initSystemOf(ctx.facts);
     const name = args.name;
     if (args.state === undefined && args.enabled === undefined) throw new ModuleError('nothing to do: give state and/or enabled');
     const svc = state.service;

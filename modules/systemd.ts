@@ -8,7 +8,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
-import { initSystem } from '../engine/facts/init-system.js';
+import { initSystem, initSystemOf } from '../engine/facts/init-system.js';
 import { services, systemdUnitName } from '../engine/facts/services.js';
 
 const schema = S.object({
@@ -74,7 +74,8 @@ export default defineModule<typeof schema, SystemdState>({
   schema,
 
   async gather(args, host, ctx) {
-    const mgr = ctx.facts.service_mgr !== 'unknown' ? ctx.facts.service_mgr : await host.get(initSystem, undefined);
+    const known = initSystemOf(ctx.facts);
+    const mgr = known !== 'unknown' ? known : await host.get(initSystem, undefined);
     if (mgr !== 'systemd' || args.name === undefined) return { mgr };
     const unit = systemdUnitName(args.name);
     const service = await host.get(services, args.name);

@@ -33,3 +33,24 @@ export const initSystem = perArg<void, InitSystem>({
   snippet: () => INIT_PROBE,
   parse: (_arg, r) => parseInitProbe(r.stdout),
 });
+
+/** The init system tsplay's modules use, per facts object (set where the facts are parsed; not a variable). */
+const initOfFacts = new WeakMap<object, InitSystem>();
+
+/** Record the init system detected with these facts (INIT_PROBE), apart from Ansible's service_mgr name. */
+export function setInitSystemOf(facts: object, init: InitSystem): void {
+  initOfFacts.set(facts, init);
+}
+
+/**
+ * The init system modules act through: the one detected with the facts, else
+ * service_mgr when it names one tsplay drives (a fixture, facts set by hand),
+ * else unknown. service_mgr itself is Ansible's name (PID 1's command, such as
+ * "tini" in a container), which need not be an init system.
+ */
+export function initSystemOf(facts: { service_mgr?: unknown }): InitSystem {
+  const known = initOfFacts.get(facts);
+  if (known) return known;
+  const m = facts.service_mgr;
+  return m === 'systemd' || m === 'upstart' || m === 'sysvinit' ? m : 'unknown';
+}

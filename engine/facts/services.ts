@@ -5,6 +5,7 @@
 // (started, enabled) then apply, `x` and `x.service` being one.
 
 import { ModuleError, type InitSystem, type RunResult, type ServiceState } from '../module-api.js';
+import { initSystemOf } from './init-system.js';
 import { quote, quoteArgv } from '../host/shell.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Fact, ReadContext } from './fact.js';
@@ -52,7 +53,7 @@ export function parseSysv(name: string, r: RunResult): ServiceState {
 }
 
 function knownInit(ctx: ReadContext): Exclude<InitSystem, 'unknown'> {
-  const mgr = ctx.initSystem ?? ctx.facts.service_mgr;
+  const mgr = ctx.initSystem ?? initSystemOf(ctx.facts);
   if (mgr === 'unknown') throw new ModuleError(`${ctx.host}: cannot query services: unknown service manager (no systemd, upstart or /etc/init.d)`);
   return mgr;
 }

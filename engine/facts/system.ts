@@ -1,116 +1,91 @@
-// Host facts (the `ansible_facts` of a play): one fact, its probes read in
-// ONE round trip and parsed by a pure function. No overlay rule: no planned
-// change alters them.
+// Host facts (the `ansible_facts` of a play), named and shaped as Ansible
+// 2.14's setup module reports them: one fact whose argument is the set of
+// collectors (gather_subset); the probes those collectors need are read in ONE
+// round trip (engine/facts/setup/probes.ts) and parsed by pure functions
+// (engine/facts/setup/*.ts). No overlay rule: no planned change alters them.
 
-import type { Facts, HostReader, InitSystem, RunResult } from '../module-api.js';
-import { quoteArgv } from '../host/shell.js';
+import type { Facts, HostReader, RunResult } from '../module-api.js';
 import type { Fact } from './fact.js';
-import { INIT_PROBE, parseInitProbe } from './init-system.js';
+import { parseInitProbe, setInitSystemOf } from './init-system.js';
+import { probesFor, PROBES } from './setup/probes.js';
+import { parseOsRelease } from './setup/os-release.js';
+import { resolveGatherSubset } from './setup/subset.js';
+import {
+  apparmorFacts, chrootFacts, cmdlineFacts, dateTimeFacts, distributionFacts, dnsFacts, envFacts, fipsFacts, loadavgFacts,
+  localFacts, lsbFacts, pkgMgrFacts, platformFacts, selinuxFacts, serviceMgrName, sshKeyFacts, userFacts,
+} from './setup/platform.js';
+import { cpuFacts, dmiFacts, memoryFacts, mountFacts, uptimeFacts } from './setup/hardware.js';
+import { networkFacts, storageInitiatorFacts } from './setup/network.js';
+import { tsplayVirtFacts, virtualFacts } from './setup/virtual.js';
 
-/** The probes, by name; each is one argv run by runAll. Constant text, no user input. */
-export const FACT_PROBES: ReadonlyArray<readonly [string, string[]]> = [
-  ['hostname', ['hostname']],
-  ['fqdn', ['hostname', '-f']],
-  ['os_release', ['cat', '/etc/os-release']],
-  ['arch', ['uname', '-m']],
-  ['init', ['sh', '-c', INIT_PROBE]],
-  ['route', ['ip', '-4', 'route', 'show', 'default']],
-  ['addrs', ['ip', '-4', '-o', 'addr', 'show', 'scope', 'global']],
-  ['hostname_i', ['hostname', '-I']],
-  ['kvm', ['test', '-e', '/dev/kvm']],
-  ['detect_virt', ['systemd-detect-virt']],
-  ['cpu_virt', ['grep', '-o', '-w', '-m', '1', '-E', 'vmx|svm', '/proc/cpuinfo']],
-  ['container_file', ['test', '-e', '/run/systemd/container']],
-  ['dockerenv', ['test', '-e', '/.dockerenv']],
-];
+export { parseOsRelease } from './setup/os-release.js';
 
 export type ProbeResults = Record<string, RunResult>;
 
-/** Parse /etc/os-release (KEY=value, values optionally quoted). */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) {
-      v = v.slice(1, -1).replace(/\\(["$`\\])/g, '$1');
-    }
-    out[m[1]] = v;
-  }
-  return out;
+/** What to gather: Ansible's gather_subset list (default ['all']). */
+export interface GatherSpec {
+  subset?: readonly string[];
 }
 
-/** Service manager, in the spirit of Ansible's service_mgr fact. */
-export function detectServiceMgr(p: ProbeResults): InitSystem {
-  return parseInitProbe(p.init?.stdout ?? '');
-}
+/** The probes, by name, for `all`. */
+export const FACT_PROBES: ReadonlyArray<readonly [string, string]> = PROBES.map((p) => [p.key, p.sh] as const);
 
-/** Address of the default-route interface; without a default route, the first global IPv4 address. */
-export function defaultIpv4(p: ProbeResults): string | undefined {
-  const addrs: Array<{ dev: string; addr: string }> = [];
-  if (p.addrs?.rc === 0) {
-    for (const line of p.addrs.stdout.split('\n')) {
-      // "2: eth0    inet 10.0.0.5/24 brd 10.0.0.255 scope global eth0\       valid_lft ..."
-      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-      if (m) addrs.push({ dev: m[1].replace(/@.*$/, ''), addr: m[2] });
-    }
+/**
+ * Turn probe results into Facts for a set of collectors. Pure. tsplay's own
+ * facts (os_id, os_version, os_codename, kvm, virtualization_hints) come with
+ * the collectors that read them (distribution, virtual).
+ */
+export function parseFacts(p: ProbeResults, collectors: ReadonlySet<string> = resolveGatherSubset(['all'])): Facts {
+  const has = (c: string) => collectors.has(c);
+  const f: Record<string, unknown> = {};
+  const init = parseInitProbe(p.init?.stdout ?? '');
+  if (has('platform')) Object.assign(f, platformFacts(p));
+  if (has('distribution')) {
+    Object.assign(f, distributionFacts(p));
+    const os = p.os_release?.rc === 0 ? parseOsRelease(p.os_release.stdout) : {};
+    f.os_id = os.ID ?? 'unknown';
+    f.os_version = os.VERSION_ID ?? '';
+    if (os.VERSION_CODENAME) f.os_codename = os.VERSION_CODENAME;
   }
-  if (p.route?.rc === 0) {
-    const m = /^default\b.*?\bdev\s+(\S+)/m.exec(p.route.stdout);
-    if (m) {
-      const hit = addrs.find((a) => a.dev === m[1]);
-      if (hit) return hit.addr;
-    }
+  if (has('lsb')) Object.assign(f, lsbFacts(p));
+  if (has('user')) Object.assign(f, userFacts(p));
+  if (has('date_time')) Object.assign(f, dateTimeFacts(p));
+  if (has('dns')) Object.assign(f, dnsFacts(p));
+  if (has('env')) Object.assign(f, envFacts(p));
+  if (has('selinux')) Object.assign(f, selinuxFacts(p));
+  if (has('apparmor')) Object.assign(f, apparmorFacts(p));
+  if (has('fips')) Object.assign(f, fipsFacts(p));
+  if (has('cmdline')) Object.assign(f, cmdlineFacts(p));
+  if (has('ssh_pub_keys')) Object.assign(f, sshKeyFacts(p));
+  if (has('pkg_mgr')) Object.assign(f, pkgMgrFacts(p, f.os_family as string | undefined));
+  if (has('service_mgr')) f.service_mgr = serviceMgrName(p);
+  if (has('chroot')) Object.assign(f, chrootFacts(p));
+  if (has('loadavg')) Object.assign(f, loadavgFacts(p));
+  if (has('local')) Object.assign(f, localFacts(p));
+  if (has('hardware')) {
+    Object.assign(f, cpuFacts(p, typeof f.architecture === 'string' ? f.architecture : ''), memoryFacts(p), mountFacts(p), uptimeFacts(p), dmiFacts(p));
   }
-  if (addrs.length) return addrs[0].addr;
-  if (p.hostname_i?.rc === 0) {
-    const first = p.hostname_i.stdout.trim().split(/\s+/).find((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w) && !w.startsWith('127.'));
-    if (first) return first;
-  }
-  return undefined;
-}
-
-/** Turn the probe results into Facts. Pure. */
-export function parseFacts(p: ProbeResults): Facts {
-  const hostname = p.hostname?.rc === 0 ? p.hostname.stdout.trim() : '';
-  const fqdnRaw = p.fqdn?.rc === 0 ? p.fqdn.stdout.trim() : '';
-  const os = p.os_release?.rc === 0 ? parseOsRelease(p.os_release.stdout) : {};
-  const hints: string[] = [];
-  const dv = p.detect_virt?.stdout.trim() ?? '';
-  // systemd-detect-virt prints "none" with rc 1 on bare metal
-  if (dv && dv !== 'none') hints.push(dv);
-  const cpu = p.cpu_virt?.rc === 0 ? p.cpu_virt.stdout.trim().split('\n')[0] : '';
-  if (cpu === 'vmx' || cpu === 'svm') hints.push(cpu);
-  if ((p.container_file?.rc === 0 || p.dockerenv?.rc === 0) && !hints.includes('container')) hints.push('container');
-  const facts: Facts = {
-    hostname: hostname.split('.')[0] || hostname,
-    fqdn: fqdnRaw && !fqdnRaw.includes(' ') ? fqdnRaw : hostname,
-    os_id: os.ID ?? 'unknown',
-    os_version: os.VERSION_ID ?? '',
-    architecture: p.arch?.rc === 0 ? p.arch.stdout.trim() : '',
-    service_mgr: detectServiceMgr(p),
-    kvm: p.kvm?.rc === 0,
-    virtualization_hints: hints,
-  };
-  if (os.VERSION_CODENAME) facts.os_codename = os.VERSION_CODENAME;
-  const ip = defaultIpv4(p);
-  if (ip) facts.default_ipv4 = ip;
+  if (has('network')) Object.assign(f, networkFacts(p));
+  Object.assign(f, storageInitiatorFacts(p, collectors));
+  if (has('virtual')) Object.assign(f, virtualFacts(p), tsplayVirtFacts(p));
+  const facts = f as Facts;
+  if (p.init) setInitSystemOf(facts, init);
   return facts;
 }
 
-/** The host's system facts (argument: none). */
-export const systemFacts: Fact<void, Facts> = {
+/** The host's system facts: the argument is the gather_subset (unknown subsets throw before anything runs). */
+export const systemFacts: Fact<GatherSpec | void, Facts> = {
   name: 'system',
-  sections: () => FACT_PROBES.map(([, argv]) => quoteArgv(argv)),
-  parse: (_args, results) => {
+  sections: (args) => probesFor(resolveGatherSubset(args[0]?.subset ?? ['all'])).map((p) => p.sh),
+  parse: (args, results) => {
+    const collectors = resolveGatherSubset(args[0]?.subset ?? ['all']);
     const p: ProbeResults = {};
-    FACT_PROBES.forEach(([key], i) => (p[key] = results[i]));
-    return [parseFacts(p)];
+    probesFor(collectors).forEach((probe, i) => (p[probe.key] = results[i]));
+    return [parseFacts(p, collectors)];
   },
 };
 
-/** Gather facts in one round trip. */
-export async function gatherFacts(host: Pick<HostReader, 'get'>): Promise<Facts> {
-  return host.get(systemFacts, undefined);
+/** Gather facts in one round trip (default: all, as Ansible's gather_facts). */
+export async function gatherFacts(host: Pick<HostReader, 'get'>, spec: GatherSpec = {}): Promise<Facts> {
+  return host.get(systemFacts, spec);
 }

@@ -19,7 +19,7 @@ import {
   StaleTargetError,
 } from '../module-api.js';
 import { readFact, type Fact, type ReadContext, type SectionResult } from '../facts/fact.js';
-import { initSystem } from '../facts/init-system.js';
+import { initSystem, initSystemOf } from '../facts/init-system.js';
 import { contentBytes, sha256Hex } from './content-hash.js';
 import { envPrefix, quote, quoteArgv, stdinScript } from './shell.js';
 import { NO_LOCK_LINE, WRITE_ERRORS, WRITE_EXIT, writeFileScript } from './write-script.js';
@@ -233,7 +233,8 @@ export class Host implements HostWriter {
 
   /** The init system: from the facts, else detected once (engine/facts/init-system.ts). */
   private async initSystem(): Promise<InitSystem> {
-    if (this.facts.service_mgr !== 'unknown') return this.facts.service_mgr;
+    const known = initSystemOf(this.facts);
+    if (known !== 'unknown') return known;
     this.detectedServiceMgr ??= await this.get(initSystem, undefined);
     return this.detectedServiceMgr;
   }

@@ -8,6 +8,7 @@
 
 const BUILTIN = [
   'apt', 'command', 'copy', 'file', 'getent', 'lineinfile', 'service', 'shell', 'stat', 'template', 'wait_for',
+  'setup', 'service_facts', 'package_facts',
   'assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'set_fact',
   'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
 ] as const;

@@ -65,6 +65,8 @@ export const PLAY_SCHEMA = S.object({
   become_user: S.string(),
   become_method: S.string(),
   gather_facts: boolOrTemplate,
+  gather_subset: stringOrList,
+  gather_timeout: S.integer({ minimum: 1 }),
   serial: S.anyOf([S.types(['integer', 'string']), S.array(S.types(['integer', 'string']))]),
   max_fail_percentage: S.number({ minimum: 0, maximum: 100 }),
   any_errors_fatal: boolOrTemplate,

@@ -27,6 +27,7 @@ import {
 } from './roles.js';
 import { searchPathOf, searchedPlaces } from './search-path.js';
 import { badWithKey, loopOf, type TaskLoop } from './loop-keywords.js';
+import { playGatherSubset } from './gather-subset.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -119,6 +120,10 @@ export interface Play {
   becomeUser?: string;
   /** A boolean, or a template resolved with the play's vars and the extra vars. */
   gatherFacts: Flag;
+  /** gather_subset (Ansible's; checked at load). */
+  gatherSubset?: string[];
+  /** gather_timeout, seconds. */
+  gatherTimeout?: number;
   serial?: Array<number | string>;
   maxFailPercentage?: number;
   anyErrorsFatal: Flag;
@@ -571,6 +576,8 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       become: flagOf(playSrc, 'become', play.become),
       becomeUser: play.become_user,
       gatherFacts: flagOf(playSrc, 'gather_facts', play.gather_facts) ?? true,
+      gatherSubset: playGatherSubset(doc, p, play.gather_subset),
+      gatherTimeout: play.gather_timeout,
       serial: normalizeSerial(play.serial),
       maxFailPercentage: play.max_fail_percentage,
       anyErrorsFatal: flagOf(playSrc, 'any_errors_fatal', play.any_errors_fatal) ?? false,

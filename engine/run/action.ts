@@ -16,14 +16,15 @@ import { UnreachableError, CommandTimeoutError, InterruptedError } from '../conn
 import type { Vars } from '../template/vars.js';
 import { renderDeep, renderString, TemplateError } from '../template/template.js';
 import { renderTemplateFile } from '../template/template-file.js';
-import { trackUnsafe, unsafeLayer } from '../template/unsafe.js';
+import { trackUnsafe } from '../template/unsafe.js';
 import { evaluateAll, ExpressionError } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import type { HostRun, TaskOutcome } from './host-run.js';
 import { resolved, type Scope } from './scope.js';
 import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
-import { gatherHostFacts } from './gather.js';
+import { gatherHostFacts, PROBE_SUBSET } from './gather.js';
+import { recordModuleFacts } from './fact-cache.js';
 
 /** A task's relative file, along its search path; a file found nowhere names every place tried. */
 export function localFile(task: Task, playDir: string, kind: SearchKind, p: string): string {
@@ -67,7 +68,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
   const host = new Host(rc.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts ?? target.probedFacts });
   if (!target.facts && !target.probedFacts) {
-    target.probedFacts = await gatherHostFacts(host);
+    target.probedFacts = await gatherHostFacts(host, { subset: PROBE_SUBSET });
     host.facts = target.probedFacts;
   }
   return { host, run: target };
@@ -120,7 +121,8 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: !(task.checkMode !== undefined && scope.checkMode === true), ctx });
     const result = { ...outcome.result } as Record<string, unknown>;
     if (outcome.diff) result.diff = outcome.diff;
-    if (result.ansible_facts && typeof result.ansible_facts === 'object') Object.assign(h.setFacts, unsafeLayer(result.ansible_facts as Vars));
+    // As Ansible: a module's facts go to the host's fact cache (set_fact's go to setFacts, in its builtin).
+    if (result.ansible_facts && typeof result.ansible_facts === 'object') recordModuleFacts(h, result.ansible_facts as Vars);
     return { status: outcome.status, result };
   } catch (e) {
     if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;

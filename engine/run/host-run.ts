@@ -17,6 +17,8 @@ export interface HostRun {
    * false): modules such as service need the init system. Not exposed as variables.
    */
   probedFacts?: Facts;
+  /** Facts modules returned under ansible_facts (getent, service_facts, ...), by their names (engine/run/fact-cache.ts). */
+  moduleFacts?: Vars;
   /** set_fact and register, this run (Ansible's "host facts / registered vars" layer). */
   setFacts: Vars;
   includeVars: Vars;

@@ -238,7 +238,9 @@ export class Runner implements RunContext {
       try {
         const conn = this.connection(h);
         const host = new Host(conn, { name: n, loginUser: h.settings.user });
-        h.facts = await gatherHostFacts(host);
+        h.facts = await gatherHostFacts(host, { subset: play.gatherSubset, timeoutS: play.gatherTimeout });
+        // as Ansible's setup: the subset asked for, and that setup ran
+        h.moduleFacts = { ...h.moduleFacts, gather_subset: play.gatherSubset ?? ['all'], module_setup: true };
         h.recap.ok++;
         this.opts.emit({ kind: 'host_result', host: n, task, status: 'ok', durationMs: Date.now() - t0, place });
       } catch (e) {

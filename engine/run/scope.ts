@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Facts } from '../module-api.js';
 import { groupNamesOf, groupsMap, inventoryLayers } from '../inventory/inventory.js';
-import { unsafe } from '../template/unsafe.js';
+import { factCacheLayer } from './fact-cache.js';
 import type { Vars } from '../template/vars.js';
 import { taskVars, type MagicVariable, type RoleMagicVariable } from './precedence.js';
 import { resolveFlag, type Flag } from './flags.js';
@@ -122,10 +122,8 @@ export function tagSelected(tags: string[], only: string[], skipTags: string[]):
 }
 
 /** Gathered facts as a variable layer (ansible_facts and ansible_<name>): host data. */
-export function factLayer(facts: Facts | undefined): Vars {
-  const layer: Vars = { ansible_facts: unsafe(facts ?? {}) };
-  for (const [k, v] of Object.entries(facts ?? {})) layer[`ansible_${k}`] = unsafe(v);
-  return layer;
+export function factLayer(facts: Facts | undefined, moduleFacts?: Vars): Vars {
+  return factCacheLayer(facts, moduleFacts);
 }
 
 /** A host's inventory layers; none for a host not in the inventory (the implicit localhost). */
@@ -157,7 +155,7 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
   return taskVars({
     ...inventoryOf(rc, h.name),
     ...roleLayers(rc, h, scope.role),
-    facts: factLayer(h.facts),
+    facts: factLayer(h.facts, h.moduleFacts),
     play_vars: rc.play.vars,
     play_vars_files: rc.play.hostVarsFiles.get(h.name) ?? rc.play.varsFiles,
     block_vars: scope.vars,
@@ -189,7 +187,7 @@ function hostvarsView(rc: RunContext): Vars {
         return taskVars({
           ...inventoryOf(rc, name),
           ...roleLayers(rc, h),
-          facts: factLayer(h.facts),
+          facts: factLayer(h.facts, h.moduleFacts),
           play_vars: rc.play.vars,
           play_vars_files: rc.play.hostVarsFiles.get(name) ?? rc.play.varsFiles,
           include_vars: h.includeVars,

@@ -29,7 +29,7 @@ const root = join(here, '..', '..');
 
 const defaultFacts: Facts = {
   hostname: 'node1', os_id: 'debian', os_version: '12', os_codename: 'bookworm',
-  architecture: 'x86_64', service_mgr: 'systemd', default_ipv4: '10.0.0.11', kvm: true, virtualization_hints: [],
+  architecture: 'x86_64', service_mgr: 'systemd', default_ipv4: { address: '10.0.0.11', interface: 'eth0' }, kvm: true, virtualization_hints: [],
 };
 
 /** Every "content" string as its UTF-8 bytes and every "content_base64" as its bytes, under "content". */

@@ -10,6 +10,7 @@ export const meta = (): BuiltinAction => ({
       for (const n of who) ctx.hostRun(n).ended = true;
     } else if (a === 'clear_facts') {
       ctx.host.facts = undefined;
+      ctx.host.moduleFacts = undefined;
     } else if (a === 'clear_host_errors') {
       for (const n of ctx.playHosts) ctx.hostRun(n).failed = false;
     }

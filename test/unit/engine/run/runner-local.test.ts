@@ -478,7 +478,7 @@ test('a user module from library/; without gather_facts modules still see facts,
     - name: checks
       assert:
         that:
-          - s.mgr in ['systemd', 'upstart', 'sysvinit']
+          - s.mgr in ['systemd', 'upstart', 'sysvinit', 'process_api', 'service']
           - s.arch | length > 0
           - ansible_service_mgr is not defined
 `,

@@ -1,0 +1,112 @@
+// The read-only probes behind the system facts, each tagged with the Ansible
+// collector(s) it serves, so a gather_subset runs only what it needs. All run
+// as sections of ONE script (one round trip). Constant text, no user input.
+
+import { INIT_PROBE } from '../init-system.js';
+
+export interface Probe {
+  key: string;
+  /** Ansible collectors (gather_subset names) that need this probe. */
+  for: readonly string[];
+  /** Shell text (constant). */
+  sh: string;
+}
+
+/** `cat` each file that exists, as `== PATH` then its content. */
+const catFiles = (paths: string[]): string =>
+  `for f in ${paths.join(' ')}; do if [ -r "$f" ]; then printf '== %s\\n' "$f"; cat "$f"; echo; fi; done`;
+
+const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'board_name', 'board_serial', 'board_vendor', 'board_version',
+  'chassis_asset_tag', 'chassis_serial', 'chassis_vendor', 'chassis_version', 'product_name', 'product_serial', 'product_uuid',
+  'product_version', 'product_family', 'sys_vendor', 'chassis_type'];
+
+export const PROBES: readonly Probe[] = [
+  // platform
+  { key: 'uname', for: ['platform'], sh: 'uname -s; uname -r; uname -v; uname -m; uname -n' },
+  // socket.getfqdn(): the node name's first address, its reverse entry: the first name with a dot, else the entry's name
+  {
+    key: 'fqdn', for: ['platform'],
+    sh: 'n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
+  },
+  { key: 'machine_id', for: ['platform'], sh: 'cat /var/lib/dbus/machine-id 2>/dev/null || cat /etc/machine-id' },
+  { key: 'long_bit', for: ['platform'], sh: 'getconf LONG_BIT' },
+  // distribution, lsb
+  { key: 'os_release', for: ['distribution', 'platform'], sh: 'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release' },
+  { key: 'debian_version', for: ['distribution'], sh: 'cat /etc/debian_version' },
+  { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
+  // user
+  {
+    key: 'user', for: ['user'],
+    sh: 'echo "${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}"; id -u; id -g; id -ru; id -rg; id -un; ' +
+      'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$(id -un)}}}}"; getent passwd "$u" || getent passwd "$(id -u)"',
+  },
+  // date_time: local fields, UTC fields, and the zone names in January and July (time.tzname)
+  {
+    key: 'date_time', for: ['date_time'],
+    sh: "t=$(date +%s.%N); date -d \"@$t\" '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N' 2>/dev/null || date '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N'; " +
+      "date -u -d \"@$t\" '+%Y-%m-%dT%H:%M:%S' 2>/dev/null || date -u '+%Y-%m-%dT%H:%M:%S'; " +
+      "date -d @1736000000 '+%Z %z'; date -d @1751500000 '+%Z %z'",
+  },
+  { key: 'resolv', for: ['dns'], sh: 'cat /etc/resolv.conf' },
+  { key: 'env', for: ['env'], sh: 'env -0 2>/dev/null || env' },
+  { key: 'selinux', for: ['selinux'], sh: 'if [ -r /sys/fs/selinux/enforce ]; then cat /sys/fs/selinux/enforce; cat /sys/fs/selinux/policyvers 2>/dev/null; echo; cat /etc/selinux/config 2>/dev/null; true; else false; fi' },
+  { key: 'apparmor', for: ['apparmor'], sh: 'test -e /sys/kernel/security/apparmor' },
+  { key: 'fips', for: ['fips'], sh: 'cat /proc/sys/crypto/fips_enabled' },
+  { key: 'cmdline', for: ['cmdline'], sh: 'cat /proc/cmdline' },
+  { key: 'ssh_keys', for: ['ssh_pub_keys'], sh: catFiles(['dsa', 'rsa', 'ecdsa', 'ed25519'].map((k) => `/etc/ssh/ssh_host_${k}_key.pub`)) },
+  {
+    key: 'pkg_mgr', for: ['pkg_mgr'],
+    sh: 'for p in /usr/bin/apt-get /usr/bin/dnf /usr/bin/yum /usr/bin/zypper /sbin/apk /usr/bin/pacman /usr/bin/emerge /usr/sbin/pkg /usr/bin/xbps-install /usr/bin/rpm-ostree /usr/bin/swupd /usr/bin/installp /usr/bin/pkgng /usr/bin/rpm; do if [ -x "$p" ]; then echo "$p"; fi; done',
+  },
+  { key: 'init', for: ['service_mgr'], sh: INIT_PROBE },
+  { key: 'init_extra', for: ['service_mgr'], sh: 'if [ -e /sbin/openrc ]; then echo openrc; fi; printf \'sbin_init %s\\n\' "$(readlink /sbin/init 2>/dev/null)"' },
+  { key: 'chroot', for: ['chroot'], sh: 'echo "${debian_chroot:-}"; stat -c \'%d:%i\' /; stat -c \'%d:%i\' /proc/1/root/. 2>/dev/null || echo; stat -f -c %T /' },
+  { key: 'loadavg', for: ['loadavg'], sh: 'cat /proc/loadavg' },
+  {
+    key: 'local', for: ['local'],
+    sh: 'for f in /etc/ansible/facts.d/*.fact; do if [ -f "$f" ]; then if [ -x "$f" ]; then printf \'== x %s\\n\' "$f"; "$f" 2>/dev/null; else printf \'== f %s\\n\' "$f"; cat "$f"; fi; echo; fi; done',
+  },
+  // hardware
+  { key: 'cpuinfo', for: ['hardware', 'virtual'], sh: 'cat /proc/cpuinfo' },
+  { key: 'nproc', for: ['hardware'], sh: 'nproc' },
+  { key: 'meminfo', for: ['hardware'], sh: 'cat /proc/meminfo' },
+  { key: 'uptime', for: ['hardware'], sh: 'cat /proc/uptime' },
+  // each mount from /proc/mounts whose device is a path or a network source, with statvfs numbers
+  {
+    key: 'mounts', for: ['hardware'],
+    sh: 'cat /etc/mtab 2>/dev/null || cat /proc/mounts; echo @@statvfs; { cat /etc/mtab 2>/dev/null || cat /proc/mounts; } | awk \'$1 ~ /^\\// || $1 ~ /:\\// {print $2}\' | while read -r m; do ' +
+      'm=$(printf \'%b\' "$m"); printf \'%s\\t%s\\n\' "$m" "$(stat -f -c \'%S %s %b %f %a %c %d\' "$m" 2>/dev/null)"; done; ' +
+      'echo @@uuid; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; echo @@bind; findmnt --list --noheadings --notruncate 2>/dev/null',
+  },
+  { key: 'dmi', for: ['hardware', 'virtual'], sh: `for k in ${DMI.join(' ')}; do printf '%s=%s\\n' "$k" "$(cat /sys/devices/virtual/dmi/id/$k 2>/dev/null || echo @@NA)"; done` },
+  // network
+  { key: 'route4', for: ['network'], sh: 'ip -4 route get 8.8.8.8' },
+  { key: 'route6', for: ['network'], sh: 'ip -6 route get 2404:6800:400a:800::1012' },
+  {
+    key: 'sysnet', for: ['network'],
+    sh: 'for p in /sys/class/net/*; do [ -d "$p" ] || continue; printf \'@@if %s\\n\' "${p##*/}"; ' +
+      'for k in address mtu operstate type flags speed; do if [ -r "$p/$k" ]; then printf \'%s=%s\\n\' "$k" "$(cat "$p/$k" 2>/dev/null)"; fi; done; ' +
+      'if [ -e "$p/device" ]; then printf \'pciid=%s\\n\' "$(basename "$(readlink "$p/device")")"; fi; ' +
+      'if [ -e "$p/device/driver/module" ]; then printf \'module=%s\\n\' "$(basename "$(readlink -f "$p/device/driver/module")")"; fi; ' +
+      'if [ -e "$p/bridge" ]; then printf \'bridge=%s\\n\' "$(cat "$p/bridge/bridge_id" 2>/dev/null)"; printf \'stp=%s\\n\' "$(cat "$p/bridge/stp_state" 2>/dev/null)"; printf \'brif=%s\\n\' "$(ls "$p/brif" 2>/dev/null | tr \'\\n\' \' \')"; fi; ' +
+      'done',
+  },
+  { key: 'ip_primary', for: ['network'], sh: 'ip addr show primary 2>/dev/null || ip addr show' },
+  { key: 'ip_secondary', for: ['network'], sh: 'ip addr show secondary' },
+  { key: 'fc_wwn', for: ['fibre_channel_wwn'], sh: 'cat /sys/class/fc_host/*/port_name 2>/dev/null; true' },
+  { key: 'iscsi', for: ['iscsi'], sh: 'cat /etc/iscsi/initiatorname.iscsi' },
+  { key: 'nvme', for: ['nvme'], sh: 'cat /etc/nvme/hostnqn' },
+  // virtual (and tsplay's kvm / virtualization_hints)
+  {
+    key: 'virt', for: ['virtual'],
+    sh: 'echo @@cgroup; cat /proc/1/cgroup 2>/dev/null; echo @@environ; tr \'\\000\' \'\\n\' </proc/1/environ 2>/dev/null | grep \'^container=\'; ' +
+      'echo @@flags; for f in /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /dev/kvm /proc/xen /run/systemd/container; do if [ -e "$f" ]; then echo "$f"; fi; done; ' +
+      'echo @@container; cat /run/systemd/container 2>/dev/null; echo; echo @@modules; cut -d" " -f1 /proc/modules 2>/dev/null; ' +
+      'echo @@detect; systemd-detect-virt 2>/dev/null',
+  },
+];
+
+/** The probes a set of collectors needs, in PROBES order. */
+export function probesFor(collectors: ReadonlySet<string>): Probe[] {
+  return PROBES.filter((p) => p.for.some((c) => collectors.has(c)));
+}
