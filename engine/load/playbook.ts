@@ -922,7 +922,7 @@ function includeTask(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: Lo
   if (lc.index_var !== undefined) throw errorAt(doc, [...p, 'loop_control', 'index_var'], `loop_control.index_var on ${key} is not supported by tsplay`, true);
   return {
     kind: 'task', ...commonOf(kw, sourceIn(doc, p, ctx), ctx.role), action: key.replace(/^ansible\.(builtin|legacy)\./, ''), args,
-    ...loopOf(kw as Raw, (k, msg) => { throw errorAt(doc, [...p, k], msg, true); }), notify: [], listen: [],
+    ...loopOf(kw, (k, msg) => { throw errorAt(doc, [...p, k], msg, true); }), notify: [], listen: [],
     runOnce: kw.run_once === true, when: conditionList(kw.when), tags: tagList(kw.tags),
   };
 }
