@@ -46,3 +46,8 @@ export function findInSearchPath(searchPath: readonly string[], kind: SearchKind
 export function searchPathOf(roleDirs: readonly string[], taskFileDir: string, playDir: string): string[] {
   return [...new Set([...roleDirs, taskFileDir, playDir].map((d) => resolve(d)))];
 }
+
+/** Where a template's own include/import names are looked for: each search directory's templates/, then the directory. */
+export function templateDirs(searchPath: readonly string[]): string[] {
+  return searchPath.flatMap((d) => [join(d, 'templates'), d]);
+}

@@ -6,12 +6,13 @@
 // `src` is checked when the task runs.
 
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { checkJinja, isJinjaStatementTemplate } from '../template/jinja.js';
 import { checkTemplate, isTemplated, TemplateError } from '../template/template.js';
 import { isUnsafe } from '../template/unsafe.js';
 import type { PathSeg, YamlDoc } from './yaml.js';
+import { findInSearchPath, searchedPlaces, templateDirs } from './search-path.js';
 
 // The shapes of playbook.ts's Task, Block and Play this check reads (written
 // here so that playbook.ts, which calls the check, is not imported back).
@@ -19,7 +20,7 @@ interface Task {
   kind: 'task';
   action: string;
   args: Record<string, unknown>;
-  src: { doc: YamlDoc; path: PathSeg[] };
+  src: { doc: YamlDoc; path: PathSeg[]; searchPath?: string[] };
 }
 interface Block {
   kind: 'block';
@@ -92,13 +93,21 @@ function srcPath(t: Task): PathSeg[] {
   return [];
 }
 
-function checkTemplateFile(src: string, t: Task, searchPath: string[]): void {
-  const path = isAbsolute(src) ? src : resolve(searchPath[0], src);
+function checkTemplateFile(src: string, t: Task, playSearchPath: string[]): void {
+  // As the run finds it (engine/run/action.ts localFile): the task's search path, role templates/ first.
+  const taskPath = t.src.searchPath ?? playSearchPath;
+  const path = isAbsolute(src) ? src : findInSearchPath(taskPath, 'templates', src);
+  const searchPath = templateDirs(taskPath);
   let text: string;
   try {
+    if (path === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `cannot be read (${(e as Error).message})`;
+    if (path === undefined) {
+      const place = placeOf(t.src, srcPath(t));
+      throw new LoadError(`template file ${src} not found; looked in: ${searchedPlaces(taskPath, 'templates', src).join(', ')}`, place, snippetAt(t.src.doc.source, place.line, place.col));
+    }
     const place = placeOf(t.src, srcPath(t));
     throw new LoadError(`template file ${path} ${why}`, place, snippetAt(t.src.doc.source, place.line, place.col));
   }

@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { findInSearchPath, searchedPlaces, type SearchKind } from '../load/search-path.js';
+import { findInSearchPath, searchedPlaces, templateDirs, type SearchKind } from '../load/search-path.js';
 import type { Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { validateModuleArgs } from '../load/module-args.js';
@@ -112,7 +112,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const ctx: ModuleContext = {
       diff: rc.opts.diff, facts: host.facts,
       render: (tpl) => String(renderString(tpl, vars)),
-      renderFile: (src, text, dest) => renderTemplateFile(text, vars, { path: src, dest, searchPath: [rc.play.play!.baseDir] }),
+      renderFile: (src, text, dest) => renderTemplateFile(text, vars, { path: src, dest, searchPath: templateDirs(task.src.searchPath ?? [rc.play.play!.baseDir]) }),
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
       // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
       readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, task.action === 'template' ? 'templates' : 'files', p)),
