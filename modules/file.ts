@@ -1,6 +1,7 @@
 // file: a path's kind (file, directory, symlink, absent, touched) and its
 // mode/owner/group, optionally applied recursively below a directory.
 
+import { posix } from 'node:path';
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
@@ -38,6 +39,8 @@ export interface FileModuleState {
   stat: FileState;
   /** Everything below the directory (recurse only; [] when it cannot be listed). */
   below?: TreeEntry[];
+  /** state directory on a missing path: its missing ancestors, outermost first (each gets the task's attributes, as Ansible). */
+  missingParents?: string[];
 }
 
 export const FIND_FORMAT = '%y\\t%m\\t%U\\t%G\\t%u\\t%g\\t%p\\0';
@@ -145,9 +148,18 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
     }
     case 'directory': {
       if (!st.exists) {
-        const { steps, want } = attrsForNew(path, args, true);
-        return change(`create directory ${path}${want.mode ? ` (mode ${want.mode})` : ''}`, [{ kind: 'run', argv: ['mkdir', '-p', '--', path] }, ...steps],
-          [withAttrs({ kind: 'file', path, state: 'directory' }, want)]);
+        // As Ansible's file module: every directory it creates, parents included, gets owner, group and mode.
+        const created = [...(state.missingParents ?? []), path];
+        const steps: Step[] = [{ kind: 'run', argv: ['mkdir', '-p', '--', path] }];
+        const predicts: Prediction[] = [];
+        let want: ReturnType<typeof wantedAttrs> = {};
+        for (const dir of created) {
+          const a = attrsForNew(dir, args, true);
+          steps.push(...a.steps);
+          predicts.push(withAttrs({ kind: 'file', path: dir, state: 'directory' }, a.want));
+          want = a.want;
+        }
+        return change(`create directory ${path}${want.mode ? ` (mode ${want.mode})` : ''}`, steps, predicts);
       }
       if (st.type !== 'directory') throw new ModuleError(`${path} exists and is ${describe(st)}, not a directory`);
       if (args.recurse) return planRecurse(path, args, st, state.below ?? []);
@@ -207,6 +219,14 @@ export default defineModule<typeof schema, FileModuleState>({
     const path = targetPath(args);
     const stat = await host.get(fileFact, path);
     const state: FileModuleState = { stat };
+    if (args.state === 'directory' && !stat.exists && path.startsWith('/')) {
+      const missing: string[] = [];
+      for (let dir = posix.dirname(path); dir !== '/' && missing.length < 64; dir = posix.dirname(dir)) {
+        if ((await host.get(fileFact, dir)).exists) break;
+        missing.unshift(dir);
+      }
+      if (missing.length) state.missingParents = missing;
+    }
     if (args.recurse && stat.exists && stat.type === 'directory') {
       // Raw runAll, not a fact: the listing below a directory is not predicted (as before).
       // find reads a start path like "-x", "!" or "(" as part of its expression: make it ./PATH.

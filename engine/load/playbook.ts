@@ -957,7 +957,19 @@ export async function loadIncludeTasks(doc: YamlDoc, p: PathSeg[], task: Raw, ke
     return hit;
   };
   const spec: IncludeSpec = { kind: 'include_tasks', target, public: false, loopVar, apply: apply?.block, applyTask: apply?.task, load };
-  if (!isTemplated(target)) spec.items = (await load(target)).items;
+  if (!isTemplated(target)) {
+    // A file that does not exist can never be included: refused now.
+    const file = taskFileOf(doc, at, target, ctx);
+    if (!existsSync(file)) throw errorAt(doc, at, `file not found: ${file}`);
+    try {
+      spec.items = (await load(target)).items;
+    } catch (e) {
+      // As Ansible: include_tasks is read when a host reaches it, so a file that does not load
+      // (one for another OS, with modules tsplay lacks) fails only a host that includes it,
+      // with the same file:line:col (the cached rejection is raised again at run time).
+      if (!(e instanceof LoadError)) throw e;
+    }
+  }
   return { ...base, include: spec };
 }
 

@@ -89,7 +89,10 @@ export function distributionFacts(p: Probed): FactMap {
   if (distribution === 'Rhel') distribution = 'RedHat';
   const debVersion = ok(p.debian_version) ? p.debian_version.stdout.trim() : '';
   let version = os.VERSION_ID ?? '';
-  if (id === 'debian') version = bestVersion([version, /^\d+(\.\d+)*$/.test(debVersion) ? debVersion : '']);
+  // Point release ("12.15") as Ansible reports it with python3-distro on the host; without it, VERSION_ID ("12").
+  // A recording without the probe (older fixtures, made with python3-distro installed) counts as with.
+  const pyDistro = !ok(p.py_distro) || p.py_distro.stdout.trim() !== 'no';
+  if (id === 'debian' && pyDistro) version = bestVersion([version, /^\d+(\.\d+)*$/.test(debVersion) ? debVersion : '']);
   const release = os.VERSION_CODENAME ?? os.UBUNTU_CODENAME ?? '';
   const out: FactMap = {
     distribution,

@@ -33,6 +33,9 @@ export const PROBES: readonly Probe[] = [
   // distribution, lsb
   { key: 'os_release', for: ['distribution', 'platform'], sh: 'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release' },
   { key: 'debian_version', for: ['distribution'], sh: 'cat /etc/debian_version' },
+  // Ansible's distribution_version on Debian has the point release only when the host's Python has the
+  // distro package (python3-distro); its bundled fallback gives os-release's VERSION_ID ("12").
+  { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
   { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
   // user
   {

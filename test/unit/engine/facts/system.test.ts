@@ -89,6 +89,14 @@ VERSION_CODENAME=bookworm
 ID=debian
 `;
 
+test('distribution: Debian without python3-distro on the host is VERSION_ID, as Ansible (checked: ansible-playbook on a lab host, motd fixture)', (t) => {
+  const f = distributionFacts({ os_release: ok(DEBIAN12_OS), debian_version: ok('12.15\n'), py_distro: ok('no\n') });
+  t.is(f.distribution_version, '12');
+  t.is(f.distribution_major_version, '12');
+  t.is(f.distribution_minor_version, '15');
+  t.is(distributionFacts({ os_release: ok(DEBIAN12_OS), debian_version: ok('12.15\n'), py_distro: ok('yes\n') }).distribution_version, '12.15');
+});
+
 test('distribution: Debian with its point release, Ubuntu, testing (checked: Debian 12.11 on this machine)', (t) => {
   t.deepEqual(distributionFacts({ os_release: ok(DEBIAN12_OS), debian_version: ok('12.11\n') }), {
     distribution: 'Debian', distribution_version: '12.11', distribution_major_version: '12', distribution_minor_version: '11',

@@ -250,3 +250,25 @@ test('apply: keywords reach the included tasks; tags on the include itself do no
   // run_once through apply: the first host only; the second include is not selected by --tags applied.
   t.deepEqual(msgs, ['local1: included local1']);
 });
+
+test('an include_tasks file that does not load fails only a host that reaches it, at its own file:line:col (as Ansible reads includes when reached)', async (t) => {
+  const files = {
+    'arch.yml': '- pacman: { name: x }\n',
+    'playbook.yml': [
+      '- hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - include_tasks: arch.yml',
+      "      when: inventory_hostname == 'local2'",
+      '    - debug: { msg: after }',
+    ].join('\n') + '\n',
+  };
+  const r = await runPlaybook(files);
+  t.is(r.code, 2, 'the run fails (a host failed), it was not refused at load');
+  const failed = r.events.flatMap((e) => (e.kind === 'host_result' && e.status === 'failed' ? [e] : []));
+  t.deepEqual(failed.map((e) => e.host), ['local2']);
+  t.regex(JSON.stringify(failed[0]), /arch\.yml:1:3/);
+  t.regex(JSON.stringify(failed[0]), /pacman/);
+  const after = r.events.flatMap((e) => (e.kind === 'debug' ? [e.host] : []));
+  t.deepEqual(after, ['local1']);
+});
