@@ -3,7 +3,7 @@
 
 import type { RunEvent, Reporter, HostResultEvent } from './events.js';
 import { unifiedDiff } from './unified-diff.js';
-import { pyStr } from './py-repr.js';
+import { pyStr } from '../template/py-text.js';
 
 export interface ConsoleOptions {
   out?: NodeJS.WritableStream & { isTTY?: boolean };
