@@ -6,6 +6,8 @@
 // run left behind. Every role is asserted: no skips, no expected-failure list.
 // A verdict line per role and the first differences are printed, then
 // "N of M roles: same end state as Ansible, idempotent".
+// The roles run two at a time on two labs of their own (compat, compat2), which
+// halves this file's time in CI; a role waits for a free lab before its timeout starts.
 // Runs whenever this machine can host a lab (labGate); it needs ansible-core, which .ci/run installs.
 
 import test from 'ava';
@@ -15,13 +17,23 @@ import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { ansibleMissing, compareCase, formatResult, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
 import { labGate } from '../helpers/lab-gate.js';
 
-const LAB = 'compat';
+const LABS = ['compat', 'compat2'];
 const FIXTURES = join(import.meta.dirname ?? '', '..', 'fixtures', 'roles');
 const ROLES = readdirSync(FIXTURES).filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
 
 const canHost = labGate('the Ansible comparison lab tests');
 const noAnsible = ansibleMissing();
 const results: CaseResult[] = [];
+
+// A pool of labs: each role takes one, boots it fresh, and hands it back.
+const freeLabs = [...LABS];
+const waiting: ((lab: string) => void)[] = [];
+const takeLab = async (): Promise<string> => freeLabs.shift() ?? new Promise<string>((resolve) => waiting.push(resolve));
+const giveBack = (lab: string): void => {
+  const next = waiting.shift();
+  if (next) next(lab);
+  else freeLabs.push(lab);
+};
 
 // .ci/run installs ansible-core; a machine that can host a lab but lacks it fails here (never a silent skip).
 if (canHost && noAnsible !== undefined) {
@@ -30,7 +42,8 @@ if (canHost && noAnsible !== undefined) {
 
 if (canHost && noAnsible === undefined) {
   test.after.always('lab down, summary', async () => {
-    await labDown(LAB);
+    for (const lab of LABS) await labDown(lab);
+    results.sort((a, b) => a.name.localeCompare(b.name));
     console.log(`\n${results.map((r) => formatResult(r)).join('\n')}\n${summary(results)}\n`);
   });
 
@@ -39,16 +52,22 @@ if (canHost && noAnsible === undefined) {
   });
 
   for (const role of ROLES) {
-    test.serial(`${role}: tsplay leaves Ansible's end state, idempotently`, async (t) => {
-      t.timeout(20 * 60_000);
-      await labDown(LAB);
-      const info: LabInfo = await labUp({ name: LAB, hosts: 2 });
-      await Promise.all(info.hosts.map((h) => prepareHost(info, h.name)));
-      const r = await compareCase(info, role, join(FIXTURES, `${role}.yml`), {
-        ansibleHost: info.hosts[0].name,
-        tsplayHost: info.hosts[1].name,
-        log: (l) => t.log(l),
-      });
+    test(`${role}: tsplay leaves Ansible's end state, idempotently`, async (t) => {
+      const lab = await takeLab();
+      let r: CaseResult;
+      try {
+        t.timeout(20 * 60_000);
+        await labDown(lab);
+        const info: LabInfo = await labUp({ name: lab, hosts: 2 });
+        await Promise.all(info.hosts.map((h) => prepareHost(info, h.name)));
+        r = await compareCase(info, role, join(FIXTURES, `${role}.yml`), {
+          ansibleHost: info.hosts[0].name,
+          tsplayHost: info.hosts[1].name,
+          log: (l) => t.log(l),
+        });
+      } finally {
+        giveBack(lab);
+      }
       results.push(r);
       const verdict = formatResult(r);
       t.log(verdict);
