@@ -12,7 +12,7 @@ import { parseOsRelease } from './setup/os-release.js';
 import { resolveGatherSubset } from './setup/subset.js';
 import {
   apparmorFacts, chrootFacts, cmdlineFacts, dateTimeFacts, distributionFacts, dnsFacts, envFacts, fipsFacts, loadavgFacts,
-  localFacts, lsbFacts, pkgMgrFacts, platformFacts, selinuxFacts, serviceMgrName, sshKeyFacts, userFacts,
+  localFacts, lsbFacts, pkgMgrFacts, platformFacts, selinuxFacts, serviceMgrName, sshKeyFacts, userFacts, pythonFacts,
 } from './setup/platform.js';
 import { cpuFacts, dmiFacts, memoryFacts, mountFacts, uptimeFacts } from './setup/hardware.js';
 import { networkFacts, storageInitiatorFacts } from './setup/network.js';
@@ -49,6 +49,7 @@ export function parseFacts(p: ProbeResults, collectors: ReadonlySet<string> = re
   }
   if (has('lsb')) Object.assign(f, lsbFacts(p));
   if (has('user')) Object.assign(f, userFacts(p));
+  if (has('python')) Object.assign(f, pythonFacts(p));
   if (has('date_time')) Object.assign(f, dateTimeFacts(p));
   if (has('dns')) Object.assign(f, dnsFacts(p));
   if (has('env')) Object.assign(f, envFacts(p));

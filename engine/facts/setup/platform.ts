@@ -147,6 +147,22 @@ export function lsbFacts(p: Probed): FactMap {
   return { lsb };
 }
 
+/** python: python (executable, has_sslcontext, type, version, version_info) and python_version, of the host's python3. */
+export function pythonFacts(p: Probed): FactMap {
+  if (!p.python?.stdout.trim()) return {};
+  const [executable = '', info = '', impl = '', ssl = ''] = lines(p.python.stdout);
+  const [major, minor, micro, releaselevel = '', serial] = info.split(' ');
+  if (!/^\d+$/.test(major ?? '') || !/^\d+$/.test(minor ?? '') || !/^\d+$/.test(micro ?? '')) return {};
+  const version = { major: Number(major), minor: Number(minor), micro: Number(micro), releaselevel, serial: Number(serial) };
+  return {
+    python: {
+      executable, has_sslcontext: ssl === '1', type: impl,
+      version, version_info: [version.major, version.minor, version.micro, releaselevel, version.serial],
+    },
+    python_version: `${major}.${minor}.${micro}`,
+  };
+}
+
 /** user: user_id, user_uid, user_gid, user_gecos, user_dir, user_shell, real/effective user and group ids. */
 export function userFacts(p: Probed): FactMap {
   if (!p.user) return {};

@@ -37,6 +37,13 @@ export const PROBES: readonly Probe[] = [
   // distro package (python3-distro); its bundled fallback gives os-release's VERSION_ID ("12").
   { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
   { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
+  // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none
+  {
+    key: 'python', for: ['python'],
+    sh: 'for p in /usr/bin/python3 /usr/libexec/platform-python /usr/bin/python; do if [ -x "$p" ]; then ' +
+      '"$p" -c \'import sys\ntry:\n from ssl import SSLContext\n s = 1\nexcept ImportError:\n s = 0\n' +
+      'print(sys.executable); print(*sys.version_info); print(sys.implementation.name); print(s)\'; break; fi; done',
+  },
   // user
   {
     key: 'user', for: ['user'],
