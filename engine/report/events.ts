@@ -50,7 +50,8 @@ export type RunEvent =
   | { kind: 'warning'; msg: string; host?: string; task?: string }
   /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
   | HostKeyAddedEvent
-  | { kind: 'debug'; host: string; task: string; msg: unknown; place?: string }
+  /** msg: the message; with `var`, `{name: value}` for debug's var= (printed as it is, not under "msg"). */
+  | { kind: 'debug'; host: string; task: string; msg: unknown; var?: string; place?: string }
   | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
   | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }
   | { kind: 'run_end'; exitCode: number; durationMs: number };

@@ -24,6 +24,13 @@ function itemText(item: unknown): string {
   return pyStr(item);
 }
 
+/** A copy with every mapping's keys sorted, as Ansible's callback dumps results (sort_keys). */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
 export function formatReadinessTable(ev: Extract<RunEvent, { kind: 'readiness' }>): string {
   const cols = ['host', ...ev.columns];
   const rows = ev.rows.map((r) => [r.host, ...ev.columns.map((c) => {
@@ -173,7 +180,9 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         // Ansible 2.14 prints a no_log debug as a bare "ok: [host]", and the censored result from -v on.
         if (isCensored(ev.msg) && verbosity === 0) break;
         debugged.add(`${ev.host}\u0000${key}`);
-        write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(typeof ev.msg === 'string' ? { msg: ev.msg } : ev.msg, null, 2)}`));
+        // as Ansible's default callback: {"msg": ...} (any type), or {"name": value} for var=; indented by 4
+        const shown = ev.var !== undefined || isCensored(ev.msg) ? ev.msg : { msg: ev.msg };
+        write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(sortedKeys(shown), null, 4)}`));
         break;
       }
       case 'warning':

@@ -42,6 +42,18 @@ test('debug output replaces the plain ok line', (t) => {
   t.regex(text, /"msg": "hi"/);
 });
 
+test("debug output has Ansible's shape: msg of any type under \"msg\", var= under its name, keys sorted, indent 4", (t) => {
+  // expected text: ansible-playbook 2.14 on this machine (debug: msg={b: 1, a: {z: 1, c: é}}, msg=[1, 'a'], var=y)
+  const text = capture([
+    { kind: 'debug', host: 'h', task: 'd1', msg: { b: 1, a: { z: 1, c: 'é' } } },
+    { kind: 'debug', host: 'h', task: 'd2', msg: [1, 'a'] },
+    { kind: 'debug', host: 'h', task: 'd3', msg: { y: [1] }, var: 'y' },
+  ]);
+  t.true(text.includes('ok: [h] => {\n    "msg": {\n        "a": {\n            "c": "é",\n            "z": 1\n        },\n        "b": 1\n    }\n}\n'));
+  t.true(text.includes('ok: [h] => {\n    "msg": [\n        1,\n        "a"\n    ]\n}\n'));
+  t.true(text.includes('ok: [h] => {\n    "y": [\n        1\n    ]\n}\n'));
+});
+
 test('--diff prints a unified diff before the host line', (t) => {
   const text = capture([
     { kind: 'host_result', host: 'h', task: 't', status: 'changed', durationMs: 0, diff: [{ path: '/etc/x', before: 'a\n', after: 'a\nb\n' }] },
@@ -96,5 +108,5 @@ test('a no_log debug prints a bare ok line, and the censored result from -v on (
   const quiet = capture(events);
   t.regex(quiet, /^ok: \[h\]$/m);
   t.notRegex(quiet, /censored/);
-  t.regex(capture(events, { verbosity: 1 }), /ok: \[h\] => \{\n {2}"censored": "the output has been hidden/);
+  t.regex(capture(events, { verbosity: 1 }), /ok: \[h\] => \{\n {4}"censored": "the output has been hidden/);
 });

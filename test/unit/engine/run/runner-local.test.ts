@@ -544,3 +544,20 @@ test('omit: options rendered to omit are left out, as if not written', async (t)
   t.deepEqual((dbg[0] as { msg: unknown }).msg, 'Hello world!');
   t.is(r.results('the placeholder is a per-run string')[0].status, 'ok');
 });
+
+test("debug var= of an undefined variable prints Ansible's VARIABLE IS NOT DEFINED!, and registers the variable under its name", async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `- hosts: local1
+  gather_facts: false
+  tasks:
+    - debug: var=nope
+    - debug: var=y
+      vars: { y: [1] }
+      register: r
+    - debug: var=r
+`,
+  });
+  t.is(r.code, 0);
+  const dbg = r.events.filter((e) => e.kind === 'debug').map((e) => (e as { msg: unknown }).msg);
+  t.deepEqual(dbg, [{ nope: 'VARIABLE IS NOT DEFINED!' }, { y: [1] }, { r: { y: [1], changed: false } }]);
+});
