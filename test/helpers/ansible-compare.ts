@@ -88,6 +88,10 @@ export const IGNORED: RegExp[] = [
   /^\/etc\/ssh\/ssh_host_/,
   /^\/etc\/ssl\/private\/ssl-cert-snakeoil\.key$/,
   /^\/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem$/,
+  /^\/etc\/ssl\/certs\/[0-9a-f]{8}\.\d+$/, // hash links: the snakeoil certificate's is random per host
+  /^\/var\/lib\/postfix\/(master\.lock|prng_exch)$/, // the master's PID, random bytes
+  /^\/var\/spool\/postfix\/(etc|lib)\//, // the chroot's copies of the host's own /etc files (hosts, resolv.conf...)
+  /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
 ];
