@@ -97,6 +97,12 @@ export interface Task extends Common, TaskLoop {
   listen: string[];
   /** include_tasks / include_role: what the runtime includes (engine/run/include.ts). */
   include?: IncludeSpec;
+  /**
+   * An argument error found at load in a task guarded by `when` (often a task for another
+   * platform): the task fails with this message when it runs, as Ansible fails it; a skipped
+   * one never does. Without `when` the error stops the load.
+   */
+  invalidArgs?: string;
 }
 
 export interface Block extends Common {
@@ -437,6 +443,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     Object.assign(args, kv);
   }
   checkExpressions(doc, argPath, args, 'template');
+  let invalidArgs: string | undefined;
   if (def) {
     const copy = structuredClone(args);
     const errors = validateModuleArgs(def, copy).filter((e) => !onTemplatedValue(args, e.pointer));
@@ -445,7 +452,9 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
       const segs = e.pointer.split('/').slice(1);
       const unknownKey = e.message.startsWith('unknown option');
       const base = segs.length && assembled.fromArgsKeyword.has(segs[0]) ? [...p, 'args'] : argPath;
-      throw errorAt(doc, [...base, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
+      const err = errorAt(doc, [...base, ...segs], `${action}: ${segs.length && !unknownKey ? `"${segs[segs.length - 1]}" ` : ''}${e.message}`, unknownKey);
+      if (kwOnly.when === undefined) throw err;
+      invalidArgs = err.message;
     }
   } else if (action in builtinValidators) {
     const v = builtinValidators[action];
@@ -463,6 +472,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   });
   return {
     kind: 'task', ...base, action, args,
+    ...(invalidArgs !== undefined ? { invalidArgs } : {}),
     ...loop,
     register: kwOnly.register,
     notify: asList(kwOnly.notify).map(String),

@@ -120,6 +120,8 @@ async function runAttempts(rc: RunContext, task: Task, h: HostRun, scope: Scope,
   if (task.when.length && !condition(task.when, vars, task)) {
     return { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: task.when.map(String).join(' and ') } };
   }
+  // Arguments refused at load in a guarded task: it runs, so it fails as Ansible's module would.
+  if (task.invalidArgs !== undefined) return { status: 'failed', result: { failed: true, changed: false, msg: task.invalidArgs } };
   const retries = task.until ? Number(task.retries !== undefined ? renderDeep(task.retries, vars) : 3) : 0;
   const delay = Number(task.delay !== undefined ? renderDeep(task.delay, vars) : 5);
   let attempt = 0;

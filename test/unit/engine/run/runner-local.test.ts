@@ -561,3 +561,32 @@ test("debug var= of an undefined variable prints Ansible's VARIABLE IS NOT DEFIN
   const dbg = r.events.filter((e) => e.kind === 'debug').map((e) => (e as { msg: unknown }).msg);
   t.deepEqual(dbg, [{ nope: 'VARIABLE IS NOT DEFINED!' }, { y: [1] }, { r: { y: [1], changed: false } }]);
 });
+
+test('a bad argument in a task guarded by when fails that task only when it runs (as Ansible: a task for another platform is skipped)', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `- hosts: local1
+  gather_facts: false
+  vars: { family: Debian }
+  tasks:
+    - name: other platform
+      package: { name: fail2ban, state: present, enablerepo: epel }
+      when: family == 'RedHat'
+    - name: this platform
+      package: { name: fail2ban, state: present, enablerepo: epel }
+      when: family == 'Debian'
+    - name: after
+      debug: msg=never
+`,
+  });
+  t.is(r.code, 2);
+  t.is(r.results('other platform')[0].status, 'skipped');
+  const failed = r.results('this platform')[0];
+  t.is(failed.status, 'failed');
+  t.regex(failed.msg ?? '', /playbook\.yml:9:50: package: unknown option "enablerepo"/);
+  t.is(r.results('after').length, 0);
+});
+
+test('a bad argument in a task without when is still refused at load', async (t) => {
+  const err = await t.throwsAsync(runPlaybook({ 'playbook.yml': '- hosts: local1\n  tasks:\n    - package: { name: x, enablerepo: epel }\n' }));
+  t.regex(err?.message ?? '', /playbook\.yml:3:\d+: package: unknown option "enablerepo"/);
+});
