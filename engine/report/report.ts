@@ -127,7 +127,9 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         const extra: string[] = [];
         if (r.rc !== undefined) extra.push(`rc=${typeof r.rc === 'number' || typeof r.rc === 'string' ? String(r.rc) : JSON.stringify(r.rc)}`);
         if (typeof r.stderr === 'string' && r.stderr.trim() && !(e.msg ?? '').includes(r.stderr.trim())) extra.push(`stderr: ${r.stderr.trim()}`);
-        write(paint('red', `fatal: [${e.host}]${item}: FAILED! => ${e.msg ?? 'failed'}${extra.length ? `\n  ${extra.join('\n  ')}` : ''}`) + where);
+        const text = `${e.msg ?? 'failed'}${extra.length ? `\n  ${extra.join('\n  ')}` : ''}`;
+        // as Ansible: a failed loop item is "failed: [h] (item=x) => ...", a failed task "fatal: [h]: FAILED! => ..."
+        write(paint('red', e.item !== undefined ? `failed: [${e.host}] (item=${itemText(e.item)}) => ${text}` : `fatal: [${e.host}]: FAILED! => ${text}`) + where);
         if (e.ignored) write(paint('cyan', '...ignoring'));
         break;
       }

@@ -54,6 +54,15 @@ test("debug output has Ansible's shape: msg of any type under \"msg\", var= unde
   t.true(text.includes('ok: [h] => {\n    "y": [\n        1\n    ]\n}\n'));
 });
 
+test('a failed loop item prints as Ansible prints it: "failed: [h] (item=x) => ..."; a failed task "fatal: [h]: FAILED! => ..."', (t) => {
+  const text = capture([
+    { kind: 'host_result', host: 'h', task: 'c', status: 'failed', item: 'a', msg: 'test a = b exited with rc 1', durationMs: 0 },
+    { kind: 'host_result', host: 'h', task: 'f', status: 'failed', msg: 'boom', durationMs: 0 },
+  ]);
+  t.regex(text, /^failed: \[h\] \(item=a\) => test a = b exited with rc 1$/m);
+  t.regex(text, /^fatal: \[h\]: FAILED! => boom$/m);
+});
+
 test('--diff prints a unified diff before the host line', (t) => {
   const text = capture([
     { kind: 'host_result', host: 'h', task: 't', status: 'changed', durationMs: 0, diff: [{ path: '/etc/x', before: 'a\n', after: 'a\nb\n' }] },
