@@ -91,6 +91,7 @@ export const IGNORED: RegExp[] = [
   /^\/etc\/ssl\/certs\/[0-9a-f]{8}\.\d+$/, // hash links: the snakeoil certificate's is random per host
   /^\/var\/lib\/postfix\/(master\.lock|prng_exch)$/, // the master's PID, random bytes
   /^\/var\/spool\/postfix\/(etc|lib)\//, // the chroot's copies of the host's own /etc files (hosts, resolv.conf...)
+  /^\/var\/lib\/samba\/private\/secrets\.tdb$/, // the machine's random secrets
   /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
