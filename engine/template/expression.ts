@@ -145,7 +145,13 @@ function isDigit(c: string): boolean {
   return c >= '0' && c <= '9';
 }
 
-function tokenize(source: string, from: number, to: number): Token[] {
+/**
+ * `literalBackslashes`: a string literal takes every character up to its closing quote as
+ * written, backslashes included. Ansible does this for `{{ }}` in playbook text (its Templar
+ * doubles the backslashes in string literals of variable blocks before Jinja reads them), so
+ * `{{ 'a\nb' }}` there is four characters; in template files and conditions they are escapes.
+ */
+function tokenize(source: string, from: number, to: number, literalBackslashes = false): Token[] {
   const toks: Token[] = [];
   let i = from;
   while (i < to) {
@@ -179,7 +185,7 @@ function tokenize(source: string, from: number, to: number): Token[] {
           i++;
           break;
         }
-        if (ch === '\\') {
+        if (ch === '\\' && !literalBackslashes) {
           const nx = source[i + 1];
           if (nx === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6))) {
             out += String.fromCharCode(parseInt(source.slice(i + 2, i + 6), 16));
@@ -650,8 +656,8 @@ class Parser {
 }
 
 /** Parse an expression occupying source[from, to). Offsets in the AST and errors refer to `source`. */
-export function parseExpression(source: string, from = 0, to = source.length, opts: { callables?: boolean } = {}): Expr {
-  const toks = tokenize(source, from, to);
+export function parseExpression(source: string, from = 0, to = source.length, opts: { callables?: boolean; literalBackslashes?: boolean } = {}): Expr {
+  const toks = tokenize(source, from, to, opts.literalBackslashes);
   return new Parser(source, toks, opts.callables ?? false).parseTop();
 }
 

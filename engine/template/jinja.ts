@@ -241,10 +241,10 @@ class StatementParser {
     return { source: this.t.source, file: this.t.file, body, refs: this.refs };
   }
 
-  private expr(from: number, to: number, what: string): Expr {
+  private expr(from: number, to: number, what: string, literalBackslashes = false): Expr {
     if (this.t.source.slice(from, to).trim() === '') fail(this.t, `expected an expression ${what}`, from);
     try {
-      return parseExpression(this.t.source, from, to, { callables: true });
+      return parseExpression(this.t.source, from, to, { callables: true, literalBackslashes });
     } catch (e) {
       if (e instanceof ExpressionError) fail(this.t, e.reason, e.offset);
       throw e;
@@ -275,7 +275,8 @@ class StatementParser {
         continue;
       }
       if (tok.type === 'var') {
-        out.push({ kind: 'output', expr: this.expr(tok.from, tok.to, 'inside "{{ }}"') });
+        // in playbook text (no file), `{{ }}` string literals keep their backslashes, as Ansible's Templar does
+        out.push({ kind: 'output', expr: this.expr(tok.from, tok.to, 'inside "{{ }}"', this.t.file === undefined) });
         this.i++;
         continue;
       }

@@ -82,7 +82,7 @@ export function renderTemplateFile(text: string, vars: Record<string, unknown>, 
     return renderJinja(text, scope, { file: full, loader });
   }
   try {
-    return toText(renderString(text, scope));
+    return toText(renderString(text, scope, { templateFile: true }));
   } catch (e) {
     if (e instanceof TemplateError && e.file === undefined) {
       throw new TemplateError(e.reason, text, offsetOf(text, e.line, e.column), e.variable, full);

@@ -366,7 +366,7 @@ interface Scanned {
   jinja: { expr: Expr; origStart: number }[];
 }
 
-function scan(template: string): Scanned {
+function scan(template: string, literalBackslashes: boolean): Scanned {
   let out = '';
   let last = 0;
   const replacements: Replacement[] = [];
@@ -401,7 +401,9 @@ function scan(template: string): Scanned {
         if (!structural && looksJinja(inner)) {
           let expr: Expr;
           try {
-            expr = parseExpression(template, from, to);
+            // playbook text: backslashes in string literals stay as written, as Ansible's Templar keeps them;
+            // a template file's are escapes (expression.ts, tokenize)
+            expr = parseExpression(template, from, to, { literalBackslashes });
           } catch (e) {
             if (e instanceof ExpressionError) throw new TemplateError(e.reason, template, e.offset);
             throw e;
@@ -663,10 +665,11 @@ function parseError(template: string, scanned: Scanned, e: Error & { hash?: Hand
 const CACHE = new Map<string, Compiled>();
 const CACHE_MAX = 20_000;
 
-function compileTemplate(template: string): Compiled {
-  let c = CACHE.get(template);
+function compileTemplate(template: string, templateFile = false): Compiled {
+  const key = templateFile ? `\0file\0${template}` : template;
+  let c = CACHE.get(key);
   if (c) return c;
-  const scanned = scan(template);
+  const scanned = scan(template, !templateFile);
   let ast: hbs.AST.Program;
   try {
     ast = env.parseWithoutProcessing(scanned.text);
@@ -691,7 +694,7 @@ function compileTemplate(template: string): Compiled {
     }
   }
   if (CACHE.size >= CACHE_MAX) CACHE.clear();
-  CACHE.set(template, c);
+  CACHE.set(key, c);
   return c;
 }
 
@@ -749,11 +752,11 @@ export function isTemplated(s: string): boolean {
  * yields the value itself (a list, a number, a mapping, a boolean); anything
  * else renders to a string. Undefined variables throw TemplateError.
  */
-export function renderString(template: string, vars: Record<string, unknown>): unknown {
+export function renderString(template: string, vars: Record<string, unknown>, opts: { templateFile?: boolean } = {}): unknown {
   if (!isTemplated(template)) return template;
   // Statements, comments or `{{- -}}`: the Jinja renderer (engine/template/jinja.ts).
   if (isJinjaStatementTemplate(template)) return ansibleConcatResult(renderJinja(template, vars));
-  const c = compileTemplate(template);
+  const c = compileTemplate(template, opts.templateFile);
   if (c.lone) return evalNode(c, c.lone, vars);
   if (c.flat) {
     let out = '';
