@@ -332,7 +332,12 @@ export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx
 }
 
 async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: LoadContext): Promise<Item[]> {
-  const target = task[key];
+  // `import_tasks: file.yml`, or as a mapping `import_tasks: {file: file.yml}` (Ansible takes both)
+  const raw = task[key];
+  if (isMapping(raw)) {
+    for (const k of Object.keys(raw)) if (k !== 'file' && k !== '_raw_params') throw errorAt(doc, [...p, key, k], `${key}: unknown option "${k}" (it takes: file)`, true);
+  }
+  const target = isMapping(raw) ? raw.file ?? raw._raw_params : raw;
   if (typeof target !== 'string') throw errorAt(doc, [...p, key], `${key} takes a file name`);
   if (isTemplated(target)) throw errorAt(doc, [...p, key], `${key} is static: its file name cannot be a template`);
   // Like Ansible's static import: the import's keywords (when, tags, vars, become, run_once, delegate_to, ...) apply to every imported task.

@@ -214,3 +214,13 @@ test('import_tasks keywords apply to every imported task: block keywords wrap th
   t.true(wrapper.become);
   t.deepEqual(flat([wrapper]).map((x) => [x.name, x.runOnce, x.delegateTo]), [['a', true, 'localhost'], ['b', true, 'other']]);
 });
+
+test('import_tasks takes its file as a mapping too ({file: t.yml}, as Ansible does); another option is refused at its place', async (t) => {
+  const { pb } = await load({
+    't.yml': '- name: a\n  debug: { msg: a }\n',
+    'playbook.yml': '- hosts: all\n  tasks:\n    - ansible.builtin.import_tasks:\n        file: t.yml\n      run_once: true\n',
+  });
+  t.deepEqual(flat(pb.plays[0].tasks).map((x) => [x.name, x.runOnce]), [['a', true]]);
+  const err = await t.throwsAsync(load({ 't.yml': '- debug: { msg: a }\n', 'playbook.yml': '- hosts: all\n  tasks:\n    - import_tasks:\n        file: t.yml\n        apply: {}\n' }));
+  t.regex(err?.message ?? '', /playbook\.yml:5:9: import_tasks: unknown option "apply"/);
+});
