@@ -3,7 +3,7 @@
 // inventory variables of any host, play vars and vars_files, registered names,
 // set_fact keys, block/task vars, include_vars files that can be read, extra vars.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Inventory } from '../inventory/inventory.js';
 import { hostVars } from '../inventory/inventory.js';
@@ -40,6 +40,24 @@ function readVarsKeys(file: string): string[] {
   }
 }
 
+/**
+ * The keys of every vars file a templated include_vars may pick (`{{ ansible_os_family }}.yml`,
+ * with_first_found): all YAML and JSON files of the vars/ directories on the task's search path.
+ */
+function candidateVarsKeys(searchPath: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (const dir of new Set(searchPath.map((d) => (d.endsWith('/tasks') ? join(d, '..', 'vars') : join(d, 'vars'))))) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (/\.(ya?ml|json)$/.test(n)) keys.push(...readVarsKeys(join(dir, n)));
+  }
+  return keys;
+}
+
 export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory, extraVars: Record<string, unknown>): string[] {
   const known = new Set<string>([...MAGIC_VARIABLES, ...Object.keys(extraVars)]);
   for (const h of inv.hosts.keys()) for (const k of Object.keys(hostVars(inv, h))) known.add(k);
@@ -58,6 +76,9 @@ export function validatePlaybookVariables(playbooks: Playbook[], inv: Inventory,
           if (t.action === 'include_vars' && typeof t.args.file === 'string' && !isTemplated(t.args.file)) {
             if (typeof t.args.name === 'string' && t.args.name) known.add(t.args.name);
             for (const k of readVarsKeys(isAbsolute(t.args.file) ? t.args.file : join(play.baseDir, t.args.file))) known.add(k);
+          } else if (t.action === 'include_vars') {
+            if (typeof t.args.name === 'string' && t.args.name) known.add(t.args.name);
+            else for (const k of candidateVarsKeys(t.src.searchPath ?? [play.baseDir])) known.add(k);
           }
           if (t.action === 'getent') known.add(`getent_${typeof t.args.database === 'string' ? t.args.database : 'passwd'}`);
         }, (b) => {

@@ -71,3 +71,18 @@ test('the bundled playbooks validate against the example inventory', async (t) =
     t.deepEqual(validatePlaybookVariables([loaded], inv, {}), [], pb);
   }
 });
+
+test('a templated include_vars (per OS family, with_first_found) makes known every key of the vars/ files it may pick; name: only that name', async (t) => {
+  const dir = writeTree({
+    'roles/r/tasks/main.yml': '- include_vars: "{{ ansible_os_family }}.yml"\n- debug: { msg: "{{ __pkg }} {{ only_redhat }}" }\n' +
+      '- include_vars: { file: "{{ item }}", name: os_vars }\n  with_first_found: ["{{ ansible_distribution }}.yml", default.yml]\n- debug: { msg: "{{ os_vars }} {{ not_anywhere }}" }\n',
+    'roles/r/vars/Debian.yml': '__pkg: apt\n',
+    'roles/r/vars/RedHat.yml': '__pkg: yum\nonly_redhat: 1\n',
+    'p.yml': '- hosts: all\n  roles: [r]\n',
+    'inv.yml': 'all:\n  hosts:\n    h1:\n',
+  });
+  const registry = await loadRegistry();
+  const p = validatePlaybookVariables([await loadPlaybook(join(dir, 'p.yml'), registry)], await loadInventory([join(dir, 'inv.yml')]), {});
+  t.is(p.length, 1, p.join('\n'));
+  t.regex(p[0], /undefined variable "not_anywhere"/);
+});
