@@ -92,6 +92,7 @@ export const IGNORED: RegExp[] = [
   /^\/var\/lib\/postfix\/(master\.lock|prng_exch)$/, // the master's PID, random bytes
   /^\/var\/spool\/postfix\/(etc|lib)\//, // the chroot's copies of the host's own /etc files (hosts, resolv.conf...)
   /^\/var\/lib\/samba\/private\/secrets\.tdb$/, // the machine's random secrets
+  /^\/var\/lib\/redis\/dump\.rdb$/, // redis's snapshot records its save time
   /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
