@@ -136,6 +136,7 @@ const cases: Case[] = [
   { module: 'apt', base: { name: 'nfs-common', state: 'present', cache_valid_time: 60 }, inject: ['name', 'pkg'] },
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => ['nfs-common', v] },
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => `nfs-common=${v}` },
+  { module: 'apt', base: { name: 'nfs-common', state: 'latest' }, inject: ['default_release', 'default-release'] },
   { module: 'mount', base: { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', opts: 'size=1m', state: 'mounted' }, inject: ['path', 'src', 'fstype', 'opts', 'fstab', 'dump', 'passno'], host: { type: 'directory' } },
   { module: 'mount', base: { path: '/mnt/x', opts: 'size=2m', state: 'remounted' }, inject: ['path', 'opts', 'fstab'], host: { type: 'directory', mounted: '/mnt/x' } },
   { module: 'mount', base: { path: '/mnt/x', state: 'unmounted' }, inject: ['path'], host: { type: 'directory', mounted: '/mnt/x' } },
