@@ -139,6 +139,7 @@ const cases: Case[] = [
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => ['nfs-common', v] },
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => `nfs-common=${v}` },
   { module: 'apt', base: { name: 'nfs-common', state: 'latest' }, inject: ['default_release', 'default-release'] },
+  { module: 'apt_repository', base: { repo: 'deb http://r.example/d b c', filename: 'r', mode: '0644' }, inject: ['repo', 'filename', 'mode', 'codename'] },
   { module: 'debconf', base: { name: 'p', question: 'p/q', vtype: 'string', value: 'y' }, inject: ['name', 'question', 'value'] },
   { module: 'mount', base: { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', opts: 'size=1m', state: 'mounted' }, inject: ['path', 'src', 'fstype', 'opts', 'fstab', 'dump', 'passno'], host: { type: 'directory' } },
   { module: 'mount', base: { path: '/mnt/x', opts: 'size=2m', state: 'remounted' }, inject: ['path', 'opts', 'fstab'], host: { type: 'directory', mounted: '/mnt/x' } },
