@@ -19,6 +19,8 @@ const schema = S.object({
   cache_valid_time: S.integer({ minimum: 0, description: 'seconds; implies update_cache' }),
   install_recommends: S.boolean({ description: "false: --no-install-recommends, true: --install-recommends; unset: apt's configuration" }),
   purge: S.boolean({ default: false, description: 'with state absent: also remove configuration files (--purge)' }),
+  default_release: S.string({ minLength: 1, pattern: '^[^-]', description: 'target release (apt-get -t): candidates and installs prefer it (pin priority 990)' }),
+  'default-release': S.string({ minLength: 1, pattern: '^[^-]', description: 'alias of default_release' }),
 }, { additionalProperties: false });
 
 export type AptArgs = Static<typeof schema>;
@@ -62,6 +64,11 @@ export function parseNames(name: AptArgs['name']): Spec[] {
 
 function list(names: string[]): string {
   return names.join(', ');
+}
+
+/** `-t RELEASE` as Ansible passes default_release to apt-get install. */
+function releaseFlags(args: AptArgs): string[] {
+  return args.default_release !== undefined ? ['-t', args.default_release] : [];
 }
 
 function recommendsFlags(args: AptArgs): string[] {
@@ -126,7 +133,7 @@ function planApt(args: AptArgs, state: AptState): Plan {
   }
   const toInstall = [...install, ...upgrade];
   if (toInstall.length) {
-    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...recommendsFlags(args), '--', ...toInstall.map((s) => s.spec)], env: ENV });
+    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...releaseFlags(args), ...recommendsFlags(args), '--', ...toInstall.map((s) => s.spec)], env: ENV });
     if (install.length) parts.push(`install ${list(install.map((s) => s.spec))}`);
     if (upgrade.length) {
       parts.push(`upgrade ${list(upgrade.map((s) => {
@@ -178,7 +185,10 @@ export default defineModule<typeof schema, AptState>({
     const withCache = args.cache_valid_time !== undefined;
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
     const withPolicy = args.state !== 'absent' && names.length > 0;
-    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', 'policy', '--', ...new Set(names)]);
+    // The candidate as Ansible computes it: with default_release, that release pinned at 990 (as apt-get -t does).
+    const release = releaseOf(args);
+    const releaseOpt = release !== undefined ? ['-o', `APT::Default-Release=${release}`] : [];
+    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', ...releaseOpt, 'policy', '--', ...new Set(names)]);
     if (!cmds.length) return state;
     // Raw runAll, not facts: the apt cache's age and the candidate versions are repository state no task predicts.
     const results = await host.runAll(cmds);
@@ -194,11 +204,16 @@ export default defineModule<typeof schema, AptState>({
     return state;
   },
   plan(args, state) {
-    return planApt({ ...args, name: nameOf(args) }, state);
+    return planApt({ ...args, name: nameOf(args), default_release: releaseOf(args) }, state);
   },
 });
 
 function nameOf(args: AptArgs): AptArgs['name'] {
   if (args.name !== undefined && args.pkg !== undefined) throw new ModuleError('name and pkg are aliases; give one');
   return args.name ?? args.pkg;
+}
+
+function releaseOf(args: AptArgs): string | undefined {
+  if (args.default_release !== undefined && args['default-release'] !== undefined) throw new ModuleError('default_release and default-release are aliases; give one');
+  return args.default_release ?? args['default-release'];
 }

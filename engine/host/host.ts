@@ -206,10 +206,12 @@ export class Host implements HostWriter {
   }
 
   /** Several shell snippets in one round trip. */
-  async runSections(snippets: readonly string[], opts: { timeoutMs?: number } = {}): Promise<SectionResult[]> {
+  async runSections(snippets: readonly string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<SectionResult[]> {
     if (snippets.length === 0) return [];
     const { script, nonce, count } = buildSectionScript(snippets);
-    const r = await this.shell(script, opts);
+    // The task's environment reaches the reads too, as Ansible's module commands all get it; on stdin (values may be secrets).
+    const prefix = envPrefix(opts.env);
+    const r = await this.shell(prefix ? `export ${prefix.trimEnd()}\n${script}` : script, { timeoutMs: opts.timeoutMs, textOnStdin: prefix !== '' });
     try {
       return parseSectionBytes(r.stdoutBytes, r.stderr, nonce, count);
     } catch (e) {

@@ -45,6 +45,8 @@ export class Overlay {
   private readonly groupPreds = new Map<string, Seq<{ gid?: number; exists?: boolean }>>();
   private readonly servicePreds = new Map<string, Seq<{ active?: boolean; enabled?: boolean }>>();
   private readonly mountPreds = new Map<string, Seq<MountPrediction>>();
+  /** package -> question -> the answer as debconf-show will show it. */
+  private readonly debconfPreds = new Map<string, Map<string, { value: string; seen: boolean }>>();
 
   /** Record what a planned change makes true. Later predictions override earlier ones. */
   add(predictions: readonly Prediction[] | undefined): void {
@@ -85,6 +87,12 @@ export class Overlay {
         case 'mount':
           this.mountPreds.set(normPath(p.path), { seq, p });
           break;
+        case 'debconf': {
+          const answers = this.debconfPreds.get(p.package) ?? new Map<string, { value: string; seen: boolean }>();
+          answers.set(p.question, { value: p.value, seen: p.seen });
+          this.debconfPreds.set(p.package, answers);
+          break;
+        }
       }
     }
   }
@@ -167,6 +175,11 @@ export class Overlay {
   /** The merged predictions for a service (`x` and `x.service` are one), or undefined. */
   servicePrediction(name: string): { active?: boolean; enabled?: boolean } | undefined {
     return this.servicePreds.get(serviceKey(name))?.p;
+  }
+
+  /** The predicted debconf answers of a package (question -> answer), or undefined. */
+  debconfPrediction(pkg: string): ReadonlyMap<string, { value: string; seen: boolean }> | undefined {
+    return this.debconfPreds.get(pkg);
   }
 
   /** The latest prediction for each mount point, oldest first. */

@@ -13,4 +13,6 @@ export type Prediction =
   | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
   | { kind: 'group'; name: string; gid?: number; exists?: boolean }
   | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
-  | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string };
+  | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string }
+  /** A debconf answer as `debconf-show PACKAGE` will show it (value; seen: the `*` mark). */
+  | { kind: 'debconf'; package: string; question: string; value: string; seen: boolean };

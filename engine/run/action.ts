@@ -138,5 +138,6 @@ function withEnvironment(host: Host, env: Record<string, unknown>): HostWriter {
   return Object.assign(Object.create(host) as Host, {
     run: (argv: string[], opts?: CmdOptions) => host.run(argv, add(opts)),
     exec: (argv: string[], opts?: CmdOptions) => host.exec(argv, add(opts)),
+    runSections: (snippets: readonly string[], opts?: { timeoutMs?: number }) => host.runSections(snippets, { ...opts, env: e }),
   });
 }

@@ -24,7 +24,7 @@ import { Runner } from '../../engine/run/runner.js';
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 
 /** A file to create before the task: its content, or content and mode; `{ dir: true }` makes a directory. */
-export type CaseFile = string | Buffer | { content?: string | Buffer; mode?: number; dir?: boolean; link?: string };
+export type CaseFile = string | Buffer | { content?: string | Buffer; mode?: number; dir?: boolean; link?: string; fillDir?: boolean };
 
 export interface DiffCase {
   /** Unique within the call; also the case's directory name (letters, digits, - and _). */
@@ -73,7 +73,8 @@ function writeCase(dir: string, files: Record<string, CaseFile>): void {
     if (typeof f === 'string' || Buffer.isBuffer(f)) writeFileSync(path, f);
     else if (f.dir) mkdirSync(path, { recursive: true });
     else if (f.link !== undefined) execFileSync('ln', ['-s', '--', f.link, path]);
-    else writeFileSync(path, f.content ?? '');
+    // fillDir: `@DIR@` in the text becomes the case's directory (a config file naming its own paths).
+    else writeFileSync(path, f.fillDir && typeof f.content === 'string' ? f.content.replaceAll('@DIR@', dir) : f.content ?? '');
     if (typeof f === 'object' && !Buffer.isBuffer(f) && f.mode !== undefined) chmodSync(path, f.mode);
   }
 }
@@ -89,7 +90,8 @@ export function snapshot(dir: string): Record<string, string> {
     else if (st.isDirectory()) {
       if (rel) out[rel] = `dir ${meta}`;
       for (const n of readdirSync(path).sort()) walk(rel ? `${rel}/${n}` : n);
-    } else if (st.isFile()) out[rel] = `file ${meta} ${JSON.stringify(readFileSync(path).toString('latin1'))}`;
+    // The case's own directory named in a file reads as @DIR@ (each tool's copy lives elsewhere).
+    } else if (st.isFile()) out[rel] = `file ${meta} ${JSON.stringify(readFileSync(path).toString('latin1').replaceAll(dir, '@DIR@'))}`;
     else out[rel] = `other ${meta}`;
   };
   if (existsSync(dir)) walk('');

@@ -19,6 +19,7 @@ import { mounts } from '../../../../engine/facts/mounts.js';
 import { packages } from '../../../../engine/facts/packages.js';
 import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
+import { debconfSelections } from '../../../../engine/facts/debconf.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -60,6 +61,7 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(uidHolder, () => null),
       row(gidHolder, () => null),
       row(primaryUsers, () => []),
+      row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -136,6 +138,9 @@ const cases: Case[] = [
   { module: 'apt', base: { name: 'nfs-common', state: 'present', cache_valid_time: 60 }, inject: ['name', 'pkg'] },
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => ['nfs-common', v] },
   { module: 'apt', base: { name: 'nfs-common', state: 'present' }, inject: ['name'], shape: (v) => `nfs-common=${v}` },
+  { module: 'apt', base: { name: 'nfs-common', state: 'latest' }, inject: ['default_release', 'default-release'] },
+  { module: 'apt_repository', base: { repo: 'deb http://r.example/d b c', filename: 'r', mode: '0644' }, inject: ['repo', 'filename', 'mode', 'codename'] },
+  { module: 'debconf', base: { name: 'p', question: 'p/q', vtype: 'string', value: 'y' }, inject: ['name', 'question', 'value'] },
   { module: 'mount', base: { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', opts: 'size=1m', state: 'mounted' }, inject: ['path', 'src', 'fstype', 'opts', 'fstab', 'dump', 'passno'], host: { type: 'directory' } },
   { module: 'mount', base: { path: '/mnt/x', opts: 'size=2m', state: 'remounted' }, inject: ['path', 'opts', 'fstab'], host: { type: 'directory', mounted: '/mnt/x' } },
   { module: 'mount', base: { path: '/mnt/x', state: 'unmounted' }, inject: ['path'], host: { type: 'directory', mounted: '/mnt/x' } },
