@@ -99,6 +99,6 @@ async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host
     if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;
     throw e;
   }
-  const after = plan.statResult ? statFields(await host.get(fileFact, plan.statResult.path), plan.statResult.state) : {};
+  const after = plan.statResult ? { ...plan.statResult.add, ...statFields(await host.get(fileFact, plan.statResult.path), plan.statResult.state) } : {};
   return { status: 'changed', result: { ...plan.result, ...after, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
 }

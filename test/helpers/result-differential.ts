@@ -97,22 +97,22 @@ async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Prom
 const ansibleOnly = (v: unknown): boolean => typeof v === 'string' && /\/\.ansible\/tmp\//.test(v);
 
 /** Differences between Ansible's result and tsplay's (see the file comment). */
-export function compareResults(a: Result, t: Result): string[] {
+export function compareResults(a: Result, t: Result, ignore: readonly string[] = []): string[] {
   const out: string[] = [];
   if (a.failed === true || t.failed === true) {
     if (a.failed !== t.failed) out.push(`failed: ansible ${String(a.failed)} (${JSON.stringify(a.msg ?? '')}), tsplay ${String(t.failed)} (${JSON.stringify(t.msg ?? '')})`);
     return out;
   }
   for (const [k, v] of Object.entries(a)) {
-    if (IGNORED.has(k) || ansibleOnly(v)) continue;
+    if (IGNORED.has(k) || ignore.includes(k) || ansibleOnly(v)) continue;
     if (!(k in t)) out.push(`${k}: ansible ${JSON.stringify(v)}, tsplay has none`);
     else if (JSON.stringify(v) !== JSON.stringify(t[k])) out.push(`${k}: ansible ${JSON.stringify(v)}, tsplay ${JSON.stringify(t[k])}`);
   }
   return out;
 }
 
-/** Run the cases through both tools in the three passes and compare the results. */
-export async function runResultDifferential(cases: DiffCase[]): Promise<ResultOutcome[]> {
+/** Run the cases through both tools in the three passes and compare the results (but the keys in `ignore`). */
+export async function runResultDifferential(cases: DiffCase[], ignore: readonly string[] = []): Promise<ResultOutcome[]> {
   const base = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-'));
   try {
     const fresh = (label: string): string => {
@@ -132,7 +132,7 @@ export async function runResultDifferential(cases: DiffCase[]): Promise<ResultOu
     const out: ResultOutcome[] = [];
     for (const pass of ['check', 'run', 'rerun'] as const) {
       cases.forEach((c, i) => {
-        out.push({ name: c.name, pass, ansible: ansible[pass][i], tsplay: tsplay[pass][i], differences: compareResults(ansible[pass][i], tsplay[pass][i]) });
+        out.push({ name: c.name, pass, ansible: ansible[pass][i], tsplay: tsplay[pass][i], differences: compareResults(ansible[pass][i], tsplay[pass][i], ignore) });
       });
     }
     return out;
