@@ -11,6 +11,7 @@ const BUILTIN = [
   'setup', 'service_facts', 'package_facts',
   'assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'set_fact',
   'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
+  'slurp',
 ] as const;
 
 const OTHER: Record<string, string> = {
