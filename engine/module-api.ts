@@ -337,6 +337,15 @@ export interface ChangePlan {
    * instead of "changed" (command/shell: the command itself is not run).
    */
   checkModeSkip?: string;
+  /**
+   * After the steps ran for real, the engine lstats this path and adds what
+   * Ansible's file, copy and template return about it (state: as given, else the
+   * path's kind; mode, owner, group, uid, gid, size; engine/facts/file-result.ts).
+   * Not in --check: there Ansible returns the state before the change, which the
+   * plan puts in `result` itself. `add`: more keys for the real run's result only
+   * (copy's checksum and md5sum).
+   */
+  statResult?: { path: string; state?: string; add?: Record<string, unknown> };
 }
 
 export type Plan = NoChangePlan | ChangePlan;

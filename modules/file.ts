@@ -10,6 +10,7 @@ import { attrSchema, planAttributes, wantedAttrs } from './lib/file-attrs.js';
 import type { AttrArgs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, ModeError, normalizeSymbolicMode, parseOctalMode } from './lib/file-mode.js';
 import { file as fileFact } from '../engine/facts/file.js';
+import { statFields } from '../engine/facts/file-result.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the path to manage' }),
@@ -211,6 +212,25 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
   }
 }
 
+/**
+ * The keys Ansible's file module returns: `path` (`dest` for link and touch),
+ * `state` and the path's mode/owner/group/uid/gid/size, `src` for a link. With
+ * no change they describe the path as it is (state absent for a missing one);
+ * for a change, in --check the path as it was (Ansible's check mode reports
+ * the state before the change: nothing but the path for one it would create),
+ * and after a real run a fresh lstat (ChangePlan.statResult).
+ */
+function withResult(args: FileArgs, st: FileState, plan: Plan): Plan {
+  const path = targetPath(args);
+  const wanted = args.state ?? (st.exists ? (st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file') : 'file');
+  const key = wanted === 'link' || wanted === 'touch' ? 'dest' : 'path';
+  const src = wanted === 'link' ? { src: args.src ?? st.linkTarget } : {};
+  const now = st.exists || !plan.changed ? statFields(st) : {};
+  const result = { ...plan.result, [key]: path, ...src, ...now };
+  if (!plan.changed) return { ...plan, result };
+  return { ...plan, result, statResult: { path } };
+}
+
 export default defineModule<typeof schema, FileModuleState>({
   name: 'file',
   description: 'Make a path a file, directory, symlink or absent, and set its mode/owner/group (optionally recursively)',
@@ -238,7 +258,7 @@ export default defineModule<typeof schema, FileModuleState>({
   },
   plan(args, state) {
     try {
-      return planFile(args, state);
+      return withResult(args, state.stat, planFile(args, state));
     } catch (e) {
       if (e instanceof ModeError) throw new ModuleError(e.message);
       throw e;

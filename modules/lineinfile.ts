@@ -10,7 +10,7 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
-import type { FileState } from '../engine/module-api.js';
+import type { FileState, Plan } from '../engine/module-api.js';
 import { attrSchema } from './lib/file-attrs.js';
 import { fromByteString, utf8ByteString } from './lib/byte-text.js';
 import { editableLines, editedPath, planContent, requireEditableText } from './lib/file-content.js';
@@ -171,6 +171,11 @@ function planAbsent(args: LineinfileArgs, path: string, state: FileState) {
   });
 }
 
+/** Ansible's lineinfile returns `backup: ""` when it keeps no backup (with one, tsplay names it `backup_file`, as copy does). */
+function withBackupKey(args: LineinfileArgs, plan: Plan): Plan {
+  return args.backup ? plan : { ...plan, result: { ...plan.result, backup: '' } };
+}
+
 export default defineModule<typeof schema, FileState>({
   name: 'lineinfile',
   description: 'Ensure a line is in a file (or replace the line a regexp finds), or remove matching lines',
@@ -181,10 +186,10 @@ export default defineModule<typeof schema, FileState>({
   plan(args, state) {
     const path = editedPath(args);
     requireEditableText(path, state);
-    if (args.state === 'absent') return planAbsent(args, path, state);
+    if (args.state === 'absent') return withBackupKey(args, planAbsent(args, path, state));
     if (!state.exists && !args.create) {
       throw new ModuleError(`${path} does not exist; set create: true to create it`);
     }
-    return planPresent(args, path, state);
+    return withBackupKey(args, planPresent(args, path, state));
   },
 });

@@ -12,6 +12,7 @@ const BUILTIN = [
   'assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'set_fact',
   'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
   'debconf', 'apt_repository',
+  'slurp',
 ] as const;
 
 const OTHER: Record<string, string> = {

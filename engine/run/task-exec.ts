@@ -9,6 +9,8 @@ import { ModuleError, StaleTargetError } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import { predictedReader } from '../facts/fact.js';
 import { executeSteps } from './steps.js';
+import { file as fileFact } from '../facts/file.js';
+import { statFields } from '../facts/file-result.js';
 
 export interface ModuleOutcome {
   status: 'ok' | 'changed' | 'skipped';
@@ -97,5 +99,6 @@ async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host
     if (e instanceof ModuleError && !('changed' in e.details)) e.details.changed = true;
     throw e;
   }
-  return { status: 'changed', result: { ...plan.result, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
+  const after = plan.statResult ? { ...plan.statResult.add, ...statFields(await host.get(fileFact, plan.statResult.path), plan.statResult.state) } : {};
+  return { status: 'changed', result: { ...plan.result, ...after, ...(applied ?? {}), changed: true, msg: plan.summary }, diff: plan.diff, msg: plan.summary, plan };
 }

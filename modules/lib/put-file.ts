@@ -3,6 +3,7 @@
 // template: `src` rendered), so plan() is pure. A dest that is an existing
 // directory receives basename(src).
 
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { ModuleError } from '../../engine/module-api.js';
 import type { FileState, HostReader, Plan } from '../../engine/module-api.js';
@@ -11,6 +12,7 @@ import type { PropsStatic } from '../../engine/schema.js';
 import { attrSchema } from './file-attrs.js';
 import { planContent } from './file-content.js';
 import { fileContent } from '../../engine/facts/file.js';
+import { statFields } from '../../engine/facts/file-result.js';
 
 /** The arguments copy and template share (each module's schema adds src/content). */
 export const putFileProperties = {
@@ -69,10 +71,31 @@ export function planPutFile(args: PutFileArgs, state: PutFileState): Plan {
   if (file.exists && file.type !== 'file') throw new ModuleError(`${path} exists and is not a regular file`);
   if (file.exists && !args.force) return { changed: false, reason: `${path} exists and force is false`, result: { dest: path } };
   const before = file.content ?? Buffer.alloc(0);
-  return planContent({
+  return withPutResult(path, file, state.content, planContent({
     path, state: file, after: state.content, attrs: args, backup: args.backup, validate: args.validate,
     what: file.exists ? `content changed (${bytes(before)} -> ${bytes(state.content)})` : bytes(state.content),
     unchangedReason: 'content and attributes already match',
     result: { dest: path },
-  });
+  }));
+}
+
+/**
+ * The keys Ansible's copy and template return: with the content already there
+ * `dest`, `path`, `checksum` (SHA-1 of the content) and the file's state, mode,
+ * owner, group, uid, gid, size (after a real change of its attributes, a fresh
+ * lstat); after a real content change `dest`, `checksum`, `md5sum` and a fresh
+ * lstat of the file. In --check a content change returns only `dest` (Ansible:
+ * nothing).
+ */
+function withPutResult(path: string, file: FileState, content: Buffer, plan: Plan): Plan {
+  const checksum = createHash('sha1').update(content).digest('hex');
+  // Same content (no change, or only mode/owner/group to set): the path as it is
+  // (in --check) or after the change, with checksum and no md5sum, as Ansible.
+  const sameContent = file.exists && file.content !== undefined && file.content.equals(content);
+  if (!plan.changed || sameContent) {
+    const result = { ...plan.result, path, checksum, ...statFields(file) };
+    return plan.changed ? { ...plan, result, statResult: { path } } : { ...plan, result };
+  }
+  const md5sum = createHash('md5').update(content).digest('hex');
+  return { ...plan, statResult: { path, add: { checksum, md5sum } } };
 }

@@ -59,13 +59,13 @@ export function differentialUnavailable(): string | undefined {
   return existsSync(ANSIBLE_PLAYBOOK) ? undefined : `${ANSIBLE_PLAYBOOK} is missing (apt-get install ansible-core)`;
 }
 
-const fill = (v: unknown, dir: string): unknown =>
+export const fill = (v: unknown, dir: string): unknown =>
   typeof v === 'string' ? v.replaceAll('@DIR@', dir)
   : Array.isArray(v) ? v.map((x) => fill(x, dir))
   : v && typeof v === 'object' && !Buffer.isBuffer(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, dir)]))
   : v;
 
-function writeCase(dir: string, files: Record<string, CaseFile>): void {
+export function writeCase(dir: string, files: Record<string, CaseFile>): void {
   mkdirSync(dir, { recursive: true });
   for (const [p, f] of Object.entries(files)) {
     const path = join(dir, p);

@@ -1,0 +1,149 @@
+// Differential runs of what a task RETURNS (the value `register` stores): the
+// same task, on fresh copies of the same files, through Ansible 2.14
+// (ansible-playbook, local connection) and tsplay (in-process, local
+// connection), in three passes: --check on a fresh copy, a real run on another
+// fresh copy, and a second real run on that copy. Each pass's registered
+// results are compared key by key: every key Ansible returns (but the ones
+// listed in IGNORED, and values only Ansible can have, like its temp paths)
+// must be in tsplay's result with the same value. Extra tsplay keys (msg,
+// commands) are allowed. Paths are compared with the case directory as @DIR@.
+//
+// Cases are module-differential's (files, a task naming paths with @DIR@).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadInventory } from '../../engine/inventory/inventory.js';
+import { loadPlaybook } from '../../engine/load/playbook.js';
+import { loadRegistry } from '../../engine/load/registry.js';
+import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
+import { Runner } from '../../engine/run/runner.js';
+import { ANSIBLE_PLAYBOOK, fill, writeCase } from './module-differential.js';
+import type { DiffCase } from './module-differential.js';
+
+/** Keys not compared: Ansible's own bookkeeping, and diff (tsplay reports diffs through --diff, not the result). */
+export const IGNORED = new Set(['diff', 'invocation', 'failed', '_ansible_no_log', 'warnings', 'deprecations']);
+
+export type Pass = 'check' | 'run' | 'rerun';
+export type Result = Record<string, unknown>;
+
+export interface ResultOutcome {
+  name: string;
+  pass: Pass;
+  ansible: Result;
+  tsplay: Result;
+  /** Empty when every compared key of Ansible's result is tsplay's too. */
+  differences: string[];
+}
+
+const playbook = (cases: DiffCase[], root: string): unknown[] => [{
+  hosts: 'all', gather_facts: false,
+  tasks: cases.map((c, i) => ({ name: `case ${c.name}`, ...(fill(c.task, join(root, c.name)) as object), register: `r${i}`, ignore_errors: true })),
+}];
+
+/** Values with the case root replaced by @DIR@ (deeply). */
+function relative(v: unknown, dir: string): unknown {
+  if (typeof v === 'string') return v.replaceAll(dir, '@DIR@');
+  if (Array.isArray(v)) return v.map((x) => relative(x, dir));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relative(x, dir)]));
+  return v;
+}
+
+function ansiblePass(cases: DiffCase[], root: string, check: boolean): Result[] {
+  const work = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-pb-'));
+  try {
+    const pb = playbook(cases, root) as [{ tasks: object[] }];
+    const all = `{{ {${cases.map((_, i) => `'r${i}': r${i}`).join(', ')}} | to_json }}`;
+    pb[0].tasks.push({ name: 'results', copy: { content: all, dest: join(work, 'results.json') }, check_mode: false });
+    writeFileSync(join(work, 'pb.yml'), JSON.stringify(pb));
+    writeFileSync(join(work, 'hosts'), 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+    execFileSync(ANSIBLE_PLAYBOOK, ['-i', join(work, 'hosts'), join(work, 'pb.yml'), ...(check ? ['--check'] : [])], {
+      encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0', ANSIBLE_LOCALHOST_WARNING: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as Record<string, Result>;
+    return cases.map((c, i) => relative(r[`r${i}`], join(root, c.name)) as Result);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Promise<Result[]> {
+  const work = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-pb-'));
+  try {
+    writeFileSync(join(work, 'pb.yml'), JSON.stringify(playbook(cases, root)));
+    writeFileSync(join(work, 'hosts.yml'), 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n');
+    const registry = await loadRegistry();
+    const pb = await loadPlaybook(join(work, 'pb.yml'), registry);
+    const events: RunEvent[] = [];
+    const runner = new Runner({
+      check, diff: false, forks: 1, strategy: 'linear', tags: [], skipTags: [], extraVars: {}, verbosity: 0,
+      inventory: await loadInventory([join(work, 'hosts.yml')]), registry, emit: (e) => events.push(e),
+    });
+    await runner.run([pb]);
+    const results = events.filter((e): e is HostResultEvent => e.kind === 'host_result');
+    return cases.map((c) => {
+      const r = results.find((e) => e.task === `case ${c.name}`);
+      if (!r) return { failed: true, msg: 'no result (the run stopped before this case)' };
+      return relative({ ...(r.result ?? {}), changed: r.status === 'changed', failed: r.status === 'failed' }, join(root, c.name)) as Result;
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A value only Ansible can return: a path in its own temporary directory. */
+const ansibleOnly = (v: unknown): boolean => typeof v === 'string' && /\/\.ansible\/tmp\//.test(v);
+
+/** Differences between Ansible's result and tsplay's (see the file comment). */
+export function compareResults(a: Result, t: Result, ignore: readonly string[] = []): string[] {
+  const out: string[] = [];
+  if (a.failed === true || t.failed === true) {
+    if (a.failed !== t.failed) out.push(`failed: ansible ${String(a.failed)} (${JSON.stringify(a.msg ?? '')}), tsplay ${String(t.failed)} (${JSON.stringify(t.msg ?? '')})`);
+    return out;
+  }
+  for (const [k, v] of Object.entries(a)) {
+    if (IGNORED.has(k) || ignore.includes(k) || ansibleOnly(v)) continue;
+    if (!(k in t)) out.push(`${k}: ansible ${JSON.stringify(v)}, tsplay has none`);
+    else if (JSON.stringify(v) !== JSON.stringify(t[k])) out.push(`${k}: ansible ${JSON.stringify(v)}, tsplay ${JSON.stringify(t[k])}`);
+  }
+  return out;
+}
+
+/** Run the cases through both tools in the three passes and compare the results (but the keys in `ignore`). */
+export async function runResultDifferential(cases: DiffCase[], ignore: readonly string[] = []): Promise<ResultOutcome[]> {
+  const base = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-'));
+  try {
+    const fresh = (label: string): string => {
+      const root = join(base, label);
+      for (const c of cases) writeCase(join(root, c.name), c.files ?? {});
+      return root;
+    };
+    const side = async (label: string, pass: (cs: DiffCase[], root: string, check: boolean) => Result[] | Promise<Result[]>): Promise<Record<Pass, Result[]>> => {
+      const check = await pass(cases, fresh(`${label}-check`), true);
+      const root = fresh(label);
+      const run = await pass(cases, root, false);
+      const rerun = await pass(cases, root, false);
+      return { check, run, rerun };
+    };
+    const ansible = await side('ansible', ansiblePass);
+    const tsplay = await side('tsplay', tsplayPass);
+    const out: ResultOutcome[] = [];
+    for (const pass of ['check', 'run', 'rerun'] as const) {
+      cases.forEach((c, i) => {
+        out.push({ name: c.name, pass, ansible: ansible[pass][i], tsplay: tsplay[pass][i], differences: compareResults(ansible[pass][i], tsplay[pass][i], ignore) });
+      });
+    }
+    return out;
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** "N of M results the same as Ansible's" with the differing ones listed. */
+export function resultSummary(label: string, outcomes: ResultOutcome[]): string {
+  const same = outcomes.filter((o) => o.differences.length === 0).length;
+  const lines = outcomes.filter((o) => o.differences.length).map((o) => `  ${o.name} (${o.pass}): ${o.differences.join('; ')}`);
+  return [`${label}: ${same} of ${outcomes.length} results (check, run, rerun) the same as Ansible's`, ...lines].join('\n');
+}
