@@ -8,6 +8,7 @@ import AjvModule from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
+import { loadWarning, withLoadWarnings, type LoadWarning } from './load-warnings.js';
 import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
@@ -144,6 +145,8 @@ export interface Play {
 export interface Playbook {
   file: string;
   plays: Play[];
+  /** What loading it warned about (duplicate YAML keys, deprecated forms), in order: engine/load/load-warnings.ts. */
+  warnings?: LoadWarning[];
 }
 
 type Raw = Record<string, unknown>;
@@ -524,7 +527,15 @@ async function importPlaybook(doc: YamlDoc, p: PathSeg[], rp: Raw, abs: string, 
 }
 
 export async function loadPlaybook(file: string, registry: ModuleRegistry, opts: LoadOptions = {}): Promise<Playbook> {
-  return loadPlaybookAt(file, registry, opts, [resolve(file)]);
+  const warnings: LoadWarning[] = [];
+  try {
+    const pb = await withLoadWarnings((w) => warnings.push(w), () => loadPlaybookAt(file, registry, opts, [resolve(file)]));
+    return warnings.length ? { ...pb, warnings } : pb;
+  } catch (e) {
+    // A playbook that does not load still shows what was found before the error (as Ansible prints it, first).
+    for (const w of warnings) loadWarning(w);
+    throw e;
+  }
 }
 
 async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: LoadOptions, stack: string[], missing?: (reason: string) => LoadError): Promise<Playbook> {

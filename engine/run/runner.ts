@@ -25,6 +25,7 @@ import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
 import { flushHandlers, runSection, serialBatches } from './strategy.js';
 import { hasTemplatedVarsFiles, hostVarsFiles, playVarsFiles } from './vars-files.js';
 import { playScope, varsFor } from './scope.js';
+import { withLoadWarnings } from '../load/load-warnings.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -113,14 +114,16 @@ export class Runner implements RunContext {
   async run(playbooks: Playbook[]): Promise<number> {
     const o = this.opts;
     o.emit({ kind: 'run_start', playbooks: playbooks.map((p) => p.file), check: o.check, diff: o.diff, forks: o.forks, time: new Date().toISOString() });
-    const plays = async () => {
+    // What loading warned about, as ansible-playbook prints it before the first play; files read during the run warn as they are read.
+    for (const w of playbooks.flatMap((p) => p.warnings ?? [])) o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation });
+    const plays = () => withLoadWarnings((w) => o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation }), async () => {
       for (const pb of playbooks) {
         for (const play of pb.plays) {
           if (this.isInterrupted) break;
           await this.runPlay(play);
         }
       }
-    };
+    });
     try {
       // After Ctrl-C and the grace, stop waiting for tasks that do not end.
       await Promise.race([plays(), this.abandoned]);
