@@ -9,6 +9,7 @@ import type { ErrorObject } from 'ajv';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
 import { loadWarning, withLoadWarnings, type LoadWarning } from './load-warnings.js';
+import { bareIncludeKey, loadBareInclude } from './bare-include.js';
 import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
@@ -290,6 +291,8 @@ export interface LoadContext {
   roleDirs: string[];
   /** The play being loaded: its roles, role handlers, roles already run (dedup). */
   playRoles?: PlayRoles;
+  /** Loading what a dynamic include (include_tasks, include_role) includes: a bare `include:` in it is dynamic too. */
+  dynamic?: boolean;
 }
 
 /** A node's source, with the search path of a task loaded in this context. */
@@ -309,6 +312,11 @@ export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx
     if (inc && handler && inc.kind !== 'import_tasks') throw errorAt(doc, [...p, inc.key], `${inc.kind} in handlers is not supported by tsplay (list the handler tasks, or use import_tasks)`, true);
     if (inc?.kind === 'import_tasks') {
       out.push(...(await importTasks(doc, p, task, inc.key, ctx)));
+      continue;
+    }
+    const bare = bareIncludeKey(task);
+    if (bare !== undefined && !inc) {
+      out.push(...(await loadBareInclude(doc, p, task, bare, ctx, handler)));
       continue;
     }
     if (inc?.kind === 'include_tasks') {
@@ -557,6 +565,8 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       continue;
     }
     const play = rp;
+    const bare = bareIncludeKey(play);
+    if (bare !== undefined) throw errorAt(doc, [...p, bare], `'${bare}' is not a valid attribute for a Play (as in Ansible 2.14: use import_playbook)`, true);
     for (const k of Object.keys(play)) {
       const why = unsupportedKeyword('play', k, Object.keys(PLAY_SCHEMA.properties ?? {}));
       if (why) throw errorAt(doc, [...p, k], why, true);
@@ -665,6 +675,8 @@ export interface IncludeSpec {
   apply?: Block;
   /** `apply:` run_once / delegate_to, set on every included task that has none. */
   applyTask?: { runOnce?: boolean; delegateTo?: string };
+  /** A bare `include:` (deprecated) run as include_tasks: --tags does not deselect it, as in Ansible (bare-include.ts). */
+  bare?: boolean;
   /** Load a rendered name (cached per name): the items, the file (or role dir) included, the role. */
   load(name: string): Promise<{ items: Item[]; file: string; role?: RoleInstance; handlers?: Task[] }>;
 }
@@ -961,7 +973,7 @@ export async function loadIncludeTasks(doc: YamlDoc, p: PathSeg[], task: Raw, ke
     if (!hit) {
       hit = (async () => {
         const file = taskFileOf(doc, at, name, ctx);
-        return { items: await loadTaskFile(doc, at, file, ctx), file };
+        return { items: await loadTaskFile(doc, at, file, { ...ctx, dynamic: true }), file };
       })();
       cache.set(name, hit);
     }
@@ -992,6 +1004,7 @@ export async function loadIncludeRole(doc: YamlDoc, p: PathSeg[], task: Raw, key
   const apply = args.apply ? wrapperOf(doc, [...at, 'apply'], args.apply, `${key} apply`, ctx) : undefined;
   const loopVar = (isMapping(task.loop_control) && typeof task.loop_control.loop_var === 'string') ? task.loop_control.loop_var : 'item';
   const pr = ctx.playRoles;
+  ctx = { ...ctx, dynamic: true };
   const cache = new Map<string, Promise<{ items: Item[]; file: string; role: RoleInstance; handlers?: Task[] }>>();
   const load = (name: string) => {
     let hit = cache.get(name);
