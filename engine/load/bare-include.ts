@@ -11,9 +11,7 @@
 import { isTemplated } from '../template/template.js';
 import { parseKeyValue } from './key-value.js';
 import { loadWarning } from './load-warnings.js';
-import type { Item, LoadContext } from './playbook.js';
-import { errorAt, loadIncludeTasks, loadTaskFile, taskFileOf, withTaskKeywords, wrapperOf } from './playbook.js';
-import type { PathSeg, YamlDoc } from './yaml.js';
+import type { PathSeg } from './yaml.js';
 
 type Raw = Record<string, unknown>;
 
@@ -34,8 +32,11 @@ function isMapping(v: unknown): v is Raw {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Where a load error goes (the loader's errorAt: file, line and column of `path`). */
+type Fail = (path: PathSeg[], msg: string, key?: boolean) => never;
+
 /** The file and the other arguments: `x.yml a=1`, `{file: x.yml, a: 1}`, or under `args:`. */
-function argsOf(doc: YamlDoc, p: PathSeg[], task: Raw, key: string): { file: string; params: Raw } {
+function argsOf(p: PathSeg[], task: Raw, key: string, fail: Fail): { file: string; params: Raw } {
   const raw = task[key];
   const at = [...p, key];
   let args: Raw;
@@ -47,42 +48,34 @@ function argsOf(doc: YamlDoc, p: PathSeg[], task: Raw, key: string): { file: str
   } else if (raw === null || raw === undefined) {
     args = {};
   } else {
-    throw errorAt(doc, at, `${key} takes a file name`);
+    return fail(at, `${key} takes a file name`);
   }
   // As Ansible: `args:` gives arguments under the action's own (the action's win).
   if (task.args !== undefined) {
-    if (!isMapping(task.args)) throw errorAt(doc, [...p, 'args'], 'args: expected a mapping');
+    if (!isMapping(task.args)) return fail([...p, 'args'], 'args: expected a mapping');
     args = { ...task.args, ...args };
   }
   const { _raw_params: rawParams, file: fileArg, ...params } = args;
   const file = rawParams ?? fileArg;
-  if (typeof file !== 'string' || !file) throw errorAt(doc, at, `No file specified for ${key}`, true);
-  if ('apply' in params) throw errorAt(doc, at, `Invalid options for ${key}: apply`);
+  if (typeof file !== 'string' || !file) return fail(at, `No file specified for ${key}`, true);
+  if ('apply' in params) return fail(at, `Invalid options for ${key}: apply`);
   return { file, params };
 }
 
-/** A bare `include:` task as the items it stands for. */
-export async function loadBareInclude(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: LoadContext, handler = false): Promise<Item[]> {
+/**
+ * A bare `include:` task read as the loader then loads it: as an import_tasks
+ * or an include_tasks task (`task`, the file under `key`), and which.
+ * `inDynamic`: it sits in a file that a dynamic include includes.
+ */
+export function bareInclude(p: PathSeg[], task: Raw, key: string, inDynamic: boolean, fail: Fail): { task: Raw; dynamic: boolean } {
   loadWarning({ msg: BARE_INCLUDE_DEPRECATION, deprecation: true });
-  const { file, params } = argsOf(doc, p, task, key);
-  if (task.vars !== undefined && !isMapping(task.vars)) throw errorAt(doc, [...p, 'vars'], 'vars: expected a mapping');
+  const { file, params } = argsOf(p, task, key, fail);
+  if (task.vars !== undefined && !isMapping(task.vars)) return fail([...p, 'vars'], 'vars: expected a mapping');
   // The include's arguments are variables of the included tasks (TaskInclude.get_vars); its `vars:`
   // win over them (they are also its include params, a higher layer: checked with ansible-playbook 2.14).
   const vars = { ...params, ...task.vars };
   const rest: Raw = Object.fromEntries(Object.entries(task).filter(([k]) => k !== key && k !== 'args' && k !== 'vars'));
   if (Object.keys(vars).length) rest.vars = vars;
   const looped = 'loop' in rest || Object.keys(rest).some((k) => k.startsWith('with_'));
-  if (isTemplated(file) || looped || ctx.dynamic) {
-    if (handler) throw errorAt(doc, [...p, key], `a dynamic ${key} in handlers is not supported by tsplay (list the handler tasks, or use import_tasks)`, true);
-    const inc = await loadIncludeTasks(doc, p, { ...rest, [key]: file }, key, ctx);
-    if (!inc.include) throw errorAt(doc, p, 'internal error: an include without its spec');
-    inc.include.bare = true;
-    return [inc];
-  }
-  // Static: as import_tasks, the include's keywords apply to every included task.
-  const { block, task: taskKw } = wrapperOf(doc, p, rest, key, ctx);
-  const path = taskFileOf(doc, [...p, key], file, ctx);
-  const items = withTaskKeywords(await loadTaskFile(doc, [...p, key], path, ctx), taskKw);
-  if (Object.keys(rest).every((k) => k === 'name' || k === 'run_once' || k === 'delegate_to')) return items;
-  return [{ ...block, block: items }];
+  return { task: { ...rest, [key]: file }, dynamic: isTemplated(file) || looped || inDynamic };
 }

@@ -9,7 +9,7 @@ import type { ErrorObject } from 'ajv';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
 import { loadWarning, withLoadWarnings, type LoadWarning } from './load-warnings.js';
-import { bareIncludeKey, loadBareInclude } from './bare-include.js';
+import { bareInclude, bareIncludeKey } from './bare-include.js';
 import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
@@ -334,6 +334,15 @@ export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx
     out.push(await loadItem(doc, p, task, ctx, handler));
   }
   return out;
+}
+
+/** A bare `include:` (bare-include.ts): an import_tasks, or an include_tasks that --tags does not deselect. */
+async function loadBareInclude(doc: YamlDoc, p: PathSeg[], raw: Raw, key: string, ctx: LoadContext, handler: boolean): Promise<Item[]> {
+  const { task, dynamic } = bareInclude(p, raw, key, ctx.dynamic === true, (at, msg, k) => { throw errorAt(doc, at, msg, k); });
+  if (!dynamic) return importTasks(doc, p, task, key, ctx);
+  if (handler) throw errorAt(doc, [...p, key], `a dynamic ${key} in handlers is not supported by tsplay (list the handler tasks, or use import_tasks)`, true);
+  const inc = await loadIncludeTasks(doc, p, task, key, ctx);
+  return [{ ...inc, include: { ...inc.include!, bare: true } }];
 }
 
 async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: LoadContext): Promise<Item[]> {
