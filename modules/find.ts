@@ -8,7 +8,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { HostReader } from '../engine/module-api.js';
-import { fnmatch } from './lib/fnmatch.js';
+import { fnmatch } from '../engine/template/fnmatch.js';
 import { compilePythonRegex } from './lib/py-regex.js';
 
 const strings = S.anyOf([S.string(), S.array(S.string())]);

@@ -8,6 +8,7 @@ import { S } from '../engine/schema.js';
 import type { Facts, HostReader } from '../engine/module-api.js';
 import { GatherSubsetError, resolveGatherSubset, subsetList } from '../engine/facts/setup/subset.js';
 import { gatherHostFacts } from '../engine/run/gather.js';
+import { fnmatch } from '../engine/template/fnmatch.js';
 
 
 const schema = S.object({
@@ -23,25 +24,6 @@ const schema = S.object({
 export interface SetupState {
   subset: string[];
   facts: Facts;
-}
-
-/** fnmatch (case-sensitive, as on POSIX): * ? [seq] [!seq]. */
-export function fnmatch(pattern: string, name: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const j = pattern.indexOf(']', i + 2);
-      if (j < 0) { re += '\\['; continue; }
-      let body = pattern.slice(i + 1, j);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = j;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's').test(name);
 }
 
 export default defineModule<typeof schema, SetupState>({
@@ -65,7 +47,7 @@ export default defineModule<typeof schema, SetupState>({
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(state.facts)) {
       const name = `ansible_${k}`;
-      if (!patterns.length || patterns.some((p) => fnmatch(p, name))) out[name] = v;
+      if (!patterns.length || patterns.some((p) => fnmatch(name, p))) out[name] = v;
     }
     // as Ansible: setup's own two facts come only without a filter
     if (!patterns.length) Object.assign(out, { gather_subset: state.subset, module_setup: true });

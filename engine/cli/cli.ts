@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
 import { loadPlaybook, type Playbook } from '../load/playbook.js';
+import { formatLoadWarning } from '../load/load-warnings.js';
 import { configuredRolesPath } from '../load/roles.js';
 import { loadRegistry } from '../load/registry.js';
 import { argumentTable } from '../load/module-docs.js';
@@ -172,6 +173,7 @@ async function cmdValidate(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv);
   const extraVars = await parseExtraVars(o['extra-vars']);
   const { inventory, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
+  for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
   const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
   if (problems.length) {
     for (const p of problems) console.error(p);

@@ -8,6 +8,8 @@ import AjvModule from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
+import { loadWarning, withLoadWarnings, type LoadWarning } from './load-warnings.js';
+import { bareInclude, bareIncludeKey } from './bare-include.js';
 import type { ModuleRegistry } from './registry.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 import { isCollectionName, resolveActionName } from './module-names.js';
@@ -150,6 +152,8 @@ export interface Play {
 export interface Playbook {
   file: string;
   plays: Play[];
+  /** What loading it warned about (duplicate YAML keys, deprecated forms), in order: engine/load/load-warnings.ts. */
+  warnings?: LoadWarning[];
 }
 
 type Raw = Record<string, unknown>;
@@ -293,6 +297,8 @@ export interface LoadContext {
   roleDirs: string[];
   /** The play being loaded: its roles, role handlers, roles already run (dedup). */
   playRoles?: PlayRoles;
+  /** Loading what a dynamic include (include_tasks, include_role) includes: a bare `include:` in it is dynamic too. */
+  dynamic?: boolean;
 }
 
 /** A node's source, with the search path of a task loaded in this context. */
@@ -314,6 +320,11 @@ export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx
       out.push(...(await importTasks(doc, p, task, inc.key, ctx)));
       continue;
     }
+    const bare = bareIncludeKey(task);
+    if (bare !== undefined && !inc) {
+      out.push(...(await loadBareInclude(doc, p, task, bare, ctx, handler)));
+      continue;
+    }
     if (inc?.kind === 'include_tasks') {
       out.push(await loadIncludeTasks(doc, p, task, inc.key, ctx));
       continue;
@@ -329,6 +340,15 @@ export async function loadItems(doc: YamlDoc, path: PathSeg[], raw: unknown, ctx
     out.push(await loadItem(doc, p, task, ctx, handler));
   }
   return out;
+}
+
+/** A bare `include:` (bare-include.ts): an import_tasks, or an include_tasks that --tags does not deselect. */
+async function loadBareInclude(doc: YamlDoc, p: PathSeg[], raw: Raw, key: string, ctx: LoadContext, handler: boolean): Promise<Item[]> {
+  const { task, dynamic } = bareInclude(p, raw, key, ctx.dynamic === true, (at, msg, k) => { throw errorAt(doc, at, msg, k); });
+  if (!dynamic) return importTasks(doc, p, task, key, ctx);
+  if (handler) throw errorAt(doc, [...p, key], `a dynamic ${key} in handlers is not supported by tsplay (list the handler tasks, or use import_tasks)`, true);
+  const inc = await loadIncludeTasks(doc, p, task, key, ctx);
+  return [{ ...inc, include: { ...inc.include!, bare: true } }];
 }
 
 async function importTasks(doc: YamlDoc, p: PathSeg[], task: Raw, key: string, ctx: LoadContext): Promise<Item[]> {
@@ -539,7 +559,15 @@ async function importPlaybook(doc: YamlDoc, p: PathSeg[], rp: Raw, abs: string, 
 }
 
 export async function loadPlaybook(file: string, registry: ModuleRegistry, opts: LoadOptions = {}): Promise<Playbook> {
-  return loadPlaybookAt(file, registry, opts, [resolve(file)]);
+  const warnings: LoadWarning[] = [];
+  try {
+    const pb = await withLoadWarnings((w) => warnings.push(w), () => loadPlaybookAt(file, registry, opts, [resolve(file)]));
+    return warnings.length ? { ...pb, warnings } : pb;
+  } catch (e) {
+    // A playbook that does not load still shows what was found before the error (as Ansible prints it, first).
+    for (const w of warnings) loadWarning(w);
+    throw e;
+  }
 }
 
 async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: LoadOptions, stack: string[], missing?: (reason: string) => LoadError): Promise<Playbook> {
@@ -561,6 +589,8 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       continue;
     }
     const play = rp;
+    const bare = bareIncludeKey(play);
+    if (bare !== undefined) throw errorAt(doc, [...p, bare], `'${bare}' is not a valid attribute for a Play (as in Ansible 2.14: use import_playbook)`, true);
     for (const k of Object.keys(play)) {
       const why = unsupportedKeyword('play', k, Object.keys(PLAY_SCHEMA.properties ?? {}));
       if (why) throw errorAt(doc, [...p, k], why, true);
@@ -669,6 +699,8 @@ export interface IncludeSpec {
   apply?: Block;
   /** `apply:` run_once / delegate_to, set on every included task that has none. */
   applyTask?: { runOnce?: boolean; delegateTo?: string };
+  /** A bare `include:` (deprecated) run as include_tasks: --tags does not deselect it, as in Ansible (bare-include.ts). */
+  bare?: boolean;
   /** Load a rendered name (cached per name): the items, the file (or role dir) included, the role. */
   load(name: string): Promise<{ items: Item[]; file: string; role?: RoleInstance; handlers?: Task[] }>;
 }
@@ -965,7 +997,7 @@ export async function loadIncludeTasks(doc: YamlDoc, p: PathSeg[], task: Raw, ke
     if (!hit) {
       hit = (async () => {
         const file = taskFileOf(doc, at, name, ctx);
-        return { items: await loadTaskFile(doc, at, file, ctx), file };
+        return { items: await loadTaskFile(doc, at, file, { ...ctx, dynamic: true }), file };
       })();
       cache.set(name, hit);
     }
@@ -996,6 +1028,7 @@ export async function loadIncludeRole(doc: YamlDoc, p: PathSeg[], task: Raw, key
   const apply = args.apply ? wrapperOf(doc, [...at, 'apply'], args.apply, `${key} apply`, ctx) : undefined;
   const loopVar = (isMapping(task.loop_control) && typeof task.loop_control.loop_var === 'string') ? task.loop_control.loop_var : 'item';
   const pr = ctx.playRoles;
+  ctx = { ...ctx, dynamic: true };
   const cache = new Map<string, Promise<{ items: Item[]; file: string; role: RoleInstance; handlers?: Task[] }>>();
   const load = (name: string) => {
     let hit = cache.get(name);

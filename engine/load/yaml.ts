@@ -3,11 +3,12 @@
 // unknown module) can name file:line:col.
 
 import { readFile } from 'node:fs/promises';
-import { parseEvents, constructFromEvents, YAML11_SCHEMA, Schema, boolYaml11Tag, NOT_RESOLVED, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
+import { parseEvents, constructFromEvents, getScalarValue, YAML11_SCHEMA, Schema, boolYaml11Tag, NOT_RESOLVED, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { Unsafe } from '../template/unsafe.js';
 import { checkAliases } from './yaml-aliases.js';
+import { loadWarning } from './load-warnings.js';
 
 // `!unsafe "{{ text }}"`: a string that is never rendered (Ansible's tag; engine/template/unsafe.ts).
 const unsafeTag = defineScalarTag('!unsafe', {
@@ -70,6 +71,9 @@ interface Frame {
   index: number; // seq: next index; map: count of nodes seen (even = key, odd = value)
   key?: string;
   keyOffset?: number;
+  /** map: where it starts, and the scalar keys seen so far (duplicates are warned about). */
+  start?: number;
+  seen?: Set<string>;
 }
 
 function eventOffset(e: Event): number {
@@ -117,8 +121,25 @@ function parseEventsAsPyYaml(source: string, file: string): { events: Event[]; s
   }
 }
 
-/** Parse one YAML document (an empty file is null). Throws LoadError with place and snippet. */
-export function parseYaml(original: string, file: string): YamlDoc {
+/**
+ * A mapping's key seen again: Ansible (its YAML constructor) keeps the last
+ * value and warns, naming the mapping's start as PyYAML marks it.
+ */
+function duplicateKey(frame: Frame, key: string, file: string, starts: number[]): void {
+  if (!frame.seen || key === '<<') return;
+  if (!frame.seen.has(key)) {
+    frame.seen.add(key);
+    return;
+  }
+  const { line, col } = offsetToPlace(starts, file, frame.start ?? 0);
+  loadWarning({ msg: `While constructing a mapping from ${file}, line ${line}, column ${col}, found a duplicate dict key (${key}). Using last defined value only.` });
+}
+
+/**
+ * Parse one YAML document (an empty file is null). Throws LoadError with place and snippet.
+ * `quiet`: duplicate keys are not warned about (PyYAML's own loader, as Ansible's from_yaml uses).
+ */
+export function parseYaml(original: string, file: string, quiet = false): YamlDoc {
   let events: Event[];
   let values: unknown[];
   let source = original;
@@ -130,7 +151,8 @@ export function parseYaml(original: string, file: string): YamlDoc {
       const { line, col } = offsetToPlace(lineStarts(source), file, refused.offset);
       throw new LoadError(`YAML: ${refused.reason}`, { file, line, col }, snippetAt(source, line, col));
     }
-    values = constructFromEvents(events, { source, filename: file, schema: SCHEMA });
+    // As PyYAML: a duplicate key is accepted and the last value wins (`json`); it is warned about below.
+    values = constructFromEvents(events, { source, filename: file, schema: SCHEMA, json: true });
   } catch (e) {
     if (e instanceof LoadError) throw e;
     if (e instanceof YAMLException && e.mark) {
@@ -167,6 +189,7 @@ export function parseYaml(original: string, file: string): YamlDoc {
           // Record the key; only scalar keys get a path.
           top.key = e.type === EVENT_ID.SCALAR ? source.slice(e.valueStart, e.valueEnd).replace(/^["']|["']$/g, '') : undefined;
           top.keyOffset = eventOffset(e);
+          if (e.type === EVENT_ID.SCALAR && !quiet) duplicateKey(top, getScalarValue(source, e), file, starts);
           if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: e.type === EVENT_ID.MAPPING ? 'map' : 'seq', path: [...top.path, '<key>'], index: 0 });
           continue;
         }
@@ -175,7 +198,7 @@ export function parseYaml(original: string, file: string): YamlDoc {
       }
     }
     nodes.set(pointer(path), eventOffset(e));
-    if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0 });
+    if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, index: 0, start: eventOffset(e), seen: new Set() });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
   }
   if (values.length > 1) {

@@ -47,7 +47,8 @@ export type RunEvent =
   | HostResultEvent
   /** include_tasks included a file for these hosts (Ansible's "included: FILE for h1, h2 => (item=x)"). */
   | { kind: 'included'; task: string; file: string; hosts: string[]; item?: unknown; place?: string }
-  | { kind: 'warning'; msg: string; host?: string; task?: string }
+  /** `deprecation`: printed as Ansible's "[DEPRECATION WARNING]". */
+  | { kind: 'warning'; msg: string; host?: string; task?: string; deprecation?: boolean }
   /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
   | HostKeyAddedEvent
   /** msg: the message; with `var`, `{name: value}` for debug's var= (printed as it is, not under "msg"). */

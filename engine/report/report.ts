@@ -188,7 +188,7 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         break;
       }
       case 'warning':
-        write(paint('magenta', `[WARNING]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}`));
+        write(paint('magenta', `[${ev.deprecation ? 'DEPRECATION WARNING' : 'WARNING'}]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}`));
         break;
       case 'host_key_added':
         // OpenSSH's own words, then which host, which key, which file.

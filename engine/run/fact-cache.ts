@@ -46,3 +46,11 @@ export function recordModuleFacts(h: HostRun, returned: Record<string, unknown>)
     }
   }
 }
+
+/** Fresh facts over earlier ones: the fresh object (it carries what its parse recorded), with the earlier facts it lacks. */
+export function mergedFacts(earlier: Facts | undefined, fresh: Facts): Facts {
+  if (!earlier) return fresh;
+  const out = fresh as Record<string, unknown>;
+  for (const [k, v] of Object.entries(earlier)) if (!Object.hasOwn(out, k)) out[k] = v;
+  return fresh;
+}

@@ -11,6 +11,8 @@ import type { Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { withTaskKeywords } from '../load/playbook.js';
 import type { RoleInstance } from '../load/roles.js';
+import { BARE_INCLUDE_RUN_DEPRECATION } from '../load/bare-include.js';
+import { loadWarning } from '../load/load-warnings.js';
 import { isTemplated, renderString } from '../template/template.js';
 import { toText, truthy } from '../template/expression.js';
 import { unsafe } from '../template/unsafe.js';
@@ -43,11 +45,13 @@ interface Inclusion {
 export async function runInclude(rc: RunContext, task: Task, hosts: string[], parent: Scope, play: Play, runItems: RunItems): Promise<void> {
   const spec = task.include!;
   const scope = taskScope(parent, task);
-  if (!tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
+  // As Ansible: --tags does not deselect a bare `include:` (only --skip-tags does).
+  if (!tagSelected(scope.tags, spec.bare ? [] : rc.opts.tags, rc.opts.skipTags)) return;
   const name = taskLabel(task);
   const place = formatSourcePlace(task.src);
   const printed = spec.kind === 'include_tasks';
   rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place });
+  if (spec.bare) loadWarning({ msg: BARE_INCLUDE_RUN_DEPRECATION, deprecation: true });
   const inclusions: Inclusion[] = [];
   const byKey = new Map<string, Inclusion>();
   const report = (n: string, outcome: TaskOutcome, t0: number) => {

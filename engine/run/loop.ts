@@ -7,9 +7,9 @@ import type { Task } from '../load/playbook.js';
 import type { LoopControl } from '../load/loop-keywords.js';
 import { ModuleError } from '../module-api.js';
 import type { HostStatus } from '../report/events.js';
-import { getProp, toBool, toText, truthy } from '../template/expression.js';
+import { getProp, toBool, toText, truthy, UndefinedVariableError } from '../template/expression.js';
 import { listify, runLookupList } from '../template/lookups.js';
-import { isTemplated, renderDeep, renderString } from '../template/template.js';
+import { isTemplated, renderDeep, renderString, TemplateError } from '../template/template.js';
 import { trackUnsafe, unsafe } from '../template/unsafe.js';
 import type { Vars } from '../template/vars.js';
 import type { TaskOutcome } from './host-run.js';
@@ -95,6 +95,15 @@ export function loopItems(task: Task, vars: Vars): { items: unknown[]; data: boo
   }
   // What a lookup returns is data, as Ansible wraps it.
   return { items: runLookupList(name, terms, {}, vars, loopSubdir(task.action)), data: true };
+}
+
+/**
+ * Whether an error evaluating a loop is an undefined variable (Ansible's
+ * AnsibleUndefinedVariable): the one loop error Ansible 2.14's task executor
+ * holds back until it has evaluated `when` (a false `when` skips the task).
+ */
+export function isUndefinedError(e: unknown): boolean {
+  return e instanceof UndefinedVariableError || (e instanceof TemplateError && e.variable !== undefined);
 }
 
 /** ansible_loop for item i (loop_control.extended). */

@@ -20,11 +20,13 @@ import { connect } from './connect.js';
 import { renderName } from './names.js';
 import { resolveFlag, type Flag } from './flags.js';
 import { gatherHostFacts } from './gather.js';
+import { mergedFacts } from './fact-cache.js';
 import { omitPlaceholder } from './omit.js';
 import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
 import { flushHandlers, runSection, serialBatches } from './strategy.js';
 import { hasTemplatedVarsFiles, hostVarsFiles, playVarsFiles } from './vars-files.js';
 import { playScope, varsFor } from './scope.js';
+import { withLoadWarnings } from '../load/load-warnings.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -113,14 +115,16 @@ export class Runner implements RunContext {
   async run(playbooks: Playbook[]): Promise<number> {
     const o = this.opts;
     o.emit({ kind: 'run_start', playbooks: playbooks.map((p) => p.file), check: o.check, diff: o.diff, forks: o.forks, time: new Date().toISOString() });
-    const plays = async () => {
+    // What loading warned about, as ansible-playbook prints it before the first play; files read during the run warn as they are read.
+    for (const w of playbooks.flatMap((p) => p.warnings ?? [])) o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation });
+    const plays = () => withLoadWarnings((w) => o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation }), async () => {
       for (const pb of playbooks) {
         for (const play of pb.plays) {
           if (this.isInterrupted) break;
           await this.runPlay(play);
         }
       }
-    };
+    });
     try {
       // After Ctrl-C and the grace, stop waiting for tasks that do not end.
       await Promise.race([plays(), this.abandoned]);
@@ -225,8 +229,12 @@ export class Runner implements RunContext {
     return this.aborted;
   }
 
-  private async gatherAll(names: string[], play: Play): Promise<void> {
-    const need = names.filter((n) => !this.hostRun(n).facts);
+  /**
+   * As Ansible: every play that gathers runs setup on each of its hosts again, so
+   * a play sees what earlier plays changed; the new facts are merged over the
+   * old (a fact the subset did not gather keeps its value, as in Ansible's cache).
+   */
+  private async gatherAll(need: string[], play: Play): Promise<void> {
     if (!need.length) return;
     const task = 'Gathering Facts';
     const place = formatSourcePlace(play.src);
@@ -238,7 +246,7 @@ export class Runner implements RunContext {
       try {
         const conn = this.connection(h);
         const host = new Host(conn, { name: n, loginUser: h.settings.user });
-        h.facts = await gatherHostFacts(host, { subset: play.gatherSubset, timeoutS: play.gatherTimeout });
+        h.facts = mergedFacts(h.facts, await gatherHostFacts(host, { subset: play.gatherSubset, timeoutS: play.gatherTimeout }));
         // as Ansible's setup: the subset asked for, and that setup ran
         h.moduleFacts = { ...h.moduleFacts, gather_subset: play.gatherSubset ?? ['all'], module_setup: true };
         h.recap.ok++;

@@ -14,7 +14,7 @@ import type { RunContext } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js';
 import { resolved, varsFor, withHostFlags, type Scope } from './scope.js';
 import { countOutcome } from './recap.js';
-import { itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
+import { isUndefinedError, itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
 import { condition, describeError, isCheck, runAction } from './action.js';
 
 type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
@@ -56,7 +56,17 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
         return { status: 'skipped', result: { changed: false, skipped: true } };
       }
     }
-    const loop = loopItems(task, baseVars);
+    let loop: ReturnType<typeof loopItems>;
+    try {
+      loop = loopItems(task, baseVars);
+    } catch (e) {
+      // As Ansible 2.14: a loop naming something undefined is held back while
+      // `when` is evaluated without an item; a false `when` skips the task.
+      if (!isUndefinedError(e) || !whenFalseWithoutItem(task, baseVars)) throw e;
+      const outcome: TaskOutcome = { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
+      finish(task, h, outcome, emitResult);
+      return outcome;
+    }
     let outcome: TaskOutcome;
     if (loop === undefined) {
       outcome = await runAttempts(rc, task, h, scope, baseVars);
@@ -93,9 +103,28 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
       return undefined;
     }
     const msg = describeError(e, task, n);
-    const outcome: TaskOutcome = { status: 'failed', result: { failed: true, changed: false, msg } };
+    // As Ansible: ignore_errors covers a task that fails before its action (a loop that cannot be evaluated).
+    const outcome: TaskOutcome = { status: 'failed', result: { failed: true, changed: false, msg }, ignored: ignoredBeforeAction(rc, h, scope) };
     finish(task, h, outcome, emitResult);
     return outcome;
+  }
+}
+
+/** The task's `when` is false before any item exists; an error evaluating it counts as not false (the loop's error wins). */
+function whenFalseWithoutItem(task: Task, vars: Vars): boolean {
+  if (!task.when.length) return false;
+  try {
+    return !condition(task.when, vars, task);
+  } catch {
+    return false;
+  }
+}
+
+function ignoredBeforeAction(rc: RunContext, h: HostRun, scope: Scope): boolean {
+  try {
+    return ignoreErrors(scope, varsFor(rc, h, scope));
+  } catch {
+    return false;
   }
 }
 
@@ -118,7 +147,7 @@ function finish(task: Task, h: HostRun, outcome: TaskOutcome, emit?: EmitResult)
 /** One task (or one loop item) with retries/until, changed_when, failed_when. */
 async function runAttempts(rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
   if (task.when.length && !condition(task.when, vars, task)) {
-    return { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: task.when.map(String).join(' and ') } };
+    return { status: 'skipped', result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
   }
   // Arguments refused at load in a guarded task: it runs, so it fails as Ansible's module would.
   if (task.invalidArgs !== undefined) return { status: 'failed', result: { failed: true, changed: false, msg: task.invalidArgs } };

@@ -451,7 +451,7 @@ function extreme(v: unknown, sign: number, caseSensitive: unknown, attribute: un
 
 function fromYaml(s: string): unknown {
   try {
-    return parseYaml(s, '<from_yaml>').value;
+    return parseYaml(s, '<from_yaml>', true).value;
   } catch (e) {
     throw new FilterError(`from_yaml: ${(e as Error).message.split('\n')[0]}`);
   }

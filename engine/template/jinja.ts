@@ -398,14 +398,11 @@ class StatementParser {
         return { kind: 'with', assigns, body };
       }
       case 'include': {
-        let end = to;
-        let withContext = true;
+        // Jinja's order: `include NAME [ignore missing] [with|without context]`.
+        const ctx = contextTail(source, from, to, true);
+        const { withContext } = ctx;
+        let { end } = ctx;
         let ignoreMissing = false;
-        const tail = /\s+(with|without)\s+context\s*$/.exec(source.slice(from, end));
-        if (tail) {
-          withContext = tail[1] === 'with';
-          end -= tail[0].length;
-        }
         const im = /\s+ignore\s+missing\s*$/.exec(source.slice(from, end));
         if (im) {
           ignoreMissing = true;
@@ -416,34 +413,14 @@ class StatementParser {
         return { kind: 'include', name, ignoreMissing, withContext, at: tok.start };
       }
       case 'import': {
-        let end = to;
-        let withContext = false;
-        const tail = /\s+(with|without)\s+context\s*$/.exec(source.slice(from, end));
-        if (tail) {
-          withContext = tail[1] === 'with';
-          end -= tail[0].length;
-        }
-        const top = topTokens(source, from, end);
-        const as = top.find((x) => x.kind === 'word' && x.text === 'as');
-        if (!as) fail(this.t, 'expected "import \'file\' as NAME"', from);
-        const name = this.expr(from, as.start, 'naming the template to import');
-        this.noteRef(name);
+        const { end, withContext } = contextTail(source, from, to, false);
+        const { name, word: as } = this.nameBefore(from, end, 'as', 'expected "import \'file\' as NAME"', 'naming the template to import');
         const alias = this.targets(as.end, end, 'import')[0];
         return { kind: 'import', name, alias, withContext, at: tok.start };
       }
       case 'from': {
-        let end = to;
-        let withContext = false;
-        const tail = /\s+(with|without)\s+context\s*$/.exec(source.slice(from, end));
-        if (tail) {
-          withContext = tail[1] === 'with';
-          end -= tail[0].length;
-        }
-        const top = topTokens(source, from, end);
-        const imp = top.find((x) => x.kind === 'word' && x.text === 'import');
-        if (!imp) fail(this.t, 'expected "from \'file\' import NAME"', from);
-        const name = this.expr(from, imp.start, 'naming the template to import from');
-        this.noteRef(name);
+        const { end, withContext } = contextTail(source, from, to, false);
+        const { name, word: imp } = this.nameBefore(from, end, 'import', 'expected "from \'file\' import NAME"', 'naming the template to import from');
         const names: { name: string; alias: string; at: number }[] = [];
         for (const m of source.slice(imp.end, end).matchAll(/[^,]+/g)) {
           const part = m[0].trim();
@@ -479,6 +456,21 @@ class StatementParser {
   private noteRef(name: Expr): void {
     if (name.kind === 'literal' && typeof name.value === 'string') this.refs.push({ name: name.value, at: name.start });
   }
+
+  /** `import NAME as ...`, `from NAME import ...`: the template name before the top-level `word`, noted as a reference. */
+  private nameBefore(from: number, end: number, word: string, missing: string, what: string): { name: Expr; word: TopTok } {
+    const found = topTokens(this.t.source, from, end).find((x) => x.kind === 'word' && x.text === word);
+    if (!found) fail(this.t, missing, from);
+    const name = this.expr(from, found.start, what);
+    this.noteRef(name);
+    return { name, word: found };
+  }
+}
+
+/** A tag's trailing `with context` / `without context`: where the rest ends, and the context flag (`dflt` without one). */
+function contextTail(source: string, from: number, to: number, dflt: boolean): { end: number; withContext: boolean } {
+  const tail = /\s+(with|without)\s+context\s*$/.exec(source.slice(from, to));
+  return tail ? { end: to - tail[0].length, withContext: tail[1] === 'with' } : { end: to, withContext: dflt };
 }
 
 const CACHE = new Map<string, JinjaTemplate>();

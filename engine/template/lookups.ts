@@ -13,6 +13,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { FilterError, getProp, setLookupHook, toBool, typeName } from './expression.js';
 import { isTemplated, renderString } from './template.js';
 import { noteUnsafeRead } from './unsafe.js';
+import { fnmatchSource } from './fnmatch.js';
 
 type Vars = Record<string, unknown>;
 
@@ -477,7 +478,8 @@ function globIn(dir: string, pattern: string): string[] {
   } catch {
     return [];
   }
-  const re = globRegex(pattern);
+  // As Python's glob: fnmatch, and a hidden name only for a pattern that starts with a dot.
+  const re = new RegExp(fnmatchSource(pattern), 'u');
   return names
     .filter((n) => re.test(n) && !(n.startsWith('.') && !pattern.startsWith('.')))
     .map((n) => join(dir, n))
@@ -488,26 +490,6 @@ function globIn(dir: string, pattern: string): string[] {
         return false;
       }
     });
-}
-
-function globRegex(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
 }
 
 // ---------------------------------------------------------------- names

@@ -26,7 +26,8 @@ const cases: Case[] = [
   // YAML syntax
   { name: 'YAML: bad indentation', files: { 'p.yml': '- hosts: all\n  tasks:\n   - debug: {msg: a}\n  - debug: {msg: b}\n' }, argv: RUN, exit: 4, says: [/p\.yml:4:\d+/, /YAML syntax error/] },
   { name: 'YAML: unclosed quote', files: { 'p.yml': '- hosts: all\n  tasks:\n    - debug: { msg: "oops }\n' }, argv: RUN, exit: 4, says: [/p\.yml:\d+:\d+/, /YAML syntax error/] },
-  { name: 'YAML: duplicate key', files: { 'p.yml': '- hosts: all\n  hosts: web\n' }, argv: RUN, exit: 4, says: [/p\.yml:2:\d+/, /duplicat/i] },
+  // As Ansible 2.14: a duplicate key is warned about (the mapping's line and column) and the last value is the one read.
+  { name: 'YAML: duplicate key (warned; the last value is read)', files: { 'p.yml': '- hosts: all\n  gather_facts: false\n  gather_facts: maybe\n' }, argv: RUN, exit: 4, says: [/\[WARNING\]: While constructing a mapping from \S*p\.yml, line 1, column 3, found a duplicate dict key \(gather_facts\)\. Using last defined value only\./, /p\.yml:3:17/, /gather_facts.*boolean/] },
   { name: 'YAML: tab indentation', files: { 'p.yml': '- hosts: all\n  tasks:\n\t- debug: {msg: a}\n' }, argv: RUN, exit: 4, says: [/p\.yml:3:\d+/] },
   { name: 'YAML: several documents', files: { 'p.yml': '- hosts: all\n---\n- hosts: all\n' }, argv: RUN, exit: 4, says: [/p\.yml/, /one YAML document/] },
   { name: 'YAML: the snippet shows the offending line', files: { 'p.yml': '- hosts: all\n  tasks: [\n' }, argv: RUN, exit: 4, says: [/\| +tasks: \[/] },

@@ -1,9 +1,11 @@
 // Python's fnmatch.fnmatch on POSIX (case-sensitive): `*` any run of characters
 // (slashes too), `?` one character, `[seq]`, `[!seq]`; a `[` without its `]` is
-// literal. Used by find's patterns and excludes.
+// literal. The one glob matcher: find's patterns and excludes, setup's filter,
+// the fileglob lookup (which keeps its own rule for hidden files).
 
 function escapeRe(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  // Not `-`: outside a class it needs no escape, and the `u` flag refuses `\-` there.
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
 /** The regular expression source (anchored) for one fnmatch pattern. */
