@@ -11,6 +11,7 @@ const BUILTIN = [
   'setup', 'service_facts', 'package_facts',
   'assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'set_fact',
   'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
+  'replace', 'blockinfile', 'cron',
 ] as const;
 
 const OTHER: Record<string, string> = {
@@ -18,6 +19,7 @@ const OTHER: Record<string, string> = {
   'community.general.ini_file': 'ini_file',
   'community.general.timezone': 'timezone',
   'community.general.locale_gen': 'locale_gen',
+  'ansible.posix.sysctl': 'sysctl',
 };
 
 /** FQCN -> tsplay's name. */
