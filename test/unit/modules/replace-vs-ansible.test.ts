@@ -69,6 +69,6 @@ if (missing !== undefined) {
     t.true(by['every-match'].ansible.changed);
     t.false(by['no-match'].tsplay.changed);
     t.true(by['missing-file'].tsplay.failed);
-    t.regex(by['multiline-anchors'].tsplay.tree.f, /listen 0\.0\.0\.0:80\\nlisten/);
+    t.regex(by['multiline-anchors'].tsplay.tree.f, /"listen 0\.0\.0\.0:80\\n# server_name x\\nserver_name y\\n\\nlisten 0\.0\.0\.0:8080\\n"$/);
   });
 }
