@@ -13,6 +13,7 @@ const BUILTIN = [
   'package', 'systemd', 'systemd_service', 'group', 'find', 'get_url', 'unarchive',
   'debconf', 'apt_repository',
   'slurp',
+  'replace', 'blockinfile', 'cron',
 ] as const;
 
 const OTHER: Record<string, string> = {
@@ -20,6 +21,7 @@ const OTHER: Record<string, string> = {
   'community.general.ini_file': 'ini_file',
   'community.general.timezone': 'timezone',
   'community.general.locale_gen': 'locale_gen',
+  'ansible.posix.sysctl': 'sysctl',
 };
 
 /** FQCN -> tsplay's name. */

@@ -12,6 +12,7 @@ import { validateModuleArgs } from '../../../../engine/load/module-args.js';
 import { Host } from '../../../../engine/host/host.js';
 import { LocalConnection } from '../../../../engine/connection/local-connection.js';
 import { loadRegistry } from '../../../../engine/load/registry.js';
+import { crontab } from '../../../../engine/facts/crontab.js';
 import { file, fileContent } from '../../../../engine/facts/file.js';
 import { groups } from '../../../../engine/facts/groups.js';
 import { gidHolder, primaryUsers, uidHolder } from '../../../../engine/facts/id-holders.js';
@@ -59,6 +60,7 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(mounts, () => (opts.mounted ? [{ path: opts.mounted, src: 'tmpfs', fstype: 'tmpfs', opts: 'rw' }] : [])),
       // nobody holds the requested ids
       row(uidHolder, () => null),
+      row(crontab, () => ''),
       row(gidHolder, () => null),
       row(primaryUsers, () => []),
       row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
@@ -128,6 +130,11 @@ const cases: Case[] = [
   { module: 'copy', base: { dest: '/srv/c', content: 'a=1\n[s]\nk=v\n', owner: 'root', group: 'root', mode: '0644' }, inject: ['owner', 'group', 'mode'] },
   { module: 'template', base: { src: 't.j2', dest: '/srv/t', owner: 'root', group: 'root', mode: '0644' }, inject: ['dest', 'owner', 'group', 'mode'] },
   { module: 'lineinfile', base: { path: '/srv/l', line: 'b=2', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'line', 'regexp'] },
+  { module: 'replace', base: { path: '/srv/l', regexp: 'b', replace: 'c', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'regexp', 'replace'] },
+  { module: 'blockinfile', base: { path: '/srv/l', block: 'b=2', create: true, owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'block', 'marker'] },
+  { module: 'cron', base: { name: 'a', user: 'nova', job: 'true' }, inject: ['name', 'user', 'job'] },
+  { module: 'cron', base: { name: 'a', user: 'root', job: 'true', cron_file: '/srv/cron' }, inject: ['name', 'user', 'job', 'cron_file'] },
+  { module: 'sysctl', base: { name: 'net.ipv4.ip_forward', value: '1', sysctl_set: true, sysctl_file: '/srv/s.conf' }, inject: ['name', 'value', 'sysctl_file'] },
   { module: 'ini_file', base: { path: '/srv/i', section: 's', option: 'k', value: 'w', owner: 'root', group: 'root', mode: '0644' }, inject: ['path', 'owner', 'group', 'mode', 'section', 'option', 'value'] },
   { module: 'usermod', base: { name: 'nova', uid: 111, group: 'nova' }, inject: ['name', 'uid', 'group'] },
   { module: 'groupmod', base: { name: 'nova', gid: 111 }, inject: ['name', 'gid'] },
