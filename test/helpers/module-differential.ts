@@ -109,7 +109,8 @@ const playbookFor = (cases: DiffCase[], root: string, resultsFile?: string): str
 
 type Flags = Pick<SideOutcome, 'changed' | 'failed' | 'msg'>;
 
-function ansiblePass(cases: DiffCase[], root: string, check: boolean): Flags[] {
+/** Each case's registered result under Ansible (one ansible-playbook run, local connection). */
+export function ansibleResults(cases: DiffCase[], root: string, check: boolean): Array<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), 'tsplay-diff-pb-'));
   try {
     const results = join(work, 'results.json');
@@ -120,13 +121,14 @@ function ansiblePass(cases: DiffCase[], root: string, check: boolean): Flags[] {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const r = JSON.parse(readFileSync(results, 'utf8')) as Record<string, Record<string, unknown>>;
-    return cases.map((_, i) => ({ changed: r[`r${i}`].changed === true, failed: r[`r${i}`].failed === true, msg: r[`r${i}`].msg as string | undefined }));
+    return cases.map((_, i) => r[`r${i}`]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Promise<Flags[]> {
+/** Each case's result event under tsplay (in-process, local connection); undefined when the run stopped before it. */
+export async function tsplayResults(cases: DiffCase[], root: string, check: boolean): Promise<Array<HostResultEvent | undefined>> {
   const work = mkdtempSync(join(tmpdir(), 'tsplay-diff-pb-'));
   try {
     writeFileSync(join(work, 'pb.yml'), playbookFor(cases, root));
@@ -140,14 +142,20 @@ async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Prom
     });
     await runner.run([pb]);
     const results = events.filter((e): e is HostResultEvent => e.kind === 'host_result');
-    return cases.map((c) => {
-      const r = results.find((e) => e.task === `case ${c.name}`);
-      if (!r) return { failed: true, msg: 'no result (the run stopped before this case)' };
-      return { changed: r.status === 'changed', failed: r.status === 'failed', msg: r.msg ?? (r.result?.msg as string | undefined) };
-    });
+    return cases.map((c) => results.find((e) => e.task === `case ${c.name}`));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function ansiblePass(cases: DiffCase[], root: string, check: boolean): Flags[] {
+  return ansibleResults(cases, root, check).map((r) => ({ changed: r.changed === true, failed: r.failed === true, msg: r.msg as string | undefined }));
+}
+
+async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Promise<Flags[]> {
+  return (await tsplayResults(cases, root, check)).map((r) =>
+    r === undefined ? { failed: true, msg: 'no result (the run stopped before this case)' }
+    : { changed: r.status === 'changed', failed: r.status === 'failed', msg: r.msg ?? (r.result?.msg as string | undefined) });
 }
 
 /**

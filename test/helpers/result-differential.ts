@@ -10,16 +10,10 @@
 //
 // Cases are module-differential's (files, a task naming paths with @DIR@).
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadInventory } from '../../engine/inventory/inventory.js';
-import { loadPlaybook } from '../../engine/load/playbook.js';
-import { loadRegistry } from '../../engine/load/registry.js';
-import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
-import { Runner } from '../../engine/run/runner.js';
-import { ANSIBLE_PLAYBOOK, fill, writeCase } from './module-differential.js';
+import { ansibleResults, tsplayResults, writeCase } from './module-differential.js';
 import type { DiffCase } from './module-differential.js';
 
 /** Keys not compared: Ansible's own bookkeeping, and diff (tsplay reports diffs through --diff, not the result). */
@@ -37,11 +31,6 @@ export interface ResultOutcome {
   differences: string[];
 }
 
-const playbook = (cases: DiffCase[], root: string): unknown[] => [{
-  hosts: 'all', gather_facts: false,
-  tasks: cases.map((c, i) => ({ name: `case ${c.name}`, ...(fill(c.task, join(root, c.name)) as object), register: `r${i}`, ignore_errors: true })),
-}];
-
 /** Values with the case root replaced by @DIR@ (deeply). */
 function relative(v: unknown, dir: string): unknown {
   if (typeof v === 'string') return v.replaceAll(dir, '@DIR@');
@@ -51,46 +40,13 @@ function relative(v: unknown, dir: string): unknown {
 }
 
 function ansiblePass(cases: DiffCase[], root: string, check: boolean): Result[] {
-  const work = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-pb-'));
-  try {
-    const pb = playbook(cases, root) as [{ tasks: object[] }];
-    const all = `{{ {${cases.map((_, i) => `'r${i}': r${i}`).join(', ')}} | to_json }}`;
-    pb[0].tasks.push({ name: 'results', copy: { content: all, dest: join(work, 'results.json') }, check_mode: false });
-    writeFileSync(join(work, 'pb.yml'), JSON.stringify(pb));
-    writeFileSync(join(work, 'hosts'), 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
-    execFileSync(ANSIBLE_PLAYBOOK, ['-i', join(work, 'hosts'), join(work, 'pb.yml'), ...(check ? ['--check'] : [])], {
-      encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0', ANSIBLE_LOCALHOST_WARNING: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const r = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as Record<string, Result>;
-    return cases.map((c, i) => relative(r[`r${i}`], join(root, c.name)) as Result);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  return ansibleResults(cases, root, check).map((r, i) => relative(r, join(root, cases[i].name)) as Result);
 }
 
 async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Promise<Result[]> {
-  const work = mkdtempSync(join(tmpdir(), 'tsplay-rdiff-pb-'));
-  try {
-    writeFileSync(join(work, 'pb.yml'), JSON.stringify(playbook(cases, root)));
-    writeFileSync(join(work, 'hosts.yml'), 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n');
-    const registry = await loadRegistry();
-    const pb = await loadPlaybook(join(work, 'pb.yml'), registry);
-    const events: RunEvent[] = [];
-    const runner = new Runner({
-      check, diff: false, forks: 1, strategy: 'linear', tags: [], skipTags: [], extraVars: {}, verbosity: 0,
-      inventory: await loadInventory([join(work, 'hosts.yml')]), registry, emit: (e) => events.push(e),
-    });
-    await runner.run([pb]);
-    const results = events.filter((e): e is HostResultEvent => e.kind === 'host_result');
-    return cases.map((c) => {
-      const r = results.find((e) => e.task === `case ${c.name}`);
-      if (!r) return { failed: true, msg: 'no result (the run stopped before this case)' };
-      return relative({ ...(r.result ?? {}), changed: r.status === 'changed', failed: r.status === 'failed' }, join(root, c.name)) as Result;
-    });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  return (await tsplayResults(cases, root, check)).map((r, i) =>
+    r === undefined ? { failed: true, msg: 'no result (the run stopped before this case)' }
+    : relative({ ...(r.result ?? {}), changed: r.status === 'changed', failed: r.status === 'failed' }, join(root, cases[i].name)) as Result);
 }
 
 /** A value only Ansible can return: a path in its own temporary directory. */
