@@ -222,7 +222,7 @@ export class Host implements HostWriter {
     const fail = (why: string) => {
       throw new ModuleError(`${this.name}: become failed: ${why}`, { host: this.name, rc: r.rc, stderr: r.stderr });
     };
-    if (/^su: (Authentication failure|must be run from a terminal|Sorry)/m.test(r.stderr)) {
+    if (/(^|\s)su: (Authentication failure|must be run from a terminal|Sorry)/m.test(r.stderr)) {
       fail(`su needs a password to run as ${this.becomeUser} (tsplay answers no password prompt: log in as root, or use become_method: sudo with NOPASSWD)`);
     }
     if (/^su: user .* does not exist/m.test(r.stderr)) fail(`su: user ${this.becomeUser} does not exist`);
