@@ -69,7 +69,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   const become = resolved(scope.become) ?? target.settings.become;
   const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
   // remote_user, port, connection, become_method...: the delegate's variables decide for a delegated task.
-  const targetVars = scope.conn && target !== h ? varsFor(rc, target, scope) : vars;
+  const targetVars = target !== h ? varsFor(rc, target, scope) : vars;
   const settings = effectiveSettings(target.settings, scope.conn, targetVars, isImplicitLocalhost(rc.opts.inventory, target.name));
   const host = new Host(rc.connection(target, settings), {
     name: target.name, become, becomeUser, loginUser: settings.user, facts: target.facts ?? target.probedFacts,

@@ -48,13 +48,14 @@ function keywordText(v: string | number | undefined, vars: Vars): string | undef
  * its inventory variables and the extra vars (they hold the defaults: the
  * controller's user, port 22, ssh, sudo); `vars` the variables the task sees
  * on that host (for a delegated task, the delegate's); `kw` the task's
- * connection keywords. `implicitLocal`: the implicit localhost, whose
+ * connection keywords (none: the variables alone, e.g. a play's `vars:
+ * ansible_user`, still apply as in Ansible). `implicitLocal`: the implicit localhost, whose
  * ansible_connection=local is a variable in Ansible and so beats `connection:`.
  * Throws ModuleError for a templated keyword that renders to something tsplay
  * cannot honour.
  */
-export function effectiveSettings(base: ConnectionSettings, kw: ConnectionKeywords | undefined, vars: Vars, implicitLocal = false): ConnectionSettings {
-  if (!kw) return base;
+export function effectiveSettings(base: ConnectionSettings, keywords: ConnectionKeywords | undefined, vars: Vars, implicitLocal = false): ConnectionSettings {
+  const kw = keywords ?? {};
   const out: ConnectionSettings = { ...base };
   const user = varText(vars, ['ansible_user', 'ansible_ssh_user']) ?? keywordText(kw.remoteUser, vars);
   if (user !== undefined) out.user = user;

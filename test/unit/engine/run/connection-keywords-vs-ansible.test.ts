@@ -41,6 +41,7 @@ const CASES: Case[] = [
   { name: 'inventory ansible_user beats the task keyword', hostVars: 'ansible_port=1 ansible_user=invuser', play: `remote_user: playuser\n  tasks:\n    - command: whoami\n      remote_user: taskuser\n      ${W}`, expected: { user: 'invuser', port: 1 } },
   { name: 'block remote_user beats the play\'s', hostVars: 'ansible_port=1', play: `remote_user: playuser\n  tasks:\n    - block:\n        - command: whoami\n          ${W}\n      remote_user: blockuser`, expected: { user: 'blockuser', port: 1 } },
   { name: 'play vars ansible_user beat the keywords', hostVars: 'ansible_port=1', play: `remote_user: playuser\n  vars:\n    ansible_user: playvaruser\n  tasks:\n    - command: whoami\n      remote_user: taskuser\n      ${W}`, expected: { user: 'playvaruser', port: 1 } },
+  { name: 'play vars ansible_user without any keyword', hostVars: 'ansible_port=1', play: `vars:\n    ansible_user: playvaruser\n  tasks:\n    - command: whoami\n      ${W}`, expected: { user: 'playvaruser', port: 1 } },
   { name: 'templated remote_user, rendered per host', hostVars: 'ansible_port=1 who=tmpluser', play: `tasks:\n    - command: whoami\n      remote_user: "{{ who }}"\n      ${W}`, expected: { user: 'tmpluser', port: 1 } },
   { name: 'play port', hostVars: '', play: `port: 2\n  tasks:\n    - command: whoami\n      ${W}`, expected: { user: me, port: 2 } },
   { name: 'task port beats the play\'s', hostVars: '', play: `port: 2\n  tasks:\n    - command: whoami\n      port: 3\n      ${W}`, expected: { user: me, port: 3 } },

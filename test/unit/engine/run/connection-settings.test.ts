@@ -27,6 +27,7 @@ type Row = [string, Record<string, unknown>, ConnectionKeywords | undefined, Rec
 // [name, inventory vars (the host's base settings), keywords, the task's variables, expected]
 const rows: Row[] = [
   ['no keywords: the host\'s settings', {}, undefined, {}, { user: me, port: 22, connection: 'ssh', becomeMethod: 'sudo' }],
+  ['no keywords: a play var ansible_user still applies', {}, undefined, { ansible_user: 'playvar', ansible_port: '2200' }, { user: 'playvar', port: 2200 }],
   ['remote_user', {}, { remoteUser: 'deploy' }, {}, { user: 'deploy' }],
   ['ansible_user beats remote_user', { ansible_user: 'inv' }, { remoteUser: 'deploy' }, { ansible_user: 'inv' }, { user: 'inv' }],
   ['ansible_ssh_user beats remote_user', { ansible_ssh_user: 'old' }, { remoteUser: 'deploy' }, { ansible_ssh_user: 'old' }, { user: 'old' }],
@@ -242,4 +243,24 @@ test('runner: check mode connects the same way', async (t) => {
   t.is(r.code, 0, JSON.stringify(r.results()));
   t.deepEqual(p.opened.map((s) => s.user), ['deploy', 'root']);
   t.is(p.over('/etc/hostname').length, 2, 'both stat tasks read the host in check mode');
+});
+
+test('runner: a delegated task connects with the delegate\'s variables, the task\'s keywords where they set nothing', async (t) => {
+  const p = pool();
+  const r = await runPlaybook({
+    'inv.yml': 'all:\n  hosts:\n    h1: { ansible_host: 192.0.2.1, ansible_user: h1user }\n    h2: { ansible_host: 192.0.2.2, ansible_user: h2user }\n    h3: { ansible_host: 192.0.2.3 }\n',
+    'playbook.yml': `- hosts: h1
+  gather_facts: false
+  tasks:
+    - command: echo to-h2
+      delegate_to: h2
+      remote_user: kw
+    - command: echo to-h3
+      delegate_to: h3
+      remote_user: kw
+`,
+  }, { inventory: ['inv.yml'], connect: p.connect });
+  t.is(r.code, 0, JSON.stringify(r.results()));
+  t.deepEqual(p.over('to-h2'), ['h2 h2user:22']);
+  t.deepEqual(p.over('to-h3'), ['h3 kw:22']);
 });
