@@ -161,7 +161,6 @@ if (canHost) {
     t.is(stdout(r, 'second port'), 'root 2222');
     t.is(stdout(r, 'on the controller'), hostname());
     t.is((await labOut(info, H1, 'stat -c %U /home/deploy/made-by-deploy')).trim(), 'deploy');
-    t.is(process.getuid?.(), 0, 'the lab runs as root, so the default login user is root');
     // Lazily, once each per host: the play's user (facts and tasks), root, root on 2222, and the controller.
     t.deepEqual(r.opened.filter((o) => o.includes(' ssh ')).sort(), [
       `${H1} ssh deploy:22`, `${H1} ssh root:22`, `${H1} ssh root:2222`,
