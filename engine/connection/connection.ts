@@ -75,7 +75,11 @@ export interface ConnectionSettings {
   commandTimeoutMs: number;
   become: boolean;
   becomeUser: string;
-  becomeMethod: 'sudo';
+  becomeMethod: 'sudo' | 'su';
+  /** ansible_become_flags as words (engine/load/connection-keywords.ts); unset: the method's defaults. */
+  becomeFlags?: string[];
+  /** ansible_become_exe; unset: the method's name. */
+  becomeExe?: string;
 }
 
 /** The run was interrupted (Ctrl-C) and this command abandoned: it may or may not have had its effect. */

@@ -137,14 +137,24 @@ export class Host implements HostWriter {
   readonly become: boolean;
   readonly becomeUser: string;
   readonly loginUser?: string;
+  /** sudo (default) or su; flags replace the method's defaults; exe replaces its name (Ansible's become_flags, become_exe). */
+  readonly becomeMethod: 'sudo' | 'su';
+  readonly becomeFlags?: readonly string[];
+  readonly becomeExe?: string;
   private detectedServiceMgr?: InitSystem;
 
-  constructor(conn: Connection, opts: { name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts }) {
+  constructor(conn: Connection, opts: {
+    name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts;
+    becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string;
+  }) {
     this.conn = conn;
     this.name = opts.name;
     this.become = opts.become ?? false;
     this.becomeUser = opts.becomeUser ?? 'root';
     this.loginUser = opts.loginUser;
+    this.becomeMethod = opts.becomeMethod ?? 'sudo';
+    this.becomeFlags = opts.becomeFlags;
+    this.becomeExe = opts.becomeExe;
     this.facts = opts.facts ?? unknownFacts(opts.name);
   }
 
@@ -157,17 +167,29 @@ export class Host implements HostWriter {
     return `cd ${quote(dir)} && ${cmd}`;
   }
 
-  /** The shell that runs a command as the become user, or undefined when become does not apply. */
-  private becomeShell(): string | undefined {
-    if (!this.become || (this.loginUser !== undefined && this.loginUser === this.becomeUser)) return undefined;
-    // sudo -n never prompts, so a password requirement fails at once.
-    return `sudo -n -H -u ${quote(this.becomeUser)} -- /bin/sh`;
+  /** Whether become applies: asked for, and the login user is not already the become user. */
+  private becomes(): boolean {
+    return this.become && !(this.loginUser !== undefined && this.loginUser === this.becomeUser);
+  }
+
+  /**
+   * Shell text that runs `inner` (shell text) as the become user, or undefined
+   * when become does not apply. sudo: `sudo -n -H -u USER -- INNER` (-n never
+   * prompts, so a password requirement fails at once); su, as Ansible's:
+   * `su USER -c 'INNER'` (the become user's login shell runs it). become_flags
+   * replace the method's default flags, become_exe its program, as in Ansible.
+   */
+  private becomeCommand(inner: string): string | undefined {
+    if (!this.becomes()) return undefined;
+    const flags = (this.becomeFlags ?? (this.becomeMethod === 'sudo' ? ['-n', '-H'] : [])).map(quote);
+    const exe = quote(this.becomeExe ?? this.becomeMethod);
+    if (this.becomeMethod === 'su') return [exe, ...flags, quote(this.becomeUser), '-c', quote(inner)].join(' ');
+    return [exe, ...flags, '-u', quote(this.becomeUser), '--', inner].join(' ');
   }
 
   /** Wrap shell text for become. */
   wrapBecome(text: string): string {
-    const sh = this.becomeShell();
-    return sh ? `${sh} -c ${quote(text)}` : text;
+    return this.becomeCommand(`/bin/sh -c ${quote(text)}`) ?? text;
   }
 
   /**
@@ -178,10 +200,10 @@ export class Host implements HostWriter {
    */
   async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number; textOnStdin?: boolean } = {}): Promise<ExecResult> {
     const onStdin = opts.textOnStdin === true && opts.stdin === undefined;
-    const sh = this.becomeShell();
-    const command = onStdin ? sh ?? '/bin/sh' : this.wrapBecome(text);
+    const command = onStdin ? this.becomeCommand('/bin/sh') ?? '/bin/sh' : this.wrapBecome(text);
     const r = await this.conn.exec(command, { stdin: onStdin ? stdinScript(text) : opts.stdin, timeoutMs: opts.timeoutMs });
-    if (sh && r.rc !== 0) {
+    if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'su') this.checkSu(r);
+    if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'sudo') {
       if (/^sudo: (a password is required|a terminal is required|\d+ incorrect password)/m.test(r.stderr)) {
         throw new ModuleError(
           `${this.name}: become failed: sudo needs a password to run as ${this.becomeUser} (tsplay runs sudo -n and never answers prompts; allow NOPASSWD for the login user)`,
@@ -193,6 +215,18 @@ export class Host implements HostWriter {
       }
     }
     return r;
+  }
+
+  /** su's own failures, told apart from the command's: su prints them before the command runs. */
+  private checkSu(r: ExecResult): void {
+    const fail = (why: string) => {
+      throw new ModuleError(`${this.name}: become failed: ${why}`, { host: this.name, rc: r.rc, stderr: r.stderr });
+    };
+    if (/(^|\s)su: (Authentication failure|must be run from a terminal|Sorry)/m.test(r.stderr)) {
+      fail(`su needs a password to run as ${this.becomeUser} (tsplay answers no password prompt: log in as root, or use become_method: sudo with NOPASSWD)`);
+    }
+    if (/^su: user .* does not exist/m.test(r.stderr)) fail(`su: user ${this.becomeUser} does not exist`);
+    if (r.rc === 127 && /su: (command )?not found/.test(r.stderr)) fail(`${this.becomeExe ?? 'su'} is not installed`);
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {

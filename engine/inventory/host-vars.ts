@@ -8,6 +8,7 @@ import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
 import type { Inventory, InventoryGroup } from './model.js';
 import { groupHosts } from './patterns.js';
+import { BECOME_FLAGS_REFUSED, BECOME_METHOD_REFUSED, becomeFlagWords, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -144,14 +145,13 @@ function currentUser(): string {
  */
 export function connectionSettings(host: string, vars: Vars): ConnectionSettings {
   const conn = str(host, 'ansible_connection', vars.ansible_connection) ?? 'ssh';
-  let connection: 'ssh' | 'local';
-  if (conn === 'ssh' || conn === 'smart' || conn === 'paramiko') connection = 'ssh';
-  else if (conn === 'local') connection = 'local';
-  else throw new LoadError(`host "${host}": ansible_connection "${conn}" is not supported: expected ssh or local`);
+  const connection = connectionPluginOf(conn);
+  if (connection === undefined) throw new LoadError(`host "${host}": ansible_connection "${conn}" is not supported: expected ssh or local`);
   const hostKeyChecking = hostKeyCheckingOf(host, vars);
   const [timeoutVar, timeout] = firstSet(vars, ['tsplay_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout']);
-  const becomeMethod = str(host, 'ansible_become_method', vars.ansible_become_method) ?? 'sudo';
-  if (becomeMethod !== 'sudo') throw new LoadError(`host "${host}": ansible_become_method "${becomeMethod}" is not supported: expected sudo`);
+  const methodName = str(host, 'ansible_become_method', vars.ansible_become_method) ?? 'sudo';
+  const becomeMethod = becomeMethodOf(methodName);
+  if (becomeMethod === undefined) throw new LoadError(`host "${host}": ansible_become_method "${methodName}" is not supported: ${BECOME_METHOD_REFUSED}`);
   const settings: ConnectionSettings = {
     host,
     connection,
@@ -163,8 +163,16 @@ export function connectionSettings(host: string, vars: Vars): ConnectionSettings
     commandTimeoutMs: num(host, 'tsplay_command_timeout', vars.tsplay_command_timeout, 3600, 0.001, 7 * 86400) * 1000,
     become: bool(host, 'ansible_become', vars.ansible_become, false),
     becomeUser: str(host, 'ansible_become_user', vars.ansible_become_user) ?? 'root',
-    becomeMethod: 'sudo',
+    becomeMethod,
   };
+  const flags = str(host, 'ansible_become_flags', vars.ansible_become_flags);
+  if (flags !== undefined) {
+    const words = becomeFlagWords(flags);
+    if (words === undefined) throw new LoadError(`host "${host}": ansible_become_flags "${flags}": ${BECOME_FLAGS_REFUSED}`);
+    settings.becomeFlags = words;
+  }
+  const exe = str(host, 'ansible_become_exe', vars.ansible_become_exe);
+  if (exe !== undefined) settings.becomeExe = exe;
   const key = str(host, 'ansible_ssh_private_key_file', vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
   if (key !== undefined) settings.privateKeyFile = key;
   const password = str(host, 'ansible_password', vars.ansible_password ?? vars.ansible_ssh_pass);

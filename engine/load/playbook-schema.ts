@@ -11,10 +11,19 @@ const condition = S.anyOf([S.string(), S.boolean(), S.array(S.types(['string', '
 const boolOrTemplate = S.types(['boolean', 'string']);
 const numberOrTemplate = S.types(['integer', 'string']);
 const vars = S.record();
+// remote_user, port, connection, become_flags, become_exe (engine/load/connection-keywords.ts checks the values).
+const CONNECTION_KEYWORD_PROPS = {
+  remote_user: S.string(),
+  port: numberOrTemplate,
+  connection: S.string(),
+  become_flags: S.string(),
+  become_exe: S.string(),
+};
 
 export const BLOCK_KEYWORDS = [
   'name', 'block', 'rescue', 'always', 'when', 'tags', 'vars', 'become', 'become_user', 'environment',
   'check_mode', 'no_log', 'ignore_errors', 'any_errors_fatal', 'become_method',
+  'become_flags', 'become_exe', 'remote_user', 'port', 'connection',
 ] as const;
 
 const taskKeywordProps = {
@@ -40,8 +49,9 @@ const taskKeywordProps = {
   vars,
   become: boolOrTemplate,
   become_user: S.string(),
-  // Only sudo, what tsplay becomes with (playbook.ts refuses the others).
+  // sudo or su, what tsplay becomes with (connection-keywords.ts refuses the others).
   become_method: S.string(),
+  ...CONNECTION_KEYWORD_PROPS,
   environment: S.anyOf([S.record(S.types(['string', 'number', 'boolean'])), S.string()]),
   args: S.record(),
 };
@@ -64,6 +74,7 @@ export const PLAY_SCHEMA = S.object({
   become: boolOrTemplate,
   become_user: S.string(),
   become_method: S.string(),
+  ...CONNECTION_KEYWORD_PROPS,
   gather_facts: boolOrTemplate,
   gather_subset: stringOrList,
   gather_timeout: S.integer({ minimum: 1 }),

@@ -30,6 +30,7 @@ import {
 import { searchPathOf, searchedPlaces } from './search-path.js';
 import { badWithKey, loopOf, type TaskLoop } from './loop-keywords.js';
 import { playGatherSubset } from './gather-subset.js';
+import { ConnectionKeywordError, connectionKeywordsOf, type ConnectionKeywords, type RawConnectionKeywords } from './connection-keywords.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
@@ -75,6 +76,8 @@ interface Common extends Conditional {
   checkMode?: Flag;
   noLog?: Flag;
   ignoreErrors?: boolean | string;
+  /** remote_user, port, connection, become_method/flags/exe as written here (engine/load/connection-keywords.ts). */
+  conn?: ConnectionKeywords;
   src: Source;
   /** The role this task or block belongs to (its variables, role_name, handlers). */
   role?: RoleInstance;
@@ -126,6 +129,8 @@ export interface Play {
   roles: RoleInstance[];
   become?: Flag;
   becomeUser?: string;
+  /** The play's remote_user, port, connection, become_method/flags/exe (engine/load/connection-keywords.ts). */
+  conn?: ConnectionKeywords;
   /** A boolean, or a template resolved with the play's vars and the extra vars. */
   gatherFacts: Flag;
   /** gather_subset (Ansible's; checked at load). */
@@ -188,15 +193,19 @@ function flagOf(src: Source, key: string, v: boolean | string | undefined): Flag
   return b;
 }
 
-/** become_method: tsplay becomes with sudo; another method is refused, not run with sudo instead. */
-function checkBecomeMethod(src: Source, v: string | undefined): void {
-  if (v === undefined || v === 'sudo' || isTemplated(v)) return;
-  throw errorAt(src.doc, [...src.path, 'become_method'], `become_method "${v}" is not supported by tsplay: it becomes with sudo only (docs/playbooks.md)`);
+/** remote_user, port, connection, become_method/flags/exe (connection-keywords.ts): checked, or refused at their place. */
+function connectionOf(src: Source, kw: RawConnectionKeywords): ConnectionKeywords | undefined {
+  try {
+    return connectionKeywordsOf(kw);
+  } catch (e) {
+    if (e instanceof ConnectionKeywordError) throw errorAt(src.doc, [...src.path, e.key], e.message);
+    throw e;
+  }
 }
 
 /** The keywords every task, block and import takes, from keywords the schema accepted. */
 export function commonOf(kw: RawTaskKeywords, src: Source, role?: RoleInstance) {
-  checkBecomeMethod(src, kw.become_method);
+  const conn = connectionOf(src, kw);
   return {
     role,
     name: kw.name === undefined ? undefined : String(kw.name),
@@ -209,6 +218,7 @@ export function commonOf(kw: RawTaskKeywords, src: Source, role?: RoleInstance) 
     checkMode: flagOf(src, 'check_mode', kw.check_mode),
     noLog: flagOf(src, 'no_log', kw.no_log),
     ignoreErrors: kw.ignore_errors,
+    conn,
     src,
   };
 }
@@ -599,7 +609,7 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
     // Roles first, as Ansible loads them; their handlers come before the play's own.
     const playSrc: Source = sourceIn(doc, p, ctx);
-    checkBecomeMethod(playSrc, play.become_method);
+    const playConn = connectionOf(playSrc, play);
     const playRoles: PlayRoles = { seen: new Map(), roles: [], handlers: [], dynamicHandlers: false };
     const pctx: LoadContext = { ...ctx, playRoles };
     const roleItems = await loadRoleEntries(doc, [...p, 'roles'], play.roles, pctx);
@@ -620,6 +630,7 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       roles: playRoles.roles,
       become: flagOf(playSrc, 'become', play.become),
       becomeUser: play.become_user,
+      conn: playConn,
       gatherFacts: flagOf(playSrc, 'gather_facts', play.gather_facts) ?? true,
       gatherSubset: playGatherSubset(doc, p, play.gather_subset),
       gatherTimeout: play.gather_timeout,

@@ -33,8 +33,8 @@ export interface RoleInstance {
  * are the block keywords; every other key is a role param.
  */
 export const UNSUPPORTED_ROLE_KEYWORDS = [
-  'become_method', 'become_flags', 'become_exe', 'remote_user', 'connection', 'collections', 'debugger', 'delegate_to',
-  'delegate_facts', 'diff', 'ignore_unreachable', 'module_defaults', 'port', 'run_once', 'throttle', 'timeout',
+  'collections', 'debugger', 'delegate_to',
+  'delegate_facts', 'diff', 'ignore_unreachable', 'module_defaults', 'run_once', 'throttle', 'timeout',
 ];
 
 /** Where a role is looked for, in Ansible's order (RoleDefinition._load_role_path). */

@@ -20,7 +20,9 @@ import { trackUnsafe } from '../template/unsafe.js';
 import { evaluateAll, ExpressionError } from '../template/expression.js';
 import type { RunContext } from './context.js';
 import type { HostRun, TaskOutcome } from './host-run.js';
-import { resolved, type Scope } from './scope.js';
+import { resolved, varsFor, type Scope } from './scope.js';
+import { effectiveSettings } from './connection-settings.js';
+import { isImplicitLocalhost } from '../inventory/inventory.js';
 import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts, PROBE_SUBSET } from './gather.js';
@@ -66,7 +68,13 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   }
   const become = resolved(scope.become) ?? target.settings.become;
   const becomeUser = task.becomeUser ?? scope.becomeUser ?? target.settings.becomeUser;
-  const host = new Host(rc.connection(target), { name: target.name, become, becomeUser, loginUser: target.settings.user, facts: target.facts ?? target.probedFacts });
+  // remote_user, port, connection, become_method...: the delegate's variables decide for a delegated task.
+  const targetVars = target !== h ? varsFor(rc, target, scope) : vars;
+  const settings = effectiveSettings(target.settings, scope.conn, targetVars, isImplicitLocalhost(rc.opts.inventory, target.name));
+  const host = new Host(rc.connection(target, settings), {
+    name: target.name, become, becomeUser, loginUser: settings.user, facts: target.facts ?? target.probedFacts,
+    becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
+  });
   if (!target.facts && !target.probedFacts) {
     target.probedFacts = await gatherHostFacts(host, { subset: PROBE_SUBSET });
     host.facts = target.probedFacts;

@@ -57,7 +57,8 @@ export interface RunContext {
   hostRun(name: string): HostRun;
   isActive(name: string): boolean;
   playAborted(batch: string[], play: Play): boolean;
-  connection(h: HostRun): Connection;
+  /** The host's connection for these settings (default: its own): one per host and connectionKey, kept for the run. */
+  connection(h: HostRun, settings?: ConnectionSettings): Connection;
   /** Unreachable, interrupted or failed outside a task's result: counted and reported. */
   hostError(h: HostRun, task: string, e: unknown, durationMs: number, place?: string, noLog?: boolean): void;
 }

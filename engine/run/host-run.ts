@@ -11,6 +11,12 @@ export interface HostRun {
   name: string;
   settings: ConnectionSettings;
   conn?: Connection;
+  /**
+   * Connections other than the host's default one (remote_user, port or
+   * connection keywords), by connectionKey (engine/run/connection-settings.ts):
+   * opened on first use, kept for the run, closed at its end.
+   */
+  extraConns?: Map<string, Connection>;
   facts?: Facts;
   /**
    * Facts probed for modules when the play did not gather them (gather_facts:

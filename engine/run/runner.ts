@@ -4,7 +4,7 @@
 // a task sees are scope.ts over precedence.ts; the counts and exit code recap.ts.
 
 import pLimit from 'p-limit';
-import type { Connection } from '../connection/connection.js';
+import type { Connection, ConnectionSettings } from '../connection/connection.js';
 import { UnreachableError, InterruptedError } from '../connection/connection.js';
 import { Host } from '../host/host.js';
 import { Overlay } from '../host/overlay.js';
@@ -26,6 +26,7 @@ import { emptyRecap, exitCodeOf, recapOf } from './recap.js';
 import { flushHandlers, runSection, serialBatches } from './strategy.js';
 import { hasTemplatedVarsFiles, hostVarsFiles, playVarsFiles } from './vars-files.js';
 import { playScope, varsFor } from './scope.js';
+import { connectionKey, effectiveSettings } from './connection-settings.js';
 import { withLoadWarnings } from '../load/load-warnings.js';
 
 export type { RunnerOptions } from './context.js';
@@ -75,7 +76,7 @@ export class Runner implements RunContext {
   }
 
   private async abandon(): Promise<void> {
-    const conns = [...this.hosts.values()].flatMap((h) => (h.conn ? [h.conn] : []));
+    const conns = [...this.hosts.values()].flatMap(connectionsOf);
     const all = Promise.all(conns.map((c) => (c.abort ? c.abort() : c.close()).catch(() => undefined)));
     let limit: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((resolve) => (limit = setTimeout(resolve, ABANDON_LIMIT_MS)))]);
@@ -100,15 +101,24 @@ export class Runner implements RunContext {
     return h;
   }
 
-  connection(h: HostRun): Connection {
-    h.conn ??= connect(h.settings, this.opts.emit, this.opts.connect);
-    return h.conn;
+  connection(h: HostRun, settings: ConnectionSettings = h.settings): Connection {
+    const key = connectionKey(settings);
+    if (key === connectionKey(h.settings)) {
+      h.conn ??= connect(h.settings, this.opts.emit, this.opts.connect);
+      return h.conn;
+    }
+    // Another user, port or connection for this host: its own connection, kept for the run.
+    h.extraConns ??= new Map();
+    let c = h.extraConns.get(key);
+    if (!c) {
+      c = connect(settings, this.opts.emit, this.opts.connect);
+      h.extraConns.set(key, c);
+    }
+    return c;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.hosts.values()].map(async (h) => {
-      await h.conn?.close().catch(() => undefined);
-    }));
+    await Promise.all([...this.hosts.values()].flatMap(connectionsOf).map((c) => c.close().catch(() => undefined)));
   }
 
   /** Run playbooks in order; returns ansible-playbook's exit code. */
@@ -229,6 +239,11 @@ export class Runner implements RunContext {
     return this.aborted;
   }
 
+  /** The settings facts are gathered with: the host's own, or the play's remote_user, port, connection (as Ansible's setup task). */
+  private gatherSettings(h: HostRun, play: Play): ConnectionSettings {
+    return effectiveSettings(h.settings, play.conn, varsFor(this, h, playScope(play)), isImplicitLocalhost(this.opts.inventory, h.name));
+  }
+
   /**
    * As Ansible: every play that gathers runs setup on each of its hosts again, so
    * a play sees what earlier plays changed; the new facts are merged over the
@@ -244,8 +259,9 @@ export class Runner implements RunContext {
       const h = this.hostRun(n);
       const t0 = Date.now();
       try {
-        const conn = this.connection(h);
-        const host = new Host(conn, { name: n, loginUser: h.settings.user });
+        const settings = this.gatherSettings(h, play);
+        const conn = this.connection(h, settings);
+        const host = new Host(conn, { name: n, loginUser: settings.user });
         h.facts = mergedFacts(h.facts, await gatherHostFacts(host, { subset: play.gatherSubset, timeoutS: play.gatherTimeout }));
         // as Ansible's setup: the subset asked for, and that setup ran
         h.moduleFacts = { ...h.moduleFacts, gather_subset: play.gatherSubset ?? ['all'], module_setup: true };
@@ -271,4 +287,9 @@ export class Runner implements RunContext {
       this.opts.emit({ kind: 'host_result', host: h.name, task, status: 'failed', msg: (e as Error).message, durationMs, place });
     }
   }
+}
+
+/** Every connection a host opened: its own and those for other users, ports or connections. */
+function connectionsOf(h: HostRun): Connection[] {
+  return [...(h.conn ? [h.conn] : []), ...(h.extraConns?.values() ?? [])];
 }

@@ -13,6 +13,7 @@ import { resolveFlag, type Flag } from './flags.js';
 import type { RunContext } from './context.js';
 import type { HostRun } from './host-run.js';
 import type { RoleInstance } from '../load/roles.js';
+import { mergeConnectionKeywords, type ConnectionKeywords } from '../load/connection-keywords.js';
 
 /** Inherited per-item context while walking blocks. */
 export interface Scope {
@@ -24,6 +25,8 @@ export interface Scope {
   /** become, check_mode, no_log: templates until resolved for a host (withHostFlags). */
   become?: Flag;
   becomeUser?: string;
+  /** remote_user, port, connection, become_method/flags/exe: the innermost set wins (engine/run/connection-settings.ts). */
+  conn?: ConnectionKeywords;
   environment?: Record<string, unknown>;
   checkMode?: Flag;
   noLog?: Flag;
@@ -65,7 +68,7 @@ export function resolved(v: Flag | undefined): boolean | undefined {
 /** A play's scope, at the root of its tasks (with tags) or of its handlers (without). */
 export function playScope(play: Play, tags: string[] = play.tags): Scope {
   return {
-    vars: [], tags, become: play.become, becomeUser: play.becomeUser, environment: play.environment,
+    vars: [], tags, become: play.become, becomeUser: play.becomeUser, conn: play.conn, environment: play.environment,
     checkMode: play.checkMode, noLog: play.noLog, when: [],
   };
 }
@@ -81,6 +84,7 @@ export function childScope(scope: Scope, item: Item): Scope {
     tags: [...scope.tags, ...item.tags],
     become: item.become ?? scope.become,
     becomeUser: item.becomeUser ?? scope.becomeUser,
+    conn: mergeConnectionKeywords(scope.conn, item.conn),
     environment: (item.environment as Record<string, unknown> | undefined) ?? scope.environment,
     checkMode: item.checkMode ?? scope.checkMode,
     noLog: item.noLog ?? scope.noLog,

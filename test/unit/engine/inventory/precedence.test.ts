@@ -231,6 +231,8 @@ const connCases: Array<[string, Record<string, unknown>, Record<string, unknown>
   ['become yes as a string', { ansible_become: 'yes', ansible_become_user: 'postgres' }, { become: true, becomeUser: 'postgres' }],
   ['become True from INI', { ansible_become: true }, { become: true }],
   ['become "false"', { ansible_become: 'false' }, { become: false }],
+  ['become with su, its flags and program', { ansible_become_method: 'su', ansible_become_flags: '-l  -s /bin/sh', ansible_become_exe: '/bin/su' }, { becomeMethod: 'su', becomeFlags: ['-l', '-s', '/bin/sh'], becomeExe: '/bin/su' }],
+  ['connection by its collection name', { ansible_connection: 'ansible.builtin.local' }, { connection: 'local' }],
   ['tsplay settings', { tsplay_known_hosts_file: '/lab/known_hosts', tsplay_host_key_checking: 'accept-new', tsplay_connect_timeout: 3, tsplay_command_timeout: '60' }, { knownHostsFile: '/lab/known_hosts', hostKeyChecking: 'accept-new', connectTimeoutMs: 3000, commandTimeoutMs: 60_000 }],
   ['host key checking off', { tsplay_host_key_checking: 'off' }, { hostKeyChecking: 'off' }],
   // Ansible's host_key_checking is a boolean: false = off, true = strict.
@@ -262,7 +264,8 @@ const badConn: Array<[Record<string, unknown>, RegExp]> = [
   [{ tsplay_host_key_checking: 'loose' }, /tsplay_host_key_checking must be strict, accept-new, off or a boolean/],
   [{ ansible_host_key_checking: 'accept-new' }, /ansible_host_key_checking must be a boolean/],
   [{ ansible_ssh_timeout: 'soon' }, /ansible_ssh_timeout must be a number/],
-  [{ ansible_become_method: 'su' }, /ansible_become_method "su" is not supported/],
+  [{ ansible_become_method: 'doas' }, /ansible_become_method "doas" is not supported: tsplay becomes with sudo or su only/],
+  [{ ansible_become_flags: '-s "/bin/sh"' }, /ansible_become_flags "-s "\/bin\/sh"": become_flags must be option words/],
   [{ tsplay_connect_timeout: -1 }, /tsplay_connect_timeout must be a number/],
 ];
 for (const [vars, re] of badConn) {

@@ -53,8 +53,8 @@ test('a with_ loop tsplay does not have is refused as a loop, not as an unknown 
   t.regex(await loadError('- hosts: all\n  tasks:\n    - debug: msg=x\n      with_nope: [1]\n'), /p\.yml:4:7: with_nope: unknown lookup "nope"/);
 });
 
-test('become_method: sudo is what tsplay does; another method is refused at load', async (t) => {
-  t.is(await loadError('- hosts: all\n  become_method: sudo\n  tasks:\n    - debug: msg=x\n      become_method: sudo\n'), 'loaded');
-  t.regex(await loadError('- hosts: all\n  tasks:\n    - debug: msg=x\n      become_method: su\n'), /p\.yml:4:22: become_method "su" is not supported by tsplay/);
-  t.regex(await loadError('- hosts: all\n  become_method: doas\n  tasks: []\n'), /p\.yml:2:18: become_method "doas" is not supported by tsplay/);
+test('become_method: sudo and su are what tsplay does; another method is refused at load', async (t) => {
+  t.is(await loadError('- hosts: all\n  become_method: sudo\n  tasks:\n    - debug: msg=x\n      become_method: su\n'), 'loaded');
+  t.is(await loadError('- hosts: all\n  tasks:\n    - debug: msg=x\n      become_method: ansible.builtin.su\n'), 'loaded');
+  t.regex(await loadError('- hosts: all\n  become_method: doas\n  tasks: []\n'), /p\.yml:2:18: become_method "doas" is not supported by tsplay: tsplay becomes with sudo or su only/);
 });
