@@ -18,6 +18,7 @@ import { actionArgs, ActionArgsError } from './action-args.js';
 import { booleanOf, coerceToSchema } from './coerce.js';
 import type { Flag } from '../run/flags.js';
 import { unsupportedKeyword } from './ansible-keywords.js';
+import { actionKeyword, ActionKeywordError } from './action-keyword.js';
 import { PLAY_SCHEMA, TASK_KEYWORDS, BLOCK_KEYWORDS, BUILTIN_SCHEMAS, TASK_KEYWORD_SCHEMA } from './playbook-schema.js';
 import type { RawPlay, RawTaskKeywords } from './playbook-schema.js';
 import { parseCondition, ExpressionError } from '../template/expression.js';
@@ -108,6 +109,11 @@ export interface Task extends Common, TaskLoop {
    * one never does. Without `when` the error stops the load.
    */
   invalidArgs?: string;
+  /**
+   * `action` is a template (`action: "{{ ansible_pkg_mgr }} name=x"`): the module is
+   * the rendered name, resolved per host when the task runs; `args` are then checked.
+   */
+  templatedAction?: boolean;
 }
 
 export interface Block extends Common {
@@ -430,6 +436,20 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     };
   }
   if ('rescue' in task || 'always' in task) throw errorAt(doc, p, '"rescue" and "always" belong to a block (add "block:")');
+  // `action: apt name=x` / `local_action: ...`: the same task written with the module as its key.
+  let form;
+  try {
+    form = actionKeyword(task, Object.keys(task).filter((k) => k !== 'action' && k !== 'local_action' && !k.startsWith('with_') && !(TASK_KEYWORDS as readonly string[]).includes(k)));
+  } catch (e) {
+    if (e instanceof ActionKeywordError) throw errorAt(doc, [...p, e.at], e.message, true);
+    throw e;
+  }
+  if (form) {
+    const { action: _action, local_action: _local, ...rest } = task;
+    task = { ...rest, [form.module]: form.value ?? null, ...(form.key === 'local_action' ? { delegate_to: 'localhost' } : {}) };
+  }
+  /** Where the action is written: its key, or the action/local_action keyword. */
+  const actionPath = (key: string): PathSeg[] => [...p, form ? form.key : key];
   for (const k of ['when', 'changed_when', 'failed_when', 'until']) if (k in task) checkExpressions(doc, [...p, k], task[k], 'condition');
   const badWith = badWithKey(Object.keys(task));
   if (badWith) throw errorAt(doc, [...p, badWith.key], badWith.reason, true);
@@ -442,19 +462,20 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   const actions = Object.keys(task).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (actions.length === 0) throw errorAt(doc, p, `task has no action: add a module (${[...ctx.registry.keys()].sort().join(', ')}) or a built-in (${BUILTIN_NAMES.join(', ')})`);
   const known = (k: string) => ctx.registry.has(k) || BUILTIN_NAMES.includes(k);
-  const unknownAction = actions.find((k) => resolveActionName(k, known) === undefined);
+  // A templated module name (`action: "{{ ansible_pkg_mgr }} ..."`) is resolved per host when the task runs.
+  const unknownAction = form?.templated ? undefined : actions.find((k) => resolveActionName(k, known) === undefined);
   if (unknownAction) {
     const all = [...ctx.registry.keys(), ...BUILTIN_NAMES].sort();
     if (isCollectionName(unknownAction)) {
-      throw errorAt(doc, [...p, unknownAction], `module "${unknownAction}" is not available in tsplay; it has: ${all.join(', ')} (and their ansible.builtin / ansible.posix / community.general names, docs/playbooks.md)`, true);
+      throw errorAt(doc, actionPath(unknownAction), `module "${unknownAction}" is not available in tsplay; it has: ${all.join(', ')} (and their ansible.builtin / ansible.posix / community.general names, docs/playbooks.md)`, true);
     }
     const near = all.filter((k) => k.startsWith(unknownAction.slice(0, 3)));
-    throw errorAt(doc, [...p, unknownAction], `unknown module or task keyword "${unknownAction}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; tsplay's modules and built-ins: ${all.join(', ')}`, true);
+    throw errorAt(doc, actionPath(unknownAction), `unknown module or task keyword "${unknownAction}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; tsplay's modules and built-ins: ${all.join(', ')}`, true);
   }
   if (actions.length > 1) throw errorAt(doc, [...p, actions[1]], `a task has one action; found ${actions.map((a) => `"${a}"`).join(' and ')}`, true);
   // The key as written (an Ansible collection name stays the task's default name, as Ansible shows it).
   const actionKey = actions[0];
-  const action = resolveActionName(actionKey, known)!;
+  const action = form?.templated ? form.module : resolveActionName(actionKey, known)!;
   // Task keywords' types.
   const kwOnly = keywordsOf(doc, p, task, actionKey);
   const base = commonOf(kwOnly, sourceIn(doc, p, ctx), ctx.role);
@@ -462,7 +483,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   checkExpressions(doc, p, kwOnly, 'template');
   // Arguments: a mapping or key=value words (free-form text where the module takes it), over `args:`.
   const def = ctx.registry.get(action);
-  const argPath = [...p, actionKey];
+  const argPath = actionPath(actionKey);
   let assembled;
   try {
     assembled = actionArgs(action, task[actionKey], def?.freeForm, task.args);
@@ -508,6 +529,7 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
   return {
     kind: 'task', ...base, action, args,
     ...(invalidArgs !== undefined ? { invalidArgs } : {}),
+    ...(form?.templated ? { templatedAction: true } : {}),
     ...loop,
     register: kwOnly.register,
     notify: asList(kwOnly.notify).map(String),

@@ -9,6 +9,9 @@ import { findInSearchPath, searchedPlaces, templateDirs, type SearchKind } from 
 import type { Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { validateModuleArgs } from '../load/module-args.js';
+import { resolveActionName } from '../load/module-names.js';
+import { BUILTIN_SCHEMAS } from '../load/playbook-schema.js';
+import { coerceToSchema } from '../load/coerce.js';
 import type { HostWriter, ModuleContext, RunOptions as CmdOptions } from '../module-api.js';
 import { ModuleError } from '../module-api.js';
 import { Host } from '../host/host.js';
@@ -82,6 +85,30 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   return { host, run: target };
 }
 
+/** Actions the engine runs outside runAction (includes, imports, meta): a templated name cannot stand for them. */
+const NOT_TEMPLATABLE = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'include', 'meta', 'import_playbook']);
+
+/**
+ * The module a templated action names on this host (`action: "{{ ansible_pkg_mgr }} name=x"`),
+ * as Ansible resolves it when the task runs. Its key=value options are text until now:
+ * a built-in's schema converts them here (a module's validation does it for a module).
+ */
+function templatedActionName(rc: RunContext, task: Task, vars: Vars, args: Record<string, unknown>): string {
+  const rendered = String(renderString(task.action, vars)).trim();
+  const known = (n: string) => rc.opts.registry.has(n) || rc.builtins.has(n);
+  const name = resolveActionName(rendered, known);
+  if (name === undefined || NOT_TEMPLATABLE.has(name)) {
+    const why = name === undefined ? 'which is not a tsplay module or built-in' : 'which a template cannot name (write it as the task\'s key)';
+    throw new ModuleError(`the action "${task.action}" renders to "${rendered}", ${why} (${formatSourcePlace(task.src)})`);
+  }
+  if (!rc.opts.registry.has(name) && BUILTIN_SCHEMAS[name]) {
+    const text = Object.fromEntries(Object.entries(args).filter(([, v]) => typeof v === 'string'));
+    coerceToSchema(BUILTIN_SCHEMAS[name], text);
+    Object.assign(args, text);
+  }
+  return name;
+}
+
 /** Run the action once; a failure is an outcome, except an unreachable host or Ctrl-C (thrown). */
 export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars): Promise<TaskOutcome> {
   try {
@@ -95,11 +122,12 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     }
     // As Ansible: an option rendered to the `omit` placeholder is not passed at all.
     const args = removeOmitted(rendered, rc.omit);
-    const builtin = rc.builtins.get(task.action);
+    const action = task.templatedAction ? templatedActionName(rc, task, vars, args) : task.action;
+    const builtin = rc.builtins.get(action);
     if (builtin) {
       return await builtin.run({
         host: h,
-        task: { name: scope.displayName ?? task.name ?? task.action, place: formatSourcePlace(task.src), noLog: resolved(scope.noLog) ?? false },
+        task: { name: scope.displayName ?? task.name ?? action, place: formatSourcePlace(task.src), noLog: resolved(scope.noLog) ?? false },
         vars, argsFromData, baseDir: rc.play.play!.baseDir, playHosts: rc.play.hosts,
         findFile: (kind, p) => localFile(task, rc.play.play!.baseDir, kind, p),
         hostRun: (n) => rc.hostRun(n),
@@ -107,11 +135,11 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
         emit: rc.opts.emit,
       }, args);
     }
-    const def = rc.opts.registry.get(task.action);
-    if (!def) throw new ModuleError(`unknown module "${task.action}"`);
+    const def = rc.opts.registry.get(action);
+    if (!def) throw new ModuleError(`unknown module "${action}"`);
     const errors = validateModuleArgs(def, args);
     if (errors.length) {
-      throw new ModuleError(`${task.action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
+      throw new ModuleError(`${action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
     }
     const check = isCheck(rc, scope);
     const { host, run: target } = await hostFor(rc, h, scope, task, vars);
@@ -123,7 +151,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
       renderFile: (src, text, dest) => renderTemplateFile(text, vars, { path: src, dest, searchPath: templateDirs(task.src.searchPath ?? [rc.play.play!.baseDir]) }),
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
       // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
-      readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, task.action === 'template' ? 'templates' : 'files', p)),
+      readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, action === 'template' ? 'templates' : 'files', p)),
     };
     // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
     const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: !(task.checkMode !== undefined && scope.checkMode === true), ctx });
