@@ -271,7 +271,9 @@ if (canHost) {
     }
     const inventory = await loadInventory([info.inventoryPath]);
     for (const h of info.hosts) {
-      const conn = new SshConnection(connectionSettings(h.name, hostVars(inventory, h.name)));
+      // The test's own connection is not under test: on a loaded machine (CI) a channel open
+      // may take longer than the engine's 10 s default, which would fail the test, not the engine.
+      const conn = new SshConnection({ ...connectionSettings(h.name, hostVars(inventory, h.name)), connectTimeoutMs: 60_000 });
       observers.set(h.name, conn);
       await observe(h.name, `mkdir -p ${DIR} && printf '%s' ${quote(linesContent('base'))} > ${LINES} && printf 'first\\n' > ${BIG}`);
     }
