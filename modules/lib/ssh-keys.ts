@@ -32,10 +32,15 @@ export interface KeyEntry {
   rank: number;
 }
 
+// The line boundaries of Python's str.splitlines (the file separators 0x1c-0x1e among them).
+const BREAKS = `\n\r\v\f${String.fromCharCode(0x1c, 0x1d, 0x1e)}\u0085\u2028\u2029`;
+const BREAK = new RegExp(`\r\n|[${BREAKS}]`, 'g');
+const ENDING = new RegExp(`(\r\n|[${BREAKS}])$`);
+
 /** Python's str.splitlines(keepends): every line with its ending. */
 export function splitLinesKeep(text: string): string[] {
   const out: string[] = [];
-  const re = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/g;
+  const re = new RegExp(BREAK.source, 'g');
   let start = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     out.push(text.slice(start, m.index + m[0].length));
@@ -47,7 +52,7 @@ export function splitLinesKeep(text: string): string[] {
 
 /** Python's str.splitlines() without the endings. */
 export function splitLines(text: string): string[] {
-  return splitLinesKeep(text).map((l) => l.replace(/(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])$/, ''));
+  return splitLinesKeep(text).map((l) => l.replace(ENDING, ''));
 }
 
 /** Options split on commas outside quotes, each `name=value` or a bare name (Ansible's parseoptions). */
@@ -127,7 +132,7 @@ export function keyLine(k: KeyEntry): string {
  */
 export function serializeKeys(keys: Map<string, KeyEntry>): string {
   const lines = [...keys.values()].sort((a, b) => a.rank - b.rank).map(keyLine);
-  return lines.map((l, i) => (i < lines.length - 1 && !/[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]$/.test(l) ? `${l}\n` : l)).join('');
+  return lines.map((l, i) => (i < lines.length - 1 && !ENDING.test(l) ? `${l}\n` : l)).join('');
 }
 
 export interface KeyChange {
