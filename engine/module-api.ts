@@ -383,6 +383,8 @@ export interface ModuleContext {
   renderFile?(src: string, text: string, dest?: string): string;
   /** The exact bytes of a file on the controller, relative to the playbook (copy/template src). */
   readLocalFile(path: string): Promise<Buffer>;
+  /** A controller path as Ansible's path_dwim makes it: absolute as is, else relative to the playbook's directory (fetch's dest). */
+  localPath?(path: string): string;
 }
 
 /** A module's arguments schema: a JSON Schema object built with S.object (engine/schema.ts). */
@@ -400,6 +402,11 @@ export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = unknown> {
   schema: S;
   /** A free-form string (`command: ls -l`) becomes `{ [freeForm]: string }`. */
   freeForm?: string;
+  /**
+   * Ansible's action does not run in check mode: in --check the engine neither
+   * gathers nor plans and reports the task skipped with this message (fetch).
+   */
+  checkModeSkip?: string;
   gather(args: Static<S>, host: HostReader, ctx: ModuleContext): Promise<State>;
   plan(args: Static<S>, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
   /**

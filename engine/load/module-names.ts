@@ -14,6 +14,7 @@ const BUILTIN = [
   'debconf', 'apt_repository',
   'slurp',
   'replace', 'blockinfile', 'cron',
+  'ping', 'hostname', 'fetch',
 ] as const;
 
 const OTHER: Record<string, string> = {
@@ -22,6 +23,7 @@ const OTHER: Record<string, string> = {
   'community.general.timezone': 'timezone',
   'community.general.locale_gen': 'locale_gen',
   'ansible.posix.sysctl': 'sysctl',
+  'ansible.posix.authorized_key': 'authorized_key',
 };
 
 /** FQCN -> tsplay's name. */

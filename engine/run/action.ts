@@ -4,7 +4,7 @@
 // task's environment.
 
 import { readFile } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { findInSearchPath, searchedPlaces, templateDirs, type SearchKind } from '../load/search-path.js';
 import type { Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
@@ -152,6 +152,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
       // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
       readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, action === 'template' ? 'templates' : 'files', p)),
+      localPath: (p) => resolve(rc.play.play!.baseDir, p),
     };
     // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.
     const outcome = await runModule(def, args, writer, { check, overlay: target.overlay, record: !(task.checkMode !== undefined && scope.checkMode === true), ctx });

@@ -72,6 +72,10 @@ export async function runModule(def: ModuleDef, args: Record<string, unknown>, h
 }
 
 async function runModuleOnce(def: ModuleDef, args: Record<string, unknown>, host: HostWriter, opts: ModuleRunOptions): Promise<ModuleOutcome> {
+  if (opts.check && def.checkModeSkip) {
+    const msg = def.checkModeSkip;
+    return { status: 'skipped', result: { changed: false, skipped: true, msg }, msg, plan: { changed: false, reason: msg } };
+  }
   const reader: HostReader = opts.check && opts.overlay ? predictedReader(host, opts.overlay) : host;
   const state = await def.gather(args, readOnly(reader), opts.ctx);
   // plan is pure: it gets no render, no file reading

@@ -171,6 +171,10 @@ const cases: Case[] = [
   { module: 'unarchive', base: { src: '/srv/a.tgz', dest: '/srv', remote_src: true, creates: '/srv/absent-x' }, inject: ['src', 'dest', 'creates', 'exclude', 'include'], host: { type: 'directory' } },
   { module: 'timezone', base: { name: 'Europe/Paris' }, inject: ['name'] },
   { module: 'locale_gen', base: { name: 'en_US.UTF-8' }, inject: ['name'] },
+  // issue 12's small modules
+  { module: 'hostname', base: { name: 'web1' }, inject: ['name'] },
+  { module: 'authorized_key', base: { user: 'alice', key: 'ssh-rsa AAAAB3 c', path: '/srv/ak/authorized_keys' }, inject: ['user', 'path'] },
+  { module: 'fetch', base: { src: '/srv/f', dest: '/tmp/tsplay-injection-fetch', flat: true }, inject: ['src'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';

@@ -38,3 +38,33 @@ test('under --check the housekeeping steps do not run', async (t) => {
   t.is(out.status, 'ok');
   t.false(existsSync(marker), 'nothing ran in check mode');
 });
+
+// checkModeSkip (fetch): Ansible's action does not run in --check.
+let gathered = 0;
+const skipsCheck = defineModule({
+  name: 'skips_check',
+  description: 'test module: skipped in check mode',
+  checkModeSkip: 'check mode not (yet) supported for this module',
+  schema: S.object({ marker: S.string({ description: 'file the step creates' }) }, { additionalProperties: false, required: ['marker'] }),
+  gather: () => { gathered++; return Promise.resolve(null); },
+  plan: (args) => ({ changed: true, summary: 'touch', steps: [{ kind: 'run', argv: ['touch', '--', args.marker] }] }),
+});
+
+test.serial('checkModeSkip: under --check the task is skipped with the message, nothing gathered or run', async (t) => {
+  const marker = join(root, 'skip-check');
+  gathered = 0;
+  const out = await runModule(skipsCheck, { marker }, new Host(new LocalConnection(), { name: 'localhost' }), { check: true, ctx });
+  t.is(out.status, 'skipped');
+  t.deepEqual(out.result, { changed: false, skipped: true, msg: 'check mode not (yet) supported for this module' });
+  t.is(gathered, 0);
+  t.false(existsSync(marker));
+});
+
+test.serial('checkModeSkip: a real run gathers, plans and changes as usual', async (t) => {
+  const marker = join(root, 'skip-real');
+  gathered = 0;
+  const out = await runModule(skipsCheck, { marker }, new Host(new LocalConnection(), { name: 'localhost' }), { check: false, ctx });
+  t.is(out.status, 'changed');
+  t.is(gathered, 1);
+  t.true(existsSync(marker));
+});
