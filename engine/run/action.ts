@@ -62,6 +62,12 @@ export function describeError(e: unknown, task: Task, host: string): string {
   return (e as Error).message;
 }
 
+/** The facts a module sees: gathered ones, else the probe's with what modules returned over them. */
+export function factsFor(h: HostRun): HostRun['facts'] {
+  if (h.moduleFacts?.module_setup === true || !h.probedFacts) return h.facts ?? h.probedFacts;
+  return h.facts ? { ...h.probedFacts, ...h.facts } : h.probedFacts;
+}
+
 /** The host a module runs on (the delegate, if any), as its connection, become and facts make it. */
 async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars): Promise<{ host: Host; run: HostRun }> {
   let target = h;
@@ -75,12 +81,13 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   const targetVars = target !== h ? varsFor(rc, target, scope) : vars;
   const settings = effectiveSettings(target.settings, scope.conn, targetVars, isImplicitLocalhost(rc.opts.inventory, target.name));
   const host = new Host(rc.connection(target, settings), {
-    name: target.name, become, becomeUser, loginUser: settings.user, facts: target.facts ?? target.probedFacts,
+    name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
   });
-  if (!target.facts && !target.probedFacts) {
+  // Not gathered (facts a module returned, e.g. hostname's, are not the host's facts): probe once.
+  if (target.moduleFacts?.module_setup !== true && !target.probedFacts) {
     target.probedFacts = await gatherHostFacts(host, { subset: PROBE_SUBSET });
-    host.facts = target.probedFacts;
+    host.facts = factsFor(target)!;
   }
   return { host, run: target };
 }
