@@ -14,6 +14,7 @@ const BUILTIN = [
   'debconf', 'apt_repository',
   'slurp',
   'replace', 'blockinfile', 'cron',
+  'user',
 ] as const;
 
 const OTHER: Record<string, string> = {
