@@ -16,7 +16,9 @@ import { userAccount, type UserAccount } from '../engine/facts/user-account.js';
 import { executeSteps, type StepResult } from '../engine/run/steps.js';
 import { accountName, idOrName, isNumericId, numericId, toId } from './lib/ids.js';
 
-const groupList = S.anyOf([S.string(), S.array(S.types(['string', 'integer']))]);
+// A value usermod/useradd take as an option's argument must not read as an option itself.
+const notOption = '^(?!-)';
+const groupList = S.anyOf([S.string({ pattern: notOption }), S.array(S.anyOf([S.integer({ minimum: 0 }), S.string({ pattern: notOption })]))]);
 
 const schema = S.object({
   name: S.with(accountName, { description: 'the user' }),
@@ -27,10 +29,10 @@ const schema = S.object({
   group: S.with(idOrName, { description: 'its primary group (name or GID); the group must exist' }),
   groups: S.with(groupList, { description: "its supplementary groups (a list or comma-separated); [] or '' removes them all unless append" }),
   append: S.boolean({ default: false, description: 'add the groups to those the user has instead of replacing them' }),
-  comment: S.string({ description: 'the GECOS field' }),
+  comment: S.string({ pattern: notOption, description: 'the GECOS field' }),
   home: S.string({ pattern: '^/', description: 'its home directory (absolute path)' }),
-  shell: S.string({ description: 'its login shell' }),
-  password: S.string({ description: 'the password HASH as /etc/shadow holds it (crypt(3)), never the clear text' }),
+  shell: S.string({ pattern: notOption, description: 'its login shell' }),
+  password: S.string({ pattern: notOption, description: 'the password HASH as /etc/shadow holds it (crypt(3)), never the clear text' }),
   update_password: S.enum(['always', 'on_create'], { default: 'always', description: 'always: set password when it differs; on_create: only for a new user' }),
   password_lock: S.boolean({ description: 'true locks the password (usermod -L, or ! before the hash), false unlocks it (usermod -U)' }),
   create_home: S.boolean({ description: 'create the home directory (from the skeleton) when it does not exist; default true' }),
@@ -44,10 +46,10 @@ const schema = S.object({
   remove: S.boolean({ default: false, description: 'state absent: also remove the home directory and mail spool (userdel -r)' }),
   generate_ssh_key: S.boolean({ default: false, description: 'generate an ssh key pair for the user when it has none' }),
   ssh_key_bits: S.integer({ minimum: 0, default: 0, description: 'key size (ssh-keygen -b); 0: ssh-keygen chooses' }),
-  ssh_key_type: S.string({ pattern: '^[a-z0-9-]+$', default: 'rsa', description: 'key type (ssh-keygen -t)' }),
+  ssh_key_type: S.string({ pattern: '^[a-z0-9][a-z0-9-]*$', default: 'rsa', description: 'key type (ssh-keygen -t)' }),
   ssh_key_file: S.string({ minLength: 1, description: 'private key path, relative to the home directory or absolute; default .ssh/id_TYPE' }),
   ssh_key_comment: S.string({ description: 'key comment; default "ansible-generated on HOSTNAME"' }),
-  local: S.boolean({ description: 'true (luseradd, libuser) is not available in tsplay and is refused' }),
+  local: S.enum([false], { description: 'only false: local: true (luseradd, libuser) is not available in tsplay, refused at load' }),
 }, { additionalProperties: false, anyOf: [{ required: ['name'] }, { required: ['user'] }] });
 
 export type UserArgs = Static<typeof schema>;
@@ -112,6 +114,8 @@ function groupsParam(args: UserArgs): { joined: string; names: string[] } | unde
   if (args.groups === undefined) return undefined;
   const joined = Array.isArray(args.groups) ? args.groups.map(String).join(',') : args.groups;
   const names = [...new Set(joined.split(',').filter((x) => x !== '').map((x) => x.trim()))];
+  const bad = names.find((n) => n.startsWith('-'));
+  if (bad !== undefined) throw new ModuleError(`user: group ${JSON.stringify(bad)} is not a group name`);
   return { joined, names };
 }
 
@@ -515,7 +519,6 @@ export default defineModule<typeof schema, UserModuleState>({
   plan(args, state) {
     const name = userName(args);
     createHome(args);
-    if (args.local) throw new ModuleError('user: local: true (luseradd from libuser) is not available in tsplay');
     if (args.state === 'absent') return planAbsent(args, state, name);
     if (state.uidOwner !== null && state.uidOwner !== name) {
       throw new ModuleError(`${state.account.exists ? 'usermod' : 'useradd'}: UID ${toId(args.uid!)} is not unique (user ${state.uidOwner} has it); non_unique: true allows it`);

@@ -21,6 +21,7 @@ import { packages } from '../../../../engine/facts/packages.js';
 import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
 import { debconfSelections } from '../../../../engine/facts/debconf.js';
+import { userAccount } from '../../../../engine/facts/user-account.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -64,6 +65,7 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(gidHolder, () => null),
       row(primaryUsers, () => []),
       row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
+      row(userAccount, (name) => (name.startsWith('absent') ? { name, exists: false } : { name, exists: true, uid: 1000, gid: 1000, comment: '', home: '/home/u', shell: '/bin/bash', password: '!', expires: -1, groups: [] })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -171,6 +173,13 @@ const cases: Case[] = [
   { module: 'unarchive', base: { src: '/srv/a.tgz', dest: '/srv', remote_src: true, creates: '/srv/absent-x' }, inject: ['src', 'dest', 'creates', 'exclude', 'include'], host: { type: 'directory' } },
   { module: 'timezone', base: { name: 'Europe/Paris' }, inject: ['name'] },
   { module: 'locale_gen', base: { name: 'en_US.UTF-8' }, inject: ['name'] },
+  { module: 'user', base: { name: 'app', uid: 2001, group: 'g', groups: ['a'], comment: 'c', home: '/srv/h', shell: '/bin/sh', password: 'h', expires: 1 }, inject: ['name', 'group', 'comment', 'home', 'shell', 'password', 'skeleton'] },
+  { module: 'user', base: { name: 'absent-user', home: '/srv/absent-p/h', skeleton: '/etc/skel', groups: 'a,b' }, inject: ['name', 'groups', 'home', 'skeleton', 'umask'] },
+  { module: 'user', base: { name: 'app', groups: ['a'] }, inject: ['groups'], shape: (v) => ['a', v] },
+  { module: 'user', base: { name: 'app', groups: 'a' }, inject: ['groups'], shape: (v) => `a,${v}` },
+  { module: 'user', base: { name: 'app', generate_ssh_key: true }, inject: ['ssh_key_file', 'ssh_key_type', 'ssh_key_comment'] },
+  { module: 'user', base: { name: 'app', generate_ssh_key: true, ssh_key_file: '/srv/absent-key' }, inject: ['ssh_key_comment'] },
+  { module: 'user', base: { name: 'app', state: 'absent', remove: true, force: true }, inject: ['name'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
