@@ -64,6 +64,8 @@ export interface UserModuleState {
   paths: Record<string, FileState>;
   /** The user holding the requested UID (null: none or no uid asked). */
   uidOwner: string | null;
+  /** A new user: useradd's defaults (useradd -D: HOME, SHELL), so --check can predict the account. */
+  defaults?: Record<string, string>;
   /** generate_ssh_key on an existing user: what Ansible returns about the key as it is now. */
   key?: { ssh_fingerprint: string; ssh_key_file: string; ssh_public_key: string | null };
 }
@@ -307,8 +309,14 @@ function planCreate(args: UserArgs, state: UserModuleState, name: string): UserP
   if (args.home !== undefined && mkHome && !(state.paths[dirname(args.home)]?.type === 'directory')) {
     steps.push({ kind: 'run', argv: ['chown', '-R', '--', `${name}:`, args.home] });
   }
-  const home = args.home ?? `/home/${name}`;
-  if (mkHome) predicts.push({ kind: 'file', path: home, state: 'directory', owner: name });
+  // What useradd gives when not told: its defaults (useradd -D), a locked empty password, no expiry.
+  const base = state.defaults?.HOME;
+  const home = args.home ?? (base ? joinPath(base, name) : undefined);
+  if (home !== undefined) p.home = home;
+  if (p.shell === undefined && state.defaults?.SHELL !== undefined) p.shell = state.defaults.SHELL;
+  p.password ??= '!';
+  p.expires ??= -1;
+  if (mkHome && home !== undefined) predicts.push({ kind: 'file', path: home, state: 'directory', owner: name });
   const extra = homeAndKey(args, state, name, args.home, true, undefined, true);
   return {
     changed: true,
@@ -511,6 +519,11 @@ export default defineModule<typeof schema, UserModuleState>({
       uidOwner = (await host.get(uidHolder, toId(args.uid)))?.name ?? null;
     }
     const st: UserModuleState = { account, groups, ownGroup, paths, uidOwner };
+    if (args.state === 'present' && !account.exists) {
+      // Read-only: useradd -D prints the defaults a new account gets.
+      const d = await host.run(['useradd', '-D']);
+      if (d.rc === 0) st.defaults = Object.fromEntries(d.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    }
     const key = args.state === 'present' && args.generate_ssh_key && account.exists ? keyPath(args, args.home ?? account.home) : undefined;
     if (key !== undefined) st.key = await keyInfo(host, key);
     return st;
