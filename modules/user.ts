@@ -210,8 +210,8 @@ function homeAndKey(args: UserArgs, state: UserModuleState, name: string, home: 
   }
   if (args.generate_ssh_key) {
     const key = keyPath(args, home);
-    const keyExists = key !== undefined && !isNew && exists(state.paths[key]);
-    const pubExists = key !== undefined && !isNew && exists(state.paths[`${key}.pub`]);
+    const keyExists = key !== undefined && exists(state.paths[key]);
+    const pubExists = key !== undefined && exists(state.paths[`${key}.pub`]);
     // Without force an existing private or public key is kept (Ansible warns and skips).
     if (args.force || (!keyExists && !pubExists)) {
       out.steps.push({ kind: 'run', argv: ['sh', '-c', KEYGEN, 'sh', name, args.ssh_key_file ?? `.ssh/id_${args.ssh_key_type}`, args.ssh_key_type, String(args.ssh_key_bits), args.ssh_key_comment ?? '', args.force ? '1' : '0'] });
@@ -317,7 +317,7 @@ function planCreate(args: UserArgs, state: UserModuleState, name: string): UserP
   p.password ??= '!';
   p.expires ??= -1;
   if (mkHome && home !== undefined) predicts.push({ kind: 'file', path: home, state: 'directory', owner: name });
-  const extra = homeAndKey(args, state, name, args.home, true, undefined, true);
+  const extra = homeAndKey(args, state, name, home, true, undefined, true);
   return {
     changed: true,
     summary: [`create ${args.system ? 'system ' : ''}user ${name}`, ...extra.parts].join(', '),
