@@ -189,8 +189,12 @@ if (canHost && noAnsible === undefined) {
       if (c.setup) await Promise.all([hostRun(lab, ha, c.setup), hostRun(lab, hb, c.setup)]);
       const dir = mkdtempSync(join(tmpdir(), 'musr-'));
       const pb = playbook(c, dir);
-      const check = tsplayOutcomes(await runCheck(lab, hb, pb, dir), hb);
-      const [a1, b1] = await Promise.all([runAnsible(lab, ha, pb), runTsplay(lab, hb, pb)]);
+      // Host 1: Ansible; host 2 at the same time: tsplay --check, then its run.
+      const [a1, [checkOut, b1]] = await Promise.all([
+        runAnsible(lab, ha, pb),
+        (async () => [await runCheck(lab, hb, pb, dir), await runTsplay(lab, hb, pb)] as const)(),
+      ]);
+      const check = tsplayOutcomes(checkOut, hb);
       const oa1 = ansibleOutcomes(a1.output, ha);
       const ob1 = tsplayOutcomes(b1.output, hb);
       const [sa1, sb1] = await Promise.all([endState(lab, ha), endState(lab, hb)]);
