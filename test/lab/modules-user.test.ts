@@ -6,7 +6,8 @@
 // Each case's tasks run with ansible-playbook on host 1 and with tsplay on host
 // 2 (lab `musr`, two fresh hosts from one base, the cases in the same order on
 // both, so useradd picks the same IDs). Per case it compares:
-//   - changed and failed of every task (first run), and of the rerun (idempotent);
+//   - changed and failed of every task (first run), and of the rerun (idempotent),
+//     from Ansible's minimal callback (one `HOST | STATUS => {result}` per task);
 //   - tsplay's --check prediction: the tasks it says would change are the ones its run changes;
 //   - the end state: getent passwd, group and shadow of the whole host, and every
 //     path under /home and /srv with its type, mode, owner, group (and content
@@ -89,16 +90,16 @@ function playbook(c: Case, dir: string): string {
   return path;
 }
 
-/** Per task, from ansible-playbook's json callback output. */
+/** Per task, from ansible-playbook's minimal callback output (`HOST | CHANGED => {json}`). */
 function ansibleOutcomes(out: string, host: string): TaskOutcome[] {
-  const start = out.indexOf('{\n');
-  const end = out.lastIndexOf('\n}');
-  if (start < 0 || end < 0) throw new Error(`no JSON from ansible-playbook:\n${out.slice(-3000)}`);
-  const doc = JSON.parse(out.slice(start, end + 2)) as { plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, Record<string, unknown>> }> }> };
-  return doc.plays.flatMap((p) => p.tasks).map((t) => {
-    const r = t.hosts[host] ?? {};
-    return { changed: r.changed === true, failed: r.failed === true, result: r };
-  });
+  const list: TaskOutcome[] = [];
+  const re = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|SKIPPED|UNREACHABLE!)(?: => (\{[\s\S]*?\n\}))?/gm;
+  for (const m of out.matchAll(re)) {
+    if (m[1] !== host) continue;
+    const r = m[3] ? (JSON.parse(m[3]) as Record<string, unknown>) : {};
+    list.push({ changed: r.changed === true, failed: m[2] === 'FAILED!' || m[2] === 'UNREACHABLE!', result: r });
+  }
+  return list;
 }
 
 /** Per task, from tsplay's JSON events. */
@@ -172,7 +173,7 @@ if (canHost && noAnsible === undefined) {
     info = await labUp({ name: LAB, hosts: 2 });
     await Promise.all(info.hosts.map((h) => prepareHost(info!, h.name)));
     await Promise.all(info.hosts.map((h) => hostRun(info!, h.name, GLOBAL_SETUP)));
-    process.env.ANSIBLE_STDOUT_CALLBACK = 'json';
+    process.env.ANSIBLE_STDOUT_CALLBACK = 'minimal';
   });
 
   test.after.always('lab down, summary', async () => {
