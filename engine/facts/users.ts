@@ -1,6 +1,6 @@
 // `users`: each account's passwd entry (getent passwd, all names in one command).
-// Overlay rule: a predicted removal hides the account; predicted uid/gid apply
-// (a predicted new account exists with what was predicted).
+// Overlay rule: a predicted removal hides the account; predicted uid/gid/home/shell
+// apply (a predicted new account exists with what was predicted).
 
 import { ModuleError, type UserState } from '../module-api.js';
 import { quoteArgv } from '../host/shell.js';
@@ -23,9 +23,11 @@ export function predictUser(overlay: Overlay, base: UserState): UserState {
   const p = overlay.userPrediction(base.name);
   if (!p) return base;
   if (p.exists === false) return { name: base.name, exists: false, predicted: true };
-  const st: UserState = { ...(base.exists ? base : { name: base.name }), exists: true, predicted: true };
+  const st: UserState = { ...(base.exists && !p.created ? base : { name: base.name }), exists: true, predicted: true };
   if (p.uid !== undefined) st.uid = p.uid;
   if (p.gid !== undefined) st.gid = p.gid;
+  if (p.home !== undefined) st.home = p.home;
+  if (p.shell !== undefined) st.shell = p.shell;
   return st;
 }
 

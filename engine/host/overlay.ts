@@ -8,7 +8,7 @@
 // win). This file knows no fact: it only records and answers.
 
 import { posix as pathPosix } from 'node:path';
-import type { Prediction } from './prediction.js';
+import type { Prediction, UserFields } from './prediction.js';
 
 type FilePrediction = Extract<Prediction, { kind: 'file' }>;
 export type MountPrediction = Extract<Prediction, { kind: 'mount' }>;
@@ -35,13 +35,16 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The merged predictions for one account. */
+export type UserPrediction = UserFields & { exists?: boolean; created?: boolean };
+
 export class Overlay {
   private seq = 0;
   private readonly files = new Map<string, Seq<FilePrediction>>();
   private readonly pkgs = new Map<string, Seq<boolean>>();
   /** The recommends setting of each predicted install (undefined: apt's configuration). */
   private readonly pkgRecommends = new Map<string, boolean | undefined>();
-  private readonly userPreds = new Map<string, Seq<{ uid?: number; gid?: number; exists?: boolean }>>();
+  private readonly userPreds = new Map<string, Seq<UserPrediction>>();
   private readonly groupPreds = new Map<string, Seq<{ gid?: number; exists?: boolean }>>();
   private readonly servicePreds = new Map<string, Seq<{ active?: boolean; enabled?: boolean }>>();
   private readonly mountPreds = new Map<string, Seq<MountPrediction>>();
@@ -68,7 +71,10 @@ export class Overlay {
           break;
         case 'user': {
           const prev = this.userPreds.get(p.name)?.p ?? {};
-          const next = p.exists === false ? { exists: false } : { ...(prev.exists === false ? {} : prev), ...defined({ uid: p.uid, gid: p.gid }), exists: true };
+          const { kind: _kind, name: _name, exists: _exists, created, ...fields } = p;
+          // A removal forgets the predicted fields; a creation starts the account anew (created stays: the host's old fields are gone).
+          const base = created ? { created: true } : prev.exists === false ? {} : prev;
+          const next: UserPrediction = p.exists === false ? { exists: false } : { ...base, ...defined(fields), exists: true };
           this.userPreds.set(p.name, { seq, p: next });
           break;
         }
@@ -162,8 +168,8 @@ export class Overlay {
     return this.pkgs.get(name)?.p;
   }
 
-  /** The merged predictions for a user (exists false: removed), or undefined. */
-  userPrediction(name: string): { uid?: number; gid?: number; exists?: boolean } | undefined {
+  /** The merged predictions for a user (exists false: removed; created: made anew), or undefined. */
+  userPrediction(name: string): UserPrediction | undefined {
     return this.userPreds.get(name)?.p;
   }
 

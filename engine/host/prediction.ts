@@ -2,6 +2,21 @@
 // Its own file so the overlay (engine/host/overlay.ts) and the module contract
 // (engine/module-api.ts) can both name it without importing each other.
 
+/** What a user prediction may say about an account (undefined: unchanged, or unknown for a new account). */
+export interface UserFields {
+  uid?: number;
+  gid?: number;
+  home?: string;
+  shell?: string;
+  comment?: string;
+  /** Every group listing the user as a member, after the change. */
+  groups?: string[];
+  /** The shadow password field. */
+  password?: string;
+  /** The shadow expiry field, days since the epoch (-1: none). */
+  expires?: number;
+}
+
 /** What a planned change makes true, for the check-mode overlay (DESIGN.md §4). */
 export type Prediction =
   | { kind: 'file'; path: string; state: 'file'; content?: Buffer; mode?: string; owner?: string; group?: string }
@@ -10,7 +25,12 @@ export type Prediction =
   | { kind: 'file'; path: string; state: 'absent' }
   /** installRecommends: the install's recommends setting (undefined: apt's configuration), so --check can resolve dependencies as apt would. */
   | { kind: 'package'; name: string; installed: boolean; installRecommends?: boolean }
-  | { kind: 'user'; name: string; uid?: number; gid?: number; exists?: boolean }
+  /**
+   * A user account as the change leaves it: uid/gid/exists (usermod, user), and
+   * the user module's other fields (engine/facts/user-account.ts). created: the
+   * account is made anew (what the host had before under that name is gone).
+   */
+  | ({ kind: 'user'; name: string; exists?: boolean; created?: boolean } & UserFields)
   | { kind: 'group'; name: string; gid?: number; exists?: boolean }
   | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
   | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string }

@@ -15,6 +15,7 @@ const BUILTIN = [
   'slurp',
   'replace', 'blockinfile', 'cron',
   'ping', 'hostname', 'fetch',
+  'user',
 ] as const;
 
 const OTHER: Record<string, string> = {

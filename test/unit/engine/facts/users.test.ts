@@ -25,6 +25,8 @@ const ROWS: Array<{ what: string; value: UserState; predictions: Prediction[][];
   { what: 'new uid, then new gid: merged', value: nova, predictions: [[{ kind: 'user', name: 'nova', uid: 111 }], [{ kind: 'user', name: 'nova', gid: 112 }]], expected: { ...nova, uid: 111, gid: 112, predicted: true } },
   { what: 'another user\'s prediction', value: nova, predictions: [[{ kind: 'user', name: 'other', uid: 111 }]], expected: nova },
   { what: 'a new account', value: { name: 'fresh', exists: false }, predictions: [[{ kind: 'user', name: 'fresh', uid: 500 }]], expected: { name: 'fresh', exists: true, uid: 500, predicted: true } },
+  { what: 'home and shell (the user module) apply', value: nova, predictions: [[{ kind: 'user', name: 'nova', home: '/srv/nova', shell: '/bin/bash', comment: 'ignored here' }]], expected: { ...nova, home: '/srv/nova', shell: '/bin/bash', predicted: true } },
+  { what: 'created anew: the host\'s old entry is gone', value: nova, predictions: [[{ kind: 'user', name: 'nova', exists: true, created: true, uid: 5 }]], expected: { name: 'nova', exists: true, uid: 5, predicted: true } },
   { what: 'removed', value: nova, predictions: [[{ kind: 'user', name: 'nova', exists: false }]], expected: { name: 'nova', exists: false, predicted: true } },
   { what: 'removed, then created again: old ids forgotten', value: nova, predictions: [[{ kind: 'user', name: 'nova', uid: 1 }], [{ kind: 'user', name: 'nova', exists: false }], [{ kind: 'user', name: 'nova', gid: 9 }]], expected: { ...nova, gid: 9, predicted: true } },
 ];

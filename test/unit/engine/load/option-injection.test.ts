@@ -21,6 +21,7 @@ import { packages } from '../../../../engine/facts/packages.js';
 import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
 import { debconfSelections } from '../../../../engine/facts/debconf.js';
+import { userAccount } from '../../../../engine/facts/user-account.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -64,6 +65,7 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(gidHolder, () => null),
       row(primaryUsers, () => []),
       row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
+      row(userAccount, (name) => (name.startsWith('absent') ? { name, exists: false } : { name, exists: true, uid: 1000, gid: 1000, comment: '', home: '/home/u', shell: '/bin/bash', password: '!', expires: -1, groups: [] })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -175,6 +177,13 @@ const cases: Case[] = [
   { module: 'hostname', base: { name: 'web1' }, inject: ['name'] },
   { module: 'authorized_key', base: { user: 'alice', key: 'ssh-rsa AAAAB3 c', path: '/srv/ak/authorized_keys' }, inject: ['user', 'path'] },
   { module: 'fetch', base: { src: '/srv/f', dest: '/tmp/tsplay-injection-fetch', flat: true }, inject: ['src'] },
+  { module: 'user', base: { name: 'app', uid: 2001, group: 'g', groups: ['a'], comment: 'c', home: '/srv/h', shell: '/bin/sh', password: 'h', expires: 1 }, inject: ['name', 'group', 'comment', 'home', 'shell', 'password', 'skeleton'] },
+  { module: 'user', base: { name: 'absent-user', home: '/srv/absent-p/h', skeleton: '/etc/skel', groups: 'a,b' }, inject: ['name', 'groups', 'home', 'skeleton', 'umask'] },
+  { module: 'user', base: { name: 'app', groups: ['a'] }, inject: ['groups'], shape: (v) => ['a', v] },
+  { module: 'user', base: { name: 'app', groups: 'a' }, inject: ['groups'], shape: (v) => `a,${v}` },
+  { module: 'user', base: { name: 'app', generate_ssh_key: true }, inject: ['ssh_key_file', 'ssh_key_type', 'ssh_key_comment'] },
+  { module: 'user', base: { name: 'app', generate_ssh_key: true, ssh_key_file: '/srv/absent-key' }, inject: ['ssh_key_comment'] },
+  { module: 'user', base: { name: 'app', state: 'absent', remove: true, force: true }, inject: ['name'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';

@@ -1,0 +1,232 @@
+// The user module against Ansible's on real hosts (issue 12): a table of cases
+// (create with each option combination; modify uid, group, groups with and
+// without append, shell, home with and without move_home; system users;
+// password, update_password and password_lock; expires; remove with and
+// without `remove`; a user already as wanted; a missing group; ssh keys).
+// Each case's tasks run with ansible-playbook on host 1 and with tsplay on host
+// 2 (lab `musr`, two fresh hosts from one base, the cases in the same order on
+// both, so useradd picks the same IDs). Per case it compares:
+//   - changed and failed of every task (first run), and of the rerun (idempotent),
+//     from Ansible's minimal callback (one `HOST | STATUS => {result}` per task);
+//   - tsplay's --check prediction: the tasks it says would change are the ones its run changes;
+//   - the end state: getent passwd, group and shadow of the whole host, and every
+//     path under /home and /srv with its type, mode, owner, group (and content
+//     hash, except ssh private/public keys, which are random);
+//   - the return values Ansible documents (name, state, uid, group, home, shell,
+//     comment, groups, system, create_home, append, move_home, password masked,
+//     force, remove, ssh_key_file; ssh_fingerprint/ssh_public_key by their form).
+// It prints one verdict per case and "N of M cases agree with Ansible".
+// Runs whenever this machine can host a lab (labGate); needs ansible-core.
+
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
+import { ansibleMissing, hostRun, inventoryFor, prepareHost, runAnsible, runTsplay } from '../helpers/ansible-compare.js';
+import { runJson } from '../helpers/lab-cli.js';
+import { labGate } from '../helpers/lab-gate.js';
+
+const LAB = 'musr';
+const canHost = labGate('the user module lab tests');
+const noAnsible = ansibleMissing();
+
+const HASH1 = `$6$saltsalt$${'a1B2c3D4e5F6g7H8i9J0k.'.repeat(4).slice(0, 86)}`;
+const HASH2 = `$6$othersal$${'Zy9Xw8Vu7Ts6Rq5Po4Nm3/'.repeat(4).slice(0, 86)}`;
+
+interface Case {
+  name: string;
+  /** Shell run on both hosts first (as root). */
+  setup?: string;
+  /** The user module's arguments, one task each. */
+  tasks: Array<Record<string, unknown>>;
+}
+
+// Groups every case may use, made on both hosts before the cases.
+const GLOBAL_SETUP = 'groupadd -g 3001 ugrp1 && groupadd -g 3002 ugrp2 && groupadd -g 3003 ugrp3 && mkdir -p /srv/uhomes';
+
+const CASES: Case[] = [
+  { name: 'create with defaults', tasks: [{ name: 'u1' }] },
+  { name: 'create with uid, group, groups, shell, comment, home', tasks: [{ name: 'u2', uid: 2102, group: 'ugrp1', groups: ['ugrp2', 'ugrp3'], shell: '/bin/bash', comment: 'User Two,,,', home: '/srv/uhomes/u2' }] },
+  { name: 'system users, with and without a home', tasks: [{ name: 'u3', system: true }, { name: 'u3b', system: true, create_home: false, shell: '/usr/sbin/nologin' }] },
+  { name: 'create without a home, then a run that wants one', tasks: [{ name: 'u4', create_home: false }, { name: 'u4' }] },
+  { name: "home whose parents do not exist (Ansible's own copy of the skeleton)", tasks: [{ name: 'u5', home: '/srv/deep/nest/u5' }] },
+  { name: 'a group named as the user already exists (-N)', setup: 'groupadd u6', tasks: [{ name: 'u6' }] },
+  { name: 'modify uid, shell and comment', setup: 'useradd -m u7', tasks: [{ name: 'u7', uid: 2107, shell: '/bin/sh', comment: 'Seven' }] },
+  { name: 'groups: append, replace, remove all', setup: 'useradd -m -G ugrp1 u8', tasks: [{ name: 'u8', groups: ['ugrp2'], append: true }, { name: 'u8', groups: ['ugrp2'], append: true }, { name: 'u8', groups: 'ugrp3' }, { name: 'u8', groups: '' }] },
+  { name: 'groups as a comma-separated string with blanks', tasks: [{ name: 'u9', groups: 'ugrp1, ugrp2', create_home: false }, { name: 'u9', groups: ['ugrp2', 'ugrp1'] }] },
+  { name: 'primary group by name, then by GID', setup: 'useradd -m u10', tasks: [{ name: 'u10', group: 'ugrp2' }, { name: 'u10', group: '3001' }, { name: 'u10', group: 'ugrp1' }] },
+  { name: 'new home without move_home (made from the skeleton)', setup: 'useradd -m u11', tasks: [{ name: 'u11', home: '/srv/uhomes/u11' }] },
+  { name: 'new home with move_home', setup: 'useradd -m u12 && echo data > /home/u12/file && chown u12: /home/u12/file', tasks: [{ name: 'u12', home: '/srv/uhomes/u12', move_home: true }] },
+  { name: 'password, update_password on_create and always', tasks: [{ name: 'u13', password: HASH1 }, { name: 'u13', password: HASH2, update_password: 'on_create' }, { name: 'u13', password: HASH2 }] },
+  { name: 'password_lock', tasks: [{ name: 'u14', password: HASH1, password_lock: true }, { name: 'u14', password_lock: false }, { name: 'u14', password_lock: true }, { name: 'u14', password: HASH2, password_lock: true }] },
+  { name: 'expires: set, same day, removed', tasks: [{ name: 'u15', expires: 1893456000 }, { name: 'u15', expires: 1893459600 }, { name: 'u15', expires: -1 }] },
+  { name: 'remove with its home; an absent user', setup: 'useradd -m u16', tasks: [{ name: 'u16', state: 'absent', remove: true }, { name: 'u16b', state: 'absent' }] },
+  { name: 'remove, keeping the home', setup: 'useradd -m u17', tasks: [{ name: 'u17', state: 'absent' }] },
+  { name: 'a group that does not exist fails', tasks: [{ name: 'u18', group: 'nosuchgroup' }, { name: 'u18', groups: ['ugrp1', 'nosuchgroup'] }] },
+  { name: 'already as wanted', setup: 'useradd -m -s /bin/bash -c Nineteen u19', tasks: [{ name: 'u19', shell: '/bin/bash', comment: 'Nineteen', create_home: true }] },
+  { name: 'ssh keys: default rsa, then an ed25519 elsewhere', tasks: [{ name: 'u20', generate_ssh_key: true, ssh_key_comment: 'c20' }, { name: 'u20', generate_ssh_key: true, ssh_key_type: 'ed25519', ssh_key_file: '.ssh/id_ed' }, { name: 'u20', generate_ssh_key: true }] },
+  { name: 'uid of another user: non_unique allows it, without it fails', setup: 'useradd -M -u 2121 u21a', tasks: [{ name: 'u21', uid: 2121, non_unique: true, create_home: false }, { name: 'u21c', uid: 2121, create_home: false }] },
+  { name: 'aliases user and createhome', tasks: [{ user: 'u22', createhome: false }] },
+  { name: 'a task after another on the same user (check mode reads the prediction)', tasks: [{ name: 'u23', shell: '/bin/bash', groups: ['ugrp1'] }, { name: 'u23', shell: '/bin/bash', groups: ['ugrp1'] }, { name: 'u23', state: 'absent', remove: true }, { name: 'u23', state: 'absent' }] },
+  { name: 'skeleton', setup: 'mkdir -p /etc/skel24 && echo x > /etc/skel24/.rc24', tasks: [{ name: 'u24', skeleton: '/etc/skel24' }] },
+  { name: "a new user's defaults, as --check predicts them (locked empty password, useradd -D's shell)", tasks: [{ name: 'u26', create_home: false }, { name: 'u26', password_lock: true, shell: '/bin/sh' }, { name: 'u26', password_lock: false }] },
+  { name: 'remove a user whose own group has another member', setup: 'useradd -m u25 && useradd -M -G u25 u25b', tasks: [{ name: 'u25', state: 'absent', remove: true }] },
+];
+
+interface TaskOutcome {
+  changed: boolean;
+  failed: boolean;
+  result: Record<string, unknown>;
+}
+
+/** Return values compared as they are. */
+const SAME_KEYS = ['name', 'state', 'uid', 'group', 'home', 'shell', 'comment', 'groups', 'system', 'create_home', 'append', 'move_home', 'password', 'force', 'remove', 'ssh_key_file'];
+
+function playbook(c: Case, dir: string): string {
+  const tasks = c.tasks.map((args, i) => ({ name: `t${i + 1}`, user: args, ignore_errors: true }));
+  const path = join(dir, 'play.yml');
+  writeFileSync(path, JSON.stringify([{ hosts: 'all', gather_facts: false, tasks }], null, 2));
+  return path;
+}
+
+/** Per task, from ansible-playbook's minimal callback output (`HOST | CHANGED => {json}`). */
+function ansibleOutcomes(out: string, host: string): TaskOutcome[] {
+  const list: TaskOutcome[] = [];
+  const re = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|SKIPPED|UNREACHABLE!)(?: => (\{[\s\S]*?\n\}))?/gm;
+  for (const m of out.matchAll(re)) {
+    if (m[1] !== host) continue;
+    const r = m[3] ? (JSON.parse(m[3]) as Record<string, unknown>) : {};
+    list.push({ changed: r.changed === true, failed: m[2] === 'FAILED!' || m[2] === 'UNREACHABLE!', result: r });
+  }
+  return list;
+}
+
+/** Per task, from tsplay's JSON events. */
+function tsplayOutcomes(out: string, host: string): TaskOutcome[] {
+  const list: TaskOutcome[] = [];
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let e: { kind?: string; host?: string; status?: string; ignored?: boolean; result?: Record<string, unknown> };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue;
+    }
+    if (e.kind !== 'host_result' || e.host !== host) continue;
+    list.push({ changed: e.status === 'changed', failed: e.status === 'failed' || e.ignored === true, result: e.result ?? {} });
+  }
+  return list;
+}
+
+/** The accounts and the files under /home and /srv, host names normalised. */
+async function endState(info: LabInfo, host: string): Promise<string> {
+  const out = await hostRun(info, host, [
+    'echo "## passwd"; getent passwd',
+    'echo "## group"; getent group',
+    'echo "## shadow"; getent shadow',
+    'echo "## files"; find /home /srv -printf "%p %y %m %u %g\\n" | sort',
+    'echo "## content"; find /home /srv -type f ! -name "id_*" -exec md5sum {} + | sort -k2',
+    'echo "## keys"; for f in $(find /home /srv -type f -name "id_*" | sort); do echo "$f $(ssh-keygen -l -f "$f" | sed "s/SHA256:[^ ]*/SHA256:X/")"; done',
+  ].join('; '));
+  return out.split(host).join('<HOST>');
+}
+
+function firstDiff(a: string, b: string): string {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  const diffs: string[] = [];
+  for (let i = 0; i < Math.max(la.length, lb.length) && diffs.length < 6; i++) {
+    if (la[i] !== lb[i]) diffs.push(`  ansible: ${la[i] ?? '<none>'}\n  tsplay:  ${lb[i] ?? '<none>'}`);
+  }
+  return diffs.join('\n');
+}
+
+function resultDiffs(a: TaskOutcome, b: TaskOutcome): string[] {
+  if (a.failed || b.failed) return [];
+  const out: string[] = [];
+  for (const k of SAME_KEYS) {
+    const va = JSON.stringify(a.result[k]);
+    const vb = JSON.stringify(b.result[k]);
+    if (va !== vb) out.push(`${k}: ansible ${va} tsplay ${vb}`);
+  }
+  for (const k of ['ssh_fingerprint', 'ssh_public_key']) {
+    const form = (v: unknown) => (typeof v === 'string' ? v.replace(/SHA256:\S+/, 'SHA256:X').replace(/ AAAA\S+/, ' AAAA').replace(/musr\d/g, '<HOST>') : JSON.stringify(v));
+    if (form(a.result[k]) !== form(b.result[k])) out.push(`${k}: ansible ${JSON.stringify(a.result[k])} tsplay ${JSON.stringify(b.result[k])}`);
+  }
+  return out;
+}
+
+const flags = (l: TaskOutcome[]) => l.map((o) => (o.failed ? 'F' : o.changed ? 'C' : '.')).join('');
+
+if (canHost && noAnsible !== undefined) {
+  test('ansible-playbook is installed for the user module comparison', (t) => t.fail(`missing ${noAnsible} (apt-get install ansible-core)`));
+}
+
+if (canHost && noAnsible === undefined) {
+  let info: LabInfo | undefined;
+  const verdicts: string[] = [];
+  let agree = 0;
+
+  test.before(async () => {
+    await labDown(LAB);
+    info = await labUp({ name: LAB, hosts: 2 });
+    await Promise.all(info.hosts.map((h) => prepareHost(info!, h.name)));
+    await Promise.all(info.hosts.map((h) => hostRun(info!, h.name, GLOBAL_SETUP)));
+    process.env.ANSIBLE_STDOUT_CALLBACK = 'minimal';
+  });
+
+  test.after.always('lab down, summary', async () => {
+    await labDown(LAB);
+    console.log(`\n${verdicts.join('\n')}\n${agree} of ${CASES.length} cases agree with Ansible (end state, changed/failed per task, rerun, --check, return values)\n`);
+  });
+
+  // One after another: both hosts must see the cases in the same order.
+  for (const c of CASES) {
+    test.serial(`user: ${c.name}: as Ansible`, async (t) => {
+      t.timeout(10 * 60_000);
+      const lab = info!;
+      const [ha, hb] = [lab.hosts[0].name, lab.hosts[1].name];
+      if (c.setup) await Promise.all([hostRun(lab, ha, c.setup), hostRun(lab, hb, c.setup)]);
+      const dir = mkdtempSync(join(tmpdir(), 'musr-'));
+      const pb = playbook(c, dir);
+      // Host 1: Ansible; host 2 at the same time: tsplay --check, then its run.
+      const [a1, [checkOut, b1]] = await Promise.all([
+        runAnsible(lab, ha, pb),
+        (async () => [await runCheck(lab, hb, pb, dir), await runTsplay(lab, hb, pb)] as const)(),
+      ]);
+      const check = tsplayOutcomes(checkOut, hb);
+      const oa1 = ansibleOutcomes(a1.output, ha);
+      const ob1 = tsplayOutcomes(b1.output, hb);
+      const [sa1, sb1] = await Promise.all([endState(lab, ha), endState(lab, hb)]);
+      const [a2, b2] = await Promise.all([runAnsible(lab, ha, pb), runTsplay(lab, hb, pb)]);
+      const oa2 = ansibleOutcomes(a2.output, ha);
+      const ob2 = tsplayOutcomes(b2.output, hb);
+      const [sa2, sb2] = await Promise.all([endState(lab, ha), endState(lab, hb)]);
+
+      const problems: string[] = [];
+      if (flags(oa1) !== flags(ob1)) problems.push(`run 1 changed/failed: ansible ${flags(oa1)} tsplay ${flags(ob1)}`);
+      if (flags(oa2) !== flags(ob2)) problems.push(`run 2 changed/failed: ansible ${flags(oa2)} tsplay ${flags(ob2)}`);
+      if (flags(check) !== flags(ob1)) problems.push(`tsplay --check ${flags(check)} but its run ${flags(ob1)}`);
+      if (sa1 !== sb1) problems.push(`end state after run 1:\n${firstDiff(sa1, sb1)}`);
+      if (sa2 !== sb2) problems.push(`end state after run 2:\n${firstDiff(sa2, sb2)}`);
+      oa1.forEach((o, i) => {
+        const d = ob1[i] ? resultDiffs(o, ob1[i]) : ['no tsplay result'];
+        if (d.length) problems.push(`task ${i + 1} return values: ${d.join('; ')}`);
+      });
+      const verdict = `${problems.length ? 'DIFFERS' : 'SAME   '} ${c.name} (ansible ${flags(oa1)}/${flags(oa2)}, tsplay check ${flags(check)}, run ${flags(ob1)}/${flags(ob2)})`;
+      verdicts.push(problems.length ? `${verdict}\n  ${problems.join('\n  ')}` : verdict);
+      if (!problems.length) agree++;
+      t.log(verdict);
+      t.is(oa1.length, c.tasks.length, `Ansible ran every task:\n${a1.output.slice(-2000)}`);
+      t.deepEqual(problems, [], `${c.name}:\n${b1.output.slice(-3000)}`);
+    });
+  }
+}
+
+/** tsplay --check, as runTsplay runs tsplay (JSON events on stdout). */
+async function runCheck(info: LabInfo, host: string, pb: string, dir: string): Promise<string> {
+  const inv = join(dir, 'inventory.yml');
+  writeFileSync(inv, inventoryFor(info, host));
+  return (await runJson([pb, '-i', inv, '--check'])).stdout;
+}
