@@ -14,6 +14,7 @@ const BUILTIN = [
   'debconf', 'apt_repository',
   'slurp',
   'replace', 'blockinfile', 'cron',
+  'pip', 'apt_key',
 ] as const;
 
 const OTHER: Record<string, string> = {
