@@ -34,14 +34,14 @@ const schema = S.object({
   }),
   version: S.types(['string', 'number'], { description: 'the version to install (==VERSION, or a specifier); one name only, not with state latest' }),
   state: S.enum(['present', 'absent', 'latest', 'forcereinstall'], { default: 'present', description: 'latest: pip install -U; forcereinstall: -U --force-reinstall' }),
-  requirements: S.string({ minLength: 1, description: 'a pip requirements file on the host (pip install -r), relative to chdir' }),
-  virtualenv: S.string({ minLength: 1, description: 'a virtualenv directory: created with virtualenv_command when it has no bin/activate; its bin/pip3 is used' }),
+  requirements: S.string({ minLength: 1, pattern: '^[^-]', description: 'a pip requirements file on the host (pip install -r), relative to chdir' }),
+  virtualenv: S.string({ minLength: 1, pattern: '^[^-]', description: 'a virtualenv directory: created with virtualenv_command when it has no bin/activate; its bin/pip3 is used' }),
   virtualenv_command: S.string({ minLength: 1, default: 'virtualenv', description: "the command that creates the virtualenv, e.g. 'python3 -m venv'" }),
   virtualenv_python: S.string({ minLength: 1, description: 'the Python of a new virtualenv (virtualenv -p); refused with venv' }),
   virtualenv_site_packages: S.boolean({ default: false, description: 'create the virtualenv with --system-site-packages' }),
   executable: S.string({ minLength: 1, description: 'the pip to run (a path, or a name looked up in PATH); not with virtualenv' }),
   extra_args: S.string({ description: 'more pip arguments, split as a shell would (no expansion)' }),
-  chdir: S.string({ minLength: 1, description: 'directory pip (and virtualenv_command) run in; a relative virtualenv is under it (default /tmp)' }),
+  chdir: S.string({ minLength: 1, pattern: '^[^-]', description: 'directory pip (and virtualenv_command) run in; a relative virtualenv is under it (default /tmp)' }),
   umask: S.types(['string', 'integer'], { description: 'octal umask pip runs with, e.g. "0022"' }),
   editable: S.boolean({ default: false, description: 'pass -e (an editable install of a path or VCS URL)' }),
 }, { additionalProperties: false });
@@ -82,6 +82,9 @@ export function resolve(args: PipArgs): Resolved {
   const hasVcs = (names ?? []).some((n) => /^(svn|git|hg|bzr)\+/.test(n));
   let reqs: Requirement[] = [];
   if (names) {
+    // pip would read a name starting with - as one of its options: refused (extra_args is where options go).
+    const option = names.find((n) => n.trimStart().startsWith('-'));
+    if (option !== undefined) throw new ModuleError(`name: ${JSON.stringify(option)} would be read by pip as an option; put options in extra_args`);
     reqs = recoverNames(names).map((n) => parseRequirement(n));
     if (version !== undefined) {
       if (reqs.length > 1) {

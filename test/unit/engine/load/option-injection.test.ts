@@ -21,6 +21,8 @@ import { packages } from '../../../../engine/facts/packages.js';
 import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
 import { debconfSelections } from '../../../../engine/facts/debconf.js';
+import { pipPackages } from '../../../../engine/facts/pip.js';
+import { aptKeys } from '../../../../engine/facts/apt-keys.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -64,6 +66,8 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(gidHolder, () => null),
       row(primaryUsers, () => []),
       row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
+      row(pipPackages, (w) => ({ venvExists: false, ...('venv' in w ? {} : { pip: ['/usr/bin/pip3'] }), installed: {} })),
+      row(aptKeys, () => ({ keys: [] })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -171,6 +175,11 @@ const cases: Case[] = [
   { module: 'unarchive', base: { src: '/srv/a.tgz', dest: '/srv', remote_src: true, creates: '/srv/absent-x' }, inject: ['src', 'dest', 'creates', 'exclude', 'include'], host: { type: 'directory' } },
   { module: 'timezone', base: { name: 'Europe/Paris' }, inject: ['name'] },
   { module: 'locale_gen', base: { name: 'en_US.UTF-8' }, inject: ['name'] },
+  { module: 'pip', base: { name: 'tinya', virtualenv: '/srv/venv', virtualenv_command: 'virtualenv' }, inject: ['name', 'virtualenv', 'chdir', 'version'] },
+  { module: 'pip', base: { name: 'tinya', executable: '/usr/bin/pip3' }, inject: ['name', 'chdir', 'version'] },
+  { module: 'pip', base: { requirements: '/srv/req.txt', virtualenv: '/srv/venv' }, inject: ['requirements', 'virtualenv'] },
+  { module: 'apt_key', base: { id: '0123456789ABCDEF', data: 'k', keyring: '/srv/k.gpg' }, inject: ['id', 'keyring'] },
+  { module: 'apt_key', base: { file: '/srv/k.asc', keyring: '/srv/k.gpg' }, inject: ['file', 'keyring'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
