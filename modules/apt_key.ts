@@ -97,7 +97,7 @@ export default defineModule<typeof schema, AptKeyState>({
     if (list.includes(shortFormat ? short : fp)) return { changed: false, reason: `key ${fp} is already in the keyring`, result };
     if (args.data === undefined && args.file === undefined) throw new ModuleError('No key to add ... how did i get here?!?!', result);
     const steps: Step[] = [args.data !== undefined
-      ? { kind: 'run', argv: [...base, 'add', '-'], stdin: Buffer.from(args.data, 'utf8') }
+      ? { kind: 'run', argv: [...base, 'add', '-'], stdin: args.data }
       : { kind: 'run', argv: [...base, 'add', args.file!] }];
     const added = state.source?.rc === 0 ? state.source.ids : [];
     // As Ansible: apt-key adds the key, then the task fails when the requested id is not among what was added.
