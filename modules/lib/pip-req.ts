@@ -105,6 +105,8 @@ export function compareVersions(a: Ver, b: Ver): number {
     || (a.dev === b.dev ? 0 : a.dev < b.dev ? -1 : 1);
 }
 
+const sameRelease = (a: Ver, b: Ver): boolean => a.epoch === b.epoch && cmpArr(a.release, b.release) === 0;
+
 function prefixMatch(v: Ver, prefix: string): boolean {
   const p = parseVersion(prefix);
   if (!p) return false;
@@ -132,8 +134,9 @@ export function satisfies(version: string, specs: Requirement['specs']): boolean
       case '!=': return c !== 0;
       case '<=': return c <= 0;
       case '>=': return c >= 0;
-      case '<': return c < 0;
-      case '>': return c > 0;
+      // <V excludes V's pre-releases (unless V is one); >V excludes V's post-releases (unless V is one).
+      case '<': return c < 0 && !(w.pre[0] === 3 && w.dev === Infinity && v.pre[0] !== 3 && sameRelease(v, w));
+      case '>': return c > 0 && !(w.post === -1 && v.post !== -1 && sameRelease(v, w) && cmpArr(v.pre, w.pre) === 0);
       case '~=': {
         const rel = want.split(/[^0-9.]/)[0].split('.').filter((x) => x !== '');
         return c >= 0 && rel.length >= 2 && prefixMatch(v, rel.slice(0, -1).join('.'));
