@@ -43,9 +43,10 @@ const SCRIPT = [
   '  exe) echo venv=0; case $v in /*) p=$v ;; *) p=$(command -v -- "$v" || true) ;; esac ;;',
   "  *) echo venv=0; if /usr/bin/python3 -c 'import importlib.util,sys; sys.exit(0 if importlib.util.find_spec(\"pip\") else 1)' >/dev/null 2>&1; then p='/usr/bin/python3\tpip.__main__'; else p=$(command -v pip3 || true); fi ;;",
   'esac',
-  'em=0',
-  'if [ -n "$p" ]; then',
-  '  case $p in /usr/bin/python3"\t"*) py=/usr/bin/python3 ;; *) py=$(head -n 1 -- "$p" 2>/dev/null | sed -n \'s/^#![[:space:]]*\\([^[:space:]]*\\).*/\\1/p\') ;; esac',
+  'em=0; py=',
+  '[ "$mode" = default ] && py=/usr/bin/python3',
+  'if [ -n "$p" ] || [ -n "$py" ]; then',
+  '  case $p in "" | /usr/bin/python3"\t"*) py=/usr/bin/python3 ;; *) py=$(head -n 1 -- "$p" 2>/dev/null | sed -n \'s/^#![[:space:]]*\\([^[:space:]]*\\).*/\\1/p\') ;; esac',
   // PEP 668: pip refuses to change an interpreter whose stdlib holds EXTERNALLY-MANAGED (outside a virtualenv).
   "  if [ -n \"$py\" ] && \"$py\" -c 'import os,sys,sysconfig; sys.exit(0 if sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path(\"stdlib\"), \"EXTERNALLY-MANAGED\")) else 1)' >/dev/null 2>&1; then em=1; fi",
   'fi',
@@ -86,6 +87,11 @@ export function predictPip(overlay: Overlay, where: PipWhere, base: PipState): P
     } else if (v !== undefined && (v.kind === 'absent' || (v.kind === 'exact' && v.p.state === 'absent'))) {
       state = { venvExists: false, installed: {}, predicted: true };
     }
+  }
+  // Debian's python3-pip that an earlier task installs: the default pip (or pip3) then exists, nothing installed with it yet.
+  if (!state.pip && overlay.packagePrediction('python3-pip') === true
+    && ('default' in where || ('executable' in where && ['pip3', '/usr/bin/pip3'].includes(where.executable)))) {
+    state = { ...state, pip: 'default' in where ? ['/usr/bin/python3', '-m', 'pip.__main__'] : ['/usr/bin/pip3'], predicted: true };
   }
   const p = overlay.pipPrediction(pipEnvKey(where));
   if (!p || p.size === 0) return state;

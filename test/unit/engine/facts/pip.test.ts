@@ -38,7 +38,7 @@ test('pip_packages: the script run for real finds a virtualenv and its pip', (t)
 });
 
 const base: PipState = { venvExists: true, pip: ['/v/bin/pip3'], installed: { tinya: '1.0' } };
-const ROWS: Array<{ what: string; where?: { venv: string }; base?: PipState; predictions: Prediction[][]; expected: PipState }> = [
+const ROWS: Array<{ what: string; where?: { venv: string } | { default: true }; base?: PipState; predictions: Prediction[][]; expected: PipState }> = [
   { what: 'nothing predicted', predictions: [], expected: base },
   { what: 'an install with its version', predictions: [[{ kind: 'pip', env: 'venv:/v', name: 'tiny-b', installed: true, version: '0.5' }]], expected: { ...base, installed: { tinya: '1.0', 'tiny-b': '0.5' }, predicted: true } },
   { what: 'an install, version unknown', predictions: [[{ kind: 'pip', env: 'venv:/v', name: 'tinya', installed: true }]], expected: { ...base, installed: { tinya: null }, predicted: true } },
@@ -48,6 +48,11 @@ const ROWS: Array<{ what: string; where?: { venv: string }; base?: PipState; pre
     what: 'a virtualenv a task creates, then an install in it', base: { venvExists: false, installed: {} },
     predictions: [[{ kind: 'file', path: '/v/bin/activate', state: 'file' }, { kind: 'pip', env: 'venv:/v', name: 'tinya', installed: true, version: '2.0' }]],
     expected: { venvExists: true, pip: ['/v/bin/pip3'], installed: { tinya: '2.0' }, predicted: true },
+  },
+  {
+    what: "Debian's python3-pip installed by an earlier task: the default pip", where: { default: true } as never, base: { venvExists: false, installed: {}, externallyManaged: true },
+    predictions: [[{ kind: 'package', name: 'python3-pip', installed: true }]],
+    expected: { venvExists: false, pip: ['/usr/bin/python3', '-m', 'pip.__main__'], installed: {}, externallyManaged: true, predicted: true },
   },
   { what: 'a virtualenv removed', predictions: [[{ kind: 'file', path: '/v', state: 'absent' }]], expected: { venvExists: false, installed: {}, predicted: true } },
 ];
