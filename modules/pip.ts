@@ -247,6 +247,10 @@ export default defineModule<typeof schema, PipGathered>({
     if (state.probe) {
       if (state.probe.rc !== 0) throw new ModuleError(pipFailure(state.probe.stdout, state.probe.stderr), { cmd });
       const would = wouldInstall(state.probe.stdout);
+      // forcereinstall: pip reinstalls what is named on every run, and Ansible reports it changed.
+      if (r.state === 'forcereinstall' && would.length === 0) {
+        return { changed: true, summary: `run ${cmd.join(' ')}`, steps: [pipStep], result };
+      }
       if (would.length === 0) return { changed: false, reason: 'pip would install nothing', result };
       return {
         changed: true,

@@ -48,6 +48,7 @@ const SCRIPT = [
   'if [ -n "$p" ] || [ -n "$py" ]; then',
   '  case $p in "" | /usr/bin/python3"\t"*) py=/usr/bin/python3 ;; *) py=$(head -n 1 -- "$p" 2>/dev/null | sed -n \'s/^#![[:space:]]*\\([^[:space:]]*\\).*/\\1/p\') ;; esac',
   // PEP 668: pip refuses to change an interpreter whose stdlib holds EXTERNALLY-MANAGED (outside a virtualenv).
+  '  case ${py##*/} in python*) ;; *) py= ;; esac',
   "  if [ -n \"$py\" ] && \"$py\" -c 'import os,sys,sysconfig; sys.exit(0 if sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path(\"stdlib\"), \"EXTERNALLY-MANAGED\")) else 1)' >/dev/null 2>&1; then em=1; fi",
   'fi',
   'printf "em=%s\\npip=%s\\n---\\n" "$em" "$p"',

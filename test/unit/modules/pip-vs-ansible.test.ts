@@ -64,7 +64,17 @@ if (missing !== undefined) {
       const outcomes = await runDifferential(cases);
       t.log(differentialSummary('pip', outcomes));
       const by = Object.fromEntries(outcomes.map((o) => [o.name, o]));
-      t.deepEqual(outcomes.filter((o) => o.differences.length).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
+      // The documented differences (docs/modules/pip.md), each for its reason; every other case is the same.
+      const KNOWN: Record<string, string> = {
+        // Ansible creates the virtualenv, then checks `version` against `name`; tsplay refuses before anything runs.
+        'version-ambiguous': 'Ansible leaves a new, empty virtualenv',
+        'version-conflict': 'Ansible leaves a new, empty virtualenv',
+        // In --check the virtualenv does not exist yet, so pip cannot be asked whether it can install the name.
+        'missing-dist': '--check predicts the virtualenv change; the run then fails in pip',
+      };
+      const differing = outcomes.filter((o) => o.differences.length);
+      t.deepEqual(differing.filter((o) => !(o.name in KNOWN)).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
+      t.deepEqual(differing.map((o) => o.name).sort(), Object.keys(KNOWN).sort(), 'the known differences are still there (else: drop them from KNOWN and the docs)');
       t.true(by.install.ansible.changed);
       t.false(by.install.ansible.changed2);
       t.regex(by.version.tsplay.tree['venv/lib/python3.11/site-packages/tinya/__init__.py'] ?? '', /1\.0/);
