@@ -52,7 +52,15 @@ if (missing !== undefined) {
     const outcomes = await runDifferential(cases);
     t.log(differentialSummary('apt_key', outcomes));
     const by = Object.fromEntries(outcomes.map((o) => [o.name, o]));
-    t.deepEqual(outcomes.filter((o) => o.differences.length).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
+    // The documented difference (docs/modules/apt_key.md); every other case is the same.
+    const KNOWN: Record<string, string> = {
+      // Ansible adds the key, then fails because the id is not the key's: tsplay does the same, so its --check
+      // (which runs nothing) predicts a change where the run then fails.
+      'wrong-id-for-data': '--check predicts the add; the run adds, then fails as Ansible does',
+    };
+    const differing = outcomes.filter((o) => o.differences.length);
+    t.deepEqual(differing.filter((o) => !(o.name in KNOWN)).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
+    t.deepEqual(differing.map((o) => o.name).sort(), Object.keys(KNOWN).sort(), 'the known differences are still there (else: drop them from KNOWN and the docs)');
     t.true(by['data-new-keyring'].ansible.changed);
     t.false(by['data-new-keyring'].ansible.changed2);
     t.false(by['already-present'].ansible.changed);
