@@ -81,26 +81,31 @@ export default defineModule<typeof schema, AptKeyState>({
     const list = shortFormat ? state.keys.keys.map((k) => k.slice(-8)) : state.keys.keys;
     const result: Record<string, unknown> = { id: raw, short_id: short, fp, key_id: full, before: list };
     const base = ['apt-key', ...(keyring ? ['--keyring', keyring] : [])];
+    // Ansible lists the keyring once more after a change, and its first listing creates a missing keyring file
+    // (empty): the same listing, run as a step, leaves the same file.
+    const list2: Step = { kind: 'run', argv: ['apt-key', ...(keyring ? ['--keyring', keyring] : []), 'adv', '--list-public-keys', '--keyid-format=long'], quiet: true };
+    const housekeeping = keyring && state.keys.missing ? { steps: [list2] } : {};
 
     if (args.state === 'absent') {
-      if (!list.includes(fp)) return { changed: false, reason: `key ${fp} is not in the keyring`, result };
+      if (!list.includes(fp)) return { changed: false, reason: `key ${fp} is not in the keyring`, result, ...housekeeping };
       const after = list.filter((k) => k !== fp);
       return {
         changed: true,
         summary: `remove key ${fp}`,
-        steps: [{ kind: 'run', argv: [...base, 'del', short] }],
+        steps: [{ kind: 'run', argv: [...base, 'del', short] }, list2],
         predicts: state.keys.keys.filter((k) => k.endsWith(fp)).map((k): Prediction => ({ kind: 'apt_key', keyring, id: k, present: false })),
         result: { ...result, after },
       };
     }
 
-    if (list.includes(shortFormat ? short : fp)) return { changed: false, reason: `key ${fp} is already in the keyring`, result };
+    if (list.includes(shortFormat ? short : fp)) return { changed: false, reason: `key ${fp} is already in the keyring`, result, ...housekeeping };
     if (args.data === undefined && args.file === undefined) throw new ModuleError('No key to add ... how did i get here?!?!', result);
     const steps: Step[] = [args.data !== undefined
       ? { kind: 'run', argv: [...base, 'add', '-'], stdin: args.data }
       : { kind: 'run', argv: [...base, 'add', args.file!] }];
     const added = state.source?.rc === 0 ? state.source.ids : [];
     // As Ansible: apt-key adds the key, then the task fails when the requested id is not among what was added.
+    steps.push(list2);
     if (state.source?.rc === 0 && !added.some((k) => k.endsWith(fp))) {
       steps.push({
         kind: 'run', argv: ['sh', '-c', 'echo "$1" >&2; exit 1', 'sh', 'apt-key did not return an error, but failed to add the key (check that the id is correct and *not* a subkey)'],

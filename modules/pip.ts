@@ -219,7 +219,8 @@ export default defineModule<typeof schema, PipGathered>({
       return {
         changed: true,
         summary: `create virtualenv ${r.env} and run ${cmd.join(' ')}`,
-        steps: [{ kind: 'run', argv: wrap(venv), cwd: r.chdir }, pipStep],
+        // absent in a new virtualenv: pip may exit 1 saying the name is not installed, which Ansible accepts.
+        steps: [{ kind: 'run', argv: wrap(venv), cwd: r.chdir }, r.state === 'absent' ? { ...pipStep, okCodes: [0, 1] } : pipStep],
         predicts,
         result,
       };

@@ -12,6 +12,8 @@ import { perArg } from './fact.js';
 export interface AptKeys {
   /** Long (16 hex digit) key ids, as listed. */
   keys: string[];
+  /** The keyring file does not exist (apt-key's listing, as Ansible runs it, creates it empty). */
+  missing?: boolean;
   predicted?: boolean;
 }
 
@@ -43,17 +45,18 @@ export function predictAptKeys(overlay: Overlay, keyring: string, base: AptKeys)
     if (present && !keys.includes(id)) keys.push(id);
     if (!present) keys = keys.filter((k) => k !== id && !id.endsWith(k) && !k.endsWith(id));
   }
-  return { keys, predicted: true };
+  return { keys, ...(base.missing && keys.length === 0 ? { missing: true } : {}), predicted: true };
 }
 
 export const aptKeys = perArg<string, AptKeys>({
   name: 'apt_keys',
-  snippet: (keyring) => `LC_ALL=C LANG=C ${quoteArgv(aptKeysArgv(keyring))}`,
+  // A missing keyring file lists nothing; it is not created by reading (apt-key's listing would create it).
+  snippet: (keyring) => `${keyring ? `if ! [ -e ${quoteArgv([keyring])} ]; then echo tsplay-keyring-missing; exit 0; fi; ` : ''}LC_ALL=C LANG=C ${quoteArgv(aptKeysArgv(keyring))}`,
   parse(keyring, r, ctx) {
     if (r.rc !== 0) {
       throw new ModuleError(`${ctx.host}: Unable to list public keys (rc ${r.rc}): ${r.stderr.trim()}`, { cmd: aptKeysArgv(keyring).join(' '), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
     }
-    return { keys: parseKeyIds(r.stdout) };
+    return r.stdout.startsWith('tsplay-keyring-missing') ? { keys: [], missing: true } : { keys: parseKeyIds(r.stdout) };
   },
   predict: (keyring, base, p) => predictAptKeys(p.overlay, keyring, base),
 });

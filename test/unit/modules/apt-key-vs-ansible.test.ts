@@ -57,6 +57,9 @@ if (missing !== undefined) {
       // Ansible adds the key, then fails because the id is not the key's: tsplay does the same, so its --check
       // (which runs nothing) predicts a change where the run then fails.
       'wrong-id-for-data': '--check predicts the add; the run adds, then fails as Ansible does',
+      // An id alone for a missing key: Ansible lists (creating the keyring file), then fails reporting changed;
+      // tsplay refuses before anything runs.
+      'id-only-missing': 'Ansible leaves an empty keyring file and reports changed on its failure',
     };
     const differing = outcomes.filter((o) => o.differences.length);
     t.deepEqual(differing.filter((o) => !(o.name in KNOWN)).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
