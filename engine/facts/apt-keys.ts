@@ -51,7 +51,11 @@ export function predictAptKeys(overlay: Overlay, keyring: string, base: AptKeys)
 export const aptKeys = perArg<string, AptKeys>({
   name: 'apt_keys',
   // A missing keyring file lists nothing; it is not created by reading (apt-key's listing would create it).
-  snippet: (keyring) => `${keyring ? `if ! [ -e ${quoteArgv([keyring])} ]; then echo tsplay-keyring-missing; exit 0; fi; ` : ''}LC_ALL=C LANG=C ${quoteArgv(aptKeysArgv(keyring))}`,
+  // (No `exit`: the sections of one round trip run in one script.)
+  snippet: (keyring) => {
+    const list = `LC_ALL=C LANG=C ${quoteArgv(aptKeysArgv(keyring))}`;
+    return keyring ? `if [ -e ${quoteArgv([keyring])} ]; then ${list}; else echo tsplay-keyring-missing; fi` : list;
+  },
   parse(keyring, r, ctx) {
     if (r.rc !== 0) {
       throw new ModuleError(`${ctx.host}: Unable to list public keys (rc ${r.rc}): ${r.stderr.trim()}`, { cmd: aptKeysArgv(keyring).join(' '), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
