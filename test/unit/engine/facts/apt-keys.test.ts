@@ -25,7 +25,8 @@ test('apt_keys: the listing -> pub and sub long ids, expired ones left out', (t)
   t.deepEqual(parseKeyIds('pub:-:255:22:0A1109A5C19DAC06:1796089497:::-:::scSC:::::ed25519:::0:\nfpr:::::::::11D0:\n'), ['0A1109A5C19DAC06'], 'gpg --with-colons');
   t.deepEqual(parseRows(aptKeys, [''], [out(LIST)])[0], { keys: ['0A1109A5C19DAC06', '1111222233334444'] });
   t.throws(() => parseRows(aptKeys, ['/k'], [out('', 2, 'boom')]), { message: /Unable to list public keys \(rc 2\): boom/ });
-  t.regex(aptKeys.sections(['/k'], readCtx())[0], /apt-key --keyring \/k adv --list-public-keys --keyid-format=long$/);
+  t.regex(aptKeys.sections(['/k'], readCtx())[0], /^if \[ -e \/k \]; then LC_ALL=C LANG=C apt-key --keyring \/k adv --list-public-keys --keyid-format=long; else echo tsplay-keyring-missing; fi$/);
+  t.deepEqual(parseRows(aptKeys, ["/k"], [out("tsplay-keyring-missing\n")])[0], { keys: [], missing: true }, "a missing keyring file is read as empty, not created");
   t.regex(aptKeys.sections([''], readCtx())[0], /apt-key adv --list-public-keys/);
 });
 
