@@ -71,6 +71,8 @@ if (missing !== undefined) {
         'version-conflict': 'Ansible leaves a new, empty virtualenv',
         // In --check the virtualenv does not exist yet, so pip cannot be asked whether it can install the name.
         'missing-dist': '--check predicts the virtualenv change; the run then fails in pip',
+        // Both tools' runs fail here (the test's quick virtualenv pip refuses the uninstall); --check cannot ask pip first.
+        'absent-new-venv': '--check predicts the virtualenv change; the run then fails in pip, as Ansible\'s does',
       };
       const differing = outcomes.filter((o) => o.differences.length);
       t.deepEqual(differing.filter((o) => !(o.name in KNOWN)).map((o) => `${o.name}: ${o.differences.join('; ')}`), []);
