@@ -50,6 +50,10 @@ export class Overlay {
   private readonly mountPreds = new Map<string, Seq<MountPrediction>>();
   /** package -> question -> the answer as debconf-show will show it. */
   private readonly debconfPreds = new Map<string, Map<string, { value: string; seen: boolean }>>();
+  /** pip environment -> canonical name -> installed (and version when known). */
+  private readonly pipPreds = new Map<string, Map<string, { installed: boolean; version?: string }>>();
+  /** apt-key keyring ('' : the default) -> long key id -> present. */
+  private readonly aptKeyPreds = new Map<string, Map<string, boolean>>();
 
   /** Record what a planned change makes true. Later predictions override earlier ones. */
   add(predictions: readonly Prediction[] | undefined): void {
@@ -97,6 +101,18 @@ export class Overlay {
           const answers = this.debconfPreds.get(p.package) ?? new Map<string, { value: string; seen: boolean }>();
           answers.set(p.question, { value: p.value, seen: p.seen });
           this.debconfPreds.set(p.package, answers);
+          break;
+        }
+        case 'pip': {
+          const names = this.pipPreds.get(p.env) ?? new Map<string, { installed: boolean; version?: string }>();
+          names.set(p.name, p.version === undefined ? { installed: p.installed } : { installed: p.installed, version: p.version });
+          this.pipPreds.set(p.env, names);
+          break;
+        }
+        case 'apt_key': {
+          const keys = this.aptKeyPreds.get(p.keyring) ?? new Map<string, boolean>();
+          keys.set(p.id, p.present);
+          this.aptKeyPreds.set(p.keyring, keys);
           break;
         }
       }
@@ -186,6 +202,16 @@ export class Overlay {
   /** The predicted debconf answers of a package (question -> answer), or undefined. */
   debconfPrediction(pkg: string): ReadonlyMap<string, { value: string; seen: boolean }> | undefined {
     return this.debconfPreds.get(pkg);
+  }
+
+  /** The predicted pip installs and removals in one environment (canonical name -> state), or undefined. */
+  pipPrediction(env: string): ReadonlyMap<string, { installed: boolean; version?: string }> | undefined {
+    return this.pipPreds.get(env);
+  }
+
+  /** The predicted keys of an apt-key keyring (long id -> present), or undefined. */
+  aptKeyPrediction(keyring: string): ReadonlyMap<string, boolean> | undefined {
+    return this.aptKeyPreds.get(keyring);
   }
 
   /** The latest prediction for each mount point, oldest first. */

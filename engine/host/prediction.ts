@@ -35,4 +35,8 @@ export type Prediction =
   | { kind: 'service'; name: string; active?: boolean; enabled?: boolean }
   | { kind: 'mount'; path: string; mounted: boolean; src?: string; fstype?: string; opts?: string }
   /** A debconf answer as `debconf-show PACKAGE` will show it (value; seen: the `*` mark). */
-  | { kind: 'debconf'; package: string; question: string; value: string; seen: boolean };
+  | { kind: 'debconf'; package: string; question: string; value: string; seen: boolean }
+  /** A Python distribution installed (version when known) or removed by pip in one environment (engine/facts/pip.ts names it). */
+  | { kind: 'pip'; env: string; name: string; installed: boolean; version?: string }
+  /** An OpenPGP key (16-hex-digit long id) added to or removed from an apt-key keyring ('' : apt-key's default). */
+  | { kind: 'apt_key'; keyring: string; id: string; present: boolean };

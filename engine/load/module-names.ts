@@ -16,6 +16,7 @@ const BUILTIN = [
   'replace', 'blockinfile', 'cron',
   'ping', 'hostname', 'fetch',
   'user',
+  'pip', 'apt_key',
 ] as const;
 
 const OTHER: Record<string, string> = {

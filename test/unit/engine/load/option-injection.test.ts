@@ -22,6 +22,8 @@ import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
 import { debconfSelections } from '../../../../engine/facts/debconf.js';
 import { userAccount } from '../../../../engine/facts/user-account.js';
+import { pipPackages } from '../../../../engine/facts/pip.js';
+import { aptKeys } from '../../../../engine/facts/apt-keys.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -66,6 +68,8 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(primaryUsers, () => []),
       row(debconfSelections, () => ({ answers: { 'p/q': 'x' }, seen: [] })),
       row(userAccount, (name) => (name.startsWith('absent') ? { name, exists: false } : { name, exists: true, uid: 1000, gid: 1000, comment: '', home: '/home/u', shell: '/bin/bash', password: '!', expires: -1, groups: [] })),
+      row(pipPackages, (w) => ({ venvExists: false, ...('venv' in w ? {} : { pip: ['/usr/bin/pip3'] }), installed: {} })),
+      row(aptKeys, () => ({ keys: [] })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -184,6 +188,11 @@ const cases: Case[] = [
   { module: 'user', base: { name: 'app', generate_ssh_key: true }, inject: ['ssh_key_file', 'ssh_key_type', 'ssh_key_comment'] },
   { module: 'user', base: { name: 'app', generate_ssh_key: true, ssh_key_file: '/srv/absent-key' }, inject: ['ssh_key_comment'] },
   { module: 'user', base: { name: 'app', state: 'absent', remove: true, force: true }, inject: ['name'] },
+  { module: 'pip', base: { name: 'tinya', virtualenv: '/srv/venv', virtualenv_command: 'virtualenv' }, inject: ['name', 'virtualenv', 'chdir', 'version'] },
+  { module: 'pip', base: { name: 'tinya', executable: '/usr/bin/pip3' }, inject: ['name', 'chdir', 'version'] },
+  { module: 'pip', base: { requirements: '/srv/req.txt', virtualenv: '/srv/venv' }, inject: ['requirements', 'virtualenv'] },
+  { module: 'apt_key', base: { id: '0123456789ABCDEF', data: 'k', keyring: '/srv/k.gpg' }, inject: ['id', 'keyring'] },
+  { module: 'apt_key', base: { file: '/srv/k.asc', keyring: '/srv/k.gpg' }, inject: ['file', 'keyring'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
