@@ -79,7 +79,11 @@ if (canHost && noAnsible === undefined) {
       t.log(formatResult(r));
       t.true(r.ansibleOk, 'ansible-playbook failed');
       t.true(r.tsplayOk, 'tsplay failed');
-      t.deepEqual(r.differences, [], 'end states differ');
+      // The one deliberate difference (docs/modules/apt_key.md): Ansible's gpg call to read a key's id
+      // leaves root's ~/.gnupg behind; tsplay reads it in a throw-away home.
+      const gpgHome = (d: { what: string }) => /^\/root\/\.gnupg(\/|$)/.test(d.what);
+      t.deepEqual(r.differences.filter((d) => !gpgHome(d)), [], 'end states differ');
+      t.true(r.differences.filter(gpgHome).every((d) => d.tsplay === 'unchanged'), 'tsplay made nothing in ~/.gnupg');
       t.is(r.ansible2?.changed, 0, "Ansible's second run changed something");
       t.is(r.tsplay2?.changed, 0, "tsplay's second run changed something");
       const runPairs = changedPairs({ code: 0, events: r.tsplay1.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as never), ms: 0, stdout: '', stderr: '' });
