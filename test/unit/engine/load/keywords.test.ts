@@ -25,7 +25,8 @@ async function loadError(playbook: string): Promise<string> {
 const supported = {
   play: Object.keys(PLAY_SCHEMA.properties ?? {}),
   block: [...BLOCK_KEYWORDS] as string[],
-  task: [...TASK_KEYWORDS],
+  // action and local_action name the module (engine/load/action-keyword.ts, test/unit/engine/run/action-keyword.test.ts).
+  task: [...TASK_KEYWORDS, 'action', 'local_action'],
 };
 
 for (const key of ansibleKeywords('task').filter((k) => !supported.task.includes(k))) {
