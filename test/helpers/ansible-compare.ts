@@ -25,11 +25,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
+import { ansibleReference } from './ansible-reference.js';
 
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 const HERE_ROOT = join(import.meta.dirname ?? '', '..', '..');
+const HARNESS_SOURCE = fileURLToPath(import.meta.url);
+const REFERENCE_SOURCE = fileURLToPath(new URL('./ansible-reference.ts', import.meta.url));
 
 // ---------------------------------------------------------------- end-state snapshots
 
@@ -437,6 +441,13 @@ export interface CaseOptions {
   tsplayHost: string;
   tsplayRoot?: string;
   log?: (line: string) => void;
+  /**
+   * Keep Ansible's side in the reference cache (test/helpers/ansible-reference.ts), keyed by
+   * `inputs` (what the playbook's outcome depends on: see labInputs) and the content of `files`
+   * (the playbook and what it reads). `prepare` readies the Ansible host; it runs only when
+   * Ansible's side is not cached. Without `reference`, Ansible always runs.
+   */
+  reference?: { inputs: unknown; files: string[]; prepare?: () => Promise<void> };
 }
 
 /** Prepare a fresh lab host for a case: apt lists and what Ansible needs on the target. */
@@ -449,33 +460,90 @@ export function tail(text: string, lines = 15): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+/** What one tool's side of a case gave: its two runs and what run 1 changed on its host. */
+export interface SideRuns {
+  run1: ToolRun;
+  run2?: ToolRun;
+  delta: Delta;
+  /** The version of each package run 1 installed. */
+  versions: Record<string, string>;
+}
+
+/** One tool on one fresh host: snapshot, run 1, snapshot (the delta), and run 2 when run 1 succeeded. */
+async function runSide(info: LabInfo, host: string, run: () => Promise<ToolRun>): Promise<SideRuns> {
+  const d = hostDirs(info, host);
+  const before = await snapshot(info, host);
+  const run1 = await run();
+  const after = await snapshot(info, host);
+  const delta = deltaOf(before, after, { lower: d.lower, root: d.root, subst: hostSubst(info, host) });
+  const installed = packageVersions(d.root);
+  const versions = Object.fromEntries(delta.packagesAdded.map((p) => [p.split(':')[0], installed.get(p) ?? '']));
+  const run2 = run1.code === 0 ? await run() : undefined;
+  return { run1, run2, delta, versions };
+}
+
+/** name:arch -> version of every installed package. */
+function packageVersions(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const para of readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8').split(/\n\n+/)) {
+    const name = /^Package: (.+)$/m.exec(para)?.[1];
+    const arch = /^Architecture: (.+)$/m.exec(para)?.[1];
+    const version = /^Version: (.+)$/m.exec(para)?.[1];
+    if (name && version) out.set(`${name}:${arch ?? ''}`, version);
+  }
+  return out;
+}
+
+/** Would the host install today the versions a cached run installed? (apt's candidates, after the host's apt-get update) */
+export async function sameCandidates(info: LabInfo, host: string, versions: Record<string, string>): Promise<boolean> {
+  const names = Object.keys(versions);
+  if (!names.length) return true;
+  const out = await hostRun(info, host, `apt-cache policy ${names.map((n) => `'${n}'`).join(' ')}`);
+  const candidates = new Map<string, string>();
+  let current = '';
+  for (const line of out.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) current = head[1];
+    const c = /^\s+Candidate: (.+)$/.exec(line);
+    if (c && current) candidates.set(current, c[1]);
+  }
+  return names.every((n) => candidates.get(n) === versions[n]);
+}
+
+/**
+ * What Ansible's side of a lab case depends on besides the playbook and the package versions
+ * (checked apart, see sameCandidates): the lab's base image, and the day (UTC), which
+ * /etc/shadow's last-change field records for every user a run makes.
+ */
+export function labInputs(info: LabInfo, host: string): { base: string; day: string } {
+  return { base: basename(hostDirs(info, host).lower), day: new Date().toISOString().slice(0, 10) };
+}
+
 export async function compareCase(info: LabInfo, name: string, playbook: string, opts: CaseOptions): Promise<CaseResult> {
   const log = opts.log ?? (() => {});
   const A = opts.ansibleHost;
   const B = opts.tsplayHost;
-  const da = hostDirs(info, A);
-  const db = hostDirs(info, B);
-  const sa = hostSubst(info, A);
-  const sb = hostSubst(info, B);
-  const [beforeA, beforeB] = await Promise.all([snapshot(info, A), snapshot(info, B)]);
-  log(`${name}: run 1 (ansible on ${A}, tsplay on ${B})`);
-  const [ansible1, tsplay1] = await Promise.all([runAnsible(info, A, playbook), runTsplay(info, B, playbook, opts.tsplayRoot)]);
-  const [afterA, afterB] = await Promise.all([snapshot(info, A), snapshot(info, B)]);
-  const deltaA = deltaOf(beforeA, afterA, { lower: da.lower, root: da.root, subst: sa });
-  const deltaB = deltaOf(beforeB, afterB, { lower: db.lower, root: db.root, subst: sb });
+  log(`${name}: ansible on ${A}, tsplay on ${B}`);
+  const ansibleSide = async (): Promise<SideRuns> => {
+    await opts.reference?.prepare?.();
+    return runSide(info, A, () => runAnsible(info, A, playbook));
+  };
+  const [a, t] = await Promise.all([
+    opts.reference
+      ? ansibleReference('ansible-compat', opts.reference.inputs, [HARNESS_SOURCE, REFERENCE_SOURCE, ...opts.reference.files], ansibleSide,
+        (cached) => sameCandidates(info, B, cached.versions)).then((r) => {
+        if (r.cached) log(`${name}: Ansible's side read from the reference cache (${r.key})`);
+        return r.value;
+      })
+      : ansibleSide(),
+    runSide(info, B, () => runTsplay(info, B, playbook, opts.tsplayRoot)),
+  ]);
+  const { run1: ansible1, run2: ansible2 } = a;
+  const { run1: tsplay1, run2: tsplay2 } = t;
   const ansibleOk = ansible1.code === 0;
   const tsplayLoads = tsplay1.code !== 4 && tsplay1.code !== 5;
   const tsplayOk = tsplay1.code === 0;
-  let ansible2: ToolRun | undefined;
-  let tsplay2: ToolRun | undefined;
-  if (ansibleOk || tsplayOk) {
-    log(`${name}: run 2`);
-    [ansible2, tsplay2] = await Promise.all([
-      ansibleOk ? runAnsible(info, A, playbook) : Promise.resolve(undefined),
-      tsplayOk ? runTsplay(info, B, playbook, opts.tsplayRoot) : Promise.resolve(undefined),
-    ]);
-  }
-  const differences = compareDeltas(deltaA, deltaB, { a: da.root, b: db.root });
+  const differences = compareDeltas(a.delta, t.delta, { a: hostDirs(info, A).root, b: hostDirs(info, B).root });
   const ansibleIdempotent = ansible2 !== undefined && ansible2.code === 0 && ansible2.changed === 0;
   const tsplayIdempotent = tsplay2 !== undefined && tsplay2.code === 0 && ansible2 !== undefined && tsplay2.changed === ansible2.changed;
   const sameEndState = tsplayOk && differences.length === 0;

@@ -9,19 +9,25 @@
 // A case writes its files into its own directory and names paths in its task
 // with `@DIR@`, replaced by that directory for each tool. All cases of one call
 // run in one playbook per tool and per pass (check, run 1, run 2), so the
-// comparison costs three ansible-playbook runs however many cases there are.
+// comparison costs three ansible-playbook runs however many cases there are,
+// and none when Ansible's outcome for the same cases is already cached
+// (test/helpers/ansible-reference.ts).
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../../engine/inventory/inventory.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
 import { loadRegistry } from '../../engine/load/registry.js';
 import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { Runner } from '../../engine/run/runner.js';
+import { ansibleReference } from './ansible-reference.js';
 
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
+const HARNESS_SOURCE = fileURLToPath(import.meta.url);
+const REFERENCE_SOURCE = fileURLToPath(new URL('./ansible-reference.ts', import.meta.url));
 
 /** A file to create before the task: its content, or content and mode; `{ dir: true }` makes a directory. */
 export type CaseFile = string | Buffer | { content?: string | Buffer; mode?: number; dir?: boolean; link?: string; fillDir?: boolean };
@@ -187,7 +193,11 @@ export async function runDifferential(cases: DiffCase[]): Promise<DiffOutcome[]>
         tree: tree[i],
       }));
     };
-    const ansible = await side('ansible', ansiblePass);
+    // Ansible's side depends only on the cases, Ansible and this harness: cached by them (test/helpers/ansible-reference.ts).
+    // Paths under this call's temporary root read as @BASE@ in the cache.
+    const reference = await ansibleReference('module-differential', cases, [HARNESS_SOURCE, REFERENCE_SOURCE], async () =>
+      (await side('ansible', ansiblePass)).map((o) => ({ ...o, msg: o.msg?.replaceAll(base, '@BASE@') })));
+    const ansible = reference.value.map((o) => ({ ...o, msg: o.msg?.replaceAll('@BASE@', base) }));
     const tsplay = await side('tsplay', tsplayPass);
     return cases.map((c, i) => {
       const a = ansible[i];

@@ -9,12 +9,19 @@
 // commands) are allowed. Paths are compared with the case directory as @DIR@.
 //
 // Cases are module-differential's (files, a task naming paths with @DIR@).
+// Ansible's side is kept in the reference cache (test/helpers/ansible-reference.ts).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ansibleReference } from './ansible-reference.js';
 import { ansibleResults, tsplayResults, writeCase } from './module-differential.js';
 import type { DiffCase } from './module-differential.js';
+
+const HARNESS_SOURCE = fileURLToPath(import.meta.url);
+const DIFFERENTIAL_SOURCE = fileURLToPath(new URL('./module-differential.ts', import.meta.url));
+const REFERENCE_SOURCE = fileURLToPath(new URL('./ansible-reference.ts', import.meta.url));
 
 /** Keys not compared: Ansible's own bookkeeping, and diff (tsplay reports diffs through --diff, not the result). */
 export const IGNORED = new Set(['diff', 'invocation', 'failed', '_ansible_no_log', 'warnings', 'deprecations']);
@@ -31,11 +38,11 @@ export interface ResultOutcome {
   differences: string[];
 }
 
-/** Values with the case root replaced by @DIR@ (deeply). */
-function relative(v: unknown, dir: string): unknown {
-  if (typeof v === 'string') return v.replaceAll(dir, '@DIR@');
-  if (Array.isArray(v)) return v.map((x) => relative(x, dir));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relative(x, dir)]));
+/** Values with the case root replaced by @DIR@ (deeply), or any other path by its stand-in. */
+function relative(v: unknown, dir: string, as = '@DIR@'): unknown {
+  if (typeof v === 'string') return v.replaceAll(dir, as);
+  if (Array.isArray(v)) return v.map((x) => relative(x, dir, as));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relative(x, dir, as)]));
   return v;
 }
 
@@ -83,7 +90,11 @@ export async function runResultDifferential(cases: DiffCase[], ignore: readonly 
       const rerun = await pass(cases, root, false);
       return { check, run, rerun };
     };
-    const ansible = await side('ansible', ansiblePass);
+    // Ansible's side is cached by the cases, Ansible and these harness files (test/helpers/ansible-reference.ts);
+    // paths under this call's temporary root read as @BASE@ there.
+    const reference = await ansibleReference('result-differential', cases, [HARNESS_SOURCE, DIFFERENTIAL_SOURCE, REFERENCE_SOURCE], async () =>
+      relative(await side('ansible', ansiblePass), base, '@BASE@') as Record<Pass, Result[]>);
+    const ansible = relative(reference.value, '@BASE@', base) as Record<Pass, Result[]>;
     const tsplay = await side('tsplay', tsplayPass);
     const out: ResultOutcome[] = [];
     for (const pass of ['check', 'run', 'rerun'] as const) {

@@ -8,18 +8,24 @@
 // "N of M roles: same end state as Ansible, idempotent".
 // The roles run two at a time on two labs of their own (compat, compat2), which
 // halves this file's time in CI; a role waits for a free lab before its timeout starts.
+// Ansible's side of a role (its two runs and what run 1 changed) is kept in the
+// reference cache (test/helpers/ansible-reference.ts) keyed by the role set's
+// files, Ansible's packages, the harness, the lab base and the apt indexes the
+// tsplay host fetched: a rerun with nothing changed runs only tsplay.
 // Runs whenever this machine can host a lab (labGate); it needs ansible-core, which .ci/run installs.
 
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, compareCase, formatResult, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
+import { ansibleMissing, compareCase, formatResult, labInputs, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
 import { labGate } from '../helpers/lab-gate.js';
 
 const LABS = ['compat', 'compat2'];
 const FIXTURES = join(import.meta.dirname ?? '', '..', 'fixtures', 'roles');
 const ROLES = readdirSync(FIXTURES).filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
+/** Every file of the role set (playbooks, roles): what Ansible's cached side depends on. */
+const FIXTURE_FILES = readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(FIXTURES, f)).isFile()).sort();
 
 const canHost = labGate('the Ansible comparison lab tests');
 const noAnsible = ansibleMissing();
@@ -59,11 +65,14 @@ if (canHost && noAnsible === undefined) {
         t.timeout(20 * 60_000);
         await labDown(lab);
         const info: LabInfo = await labUp({ name: lab, hosts: 2 });
-        await Promise.all(info.hosts.map((h) => prepareHost(info, h.name)));
+        const [ansibleHost, tsplayHost] = info.hosts.map((h) => h.name);
+        await prepareHost(info, tsplayHost);
         r = await compareCase(info, role, join(FIXTURES, `${role}.yml`), {
-          ansibleHost: info.hosts[0].name,
-          tsplayHost: info.hosts[1].name,
+          ansibleHost,
+          tsplayHost,
           log: (l) => t.log(l),
+          // Ansible's side is cached by everything it depends on; the Ansible host is prepared only when it must run.
+          reference: { inputs: { role, fixtures: FIXTURE_FILES, lab: labInputs(info, tsplayHost) }, files: FIXTURE_FILES.map((f) => join(FIXTURES, f)), prepare: () => prepareHost(info, ansibleHost) },
         });
       } finally {
         giveBack(lab);
