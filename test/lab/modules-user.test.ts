@@ -16,18 +16,34 @@
 //     comment, groups, system, create_home, append, move_home, password masked,
 //     force, remove, ssh_key_file; ssh_fingerprint/ssh_public_key by their form).
 // It prints one verdict per case and "N of M cases agree with Ansible".
+// Ansible's side of the whole table is kept in the reference cache
+// (test/helpers/ansible-reference.ts), keyed by the cases, the lab base, the day
+// (shadow's last-change field), Ansible's packages and the harness source.
 // Runs whenever this machine can host a lab (labGate); needs ansible-core.
 
 import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, inventoryFor, prepareHost, runAnsible, runTsplay } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, inventoryFor, labInputs, prepareHost, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
+import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
 import { runJson } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
 
 const LAB = 'musr';
+const THIS_FILE = fileURLToPath(import.meta.url);
+const COMPARE_SOURCE = fileURLToPath(new URL('../helpers/ansible-compare.ts', import.meta.url));
+const REFERENCE_SOURCE = fileURLToPath(new URL('../helpers/ansible-reference.ts', import.meta.url));
+
+/** Ansible's side of one case: its first run, the end state after it, its rerun, the end state after that. */
+interface AnsibleCase {
+  a1: ToolRun;
+  sa1: string;
+  a2: ToolRun;
+  sa2: string;
+}
 const canHost = labGate('the user module lab tests');
 const noAnsible = ansibleMissing();
 
@@ -168,21 +184,33 @@ if (canHost && noAnsible === undefined) {
   const verdicts: string[] = [];
   let agree = 0;
 
+  // Ansible's side of every case (its runs and end states on host 1), from the reference cache when
+  // nothing it depends on changed (test/helpers/ansible-reference.ts); recorded here otherwise and
+  // stored once every case has run. All or nothing: a case's outcome depends on the cases before it.
+  let referenceKeyOfRun = '';
+  let cachedSide: AnsibleCase[] | undefined;
+  const recorded: AnsibleCase[] = [];
+
   test.before(async () => {
     await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 2 });
-    await Promise.all(info.hosts.map((h) => prepareHost(info!, h.name)));
+    const [ha, hb] = info.hosts.map((h) => h.name);
+    referenceKeyOfRun = referenceKey('modules-user', { CASES, GLOBAL_SETUP, HASH1, HASH2, lab: labInputs(info, hb) }, [THIS_FILE, COMPARE_SOURCE, REFERENCE_SOURCE]);
+    cachedSide = readReference<AnsibleCase[]>('modules-user', referenceKeyOfRun);
+    await Promise.all([hb, ...(cachedSide ? [] : [ha])].map((h) => prepareHost(info!, h)));
     await Promise.all(info.hosts.map((h) => hostRun(info!, h.name, GLOBAL_SETUP)));
     process.env.ANSIBLE_STDOUT_CALLBACK = 'minimal';
   });
 
   test.after.always('lab down, summary', async () => {
+    if (!cachedSide && recorded.length === CASES.length && recorded.every(Boolean)) writeReference('modules-user', referenceKeyOfRun, recorded);
     await labDown(LAB);
+    if (cachedSide) console.log(`Ansible's side read from the reference cache (${referenceKeyOfRun})`);
     console.log(`\n${verdicts.join('\n')}\n${agree} of ${CASES.length} cases agree with Ansible (end state, changed/failed per task, rerun, --check, return values)\n`);
   });
 
   // One after another: both hosts must see the cases in the same order.
-  for (const c of CASES) {
+  for (const [index, c] of CASES.entries()) {
     test.serial(`user: ${c.name}: as Ansible`, async (t) => {
       t.timeout(10 * 60_000);
       const lab = info!;
@@ -190,19 +218,29 @@ if (canHost && noAnsible === undefined) {
       if (c.setup) await Promise.all([hostRun(lab, ha, c.setup), hostRun(lab, hb, c.setup)]);
       const dir = mkdtempSync(join(tmpdir(), 'musr-'));
       const pb = playbook(c, dir);
-      // Host 1: Ansible; host 2 at the same time: tsplay --check, then its run.
-      const [a1, [checkOut, b1]] = await Promise.all([
-        runAnsible(lab, ha, pb),
-        (async () => [await runCheck(lab, hb, pb, dir), await runTsplay(lab, hb, pb)] as const)(),
+      // Host 1: Ansible (unless its side is cached); host 2 at the same time: tsplay --check, then its run, state, rerun, state.
+      const ansibleSide = async (): Promise<AnsibleCase> => {
+        const a1 = await runAnsible(lab, ha, pb);
+        const sa1 = await endState(lab, ha);
+        const a2 = await runAnsible(lab, ha, pb);
+        return { a1, sa1, a2, sa2: await endState(lab, ha) };
+      };
+      const tsplaySide = async () => {
+        const checkOut = await runCheck(lab, hb, pb, dir);
+        const b1 = await runTsplay(lab, hb, pb);
+        const sb1 = await endState(lab, hb);
+        const b2 = await runTsplay(lab, hb, pb);
+        return { checkOut, b1, sb1, b2, sb2: await endState(lab, hb) };
+      };
+      const [{ a1, sa1, a2, sa2 }, { checkOut, b1, sb1, b2, sb2 }] = await Promise.all([
+        cachedSide ? Promise.resolve(cachedSide[index]) : ansibleSide().then((r) => (recorded[index] = r)),
+        tsplaySide(),
       ]);
       const check = tsplayOutcomes(checkOut, hb);
       const oa1 = ansibleOutcomes(a1.output, ha);
       const ob1 = tsplayOutcomes(b1.output, hb);
-      const [sa1, sb1] = await Promise.all([endState(lab, ha), endState(lab, hb)]);
-      const [a2, b2] = await Promise.all([runAnsible(lab, ha, pb), runTsplay(lab, hb, pb)]);
       const oa2 = ansibleOutcomes(a2.output, ha);
       const ob2 = tsplayOutcomes(b2.output, hb);
-      const [sa2, sb2] = await Promise.all([endState(lab, ha), endState(lab, hb)]);
 
       const problems: string[] = [];
       if (flags(oa1) !== flags(ob1)) problems.push(`run 1 changed/failed: ansible ${flags(oa1)} tsplay ${flags(ob1)}`);
