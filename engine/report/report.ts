@@ -114,7 +114,8 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         write(paint('green', `ok: [${e.host}]${item}`) + time + (verbosity > 0 && e.msg ? paint('gray', ` ${e.msg}`) : '') + where);
         break;
       case 'changed':
-        write(paint('yellow', `changed: [${e.host}]${item}`) + (e.msg ? paint('yellow', ` ${e.check ? 'would: ' : ''}${e.msg}`) : '') + time + where);
+        // As Ansible: `changed: [host]` alone; what changed (or would) is told from -v on, as ok's message is.
+        write(paint('yellow', `changed: [${e.host}]${item}`) + (verbosity > 0 && e.msg ? paint('yellow', ` ${e.check ? 'would: ' : ''}${e.msg}`) : '') + time + where);
         break;
       case 'skipped':
         write(paint('cyan', `skipping: [${e.host}]${item}`) + (e.msg && e.msg !== 'Conditional result was False' ? paint('cyan', ` ${e.msg}`) : '') + time);

@@ -26,10 +26,23 @@ test('headings, host lines and the recap', (t) => {
   ]);
   t.regex(text, /^PLAY \[Web\] \*{60,}$/m);
   t.regex(text, /^TASK \[conf\] \*{60,}$/m);
-  t.regex(text, /^changed: \[web1\] line added$/m);
+  // Ansible's shape: the host alone; what changed only from -v on.
+  t.regex(text, /^changed: \[web1\]$/m);
   t.regex(text, /^skipping: \[web1\] => \(item=b\)$/m);
   t.regex(text, /^fatal: \[web1\]: FAILED! => command failed with exit code 3\n {2}rc=3\n {2}stderr: boom$/m);
   t.regex(text, /^web1 {22} : ok=3 {4}changed=1 {4}unreachable=0 {4}failed=0 {4}skipped=2 {4}rescued=0 {4}ignored=0$/m);
+});
+
+test('-v adds what changed (and what would, in check mode) to the changed line', (t) => {
+  const events: RunEvent[] = [
+    { kind: 'play_start', play: 'Web', hosts: ['web1'] },
+    { kind: 'task_start', task: 'conf', play: 'Web', hosts: ['web1'] },
+    { kind: 'host_result', host: 'web1', task: 'conf', status: 'changed', msg: 'line added', durationMs: 3 },
+    { kind: 'host_result', host: 'web2', task: 'conf', status: 'changed', msg: 'line added', check: true, durationMs: 3 },
+  ];
+  const text = capture(events, { verbosity: 1 });
+  t.regex(text, /^changed: \[web1\] line added \(0\.00s\)$/m);
+  t.regex(text, /^changed: \[web2\] would: line added \(0\.00s\)$/m);
 });
 
 test('debug output replaces the plain ok line', (t) => {
