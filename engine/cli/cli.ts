@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
@@ -27,6 +28,7 @@ const USAGE = `usage:
   tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
   tsplay demo
   tsplay modules [MODULE]
+  tsplay --version
 Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
 
 const runOptions = {
@@ -119,6 +121,14 @@ function libraryDirs(playbooks: string[]): string[] {
   return [...new Set(playbooks.map((p) => join(dirname(resolve(p)), 'library')))];
 }
 
+/** `tsplay --version`: this tsplay's version and where it runs from, as `ansible-playbook --version` says its own. */
+export function versionText(): string {
+  const root = join(import.meta.dirname ?? '.', '..', '..');
+  const pkgFile = [join(root, 'package.json'), join(root, '..', 'package.json')].find((f) => existsSync(f));
+  const version = pkgFile ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version?: string }).version ?? 'unknown' : 'unknown';
+  return [`tsplay ${version}`, `  executable location = ${process.argv[1] ?? ''}`, `  node version = ${process.version}`].join('\n');
+}
+
 async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath?: string) {
   if (!playbookFiles.length) throw new UsageError(`no playbook given\n${USAGE}`);
   if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY)');
@@ -145,7 +155,12 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
   const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
-  if (o.limit) selectHosts(inventory, o.limit); // a bad pattern is an error before anything runs
+  // A bad pattern is an error before anything runs; one that leaves no host is too, in Ansible's words (exit 1).
+  if (o.limit && inventory.hosts.size > 0 && selectHosts(inventory, o.limit).length === 0) {
+    console.error(`[WARNING]: Could not match supplied host pattern, ignoring: ${o.limit}`);
+    console.error('ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.');
+    return ExitCode.error;
+  }
   const verbosity = o.verbose?.length ?? 0;
   const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
   const runner = new Runner({
@@ -239,6 +254,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'modules':
         return await cmdModules(rest);
+      case '--version':
+      case 'version':
+        console.log(versionText());
+        return 0;
       case undefined:
       case '-h':
       case '--help':
