@@ -21,6 +21,9 @@ const schema = S.object({
   purge: S.boolean({ default: false, description: 'with state absent: also remove configuration files (--purge)' }),
   default_release: S.string({ minLength: 1, pattern: '^[^-]', description: 'target release (apt-get -t): candidates and installs prefer it (pin priority 990)' }),
   'default-release': S.string({ minLength: 1, pattern: '^[^-]', description: 'alias of default_release' }),
+  autoremove: S.boolean({ default: false, description: 'without packages: apt-get autoremove (changed when it removes any); with packages: --auto-remove on their install or removal' }),
+  autoclean: S.boolean({ default: false, description: 'without packages: apt-get autoclean (changed when it deletes any archive); ignored with packages, as by Ansible' }),
+  clean: S.boolean({ default: false, description: 'without packages: apt-get clean, always changed (as Ansible); refused with packages' }),
 }, { additionalProperties: false });
 
 export type AptArgs = Static<typeof schema>;
@@ -34,6 +37,21 @@ export interface AptState {
   cacheMtime?: number | null;
   /** The host's clock (epoch s) when gathered. Only with cache_valid_time. */
   now?: number;
+  /** Without packages: `apt-get --simulate autoclean|autoremove`'s output (what the real one would do). */
+  cleanup?: { operation: 'autoclean' | 'autoremove'; output: string };
+}
+
+/** What apt-get prints when autoclean/autoremove does something (Ansible's test of changed). */
+const CLEANUP_CHANGED = { autoclean: 'Del ', autoremove: 'The following packages will be REMOVED' };
+
+/** Without packages, autoclean then autoremove: the one operation Ansible runs (it ends the task after it). */
+function cleanupOf(args: AptArgs, specs: Spec[]): 'autoclean' | 'autoremove' | undefined {
+  if (specs.length || args.clean) return undefined;
+  return args.autoclean ? 'autoclean' : args.autoremove ? 'autoremove' : undefined;
+}
+
+function cleanupArgv(operation: 'autoclean' | 'autoremove', args: AptArgs, simulate: boolean): string[] {
+  return ['apt-get', '-y', ...DPKG_OPTS, ...(args.purge ? ['--purge'] : []), operation, ...(simulate ? ['--simulate'] : [])];
 }
 
 interface Spec {
@@ -78,7 +96,14 @@ function recommendsFlags(args: AptArgs): string[] {
 function planApt(args: AptArgs, state: AptState): Plan {
   const specs = parseNames(args.name);
   const wantsCache = args.update_cache || args.cache_valid_time !== undefined;
-  if (!specs.length && !wantsCache) throw new ModuleError('give name (packages) and/or update_cache');
+  if (args.clean && specs.length) {
+    throw new ModuleError('clean with packages is not supported: Ansible cleans the cache before installing, even when nothing is installed; give clean its own task');
+  }
+  if (!specs.length && !wantsCache && !args.clean && !args.autoclean && !args.autoremove) throw new ModuleError('give name (packages), update_cache, autoremove, autoclean or clean');
+  if (args.clean) {
+    // As Ansible: apt-get clean and nothing else (autoclean/autoremove beside it are not run), always changed.
+    return { changed: true, summary: 'apt-get clean', steps: [{ kind: 'run', argv: ['apt-get', 'clean'], env: ENV }], result: {} };
+  }
 
   // Package cache.
   let update = false;
@@ -127,13 +152,15 @@ function planApt(args: AptArgs, state: AptState): Plan {
 
   const steps: Step[] = [];
   const parts: string[] = [];
+  // With packages, autoremove rides on their install or removal (as Ansible's --auto-remove).
+  const autoRemove = args.autoremove && specs.length ? ['--auto-remove'] : [];
   if (update) {
     steps.push({ kind: 'run', argv: ['apt-get', 'update', '-q', '-o', 'DPkg::Lock::Timeout=120'], env: ENV });
     parts.push(`update the package cache${cacheNote ? ` (${cacheNote})` : ''}`);
   }
   const toInstall = [...install, ...upgrade];
   if (toInstall.length) {
-    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...releaseFlags(args), ...recommendsFlags(args), '--', ...toInstall.map((s) => s.spec)], env: ENV });
+    steps.push({ kind: 'run', argv: ['apt-get', 'install', '-y', '-q', ...DPKG_OPTS, ...releaseFlags(args), ...recommendsFlags(args), ...autoRemove, '--', ...toInstall.map((s) => s.spec)], env: ENV });
     if (install.length) parts.push(`install ${list(install.map((s) => s.spec))}`);
     if (upgrade.length) {
       parts.push(`upgrade ${list(upgrade.map((s) => {
@@ -144,8 +171,26 @@ function planApt(args: AptArgs, state: AptState): Plan {
     }
   }
   if (remove.length) {
-    steps.push({ kind: 'run', argv: ['apt-get', 'remove', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', ...(args.purge ? ['--purge'] : []), '--', ...remove.map((s) => s.name)], env: ENV });
+    steps.push({ kind: 'run', argv: ['apt-get', 'remove', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', ...(args.purge ? ['--purge'] : []), ...autoRemove, '--', ...remove.map((s) => s.name)], env: ENV });
     parts.push(`${args.purge ? 'purge' : 'remove'} ${list(remove.map((s) => s.name))}`);
+  }
+  const cleanup = cleanupOf(args, specs);
+  if (cleanup) {
+    const output = state.cleanup?.operation === cleanup ? state.cleanup.output : undefined;
+    if (output === undefined) throw new ModuleError(`no simulated apt-get ${cleanup} gathered`);
+    const cleaned = output.includes(CLEANUP_CHANGED[cleanup]);
+    const result = { cache_updated: update };
+    // As Ansible: the task's changed is the cleanup's alone (a cache update before it does not count).
+    if (!cleaned) {
+      return update
+        ? { changed: false, reason: `nothing to ${cleanup} (the package cache is updated all the same)`, steps, result }
+        : { changed: false, reason: `nothing to ${cleanup}`, result };
+    }
+    steps.push({ kind: 'run', argv: cleanupArgv(cleanup, args, false), env: ENV });
+    const what = output.split('\n').filter((l) => (cleanup === 'autoclean' ? l.startsWith('Del ') : l.startsWith('Remv '))).map((l) => l.split(' ')[1]);
+    parts.push(`${cleanup} ${list(what)}`);
+    const predicts = cleanup === 'autoremove' ? what.map((name): Prediction => ({ kind: 'package', name, installed: false })) : [];
+    return { changed: true, summary: parts.join('; '), steps, predicts, result };
   }
 
   const result = {
@@ -189,6 +234,9 @@ export default defineModule<typeof schema, AptState>({
     const release = releaseOf(args);
     const releaseOpt = release !== undefined ? ['-o', `APT::Default-Release=${release}`] : [];
     if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', ...releaseOpt, 'policy', '--', ...new Set(names)]);
+    // autoclean/autoremove without packages: what apt-get would do, simulated (reads only; Ansible's check mode does the same).
+    const cleanup = cleanupOf(args, specs);
+    if (cleanup) cmds.push(['env', 'LC_ALL=C', ...cleanupArgv(cleanup, args, true)]);
     if (!cmds.length) return state;
     // Raw runAll, not facts: the apt cache's age and the candidate versions are repository state no task predicts.
     const results = await host.runAll(cmds);
@@ -200,6 +248,11 @@ export default defineModule<typeof schema, AptState>({
     if (withPolicy) {
       const policy = parseAptPolicy(results[withCache ? 2 : 0].stdout);
       state.candidates = Object.fromEntries(names.map((n) => [n, policy[n]?.candidate ?? null]));
+    }
+    if (cleanup) {
+      const r = results[results.length - 1];
+      if (r.rc !== 0) throw new ModuleError(`'apt-get ${cleanup}' failed: ${r.stderr.trim()}`);
+      state.cleanup = { operation: cleanup, output: r.stdout };
     }
     return state;
   },

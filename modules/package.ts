@@ -35,7 +35,7 @@ export function packageManager(facts: Record<string, unknown>): string | undefin
 }
 
 function aptArgs(args: PackageArgs): AptArgs {
-  const out: AptArgs = { name: args.name, state: args.state, update_cache: args.update_cache, purge: args.purge };
+  const out: AptArgs = { name: args.name, state: args.state, update_cache: args.update_cache, purge: args.purge, autoremove: false, autoclean: false, clean: false };
   if (args.cache_valid_time !== undefined) out.cache_valid_time = args.cache_valid_time;
   if (args.install_recommends !== undefined) out.install_recommends = args.install_recommends;
   return out;
