@@ -19,8 +19,8 @@ const schema = S.object({
   cache_valid_time: S.integer({ minimum: 0, description: 'seconds; implies update_cache' }),
   install_recommends: S.boolean({ description: "false: --no-install-recommends, true: --install-recommends; unset: apt's configuration" }),
   purge: S.boolean({ default: false, description: 'with state absent: also remove configuration files (--purge)' }),
-  default_release: S.string({ minLength: 1, pattern: '^[^-]', description: 'target release (apt-get -t): candidates and installs prefer it (pin priority 990)' }),
-  'default-release': S.string({ minLength: 1, pattern: '^[^-]', description: 'alias of default_release' }),
+  default_release: S.string({ pattern: '^(?!-)', description: 'target release (apt-get -t): candidates and installs prefer it (pin priority 990); empty: none, as Ansible' }),
+  'default-release': S.string({ pattern: '^(?!-)', description: 'alias of default_release' }),
   autoremove: S.boolean({ default: false, description: 'without packages: apt-get autoremove (changed when it removes any); with packages: --auto-remove on their install or removal' }),
   autoclean: S.boolean({ default: false, description: 'without packages: apt-get autoclean (changed when it deletes any archive); ignored with packages, as by Ansible' }),
   clean: S.boolean({ default: false, description: 'without packages: apt-get clean, always changed (as Ansible); refused with packages' }),
@@ -268,5 +268,7 @@ function nameOf(args: AptArgs): AptArgs['name'] {
 
 function releaseOf(args: AptArgs): string | undefined {
   if (args.default_release !== undefined && args['default-release'] !== undefined) throw new ModuleError('default_release and default-release are aliases; give one');
-  return args.default_release ?? args['default-release'];
+  // An empty release is none (Ansible tests it for truth): geerlingguy.nginx's default is "".
+  const release = args.default_release ?? args['default-release'];
+  return release === '' ? undefined : release;
 }
