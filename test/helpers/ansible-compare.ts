@@ -97,6 +97,7 @@ export const IGNORED: RegExp[] = [
   /^\/var\/spool\/postfix\/(etc|lib)\//, // the chroot's copies of the host's own /etc files (hosts, resolv.conf...)
   /^\/var\/lib\/samba\/private\/secrets\.tdb$/, // the machine's random secrets
   /^\/var\/lib\/redis\/dump\.rdb$/, // redis's snapshot records its save time
+  /^\/var\/lib\/fail2ban\/fail2ban\.sqlite3$/, // fail2ban's runtime database (bans, its own start times)
   /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
