@@ -94,6 +94,7 @@ export const IGNORED: RegExp[] = [
   /^\/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem$/,
   /^\/etc\/ssl\/certs\/[0-9a-f]{8}\.\d+$/, // hash links: the snakeoil certificate's is random per host
   /^\/var\/lib\/postfix\/(master\.lock|prng_exch)$/, // the master's PID, random bytes
+  /^\/var\/spool\/postfix\/pid\/master\.pid$/, // the master's PID again (in the chroot)
   /^\/var\/spool\/postfix\/(etc|lib)\//, // the chroot's copies of the host's own /etc files (hosts, resolv.conf...)
   /^\/var\/lib\/samba\/private\/secrets\.tdb$/, // the machine's random secrets
   /^\/var\/lib\/redis\/dump\.rdb$/, // redis's snapshot records its save time
