@@ -43,7 +43,7 @@ const schema = S.object({
   umask: S.string({ pattern: '^(0o)?[0-7]{1,4}$', description: 'the umask git runs with, as a quoted octal string ("0022")' }),
   verify_commit: refused('GPG-verify the checked-out commit'),
   gpg_whitelist: S.array(S.string(), { maxItems: 0, description: 'GPG fingerprints for verify_commit: not available in tsplay; a non-empty list is refused at load' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, anyOf: [{ required: ['repo'] }, { required: ['name'] }] });
 
 export type GitArgs = Static<typeof schema>;
 
