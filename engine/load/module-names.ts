@@ -17,6 +17,7 @@ const BUILTIN = [
   'ping', 'hostname', 'fetch',
   'user',
   'pip', 'apt_key',
+  'git',
 ] as const;
 
 const OTHER: Record<string, string> = {

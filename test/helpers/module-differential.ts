@@ -164,12 +164,20 @@ async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Prom
     : { changed: r.status === 'changed', failed: r.status === 'failed', msg: r.msg ?? (r.result?.msg as string | undefined) });
 }
 
+export interface DifferentialOptions {
+  /** What a case's directory holds, as compared (default: every file; git compares a checkout without .git internals). */
+  snapshot?: (dir: string) => Record<string, string>;
+}
+
+const snapshotTree = (dir: string): Record<string, string> => snapshot(dir);
+
 /**
  * Run every case through both tools and compare. Each side gets its own fresh root
  * for --check (which must leave the files untouched), then a fresh root for run 1
  * and run 2. Needs root for owner changes as the tasks ask.
  */
-export async function runDifferential(cases: DiffCase[]): Promise<DiffOutcome[]> {
+export async function runDifferential(cases: DiffCase[], opts: DifferentialOptions = {}): Promise<DiffOutcome[]> {
+  const snapshot = opts.snapshot ?? snapshotTree;
   const base = mkdtempSync(join(tmpdir(), 'tsplay-diff-'));
   try {
     const fresh = (label: string): string => {

@@ -24,6 +24,7 @@ import { debconfSelections } from '../../../../engine/facts/debconf.js';
 import { userAccount } from '../../../../engine/facts/user-account.js';
 import { pipPackages } from '../../../../engine/facts/pip.js';
 import { aptKeys } from '../../../../engine/facts/apt-keys.js';
+import { gitCheckout } from '../../../../engine/facts/git-checkout.js';
 import { row, tableReader } from '../facts/table-reader.js';
 
 const registry = await loadRegistry();
@@ -49,6 +50,7 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
     if (argv[0] === 'find') return { rc: 0, stdout: '5 5 644 /srv/a\0', stderr: '' };
     if (argv[0] === 'bash' && argv[3] === 'wait_for') return { rc: 0, stdout: 'ok 10\n', stderr: '' };
     if (argv.includes('policy')) return { rc: 0, stdout: '', stderr: '' };
+    if (argv.includes('ls-remote')) return { rc: 0, stdout: `ref: refs/heads/main\tHEAD\n${'2'.repeat(40)}\tHEAD\n${'2'.repeat(40)}\trefs/heads/main\n${'d'.repeat(40)}\trefs/heads/dev\n`, stderr: '' };
     return { rc: 0, stdout: '0\n', stderr: '' };
   };
   // Fact reads are answered from a table (their commands are the host layer's: see the last test).
@@ -70,6 +72,9 @@ function recordingHost(record: string[][], opts: { type?: FileState['type']; mou
       row(userAccount, (name) => (name.startsWith('absent') ? { name, exists: false } : { name, exists: true, uid: 1000, gid: 1000, comment: '', home: '/home/u', shell: '/bin/bash', password: '!', expires: -1, groups: [] })),
       row(pipPackages, (w) => ({ venvExists: false, ...('venv' in w ? {} : { pip: ['/usr/bin/pip3'] }), installed: {} })),
       row(aptKeys, () => ({ keys: [] })),
+      row(gitCheckout, (a) => (a.dest.includes('absent')
+        ? { git: '/usr/bin/git', path: '/usr/bin', destExists: false, destNonEmpty: false, gitFile: false, repo: false }
+        : { git: '/usr/bin/git', path: '/usr/bin', destExists: true, destNonEmpty: true, gitFile: false, repo: true, before: '1'.repeat(40), localMods: false, remoteUrl: 'file:///srv/old.git', head: 'ref: refs/heads/main', branches: ['* main'], gitmodules: false })),
     ],
     { name: 'h', facts: FACTS as never, run: answer },
   );
@@ -193,6 +198,8 @@ const cases: Case[] = [
   { module: 'pip', base: { requirements: '/srv/req.txt', virtualenv: '/srv/venv' }, inject: ['requirements', 'virtualenv'] },
   { module: 'apt_key', base: { id: '0123456789ABCDEF', data: 'k', keyring: '/srv/k.gpg' }, inject: ['id', 'keyring'] },
   { module: 'apt_key', base: { file: '/srv/k.asc', keyring: '/srv/k.gpg' }, inject: ['file', 'keyring'] },
+  { module: 'git', base: { repo: '/srv/app.git', dest: '/srv/absent-app', reference: '/srv/ref.git', key_file: '/root/k', umask: '022' }, inject: ['repo', 'name', 'dest', 'version', 'remote', 'reference', 'key_file', 'executable', 'umask'] },
+  { module: 'git', base: { repo: '/srv/app.git', dest: '/srv/app', version: 'dev', depth: 1 }, inject: ['repo', 'version', 'remote'] },
 ];
 
 type Outcome = 'refused by the schema' | 'refused at plan' | 'never an option' | 'host query only';
