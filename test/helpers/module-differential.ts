@@ -167,6 +167,8 @@ async function tsplayPass(cases: DiffCase[], root: string, check: boolean): Prom
 export interface DifferentialOptions {
   /** What a case's directory holds, as compared (default: every file; git compares a checkout without .git internals). */
   snapshot?: (dir: string) => Record<string, string>;
+  /** The files that define `snapshot` (its test file): part of the reference cache's key, as the snapshot shapes Ansible's side. */
+  snapshotSources?: string[];
 }
 
 const snapshotTree = (dir: string): Record<string, string> => snapshot(dir);
@@ -203,7 +205,8 @@ export async function runDifferential(cases: DiffCase[], opts: DifferentialOptio
     };
     // Ansible's side depends only on the cases, Ansible and this harness: cached by them (test/helpers/ansible-reference.ts).
     // Paths under this call's temporary root read as @BASE@ in the cache.
-    const reference = await ansibleReference('module-differential', cases, [HARNESS_SOURCE, REFERENCE_SOURCE], async () =>
+    if (opts.snapshot && !opts.snapshotSources?.length) throw new Error('runDifferential: a snapshot function needs its snapshotSources (the reference cache keys on them)');
+    const reference = await ansibleReference('module-differential', cases, [HARNESS_SOURCE, REFERENCE_SOURCE, ...(opts.snapshotSources ?? [])], async () =>
       (await side('ansible', ansiblePass)).map((o) => ({ ...o, msg: o.msg?.replaceAll(base, '@BASE@') })));
     const ansible = reference.value.map((o) => ({ ...o, msg: o.msg?.replaceAll('@BASE@', base) }));
     const tsplay = await side('tsplay', tsplayPass);

@@ -11,6 +11,7 @@
 // this machine did in the same run.
 
 import test from 'ava';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -210,7 +211,7 @@ if (missing !== undefined) {
       c('remote-url-trailing-slash', { repo: '@DIR@/src/' }, f.clone),
       c('clone-false-existing', { clone: false }, f.behind),
     ].map((x) => ({ ...x, task: { git: Object.fromEntries(Object.entries(x.task.git as Record<string, unknown>).filter(([, v]) => v !== undefined)) } }));
-    const outcomes = await runDifferential(cases, { snapshot: gitSnapshot });
+    const outcomes = await runDifferential(cases, { snapshot: gitSnapshot, snapshotSources: [fileURLToPath(import.meta.url)] });
     t.log(differentialSummary('git', outcomes));
     const by = Object.fromEntries(outcomes.map((o) => [o.name, o]));
     for (const o of outcomes) {
