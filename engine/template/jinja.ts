@@ -288,6 +288,9 @@ class StatementParser {
   }
 
   /** Consume the closing tag of a block started at `open`; one of `ends`. */
+  /** How many `for` bodies the parser is in (a `block` there must be `scoped`). */
+  private loopDepth = 0;
+
   private close(open: Extract<Tok, { type: 'block' }>, ends: string[]): Extract<Tok, { type: 'block' }> {
     const tok = this.toks[this.i];
     if (!tok || tok.type !== 'block' || !ends.includes(tok.name)) {
@@ -336,7 +339,9 @@ class StatementParser {
         const ifTok = rest.find((x) => x.kind === 'word' && x.text === 'if');
         const iter = this.expr(inTok.end, ifTok ? ifTok.start : to, 'after "in"');
         const cond = ifTok ? this.expr(ifTok.end, to, 'after "if"') : undefined;
+        this.loopDepth++;
         const body = this.body(['else', 'endfor']);
+        this.loopDepth--;
         let orelse: Node[] = [];
         const end = this.close(tok, ['else', 'endfor']);
         this.noArgs(end);
@@ -397,6 +402,19 @@ class StatementParser {
         this.noArgs(this.close(tok, ['endwith']));
         return { kind: 'with', assigns, body };
       }
+      case 'block': {
+        // A block in a template that extends nothing renders in place (Jinja's own rule); `{% extends %}`
+        // is what would make it replaceable, and stays refused. Its `set`s stay inside, as in Jinja.
+        const m = /^\s*([A-Za-z_]\w*)((?:\s+(?:scoped|required))*)\s*$/.exec(source.slice(from, to));
+        if (!m) fail(this.t, 'expected "block NAME"', from);
+        // In a loop, Jinja shows a block the loop's variables only when it is `scoped` (else they are undefined there).
+        if (this.loopDepth > 0 && !/scoped/.test(m[2])) fail(this.t, `"{% block ${m[1]} %}" inside a loop does not see the loop's variables in Jinja; write "{% block ${m[1]} scoped %}"`, tok.start);
+        const body = this.body(['endblock']);
+        const end = this.close(tok, ['endblock']);
+        const closing = source.slice(end.from, end.to).trim();
+        if (closing && closing !== m[1]) fail(this.t, `"endblock ${closing}" closes "block ${m[1]}"`, end.from + source.slice(end.from, end.to).search(/\S/));
+        return { kind: 'with', assigns: [], body };
+      }
       case 'include': {
         // Jinja's order: `include NAME [ignore missing] [with|without context]`.
         const ctx = contextTail(source, from, to, true);
@@ -441,15 +459,15 @@ class StatementParser {
       case 'endmacro':
       case 'endwith':
       case 'endraw':
+      case 'endblock':
         return fail(this.t, `unexpected "{% ${tok.name} %}": no open block it closes`, tok.start);
-      case 'block':
       case 'extends':
       case 'call':
       case 'filter':
       case 'autoescape':
-        return fail(this.t, `"{% ${tok.name} %}" is not supported in tsplay (supported: if, for, set, macro, with, include, import, from, raw)`, tok.start);
+        return fail(this.t, `"{% ${tok.name} %}" is not supported in tsplay (supported: if, for, set, macro, with, block, include, import, from, raw)`, tok.start);
       default:
-        return fail(this.t, `unknown statement "{% ${tok.name} %}" (supported: if, for, set, macro, with, include, import, from, raw)`, tok.start);
+        return fail(this.t, `unknown statement "{% ${tok.name} %}" (supported: if, for, set, macro, with, block, include, import, from, raw)`, tok.start);
     }
   }
 

@@ -90,6 +90,9 @@ const CASES: [string, string, string][] = [
   ["macro-sees-vars", "{% macro show() %}n is {{ n }}{% endmacro %}{{ show() }}\n", "n is 3\n"],
   ["macro-loop", "{% macro li(x) %}<{{ x }}>{% endmacro %}{% for x in xs %}{{ li(x) }}{% endfor %}\n", "<a><b><c>\n"],
   ["with", "{% with a = 1, b = xs[1] %}{{ a }}{{ b }}{% endwith %}\n", "1b\n"],
+  ["block-in-place", "{% block head %}n={{ n }}{% endblock %}\n", "n=3\n"],
+  ["block-set-stays-inside", "{% set x = 1 %}{% block b %}{% set x = 2 %}{{ x }}{% endblock b %}{{ x }}\n", "21\n"],
+  ["block-scoped-in-loop", "{% for y in xs %}{% block item scoped %}[{{ y }}]{% endblock %}{% endfor %}\n", "[a][b][c]\n"],
   ["include", "before\n{% include \"part.txt\" %}\nafter\n", "before\npart 3after\n"],
   ["include-loop-context", "{% for x in xs %}{% include \"item.txt\" %}{% endfor %}\n", "(a)(b)(c)\n"],
   ["import-as", "{% import \"macros.txt\" as m %}{{ m.hi(\"w\") }}|{{ m.other() }}\n", "hi w|no-context\n"],
@@ -158,7 +161,9 @@ test(fails, 'x\n  {% endfor %}', {}, { reason: 'unexpected "{% endfor %}"', line
 test(fails, '{% for x in xs %}\n{% endif %}\n{% endfor %}', { xs: [] }, { reason: 'unexpected "{% endif %}": no open block it closes', line: 2, column: 4 });
 test(fails, '{% for x in xs %}\nx', { xs: [] }, { reason: 'expected "{% else %}" or "{% endfor %}"', line: 1, column: 4 });
 test(fails, 'x\n{% frobnicate %}', {}, { reason: 'unknown statement "{% frobnicate %}"', line: 2, column: 4 });
-test(fails, 'x\n{% block body %}{% endblock %}', {}, { reason: 'not supported in tsplay', line: 2, column: 4 });
+test(fails, 'x\n{% extends "base.j2" %}', {}, { reason: '"{% extends %}" is not supported in tsplay', line: 2, column: 4 });
+test(fails, '{% for x in xs %}\n{% block b %}{{ x }}{% endblock %}{% endfor %}', { xs: [1] }, { reason: 'write "{% block b scoped %}"', line: 2, column: 4 });
+test(fails, '{% block a %}x{% endblock b %}', {}, { reason: '"endblock b" closes "block a"', line: 1, column: 27 });
 test(fails, 'x {% if a', {}, { reason: 'unclosed "{%"', line: 1, column: 3 });
 test(fails, 'x\n{# never closed', {}, { reason: 'unclosed comment', line: 2, column: 1 });
 test(fails, '{% for %}', {}, { reason: 'expected "for NAME in LIST"', line: 1, column: 7 });
