@@ -126,11 +126,14 @@ function idNames(file: string): Map<number, string> {
   return m;
 }
 
-/** Replace a host's own name and address in text (templates render them). */
+/**
+ * Replace a host's own name and address in text (templates render them), as whole words only:
+ * host cmpb1 must not turn gcc's `cmpb128` into `<HOST>28`, nor address .1 turn .11 into `<ADDRESS>1`.
+ */
 export function normalise(text: Buffer, subst: [string, string][]): Buffer {
   if (text.length > 4 << 20 || text.subarray(0, 8192).includes(0)) return text;
   let s = text.toString('latin1');
-  for (const [from, to] of subst) s = s.split(from).join(to);
+  for (const [from, to] of subst) s = s.replace(new RegExp(`(?<![A-Za-z0-9_])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`, 'g'), to);
   return Buffer.from(s, 'latin1');
 }
 

@@ -64,6 +64,8 @@ test('noise paths are ignored, state paths are not', (t) => {
 
 test('a host\'s own name and address are normalised in text, binary content is left alone', (t) => {
   t.is(normalise(Buffer.from('server hosta at 10.0.0.11;\n'), SUBST_A).toString(), 'server <HOST> at <ADDRESS>;\n');
+  // Whole words only: gcc's headers name intrinsics like __builtin_ia32_cmpb128_mask, which host cmpb1 must not touch.
+  t.is(normalise(Buffer.from('hostab hosta.lab 10.0.0.111 10.0.0.11\n'), SUBST_A).toString(), 'hostab <HOST>.lab 10.0.0.111 <ADDRESS>\n');
   const bin = Buffer.from([0x68, 0x6f, 0x73, 0x74, 0x61, 0, 1]);
   t.deepEqual(normalise(bin, SUBST_A), bin);
 });
