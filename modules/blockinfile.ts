@@ -6,11 +6,10 @@
 // included. Differences in docs/modules/blockinfile.md.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
-import type { FileState, Plan } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
-import { posix } from 'node:path';
-import { file, fileContent } from '../engine/facts/file.js';
+import { fileContent } from '../engine/facts/file.js';
+import { withParent, withParentState, type CreatedFileState } from './lib/created-parent.js';
 import { fromByteString, utf8ByteString, byteString } from './lib/byte-text.js';
 import { attrSchema, planAttributes } from './lib/file-attrs.js';
 import { editedPath, planContent, requireEditableText } from './lib/file-content.js';
@@ -71,29 +70,13 @@ function lastMatch(lines: string[], pattern: string, what: string): number | und
   }
 }
 
-/** The file, and with create its directory when the file is missing (Ansible makes it). */
-export type BlockinfileState = FileState & { parent?: FileState };
-
-/** A missing directory for a created file: made first (mkdir -p, as Python's os.makedirs), and predicted. */
-function withParent(plan: Plan, state: BlockinfileState, path: string): Plan {
-  if (!plan.changed || state.exists || !state.parent || state.parent.exists) return plan;
-  const dir = posix.dirname(path);
-  return {
-    ...plan,
-    steps: [{ kind: 'run', argv: ['mkdir', '-p', '--', dir] }, ...plan.steps],
-    predicts: [{ kind: 'file', path: dir, state: 'directory' }, ...(plan.predicts ?? [])],
-  };
-}
-
-export default defineModule<typeof schema, BlockinfileState>({
+export default defineModule<typeof schema, CreatedFileState>({
   name: 'blockinfile',
   description: 'Insert, update or remove a block of lines between marker lines',
   schema,
   async gather(args, host) {
     const path = pathOf(args);
-    const state: BlockinfileState = await host.get(fileContent, path);
-    if (!state.exists && args.create) state.parent = await host.get(file, posix.dirname(path));
-    return state;
+    return withParentState(host, path, args.create, () => host.get(fileContent, path));
   },
   plan(args, state) {
     const path = pathOf(args);

@@ -42,6 +42,13 @@ export interface FileModuleState {
   below?: TreeEntry[];
   /** state directory on a missing path: its missing ancestors, outermost first (each gets the task's attributes, as Ansible). */
   missingParents?: string[];
+  /** state link with src, without force: whether src exists (relative to the link's directory), as Ansible checks before linking. */
+  linkSource?: { path: string; exists: boolean };
+}
+
+/** The path Ansible checks for a link's src: as given when absolute, else from the link's directory (from path itself when that is a directory). */
+export function linkSourcePath(path: string, src: string, pathIsDirectory: boolean): string {
+  return src.startsWith('/') ? src : posix.join(pathIsDirectory ? path : posix.dirname(path), src);
 }
 
 export const FIND_FORMAT = '%y\\t%m\\t%U\\t%G\\t%u\\t%g\\t%p\\0';
@@ -190,6 +197,10 @@ function planFile(args: FileArgs, state: FileModuleState): Plan {
         throw new ModuleError('state: link needs src (what the link points to)');
       }
       const src = args.src;
+      // As Ansible: without force, a link to a source that does not exist is refused (a dangling link needs force).
+      if (state.linkSource && !state.linkSource.exists) {
+        throw new ModuleError(`src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`);
+      }
       const pred: Prediction = { kind: 'file', path, state: 'link', target: src };
       if (!st.exists) {
         const { steps } = attrsForNew(path, { owner: args.owner, group: args.group }, false, true);
@@ -246,6 +257,10 @@ export default defineModule<typeof schema, FileModuleState>({
         missing.unshift(dir);
       }
       if (missing.length) state.missingParents = missing;
+    }
+    if (args.state === 'link' && args.src !== undefined && !args.force) {
+      const src = linkSourcePath(path, args.src, stat.exists && stat.type === 'directory');
+      state.linkSource = { path: src, exists: (await host.get(fileFact, src)).exists };
     }
     if (args.recurse && stat.exists && stat.type === 'directory') {
       // Raw runAll, not a fact: the listing below a directory is not predicted (as before).

@@ -18,6 +18,7 @@ import { compilePythonRegex, expandBackrefs, matchBounded, RegexError } from './
 import { detectEol, insertLine, joinLines, replaceLine } from './lib/text-lines.js';
 import type { Line } from './lib/text-lines.js';
 import { fileContent } from '../engine/facts/file.js';
+import { withParent, withParentState, type CreatedFileState } from './lib/created-parent.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the file to edit' }),
@@ -30,7 +31,7 @@ const schema = S.object({
   firstmatch: S.boolean({ default: false, description: 'use the first match of regexp/insertafter/insertbefore instead of the last' }),
   backrefs: S.boolean({ default: false, description: 'expand the regexp groups in line; no match leaves the file alone' }),
   state: S.enum(['present', 'absent'], { default: 'present', description: 'whether the line should be there' }),
-  create: S.boolean({ default: false, description: 'create the file when it is missing' }),
+  create: S.boolean({ default: false, description: 'create the file when it is missing (and its missing directories, as Ansible)' }),
   backup: S.boolean({ default: false, description: 'keep a timestamped copy of the old file (returned as backup_file)' }),
   validate: S.string({ description: 'command with %s (the temporary file) that must exit 0 before the file is installed' }),
   ...attrSchema,
@@ -176,12 +177,13 @@ function withBackupKey(args: LineinfileArgs, plan: Plan): Plan {
   return args.backup ? plan : { ...plan, result: { ...plan.result, backup: '' } };
 }
 
-export default defineModule<typeof schema, FileState>({
+export default defineModule<typeof schema, CreatedFileState>({
   name: 'lineinfile',
   description: 'Ensure a line is in a file (or replace the line a regexp finds), or remove matching lines',
   schema,
   async gather(args, host) {
-    return host.get(fileContent, editedPath(args));
+    const path = editedPath(args);
+    return withParentState(host, path, args.create && args.state !== 'absent', () => host.get(fileContent, path));
   },
   plan(args, state) {
     const path = editedPath(args);
@@ -190,6 +192,7 @@ export default defineModule<typeof schema, FileState>({
     if (!state.exists && !args.create) {
       throw new ModuleError(`${path} does not exist; set create: true to create it`);
     }
-    return withBackupKey(args, planPresent(args, path, state));
+    // As Ansible's lineinfile: a created file's missing directories are made first.
+    return withBackupKey(args, withParent(planPresent(args, path, state), state, path));
   },
 });

@@ -74,7 +74,10 @@ export function planAttributes(path: string, args: AttrArgs, state: FileState, o
   else if (groupDiffers) steps.push({ kind: 'run', argv: ['chgrp', ...h, '--', want.group!, path] });
   if (!opts.link && want.mode !== undefined && want.mode !== state.mode) {
     changes.push(`mode ${state.mode ?? 'unknown'} -> ${want.mode}`);
-    steps.push({ kind: 'run', argv: ['chmod', '--', want.mode, path] });
+    // GNU chmod keeps a directory's setuid/setgid bits under a 4-digit mode; Ansible's os.chmod sets the
+    // mode exactly, so when those bits are set on a directory the mode goes as 5 digits (chmod's "clear them").
+    const keepsSpecial = opts.isDir && state.mode !== undefined && (parseInt(state.mode, 8) & 0o6000) !== 0;
+    steps.push({ kind: 'run', argv: ['chmod', '--', keepsSpecial ? want.mode.padStart(5, '0') : want.mode, path] });
   }
   return { changes, steps, ...want };
 }
