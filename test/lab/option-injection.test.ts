@@ -63,7 +63,7 @@ ${[
     task('apt name', '      apt: { name: "{{ item.v }}" }'),
     task('directory named like an option', '      file: { path: "{{ item.v }}", state: directory }'),
     task('chdir named like an option', '      command: { argv: [pwd], chdir: "{{ item.v }}" }'),
-    task('link target', '      file: { path: "/srv/inj/link{{ item.i }}", src: "{{ item.v }}", state: link }'),
+    task('link target', '      file: { path: "/srv/inj/link{{ item.i }}", src: "{{ item.v }}", state: link, force: true }'), // dangling: force, as Ansible
     task('lineinfile line', '      lineinfile: { path: /srv/inj/l, line: "{{ item.v }}" }'),
     task('ini_file section', '      ini_file: { path: /srv/inj/i, section: "{{ item.v }}", option: k, value: v }'),
     task('mount source', '      mount: { path: "/mnt/inj{{ item.i }}", src: "{{ item.v }}", fstype: tmpfs, opts: "size=1m", state: mounted, fstab: /srv/inj/fstab }'),
