@@ -19,7 +19,7 @@ const schema = S.object({
   state: S.enum(['file', 'directory', 'absent', 'touch', 'link'], { description: "the wanted kind; unset: the path's current kind (file if missing)" }),
   recurse: S.boolean({ default: false, description: 'with state directory: apply owner, group and mode to everything below' }),
   src: S.string({ minLength: 1, description: 'link target (state: link), written as given' }),
-  force: S.boolean({ default: false, description: 'state: link replaces an existing file' }),
+  force: S.boolean({ default: false, description: 'state: link replaces an existing file, and links to a source that does not exist' }),
   ...attrSchema,
 }, { additionalProperties: false, anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }] });
 
