@@ -28,6 +28,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
+import { quoteArgv } from '../../engine/host/shell.js';
 import { ansibleReference } from './ansible-reference.js';
 
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
@@ -503,7 +504,7 @@ function packageVersions(root: string): Map<string, string> {
 export async function sameCandidates(info: LabInfo, host: string, versions: Record<string, string>): Promise<boolean> {
   const names = Object.keys(versions);
   if (!names.length) return true;
-  const out = await hostRun(info, host, `apt-cache policy ${names.map((n) => `'${n}'`).join(' ')}`);
+  const out = await hostRun(info, host, quoteArgv(['apt-cache', 'policy', '--', ...names]));
   const candidates = new Map<string, string>();
   let current = '';
   for (const line of out.split('\n')) {
