@@ -76,7 +76,7 @@ export default defineModule<typeof schema, CreatedFileState>({
   schema,
   async gather(args, host) {
     const path = pathOf(args);
-    return withParentState(host, path, args.create, () => host.get(fileContent, path));
+    return withParentState(host, path, args.create, args, () => host.get(fileContent, path));
   },
   plan(args, state) {
     const path = pathOf(args);

@@ -11,6 +11,7 @@ import type { AttrArgs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, ModeError, normalizeSymbolicMode, parseOctalMode } from './lib/file-mode.js';
 import { file as fileFact } from '../engine/facts/file.js';
 import { statFields } from '../engine/facts/file-result.js';
+import { requireKnownAccounts } from './lib/account-names.js';
 
 const schema = S.object({
   path: S.string({ minLength: 1, description: 'the path to manage' }),
@@ -250,6 +251,8 @@ export default defineModule<typeof schema, FileModuleState>({
     const path = targetPath(args);
     const stat = await host.get(fileFact, path);
     const state: FileModuleState = { stat };
+    // Ansible sets no attributes on a path it removes, so it looks no name up.
+    if (args.state !== 'absent') await requireKnownAccounts(host, args, stat);
     if (args.state === 'directory' && !stat.exists && path.startsWith('/')) {
       const missing: string[] = [];
       for (let dir = posix.dirname(path); dir !== '/' && missing.length < 64; dir = posix.dirname(dir)) {

@@ -7,6 +7,7 @@
 // verifies `checksum`, and renames it over dest.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { requireKnownAccounts } from './lib/account-names.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { FileState, Prediction, Step } from '../engine/module-api.js';
@@ -107,6 +108,7 @@ export default defineModule<typeof schema, GetUrlState>({
     const path = targetPath(args, dest);
     const target = path === args.dest ? dest : await host.get(fileFact, path);
     if (path !== args.dest) state.target = target;
+    await requireKnownAccounts(host, args, target);
     // A predicted file (an earlier task's, in --check) has no digest to read: it counts as different.
     if (!target.exists || target.type !== 'file' || target.predicted) return state;
     const sum = parseChecksum(args);

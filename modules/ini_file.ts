@@ -9,6 +9,7 @@
 // Messages are built from byte strings too and decoded once, for display.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { requireKnownAccounts } from './lib/account-names.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { FileState } from '../engine/module-api.js';
@@ -170,7 +171,9 @@ export default defineModule<typeof schema, FileState>({
   description: 'Set or remove one option in an INI file or a section-less key = value file, keeping everything else',
   schema,
   async gather(args, host) {
-    return host.get(fileContent, editedPath(args));
+    const state = await host.get(fileContent, editedPath(args));
+    await requireKnownAccounts(host, args, state);
+    return state;
   },
   plan(args, state) {
     const path = editedPath(args);

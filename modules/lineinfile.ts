@@ -183,7 +183,7 @@ export default defineModule<typeof schema, CreatedFileState>({
   schema,
   async gather(args, host) {
     const path = editedPath(args);
-    return withParentState(host, path, args.create && args.state !== 'absent', () => host.get(fileContent, path));
+    return withParentState(host, path, args.create && args.state !== 'absent', args, () => host.get(fileContent, path));
   },
   plan(args, state) {
     const path = editedPath(args);

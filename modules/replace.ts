@@ -6,6 +6,7 @@
 // docs/modules/replace.md.
 
 import { defineModule, ModuleError } from '../engine/module-api.js';
+import { requireKnownAccounts } from './lib/account-names.js';
 import type { FileState } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
@@ -92,7 +93,10 @@ export default defineModule<typeof schema, FileState>({
   description: 'Replace every match of a regexp in a file (Python re, MULTILINE)',
   schema,
   async gather(args, host) {
-    return host.get(fileContent, args.path ?? args.dest ?? args.destfile ?? args.name ?? '');
+    const state = await host.get(fileContent, args.path ?? args.dest ?? args.destfile ?? args.name ?? '');
+    // A missing file is reported first, as Ansible's replace does.
+    if (state.exists) await requireKnownAccounts(host, args, state);
+    return state;
   },
   plan(args, state) {
     const path = editedPath({ path: args.path ?? args.dest ?? args.destfile ?? args.name });

@@ -6,14 +6,17 @@
 import { posix } from 'node:path';
 import type { FileState, HostReader, Plan } from '../../engine/module-api.js';
 import { file } from '../../engine/facts/file.js';
+import { requireKnownAccounts } from './account-names.js';
+import type { AttrArgs } from './file-attrs.js';
 
 /** The file, and when it is missing and would be created, its directory. */
 export type CreatedFileState = FileState & { parent?: FileState };
 
 /** The file's state (from `read`) and, when it is missing and `create` is set, its parent directory's. */
-export async function withParentState(host: HostReader, path: string, create: boolean, read: () => Promise<FileState>): Promise<CreatedFileState> {
+export async function withParentState(host: HostReader, path: string, create: boolean, attrs: AttrArgs, read: () => Promise<FileState>): Promise<CreatedFileState> {
   const state: CreatedFileState = await read();
   if (!state.exists && create) state.parent = await host.get(file, posix.dirname(path));
+  await requireKnownAccounts(host, attrs, state);
   return state;
 }
 

@@ -12,6 +12,7 @@ import type { PropsStatic } from '../../engine/schema.js';
 import { attrSchema } from './file-attrs.js';
 import { planContent } from './file-content.js';
 import { fileContent } from '../../engine/facts/file.js';
+import { requireKnownAccounts } from './account-names.js';
 import { statFields } from '../../engine/facts/file-result.js';
 
 /** The arguments copy and template share (each module's schema adds src/content). */
@@ -45,6 +46,7 @@ export async function gatherDest(args: PutFileArgs, host: HostReader, content: B
   const state: PutFileState = { content, dest };
   const inner = intoDirectory(args);
   if (dest.exists && dest.type === 'directory' && inner !== undefined) state.target = await host.get(fileContent, inner);
+  await requireKnownAccounts(host, args, state.target ?? dest);
   return state;
 }
 

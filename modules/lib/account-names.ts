@@ -1,0 +1,37 @@
+// owner/group names must name an account before a task plans with them
+// (issue 12, divergence 8). Ansible looks a name up when it sets it
+// ("chown failed: failed to look up user X") and so, in --check on a missing
+// file, predicts a change its real run then fails; after writing the content,
+// its real run fails and leaves the file with the old owner. tsplay looks the
+// name up at gather, in --check and in the run alike, before anything is
+// written (docs/modules/file.md "owner and group names").
+//
+// Read through the host reader, so in --check an account an earlier task would
+// create (the overlay's prediction) counts as existing. A name the file already
+// carries needs no lookup: the host just resolved it.
+
+import { ModuleError } from '../../engine/module-api.js';
+import type { FileState, HostReader } from '../../engine/module-api.js';
+import { users } from '../../engine/facts/users.js';
+import { groups } from '../../engine/facts/groups.js';
+import { isNumericId } from './ids.js';
+
+interface NamedAttrs {
+  owner?: string | number | null;
+  group?: string | number | null;
+}
+
+function needsLookup(value: string | number | null | undefined, current: string | undefined): value is string {
+  return typeof value === 'string' && value !== '' && !isNumericId(value) && value !== current;
+}
+
+/** Fail, with Ansible's message, when owner or group is a name no account has. */
+export async function requireKnownAccounts(host: HostReader, args: NamedAttrs, current?: FileState): Promise<void> {
+  const have = current?.exists ? current : undefined;
+  if (needsLookup(args.owner, have?.owner) && !(await host.get(users, args.owner)).exists) {
+    throw new ModuleError(`chown failed: failed to look up user ${args.owner}`, { changed: false });
+  }
+  if (needsLookup(args.group, have?.group) && !(await host.get(groups, args.group)).exists) {
+    throw new ModuleError(`chgrp failed: failed to look up group ${args.group}`, { changed: false });
+  }
+}
