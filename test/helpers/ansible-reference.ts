@@ -14,7 +14,7 @@
 // TSPLAY_ANSIBLE_REFERENCE=fresh recomputes (and rewrites) every entry;
 // TSPLAY_ANSIBLE_REFERENCE=off neither reads nor writes the cache.
 
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +23,16 @@ export const REFERENCE_DIR = process.env.TSPLAY_ANSIBLE_REFERENCE_DIR ?? '/var/c
 const MODE = process.env.TSPLAY_ANSIBLE_REFERENCE ?? 'on';
 
 let toolchain: string | undefined;
-/** The Debian versions of what runs Ansible's side (read once per process). */
+/**
+ * The Debian versions of what runs Ansible's side (read once per process):
+ * ansible-core, the `ansible` package's collections (community.general.ini_file,
+ * ansible.posix.authorized_key, ...; "not installed" when absent), Python and its libraries.
+ */
 export function ansibleToolchain(): string {
-  toolchain ??= execFileSync('dpkg-query', ['-W', '-f', '${Package} ${Version}\n', 'ansible-core', 'python3', 'python3-jinja2', 'python3-yaml'], { encoding: 'utf8' });
+  toolchain ??= ['ansible-core', 'ansible', 'python3', 'python3-jinja2', 'python3-yaml'].map((pkg) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f', '${Package} ${Version} ${db:Status-Status}\n', pkg], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : `${pkg} not installed\n`;
+  }).join('');
   return toolchain;
 }
 
