@@ -21,7 +21,10 @@ const schema = S.object({
   'daemon-reload': S.boolean({ description: 'alias of daemon_reload' }),
   daemon_reexec: S.boolean({ default: false, description: 'systemctl daemon-reexec first (not a change, as in Ansible)' }),
   'daemon-reexec': S.boolean({ description: 'alias of daemon_reexec' }),
-  scope: S.enum(['system'], { default: 'system', description: "only system: tsplay has no user's service manager session to reach (user and global are refused)" }),
+  scope: S.enum(['system', 'user', 'global'], {
+    default: 'system',
+    description: "system: the host's manager; user: the connecting (or become) user's own manager (XDG_RUNTIME_DIR defaults to /run/user/UID, as in Ansible); global: what is enabled for every user (enabled and masked only)",
+  }),
   no_block: S.boolean({ default: false, description: 'systemctl --no-block: do not wait for the job to finish' }),
   force: S.boolean({ description: 'systemctl --force: override existing symlinks (enable)' }),
 }, {
@@ -66,6 +69,19 @@ function flags(args: SystemdArgs): string[] {
   return [...(args.no_block ? ['--no-block'] : []), ...(args.force ? ['--force'] : [])];
 }
 
+// user and global scope: `systemctl --user|--global`, with XDG_RUNTIME_DIR set to
+// /run/user/UID when the session has none (an SSH command often has none), as
+// Ansible's module sets it. The unit name and verbs stay arguments, never shell text.
+const SCOPED_SYSTEMCTL = 'XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" exec systemctl "$@"';
+
+/** `systemctl [--user|--global] ...rest` for the task's scope. */
+export function systemctlArgv(scope: SystemdArgs['scope'], rest: string[]): string[] {
+  return scope === 'system' ? ['systemctl', ...rest] : ['sh', '-c', SCOPED_SYSTEMCTL, 'systemctl', `--${scope}`, ...rest];
+}
+
+/** is-enabled's words that mean systemd knows the unit (Ansible's list, from systemctl(1)). */
+const KNOWN_ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime', 'masked', 'masked-runtime', 'static', 'indirect', 'disabled', 'generated', 'transient']);
+
 type Action = 'start' | 'stop' | 'restart' | 'reload';
 
 export default defineModule<typeof schema, SystemdState>({
@@ -78,6 +94,11 @@ export default defineModule<typeof schema, SystemdState>({
     const mgr = known !== 'unknown' ? known : await host.get(initSystem, undefined);
     if (mgr !== 'systemd' || args.name === undefined) return { mgr };
     const unit = systemdUnitName(args.name);
+    if (args.scope !== 'system') {
+      // A user's or the global units: not the services fact (system units), so nothing predicted.
+      const [show, ie] = await host.runAll([systemctlArgv(args.scope, ['show', '--', unit]), systemctlArgv(args.scope, ['is-enabled', '--', unit])]);
+      return { mgr, status: show.rc === 0 ? parseShow(show.stdout) : {}, isEnabled: { out: ie.stdout.split('\n')[0].trim(), rc: ie.rc } };
+    }
     const service = await host.get(services, args.name);
     // Raw reads: the unit's property listing and is-enabled's word, for `status` and
     // Ansible's enabled rule; the services fact above carries what --check predicts.
@@ -104,9 +125,10 @@ export default defineModule<typeof schema, SystemdState>({
       throw new ModuleError('systemd: state, enabled and masked need name');
     }
     const f = flags(args);
+    const sc = (...rest: string[]): string[] => systemctlArgv(args.scope, [...f, ...rest]);
     const pre: Step[] = [];
-    if (reload) pre.push({ kind: 'run', argv: ['systemctl', ...f, 'daemon-reload'] });
-    if (reexec) pre.push({ kind: 'run', argv: ['systemctl', ...f, 'daemon-reexec'] });
+    if (reload) pre.push({ kind: 'run', argv: sc('daemon-reload') });
+    if (reexec) pre.push({ kind: 'run', argv: sc('daemon-reexec') });
     if (name === undefined) {
       const what = [reload ? 'daemon-reload' : '', reexec ? 'daemon-reexec' : ''].filter(Boolean).join(' and ');
       return { changed: false, reason: `systemd ${what} (not a change)`, steps: pre, result: { name: null, status: {} } };
@@ -116,7 +138,9 @@ export default defineModule<typeof schema, SystemdState>({
     const svc = state.service ?? { name, exists: false };
     const status = state.status ?? {};
     const loadState = svc.predicted ? 'loaded' : status.LoadState;
-    const found = svc.exists || svc.predicted === true || (loadState !== undefined && loadState !== 'not-found');
+    // Ansible: `show` found it, or (show failed, as it does with --global) is-enabled names a known state.
+    const found = svc.exists || svc.predicted === true || (loadState !== undefined && loadState !== 'not-found')
+      || (status.LoadState === undefined && KNOWN_ENABLED_STATES.has(state.isEnabled?.out ?? ''));
     const masked = state.isEnabled?.out === 'masked' || (!svc.predicted && loadState === 'masked');
     if (!masked && found && status.LoadError !== undefined && status.LoadState === 'error') {
       throw new ModuleError(`Error loading unit file '${name}': ${status.LoadError}`);
@@ -133,7 +157,7 @@ export default defineModule<typeof schema, SystemdState>({
     if (args.masked !== undefined) {
       if (masked !== args.masked) {
         if (!found && !args.masked) throw missing();
-        steps.push({ kind: 'run', argv: ['systemctl', ...f, args.masked ? 'mask' : 'unmask', '--', unit] });
+        steps.push({ kind: 'run', argv: sc(args.masked ? 'mask' : 'unmask', '--', unit) });
         parts.push(`${args.masked ? 'mask' : 'unmask'} ${unit}`);
       } else done.push(args.masked ? 'masked' : 'not masked');
     }
@@ -143,7 +167,7 @@ export default defineModule<typeof schema, SystemdState>({
       const enabled = enabledNow(state);
       result.enabled = args.enabled;
       if (enabled !== args.enabled) {
-        steps.push({ kind: 'run', argv: ['systemctl', ...f, args.enabled ? 'enable' : 'disable', '--', unit] });
+        steps.push({ kind: 'run', argv: sc(args.enabled ? 'enable' : 'disable', '--', unit) });
         parts.push(`${args.enabled ? 'enable' : 'disable'} ${unit}`);
         enabledAfter = args.enabled;
       } else done.push(enabled ? 'enabled' : 'disabled');
@@ -151,6 +175,8 @@ export default defineModule<typeof schema, SystemdState>({
 
     if (args.state !== undefined) {
       if (!found) throw missing();
+      // No ActiveState (global scope: no manager runs those units): Ansible's own failure.
+      if (args.scope !== 'system' && status.ActiveState === undefined) throw new ModuleError('Service is in unknown state', { status });
       const activeState = svc.predicted ? (svc.active ? 'active' : 'inactive') : status.ActiveState ?? (svc.active ? 'active' : 'inactive');
       const running = activeState === 'active' || activeState === 'activating';
       let action: Action | undefined;
@@ -165,7 +191,7 @@ export default defineModule<typeof schema, SystemdState>({
       }
       result.state = args.state === 'stopped' ? 'stopped' : 'started';
       if (action) {
-        steps.push({ kind: 'run', argv: ['systemctl', ...f, action, '--', unit] });
+        steps.push({ kind: 'run', argv: sc(action, '--', unit) });
         parts.push(`${action} ${unit}`);
         activeAfter = action !== 'stop';
       }
@@ -175,7 +201,8 @@ export default defineModule<typeof schema, SystemdState>({
       return { changed: false, reason: `${unit} ${done.join(', ') || 'unchanged'}`, steps: pre.length ? pre : undefined, result };
     }
     const predicts: Prediction[] = [];
-    if (enabledAfter !== undefined || activeAfter !== undefined) {
+    // Service predictions are the system manager's units; a user's or the global units are not predicted.
+    if (args.scope === 'system' && (enabledAfter !== undefined || activeAfter !== undefined)) {
       const p: Prediction = { kind: 'service', name };
       if (activeAfter !== undefined) p.active = activeAfter;
       if (enabledAfter !== undefined) p.enabled = enabledAfter;

@@ -9,8 +9,11 @@
 //     exactly the (host, task) pairs the real run changes (fetch is skipped in
 //     --check, as Ansible's is), the run changes, a rerun changes nothing; the
 //     effects are checked over plain ssh and the fetched bytes by SHA-256.
-// authorized_key is not compared with Ansible: its module (ansible.posix) is not
-// installed where these tests run (only ansible-core).
+//   - systemd with scope global and user against Ansible (host 1 ansible, host 2
+//     tsplay), in an SSH session without XDG_RUNTIME_DIR: the same end state and
+//     changed counts, both idempotent, and tsplay's --check predicts its run.
+// authorized_key is compared with Ansible's (ansible.posix) outside the lab:
+// test/unit/modules/authorized-key-vs-ansible.test.ts.
 // Runs whenever this machine can host a lab (labGate).
 
 import test from 'ava';
@@ -130,6 +133,52 @@ if (canHost) {
       const local = readFileSync(join(fetched, h.name, 'root', 'blob.bin'));
       t.is(createHash('sha256').update(local).digest('hex'), hostSum, `${h.name}: the binary file arrived byte for byte`);
       t.is(readFileSync(join(fetched, h.name, 'etc', 'hostname'), 'utf8'), `tsplay-${h.name}\n`);
+    }
+  });
+
+  test.serial("systemd scope user and global: Ansible's end state and changed counts (ansible on host 1, tsplay on host 2)", async (t) => {
+    t.timeout(20 * 60_000);
+    if (noAnsible !== undefined) return t.fail(`missing ${noAnsible}`);
+    // A user manager for root: pam_systemd gives it /run/user/0 (the lab base lacks both packages).
+    // The SSH session has no XDG_RUNTIME_DIR: both tools must default it, as Ansible's module does.
+    const unit = '[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=default.target\\n';
+    await Promise.all(info.hosts.map(async (h) => {
+      await prepareHost(info, h.name);
+      await labOut(info, h.name, [
+        'DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends libpam-systemd dbus-user-session >/dev/null',
+        `printf '${unit}' > /etc/systemd/user/tsg-global.service`,
+        `printf '${unit}' > /etc/systemd/user/tsg-user.service`,
+        'loginctl enable-linger root',
+        'for i in $(seq 50); do [ -S /run/user/0/bus ] && break; sleep 0.2; done; [ -S /run/user/0/bus ]',
+      ].join(' && '));
+    }));
+    const pb = join(dir, 'systemd-scope.yml');
+    writeFileSync(pb, [
+      '- hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - { name: global enabled, systemd: { name: tsg-global, scope: global, enabled: true } }',
+      '    - { name: user enabled, systemd: { name: tsg-user.service, scope: user, enabled: true, daemon_reload: true } }',
+      '    - { name: user started, systemd: { name: tsg-user, scope: user, state: started } }',
+      '',
+    ].join('\n'));
+    const tsplayHost = info.hosts[1].name;
+    const check = await runJson([pb, '-i', info.inventoryPath, '-l', tsplayHost, '--check']);
+    t.is(check.code, 0, failures(check));
+    t.is(changedPairs(check).length, 3, changedPairs(check).join('\n'));
+    const r = await compareCase(info, 'systemd-scope', pb, { ansibleHost: info.hosts[0].name, tsplayHost, log: (l) => t.log(l) });
+    t.log(formatResult(r));
+    t.true(r.ansibleOk, r.ansible1.output.slice(-2000));
+    t.is(r.ansible1.changed, 3);
+    t.true(r.ansibleIdempotent);
+    t.true(r.tsplayOk, r.tsplay1.output.slice(-2000));
+    t.is(r.tsplay1.changed, 3);
+    t.true(r.tsplayIdempotent);
+    t.deepEqual(r.differences, []);
+    for (const h of info.hosts) {
+      t.is((await labOut(info, h.name, 'systemctl --global is-enabled tsg-global')).trim(), 'enabled', h.name);
+      t.is((await labOut(info, h.name, 'XDG_RUNTIME_DIR=/run/user/0 systemctl --user is-enabled tsg-user')).trim(), 'enabled', h.name);
+      t.is((await labOut(info, h.name, 'XDG_RUNTIME_DIR=/run/user/0 systemctl --user is-active tsg-user')).trim(), 'active', h.name);
     }
   });
 }
