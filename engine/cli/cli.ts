@@ -18,11 +18,20 @@ import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
 import { parseYaml } from '../load/yaml.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
+import type { ConnectionDefaults } from '../inventory/host-vars.js';
+import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
+import { startAtFound } from '../run/start-at.js';
+import { listText } from './list.js';
+import { createInterface } from 'node:readline/promises';
 
 const USAGE = `usage:
-  tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN] [-t TAGS] [--skip-tags TAGS]
+  tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
              [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
              [--strategy linear|free] [--output text|json] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
+             [-u USER] [--private-key FILE] [-T SECONDS] [-c ssh|local]
+             [-b] [--become-user USER] [--become-method sudo|su]
+             [--force-handlers] [--start-at-task NAME] [--step]
+             [--list-tasks | --list-hosts | --list-tags | --syntax-check]
   tsplay validate PLAYBOOK... -i INVENTORY [-e ...] [--roles-path DIR[:DIR...]]
   tsplay inventory -i INVENTORY [--list|--graph] [-l PATTERN]
   tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
@@ -47,7 +56,88 @@ const runOptions = {
   graph: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   'roles-path': { type: 'string' },
+  // Connection and privilege options, as ansible-playbook's: defaults below every host variable and keyword.
+  user: { type: 'string', short: 'u' },
+  'private-key': { type: 'string' },
+  'key-file': { type: 'string' },
+  timeout: { type: 'string', short: 'T' },
+  connection: { type: 'string', short: 'c' },
+  become: { type: 'boolean', short: 'b' },
+  'become-user': { type: 'string' },
+  'become-method': { type: 'string' },
+  'ask-become-pass': { type: 'boolean', short: 'K' },
+  'force-handlers': { type: 'boolean' },
+  'start-at-task': { type: 'string' },
+  step: { type: 'boolean' },
+  'list-tasks': { type: 'boolean' },
+  'list-hosts': { type: 'boolean' },
+  'list-tags': { type: 'boolean' },
+  'syntax-check': { type: 'boolean' },
 } as const;
+
+type RunValues = ReturnType<typeof parse>['values'];
+
+/** -u, --private-key, -T, -c, -b, --become-user, --become-method: checked, as ConnectionDefaults. */
+export function connectionDefaultsOf(o: RunValues): ConnectionDefaults {
+  const d: ConnectionDefaults = {};
+  if (o.user !== undefined) d.remoteUser = o.user;
+  const key = o['private-key'] ?? o['key-file'];
+  if (key !== undefined) d.privateKeyFile = key;
+  if (o.timeout !== undefined) {
+    const t = Number(o.timeout);
+    if (!/^\d+(\.\d+)?$/.test(o.timeout) || !(t > 0)) throw new UsageError(`-T/--timeout must be a positive number of seconds, got ${JSON.stringify(o.timeout)}`);
+    d.timeoutSec = t;
+  }
+  if (o.connection !== undefined) {
+    if (connectionPluginOf(o.connection) === undefined) throw new UsageError(`-c/--connection ${JSON.stringify(o.connection)}: ${CONNECTION_REFUSED}`);
+    d.connection = o.connection;
+  }
+  if (o.become) d.become = true;
+  if (o['become-user'] !== undefined) d.becomeUser = o['become-user'];
+  if (o['become-method'] !== undefined) {
+    if (becomeMethodOf(o['become-method']) === undefined) throw new UsageError(`--become-method ${JSON.stringify(o['become-method'])}: ${BECOME_METHOD_REFUSED}`);
+    d.becomeMethod = o['become-method'];
+  }
+  if (o['ask-become-pass']) {
+    throw new UsageError('-K/--ask-become-pass: tsplay does not send become passwords; give the connecting user passwordless sudo (NOPASSWD) or connect as root (docs/playbooks.md)');
+  }
+  return d;
+}
+
+/** -l @FILE: the host names in FILE, one per line (a .retry file), as one pattern. */
+export async function resolveLimit(limit: string | undefined): Promise<string | undefined> {
+  if (limit === undefined || !limit.startsWith('@')) return limit;
+  const file = limit.slice(1);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`-l ${limit}: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const names = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (!names.length) throw new UsageError(`-l ${limit}: ${file} names no host`);
+  return names.join(',');
+}
+
+/** --step on a terminal: ansible-playbook's question before each task. */
+function stepPrompt(): (task: string) => Promise<'yes' | 'no' | 'continue'> {
+  let continuing = false;
+  return async (task) => {
+    if (continuing) return 'yes';
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      const answer = (await rl.question(`Perform task: TASK: ${task} (N)o/(y)es/(c)ontinue: `)).trim().toLowerCase();
+      if (answer === 'y' || answer === 'yes') return 'yes';
+      if (answer === 'c' || answer === 'continue') {
+        continuing = true;
+        return 'yes';
+      }
+      return 'no';
+    } finally {
+      rl.close();
+    }
+  };
+}
 
 function parse(argv: string[]) {
   try {
@@ -129,10 +219,10 @@ export function versionText(): string {
   return [`tsplay ${version}`, `  executable location = ${process.argv[1] ?? ''}`, `  node version = ${process.version}`].join('\n');
 }
 
-async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath?: string) {
+async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath?: string, inventoryOptional = false) {
   if (!playbookFiles.length) throw new UsageError(`no playbook given\n${USAGE}`);
-  if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY)');
-  const inventory = await loadInventory(inventories);
+  if (!inventories?.length && !inventoryOptional) throw new UsageError('no inventory given (-i INVENTORY)');
+  const inventory = await loadInventory(inventories ?? []);
   const registry = await loadRegistry(libraryDirs(playbookFiles));
   const playbooks: Playbook[] = [];
   // --roles-path as ansible-playbook's (colon-separated); without it ANSIBLE_ROLES_PATH, then Ansible's default.
@@ -154,18 +244,37 @@ async function cmdRun(argv: string[]): Promise<number> {
   const output = o.output ?? 'text';
   if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
+  const connectionDefaults = connectionDefaultsOf(o);
+  const limit = await resolveLimit(o.limit);
+  const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
+  if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
+  if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
+  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory, o['roles-path'], listModes.length > 0 && !o['list-hosts']);
+  if (listModes.length) {
+    const mode = ({ 'list-tasks': 'tasks', 'list-hosts': 'hosts', 'list-tags': 'tags', 'syntax-check': 'syntax' } as const)[listModes[0]];
+    for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
+    console.log(listText(playbooks, mode, { inventory, limit, tags: splitList(o.tags), skipTags: splitList(o['skip-tags']) }, positionals));
+    return 0;
+  }
   // A bad pattern is an error before anything runs; one that leaves no host is too, in Ansible's words (exit 1).
-  if (o.limit && inventory.hosts.size > 0 && selectHosts(inventory, o.limit).length === 0) {
-    console.error(`[WARNING]: Could not match supplied host pattern, ignoring: ${o.limit}`);
+  if (limit && inventory.hosts.size > 0 && selectHosts(inventory, limit).length === 0) {
+    console.error(`[WARNING]: Could not match supplied host pattern, ignoring: ${limit}`);
     console.error('ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.');
+    return ExitCode.error;
+  }
+  // Ansible runs nothing and exits 0 when no task matches; tsplay says so before touching a host, and fails (docs/playbooks.md).
+  const startAtTask = o['start-at-task'];
+  if (startAtTask !== undefined && !startAtFound(playbooks, startAtTask)) {
+    console.error(`ERROR! No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`);
     return ExitCode.error;
   }
   const verbosity = o.verbose?.length ?? 0;
   const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
   const runner = new Runner({
-    inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit: o.limit,
+    inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit,
     tags: splitList(o.tags), skipTags: splitList(o['skip-tags']), extraVars, verbosity, emit,
+    connectionDefaults, forceHandlers: Boolean(o['force-handlers']), startAtTask,
+    ...(o.step ? { confirmTask: stepPrompt() } : {}),
   });
   let interrupts = 0;
   const onSigint = () => {

@@ -118,8 +118,9 @@ function firstSet(vars: Vars, names: string[]): [string, unknown] {
  * strict, false = off). Unset, Ansible's boolean host_key_checking variables
  * (ansible_host_key_checking, ansible_ssh_host_key_checking) decide the same way.
  */
-function hostKeyCheckingOf(host: string, vars: Vars): ConnectionSettings['hostKeyChecking'] {
+function hostKeyCheckingOf(host: string, vars: Vars, dflt: ConnectionSettings['hostKeyChecking'] = 'strict'): ConnectionSettings['hostKeyChecking'] {
   const [name, v] = firstSet(vars, ['tsplay_host_key_checking', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking']);
+  if (v === undefined) return dflt;
   if (name === 'tsplay_host_key_checking' && (v === 'strict' || v === 'accept-new' || v === 'off')) return v;
   try {
     return bool(host, name, v, true) ? 'strict' : 'off';
@@ -138,18 +139,44 @@ function currentUser(): string {
 }
 
 /**
+ * What the command line and ansible.cfg set for every host (engine/cli/config.ts):
+ * Ansible's precedence puts them below the play's keywords and the host's
+ * variables, so each applies only where the host's variables leave it unset
+ * (and a keyword, applied later in engine/run/connection-settings.ts, still wins).
+ */
+export interface ConnectionDefaults {
+  /** -u, remote_user */
+  remoteUser?: string;
+  /** --private-key, private_key_file */
+  privateKeyFile?: string;
+  /** -T, timeout (seconds) */
+  timeoutSec?: number;
+  /** -c, transport */
+  connection?: string;
+  /** -b, become */
+  become?: boolean;
+  /** --become-user, become_user */
+  becomeUser?: string;
+  /** --become-method, become_method */
+  becomeMethod?: string;
+  /** host_key_checking */
+  hostKeyChecking?: boolean;
+}
+
+/**
  * Connection settings from a host's (templated) variables. Defaults as
- * Ansible's: ssh, port 22, the controller's user, become false as root.
+ * Ansible's: ssh, port 22, the controller's user, become false as root, unless
+ * `defaults` (the command line, ansible.cfg) say otherwise.
  * ansible_connection=local is set for the implicit localhost by hostVars;
  * a localhost listed in the inventory connects over ssh unless told otherwise.
  */
-export function connectionSettings(host: string, vars: Vars): ConnectionSettings {
-  const conn = str(host, 'ansible_connection', vars.ansible_connection) ?? 'ssh';
+export function connectionSettings(host: string, vars: Vars, defaults: ConnectionDefaults = {}): ConnectionSettings {
+  const conn = str(host, 'ansible_connection', vars.ansible_connection) ?? defaults.connection ?? 'ssh';
   const connection = connectionPluginOf(conn);
   if (connection === undefined) throw new LoadError(`host "${host}": ansible_connection "${conn}" is not supported: expected ssh or local`);
-  const hostKeyChecking = hostKeyCheckingOf(host, vars);
+  const hostKeyChecking = hostKeyCheckingOf(host, vars, defaults.hostKeyChecking === false ? 'off' : 'strict');
   const [timeoutVar, timeout] = firstSet(vars, ['tsplay_connect_timeout', 'ansible_timeout', 'ansible_ssh_timeout']);
-  const methodName = str(host, 'ansible_become_method', vars.ansible_become_method) ?? 'sudo';
+  const methodName = str(host, 'ansible_become_method', vars.ansible_become_method) ?? defaults.becomeMethod ?? 'sudo';
   const becomeMethod = becomeMethodOf(methodName);
   if (becomeMethod === undefined) throw new LoadError(`host "${host}": ansible_become_method "${methodName}" is not supported: ${BECOME_METHOD_REFUSED}`);
   const settings: ConnectionSettings = {
@@ -157,12 +184,12 @@ export function connectionSettings(host: string, vars: Vars): ConnectionSettings
     connection,
     address: str(host, 'ansible_host', vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
     port: num(host, 'ansible_port', vars.ansible_port ?? vars.ansible_ssh_port, 22, 1, 65535),
-    user: str(host, 'ansible_user', vars.ansible_user ?? vars.ansible_ssh_user) ?? currentUser(),
+    user: str(host, 'ansible_user', vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.remoteUser ?? currentUser(),
     hostKeyChecking,
-    connectTimeoutMs: num(host, timeoutVar, timeout, 10, 0.001, 86400) * 1000,
+    connectTimeoutMs: num(host, timeoutVar, timeout, defaults.timeoutSec ?? 10, 0.001, 86400) * 1000,
     commandTimeoutMs: num(host, 'tsplay_command_timeout', vars.tsplay_command_timeout, 3600, 0.001, 7 * 86400) * 1000,
-    become: bool(host, 'ansible_become', vars.ansible_become, false),
-    becomeUser: str(host, 'ansible_become_user', vars.ansible_become_user) ?? 'root',
+    become: bool(host, 'ansible_become', vars.ansible_become, defaults.become ?? false),
+    becomeUser: str(host, 'ansible_become_user', vars.ansible_become_user) ?? defaults.becomeUser ?? 'root',
     becomeMethod,
   };
   const flags = str(host, 'ansible_become_flags', vars.ansible_become_flags);
@@ -173,7 +200,7 @@ export function connectionSettings(host: string, vars: Vars): ConnectionSettings
   }
   const exe = str(host, 'ansible_become_exe', vars.ansible_become_exe);
   if (exe !== undefined) settings.becomeExe = exe;
-  const key = str(host, 'ansible_ssh_private_key_file', vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
+  const key = str(host, 'ansible_ssh_private_key_file', vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? defaults.privateKeyFile;
   if (key !== undefined) settings.privateKeyFile = key;
   const password = str(host, 'ansible_password', vars.ansible_password ?? vars.ansible_ssh_pass);
   if (password !== undefined) settings.password = password;

@@ -8,6 +8,7 @@ import type { ModuleRegistry } from '../load/registry.js';
 import type { Play } from '../load/playbook.js';
 import type { RoleInstance } from '../load/roles.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { ConnectionDefaults } from '../inventory/host-vars.js';
 import type { Vars } from '../template/vars.js';
 import type { BuiltinAction } from './builtins/builtin.js';
 import type { HostRun } from './host-run.js';
@@ -25,6 +26,14 @@ export interface RunnerOptions {
   extraVars: Vars;
   verbosity: number;
   emit: Reporter;
+  /** What -u, --private-key, -T, -c, -b, --become-user/-method and ansible.cfg set: below every host variable. */
+  connectionDefaults?: ConnectionDefaults;
+  /** --force-handlers: a host that failed still runs the handlers it notified. */
+  forceHandlers?: boolean;
+  /** --start-at-task: tasks before the first whose name matches (fnmatch) are skipped on each host. */
+  startAtTask?: string;
+  /** --step: asked before each task (not handlers); 'no' skips it. */
+  confirmTask?: (task: string) => Promise<'yes' | 'no' | 'continue'>;
   /** Make a connection (tests pass an in-memory one). Default: ssh or local by ansible_connection. */
   connect?: (settings: ConnectionSettings) => Connection;
   /** Wait (loop_control.pause); tests pass one that records the call. Default: a timer. */
@@ -56,6 +65,8 @@ export interface RunContext {
   interrupted(): boolean;
   hostRun(name: string): HostRun;
   isActive(name: string): boolean;
+  /** --start-at-task: the hosts that have reached the task it names. */
+  readonly startReached: Set<string>;
   playAborted(batch: string[], play: Play): boolean;
   /** The host's connection for these settings (default: its own): one per host and connectionKey, kept for the run. */
   connection(h: HostRun, settings?: ConnectionSettings): Connection;

@@ -28,6 +28,7 @@ import { hasTemplatedVarsFiles, hostVarsFiles, playVarsFiles } from './vars-file
 import { playScope, varsFor } from './scope.js';
 import { connectionKey, effectiveSettings } from './connection-settings.js';
 import { withLoadWarnings } from '../load/load-warnings.js';
+import { playHasStartTask } from './start-at.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -44,6 +45,7 @@ export class Runner implements RunContext {
   readonly play: PlayState = { hosts: [], vars: {}, varsFiles: {}, hostVarsFiles: new Map(), publicRoles: new Map() };
   readonly builtins = createBuiltins();
   readonly omit = omitPlaceholder();
+  readonly startReached = new Set<string>();
   private started = Date.now();
   /** Set once run_end is out: whatever an abandoned task still reports is dropped. */
   private runEnded = false;
@@ -93,7 +95,7 @@ export class Runner implements RunContext {
       const vars = inv.hosts.has(name) || isImplicitLocalhost(inv, name) ? hostVars(inv, name) : {};
       const merged = buildVars([vars, this.opts.extraVars]);
       h = {
-        name, settings: connectionSettings(name, merged), setFacts: {}, includeVars: {}, overlay: new Overlay(),
+        name, settings: connectionSettings(name, merged, this.opts.connectionDefaults), setFacts: {}, includeVars: {}, overlay: new Overlay(),
         failed: false, unreachable: false, ended: false, inPlay: false, notified: new Set(), recap: emptyRecap(),
       };
       this.hosts.set(name, h);
@@ -191,7 +193,10 @@ export class Runner implements RunContext {
   }
 
   private async runBatch(play: Play, batch: string[]): Promise<void> {
-    if (this.playFlag(play, play.gatherFacts, 'gather_facts')) await this.gatherAll(batch, play);
+    // --start-at-task: a host gathers facts in a play only once it has reached the task or this play holds it, as Ansible's.
+    const start = this.opts.startAtTask;
+    const gatherOn = start === undefined || playHasStartTask(play, start) ? batch : batch.filter((n) => this.startReached.has(n));
+    if (gatherOn.length && this.playFlag(play, play.gatherFacts, 'gather_facts')) await this.gatherAll(gatherOn, play);
     // vars_files with templated names: read per host, now that its facts are known.
     if (hasTemplatedVarsFiles(play)) {
       for (const n of batch.filter((x) => this.isActive(x))) {
@@ -208,6 +213,26 @@ export class Runner implements RunContext {
       if (this.isInterrupted || this.playAborted(batch, play)) break;
       await runSection(this, play, items, active());
       await flushHandlers(this, play, active());
+    }
+    if (this.opts.forceHandlers && !this.isInterrupted) await this.forcedHandlers(play, batch);
+  }
+
+  /**
+   * --force-handlers: a host that failed (not one that is unreachable) still
+   * runs what it notified before it failed, as Ansible's force_handlers does;
+   * it stays failed in the recap and the exit code.
+   */
+  private async forcedHandlers(play: Play, batch: string[]): Promise<void> {
+    const failed = batch.filter((n) => {
+      const h = this.hostRun(n);
+      return h.failed && !h.unreachable && h.notified.size > 0;
+    });
+    if (!failed.length) return;
+    for (const n of failed) this.hostRun(n).failed = false;
+    try {
+      await flushHandlers(this, play, failed);
+    } finally {
+      for (const n of failed) this.hostRun(n).failed = true;
     }
   }
 

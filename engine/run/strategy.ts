@@ -14,6 +14,7 @@ import { renderName } from './names.js';
 import { resolveFlag } from './flags.js';
 import { runTaskOnHost } from './task.js';
 import { runInclude } from './include.js';
+import { startAtMatches } from './start-at.js';
 
 /** Run one section of a play (pre_tasks, tasks, post_tasks) on the batch's active hosts, then its handlers. */
 export async function runSection(rc: RunContext, play: Play, items: Item[], hosts: string[]): Promise<void> {
@@ -33,7 +34,10 @@ async function runItems(rc: RunContext, items: Item[], hosts: string[], scope: S
     const live = hosts.filter((n) => rc.isActive(n));
     if (!live.length) return;
     if (item.kind === 'block') await runBlock(rc, item, live, scope, play);
-    else if (item.include) await runInclude(rc, item, live, scope, play, runItems);
+    else if (item.include) {
+      const reached = startAtHosts(rc, item, live);
+      if (reached.length) await runInclude(rc, item, reached, scope, play, runItems);
+    }
     else if (item.action === 'meta' && item.args.action === 'flush_handlers') await flushHandlers(rc, play, live);
     else await runTask(rc, item, live, scope, play, false);
   }
@@ -81,13 +85,24 @@ export async function flushHandlers(rc: RunContext, play: Play, hosts: string[])
 }
 
 /** One task on its hosts: linear runs them in parallel (up to --forks), free has one host here. */
+/** --start-at-task: the hosts that have reached it (this task's name matching reaches it for them). */
+function startAtHosts(rc: RunContext, task: Task, hosts: string[]): string[] {
+  const startAt = rc.opts.startAtTask;
+  if (startAt === undefined) return hosts;
+  if (startAtMatches(task, startAt)) for (const n of hosts) rc.startReached.add(n);
+  return hosts.filter((n) => rc.startReached.has(n));
+}
+
 async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scope, play: Play, handler: boolean): Promise<void> {
+  if (!handler) hosts = startAtHosts(rc, task, hosts);
+  if (!hosts.length) return;
   const scope = taskScope(parent, task);
   if (!handler && !tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
   // As ansible-playbook prints it: rendered with the first host's variables (names.ts); a role's tasks as "ROLE : name".
   const rendered = task.name === undefined ? task.action : renderName(task.name, varsFor(rc, rc.hostRun(hosts[0]), scope));
   const name = task.role ? `${task.role.name} : ${rendered}` : rendered;
   scope.displayName = name;
+  if (!handler && rc.opts.confirmTask && (await rc.opts.confirmTask(name)) === 'no') return;
   const place = formatSourcePlace(task.src);
   rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place, handler });
   // run_once may be a template: resolved with the first host's variables, as the name.
