@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { main } from '../../../../engine/cli/cli.js';
 import { connectionSettings } from '../../../../engine/inventory/host-vars.js';
 import { effectiveSettings } from '../../../../engine/run/connection-settings.js';
+import { runPlaybook } from '../../../helpers/run-playbook.js';
 
 const ANSIBLE = '/usr/bin/ansible-playbook';
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-flags-'));
@@ -259,4 +260,25 @@ test('-u, -T, -b, --become-user, --become-method, --private-key, -c: below every
   t.is(effectiveSettings(base, { remoteUser: 'kw' }, { ansible_user: 'var' }).user, 'var');
   t.is(connectionSettings('h', {}, { hostKeyChecking: false }).hostKeyChecking, 'off');
   t.is(connectionSettings('h', { ansible_host_key_checking: true }, { hostKeyChecking: false }).hostKeyChecking, 'strict');
+});
+
+test('--step: the runner asks before each task, skips one answered "no", and asks nothing about handlers', async (t) => {
+  const asked: string[] = [];
+  const answers: Array<'yes' | 'no' | 'continue'> = ['yes', 'no', 'continue'];
+  const r = await runPlaybook({
+    'playbook.yml': [
+      '- hosts: local1',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - { name: one, command: "true", notify: h }',
+      '    - { name: two, debug: { msg: skipped } }',
+      '    - { name: three, debug: { msg: ran } }',
+      '    - { name: four, debug: { msg: ran too } }',
+      '  handlers:',
+      '    - { name: h, debug: { msg: handled } }',
+      '',
+    ].join('\n'),
+  }, { confirmTask: (task) => { asked.push(task); return Promise.resolve(answers.shift() ?? 'yes'); } });
+  t.deepEqual(asked, ['one', 'two', 'three', 'four']);
+  t.deepEqual(r.events.filter((e) => e.kind === 'task_start').map((e) => (e as { task: string }).task), ['one', 'three', 'four', 'h']);
 });
