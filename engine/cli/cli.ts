@@ -22,6 +22,7 @@ import type { ConnectionDefaults } from '../inventory/host-vars.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
+import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 
 const USAGE = `usage:
@@ -37,6 +38,7 @@ const USAGE = `usage:
   tsplay lab up [N] [--name NAME] | down [--name NAME] | status | ssh HOST | inventory [--name NAME]
   tsplay demo
   tsplay modules [MODULE]
+  tsplay config dump [--only-changed]
   tsplay --version
 Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
 
@@ -219,14 +221,23 @@ export function versionText(): string {
   return [`tsplay ${version}`, `  executable location = ${process.argv[1] ?? ''}`, `  node version = ${process.version}`].join('\n');
 }
 
-async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath?: string, inventoryOptional = false) {
+/** -i, else ANSIBLE_INVENTORY or ansible.cfg's inventory. */
+function inventoriesOf(cli: string[] | undefined, config: Config): string[] | undefined {
+  return cli?.length ? cli : (config.settings.inventory.value as string[] | undefined);
+}
+
+/** --roles-path (colon-separated, as ansible-playbook's), else ANSIBLE_ROLES_PATH or ansible.cfg's roles_path, else Ansible's default. */
+function rolesPathOf(cli: string | undefined, config: Config): string[] {
+  return cli !== undefined ? configuredRolesPath(cli) : (config.settings.rolesPath.value as string[]);
+}
+
+async function loadAll(playbookFiles: string[], inventories: string[] | undefined, rolesPath: string[], inventoryOptional = false) {
   if (!playbookFiles.length) throw new UsageError(`no playbook given\n${USAGE}`);
-  if (!inventories?.length && !inventoryOptional) throw new UsageError('no inventory given (-i INVENTORY)');
+  if (!inventories?.length && !inventoryOptional) throw new UsageError('no inventory given (-i INVENTORY, ANSIBLE_INVENTORY, or inventory in ansible.cfg)');
   const inventory = await loadInventory(inventories ?? []);
   const registry = await loadRegistry(libraryDirs(playbookFiles));
   const playbooks: Playbook[] = [];
-  // --roles-path as ansible-playbook's (colon-separated); without it ANSIBLE_ROLES_PATH, then Ansible's default.
-  const opts = { rolesPath: rolesPath === undefined ? undefined : configuredRolesPath(rolesPath) };
+  const opts = { rolesPath };
   for (const f of playbookFiles) playbooks.push(await loadPlaybook(f, registry, opts));
   return { inventory, registry, playbooks };
 }
@@ -237,19 +248,23 @@ async function cmdRun(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const forks = o.forks === undefined ? 20 : Number(o.forks);
+  const config = loadConfig();
+  const forks = o.forks === undefined ? (config.settings.forks.value as number) : Number(o.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got ${JSON.stringify(o.forks)}`);
-  const strategy = (o.strategy ?? 'linear') as 'linear' | 'free';
-  if (!['linear', 'free'].includes(strategy)) throw new UsageError(`--strategy must be linear or free, got ${JSON.stringify(o.strategy)}`);
+  const strategy = (o.strategy ?? config.settings.strategy.value) as 'linear' | 'free';
+  if (!['linear', 'free'].includes(strategy)) {
+    throw new UsageError(`--strategy must be linear or free, got ${JSON.stringify(strategy)}${o.strategy === undefined ? ` (${config.settings.strategy.origin})` : ''}`);
+  }
   const output = o.output ?? 'text';
   if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const connectionDefaults = connectionDefaultsOf(o);
+  const connectionDefaults = { ...configConnectionDefaults(config), ...connectionDefaultsOf(o) };
+  for (const w of config.ignored) console.error(`[WARNING]: ${w}`);
   const limit = await resolveLimit(o.limit);
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
   if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
-  const { inventory, registry, playbooks } = await loadAll(positionals, o.inventory, o['roles-path'], listModes.length > 0 && !o['list-hosts']);
+  const { inventory, registry, playbooks } = await loadAll(positionals, inventoriesOf(o.inventory, config), rolesPathOf(o['roles-path'], config), listModes.length > 0 && !o['list-hosts']);
   if (listModes.length) {
     const mode = ({ 'list-tasks': 'tasks', 'list-hosts': 'hosts', 'list-tags': 'tags', 'syntax-check': 'syntax' } as const)[listModes[0]];
     for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
@@ -273,7 +288,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const runner = new Runner({
     inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit,
     tags: splitList(o.tags), skipTags: splitList(o['skip-tags']), extraVars, verbosity, emit,
-    connectionDefaults, forceHandlers: Boolean(o['force-handlers']), startAtTask,
+    connectionDefaults, forceHandlers: Boolean(o['force-handlers']) || config.settings.forceHandlers.value === true, startAtTask,
     ...(o.step ? { confirmTask: stepPrompt() } : {}),
   });
   let interrupts = 0;
@@ -296,7 +311,9 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdValidate(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const { inventory, playbooks } = await loadAll(positionals, o.inventory, o['roles-path']);
+  const config = loadConfig();
+  const inventories = inventoriesOf(o.inventory, config);
+  const { inventory, playbooks } = await loadAll(positionals, inventories, rolesPathOf(o['roles-path'], config));
   for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
   const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
   if (problems.length) {
@@ -304,14 +321,15 @@ async function cmdValidate(argv: string[]): Promise<number> {
     return ExitCode.parseError;
   }
   const tasks = playbooks.reduce((n, pb) => n + pb.plays.length, 0);
-  console.log(`ok: ${positionals.join(', ')} (${tasks} plays) is valid against ${o.inventory!.join(', ')}`);
+  console.log(`ok: ${positionals.join(', ')} (${tasks} plays) is valid against ${inventories!.join(', ')}`);
   return 0;
 }
 
 async function cmdInventory(argv: string[]): Promise<number> {
   const { values: o } = parse(argv);
-  if (!o.inventory?.length) throw new UsageError('no inventory given (-i INVENTORY)');
-  const inv = await loadInventory(o.inventory);
+  const inventories = inventoriesOf(o.inventory, loadConfig());
+  if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY, ANSIBLE_INVENTORY, or inventory in ansible.cfg)');
+  const inv = await loadInventory(inventories);
   if (o.graph) {
     console.log(inventoryGraph(inv, o.limit));
     return 0;
@@ -327,6 +345,14 @@ async function cmdInventory(argv: string[]): Promise<number> {
     for (const h of Object.keys(meta.hostvars)) if (!allowed.has(h)) delete meta.hostvars[h];
   }
   console.log(JSON.stringify(list, null, 2));
+  return 0;
+}
+
+/** `tsplay config dump [--only-changed]`: each setting, its value and where it came from, as `ansible-config dump`. */
+function cmdConfig(args: string[]): number {
+  const [sub, ...flags] = args;
+  if (sub !== 'dump' || flags.some((f) => f !== '--only-changed')) throw new UsageError('usage: tsplay config dump [--only-changed]');
+  console.log(dumpConfig(loadConfig(), flags.includes('--only-changed')));
   return 0;
 }
 
@@ -363,6 +389,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'modules':
         return await cmdModules(rest);
+      case 'config':
+        return cmdConfig(rest);
       case '--version':
       case 'version':
         console.log(versionText());
