@@ -259,7 +259,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
   const connectionDefaults = { ...configConnectionDefaults(config), ...connectionDefaultsOf(o) };
-  for (const w of config.ignored) console.error(`[WARNING]: ${w}`);
+  const warn = (msg: string) => (output === 'json' ? jsonReporter()({ kind: 'warning', msg }) : console.error(`[WARNING]: ${msg}`));
+  for (const w of config.ignored) warn(w);
   const limit = await resolveLimit(o.limit);
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
@@ -273,15 +274,13 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   // A bad pattern is an error before anything runs; one that leaves no host is too, in Ansible's words (exit 1).
   if (limit && inventory.hosts.size > 0 && selectHosts(inventory, limit).length === 0) {
-    console.error(`[WARNING]: Could not match supplied host pattern, ignoring: ${limit}`);
-    console.error('ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.');
-    return ExitCode.error;
+    warn(`Could not match supplied host pattern, ignoring: ${limit}`);
+    return startError(output, 'Specified inventory, host pattern and/or --limit leaves us with no hosts to target.', ExitCode.error);
   }
   // Ansible runs nothing and exits 0 when no task matches; tsplay says so before touching a host, and fails (docs/playbooks.md).
   const startAtTask = o['start-at-task'];
   if (startAtTask !== undefined && !startAtFound(playbooks, startAtTask)) {
-    console.error(`ERROR! No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`);
-    return ExitCode.error;
+    return startError(output, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
   }
   const verbosity = o.verbose?.length ?? 0;
   const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
@@ -306,6 +305,23 @@ async function cmdRun(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The run cannot start: Ansible's "ERROR! ..." on stderr, or under --output json an error event and run_end. */
+function startError(output: string, msg: string, code: number, place?: string): number {
+  if (output === 'json') {
+    const emit = jsonReporter();
+    emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
+    emit({ kind: 'run_end', exitCode: code, durationMs: 0 });
+  } else {
+    console.error(`ERROR! ${msg}`);
+  }
+  return code;
+}
+
+/** `--output json` (or `--output=json`) among the arguments: errors before the run are JSON events too. */
+function wantsJson(argv: string[]): boolean {
+  return argv.some((a, i) => a === '--output=json' || (a === '--output' && argv[i + 1] === 'json'));
 }
 
 async function cmdValidate(argv: string[]): Promise<number> {
@@ -405,6 +421,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
     }
   } catch (e) {
+    if ((e instanceof LoadError || e instanceof UsageError) && cmd === 'run' && wantsJson(rest)) {
+      const place = e instanceof LoadError && e.place ? `${e.place.file}:${e.place.line}:${e.place.col}` : undefined;
+      return startError('json', e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
+    }
     if (e instanceof LoadError || e instanceof UsageError) {
       console.error(`ERROR: ${e.message}`);
       return e.exitCode;

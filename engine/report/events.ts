@@ -55,6 +55,8 @@ export type RunEvent =
   | { kind: 'debug'; host: string; task: string; msg: unknown; var?: string; place?: string }
   | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }
   | { kind: 'recap'; hosts: Record<string, RecapCounts>; durationMs: number }
+  /** The run could not start (a load, schema or option error): `place` is file:line:col when known; run_end follows. */
+  | { kind: 'error'; msg: string; place?: string; exitCode: number }
   | { kind: 'run_end'; exitCode: number; durationMs: number };
 
 export interface RecapCounts {
