@@ -65,6 +65,8 @@ export interface PackageState {
 export interface UserState {
   name: string;
   exists: boolean;
+  /** --check: missing now, but an earlier task installs packages, and a package may create it (adduser in its postinst). */
+  mayExist?: boolean;
   uid?: number;
   gid?: number;
   home?: string;
@@ -75,6 +77,8 @@ export interface UserState {
 export interface GroupState {
   name: string;
   exists: boolean;
+  /** --check: missing now, but an earlier task installs packages, and a package may create it. */
+  mayExist?: boolean;
   gid?: number;
   members?: string[];
   predicted?: boolean;

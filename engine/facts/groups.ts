@@ -35,5 +35,8 @@ export const groups: Fact<string, GroupState> = {
     if (r.rc !== 0 && r.rc !== 2) throw new ModuleError(`${ctx.host}: getent group failed (rc ${r.rc}): ${r.stderr.trim()}`, { rc: r.rc, stderr: r.stderr });
     return parseGroup(names, r.stdout);
   },
-  predict: (_name, base, p) => predictGroup(p.overlay, base),
+  predict: (_name, base, p) => {
+    const st = predictGroup(p.overlay, base);
+    return !st.exists && !st.predicted && p.overlay.predictedPackages().installed.length ? { ...st, mayExist: true } : st;
+  },
 };

@@ -7,8 +7,10 @@
 // written (docs/modules/file.md "owner and group names").
 //
 // Read through the host reader, so in --check an account an earlier task would
-// create (the overlay's prediction) counts as existing. A name the file already
-// carries needs no lookup: the host just resolved it.
+// create (the overlay's prediction) counts as existing, and so does one a
+// package an earlier task installs may create (its postinst's adduser is not
+// predicted). A name the file already carries needs no lookup: the host just
+// resolved it.
 
 import { ModuleError } from '../../engine/module-api.js';
 import type { FileState, HostReader } from '../../engine/module-api.js';
@@ -25,13 +27,16 @@ function needsLookup(value: string | number | null | undefined, current: string 
   return typeof value === 'string' && value !== '' && !isNumericId(value) && value !== current;
 }
 
+// In --check, an account a package from an earlier task may create is given the benefit of the doubt.
+const known = (s: { exists: boolean; mayExist?: boolean }): boolean => s.exists || s.mayExist === true;
+
 /** Fail, with Ansible's message, when owner or group is a name no account has. */
 export async function requireKnownAccounts(host: HostReader, args: NamedAttrs, current?: FileState): Promise<void> {
   const have = current?.exists ? current : undefined;
-  if (needsLookup(args.owner, have?.owner) && !(await host.get(users, args.owner)).exists) {
+  if (needsLookup(args.owner, have?.owner) && !known(await host.get(users, args.owner))) {
     throw new ModuleError(`chown failed: failed to look up user ${args.owner}`, { changed: false });
   }
-  if (needsLookup(args.group, have?.group) && !(await host.get(groups, args.group)).exists) {
+  if (needsLookup(args.group, have?.group) && !known(await host.get(groups, args.group))) {
     throw new ModuleError(`chgrp failed: failed to look up group ${args.group}`, { changed: false });
   }
 }

@@ -98,3 +98,30 @@ test('--check: an account an earlier task would create is a known owner', async 
   t.is(status('own it by an account nobody creates'), 'failed');
   t.is(run.results('own it by an account nobody creates')[0]?.result?.msg, `chown failed: failed to look up user ${U}`);
 });
+
+test('--check: an account a package from an earlier task may create is not refused; with no package predicted it is', async (t) => {
+  const { Overlay } = await import('../../../engine/host/overlay.js');
+  const { users } = await import('../../../engine/facts/users.js');
+  const { groups } = await import('../../../engine/facts/groups.js');
+  const { requireKnownAccounts } = await import('../../../modules/lib/account-names.js');
+  type Reader = Parameters<typeof requireKnownAccounts>[0];
+  const readerWith = (overlay: InstanceType<typeof Overlay>): Reader => ({
+    name: 'h', facts: {} as never,
+    run: () => Promise.reject(new Error('no run')), runAll: () => Promise.reject(new Error('no runAll')), getAll: () => Promise.reject(new Error('no getAll')),
+    // The host has neither account; the fact's overlay rule decides.
+    get: ((fact: { name: string; predict?: (a: string, v: unknown, p: unknown) => unknown }, name: string) =>
+      Promise.resolve(fact.predict!(name, { name, exists: false }, { overlay }))) as never,
+  });
+  const none = new Overlay();
+  await t.throwsAsync(requireKnownAccounts(readerWith(none), { owner: 'nova' }), { message: 'chown failed: failed to look up user nova' });
+  await t.throwsAsync(requireKnownAccounts(readerWith(none), { group: 'nova' }), { message: 'chgrp failed: failed to look up group nova' });
+  const pkg = new Overlay();
+  pkg.add([{ kind: 'package', name: 'nova-compute', installed: true }]);
+  await t.notThrowsAsync(requireKnownAccounts(readerWith(pkg), { owner: 'nova', group: 'nova' }));
+  t.like(users.predict!('nova', { name: 'nova', exists: false }, { overlay: pkg } as never), { exists: false, mayExist: true });
+  t.like(groups.predict!('nova', { name: 'nova', exists: false }, { overlay: pkg } as never), { exists: false, mayExist: true });
+  // A removal an earlier task predicts stays a removal.
+  const removed = new Overlay();
+  removed.add([{ kind: 'package', name: 'x', installed: true }, { kind: 'user', name: 'nova', exists: false }]);
+  await t.throwsAsync(requireKnownAccounts(readerWith(removed), { owner: 'nova' }));
+});
