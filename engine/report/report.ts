@@ -49,10 +49,23 @@ export function formatReadinessTable(ev: Extract<RunEvent, { kind: 'readiness' }
   ].join('\n');
 }
 
+const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes|on|y|t)$/i.test(v.trim());
+
+/**
+ * Colour on a terminal, unless NO_COLOR (any value) or ANSIBLE_NOCOLOR says no;
+ * FORCE_COLOR or ANSIBLE_FORCE_COLOR (true, 1, yes) force it, also into a pipe (a CI log).
+ */
+export function colorWanted(tty: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (truthy(env.ANSIBLE_NOCOLOR)) return false;
+  if (truthy(env.FORCE_COLOR) || truthy(env.ANSIBLE_FORCE_COLOR)) return true;
+  return tty;
+}
+
 export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
   const out = opts.out ?? process.stdout;
   const tty = Boolean(out.isTTY);
-  const color = opts.color ?? (tty && !process.env.NO_COLOR);
+  const color = opts.color ?? colorWanted(tty, process.env);
   const verbosity = opts.verbosity ?? 0;
   const paint = (c: Color, s: string) => (color ? `\x1b[${codes[c]}m${s}\x1b[0m` : s);
   let progress: NodeJS.Timeout | undefined;

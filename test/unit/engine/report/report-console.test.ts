@@ -132,3 +132,15 @@ test('a no_log debug prints a bare ok line, and the censored result from -v on (
   t.notRegex(quiet, /censored/);
   t.regex(capture(events, { verbosity: 1 }), /ok: \[h\] => \{\n {4}"censored": "the output has been hidden/);
 });
+
+test('colour: a terminal gets it unless NO_COLOR or ANSIBLE_NOCOLOR; FORCE_COLOR or ANSIBLE_FORCE_COLOR force it into a pipe', async (t) => {
+  const { colorWanted } = await import('../../../../engine/report/report.js');
+  t.true(colorWanted(true, {}));
+  t.false(colorWanted(false, {}));
+  t.false(colorWanted(true, { NO_COLOR: '1' }));
+  t.false(colorWanted(true, { ANSIBLE_NOCOLOR: 'True' }));
+  t.true(colorWanted(false, { FORCE_COLOR: '1' }));
+  t.true(colorWanted(false, { ANSIBLE_FORCE_COLOR: 'yes' }));
+  t.false(colorWanted(false, { FORCE_COLOR: '0' }));
+  t.false(colorWanted(false, { FORCE_COLOR: '1', NO_COLOR: 'x' }));
+});
