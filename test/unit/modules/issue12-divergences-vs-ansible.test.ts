@@ -5,8 +5,8 @@
 //   1. a setgid directory given mode 0755 (or g=rx, g-s): Ansible clears setgid, once;
 //   2. lineinfile create: true under a missing parent: Ansible creates the parents;
 //   7. file state=link to a missing source without force: Ansible fails.
-// (3–6 are ini_file's, a community.general module this machine's ansible-core
-// lacks; 8, owner/group names checked in --check, is not done yet.)
+// (3–6 are ini_file's: test/unit/modules/ini-file-vs-ansible.test.ts runs them against
+// community.general 6.6.2; 8, owner/group names checked in --check, is not done yet.)
 
 import test from 'ava';
 import { differentialSummary, differentialUnavailable, runDifferential } from '../../helpers/module-differential.js';
