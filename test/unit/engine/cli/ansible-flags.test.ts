@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../../engine/cli/cli.js';
+import { runCli } from '../../../helpers/cli-capture.js';
 import { connectionSettings } from '../../../../engine/inventory/host-vars.js';
 import { effectiveSettings } from '../../../../engine/run/connection-settings.js';
 import { runPlaybook } from '../../../helpers/run-playbook.js';
@@ -66,25 +66,7 @@ writeFileSync(at('pb.yml'), `- name: First play
 `);
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-/** main() with its output captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  const write = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk))) as never;
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(cwd);
-    [console.log, console.error] = [log, error];
-    process.stdout.write = write;
-  }
-}
+const run = (argv: string[]) => runCli(argv, dir);
 
 function ansible(args: string[]): { code: number; out: string } | undefined {
   const r = spawnSync(ANSIBLE, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'false' } });
@@ -126,7 +108,7 @@ playbook: pb.yml
 test.serial('--list-tasks: ansible-playbook 2.14\'s text (names as written, role prefix, inherited tags sorted, no handlers)', async (t) => {
   const r = await run(['run', 'pb.yml', '-i', 'inv.ini', '--list-tasks']);
   t.is(r.code, 0, r.err);
-  t.is(r.out, LIST_TASKS);
+  t.is(r.out, `${LIST_TASKS}\n`);
   sameAsAnsible(t, ['-i', 'inv.ini', 'pb.yml', '--list-tasks'], r.out);
 });
 
@@ -147,7 +129,7 @@ test.serial('--list-tags and --syntax-check: ansible-playbook 2.14\'s text', asy
   sameAsAnsible(t, ['-i', 'inv.ini', 'pb.yml', '--list-tags'], tags.out);
   const syntax = await run(['run', 'pb.yml', '-i', 'inv.ini', '--syntax-check']);
   t.is(syntax.code, 0, syntax.err);
-  t.is(syntax.out, '\nplaybook: pb.yml');
+  t.is(syntax.out, '\nplaybook: pb.yml\n');
   sameAsAnsible(t, ['-i', 'inv.ini', 'pb.yml', '--syntax-check'], syntax.out);
   // Without an inventory, as Ansible allows it for these.
   t.is((await run(['run', 'pb.yml', '--syntax-check'])).code, 0);

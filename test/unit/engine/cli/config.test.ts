@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configConnectionDefaults, dumpConfig, findConfigFile, loadConfig, parseIni } from '../../../../engine/cli/config.js';
-import { main } from '../../../../engine/cli/cli.js';
+import { runCli } from '../../../helpers/cli-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-cfg-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,23 +102,8 @@ test('a run without -i: ./ansible.cfg gives the inventory; keys tsplay does not 
   writeFileSync(join(d, 'ansible.cfg'), '[defaults]\ninventory = hosts.ini\nforks = 2\ngathering = smart\n');
   writeFileSync(join(d, 'hosts.ini'), 'localhost ansible_connection=local\n');
   writeFileSync(join(d, 'pb.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: { msg: "{{ ansible_play_hosts | length }}" }\n');
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error, cwd] = [console.log, console.error, process.cwd()];
-  const write = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk))) as never;
-  process.chdir(d);
-  let code: number;
-  try {
-    code = await main(['run', 'pb.yml']);
-  } finally {
-    process.chdir(cwd);
-    [console.log, console.error] = [log, error];
-    process.stdout.write = write;
-  }
-  t.is(code, 0, err.join('\n'));
-  t.regex(out.join(''), /^localhost +: ok=1 /m);
-  t.true(err.join('\n').includes(`[WARNING]: ${join(d, 'ansible.cfg')}:4: [defaults] gathering is not used by tsplay`), err.join('\n'));
+  const { code, out, err } = await runCli(['run', 'pb.yml'], d);
+  t.is(code, 0, err);
+  t.regex(out, /^localhost +: ok=1 /m);
+  t.true(err.includes(`[WARNING]: ${join(d, 'ansible.cfg')}:4: [defaults] gathering is not used by tsplay`), err);
 });

@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../../engine/cli/cli.js';
+import { runCli } from '../../../helpers/cli-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-jsonerr-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,21 +18,8 @@ writeFileSync(join(dir, 'schema.yml'), '- hosts: all\n  tasks:\n    - file: { pa
 writeFileSync(join(dir, 'ok.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n');
 
 async function runJson(argv: string[]): Promise<{ code: number; events: Array<Record<string, unknown>>; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  const write = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => out.push(`${a.join(' ')}\n`);
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk))) as never;
-  try {
-    const code = await main(['run', ...argv, '--output', 'json']);
-    const text = out.join('');
-    return { code, out: text, err: err.join('\n'), events: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-  } finally {
-    [console.log, console.error] = [log, error];
-    process.stdout.write = write;
-  }
+  const r = await runCli(['run', ...argv, '--output', 'json']);
+  return { ...r, events: r.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 test.serial('a YAML syntax error: an error event with file:line:col, then run_end with exit 4', async (t) => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../../engine/cli/cli.js';
+import { runCli } from '../../../helpers/cli-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-limit-'));
 const pb = join(dir, 'p.yml');
@@ -18,22 +18,7 @@ writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: {
 writeFileSync(inv, 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-/** main() with its output (console and stdout) captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  const write = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  console.error = (...a: unknown[]) => err.push(a.join(' '));
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk))) as never;
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    [console.log, console.error] = [log, error];
-    process.stdout.write = write;
-  }
-}
+const run = (argv: string[]) => runCli(argv);
 
 const ERROR = 'ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.';
 
