@@ -95,12 +95,12 @@ export default defineModule<typeof schema, AuthorizedKeyState>({
     const target = state.target;
     if (!named || !target) throw new ModuleError(`${path}: not read`);
     if (state.loop) throw new ModuleError(`${path}: [Errno 40] Too many levels of symbolic links`);
-    if (target.exists && target.type === 'directory') throw new ModuleError(`${path}: is a directory, not an authorized_keys file`);
-    if (target.exists && target.content === undefined) {
-      if (target.predicted) throw new ModuleError(`${path}: an earlier task would change it and its content is not known in --check`);
-      throw new ModuleError(`${path}: not a regular file`);
+    if (target.exists && target.type !== 'directory' && target.content === undefined && target.predicted) {
+      throw new ModuleError(`${path}: an earlier task would change it and its content is not known in --check`);
     }
-    const bytes = target.exists ? target.content ?? Buffer.alloc(0) : Buffer.alloc(0);
+    // Ansible reads a directory or another non-regular file as empty: nothing to remove; a key to add fails (below).
+    const notRegular = target.exists && (target.type === 'directory' || target.content === undefined);
+    const bytes = target.exists && !notRegular ? target.content ?? Buffer.alloc(0) : Buffer.alloc(0);
     const decoded = bytes.toString('utf8');
     if (!Buffer.from(decoded, 'utf8').equals(bytes)) throw new ModuleError(`${path}: not UTF-8 text; tsplay will not rewrite it (Ansible fails reading it too)`);
     // Python reads it in text mode: universal newlines.
@@ -118,6 +118,8 @@ export default defineModule<typeof schema, AuthorizedKeyState>({
       follow: args.follow, validate_certs: args.validate_certs, keyfile: path,
     };
     if (!change.changed) return { changed: false, reason: args.state === 'present' ? `key(s) already in ${path}` : `key(s) not in ${path}`, result };
+    // Ansible chmods the directory 0600 before its write fails; tsplay fails without touching it (docs/modules/authorized_key.md).
+    if (notRegular) throw new ModuleError(`${path}: ${target.type === 'directory' ? 'is a directory' : 'not a regular file'}, not an authorized_keys file`);
 
     const uid = String(user.uid);
     const gid = String(user.gid);

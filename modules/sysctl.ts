@@ -16,6 +16,8 @@ import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import { fileContent } from '../engine/facts/file.js';
 import { contentDiff, requireEditableText, writeExpectation } from './lib/file-content.js';
+import { pySplit, pyStrip } from './lib/py-strip.js';
+import { resolveLink } from './stat.js';
 
 const schema = S.object({
   name: S.string({ description: 'the key, e.g. net.ipv4.ip_forward (dots or slashes as separators)' }),
@@ -33,9 +35,13 @@ export type SysctlArgs = Static<typeof schema>;
 
 export interface SysctlState {
   file: FileState;
+  /** What `file`'s chain of symlinks ends at, when it is a link (Ansible reads through it and replaces the link). */
+  target?: FileState;
   /** /proc/sys/...: the kernel's current value (absent: the key does not exist or cannot be read). */
   proc: FileState;
 }
+
+const MAX_LINKS = 40;
 
 const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
 const FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
@@ -47,11 +53,11 @@ export function parseValue(v: string | number | boolean | undefined): string {
   const s = String(v);
   if (TRUE.has(s.toLowerCase())) return '1';
   if (FALSE.has(s.toLowerCase())) return '0';
-  return s.trim();
+  return pyStrip(s);
 }
 
 function keyName(args: SysctlArgs): string {
-  const name = (args.name ?? args.key ?? '').trim();
+  const name = pyStrip(args.name ?? args.key ?? '');
   if (name === '') throw new ModuleError('name cannot be blank');
   // the name reaches sysctl's argv and names a path under /proc/sys
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.:@+/-]*$/.test(name) || name.split(/[./]/).some((p) => p === '' || p === '..')) {
@@ -72,8 +78,8 @@ function wantedValue(args: SysctlArgs): string {
 /** Ansible's _values_is_equal: the same whitespace-separated words. */
 function sameWords(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;
-  const x = a.split(/\s+/).filter(Boolean);
-  const y = b.split(/\s+/).filter(Boolean);
+  const x = pySplit(a);
+  const y = pySplit(b);
   return x.length === y.length && x.every((w, i) => w === y[i]);
 }
 
@@ -83,12 +89,12 @@ const isComment = (l: string) => l === '' || l.startsWith('#') || l.startsWith('
 export function readSysctlFile(text: string): { lines: string[]; values: Map<string, string> } {
   const lines = text.split(/\r\n|\r|\n/);
   if (lines[lines.length - 1] === '') lines.pop();
-  const stripped = lines.map((l) => l.trim());
+  const stripped = lines.map(pyStrip);
   const values = new Map<string, string>();
   for (const l of stripped) {
     if (isComment(l)) continue;
     const eq = l.indexOf('=');
-    values.set(l.slice(0, eq).trim(), l.slice(eq + 1).trim());
+    values.set(pyStrip(l.slice(0, eq)), pyStrip(l.slice(eq + 1)));
   }
   return { lines: stripped, values };
 }
@@ -103,15 +109,15 @@ export function fixLines(lines: string[], name: string, value: string, present: 
       continue;
     }
     const eq = l.indexOf('=');
-    const k = l.slice(0, eq).trim();
-    const v = l.slice(eq + 1).trim();
+    const k = pyStrip(l.slice(0, eq));
+    const v = pyStrip(l.slice(eq + 1));
     if (seen.has(k)) continue;
     seen.add(k);
     if (k !== name) out.push(`${k}=${v}`);
     else if (present) out.push(`${k}=${value}`);
   }
   if (!seen.has(name) && present) out.push(`${name}=${value}`);
-  return out.map((l) => `${l.trim()}\n`).join('');
+  return out.map((l) => `${pyStrip(l)}\n`).join('');
 }
 
 export default defineModule<typeof schema, SysctlState>({
@@ -120,7 +126,13 @@ export default defineModule<typeof schema, SysctlState>({
   schema,
   async gather(args, host) {
     const [file, proc] = await host.getAll(fileContent, [args.sysctl_file, procPath(keyName(args))]);
-    return { file, proc };
+    if (!file.exists || file.type !== 'link') return { file, proc };
+    let target = file;
+    for (let n = 0; target.exists && target.type === 'link'; n++) {
+      if (n >= MAX_LINKS) throw new ModuleError(`${args.sysctl_file}: [Errno 40] Too many levels of symbolic links`);
+      target = await host.get(fileContent, resolveLink(target.path, target.linkTarget ?? ''));
+    }
+    return { file, proc, target };
   },
   plan(args, state): Plan {
     const name = keyName(args);
@@ -130,8 +142,10 @@ export default defineModule<typeof schema, SysctlState>({
     if (present && value === '') throw new ModuleError('value cannot be blank');
     if (args.value !== undefined && args.val !== undefined) throw new ModuleError('parameters are mutually exclusive: value|val');
     const path = args.sysctl_file;
-    if (state.file.exists) requireEditableText(path, state.file);
-    const before = state.file.exists && state.file.type === 'file' ? state.file.content ?? Buffer.alloc(0) : Buffer.alloc(0);
+    // A symlink is read through (its target, if any); a write replaces the link by a file with the target's mode and owner, as Ansible's atomic_move.
+    const source = state.target ?? state.file;
+    if (source.exists) requireEditableText(path, source);
+    const before = source.exists && source.type === 'file' ? source.content ?? Buffer.alloc(0) : Buffer.alloc(0);
     const { lines, values } = readSysctlFile(before.toString('utf8'));
     const inFile = values.get(name);
     // `sysctl -e -n KEY` as Ansible reads it: an unknown key prints nothing (rc 0); an unreadable one fails (None)
@@ -178,7 +192,7 @@ export default defineModule<typeof schema, SysctlState>({
     if (writeFile) {
       const after = Buffer.from(fixLines(lines, name, value, present), 'utf8');
       const step: Step = { kind: 'write', path, content: after };
-      const expect = state.file.predicted ? undefined : writeExpectation(state.file);
+      const expect = state.file.predicted || state.target ? undefined : writeExpectation(state.file);
       if (expect) step.expect = expect;
       steps.push(step);
       predicts.push({ kind: 'file', path, state: 'file', content: after });

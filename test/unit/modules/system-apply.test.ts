@@ -51,7 +51,7 @@ async function apply(plan: ChangePlan, host: HostWriter) {
 
 test('mount: a failing mount puts the old fstab back and fails with mount\'s stderr', async (t) => {
   const plan = mount.plan(
-    { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: false },
+    { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: false, boot: true },
     { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok), { '/etc/fstab': Buffer.from('# old\n') });
   const err = await t.throwsAsync(apply(plan, host), { instanceOf: ModuleError });
@@ -69,7 +69,7 @@ test('mount: a failing mount puts the old fstab back and fails with mount\'s std
 
 test('mount: success runs write, mkdir, mount in order', async (t) => {
   const plan = mount.plan(
-    { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: true },
+    { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: true, boot: true },
     { fstab: { exists: true, content: Buffer.alloc(0) }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost(() => ok);
   await apply(plan, host);
