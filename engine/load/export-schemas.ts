@@ -12,18 +12,24 @@ import { loadRegistry } from './registry.js';
 import { PLAY_SCHEMA, TASK_KEYWORD_SCHEMA, BLOCK_KEYWORDS, BUILTIN_SCHEMAS } from './playbook-schema.js';
 import type { JsonSchema } from '../schema.js';
 import { argumentTable, updateDoc } from './module-docs.js';
+import { editorSchema } from './editor-schema.js';
+import { COLLECTION_NAMES } from './module-names.js';
 
 export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
   const registry = await loadRegistry();
   const out: Record<string, JsonSchema> = {};
   const actions: Record<string, JsonSchema> = {};
+  const moduleDefs: Record<string, JsonSchema> = {};
   for (const def of [...registry.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    const schema = { $schema: 'http://json-schema.org/draft-07/schema#', $id: `https://tsplay.dev/schemas/modules/${def.name}.schema.json`, title: def.name, description: def.description, ...def.schema };
-    out[`modules/${def.name}.schema.json`] = schema;
+    const args = editorSchema({ title: def.name, description: def.description, ...def.schema });
+    out[`modules/${def.name}.schema.json`] = { $schema: 'http://json-schema.org/draft-07/schema#', ...args };
+    moduleDefs[`module.${def.name}`] = args;
     // Every module also takes its options as a key=value string (engine/load/key-value.ts).
-    actions[def.name] = { anyOf: [{ type: 'string' }, { $ref: `modules/${def.name}.schema.json` }] };
+    actions[def.name] = { anyOf: [{ type: 'string' }, { $ref: `#/definitions/module.${def.name}` }] };
   }
   for (const [name, schema] of Object.entries(BUILTIN_SCHEMAS)) actions[name] = name === 'assert' || name === 'readiness' ? schema : { anyOf: [{ type: 'string' }, schema] };
+  // ansible.builtin.copy, community.general.ini_file, ...: the same arguments as the name tsplay has (engine/load/module-names.ts).
+  for (const [fqcn, name] of COLLECTION_NAMES) if (actions[name] !== undefined) actions[fqcn] = actions[name];
   const taskProps: Record<string, JsonSchema> = { ...TASK_KEYWORD_SCHEMA.properties };
   const task: JsonSchema = {
     type: 'object',
@@ -38,13 +44,19 @@ export async function buildSchemas(): Promise<Record<string, JsonSchema>> {
   };
   const playProps: Record<string, JsonSchema> = { ...PLAY_SCHEMA.properties };
   for (const k of ['pre_tasks', 'tasks', 'post_tasks', 'handlers']) playProps[k] = { type: 'array', items: { $ref: '#/definitions/item' } };
+  // One self-contained file (every module's arguments under definitions): an editor or ajv-cli needs nothing else.
   out['playbook.schema.json'] = {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://tsplay.dev/schemas/playbook.schema.json',
-    title: 'tsplay playbook',
-    type: 'array',
-    items: { anyOf: [{ ...PLAY_SCHEMA, properties: playProps }, { type: 'object', required: ['import_playbook'], properties: { import_playbook: { type: 'string' }, name: { type: 'string' } }, additionalProperties: false }] },
-    definitions: { item: { anyOf: [block, task] }, task, block },
+    ...editorSchema({
+      title: 'tsplay playbook',
+      type: 'array',
+      items: { anyOf: [{ ...PLAY_SCHEMA, properties: playProps }, { type: 'object', required: ['import_playbook'], properties: { import_playbook: { type: 'string' }, name: { type: 'string' } }, additionalProperties: false }] },
+      definitions: { item: { anyOf: [block, task] }, task, block },
+    }),
+  };
+  (out['playbook.schema.json'] as { definitions: Record<string, JsonSchema> }).definitions = {
+    ...(out['playbook.schema.json'] as { definitions: Record<string, JsonSchema> }).definitions,
+    ...moduleDefs,
   };
   return out;
 }
