@@ -22,13 +22,14 @@ import type { ConnectionDefaults } from '../inventory/host-vars.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
+import { junitReporter } from '../report/junit.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
              [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
-             [--strategy linear|free] [--output text|json] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
+             [--strategy linear|free] [--output text|json|junit] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
              [-u USER] [--private-key FILE] [-T SECONDS] [-c ssh|local]
              [-b] [--become-user USER] [--become-method sudo|su]
              [--force-handlers] [--start-at-task NAME] [--step]
@@ -256,10 +257,11 @@ async function cmdRun(argv: string[]): Promise<number> {
     throw new UsageError(`--strategy must be linear or free, got ${JSON.stringify(strategy)}${o.strategy === undefined ? ` (${config.settings.strategy.origin})` : ''}`);
   }
   const output = o.output ?? 'text';
-  if (!['text', 'json'].includes(output)) throw new UsageError(`--output must be text or json, got ${JSON.stringify(o.output)}`);
+  if (!['text', 'json', 'junit'].includes(output)) throw new UsageError(`--output must be text, json or junit, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
   const connectionDefaults = { ...configConnectionDefaults(config), ...connectionDefaultsOf(o) };
   const warn = (msg: string) => (output === 'json' ? jsonReporter()({ kind: 'warning', msg }) : console.error(`[WARNING]: ${msg}`));
+  const junitEmit = output === 'junit' ? junitReporter() : undefined;
   for (const w of config.ignored) warn(w);
   const limit = await resolveLimit(o.limit);
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
@@ -283,7 +285,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     return startError(output, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
   }
   const verbosity = o.verbose?.length ?? 0;
-  const emit: Reporter = output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff });
+  const emit: Reporter = junitEmit ?? (output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff }));
   const runner = new Runner({
     inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit,
     tags: splitList(o.tags), skipTags: splitList(o['skip-tags']), extraVars, verbosity, emit,
@@ -309,8 +311,8 @@ async function cmdRun(argv: string[]): Promise<number> {
 
 /** The run cannot start: Ansible's "ERROR! ..." on stderr, or under --output json an error event and run_end. */
 function startError(output: string, msg: string, code: number, place?: string): number {
-  if (output === 'json') {
-    const emit = jsonReporter();
+  if (output === 'json' || output === 'junit') {
+    const emit = output === 'json' ? jsonReporter() : junitReporter();
     emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
     emit({ kind: 'run_end', exitCode: code, durationMs: 0 });
   } else {
@@ -319,9 +321,13 @@ function startError(output: string, msg: string, code: number, place?: string): 
   return code;
 }
 
-/** `--output json` (or `--output=json`) among the arguments: errors before the run are JSON events too. */
-function wantsJson(argv: string[]): boolean {
-  return argv.some((a, i) => a === '--output=json' || (a === '--output' && argv[i + 1] === 'json'));
+/** `--output json|junit` (or `--output=...`) among the arguments: errors before the run are reported in that format too. */
+function machineOutput(argv: string[]): 'json' | 'junit' | undefined {
+  for (const [i, a] of argv.entries()) {
+    const v = a.startsWith('--output=') ? a.slice(9) : a === '--output' ? argv[i + 1] : undefined;
+    if (v === 'json' || v === 'junit') return v;
+  }
+  return undefined;
 }
 
 async function cmdValidate(argv: string[]): Promise<number> {
@@ -421,9 +427,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
     }
   } catch (e) {
-    if ((e instanceof LoadError || e instanceof UsageError) && cmd === 'run' && wantsJson(rest)) {
+    const machine = cmd === 'run' ? machineOutput(rest) : undefined;
+    if ((e instanceof LoadError || e instanceof UsageError) && machine) {
       const place = e instanceof LoadError && e.place ? `${e.place.file}:${e.place.line}:${e.place.col}` : undefined;
-      return startError('json', e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
+      return startError(machine, e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
     }
     if (e instanceof LoadError || e instanceof UsageError) {
       console.error(`ERROR: ${e.message}`);
