@@ -4,6 +4,7 @@
 // docs/inventory.md explains both orders and where they come from.
 
 import { userInfo } from 'node:os';
+import { SSH_ARGS_VARS, sshArgSettings } from './ssh-args.js';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
 import type { Inventory, InventoryGroup } from './model.js';
@@ -206,5 +207,10 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   if (password !== undefined) settings.password = password;
   const kh = str(host, 'tsplay_known_hosts_file', vars.tsplay_known_hosts_file);
   if (kh !== undefined) settings.knownHostsFile = kh;
+  // OpenSSH options (engine/inventory/ssh-args.ts): honoured, without effect, or refused; later variables win.
+  for (const name of SSH_ARGS_VARS) {
+    const text = str(host, name, vars[name]);
+    if (text !== undefined) Object.assign(settings, sshArgSettings(host, name, text));
+  }
   return settings;
 }

@@ -1,0 +1,87 @@
+// ansible_ssh_common_args, ansible_ssh_extra_args, ansible_ssh_args: OpenSSH
+// command-line options Ansible passes to `ssh`. tsplay does not run OpenSSH
+// (it keeps one connection per host with its own client), so it reads them:
+// the options it can honour change the connection settings, those that make
+// no difference to it are accepted, and everything else (ProxyJump, -J,
+// ProxyCommand, -F, ...) is refused with the host's name, never ignored:
+// a run that silently skipped a bastion would go to the wrong place or fail
+// obscurely. Pure.
+
+import { LoadError } from '../errors.js';
+import type { ConnectionSettings } from '../connection/connection.js';
+
+export const SSH_ARGS_VARS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_ssh_args'] as const;
+
+/** What the options set (each field only when an option set it). */
+export type SshArgSettings = Partial<Pick<ConnectionSettings, 'hostKeyChecking' | 'knownHostsFile' | 'connectTimeoutMs'>>;
+
+/** Options that change nothing for tsplay's client: connection sharing (it keeps one per host), keepalives (its own), logging. */
+const NO_EFFECT = new Set([
+  'controlmaster', 'controlpersist', 'controlpath', 'serveraliveinterval', 'serveralivecountmax', 'loglevel', 'compression',
+  'forwardagent', 'forwardx11', 'identitiesonly', 'preferredauthentications', 'passwordauthentication', 'kbdinteractiveauthentication',
+  'gssapiauthentication', 'checkhostip', 'hashknownhosts', 'batchmode', 'tcpkeepalive',
+]);
+
+/** Shell-like words: spaces separate, single and double quotes group (as Ansible's shlex.split). */
+export function shellWords(text: string, where: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let quote: string | undefined;
+  let has = false;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) words.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += ch;
+      has = true;
+    }
+  }
+  if (quote) throw new LoadError(`${where}: unclosed quote`);
+  if (has || cur) words.push(cur);
+  return words;
+}
+
+/** Read one variable's options for a host; throws LoadError naming the option tsplay cannot honour. */
+export function sshArgSettings(host: string, name: string, text: string): SshArgSettings {
+  const where = `host "${host}": ${name}`;
+  const out: SshArgSettings = {};
+  const words = shellWords(text, where);
+  const refuse = (opt: string, why = 'tsplay connects with its own SSH client and cannot honour it'): never => {
+    throw new LoadError(`${where}: ${opt} is not supported (${why}; docs/inventory.md "SSH options")`);
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    let opt: string;
+    if (w === '-o') opt = words[++i] ?? refuse('-o', 'it needs an option');
+    else if (w.startsWith('-o')) opt = w.slice(2);
+    else if (w === '-J' || w.startsWith('-J')) return refuse(w, 'jump hosts are not supported yet');
+    else return refuse(JSON.stringify(w));
+    const m = /^([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(opt);
+    if (!m) return refuse(`-o ${JSON.stringify(opt)}`, 'expected Key=Value');
+    const key = m[1].toLowerCase();
+    const value = m[2].trim();
+    if (key === 'stricthostkeychecking') {
+      const v = value.toLowerCase();
+      if (v === 'no' || v === 'off') out.hostKeyChecking = 'off';
+      else if (v === 'accept-new') out.hostKeyChecking = 'accept-new';
+      else if (v === 'yes' || v === 'ask') out.hostKeyChecking = 'strict';
+      else refuse(`-o StrictHostKeyChecking=${value}`, 'expected yes, no, accept-new or ask');
+    } else if (key === 'userknownhostsfile') {
+      out.knownHostsFile = value.split(/\s+/)[0];
+    } else if (key === 'connecttimeout') {
+      if (!/^\d+$/.test(value) || Number(value) < 1) refuse(`-o ConnectTimeout=${value}`, 'expected whole seconds');
+      out.connectTimeoutMs = Number(value) * 1000;
+    } else if (!NO_EFFECT.has(key)) {
+      refuse(`-o ${m[1]}=${value}`, key === 'proxyjump' || key === 'proxycommand' ? 'jump hosts are not supported yet' : undefined);
+    }
+  }
+  return out;
+}

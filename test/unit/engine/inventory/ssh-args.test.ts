@@ -1,0 +1,55 @@
+// ansible_ssh_common_args / _extra_args / ansible_ssh_args (issue 13): were
+// silently ignored, so a site behind a bastion got connections that went
+// elsewhere. Now each OpenSSH option is honoured, accepted as making no
+// difference to tsplay's client, or refused with the host's name.
+
+import test from 'ava';
+import { connectionSettings } from '../../../../engine/inventory/host-vars.js';
+import { shellWords, sshArgSettings } from '../../../../engine/inventory/ssh-args.js';
+
+test('shellWords: spaces separate, quotes group', (t) => {
+  t.deepEqual(shellWords(`-o 'UserKnownHostsFile=/dev/null' -o"ConnectTimeout=5"  -o StrictHostKeyChecking=no`, 'x'), [
+    '-o', 'UserKnownHostsFile=/dev/null', '-oConnectTimeout=5', '-o', 'StrictHostKeyChecking=no',
+  ]);
+  t.throws(() => shellWords(`-o 'x`, 'host "h": v'), { message: /host "h": v: unclosed quote/ });
+});
+
+const cases: Array<[string, Record<string, unknown>]> = [
+  ['-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null', { hostKeyChecking: 'off', knownHostsFile: '/dev/null' }],
+  ['-o StrictHostKeyChecking=accept-new', { hostKeyChecking: 'accept-new' }],
+  ['-oStrictHostKeyChecking=yes', { hostKeyChecking: 'strict' }],
+  ['-o ConnectTimeout=30', { connectTimeoutMs: 30_000 }],
+  ['-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=30 -C', {}],
+];
+
+test('options tsplay honours or that make no difference to it', (t) => {
+  for (const [text, want] of cases) {
+    if (text.includes('-C')) {
+      t.throws(() => sshArgSettings('h', 'ansible_ssh_args', text), { message: /"-C" is not supported/ }, 'a bare flag is not an -o option');
+      t.deepEqual(sshArgSettings('h', 'ansible_ssh_args', text.replace(' -C', '')), want);
+    } else {
+      t.deepEqual(sshArgSettings('h', 'ansible_ssh_common_args', text), want, text);
+    }
+  }
+});
+
+test('a bastion and other options tsplay cannot honour are refused, naming the host, the variable and the option', (t) => {
+  for (const [text, msg] of [
+    ['-o ProxyJump=admin@bastion', /host "web1": ansible_ssh_common_args: -o ProxyJump=admin@bastion is not supported \(jump hosts are not supported yet/],
+    ['-J admin@bastion', /-J is not supported \(jump hosts/],
+    [`-o ProxyCommand="ssh -W %h:%p bastion"`, /ProxyCommand=ssh -W %h:%p bastion is not supported/],
+    ['-F ./ssh_config', /"-F" is not supported/],
+    ['-o StrictHostKeyChecking=maybe', /expected yes, no, accept-new or ask/],
+  ] as const) {
+    t.throws(() => sshArgSettings('web1', 'ansible_ssh_common_args', text), { message: msg }, text);
+  }
+});
+
+test('connectionSettings applies them; without them nothing changes', (t) => {
+  const plain = connectionSettings('h', {});
+  t.is(plain.hostKeyChecking, 'strict');
+  const s = connectionSettings('h', { ansible_ssh_common_args: '-o StrictHostKeyChecking=no', ansible_ssh_extra_args: '-o ConnectTimeout=7' });
+  t.is(s.hostKeyChecking, 'off');
+  t.is(s.connectTimeoutMs, 7000);
+  t.throws(() => connectionSettings('h', { ansible_ssh_common_args: '-o ProxyJump=b' }), { message: /host "h": ansible_ssh_common_args: -o ProxyJump=b is not supported/ });
+});
