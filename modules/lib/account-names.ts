@@ -23,8 +23,12 @@ interface NamedAttrs {
   group?: string | number | null;
 }
 
+// A value no account can have (a leading "-", ":", whitespace) is not looked up: the plan refuses it as
+// not a valid name (modules/lib/file-attrs.ts), with that message, before any command sees it.
+const invalidName = (v: string): boolean => v.startsWith('-') || v.includes(':') || /\s/.test(v);
+
 function needsLookup(value: string | number | null | undefined, current: string | undefined): value is string {
-  return typeof value === 'string' && value !== '' && !isNumericId(value) && value !== current;
+  return typeof value === 'string' && value !== '' && !invalidName(value) && !isNumericId(value) && value !== current;
 }
 
 // In --check, an account a package from an earlier task may create is given the benefit of the doubt.

@@ -150,6 +150,9 @@ if (canHost) {
         `printf '${unit}' > /etc/systemd/user/tsg-user.service`,
         'loginctl enable-linger root',
         'for i in $(seq 50); do [ -S /run/user/0/bus ] && break; sleep 0.2; done; [ -S /run/user/0/bus ]',
+        // The hostname test above woke systemd-hostnamed; it exits when idle, on each host at its own time,
+        // which the end-state comparison would count as a difference. Stopped here, nothing wakes it again.
+        'systemctl stop systemd-hostnamed.service',
       ].join(' && '));
     }));
     const pb = join(dir, 'systemd-scope.yml');
