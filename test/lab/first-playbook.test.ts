@@ -15,7 +15,7 @@ import { labDown, labInfoOf, labStatus } from '../../engine/lab/index.js';
 import { labSsh } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
 
-const canHost = labGate("README's first playbook");
+const canHost = labGate('the README first playbook');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAB = 'first';
 
