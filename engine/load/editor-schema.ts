@@ -99,12 +99,12 @@ export function editorSchema(schema: JsonSchema): JsonSchema {
       core = Object.fromEntries(Object.entries(n).filter(([k]) => !(k in annotations)));
     }
     if (!wantsTemplate(n, types)) return { ...annotations, ...core };
-    const alternatives: JsonSchema[] = [core as JsonSchema, TEMPLATE_STRING];
+    const alternatives: JsonSchema[] = [core, TEMPLATE_STRING];
     if (types.includes('boolean')) alternatives.push(YAML11_BOOLEAN);
     return { ...annotations, anyOf: alternatives };
   };
   // The root itself (a playbook, a module's arguments) is never a template: only what is inside it.
   const root = isNode(schema) ? mapChildren(schema, walk) : schema;
   if (isNode(root)) delete root.$id;
-  return root as JsonSchema;
+  return root;
 }
