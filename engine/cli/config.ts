@@ -16,6 +16,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LoadError, UsageError } from '../errors.js';
 import type { ConnectionDefaults } from '../inventory/host-vars.js';
+import { booleanOf } from '../load/coerce.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 
 type Kind = 'string' | 'path' | 'pathlist' | 'int' | 'bool';
@@ -83,10 +84,9 @@ export interface Config {
 
 /** Ansible's boolean(): yes/true/on/1/y/t and no/false/off/0/n/f, any case. */
 function parseBool(text: string, where: string): boolean {
-  const s = text.trim().toLowerCase();
-  if (['yes', 'true', 'on', '1', 'y', 't'].includes(s)) return true;
-  if (['no', 'false', 'off', '0', 'n', 'f', ''].includes(s)) return false;
-  throw new UsageError(`${where}: ${JSON.stringify(text)} is not a boolean (true/false, yes/no)`);
+  const b = text.trim() === '' ? false : booleanOf(text);
+  if (b === undefined) throw new UsageError(`${where}: ${JSON.stringify(text)} is not a boolean (true/false, yes/no)`);
+  return b;
 }
 
 const expandHome = (p: string): string => p.replace(/^~(?=\/|$)/, homedir());

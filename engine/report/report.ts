@@ -1,6 +1,7 @@
 // Reporters: formatters over the runner's event stream (DESIGN.md §9).
 // console: ansible-playbook-like text; json: one event object per line.
 
+import { booleanOf } from '../load/coerce.js';
 import type { RunEvent, Reporter, HostResultEvent } from './events.js';
 import { unifiedDiff } from './unified-diff.js';
 import { pyStr } from '../template/py-text.js';
@@ -49,7 +50,7 @@ export function formatReadinessTable(ev: Extract<RunEvent, { kind: 'readiness' }
   ].join('\n');
 }
 
-const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes|on|y|t)$/i.test(v.trim());
+const truthy = (v: string | undefined): boolean => v !== undefined && booleanOf(v) === true;
 
 /**
  * Colour on a terminal, unless NO_COLOR (any value) or ANSIBLE_NOCOLOR says no;

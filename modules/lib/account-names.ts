@@ -17,6 +17,7 @@ import type { FileState, HostReader } from '../../engine/module-api.js';
 import { users } from '../../engine/facts/users.js';
 import { groups } from '../../engine/facts/groups.js';
 import { isNumericId } from './ids.js';
+import { isAccountNameOrId } from './file-attrs.js';
 
 interface NamedAttrs {
   owner?: string | number | null;
@@ -25,10 +26,8 @@ interface NamedAttrs {
 
 // A value no account can have (a leading "-", ":", whitespace) is not looked up: the plan refuses it as
 // not a valid name (modules/lib/file-attrs.ts), with that message, before any command sees it.
-const invalidName = (v: string): boolean => v.startsWith('-') || v.includes(':') || /\s/.test(v);
-
 function needsLookup(value: string | number | null | undefined, current: string | undefined): value is string {
-  return typeof value === 'string' && value !== '' && !invalidName(value) && !isNumericId(value) && value !== current;
+  return typeof value === 'string' && isAccountNameOrId(value) && !isNumericId(value) && value !== current;
 }
 
 // In --check, an account a package from an earlier task may create is given the benefit of the doubt.

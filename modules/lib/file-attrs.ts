@@ -30,8 +30,12 @@ export interface AttrPlan {
 /** JSON Schema fragments for the attribute arguments. */
 // No user or group name or ID starts with "-" (useradd/groupadd refuse them), so a
 // value that does is refused here: it could only be an option injected into chown.
+export function isAccountNameOrId(value: string): boolean {
+  return value !== '' && !value.startsWith('-') && !value.includes(':') && !/\s/.test(value);
+}
+
 function checkName(kind: 'owner' | 'group', value: string): string {
-  if (value === '' || value.startsWith('-') || value.includes(':') || /\s/.test(value)) throw new ModuleError(`${kind} ${JSON.stringify(value)} is not a valid ${kind === 'owner' ? 'user' : 'group'} name or ID`);
+  if (!isAccountNameOrId(value)) throw new ModuleError(`${kind} ${JSON.stringify(value)} is not a valid ${kind === 'owner' ? 'user' : 'group'} name or ID`);
   return value;
 }
 
