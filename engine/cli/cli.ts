@@ -18,7 +18,7 @@ import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
 import { parseYaml } from '../load/yaml.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
-import type { ConnectionDefaults } from '../inventory/host-vars.js';
+import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
@@ -31,6 +31,7 @@ const USAGE = `usage:
              [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
              [--strategy linear|free] [--output text|json|junit] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
              [-u USER] [--private-key FILE] [-T SECONDS] [-c ssh|local]
+             [--ssh-common-args ARGS] [--ssh-extra-args ARGS]
              [-b] [--become-user USER] [--become-method sudo|su]
              [--force-handlers] [--start-at-task NAME] [--step]
              [--list-tasks | --list-hosts | --list-tags | --syntax-check]
@@ -69,6 +70,8 @@ const runOptions = {
   'become-user': { type: 'string' },
   'become-method': { type: 'string' },
   'ask-become-pass': { type: 'boolean', short: 'K' },
+  'ssh-common-args': { type: 'string' },
+  'ssh-extra-args': { type: 'string' },
   'force-handlers': { type: 'boolean' },
   'start-at-task': { type: 'string' },
   step: { type: 'boolean' },
@@ -101,6 +104,10 @@ export function connectionDefaultsOf(o: RunValues): ConnectionDefaults {
     if (becomeMethodOf(o['become-method']) === undefined) throw new UsageError(`--become-method ${JSON.stringify(o['become-method'])}: ${BECOME_METHOD_REFUSED}`);
     d.becomeMethod = o['become-method'];
   }
+  const sshArgs: SshArgsDefaults = {};
+  if (o['ssh-common-args'] !== undefined) sshArgs.ansible_ssh_common_args = { text: o['ssh-common-args'], origin: '--ssh-common-args' };
+  if (o['ssh-extra-args'] !== undefined) sshArgs.ansible_ssh_extra_args = { text: o['ssh-extra-args'], origin: '--ssh-extra-args' };
+  if (Object.keys(sshArgs).length) d.sshArgs = sshArgs;
   if (o['ask-become-pass']) {
     throw new UsageError('-K/--ask-become-pass: tsplay does not send become passwords; give the connecting user passwordless sudo (NOPASSWD) or connect as root (docs/playbooks.md)');
   }
@@ -142,9 +149,13 @@ function stepPrompt(): (task: string) => Promise<'yes' | 'no' | 'continue'> {
   };
 }
 
+/** Options whose value is itself OpenSSH options ('-o X=y'): their next word is always their value, as argparse takes a word with a space. */
+const OPTIONS_OF_OPTIONS = new Set(['--ssh-common-args', '--ssh-extra-args']);
+
 function parse(argv: string[]) {
+  const args = argv.flatMap((a, i) => (OPTIONS_OF_OPTIONS.has(a) && i + 1 < argv.length ? [`${a}=${argv[i + 1]}`] : OPTIONS_OF_OPTIONS.has(argv[i - 1]) ? [] : [a]));
   try {
-    return parseArgs({ args: argv, options: runOptions, allowPositionals: true, strict: true });
+    return parseArgs({ args, options: runOptions, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -259,7 +270,10 @@ async function cmdRun(argv: string[]): Promise<number> {
   const output = o.output ?? 'text';
   if (!['text', 'json', 'junit'].includes(output)) throw new UsageError(`--output must be text, json or junit, got ${JSON.stringify(o.output)}`);
   const extraVars = await parseExtraVars(o['extra-vars']);
-  const connectionDefaults = { ...configConnectionDefaults(config), ...connectionDefaultsOf(o) };
+  const fromConfig = configConnectionDefaults(config);
+  const fromCli = connectionDefaultsOf(o);
+  const connectionDefaults: ConnectionDefaults = { ...fromConfig, ...fromCli };
+  if (fromConfig.sshArgs || fromCli.sshArgs) connectionDefaults.sshArgs = { ...fromConfig.sshArgs, ...fromCli.sshArgs };
   const warn = (msg: string) => (output === 'json' ? jsonReporter()({ kind: 'warning', msg }) : console.error(`[WARNING]: ${msg}`));
   const junitEmit = output === 'junit' ? junitReporter() : undefined;
   for (const w of config.ignored) warn(w);

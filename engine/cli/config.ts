@@ -15,7 +15,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LoadError, UsageError } from '../errors.js';
-import type { ConnectionDefaults } from '../inventory/host-vars.js';
+import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars.js';
 import { booleanOf } from '../load/coerce.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 
@@ -31,6 +31,8 @@ interface SettingDef {
   /** The value when nothing sets it (tsplay's, where it differs from Ansible's: said in `note`). */
   dflt?: string | number | boolean | string[];
   note?: string;
+  /** A connection plugin's option: `ansible-config dump` lists those apart, so tsplay's dump leaves them out. */
+  plugin?: true;
 }
 
 export const SETTINGS = {
@@ -50,6 +52,10 @@ export const SETTINGS = {
   become: { name: 'DEFAULT_BECOME', section: 'privilege_escalation', key: 'become', env: 'ANSIBLE_BECOME', kind: 'bool', dflt: false },
   becomeUser: { name: 'DEFAULT_BECOME_USER', section: 'privilege_escalation', key: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string', dflt: 'root' },
   becomeMethod: { name: 'DEFAULT_BECOME_METHOD', section: 'privilege_escalation', key: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string', dflt: 'sudo' },
+  // The ssh connection plugin's OpenSSH options (engine/inventory/ssh-args.ts reads them).
+  sshArgs: { name: 'ssh_args', section: 'ssh_connection', key: 'ssh_args', env: 'ANSIBLE_SSH_ARGS', kind: 'string', plugin: true },
+  sshCommonArgs: { name: 'ssh_common_args', section: 'ssh_connection', key: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string', plugin: true },
+  sshExtraArgs: { name: 'ssh_extra_args', section: 'ssh_connection', key: 'ssh_extra_args', env: 'ANSIBLE_SSH_EXTRA_ARGS', kind: 'string', plugin: true },
 } as const satisfies Record<string, SettingDef>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -185,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return { file, settings, ignored };
 }
 
+const SETTINGS_BY_VAR = { ansible_ssh_args: 'ssh_args', ansible_ssh_common_args: 'ssh_common_args', ansible_ssh_extra_args: 'ssh_extra_args' } as const;
+
 /** The connection defaults the configuration gives (the command line's override them field by field). */
 export function configConnectionDefaults(c: Config): ConnectionDefaults {
   const d: ConnectionDefaults = {};
@@ -205,6 +213,12 @@ export function configConnectionDefaults(c: Config): ConnectionDefaults {
     d.becomeMethod = m;
   }
   if (s.hostKeyChecking.origin !== 'default') d.hostKeyChecking = s.hostKeyChecking.value as boolean;
+  const sshArgs: SshArgsDefaults = {};
+  const fromConfig = [['ansible_ssh_args', s.sshArgs], ['ansible_ssh_common_args', s.sshCommonArgs], ['ansible_ssh_extra_args', s.sshExtraArgs]] as const;
+  for (const [variable, setting] of fromConfig) {
+    if (setting.value !== undefined) sshArgs[variable] = { text: setting.value as string, origin: `${SETTINGS_BY_VAR[variable]} (${setting.origin})` };
+  }
+  if (Object.keys(sshArgs).length) d.sshArgs = sshArgs;
   return d;
 }
 
@@ -219,7 +233,7 @@ export function dumpConfig(c: Config, onlyChanged = false): string {
   const lines: string[] = [];
   for (const [id, def] of Object.entries(SETTINGS) as Array<[SettingName, SettingDef]>) {
     const s = c.settings[id];
-    if (onlyChanged && s.origin === 'default') continue;
+    if (def.plugin || (onlyChanged && s.origin === 'default')) continue;
     lines.push(`${def.name}(${s.origin}) = ${py(s.value)}${def.note && s.origin === 'default' ? `  # tsplay's; ${def.note}` : ''}`);
   }
   lines.sort();

@@ -162,7 +162,12 @@ export interface ConnectionDefaults {
   becomeMethod?: string;
   /** host_key_checking */
   hostKeyChecking?: boolean;
+  /** --ssh-common-args, --ssh-extra-args; ssh_args, ssh_common_args, ssh_extra_args and their ANSIBLE_* variables. */
+  sshArgs?: SshArgsDefaults;
 }
+
+/** OpenSSH options given for every host, by the variable they stand in for; `origin` names where they came from, for errors. */
+export type SshArgsDefaults = Partial<Record<(typeof SSH_ARGS_VARS)[number], { text: string; origin: string }>>;
 
 /**
  * Connection settings from a host's (templated) variables. Defaults as
@@ -210,7 +215,9 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   // OpenSSH options (engine/inventory/ssh-args.ts): honoured, without effect, or refused; later variables win.
   for (const name of SSH_ARGS_VARS) {
     const text = str(host, name, vars[name]);
+    const given = text === undefined ? defaults.sshArgs?.[name] : undefined;
     if (text !== undefined) Object.assign(settings, sshArgSettings(host, name, text));
+    else if (given) Object.assign(settings, sshArgSettings(host, given.origin, given.text));
   }
   return settings;
 }

@@ -264,3 +264,11 @@ test('--step: the runner asks before each task, skips one answered "no", and ask
   t.deepEqual(asked, ['one', 'two', 'three', 'four']);
   t.deepEqual(r.events.filter((e) => e.kind === 'task_start').map((e) => (e as { task: string }).task), ['one', 'three', 'four', 'h']);
 });
+
+test.serial('--ssh-common-args / --ssh-extra-args: the next word is the value even when it starts with "-" (as ansible-playbook takes it); what tsplay cannot honour is refused', async (t) => {
+  const ok = await run(['run', 'pb.yml', '-i', 'inv.ini', '-l', 'd1', '--ssh-common-args', '-o StrictHostKeyChecking=no', '--ssh-extra-args=-o ConnectTimeout=5']);
+  t.regex(ok.out, /^d1 +: ok=\d+ /m, ok.err);
+  const bad = await run(['run', 'pb.yml', '-i', 'inv.ini', '--ssh-extra-args', '-J bastion']);
+  t.not(bad.code, 0);
+  t.regex(bad.err, /--ssh-extra-args: -J is not supported/);
+});

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configConnectionDefaults, dumpConfig, findConfigFile, loadConfig, parseIni } from '../../../../engine/cli/config.js';
+import { connectionSettings } from '../../../../engine/inventory/host-vars.js';
 import { runCli } from '../../../helpers/cli-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-cfg-'));
@@ -106,4 +107,21 @@ test('a run without -i: ./ansible.cfg gives the inventory; keys tsplay does not 
   t.is(code, 0, err);
   t.regex(out, /^localhost +: ok=1 /m);
   t.true(err.includes(`[WARNING]: ${join(d, 'ansible.cfg')}:4: [defaults] gathering is not used by tsplay`), err);
+});
+
+test('[ssh_connection] ssh_args / ssh_common_args / ssh_extra_args and their ANSIBLE_* variables: connection defaults, not in the dump', (t) => {
+  const d = mkdtempSync(join(dir, 'ssh-'));
+  writeFileSync(join(d, 'ansible.cfg'), '[ssh_connection]\nssh_args = -o ControlMaster=auto -o ControlPersist=60s\nssh_common_args = -o StrictHostKeyChecking=no\n');
+  const c = loadConfig({ ANSIBLE_SSH_EXTRA_ARGS: '-o ConnectTimeout=3' }, d);
+  t.deepEqual(c.ignored, []);
+  const defaults = configConnectionDefaults(c);
+  t.deepEqual(defaults.sshArgs, {
+    ansible_ssh_args: { text: '-o ControlMaster=auto -o ControlPersist=60s', origin: `ssh_args (${join(d, 'ansible.cfg')})` },
+    ansible_ssh_common_args: { text: '-o StrictHostKeyChecking=no', origin: `ssh_common_args (${join(d, 'ansible.cfg')})` },
+    ansible_ssh_extra_args: { text: '-o ConnectTimeout=3', origin: 'ssh_extra_args (env: ANSIBLE_SSH_EXTRA_ARGS)' },
+  });
+  const s = connectionSettings('h', {}, defaults);
+  t.is(s.hostKeyChecking, 'off');
+  t.is(s.connectTimeoutMs, 3000);
+  t.false(dumpConfig(c).includes('ssh_'), 'plugin options are not base settings in ansible-config dump');
 });

@@ -53,3 +53,15 @@ test('connectionSettings applies them; without them nothing changes', (t) => {
   t.is(s.connectTimeoutMs, 7000);
   t.throws(() => connectionSettings('h', { ansible_ssh_common_args: '-o ProxyJump=b' }), { message: /host "h": ansible_ssh_common_args: -o ProxyJump=b is not supported/ });
 });
+
+test('options given for every host (--ssh-common-args, ssh_connection settings) apply where the host has none; a host variable wins', (t) => {
+  const defaults = { sshArgs: { ansible_ssh_common_args: { text: '-o ConnectTimeout=4', origin: '--ssh-common-args' } } };
+  t.is(connectionSettings('h', {}, defaults).connectTimeoutMs, 4000);
+  t.is(connectionSettings('h', { ansible_ssh_common_args: '-o ConnectTimeout=9' }, defaults).connectTimeoutMs, 9000);
+  // extra args come after common args, as on Ansible's ssh command line: the later variable wins
+  const both = { sshArgs: { ...defaults.sshArgs, ansible_ssh_extra_args: { text: '-o ConnectTimeout=6', origin: '--ssh-extra-args' } } };
+  t.is(connectionSettings('h', {}, both).connectTimeoutMs, 6000);
+  t.throws(() => connectionSettings('h', {}, { sshArgs: { ansible_ssh_extra_args: { text: '-J bastion', origin: '--ssh-extra-args' } } }), {
+    message: /host "h": --ssh-extra-args: -J is not supported/,
+  });
+});
