@@ -42,6 +42,10 @@ const taskKeywordProps = {
   retries: numberOrTemplate,
   until: condition,
   delay: S.types(['number', 'string']),
+  // seconds (engine/run/async-job.ts)
+  async: numberOrTemplate,
+  poll: numberOrTemplate,
+  timeout: numberOrTemplate,
   run_once: boolOrTemplate,
   delegate_to: S.string(),
   check_mode: boolOrTemplate,
@@ -114,6 +118,10 @@ export const BUILTIN_SCHEMAS: Record<string, JsonSchema> = {
     properties: { action: { enum: ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_facts', 'refresh_inventory', 'clear_host_errors'] } },
   },
   include_vars: { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' }, name: { type: 'string' } } },
+  async_status: {
+    type: 'object', additionalProperties: false, required: ['jid'],
+    properties: { jid: { type: 'string' }, mode: { enum: ['status', 'cleanup'] } },
+  },
   pause: { type: 'object', additionalProperties: false, properties: { seconds: { type: ['number', 'string'] }, prompt: { type: 'string' } } },
   readiness: {
     type: 'object', additionalProperties: false, required: ['checks'],

@@ -97,6 +97,10 @@ export interface Task extends Common, TaskLoop {
   retries?: number | string;
   until?: Array<string | boolean>;
   delay?: number | string;
+  /** async, poll, timeout: seconds, as written (engine/run/async-job.ts). */
+  async?: number | string;
+  poll?: number | string;
+  timeout?: number | string;
   runOnce: Flag;
   delegateTo?: string;
   /** Handlers only: the name(s) it answers to. */
@@ -538,6 +542,9 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     retries: kwOnly.retries,
     until: kwOnly.until === undefined ? undefined : conditionList(kwOnly.until),
     delay: kwOnly.delay,
+    ...(kwOnly.async !== undefined ? { async: kwOnly.async } : {}),
+    ...(kwOnly.poll !== undefined ? { poll: kwOnly.poll } : {}),
+    ...(kwOnly.timeout !== undefined ? { timeout: kwOnly.timeout } : {}),
     runOnce: flagOf(base.src, 'run_once', kwOnly.run_once) ?? false,
     delegateTo: kwOnly.delegate_to,
     listen: asList(kwOnly.listen).map(String),

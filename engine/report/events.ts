@@ -47,6 +47,8 @@ export type RunEvent =
   | HostResultEvent
   /** include_tasks included a file for these hosts (Ansible's "included: FILE for h1, h2 => (item=x)"). */
   | { kind: 'included'; task: string; file: string; hosts: string[]; item?: unknown; place?: string }
+  /** An async task's job (engine/run/async-job.ts): still running at a poll, or ended ok or failed. */
+  | { kind: 'async_poll'; host: string; task: string; jid: string; state: 'poll' | 'ok' | 'failed'; place?: string }
   /** `deprecation`: printed as Ansible's "[DEPRECATION WARNING]". */
   | { kind: 'warning'; msg: string; host?: string; task?: string; deprecation?: boolean }
   /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */

@@ -202,6 +202,11 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(sortedKeys(shown), null, 4)}`));
         break;
       }
+      case 'async_poll':
+        banner(taskKey(ev.task, ev.place));
+        // Ansible's default callback, in its debug colour (dark grey)
+        write(paint('gray', ev.state === 'poll' ? `ASYNC POLL on ${ev.host}: jid=${ev.jid} started=1 finished=0` : `ASYNC ${ev.state === 'ok' ? 'OK' : 'FAILED'} on ${ev.host}: jid=${ev.jid}`));
+        break;
       case 'warning':
         write(paint('magenta', `[${ev.deprecation ? 'DEPRECATION WARNING' : 'WARNING'}]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}`));
         break;

@@ -12,7 +12,7 @@ import { validateModuleArgs } from '../load/module-args.js';
 import { resolveActionName } from '../load/module-names.js';
 import { BUILTIN_SCHEMAS } from '../load/playbook-schema.js';
 import { coerceToSchema } from '../load/coerce.js';
-import type { HostWriter, ModuleContext, RunOptions as CmdOptions } from '../module-api.js';
+import type { HostWriter, ModuleContext, ModuleDef, RunOptions as CmdOptions } from '../module-api.js';
 import { ModuleError } from '../module-api.js';
 import { Host } from '../host/host.js';
 import { UnreachableError, CommandTimeoutError, InterruptedError } from '../connection/connection.js';
@@ -30,6 +30,7 @@ import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts, PROBE_SUBSET } from './gather.js';
 import { recordModuleFacts } from './fact-cache.js';
+import { DeadlineError, finishedJob, newJobId, startJob, supportsAsync, withDeadline } from './async-job.js';
 
 /** A task's relative file, along its search path; a file found nowhere names every place tried. */
 export function localFile(task: Task, playDir: string, kind: SearchKind, p: string): string {
@@ -69,7 +70,7 @@ export function factsFor(h: HostRun): HostRun['facts'] {
 }
 
 /** The host a module runs on (the delegate, if any), as its connection, become and facts make it. */
-async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars): Promise<{ host: Host; run: HostRun }> {
+async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars, deadline?: number): Promise<{ host: Host; run: HostRun }> {
   let target = h;
   if (task.delegateTo) {
     const d = String(renderDeep(task.delegateTo, vars));
@@ -80,7 +81,8 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   // remote_user, port, connection, become_method...: the delegate's variables decide for a delegated task.
   const targetVars = target !== h ? varsFor(rc, target, scope) : vars;
   const settings = effectiveSettings(target.settings, scope.conn, targetVars, isImplicitLocalhost(rc.opts.inventory, target.name));
-  const host = new Host(rc.connection(target, settings), {
+  const conn = rc.connection(target, settings);
+  const host = new Host(deadline === undefined ? conn : withDeadline(conn, deadline), {
     name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
   });
@@ -132,7 +134,10 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const action = task.templatedAction ? templatedActionName(rc, task, vars, args) : task.action;
     const builtin = rc.builtins.get(action);
     if (builtin) {
-      return await builtin.run({
+      const timing = task.async !== undefined || task.timeout !== undefined ? taskTiming(task, vars) : { poll: 15 };
+      // As Ansible: a built-in (an action plugin on the controller) takes no async.
+      if (timing.asyncSec !== undefined) return { status: 'failed', result: { changed: false, failed: true, msg: 'async is not supported for this task.' } };
+      const running = Promise.resolve(builtin.run({
         host: h,
         task: { name: scope.displayName ?? task.name ?? action, place: formatSourcePlace(task.src), noLog: resolved(scope.noLog) ?? false },
         vars, argsFromData, baseDir: rc.play.play!.baseDir, playHosts: rc.play.hosts,
@@ -140,7 +145,11 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
         hostRun: (n) => rc.hostRun(n),
         condition: (conds, v) => condition(conds, v, task),
         emit: rc.opts.emit,
-      }, args);
+      }, args));
+      const limit = timing.timeoutSec;
+      return limit === undefined ? await running : await withinSeconds(running, limit, () => ({
+        status: 'failed', result: { changed: false, failed: true, msg: timeoutMessage(task, limit) },
+      }));
     }
     const def = rc.opts.registry.get(action);
     if (!def) throw new ModuleError(`unknown module "${action}"`);
@@ -149,7 +158,54 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
       throw new ModuleError(`${action}: ${errors.map((e) => `${e.pointer ? `"${e.pointer.slice(1)}" ` : ''}${e.message}`).join('; ')} (after templating, ${formatSourcePlace(task.src)})`);
     }
     const check = isCheck(rc, scope);
-    const { host, run: target } = await hostFor(rc, h, scope, task, vars);
+    const timing = taskTiming(task, vars);
+    if (timing.asyncSec !== undefined && !supportsAsync(action)) return { status: 'failed', result: { changed: false, failed: true, msg: 'async is not supported for this task.' } };
+    const moduleRun = (deadline?: number): Promise<TaskOutcome> => runModuleTask(rc, task, h, scope, vars, { action, def, args, check, deadline });
+    const limited = (sec: number, expired: () => Record<string, unknown>) => async (): Promise<TaskOutcome> => {
+      try {
+        return await moduleRun(Date.now() + sec * 1000);
+      } catch (e) {
+        if (e instanceof DeadlineError) return { status: 'failed', result: { changed: false, failed: true, ...expired() } };
+        throw e;
+      }
+    };
+    const timedOut = () => ({ msg: timeoutMessage(task, timing.timeoutSec!) });
+    const run = timing.timeoutSec !== undefined ? limited(timing.timeoutSec, timedOut) : () => moduleRun();
+    if (timing.asyncSec === undefined) return await run();
+    // async: in check mode a prediction, as any task (Ansible refuses the pair; docs/playbooks.md "Long tasks").
+    if (check) {
+      const predicted = await run();
+      const id = finishedJob(h, predicted);
+      return { ...predicted, result: { ...predicted.result, ansible_job_id: id, started: 1, finished: timing.poll === 0 ? 0 : 1 } };
+    }
+    const asyncSec = timing.asyncSec;
+    const job = limited(asyncSec, () => ({ msg: `async task did not complete within the requested time - ${asyncSec}s` }));
+    if (timing.poll === 0) {
+      return startJob(h, async () => {
+        try {
+          return await job();
+        } catch (e) {
+          if (e instanceof UnreachableError) return { status: 'unreachable', result: { changed: false, unreachable: true, msg: e.message } };
+          throw e;
+        }
+      });
+    }
+    return await pollJob(rc, h, { task: scope.displayName ?? task.name ?? action, place: formatSourcePlace(task.src) }, timing.poll, job);
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+    const details = e instanceof ModuleError ? e.details : {};
+    return { status: 'failed', result: { changed: false, ...details, failed: true, msg: describeError(e, task, h.name) } };
+  }
+}
+
+/** A module's run on the task's host, within the deadline when there is one (DeadlineError past it). */
+async function runModuleTask(
+  rc: RunContext, task: Task, h: HostRun, scope: Scope, vars: Vars,
+  m: { action: string; def: ModuleDef; args: Record<string, unknown>; check: boolean; deadline?: number },
+): Promise<TaskOutcome> {
+  const { action, def, args, check } = m;
+  try {
+    const { host, run: target } = await hostFor(rc, h, scope, task, vars, m.deadline);
     const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
     const writer = env ? withEnvironment(host, renderDeep(env, vars)) : host;
     const ctx: ModuleContext = {
@@ -169,10 +225,64 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     if (result.ansible_facts && typeof result.ansible_facts === 'object') recordModuleFacts(h, result.ansible_facts as Vars);
     return { status: outcome.status, result };
   } catch (e) {
-    if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+    if (e instanceof UnreachableError || e instanceof InterruptedError || e instanceof DeadlineError) throw e;
     const details = e instanceof ModuleError ? e.details : {};
     return { status: 'failed', result: { changed: false, ...details, failed: true, msg: describeError(e, task, h.name) } };
   }
+}
+
+/** Ansible's words for a task past its `timeout`. */
+function timeoutMessage(task: Task, sec: number): string {
+  return `The ${task.action} action failed to execute in the expected time frame (${sec}) and was terminated`;
+}
+
+/** The outcome, or `late()` when it has not come within `sec` seconds. */
+async function withinSeconds(p: Promise<TaskOutcome>, sec: number, late: () => TaskOutcome): Promise<TaskOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<TaskOutcome>((r) => (timer = setTimeout(() => r(late()), sec * 1000)));
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** async, poll and timeout, rendered: whole seconds as Ansible takes them (poll defaults to 15). */
+function taskTiming(task: Task, vars: Vars): { asyncSec?: number; poll: number; timeoutSec?: number } {
+  const seconds = (name: string, v: number | string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const r = renderDeep(v, vars);
+    const n = typeof r === 'number' ? r : /^\s*-?\d+\s*$/.test(String(r)) ? Number(r) : NaN;
+    if (!Number.isInteger(n) || n < min) throw new ModuleError(`${name} must be a whole number of seconds${min > 0 ? ' above 0' : ''}, got ${JSON.stringify(r)} (${formatSourcePlace(task.src)})`);
+    return n;
+  };
+  const asyncSec = seconds('async', task.async, 0);
+  const timeoutSec = seconds('timeout', task.timeout, 0);
+  return {
+    // async: 0 is a task run as usual, as Ansible's
+    ...(asyncSec ? { asyncSec } : {}),
+    poll: seconds('poll', task.poll, 0) ?? 15,
+    ...(timeoutSec ? { timeoutSec } : {}),
+  };
+}
+
+/** Wait for the job, telling "ASYNC POLL" every `poll` seconds as Ansible's default output does, then OK or FAILED. */
+async function pollJob(rc: RunContext, h: HostRun, at: { task: string; place: string }, poll: number, job: () => Promise<TaskOutcome>): Promise<TaskOutcome> {
+  const jid = newJobId();
+  const timer = setInterval(() => rc.opts.emit({ kind: 'async_poll', host: h.name, ...at, jid, state: 'poll' }), poll * 1000);
+  let outcome: TaskOutcome;
+  try {
+    outcome = await job();
+  } finally {
+    clearInterval(timer);
+  }
+  const failed = outcome.status === 'failed';
+  rc.opts.emit({ kind: 'async_poll', host: h.name, ...at, jid, state: failed ? 'failed' : 'ok' });
+  // As Ansible: a job that ran out of time reports the last status it read, under async_result.
+  if (failed && typeof outcome.result.msg === 'string' && outcome.result.msg.startsWith('async task did not complete')) {
+    return { ...outcome, result: { ...outcome.result, async_result: { ansible_job_id: jid, finished: 0, started: 1, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [] } } };
+  }
+  return { ...outcome, result: { ...outcome.result, ansible_job_id: jid, finished: 1, started: 1 } };
 }
 
 /** Wrap a host so every command carries the task's environment. */

@@ -6,6 +6,7 @@ import type { RecapCounts, HostStatus } from '../report/events.js';
 import type { Facts } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Vars } from '../template/vars.js';
+import type { AsyncJob } from './async-job.js';
 
 export interface HostRun {
   name: string;
@@ -41,6 +42,8 @@ export interface HostRun {
   inPlay: boolean;
   notified: Set<string>;
   recap: RecapCounts;
+  /** Jobs started by `async` with `poll: 0`, by id (engine/run/async-job.ts). */
+  asyncJobs?: Map<string, AsyncJob>;
 }
 
 /** A task failure the block machinery can rescue. */

@@ -29,6 +29,7 @@ import { playScope, varsFor } from './scope.js';
 import { connectionKey, effectiveSettings } from './connection-settings.js';
 import { withLoadWarnings } from '../load/load-warnings.js';
 import { playHasStartTask } from './start-at.js';
+import { awaitJobs } from './async-job.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -140,6 +141,8 @@ export class Runner implements RunContext {
     try {
       // After Ctrl-C and the grace, stop waiting for tasks that do not end.
       await Promise.race([plays(), this.abandoned]);
+      // Jobs started with poll: 0 run from here: their modules finish before the connections close.
+      if (!this.isInterrupted) await Promise.race([awaitJobs(this.hosts.values()), this.abandoned]);
     } finally {
       clearTimeout(this.graceTimer);
       await this.close();

@@ -3,6 +3,7 @@
 
 import type { BuiltinAction } from './builtin.js';
 import { assert } from './assert.js';
+import { asyncStatus } from './async-status.js';
 import { debug } from './debug.js';
 import { fail } from './fail.js';
 import { includeVars } from './include-vars.js';
@@ -13,7 +14,7 @@ import { setFact } from './set-fact.js';
 
 export type { BuiltinAction, BuiltinContext } from './builtin.js';
 
-const FACTORIES: ReadonlyArray<() => BuiltinAction> = [debug, assert, fail, setFact, meta, includeVars, readiness, pause];
+const FACTORIES: ReadonlyArray<() => BuiltinAction> = [debug, assert, fail, setFact, meta, includeVars, readiness, pause, asyncStatus];
 
 /** Fresh instances for one run (a built-in's state lives in its instance). */
 export function createBuiltins(): Map<string, BuiltinAction> {
