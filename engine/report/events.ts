@@ -47,6 +47,8 @@ export type RunEvent =
   | HostResultEvent
   /** include_tasks included a file for these hosts (Ansible's "included: FILE for h1, h2 => (item=x)"). */
   | { kind: 'included'; task: string; file: string; hosts: string[]; item?: unknown; place?: string }
+  /** `until` not met yet: the task runs again (Ansible's "FAILED - RETRYING: [host]: task (N retries left)."). */
+  | { kind: 'retry'; host: string; task: string; left: number; place?: string }
   /** An async task's job (engine/run/async-job.ts): still running at a poll, or ended ok or failed. */
   | { kind: 'async_poll'; host: string; task: string; jid: string; state: 'poll' | 'ok' | 'failed'; place?: string }
   /** `deprecation`: printed as Ansible's "[DEPRECATION WARNING]". */

@@ -202,6 +202,10 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(sortedKeys(shown), null, 4)}`));
         break;
       }
+      case 'retry':
+        banner(taskKey(ev.task, ev.place));
+        write(paint('gray', `FAILED - RETRYING: [${ev.host}]: ${ev.task} (${ev.left} retries left).`));
+        break;
       case 'async_poll':
         banner(taskKey(ev.task, ev.place));
         // Ansible's default callback, in its debug colour (dark grey)

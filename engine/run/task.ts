@@ -16,6 +16,7 @@ import { resolved, varsFor, withHostFlags, type Scope } from './scope.js';
 import { countOutcome } from './recap.js';
 import { isUndefinedError, itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
 import { condition, describeError, isCheck, runAction } from './action.js';
+import { formatSourcePlace } from '../load/playbook.js';
 
 type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
 
@@ -160,9 +161,12 @@ async function runAttempts(rc: RunContext, task: Task, h: HostRun, scope: Scope,
     outcome = applyConditions(task, outcome, vars);
     if (task.until) {
       const untilVars = buildVars([vars, task.register ? { [task.register]: unsafe(outcome.result) } : {}]);
-      const ok = outcome.status !== 'failed' && condition(task.until, untilVars, task);
+      // As Ansible: a true `until` ends the retries even on a failed result (which stays failed).
+      const ok = condition(task.until, untilVars, task);
       outcome.result.attempts = attempt;
+      if (ok && outcome.status === 'failed') return { ...outcome, ignored: ignoreErrors(scope, vars) };
       if (!ok && attempt <= retries && !rc.interrupted()) {
+        rc.opts.emit({ kind: 'retry', host: h.name, task: scope.displayName ?? task.name ?? task.action, left: retries - attempt + 1, place: formatSourcePlace(task.src) });
         await sleep(delay * 1000);
         continue;
       }

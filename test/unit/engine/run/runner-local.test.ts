@@ -161,6 +161,35 @@ test('retries/until retries until the condition holds', async (t) => {
   t.is(r.results('count')[0].result?.attempts, 3);
 });
 
+test('until as Ansible 2.14 (checked with ansible-playbook on this machine): a true until ends the retries even on a failed result; each retry prints FAILED - RETRYING', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - name: fails but done
+      command: "false"
+      register: f
+      until: f.rc == 1
+      retries: 3
+      delay: 0
+      ignore_errors: true
+    - name: never done
+      command: echo x
+      register: n
+      until: n.rc == 1
+      retries: 2
+      delay: 0
+      ignore_errors: true
+`,
+  });
+  t.like(r.results('fails but done')[0], { status: 'failed', ignored: true, result: { attempts: 1, rc: 1 } });
+  const retries = r.events.filter((e) => e.kind === 'retry');
+  t.deepEqual(retries.map((e) => e.kind === 'retry' && [e.task, e.left]), [['never done', 2], ['never done', 1]]);
+  // Deliberate (docs/playbooks.md "Conditions"): the true count of attempts (Ansible says 2 after 3) and a message that says why.
+  t.like(r.results('never done')[0], { status: 'failed', result: { attempts: 3, msg: 'run echo x (until condition not met after 3 attempts)' } });
+});
+
 test('ignore_errors counts as ignored and the host goes on', async (t) => {
   const r = await runPlaybook({
     'playbook.yml': `
