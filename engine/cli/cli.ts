@@ -19,6 +19,7 @@ import { parseYaml } from '../load/yaml.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
 import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars.js';
+import { sshConfigReader } from '../connection/ssh-config.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
@@ -274,6 +275,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   const fromCli = connectionDefaultsOf(o);
   const connectionDefaults: ConnectionDefaults = { ...fromConfig, ...fromCli };
   if (fromConfig.sshArgs || fromCli.sshArgs) connectionDefaults.sshArgs = { ...fromConfig.sshArgs, ...fromCli.sshArgs };
+  // As ssh would: ~/.ssh/config and /etc/ssh/ssh_config (or -F FILE) fill in what the inventory leaves unset.
+  connectionDefaults.sshConfig = sshConfigReader();
   const warn = (msg: string) => (output === 'json' ? jsonReporter()({ kind: 'warning', msg }) : console.error(`[WARNING]: ${msg}`));
   const junitEmit = output === 'junit' ? junitReporter() : undefined;
   for (const w of config.ignored) warn(w);

@@ -4,7 +4,8 @@
 // docs/inventory.md explains both orders and where they come from.
 
 import { userInfo } from 'node:os';
-import { SSH_ARGS_VARS, sshArgSettings } from './ssh-args.js';
+import { SSH_ARGS_VARS, sshArgSettings, type SshArgSettings } from './ssh-args.js';
+import { sshConfigSettings, type SshConfigBlock } from '../connection/ssh-config.js';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
 import type { Inventory, InventoryGroup } from './model.js';
@@ -164,6 +165,11 @@ export interface ConnectionDefaults {
   hostKeyChecking?: boolean;
   /** --ssh-common-args, --ssh-extra-args; ssh_args, ssh_common_args, ssh_extra_args and their ANSIBLE_* variables. */
   sshArgs?: SshArgsDefaults;
+  /**
+   * The OpenSSH client configuration ssh would read (engine/connection/ssh-config.ts): the file
+   * `-F` names, else ~/.ssh/config and /etc/ssh/ssh_config. Unset: none is read (tests).
+   */
+  sshConfig?: (file?: string) => readonly SshConfigBlock[];
 }
 
 /** OpenSSH options given for every host, by the variable they stand in for; `origin` names where they came from, for errors. */
@@ -213,11 +219,26 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   const kh = str(host, 'tsplay_known_hosts_file', vars.tsplay_known_hosts_file);
   if (kh !== undefined) settings.knownHostsFile = kh;
   // OpenSSH options (engine/inventory/ssh-args.ts): honoured, without effect, or refused; later variables win.
+  const fromArgs: SshArgSettings = {};
   for (const name of SSH_ARGS_VARS) {
     const text = str(host, name, vars[name]);
     const given = text === undefined ? defaults.sshArgs?.[name] : undefined;
-    if (text !== undefined) Object.assign(settings, sshArgSettings(host, name, text));
-    else if (given) Object.assign(settings, sshArgSettings(host, given.origin, given.text));
+    if (text !== undefined) Object.assign(fromArgs, sshArgSettings(host, name, text));
+    else if (given) Object.assign(fromArgs, sshArgSettings(host, given.origin, given.text));
+  }
+  const { configFile, ...argSettings } = fromArgs;
+  Object.assign(settings, argSettings);
+  if (settings.connection === 'ssh' && defaults.sshConfig) {
+    // What Ansible puts on ssh's command line wins over the file; the file fills in the rest.
+    const explicitUser = firstSet(vars, ['ansible_user', 'ansible_ssh_user'])[1] !== undefined || defaults.remoteUser !== undefined;
+    const cfg = sshConfigSettings(host, defaults.sshConfig(configFile), { host: settings.address, user: explicitUser ? settings.user : undefined });
+    if (cfg.address !== undefined) settings.address = cfg.address;
+    if (cfg.user !== undefined && !explicitUser) settings.user = cfg.user;
+    if (cfg.port !== undefined && firstSet(vars, ['ansible_port', 'ansible_ssh_port'])[1] === undefined) settings.port = cfg.port;
+    if (cfg.privateKeyFile !== undefined && settings.privateKeyFile === undefined) settings.privateKeyFile = cfg.privateKeyFile;
+    const hkcSet = settings.hostKeyChecking === 'off' || vars.tsplay_host_key_checking !== undefined || argSettings.hostKeyChecking !== undefined;
+    if (cfg.hostKeyChecking !== undefined && !hkcSet) settings.hostKeyChecking = cfg.hostKeyChecking;
+    if (cfg.knownHostsFile !== undefined && settings.knownHostsFile === undefined) settings.knownHostsFile = cfg.knownHostsFile;
   }
   return settings;
 }

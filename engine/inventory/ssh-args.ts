@@ -3,7 +3,8 @@
 // (it keeps one connection per host with its own client), so it reads them:
 // the options it can honour change the connection settings, those that make
 // no difference to it are accepted, and everything else (ProxyJump, -J,
-// ProxyCommand, -F, ...) is refused with the host's name, never ignored:
+// ProxyCommand, ...) is refused with the host's name, never ignored (-F names
+// the OpenSSH configuration file read: engine/connection/ssh-config.ts):
 // a run that silently skipped a bastion would go to the wrong place or fail
 // obscurely. Pure.
 
@@ -13,7 +14,10 @@ import type { ConnectionSettings } from '../connection/connection.js';
 export const SSH_ARGS_VARS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_ssh_args'] as const;
 
 /** What the options set (each field only when an option set it). */
-export type SshArgSettings = Partial<Pick<ConnectionSettings, 'hostKeyChecking' | 'knownHostsFile' | 'connectTimeoutMs'>>;
+export type SshArgSettings = Partial<Pick<ConnectionSettings, 'hostKeyChecking' | 'knownHostsFile' | 'connectTimeoutMs'>> & {
+  /** -F FILE: the OpenSSH client configuration to read instead of ~/.ssh/config (engine/connection/ssh-config.ts). */
+  configFile?: string;
+};
 
 /** Options that change nothing for tsplay's client: connection sharing (it keeps one per host), keepalives (its own), logging. */
 const NO_EFFECT = new Set([
@@ -63,6 +67,10 @@ export function sshArgSettings(host: string, name: string, text: string): SshArg
     if (w === '-o') opt = words[++i] ?? refuse('-o', 'it needs an option');
     else if (w.startsWith('-o')) opt = w.slice(2);
     else if (w === '-J' || w.startsWith('-J')) return refuse(w, 'jump hosts are not supported yet');
+    else if (w === '-F' || w.startsWith('-F')) {
+      out.configFile = w === '-F' ? words[++i] ?? refuse('-F', 'it needs a file') : w.slice(2);
+      continue;
+    }
     else return refuse(JSON.stringify(w));
     const m = /^([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(opt);
     if (!m) return refuse(`-o ${JSON.stringify(opt)}`, 'expected Key=Value');

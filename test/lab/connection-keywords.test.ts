@@ -27,6 +27,8 @@ import { connect } from '../../engine/run/connect.js';
 import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { labOut, labSsh } from '../helpers/lab-cli.js';
+import { sshConfigReader } from '../../engine/connection/ssh-config.js';
+import { execFileSync } from 'node:child_process';
 
 const LAB = 'conn';
 const H1 = `${LAB}1`;
@@ -180,6 +182,39 @@ if (canHost) {
     t.is(copy?.status, 'changed');
     t.is((await labSsh(info, H1, 'test -e /home/deploy/made-by-deploy')).rc, 1, 'check mode wrote nothing');
     t.true(r.opened.includes(`${H1} ssh deploy:22`));
+  });
+
+  test.serial('an OpenSSH client configuration (-F) gives HostName, User, Port, IdentityFile and UserKnownHostsFile, as the ssh client reads it', async (t) => {
+    const cfg = join(dir, 'ssh_config');
+    writeFileSync(cfg, [
+      'Host alias*',
+      `  HostName ${info.hosts[0].address}`,
+      '  User deploy',
+      '  Port 2222',
+      `  IdentityFile ${info.keyFile}`,
+      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
+      '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'inventory-alias.yml'), `all:\n  hosts:\n    alias1: { ansible_ssh_common_args: "-F ${cfg}" }\n`);
+    writeFileSync(join(dir, 'alias.yml'), `
+- hosts: alias1
+  gather_facts: false
+  tasks:
+    - name: who and where
+      shell: 'echo "$(id -un) \${SSH_CONNECTION##* }"'
+`);
+    const events: RunEvent[] = [];
+    const runner = new Runner({
+      inventory: await loadInventory([join(dir, 'inventory-alias.yml')]), registry: await loadRegistry(), check: false, diff: false, forks: 5, strategy: 'linear',
+      tags: [], skipTags: [], extraVars: {}, verbosity: 0, emit: (e) => events.push(e), connectionDefaults: { sshConfig: sshConfigReader() },
+    });
+    const code = await runner.run([await loadPlaybook(join(dir, 'alias.yml'), await loadRegistry())]);
+    t.is(code, 0, JSON.stringify(events.filter((e) => e.kind === 'host_result')));
+    const ours = (events.find((e) => e.kind === 'host_result' && e.task === 'who and where') as HostResultEvent).result?.stdout;
+    t.is(ours, 'deploy 2222');
+    // OpenSSH's own client, with the same file, lands in the same place.
+    const theirs = execFileSync('ssh', ['-F', cfg, '-o', 'BatchMode=yes', 'alias1', 'echo "$(id -un) ${SSH_CONNECTION##* }"'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    t.is(theirs, String(ours));
   });
 
   test.serial('a user that cannot log in makes the host unreachable, as for its own connection', async (t) => {

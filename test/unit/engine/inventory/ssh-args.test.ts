@@ -38,7 +38,6 @@ test('a bastion and other options tsplay cannot honour are refused, naming the h
     ['-o ProxyJump=admin@bastion', /host "web1": ansible_ssh_common_args: -o ProxyJump=admin@bastion is not supported \(jump hosts are not supported yet/],
     ['-J admin@bastion', /-J is not supported \(jump hosts/],
     [`-o ProxyCommand="ssh -W %h:%p bastion"`, /ProxyCommand=ssh -W %h:%p bastion is not supported/],
-    ['-F ./ssh_config', /"-F" is not supported/],
     ['-o StrictHostKeyChecking=maybe', /expected yes, no, accept-new or ask/],
   ] as const) {
     t.throws(() => sshArgSettings('web1', 'ansible_ssh_common_args', text), { message: msg }, text);
