@@ -49,6 +49,8 @@ export type RunEvent =
   | { kind: 'included'; task: string; file: string; hosts: string[]; item?: unknown; place?: string }
   /** `until` not met yet: the task runs again (Ansible's "FAILED - RETRYING: [host]: task (N retries left)."). */
   | { kind: 'retry'; host: string; task: string; left: number; place?: string }
+  /** -vvv: a command sent to a host (Ansible's "<host> EXEC ..."), with its exit status and time; `stdinBytes` when it was fed input. */
+  | { kind: 'command'; host: string; command: string; rc: number; durationMs: number; stdinBytes?: number }
   /** An async task's job (engine/run/async-job.ts): still running at a poll, or ended ok or failed. */
   | { kind: 'async_poll'; host: string; task: string; jid: string; state: 'poll' | 'ok' | 'failed'; place?: string }
   /** `deprecation`: printed as Ansible's "[DEPRECATION WARNING]". */

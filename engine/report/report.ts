@@ -202,6 +202,9 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         write(paint('green', `ok: [${ev.host}] => ${JSON.stringify(sortedKeys(shown), null, 4)}`));
         break;
       }
+      case 'command':
+        if (verbosity >= 3) write(paint('gray', `<${ev.host}> EXEC (rc=${ev.rc}, ${ev.durationMs} ms${ev.stdinBytes !== undefined ? `, ${ev.stdinBytes} bytes on stdin` : ''}): ${ev.command}`));
+        break;
       case 'retry':
         banner(taskKey(ev.task, ev.place));
         write(paint('gray', `FAILED - RETRYING: [${ev.host}]: ${ev.task} (${ev.left} retries left).`));

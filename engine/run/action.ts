@@ -30,6 +30,7 @@ import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts, PROBE_SUBSET } from './gather.js';
 import { recordModuleFacts } from './fact-cache.js';
+import { withCommandLog } from './command-log.js';
 import { DeadlineError, finishedJob, newJobId, startJob, supportsAsync, withDeadline } from './async-job.js';
 
 /** A task's relative file, along its search path; a file found nowhere names every place tried. */
@@ -81,7 +82,9 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   // remote_user, port, connection, become_method...: the delegate's variables decide for a delegated task.
   const targetVars = target !== h ? varsFor(rc, target, scope) : vars;
   const settings = effectiveSettings(target.settings, scope.conn, targetVars, isImplicitLocalhost(rc.opts.inventory, target.name));
-  const conn = rc.connection(target, settings);
+  let conn = rc.connection(target, settings);
+  // -vvv: every command sent, with its rc and time (not under no_log: commands carry values).
+  if (rc.opts.verbosity >= 3 && !(resolved(scope.noLog) ?? false)) conn = withCommandLog(conn, rc.opts.emit);
   const host = new Host(deadline === undefined ? conn : withDeadline(conn, deadline), {
     name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
