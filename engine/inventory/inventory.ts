@@ -862,10 +862,13 @@ export function groupsMap(inv: Inventory): Record<string, string[]> {
   return out;
 }
 
-/** `ansible-inventory --list` shape: _meta.hostvars, then groups with hosts/children (empty keys and groups left out). */
+/** `ansible-inventory --list` shape: _meta.hostvars (hosts with variables), then groups with hosts/children (empty keys and groups left out). */
 export function inventoryList(inv: Inventory): Record<string, unknown> {
   const hostvars: Record<string, unknown> = {};
-  for (const h of inv.hosts.keys()) hostvars[h] = hostVars(inv, h);
+  for (const h of inv.hosts.keys()) {
+    const vars = hostVars(inv, h);
+    if (Object.keys(vars).length) hostvars[h] = vars; // as ansible-inventory: a host without variables is left out
+  }
   const out: Record<string, unknown> = { _meta: { hostvars } };
   const seen = new Set<string>();
   const visit = (name: string) => {

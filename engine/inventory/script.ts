@@ -245,10 +245,8 @@ export async function readInventoryScript(file: string, timeoutMs = scriptTimeou
     const args = ['--host', h];
     const r = await runInventoryScript(file, args, timeoutMs);
     if (r.stderr.trim()) stderr.push(r.stderr.trimEnd());
-    if (r.stdout.trim() === '') {
-      hostVars.set(h, {});
-      continue;
-    }
+    // Ansible 2.14 fails on empty output here too (its check for it compares bytes with a string).
+    if (r.stdout.trim() === '') throw new LoadError(`${describe(file, args)} printed nothing: expected a JSON object of the host's variables ({} for none)`);
     const v = parseScriptJson(file, args, r.stdout, r.stderr);
     if (!isObj(v)) throw new LoadError(`${describe(file, args)}: expected a JSON object of the host's variables, found ${kind(v)}`);
     hostVars.set(h, v);
