@@ -567,8 +567,13 @@ export function detectFormat(source: string, file: string): 'yaml' | 'ini' {
   return value !== null && typeof value === 'object' ? 'yaml' : 'ini';
 }
 
+function shownWarning(inv: Inventory, msg: string): void {
+  inv.warnings.push(msg);
+  (inv.shownWarnings ??= []).push(msg);
+}
+
 /** Add what an inventory script printed (engine/inventory/script.ts), as Ansible's script plugin adds it. */
-function addScriptInventory(ctx: LoadCtx, data: ScriptInventory, file: string): void {
+function addScriptInventory(ctx: LoadCtx, data: ScriptInventory): void {
   for (const g of data.groups) {
     ensureGroup(ctx.inv, g.name);
     for (const h of g.hosts) addHostToGroup(ctx.inv, g.name, h);
@@ -576,7 +581,7 @@ function addScriptInventory(ctx: LoadCtx, data: ScriptInventory, file: string): 
     for (const c of g.children) link(ctx.inv, g.name, c);
   }
   for (const [h, vars] of data.hostVars) Object.assign(ensureHost(ctx.inv, h).inlineVars, vars);
-  for (const e of data.stderr) ctx.inv.warnings.push(`inventory script ${file} wrote on stderr:\n${e}`);
+  for (const e of data.stderr) shownWarning(ctx.inv, e);
 }
 
 async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
@@ -588,7 +593,7 @@ async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
     throw new LoadError(`cannot read inventory ${file}: ${(e as Error).message}`);
   }
   if (script) {
-    addScriptInventory(ctx, await readInventoryScript(file), file);
+    addScriptInventory(ctx, await readInventoryScript(file));
     return;
   }
   let source: string;
@@ -635,7 +640,7 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
     }
     if (st.isDirectory()) {
       const found = await inventorySourcesIn(p);
-      for (const f of found.skippedIni) ctx.inv.warnings.push(`${f}: skipped, as Ansible skips .ini files in an inventory directory (give it with its own -i to read it)`);
+      for (const f of found.skippedIni) shownWarning(ctx.inv, `${f}: skipped, as Ansible skips .ini files in an inventory directory (give it with its own -i to read it)`);
       for (const f of found.files) await loadSourceFile(ctx, f);
       if (!varsDirs.includes(p)) varsDirs.push(p);
     } else {

@@ -38,7 +38,7 @@ export interface ScriptInventory {
   groups: ScriptGroup[];
   /** Every host named in a group, in first-seen order, with its variables. */
   hostVars: Map<string, Obj>;
-  /** What the script wrote on stderr while succeeding (Ansible shows it too). */
+  /** What the script wrote on stderr while succeeding (Ansible shows it too), one message per run that wrote any. */
   stderr: string[];
 }
 
@@ -233,7 +233,10 @@ export function parseScriptList(file: string, data: unknown): { groups: ScriptGr
 export async function readInventoryScript(file: string, timeoutMs = scriptTimeoutMs()): Promise<ScriptInventory> {
   const stderr: string[] = [];
   const list = await runInventoryScript(file, ['--list'], timeoutMs);
-  if (list.stderr.trim()) stderr.push(list.stderr.trimEnd());
+  const noteStderr = (args: string[], text: string) => {
+    if (text.trim()) stderr.push(`${describe(file, args)} wrote on stderr:\n${text.trimEnd()}`);
+  };
+  noteStderr(['--list'], list.stderr);
   const parsed = parseScriptList(file, parseScriptJson(file, ['--list'], list.stdout, list.stderr));
   const hostVars = new Map<string, Obj>();
   for (const h of parsed.hosts) {
@@ -244,7 +247,7 @@ export async function readInventoryScript(file: string, timeoutMs = scriptTimeou
     // One host at a time, as Ansible does: a script may not expect to run twice at once.
     const args = ['--host', h];
     const r = await runInventoryScript(file, args, timeoutMs);
-    if (r.stderr.trim()) stderr.push(r.stderr.trimEnd());
+    noteStderr(args, r.stderr);
     // Ansible 2.14 fails on empty output here too (its check for it compares bytes with a string).
     if (r.stdout.trim() === '') throw new LoadError(`${describe(file, args)} printed nothing: expected a JSON object of the host's variables ({} for none)`);
     const v = parseScriptJson(file, args, r.stdout, r.stderr);
