@@ -60,7 +60,7 @@ test('tsplay reads it: groups, ansible_host', async (t) => {
 });
 
 (haveAnsibleInventory ? test : test.skip)('tsplay inventory --list equals ansible-inventory --list for the example', async (t) => {
-  const [ansible, ours] = await Promise.all([ansibleInventoryList([SCRIPT], { PATH: STANDIN_PATH }), tsplayInventoryList([SCRIPT])]);
+  const [ansible, ours] = await Promise.all([ansibleInventoryList([SCRIPT], [dirname(SCRIPT), resolve('test/fixtures/openstack')], { PATH: STANDIN_PATH }), tsplayInventoryList([SCRIPT])]);
   t.deepEqual(ours, ansible.list);
   t.deepEqual(ours, canonical({
     _meta: { hostvars: EXPECTED.hostvars },
