@@ -285,6 +285,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
   if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
   const { inventory, registry, playbooks } = await loadAll(positionals, inventoriesOf(o.inventory, config), rolesPathOf(o['roles-path'], config), listModes.length > 0 && !o['list-hosts']);
+  for (const w of inventory.shownWarnings ?? []) warn(w);
   if (listModes.length) {
     const mode = ({ 'list-tasks': 'tasks', 'list-hosts': 'hosts', 'list-tags': 'tags', 'syntax-check': 'syntax' } as const)[listModes[0]];
     for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
@@ -369,6 +370,7 @@ async function cmdInventory(argv: string[]): Promise<number> {
   const inventories = inventoriesOf(o.inventory, loadConfig());
   if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY, ANSIBLE_INVENTORY, or inventory in ansible.cfg)');
   const inv = await loadInventory(inventories);
+  for (const w of inv.shownWarnings ?? []) console.error(`[WARNING]: ${w}`);
   if (o.graph) {
     console.log(inventoryGraph(inv, o.limit));
     return 0;

@@ -49,8 +49,8 @@ export function inventoryLayers(inv: Inventory, host: string): { groupVars: Vars
   }
   const groups = sortGroups(h.groups.filter((g) => g !== 'all').map((g) => inv.groups.get(g)!));
   const groupVars = mergeVarLayers([
-    all.inlineVars,
-    ...groups.map((g) => g.inlineVars),
+    inlineGroupVars(all),
+    ...groups.map(inlineGroupVars),
     all.fileVars,
     all.playbookFileVars,
     ...groups.map((g) => g.fileVars),
@@ -58,6 +58,18 @@ export function inventoryLayers(inv: Inventory, host: string): { groupVars: Vars
   ]);
   const hostVarsLayer = mergeVarLayers([h.inlineVars, h.fileVars, h.playbookFileVars]);
   return { groupVars, hostVars: hostVarsLayer };
+}
+
+/**
+ * A group's variables written in the inventory source, without
+ * ansible_group_priority: Ansible turns that one into the group's priority
+ * (Group.set_variable) and never shows it as a variable (ansible-inventory
+ * --list checked). Written in a group_vars/ file it stays a variable, as in Ansible.
+ */
+function inlineGroupVars(g: InventoryGroup): Vars {
+  if (!('ansible_group_priority' in g.inlineVars)) return g.inlineVars;
+  const { ansible_group_priority: _priority, ...rest } = g.inlineVars;
+  return rest;
 }
 
 /** A host's variables from the inventory alone (group vars < host vars). */

@@ -14,6 +14,8 @@ import { parseYaml, type PathSeg, type YamlDoc } from '../load/yaml.js';
 import { groupHosts } from './patterns.js';
 import { hostVars, isLocalhostName } from './host-vars.js';
 import type { Inventory, InventoryHost, InventoryGroup } from './model.js';
+import { isInventoryScript, readInventoryScript, type ScriptInventory } from './script.js';
+import { inventorySourcesIn } from './directory.js';
 
 export { selectHosts, parsePattern, groupHosts } from './patterns.js';
 export { hostVars, connectionSettings, mergeVarLayers, sortGroups, inventoryLayers, magicVars } from './host-vars.js';
@@ -565,7 +567,35 @@ export function detectFormat(source: string, file: string): 'yaml' | 'ini' {
   return value !== null && typeof value === 'object' ? 'yaml' : 'ini';
 }
 
+function shownWarning(inv: Inventory, msg: string): void {
+  inv.warnings.push(msg);
+  (inv.shownWarnings ??= []).push(msg);
+}
+
+/** Add what an inventory script printed (engine/inventory/script.ts), as Ansible's script plugin adds it. */
+function addScriptInventory(ctx: LoadCtx, data: ScriptInventory): void {
+  for (const g of data.groups) {
+    ensureGroup(ctx.inv, g.name);
+    for (const h of g.hosts) addHostToGroup(ctx.inv, g.name, h);
+    Object.assign(ctx.inv.groups.get(g.name)!.inlineVars, g.vars);
+    for (const c of g.children) link(ctx.inv, g.name, c);
+  }
+  for (const [h, vars] of data.hostVars) Object.assign(ensureHost(ctx.inv, h).inlineVars, vars);
+  for (const e of data.stderr) shownWarning(ctx.inv, e);
+}
+
 async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
+  let script: boolean;
+  try {
+    script = await isInventoryScript(file);
+  } catch (e) {
+    if (e instanceof LoadError) throw e;
+    throw new LoadError(`cannot read inventory ${file}: ${(e as Error).message}`);
+  }
+  if (script) {
+    addScriptInventory(ctx, await readInventoryScript(file));
+    return;
+  }
   let source: string;
   try {
     source = await readFile(file, 'utf8');
@@ -575,17 +605,6 @@ async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
   if (source.startsWith('$ANSIBLE_VAULT')) throw new LoadError('Ansible Vault encrypted inventories are not supported', { file, line: 1, col: 1 });
   if (detectFormat(source, file) === 'ini') loadIniInventory(ctx, source, file);
   else loadYamlInventory(ctx, parseYaml(source, file));
-}
-
-const IGNORED_IN_DIR = /(~|\.(?:orig|bak|swp|retry|md|txt|rst|cfg|pyc|pyo|rpm))$/;
-
-/** Inventory files inside a directory source: sorted, not hidden, not backups, not vars dirs. */
-async function inventoryFilesIn(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && !e.name.startsWith('.') && !IGNORED_IN_DIR.test(e.name))
-    .map((e) => join(dir, e.name))
-    .sort();
 }
 
 /**
@@ -620,7 +639,9 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
       throw new LoadError(`inventory not found: ${p}`);
     }
     if (st.isDirectory()) {
-      for (const f of await inventoryFilesIn(p)) await loadSourceFile(ctx, f);
+      const found = await inventorySourcesIn(p);
+      for (const f of found.skippedIni) shownWarning(ctx.inv, `${f}: skipped, as Ansible skips .ini files in an inventory directory (give it with its own -i to read it)`);
+      for (const f of found.files) await loadSourceFile(ctx, f);
       if (!varsDirs.includes(p)) varsDirs.push(p);
     } else {
       await loadSourceFile(ctx, p);
@@ -846,10 +867,13 @@ export function groupsMap(inv: Inventory): Record<string, string[]> {
   return out;
 }
 
-/** `ansible-inventory --list` shape: _meta.hostvars, then groups with hosts/children (empty keys and groups left out). */
+/** `ansible-inventory --list` shape: _meta.hostvars (hosts with variables), then groups with hosts/children (empty keys and groups left out). */
 export function inventoryList(inv: Inventory): Record<string, unknown> {
   const hostvars: Record<string, unknown> = {};
-  for (const h of inv.hosts.keys()) hostvars[h] = hostVars(inv, h);
+  for (const h of inv.hosts.keys()) {
+    const vars = hostVars(inv, h);
+    if (Object.keys(vars).length) hostvars[h] = vars; // as ansible-inventory: a host without variables is left out
+  }
   const out: Record<string, unknown> = { _meta: { hostvars } };
   const seen = new Set<string>();
   const visit = (name: string) => {

@@ -40,4 +40,10 @@ export interface Inventory {
   sources: string[];
   /** Things worth a warning that are not errors (vars files for unknown hosts, ...). */
   warnings: string[];
+  /**
+   * Warnings the commands print when the inventory is loaded: what an inventory
+   * script wrote on stderr while succeeding (Ansible shows it too), .ini files
+   * skipped in an inventory directory. Also in `warnings`.
+   */
+  shownWarnings?: string[];
 }
