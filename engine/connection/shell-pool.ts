@@ -43,13 +43,21 @@ export function channelTransport(channel: ClientChannel): ShellTransport {
   channel.on('error', () => {});
   return {
     write: (b) => {
-      channel.write(b);
+      try {
+        channel.write(b);
+      } catch {
+        // a channel that is going away: its 'close' ends the session
+      }
     },
     onStdout: (cb) => channel.on('data', cb),
     onStderr: (cb) => channel.stderr.on('data', cb),
     onClose: (cb) => channel.once('close', cb),
     close: () => {
-      channel.close();
+      try {
+        channel.close();
+      } catch {
+        // already gone with its connection
+      }
     },
   };
 }
