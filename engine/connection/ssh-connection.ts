@@ -407,8 +407,10 @@ export class SshConnection implements Connection {
     let session = this.shells.take(client);
     if (!session) {
       try {
-        session = await this.startShell(client, timeoutMs);
+        session = await this.startShell(client, command, timeoutMs);
       } catch (e) {
+        // a silent host or the command's own timeout: as on the exec path
+        if (e instanceof UnreachableError || e instanceof CommandTimeoutError) throw e;
         if (e instanceof ShellStartError && this.alive && this.client === client && !this.aborted) {
           this.shells.unavailable = e.message;
           this.onNote?.(`${this.host}: no persistent shell on ${this.where} (${e.message}): using one exec channel per command`);
@@ -432,15 +434,15 @@ export class SshConnection implements Connection {
     }
   }
 
-  /** Open a channel with the shell loop and greet it, within T (and the command's timeout, if shorter). */
-  private async startShell(client: Ssh2Client, commandTimeoutMs: number): Promise<ShellSession> {
+  /**
+   * Open a channel with the shell loop (bounded as an exec channel's open: a
+   * silent host is unreachable) and greet it, within T (and the command's
+   * timeout, if shorter).
+   */
+  private async startShell(client: Ssh2Client, command: string, commandTimeoutMs: number): Promise<ShellSession> {
     const t = commandTimeoutMs > 0 ? Math.min(this.timeoutMs, commandTimeoutMs) : this.timeoutMs;
     const sessionTag = randomBytes(8).toString('hex');
-    let timer: NodeJS.Timeout | undefined;
-    const channel = await Promise.race([
-      openExec(client, `exec /bin/sh -c ${quote(SHELL_LOOP)} sh ${tagWord(sessionTag)}`),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('channel open timed out')), t))),
-    ]).finally(() => clearTimeout(timer));
+    const channel = await this.openChannel(client, `exec /bin/sh -c ${quote(SHELL_LOOP)} sh ${tagWord(sessionTag)}`, command, sessionTag, commandTimeoutMs, commandTimeoutMs);
     this.shells.started++;
     return ShellSession.start(channelTransport(channel), t);
   }
