@@ -80,6 +80,8 @@ export interface ConnectionSettings {
   becomeFlags?: string[];
   /** ansible_become_exe; unset: the method's name. */
   becomeExe?: string;
+  /** tsplay_persistent_shell: run commands in persistent shells (engine/connection/shell-session.ts); unset: on. */
+  persistentShell?: boolean;
 }
 
 /** The run was interrupted (Ctrl-C) and this command abandoned: it may or may not have had its effect. */

@@ -19,6 +19,10 @@
 //   answers keepalives while it runs); the command timeout is its own setting
 //   and counts from asking for the channel to its close.
 // - abort() (Ctrl-C after the grace): kill what still runs, drop the connection.
+// - Commands run in persistent shells (shell-session.ts, shell-pool.ts): one
+//   long-lived /bin/sh per channel slot, opened lazily; where none can start,
+//   the host falls back to one exec channel per command (noted at -vv).
+//   tsplay_persistent_shell=false or TSPLAY_PERSISTENT_SHELL=0 turns them off.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,6 +35,8 @@ import { CommandTimeoutError, InterruptedError, UnreachableError, type Connectio
 import { appendHostKey, checkHostKey, fingerprint, hostKeyName, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
 import { quote } from '../host/shell.js';
 import { constants as osConstants } from 'node:os';
+import { ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, SHELL_LOOP } from './shell-session.js';
+import { channelTransport, ShellPool } from './shell-pool.js';
 
 export interface SshConnectionOptions {
   /** TCP_NODELAY on the socket (default true; false only to measure its effect). */
@@ -39,6 +45,10 @@ export interface SshConnectionOptions {
   maxChannels?: number;
   /** Told when accept-new records a host key (the runner reports it, as OpenSSH warns). */
   onHostKeyAdded?: (added: HostKeyAdded) => void;
+  /** Persistent shells (default: the host's tsplay_persistent_shell, then TSPLAY_PERSISTENT_SHELL, then on). */
+  persistentShell?: boolean;
+  /** Told what a -vv run shows (the fallback from persistent shells to exec channels). */
+  onNote?: (msg: string) => void;
 }
 
 export interface HostKeyAdded {
@@ -102,6 +112,9 @@ export class SshConnection implements Connection {
   private closing = false;
   private inFlight = 0;
   private readonly waiters: Array<() => void> = [];
+  /** The persistent shells (tests and benchmarks read `started` and `unavailable`). */
+  readonly shells = new ShellPool<Ssh2Client>();
+  private readonly onNote?: (msg: string) => void;
 
   constructor(settings: ConnectionSettings, opts: SshConnectionOptions = {}) {
     this.settings = settings;
@@ -109,6 +122,8 @@ export class SshConnection implements Connection {
     this.noDelay = opts.noDelay ?? true;
     this.maxChannels = opts.maxChannels ?? 4;
     this.onHostKeyAdded = opts.onHostKeyAdded;
+    this.onNote = opts.onNote;
+    if (!(opts.persistentShell ?? settings.persistentShell ?? persistentShellFromEnv())) this.shells.unavailable = 'turned off';
   }
 
   /** The connection timeout T: connect, channel open, and how long a silent host is waited for. */
@@ -344,6 +359,13 @@ export class SshConnection implements Connection {
     this.running.add(tag);
     try {
       let client = await this.ensureOpen();
+      if (this.shells.unavailable === undefined) {
+        const r = await this.execInShell(client, command, opts, tag, timeoutMs);
+        if (r) {
+          release();
+          return r;
+        }
+      }
       const asked = Date.now();
       const left = () => (timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - asked)) : 0);
       let channel: ClientChannel;
@@ -372,6 +394,57 @@ export class SshConnection implements Connection {
     } finally {
       this.running.delete(tag);
     }
+  }
+
+  /**
+   * Run a command in a persistent shell (a pooled one, or a new one). Undefined:
+   * no shell could be had for it, run it on an exec channel instead. Errors as
+   * the exec path's: a shell or channel that ends mid-command is unreachable
+   * (never re-run), a timeout kills by tag and drops the session.
+   */
+  private async execInShell(client: Ssh2Client, command: string, opts: ExecOptions, tag: string, timeoutMs: number): Promise<ExecResult | undefined> {
+    const started = Date.now();
+    let session = this.shells.take(client);
+    if (!session) {
+      try {
+        session = await this.startShell(client, command, timeoutMs);
+      } catch (e) {
+        // a silent host or the command's own timeout: as on the exec path
+        if (e instanceof UnreachableError || e instanceof CommandTimeoutError) throw e;
+        if (e instanceof ShellStartError && this.alive && this.client === client && !this.aborted) {
+          this.shells.unavailable = e.message;
+          this.onNote?.(`${this.host}: no persistent shell on ${this.where} (${e.message}): using one exec channel per command`);
+        }
+        return undefined;
+      }
+    }
+    const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
+    try {
+      const r = await session.run(command, { stdin: opts.stdin, timeoutMs: left, tag, kill: () => this.killTagged([tag]) });
+      this.shells.give(client, session);
+      return r;
+    } catch (e) {
+      if (e instanceof ShellTimeoutError) throw new CommandTimeoutError(this.host, command, timeoutMs);
+      if (this.aborted) throw this.interrupted('the running command was abandoned');
+      if (e instanceof ShellLostError) {
+        if (!this.alive || this.client !== client) throw this.unreachable(`connection to ${this.where} was lost while a command was running${this.lostReason ? `: ${this.lostReason}` : ''}`);
+        throw this.unreachable(`the persistent shell on ${this.where} ended while a command was running (${e.message})`);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Open a channel with the shell loop (bounded as an exec channel's open: a
+   * silent host is unreachable) and greet it, within T (and the command's
+   * timeout, if shorter).
+   */
+  private async startShell(client: Ssh2Client, command: string, commandTimeoutMs: number): Promise<ShellSession> {
+    const t = commandTimeoutMs > 0 ? Math.min(this.timeoutMs, commandTimeoutMs) : this.timeoutMs;
+    const sessionTag = randomBytes(8).toString('hex');
+    const channel = await this.openChannel(client, `exec /bin/sh -c ${quote(SHELL_LOOP)} sh ${tagWord(sessionTag)}`, command, sessionTag, commandTimeoutMs, commandTimeoutMs);
+    this.shells.started++;
+    return ShellSession.start(channelTransport(channel), t);
   }
 
   /**
@@ -541,6 +614,7 @@ export class SshConnection implements Connection {
     this.ssh = undefined;
     this.client = undefined;
     this.sock = undefined;
+    this.shells.closeAll();
     if (ssh) ssh.dispose();
     // A polite end waits for the server's answer; a silent host never gives it,
     // and the open socket would keep the process alive: cut it soon.
@@ -590,6 +664,12 @@ function sendSignal(channel: ClientChannel, name: string): void {
   } catch {
     // closing the channel is all that is left
   }
+}
+
+/** TSPLAY_PERSISTENT_SHELL=0/false/no/off turns persistent shells off for every host; anything else or unset: on. */
+export function persistentShellFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  const v = env.TSPLAY_PERSISTENT_SHELL?.trim().toLowerCase();
+  return !(v === '0' || v === 'false' || v === 'no' || v === 'off');
 }
 
 function tagWord(tag: string): string {

@@ -230,6 +230,7 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   if (password !== undefined) settings.password = password;
   const kh = str(host, 'tsplay_known_hosts_file', vars.tsplay_known_hosts_file);
   if (kh !== undefined) settings.knownHostsFile = kh;
+  if (vars.tsplay_persistent_shell !== undefined) settings.persistentShell = bool(host, 'tsplay_persistent_shell', vars.tsplay_persistent_shell, true);
   // OpenSSH options (engine/inventory/ssh-args.ts): honoured, without effect, or refused; later variables win.
   const fromArgs: SshArgSettings = {};
   for (const name of SSH_ARGS_VARS) {

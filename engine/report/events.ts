@@ -57,6 +57,8 @@ export type RunEvent =
   | { kind: 'warning'; msg: string; host?: string; task?: string; deprecation?: boolean }
   /** accept-new recorded a host's key (OpenSSH warns "Permanently added ..."). */
   | HostKeyAddedEvent
+  /** What the connection did differently for a host (no persistent shell: exec channels); shown at -vv. */
+  | { kind: 'connection_note'; host: string; msg: string }
   /** msg: the message; with `var`, `{name: value}` for debug's var= (printed as it is, not under "msg"). */
   | { kind: 'debug'; host: string; task: string; msg: unknown; var?: string; place?: string }
   | { kind: 'readiness'; title: string; columns: string[]; rows: Array<{ host: string; cells: Record<string, { ok: boolean; reason?: string; detail?: string }> }> }

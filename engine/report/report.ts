@@ -221,6 +221,9 @@ export function consoleReporter(opts: ConsoleOptions = {}): Reporter {
         // OpenSSH's own words, then which host, which key, which file.
         write(paint('magenta', `Warning: Permanently added '${ev.name}' (${keyTypeLabel(ev.keyType)}) to the list of known hosts (${ev.host}, ${ev.fingerprint}, ${ev.file}).`));
         break;
+      case 'connection_note':
+        if (verbosity > 1) write(paint('gray', `<${ev.host}> ${ev.msg}`));
+        break;
       case 'readiness':
         stopProgress();
         write('');

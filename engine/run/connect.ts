@@ -12,5 +12,8 @@ export type ConnectFn = (settings: ConnectionSettings) => Connection;
 export function connect(settings: ConnectionSettings, emit: Reporter, custom?: ConnectFn): Connection {
   if (custom) return custom(settings);
   if (settings.connection === 'local') return new LocalConnection(settings.host, { commandTimeoutMs: settings.commandTimeoutMs });
-  return new SshConnection(settings, { onHostKeyAdded: (k) => emit({ kind: 'host_key_added', ...k }) });
+  return new SshConnection(settings, {
+    onHostKeyAdded: (k) => emit({ kind: 'host_key_added', ...k }),
+    onNote: (msg) => emit({ kind: 'connection_note', host: settings.host, msg }),
+  });
 }

@@ -1,0 +1,228 @@
+// The persistent shell (engine/connection/shell-session.ts): the marker parser
+// as a pure function over fixture tables, then the real loop run by the local
+// /bin/sh (dash here, as on Debian hosts) through a child process, for each
+// point the file's header promises. Over SSH: ssh-connection-shell.test.ts and
+// test/lab/shell-session.test.ts.
+
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { encodeScript, FrameReader, SHELL_LOOP, ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, type Frame, type ShellTransport } from '../../../../engine/connection/shell-session.js';
+
+const NONCE = '0123456789abcdef0123456789abcdef';
+const mark = (id: number, rc: number) => `${NONCE}${id} ${rc}\n`;
+
+/** Push `chunks` one by one; all frames, bodies as latin1 for the tables. */
+function frames(chunks: Array<string | Buffer>): Array<{ id: number; rc: number; body: string }> {
+  const r = new FrameReader(NONCE);
+  const out: Frame[] = [];
+  for (const c of chunks) out.push(...r.push(typeof c === 'string' ? Buffer.from(c, 'latin1') : c));
+  return out.map((f) => ({ id: f.id, rc: f.rc, body: f.body.toString('latin1') }));
+}
+
+const TABLE: Array<[string, Array<string | Buffer>, Array<{ id: number; rc: number; body: string }>]> = [
+  ['empty output', [mark(1, 0)], [{ id: 1, rc: 0, body: '' }]],
+  ['output with a final newline', ['hello\n' + mark(1, 0)], [{ id: 1, rc: 0, body: 'hello\n' }]],
+  ['output without a final newline', ['no newline' + mark(2, 3)], [{ id: 2, rc: 3, body: 'no newline' }]],
+  ['marker split in the nonce', ['abc' + mark(1, 0).slice(0, 7), mark(1, 0).slice(7)], [{ id: 1, rc: 0, body: 'abc' }]],
+  ['marker split before its newline', ['x' + mark(1, 127).slice(0, -1), '\n'], [{ id: 1, rc: 127, body: 'x' }]],
+  ['two frames in one chunk', ['a' + mark(1, 0) + 'b' + mark(2, 1)], [{ id: 1, rc: 0, body: 'a' }, { id: 2, rc: 1, body: 'b' }]],
+  ['a different nonce is output', ['fedcba9876543210fedcba98765432101 0\n' + mark(1, 0)], [{ id: 1, rc: 0, body: 'fedcba9876543210fedcba98765432101 0\n' }]],
+  ['a nonce prefix is output', [NONCE.slice(0, 31) + 'X' + mark(4, 0)], [{ id: 4, rc: 0, body: NONCE.slice(0, 31) + 'X' }]],
+  ['binary bytes', [Buffer.from([0, 255, 10, 13, 0x30]), Buffer.from(mark(1, 0))], [{ id: 1, rc: 0, body: '\x00\xff\n\r0' }]],
+  ['one byte at a time', [...('ab' + mark(1, 0) + mark(2, 0))], [{ id: 1, rc: 0, body: 'ab' }, { id: 2, rc: 0, body: '' }]],
+  ['nothing finished yet', ['partial output', NONCE], []],
+];
+
+for (const [name, chunks, expected] of TABLE) {
+  test(`FrameReader: ${name}`, (t) => {
+    t.deepEqual(frames(chunks), expected);
+  });
+}
+
+test('FrameReader: every split point of two frames gives the same frames', (t) => {
+  const all = 'out\x00put' + mark(7, 0) + 'more' + mark(8, 2);
+  for (let i = 0; i <= all.length; i++) {
+    t.deepEqual(frames([all.slice(0, i), all.slice(i)]), [{ id: 7, rc: 0, body: 'out\x00put' }, { id: 8, rc: 2, body: 'more' }], `split at ${i}`);
+  }
+});
+
+test('FrameReader: 8 MB in 32 KiB chunks, exact bytes, linear time', (t) => {
+  const big = randomBytes(8 << 20);
+  const r = new FrameReader(NONCE);
+  const started = Date.now();
+  for (let i = 0; i < big.length; i += 32768) t.deepEqual(r.push(big.subarray(i, i + 32768)), []);
+  const [f] = r.push(Buffer.from(mark(1, 0)));
+  t.true(f.body.equals(big));
+  t.true(Date.now() - started < 5000);
+});
+
+test('FrameReader: a malformed marker is an error', (t) => {
+  t.throws(() => frames([`${NONCE}x y\n`]), { message: /malformed shell session marker/ });
+});
+
+test('encodeScript: header, text, stdin', (t) => {
+  const join = (parts: Buffer[]) => Buffer.concat(parts).toString('latin1');
+  t.is(join(encodeScript(1, 'echo é', 'ab12')), '1 7 - ab12\necho \xc3\xa9');
+  t.is(join(encodeScript(2, 'cat', 'ab12', '')), '2 3 0 ab12\ncat');
+  t.is(join(encodeScript(3, 'cat', 'ab12', Buffer.from([0, 1]))), '3 3 2 ab12\ncat\x00\x01');
+  t.throws(() => encodeScript(1, 'x', 'a b'));
+});
+
+// ---- the loop, run by the local /bin/sh ----
+
+interface Local {
+  transport: ShellTransport;
+  pid: number;
+  killGroup: () => Promise<void>;
+}
+
+/** The loop in a local /bin/sh, in its own process group (as a session's shell over SSH). */
+function local(argv: string[] = ['/bin/sh', '-c', SHELL_LOOP, 'sh', 'tsplay-run-session']): Local {
+  const p = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  p.stdin.on('error', () => {});
+  const closed = new Promise<void>((resolve) => p.once('close', () => resolve()));
+  return {
+    pid: p.pid!,
+    transport: {
+      write: (b) => {
+        p.stdin.write(b);
+      },
+      onStdout: (cb) => p.stdout.on('data', cb),
+      onStderr: (cb) => p.stderr.on('data', cb),
+      onClose: (cb) => void closed.then(cb),
+      close: () => {
+        p.stdin.end();
+      },
+    },
+    killGroup: () => {
+      try {
+        process.kill(-p.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+async function session(): Promise<{ s: ShellSession; l: Local }> {
+  const l = local();
+  return { s: await ShellSession.start(l.transport, 5000), l };
+}
+
+let n = 0;
+const tag = () => `t${++n}`;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('rc, stdout and stderr per script; exit N gives rc N', async (t) => {
+  const { s } = await session();
+  const cases: Array<[string, number, string, string]> = [
+    ['echo out; echo err >&2', 0, 'out\n', 'err\n'],
+    ['exit 3', 3, '', ''],
+    ['printf "no newline"; false', 1, 'no newline', ''],
+    ['kill -TERM $$', 143, '', ''],
+    ['nosuchcommand-xyz', 127, '', 'sh: 1: nosuchcommand-xyz: not found\n'],
+    ['', 0, '', ''],
+    ["printf '%s\\n' \"$0\"", 0, 'sh\n', ''],
+  ];
+  for (const [cmd, rc, out, err] of cases) {
+    const r = await s.run(cmd, { tag: tag() });
+    t.deepEqual([r.rc, r.stdout, r.stderr], [rc, out, err], cmd);
+  }
+  s.close();
+});
+
+test('each script runs in a fresh shell: cd, variables, set -e, traps, exec, exit', async (t) => {
+  const { s } = await session();
+  await s.run('cd /tmp; X=1; export Y=2; set -e; trap "echo trapped" EXIT; exec true', { tag: tag() });
+  const r = await s.run('pwd; echo "x=${X-unset} y=${Y-unset}"; false; echo "no set -e"', { tag: tag() });
+  t.is(r.stdout, `${process.cwd()}\nx=unset y=unset\nno set -e\n`);
+  t.is(r.rc, 0);
+  t.is((await s.run('exit 0', { tag: tag() })).stdout, '');
+  t.is((await s.run('echo still here', { tag: tag() })).stdout, 'still here\n');
+  t.is(s.scripts, 4);
+  s.close();
+});
+
+test('output that looks like markers, binary output and 5 MB of it stay exact', async (t) => {
+  const { s } = await session();
+  // the session's own argv and environment never hold its nonce
+  const ps = await s.run('cat /proc/$PPID/cmdline /proc/$PPID/environ | tr "\\0" "\\n"', { tag: tag() });
+  t.is(ps.rc, 0);
+  const nonceish = await s.run("printf '%s0 0\\n%s1 0\\n' 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef", { tag: tag() });
+  t.is(nonceish.stdout, '0123456789abcdef0123456789abcdef0 0\n0123456789abcdef0123456789abcdef1 0\n');
+  const bytes = await s.run('head -c 5242880 /dev/urandom | tee /tmp/tsplay-shell-test.bin | sha256sum | cut -c1-64 >&2; cat /tmp/tsplay-shell-test.bin; rm -f /tmp/tsplay-shell-test.bin', { tag: tag() });
+  t.is(bytes.stdoutBytes.length, 5 << 20);
+  t.is(sha(bytes.stdoutBytes), bytes.stderr.trim());
+  const zeros = await s.run('printf "a\\0b\\377"', { tag: tag() });
+  t.true(zeros.stdoutBytes.equals(Buffer.from([0x61, 0, 0x62, 0xff])));
+  s.close();
+});
+
+test('stdin: exact binary bytes, several MB; unread stdin does not leak into the next script', async (t) => {
+  const { s } = await session();
+  const blob = randomBytes(5 << 20);
+  const r = await s.run('sha256sum | cut -c1-64', { tag: tag(), stdin: blob });
+  t.is(r.stdout.trim(), sha(blob));
+  const partial = await s.run('head -c 3', { tag: tag(), stdin: Buffer.from('abcdef\n' + 'x'.repeat(100000)) });
+  t.is(partial.stdout, 'abc');
+  const none = await s.run('read x 2>/dev/null; echo "rc=$?"; cat | wc -c', { tag: tag() });
+  t.is(none.stdout, 'rc=1\n0\n', 'no stdin: /dev/null, never the protocol stream');
+  t.is((await s.run('cat', { tag: tag(), stdin: '' })).stdout, '');
+  t.is((await s.run('cat', { tag: tag(), stdin: 'text é\n' })).stdout, 'text é\n');
+  t.is((await s.run('echo next', { tag: tag() })).stdout, 'next\n');
+  s.close();
+});
+
+test('a background process holding stdout does not hang the session', async (t) => {
+  const { s } = await session();
+  const started = Date.now();
+  const r = await s.run('sleep 30.4242 & echo started', { tag: tag() });
+  t.is(r.stdout, 'started\n');
+  t.is((await s.run('echo next', { tag: tag() })).stdout, 'next\n');
+  t.true(Date.now() - started < 3000);
+  await s.run('pkill -f "sleep 30.4242"; true', { tag: tag() });
+  s.close();
+});
+
+test('timeout: the group is killed, the session dropped, ShellTimeoutError', async (t) => {
+  const { s, l } = await session();
+  let killed = false;
+  const started = Date.now();
+  await t.throwsAsync(
+    s.run('sleep 20', {
+      tag: tag(),
+      timeoutMs: 300,
+      kill: () => {
+        killed = true;
+        return l.killGroup();
+      },
+    }),
+    { instanceOf: ShellTimeoutError },
+  );
+  t.true(killed);
+  t.true(Date.now() - started < 3000);
+  t.false(s.alive);
+  await t.throwsAsync(s.run('true', { tag: tag() }), { instanceOf: ShellLostError });
+});
+
+test('a shell killed while a script runs: ShellLostError, and the session is gone', async (t) => {
+  const { s, l } = await session();
+  const running = s.run('sleep 10', { tag: tag() });
+  await new Promise((r) => setTimeout(r, 200));
+  await l.killGroup();
+  await t.throwsAsync(running, { instanceOf: ShellLostError, message: /ended while a command was running/ });
+  t.false(s.alive);
+});
+
+test('a shell that does not answer the greeting: ShellStartError', async (t) => {
+  // a forced command that prints and exits, one that never answers, no /bin/sh loop at all
+  const exits = local(['/bin/sh', '-c', 'echo "This account is restricted"; exit 1']);
+  await t.throwsAsync(ShellSession.start(exits.transport, 5000), { instanceOf: ShellStartError, message: /ended before it answered/ });
+  const silent = local(['/bin/sh', '-c', 'cat >/dev/null']);
+  await t.throwsAsync(ShellSession.start(silent.transport, 300), { instanceOf: ShellStartError, message: /no answer/ });
+  await silent.killGroup();
+  const nohead = local(['/bin/sh', '-c', `PATH=/nonexistent; ${SHELL_LOOP}`, 'sh']);
+  await t.throwsAsync(ShellSession.start(nohead.transport, 5000), { instanceOf: ShellStartError });
+});
