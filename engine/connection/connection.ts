@@ -82,6 +82,8 @@ export interface ConnectionSettings {
   becomeExe?: string;
   /** tsplay_persistent_shell: run commands in persistent shells (engine/connection/shell-session.ts); unset: on. */
   persistentShell?: boolean;
+  /** The jump host this connection goes through (its own settings; itself maybe behind another). */
+  jump?: ConnectionSettings;
 }
 
 /** The run was interrupted (Ctrl-C) and this command abandoned: it may or may not have had its effect. */

@@ -16,16 +16,19 @@
 //   exists; ~, %d, %u, %r, %h), StrictHostKeyChecking, UserKnownHostsFile.
 //   Each only where Ansible would not pass its own option on the ssh command
 //   line (it passes ConnectTimeout always, so ConnectTimeout here never counts).
+// - ProxyJump and ProxyCommand "ssh -W %h:%p ..." name jump hosts
+//   (engine/inventory/jump-hosts.ts); another ProxyCommand is refused.
 // - Refused, naming host, file and line: keywords that change where or as
-//   whom tsplay would connect in a way it cannot follow (ProxyJump,
-//   ProxyCommand, RemoteCommand, CanonicalizeHostname, HostKeyAlias,
-//   IdentityAgent, CertificateFile, PKCS11Provider, SecurityKeyProvider).
+//   whom tsplay would connect in a way it cannot follow (RemoteCommand,
+//   CanonicalizeHostname, HostKeyAlias, IdentityAgent, CertificateFile,
+//   PKCS11Provider, SecurityKeyProvider).
 // - Everything else makes no difference to tsplay's client and is passed over.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { LoadError } from '../errors.js';
+import { parseProxyCommand, parseProxyJump, type JumpSpec } from '../inventory/jump-hosts.js';
 
 export interface SshConfigLine {
   /** Lower case. */
@@ -208,7 +211,7 @@ function matchCriteria(b: SshConfigBlock, original: string, host: string, user: 
 }
 
 /** Keywords that change where or as whom the connection goes in a way tsplay cannot follow. */
-const REFUSED = new Set(['proxyjump', 'proxycommand', 'remotecommand', 'canonicalizehostname', 'hostkeyalias', 'identityagent', 'certificatefile', 'pkcs11provider', 'securitykeyprovider']);
+const REFUSED = new Set(['remotecommand', 'canonicalizehostname', 'hostkeyalias', 'identityagent', 'certificatefile', 'pkcs11provider', 'securitykeyprovider']);
 
 /** What the configuration sets for a destination, where Ansible's own ssh options would not override it. */
 export interface SshConfigSettings {
@@ -218,6 +221,8 @@ export interface SshConfigSettings {
   privateKeyFile?: string;
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   knownHostsFile?: string;
+  /** ProxyJump / ProxyCommand: the hops ([]: none). */
+  jump?: JumpSpec[];
 }
 
 /** Apply the blocks for one host; throws LoadError naming host, file and line for what tsplay cannot follow. */
@@ -228,12 +233,18 @@ export function sshConfigSettings(inventoryHost: string, blocks: readonly SshCon
     const v = cfg.get(k)?.[0];
     if (!v) continue;
     const val = v.args.join(' ');
-    if ((k === 'proxycommand' || k === 'proxyjump' || k === 'remotecommand' || k === 'identityagent') && val.toLowerCase() === 'none') continue;
+    if ((k === 'remotecommand' || k === 'identityagent') && val.toLowerCase() === 'none') continue;
     if (k === 'canonicalizehostname' && val.toLowerCase() === 'no') continue;
-    const why = k === 'proxyjump' || k === 'proxycommand' ? 'jump hosts are not supported yet' : 'tsplay connects with its own SSH client and cannot honour it';
-    throw new LoadError(`${where(v)}: ${k} ${val} is not supported (${why}; docs/inventory.md "OpenSSH client configuration")`);
+    throw new LoadError(`${where(v)}: ${k} ${val} is not supported (tsplay connects with its own SSH client and cannot honour it; docs/inventory.md "OpenSSH client configuration")`);
   }
   const out: SshConfigSettings = {};
+  // ProxyJump or ProxyCommand, whichever comes first, as ssh takes it.
+  const pj = cfg.get('proxyjump')?.[0];
+  const pc = cfg.get('proxycommand')?.[0];
+  const firstProxy = pj && pc ? (pj.file === pc.file ? (pj.line < pc.line ? pj : pc) : pj) : pj ?? pc;
+  if (firstProxy) {
+    out.jump = firstProxy === pj ? parseProxyJump(pj.args.join(' '), where(pj)) : parseProxyCommand(pc!.args.join(' '), where(pc!), (t) => t.split(/\s+/).filter(Boolean));
+  }
   const user = cfg.get('user')?.[0]?.args[0];
   const remoteUser = dest.user ?? user ?? userInfo().username;
   const expand = (s: string) => s

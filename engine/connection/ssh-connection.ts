@@ -26,7 +26,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { JumpConnections } from './jump-connections.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSSH } from 'node-ssh';
@@ -99,7 +101,9 @@ export class SshConnection implements Connection {
   private readonly onHostKeyAdded?: (added: HostKeyAdded) => void;
   private ssh?: NodeSSH;
   private client?: Ssh2Client;
-  private sock?: Socket;
+  private sock?: Duplex;
+  /** The jump host's connection this one is tunnelled through (settings.jump), held until close. */
+  private jumpConn?: SshConnection;
   /** Why the connection went away (keepalive, socket error), for the messages of the commands it ends. */
   private lostReason?: string;
   /** Set by abort(): nothing new starts, what ends now ends as interrupted. */
@@ -173,8 +177,8 @@ export class SshConnection implements Connection {
       throw this.unreachable(`no way to authenticate to ${this.where}: set ansible_ssh_private_key_file, or run an ssh-agent (SSH_AUTH_SOCK)`);
     }
 
-    const sock = await this.tcpConnect(this.timeoutMs);
-    sock.setNoDelay(this.noDelay);
+    const sock = s.jump ? await this.tunnel(s.jump) : await this.tcpConnect(this.timeoutMs);
+    if (sock instanceof Socket) sock.setNoDelay(this.noDelay);
 
     let refusal: string | undefined;
     const mode = s.hostKeyChecking;
@@ -276,6 +280,37 @@ export class SshConnection implements Connection {
     this.everOpened = true;
     this.connectCount++;
     this.lastConnectMs = Date.now() - started;
+  }
+
+  /** A channel to this host's sshd through the jump host's connection (opened, or shared with other hosts). */
+  private async tunnel(jump: ConnectionSettings): Promise<Duplex> {
+    this.jumpConn ??= JUMP_HOSTS.acquire(jump, () => new SshConnection(jump, { onHostKeyAdded: this.onHostKeyAdded, persistentShell: false }));
+    try {
+      const stream = await this.jumpConn.forwardOut(this.settings.address, this.settings.port, this.timeoutMs);
+      this.sock = stream;
+      return stream;
+    } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      throw this.unreachable(`cannot reach ${this.where} through jump host ${jump.user}@${jump.address}:${jump.port}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Open a TCP forward from this host to another (this host as a jump host): ssh -W. */
+  async forwardOut(address: string, port: number, timeoutMs: number): Promise<Duplex> {
+    const client = await this.ensureOpen();
+    return await new Promise<Duplex>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to the forward to ${address}:${port} within ${seconds(timeoutMs)}`)), timeoutMs);
+      try {
+        client.forwardOut('127.0.0.1', 0, address, port, (err: Error | undefined, channel: ClientChannel) => {
+          clearTimeout(timer);
+          if (err) reject(new Error(`it could not open a connection to ${address}:${port}: ${err.message}`));
+          else resolve(channel);
+        });
+      } catch (e) {
+        clearTimeout(timer);
+        reject(asError(e));
+      }
+    });
   }
 
   private tcpConnect(timeoutMs: number): Promise<Socket> {
@@ -610,6 +645,12 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     this.closing = true;
     this.alive = false;
+    if (this.jumpConn) {
+      const jump = this.jumpConn;
+      this.jumpConn = undefined;
+      // the bastion's connection closes with the last host behind it
+      void JUMP_HOSTS.release(jump).catch(() => undefined);
+    }
     const { ssh, sock } = this;
     this.ssh = undefined;
     this.client = undefined;
@@ -629,6 +670,9 @@ export class SshConnection implements Connection {
     }
   }
 }
+
+/** Bastions' connections, shared by the hosts behind them across the run. */
+const JUMP_HOSTS = new JumpConnections<SshConnection>();
 
 function openExec(client: Ssh2Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {

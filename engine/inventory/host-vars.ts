@@ -5,6 +5,7 @@
 
 import { userInfo } from 'node:os';
 import { SSH_ARGS_VARS, sshArgSettings, type SshArgSettings } from './ssh-args.js';
+import type { JumpSpec } from './jump-hosts.js';
 import { sshConfigSettings, type SshConfigBlock } from '../connection/ssh-config.js';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
@@ -239,12 +240,16 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
     if (text !== undefined) Object.assign(fromArgs, sshArgSettings(host, name, text));
     else if (given) Object.assign(fromArgs, sshArgSettings(host, given.origin, given.text));
   }
-  const { configFile, ...argSettings } = fromArgs;
+  const { configFile, jump: argJump, ...argSettings } = fromArgs;
   Object.assign(settings, argSettings);
+  let jump = argJump;
+  let blocks: readonly SshConfigBlock[] | undefined;
   if (settings.connection === 'ssh' && defaults.sshConfig) {
+    blocks = defaults.sshConfig(configFile);
     // What Ansible puts on ssh's command line wins over the file; the file fills in the rest.
     const explicitUser = firstSet(vars, ['ansible_user', 'ansible_ssh_user'])[1] !== undefined || defaults.remoteUser !== undefined;
-    const cfg = sshConfigSettings(host, defaults.sshConfig(configFile), { host: settings.address, user: explicitUser ? settings.user : undefined });
+    const cfg = sshConfigSettings(host, blocks, { host: settings.address, user: explicitUser ? settings.user : undefined });
+    jump ??= cfg.jump;
     if (cfg.address !== undefined) settings.address = cfg.address;
     if (cfg.user !== undefined && !explicitUser) settings.user = cfg.user;
     if (cfg.port !== undefined && firstSet(vars, ['ansible_port', 'ansible_ssh_port'])[1] === undefined) settings.port = cfg.port;
@@ -253,5 +258,39 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
     if (cfg.hostKeyChecking !== undefined && !hkcSet) settings.hostKeyChecking = cfg.hostKeyChecking;
     if (cfg.knownHostsFile !== undefined && settings.knownHostsFile === undefined) settings.knownHostsFile = cfg.knownHostsFile;
   }
+  if (settings.connection === 'ssh' && jump?.length) settings.jump = jumpSettings(host, settings, jump, blocks);
   return settings;
+}
+
+/**
+ * The hops' connection settings, the last hop outermost (each behind the one before). As ssh: each
+ * hop's HostName, User, Port and IdentityFile from the OpenSSH configuration, its user otherwise the
+ * controller's. Where neither the spec nor the configuration gives a key, the host's own key is
+ * tried (ssh would try its default keys); known_hosts, host key checking and timeouts are the host's.
+ */
+function jumpSettings(host: string, target: ConnectionSettings, specs: JumpSpec[], blocks: readonly SshConfigBlock[] | undefined): ConnectionSettings {
+  let outer: ConnectionSettings | undefined;
+  for (const spec of specs) {
+    const cfg = blocks ? sshConfigSettings(host, blocks, { host: spec.host, user: spec.user }) : {};
+    const hop: ConnectionSettings = {
+      host: `${host} (jump host ${spec.host})`,
+      connection: 'ssh',
+      address: cfg.address ?? spec.host,
+      port: spec.port ?? cfg.port ?? 22,
+      user: spec.user ?? cfg.user ?? currentUser(),
+      hostKeyChecking: cfg.hostKeyChecking ?? target.hostKeyChecking,
+      connectTimeoutMs: target.connectTimeoutMs,
+      commandTimeoutMs: target.commandTimeoutMs,
+      become: false,
+      becomeUser: 'root',
+      becomeMethod: 'sudo',
+    };
+    const key = spec.keyFile ?? cfg.privateKeyFile ?? target.privateKeyFile;
+    if (key !== undefined) hop.privateKeyFile = key;
+    const kh = cfg.knownHostsFile ?? target.knownHostsFile;
+    if (kh !== undefined) hop.knownHostsFile = kh;
+    if (outer) hop.jump = outer;
+    outer = hop;
+  }
+  return outer!;
 }

@@ -1,15 +1,16 @@
 // ansible_ssh_common_args, ansible_ssh_extra_args, ansible_ssh_args: OpenSSH
 // command-line options Ansible passes to `ssh`. tsplay does not run OpenSSH
 // (it keeps one connection per host with its own client), so it reads them:
-// the options it can honour change the connection settings, those that make
-// no difference to it are accepted, and everything else (ProxyJump, -J,
-// ProxyCommand, ...) is refused with the host's name, never ignored (-F names
-// the OpenSSH configuration file read: engine/connection/ssh-config.ts):
-// a run that silently skipped a bastion would go to the wrong place or fail
-// obscurely. Pure.
+// the options it can honour change the connection settings (-J, ProxyJump and
+// ProxyCommand "ssh -W %h:%p ..." name jump hosts: engine/inventory/jump-hosts.ts;
+// -F names the OpenSSH configuration file read: engine/connection/ssh-config.ts),
+// those that make no difference to it are accepted, and everything else is
+// refused with the host's name, never ignored: a run that silently skipped an
+// option could go to the wrong place or fail obscurely. Pure.
 
 import { LoadError } from '../errors.js';
 import type { ConnectionSettings } from '../connection/connection.js';
+import { parseProxyCommand, parseProxyJump, type JumpSpec } from './jump-hosts.js';
 
 export const SSH_ARGS_VARS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_ssh_args'] as const;
 
@@ -17,6 +18,8 @@ export const SSH_ARGS_VARS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args
 export type SshArgSettings = Partial<Pick<ConnectionSettings, 'hostKeyChecking' | 'knownHostsFile' | 'connectTimeoutMs'>> & {
   /** -F FILE: the OpenSSH client configuration to read instead of ~/.ssh/config (engine/connection/ssh-config.ts). */
   configFile?: string;
+  /** -J, ProxyJump, ProxyCommand "ssh -W %h:%p ...": the hops, first first ([]: none, as ProxyJump=none). */
+  jump?: JumpSpec[];
 };
 
 /** Options that change nothing for tsplay's client: connection sharing (it keeps one per host), keepalives (its own), logging. */
@@ -66,7 +69,12 @@ export function sshArgSettings(host: string, name: string, text: string): SshArg
     let opt: string;
     if (w === '-o') opt = words[++i] ?? refuse('-o', 'it needs an option');
     else if (w.startsWith('-o')) opt = w.slice(2);
-    else if (w === '-J' || w.startsWith('-J')) return refuse(w, 'jump hosts are not supported yet');
+    else if (w === '-J' || w.startsWith('-J')) {
+      // As OpenSSH: the first one given wins.
+      const spec = w === '-J' ? words[++i] ?? refuse('-J', 'it needs a host') : w.slice(2);
+      out.jump ??= parseProxyJump(spec, where);
+      continue;
+    }
     else if (w === '-F' || w.startsWith('-F')) {
       out.configFile = w === '-F' ? words[++i] ?? refuse('-F', 'it needs a file') : w.slice(2);
       continue;
@@ -87,8 +95,12 @@ export function sshArgSettings(host: string, name: string, text: string): SshArg
     } else if (key === 'connecttimeout') {
       if (!/^\d+$/.test(value) || Number(value) < 1) refuse(`-o ConnectTimeout=${value}`, 'expected whole seconds');
       out.connectTimeoutMs = Number(value) * 1000;
+    } else if (key === 'proxyjump') {
+      out.jump ??= parseProxyJump(value, where);
+    } else if (key === 'proxycommand') {
+      out.jump ??= parseProxyCommand(value, where, (t) => shellWords(t, where));
     } else if (!NO_EFFECT.has(key)) {
-      refuse(`-o ${m[1]}=${value}`, key === 'proxyjump' || key === 'proxycommand' ? 'jump hosts are not supported yet' : undefined);
+      refuse(`-o ${m[1]}=${value}`);
     }
   }
   return out;

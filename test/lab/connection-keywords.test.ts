@@ -235,4 +235,48 @@ if (canHost) {
     const recap = r.events.find((e) => e.kind === 'recap') as { hosts: Record<string, { unreachable: number }> };
     t.is(recap.hosts[H2].unreachable, 1);
   });
+
+  // Last: it closes sshd's second port on conn2 to every address but conn1's.
+  test.serial('a jump host (-J): the host is reached only through its bastion, as OpenSSH reaches it', async (t) => {
+    const [b, target] = info.hosts;
+    await labOut(info, H2, [
+      `printf 'Match LocalPort 2222 Address *,!${b.address}\\n  PubkeyAuthentication no\\n  PasswordAuthentication no\\n  KbdInteractiveAuthentication no\\n' > /etc/ssh/sshd_config.d/zz-jump-test.conf`,
+      'sshd -t', 'systemctl reload ssh', 'sleep 0.5',
+    ].join(' && '));
+    const where = 'echo "${SSH_CONNECTION%% *} ${SSH_CONNECTION##* }"';
+    const inv = (extra: string) => [
+      'all:', '  vars:',
+      `    ansible_ssh_private_key_file: ${JSON.stringify(info.keyFile)}`,
+      `    tsplay_known_hosts_file: ${JSON.stringify(join(dir, 'known_hosts'))}`,
+      '  hosts:',
+      `    ${H2}: { ansible_host: ${JSON.stringify(target.address)}, ansible_user: root, ansible_port: 2222${extra} }`, '',
+    ].join('\n');
+    const runWith = async (inventory: string) => {
+      writeFileSync(join(dir, 'inventory-jump.yml'), inventory);
+      writeFileSync(join(dir, 'jump.yml'), `- hosts: ${H2}\n  gather_facts: false\n  tasks:\n    - name: where from\n      shell: '${where}'\n`);
+      const events: RunEvent[] = [];
+      const runner = new Runner({
+        inventory: await loadInventory([join(dir, 'inventory-jump.yml')]), registry: await loadRegistry(), check: false, diff: false, forks: 5, strategy: 'linear',
+        tags: [], skipTags: [], extraVars: {}, verbosity: 0, emit: (e) => events.push(e),
+      });
+      const code = await runner.run([await loadPlaybook(join(dir, 'jump.yml'), await loadRegistry())]);
+      return { code, result: events.find((e) => e.kind === 'host_result') as HostResultEvent };
+    };
+    // Straight from the controller: refused by the target's sshd.
+    const direct = await runWith(inv(''));
+    t.is(direct.code, 3, JSON.stringify(direct.result));
+    t.is(direct.result.status, 'unreachable');
+    // Through conn1: the target sees the bastion's address as the client.
+    const jumped = await runWith(inv(`, ansible_ssh_common_args: "-J root@${b.address}"`));
+    t.is(jumped.code, 0, JSON.stringify(jumped.result));
+    t.is(jumped.result.result?.stdout, `${b.address} 2222`);
+    // The ProxyCommand form sites use gives the same.
+    const proxied = await runWith(inv(`, ansible_ssh_common_args: "-o ProxyCommand='ssh -W %h:%p -q root@${b.address}'"`));
+    t.is(proxied.result.result?.stdout, `${b.address} 2222`);
+    // OpenSSH with -J (its jump ssh reads the -F file for its key and known_hosts) lands in the same place.
+    const cfg = join(dir, 'ssh_config_jump');
+    writeFileSync(cfg, `Host *\n  IdentityFile ${info.keyFile}\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  BatchMode yes\n`);
+    const theirs = execFileSync('ssh', ['-F', cfg, '-J', `root@${b.address}`, '-p', '2222', `root@${target.address}`, where], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    t.is(theirs, `${b.address} 2222`);
+  });
 }

@@ -140,12 +140,28 @@ test('the inventory wins where Ansible puts its own option on ssh\'s command lin
   t.throws(() => connectionSettings('c1', { ansible_ssh_common_args: `-F ${dir}/nope` }, withCfg), { message: /-F .*nope: no such OpenSSH configuration file/ });
 });
 
+test('ProxyJump and ProxyCommand "ssh -W %h:%p" name jump hosts; the hop takes its own Host block', (t) => {
+  const f = join(dir, 'jumps');
+  writeFileSync(f, `Host gw\n  HostName 192.0.2.1\n  User gwuser\n  Port 2200\n  IdentityFile ${keyB}\nHost inner-*\n  ProxyJump gw\nHost old-*\n  ProxyCommand ssh -q -W %h:%p -l admin -p 2201 gw\n`);
+  t.deepEqual(sshConfigSettings('x', readSshConfig(f), { host: 'inner-1' }).jump, [{ host: 'gw' }]);
+  t.deepEqual(sshConfigSettings('x', readSshConfig(f), { host: 'old-1' }).jump, [{ host: 'gw', user: 'admin', port: 2201 }]);
+  const s = connectionSettings('inner', { ansible_host: 'inner-1', ansible_ssh_common_args: `-F ${f}`, ansible_ssh_private_key_file: keyA }, { sshConfig: sshConfigReader() });
+  t.like(s, { address: 'inner-1', privateKeyFile: keyA });
+  t.like(s.jump, { address: '192.0.2.1', user: 'gwuser', port: 2200, privateKeyFile: keyB });
+  t.is(s.jump?.jump, undefined);
+  // a chain: the last hop is outermost, each behind the one before
+  const chain = connectionSettings('h', { ansible_ssh_common_args: '-J a@one,b@two:2022' });
+  t.like(chain.jump, { address: 'two', user: 'b', port: 2022 });
+  t.like(chain.jump?.jump, { address: 'one', user: 'a', port: 22 });
+});
+
 test('what tsplay cannot follow is refused with the host, file and line; the same keyword set to none passes', (t) => {
   const f = join(dir, 'jump');
-  writeFileSync(f, 'Host a\n  ProxyJump bastion\nHost b\n  ProxyCommand none\nMatch host c exec "test -f /x"\n  User y\nHost d\n  Port nope\n');
+  writeFileSync(f, 'Host a\n  RemoteCommand uptime\nHost b\n  RemoteCommand none\nMatch host c exec "test -f /x"\n  User y\nHost d\n  Port nope\nHost e\n  ProxyCommand nc %h %p\n');
   const blocks = readSshConfig(f);
-  t.throws(() => sshConfigSettings('inv-a', blocks, { host: 'a' }), { message: `host "inv-a": ${f}:2: proxyjump bastion is not supported (jump hosts are not supported yet; docs/inventory.md "OpenSSH client configuration")` });
+  t.throws(() => sshConfigSettings('inv-a', blocks, { host: 'a' }), { message: `host "inv-a": ${f}:2: remotecommand uptime is not supported (tsplay connects with its own SSH client and cannot honour it; docs/inventory.md "OpenSSH client configuration")` });
   t.notThrows(() => sshConfigSettings('inv-b', blocks, { host: 'b' }));
+  t.throws(() => sshConfigSettings('inv-e', blocks, { host: 'e' }), { message: new RegExp(`host "inv-e": ${f}:10: ProxyCommand "nc %h %p" is not supported \\(not an ssh command`) });
   t.throws(() => sshConfigSettings('inv-c', blocks, { host: 'c' }), { message: /Match exec cannot be evaluated by tsplay/ });
   t.throws(() => sshConfigSettings('inv-d', blocks, { host: 'd' }), { message: new RegExp(`host "inv-d": ${f}:8: Port nope is not a port number`) });
 });

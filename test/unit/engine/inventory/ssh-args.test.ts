@@ -35,9 +35,9 @@ test('options tsplay honours or that make no difference to it', (t) => {
 
 test('a bastion and other options tsplay cannot honour are refused, naming the host, the variable and the option', (t) => {
   for (const [text, msg] of [
-    ['-o ProxyJump=admin@bastion', /host "web1": ansible_ssh_common_args: -o ProxyJump=admin@bastion is not supported \(jump hosts are not supported yet/],
-    ['-J admin@bastion', /-J is not supported \(jump hosts/],
-    [`-o ProxyCommand="ssh -W %h:%p bastion"`, /ProxyCommand=ssh -W %h:%p bastion is not supported/],
+    [`-o ProxyCommand="nc -X connect -x proxy:3128 %h %p"`, /host "web1": ansible_ssh_common_args: ProxyCommand "nc -X connect -x proxy:3128 %h %p" is not supported \(not an ssh command/],
+    [`-o ProxyCommand="ssh bastion nc %h %p"`, /is not supported \(a command after the host/],
+    ['-o LocalCommand=x', /-o LocalCommand=x is not supported/],
     ['-o StrictHostKeyChecking=maybe', /expected yes, no, accept-new or ask/],
   ] as const) {
     t.throws(() => sshArgSettings('web1', 'ansible_ssh_common_args', text), { message: msg }, text);
@@ -50,7 +50,8 @@ test('connectionSettings applies them; without them nothing changes', (t) => {
   const s = connectionSettings('h', { ansible_ssh_common_args: '-o StrictHostKeyChecking=no', ansible_ssh_extra_args: '-o ConnectTimeout=7' });
   t.is(s.hostKeyChecking, 'off');
   t.is(s.connectTimeoutMs, 7000);
-  t.throws(() => connectionSettings('h', { ansible_ssh_common_args: '-o ProxyJump=b' }), { message: /host "h": ansible_ssh_common_args: -o ProxyJump=b is not supported/ });
+  t.like(connectionSettings('h', { ansible_ssh_common_args: '-o ProxyJump=admin@b:2200', ansible_ssh_private_key_file: '/k' }).jump, { address: 'b', user: 'admin', port: 2200, privateKeyFile: '/k' });
+  t.is(connectionSettings('h', { ansible_ssh_common_args: '-o ProxyJump=none' }).jump, undefined);
 });
 
 test('options given for every host (--ssh-common-args, ssh_connection settings) apply where the host has none; a host variable wins', (t) => {
@@ -60,7 +61,7 @@ test('options given for every host (--ssh-common-args, ssh_connection settings) 
   // extra args come after common args, as on Ansible's ssh command line: the later variable wins
   const both = { sshArgs: { ...defaults.sshArgs, ansible_ssh_extra_args: { text: '-o ConnectTimeout=6', origin: '--ssh-extra-args' } } };
   t.is(connectionSettings('h', {}, both).connectTimeoutMs, 6000);
-  t.throws(() => connectionSettings('h', {}, { sshArgs: { ansible_ssh_extra_args: { text: '-J bastion', origin: '--ssh-extra-args' } } }), {
-    message: /host "h": --ssh-extra-args: -J is not supported/,
+  t.throws(() => connectionSettings('h', {}, { sshArgs: { ansible_ssh_extra_args: { text: '-o LocalCommand=x', origin: '--ssh-extra-args' } } }), {
+    message: /host "h": --ssh-extra-args: -o LocalCommand=x is not supported/,
   });
 });
