@@ -25,6 +25,8 @@ import { listText } from './list.js';
 import { junitReporter } from '../report/junit.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
+import { setupVault, vaultOptions } from '../vault/cli-options.js';
+import { redactText } from '../vault/redact.js';
 
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
@@ -40,6 +42,8 @@ const USAGE = `usage:
   tsplay demo
   tsplay modules [MODULE]
   tsplay config dump [--only-changed]
+  tsplay vault encrypt|decrypt|view FILE... | encrypt_string [--name VAR] VALUE
+  vault secrets (run, validate, inventory, vault): [--vault-id LABEL@SOURCE]... [--vault-password-file FILE]... [-J|--ask-vault-pass]
   tsplay --version
 Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
 
@@ -76,6 +80,7 @@ const runOptions = {
   'list-hosts': { type: 'boolean' },
   'list-tags': { type: 'boolean' },
   'syntax-check': { type: 'boolean' },
+  ...vaultOptions,
 } as const;
 
 type RunValues = ReturnType<typeof parse>['values'];
@@ -267,6 +272,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
   if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
+  await setupVault(o, config);
   const { inventory, registry, playbooks } = await loadAll(positionals, inventoriesOf(o.inventory, config), rolesPathOf(o['roles-path'], config), listModes.length > 0 && !o['list-hosts']);
   if (listModes.length) {
     const mode = ({ 'list-tasks': 'tasks', 'list-hosts': 'hosts', 'list-tags': 'tags', 'syntax-check': 'syntax' } as const)[listModes[0]];
@@ -310,7 +316,8 @@ async function cmdRun(argv: string[]): Promise<number> {
 }
 
 /** The run cannot start: Ansible's "ERROR! ..." on stderr, or under --output json an error event and run_end. */
-function startError(output: string, msg: string, code: number, place?: string): number {
+function startError(output: string, rawMsg: string, code: number, place?: string): number {
+  const msg = redactText(rawMsg);
   if (output === 'json' || output === 'junit') {
     const emit = output === 'json' ? jsonReporter() : junitReporter();
     emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
@@ -335,6 +342,7 @@ async function cmdValidate(argv: string[]): Promise<number> {
   const extraVars = await parseExtraVars(o['extra-vars']);
   const config = loadConfig();
   const inventories = inventoriesOf(o.inventory, config);
+  await setupVault(o, config);
   const { inventory, playbooks } = await loadAll(positionals, inventories, rolesPathOf(o['roles-path'], config));
   for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
   const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
@@ -349,8 +357,10 @@ async function cmdValidate(argv: string[]): Promise<number> {
 
 async function cmdInventory(argv: string[]): Promise<number> {
   const { values: o } = parse(argv);
-  const inventories = inventoriesOf(o.inventory, loadConfig());
+  const config = loadConfig();
+  const inventories = inventoriesOf(o.inventory, config);
   if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY, ANSIBLE_INVENTORY, or inventory in ansible.cfg)');
+  await setupVault(o, config);
   const inv = await loadInventory(inventories);
   if (o.graph) {
     console.log(inventoryGraph(inv, o.limit));
@@ -366,7 +376,8 @@ async function cmdInventory(argv: string[]): Promise<number> {
     const meta = list._meta as { hostvars: Record<string, unknown> };
     for (const h of Object.keys(meta.hostvars)) if (!allowed.has(h)) delete meta.hostvars[h];
   }
-  console.log(JSON.stringify(list, null, 2));
+  // Vaulted values are hidden here too (Ansible prints whole-file vaulted values: docs/playbooks.md).
+  console.log(redactText(JSON.stringify(list, null, 2)));
   return 0;
 }
 
@@ -413,6 +424,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdModules(rest);
       case 'config':
         return cmdConfig(rest);
+      case 'vault':
+        return await (await import('./vault.js')).runVaultCommand(rest);
       case '--version':
       case 'version':
         console.log(versionText());
@@ -433,10 +446,10 @@ export async function main(argv: string[]): Promise<number> {
       return startError(machine, e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
     }
     if (e instanceof LoadError || e instanceof UsageError) {
-      console.error(`ERROR: ${e.message}`);
+      console.error(`ERROR: ${redactText(e.message)}`);
       return e.exitCode;
     }
-    console.error(`ERROR: ${(e as Error).stack ?? String(e)}`);
+    console.error(`ERROR: ${redactText((e as Error).stack ?? String(e))}`);
     return ExitCode.error;
   }
 }

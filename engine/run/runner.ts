@@ -29,6 +29,7 @@ import { playScope, varsFor } from './scope.js';
 import { connectionKey, effectiveSettings } from './connection-settings.js';
 import { withLoadWarnings } from '../load/load-warnings.js';
 import { playHasStartTask } from './start-at.js';
+import { redactingReporter } from '../vault/redact.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -56,7 +57,8 @@ export class Runner implements RunContext {
 
   constructor(opts: RunnerOptions) {
     this.limit = pLimit(Math.max(1, opts.forks));
-    const emit = opts.emit;
+    // Every event passes here: vaulted values are hidden from every reporter (engine/vault/redact.ts).
+    const emit = redactingReporter(opts.emit);
     this.opts = { ...opts, emit: (e) => this.runEnded || emit(e) };
     this.abandoned = new Promise((resolve) => (this.abandonDone = resolve));
   }

@@ -22,3 +22,5 @@ export function vaultDir(): string {
 export function ansibleVault(args: string[], cwd: string, input?: string): string {
   return execFileSync(ANSIBLE_VAULT, args, { cwd, encoding: 'utf8', input, env: { ...process.env, ANSIBLE_NOCOLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
+/** As withAnsible, one test at a time (the CLI runs in-process: cwd and the run's secrets are the process's). */
+export const withAnsibleSerial = existsSync(ANSIBLE_VAULT) || process.env.CI ? test.serial : test.skip;
