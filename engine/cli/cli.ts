@@ -15,7 +15,6 @@ import { loadRegistry } from '../load/registry.js';
 import { argumentTable } from '../load/module-docs.js';
 import { consoleReporter, jsonReporter } from '../report/report.js';
 import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
-import { parseYaml } from '../load/yaml.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
 import type { ConnectionDefaults } from '../inventory/host-vars.js';
@@ -26,6 +25,7 @@ import { junitReporter } from '../report/junit.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 import { setupVault, vaultOptions } from '../vault/cli-options.js';
+import { parseVaultableYaml } from '../vault/vars-file.js';
 import { redactText } from '../vault/redact.js';
 
 const USAGE = `usage:
@@ -172,7 +172,7 @@ export async function parseExtraVars(values: string[] | undefined): Promise<Reco
       } catch (e) {
         throw new UsageError(`-e ${s}: cannot read ${file}: ${(e as Error).message}`);
       }
-      const doc = parseYaml(text, file);
+      const doc = parseVaultableYaml(text, file);
       if (doc.value === null) continue;
       if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new LoadError('extra vars file must be a mapping', doc.placeOf([]));
       Object.assign(out, doc.value);
@@ -255,6 +255,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  // Before anything is read: -e @file, inventories and playbooks may hold vaulted content.
+  await setupVault(o, config);
   const forks = o.forks === undefined ? (config.settings.forks.value as number) : Number(o.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got ${JSON.stringify(o.forks)}`);
   const strategy = (o.strategy ?? config.settings.strategy.value) as 'linear' | 'free';
@@ -272,7 +274,6 @@ async function cmdRun(argv: string[]): Promise<number> {
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
   if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
-  await setupVault(o, config);
   const { inventory, registry, playbooks } = await loadAll(positionals, inventoriesOf(o.inventory, config), rolesPathOf(o['roles-path'], config), listModes.length > 0 && !o['list-hosts']);
   if (listModes.length) {
     const mode = ({ 'list-tasks': 'tasks', 'list-hosts': 'hosts', 'list-tags': 'tags', 'syntax-check': 'syntax' } as const)[listModes[0]];
@@ -339,10 +340,10 @@ function machineOutput(argv: string[]): 'json' | 'junit' | undefined {
 
 async function cmdValidate(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv);
-  const extraVars = await parseExtraVars(o['extra-vars']);
   const config = loadConfig();
-  const inventories = inventoriesOf(o.inventory, config);
   await setupVault(o, config);
+  const extraVars = await parseExtraVars(o['extra-vars']);
+  const inventories = inventoriesOf(o.inventory, config);
   const { inventory, playbooks } = await loadAll(positionals, inventories, rolesPathOf(o['roles-path'], config));
   for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
   const problems = validatePlaybookVariables(playbooks, inventory, extraVars);
