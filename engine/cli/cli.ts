@@ -15,7 +15,6 @@ import { loadRegistry } from '../load/registry.js';
 import { argumentTable } from '../load/module-docs.js';
 import { consoleReporter, jsonReporter } from '../report/report.js';
 import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
-import { parseYaml } from '../load/yaml.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
 import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars.js';
@@ -26,6 +25,9 @@ import { listText } from './list.js';
 import { junitReporter } from '../report/junit.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
+import { setupVault, vaultOptions } from '../vault/cli-options.js';
+import { parseVaultableYaml } from '../vault/vars-file.js';
+import { redactText } from '../vault/redact.js';
 
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
@@ -42,6 +44,8 @@ const USAGE = `usage:
   tsplay demo
   tsplay modules [MODULE]
   tsplay config dump [--only-changed]
+  tsplay vault encrypt|decrypt|view FILE... | encrypt_string [--name VAR] VALUE
+  vault secrets (run, validate, inventory, vault): [--vault-id LABEL@SOURCE]... [--vault-password-file FILE]... [-J|--ask-vault-pass]
   tsplay --version
 Exit codes: 0 ok, 1 error, 2 host failed, 3 host unreachable, 4 parse/schema error, 5 bad options, 99 interrupted.`;
 
@@ -80,6 +84,7 @@ const runOptions = {
   'list-hosts': { type: 'boolean' },
   'list-tags': { type: 'boolean' },
   'syntax-check': { type: 'boolean' },
+  ...vaultOptions,
 } as const;
 
 type RunValues = ReturnType<typeof parse>['values'];
@@ -179,7 +184,7 @@ export async function parseExtraVars(values: string[] | undefined): Promise<Reco
       } catch (e) {
         throw new UsageError(`-e ${s}: cannot read ${file}: ${(e as Error).message}`);
       }
-      const doc = parseYaml(text, file);
+      const doc = parseVaultableYaml(text, file);
       if (doc.value === null) continue;
       if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new LoadError('extra vars file must be a mapping', doc.placeOf([]));
       Object.assign(out, doc.value);
@@ -262,6 +267,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  // Before anything is read: -e @file, inventories and playbooks may hold vaulted content.
+  await setupVault(o, config);
   const forks = o.forks === undefined ? (config.settings.forks.value as number) : Number(o.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got ${JSON.stringify(o.forks)}`);
   const strategy = (o.strategy ?? config.settings.strategy.value) as 'linear' | 'free';
@@ -328,7 +335,8 @@ async function cmdRun(argv: string[]): Promise<number> {
 }
 
 /** The run cannot start: Ansible's "ERROR! ..." on stderr, or under --output json an error event and run_end. */
-function startError(output: string, msg: string, code: number, place?: string): number {
+function startError(output: string, rawMsg: string, code: number, place?: string): number {
+  const msg = redactText(rawMsg);
   if (output === 'json' || output === 'junit') {
     const emit = output === 'json' ? jsonReporter() : junitReporter();
     emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
@@ -350,8 +358,9 @@ function machineOutput(argv: string[]): 'json' | 'junit' | undefined {
 
 async function cmdValidate(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv);
-  const extraVars = await parseExtraVars(o['extra-vars']);
   const config = loadConfig();
+  await setupVault(o, config);
+  const extraVars = await parseExtraVars(o['extra-vars']);
   const inventories = inventoriesOf(o.inventory, config);
   const { inventory, playbooks } = await loadAll(positionals, inventories, rolesPathOf(o['roles-path'], config));
   for (const w of playbooks.flatMap((p) => p.warnings ?? [])) console.error(formatLoadWarning(w));
@@ -367,8 +376,10 @@ async function cmdValidate(argv: string[]): Promise<number> {
 
 async function cmdInventory(argv: string[]): Promise<number> {
   const { values: o } = parse(argv);
-  const inventories = inventoriesOf(o.inventory, loadConfig());
+  const config = loadConfig();
+  const inventories = inventoriesOf(o.inventory, config);
   if (!inventories?.length) throw new UsageError('no inventory given (-i INVENTORY, ANSIBLE_INVENTORY, or inventory in ansible.cfg)');
+  await setupVault(o, config);
   const inv = await loadInventory(inventories);
   for (const w of inv.shownWarnings ?? []) console.error(`[WARNING]: ${w}`);
   if (o.graph) {
@@ -385,7 +396,8 @@ async function cmdInventory(argv: string[]): Promise<number> {
     const meta = list._meta as { hostvars: Record<string, unknown> };
     for (const h of Object.keys(meta.hostvars)) if (!allowed.has(h)) delete meta.hostvars[h];
   }
-  console.log(JSON.stringify(list, null, 2));
+  // Vaulted values are hidden here too (Ansible prints whole-file vaulted values: docs/playbooks.md).
+  console.log(redactText(JSON.stringify(list, null, 2)));
   return 0;
 }
 
@@ -432,6 +444,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdModules(rest);
       case 'config':
         return cmdConfig(rest);
+      case 'vault':
+        return await (await import('./vault.js')).runVaultCommand(rest);
       case '--version':
       case 'version':
         console.log(versionText());
@@ -452,10 +466,10 @@ export async function main(argv: string[]): Promise<number> {
       return startError(machine, e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
     }
     if (e instanceof LoadError || e instanceof UsageError) {
-      console.error(`ERROR: ${e.message}`);
+      console.error(`ERROR: ${redactText(e.message)}`);
       return e.exitCode;
     }
-    console.error(`ERROR: ${(e as Error).stack ?? String(e)}`);
+    console.error(`ERROR: ${redactText((e as Error).stack ?? String(e))}`);
     return ExitCode.error;
   }
 }

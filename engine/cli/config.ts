@@ -19,7 +19,7 @@ import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars
 import { booleanOf } from '../load/coerce.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 
-type Kind = 'string' | 'path' | 'pathlist' | 'int' | 'bool';
+type Kind = 'string' | 'path' | 'pathlist' | 'list' | 'int' | 'bool';
 
 interface SettingDef {
   /** Ansible's name for it (ansible-config dump). */
@@ -56,15 +56,18 @@ export const SETTINGS = {
   sshArgs: { name: 'ssh_args', section: 'ssh_connection', key: 'ssh_args', env: 'ANSIBLE_SSH_ARGS', kind: 'string', plugin: true },
   sshCommonArgs: { name: 'ssh_common_args', section: 'ssh_connection', key: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string', plugin: true },
   sshExtraArgs: { name: 'ssh_extra_args', section: 'ssh_connection', key: 'ssh_extra_args', env: 'ANSIBLE_SSH_EXTRA_ARGS', kind: 'string', plugin: true },
+  // Vault passwords (engine/vault/passwords.ts, docs/playbooks.md "Vault").
+  vaultPasswordFile: { name: 'DEFAULT_VAULT_PASSWORD_FILE', section: 'defaults', key: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', kind: 'path' },
+  vaultIdentityList: { name: 'DEFAULT_VAULT_IDENTITY_LIST', section: 'defaults', key: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list', dflt: [] },
+  vaultIdentity: { name: 'DEFAULT_VAULT_IDENTITY', section: 'defaults', key: 'vault_identity', env: 'ANSIBLE_VAULT_IDENTITY', kind: 'string', dflt: 'default' },
+  vaultIdMatch: { name: 'DEFAULT_VAULT_ID_MATCH', section: 'defaults', key: 'vault_id_match', env: 'ANSIBLE_VAULT_ID_MATCH', kind: 'bool', dflt: false },
+  askVaultPass: { name: 'DEFAULT_ASK_VAULT_PASS', section: 'defaults', key: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'bool', dflt: false },
 } as const satisfies Record<string, SettingDef>;
 
 export type SettingName = keyof typeof SETTINGS;
 
 /** Keys that would change what a run does in a way tsplay cannot honour: refused, with why. */
 const REFUSED: Record<string, string> = {
-  'defaults.vault_password_file': 'tsplay cannot read Ansible Vault files',
-  'defaults.vault_identity_list': 'tsplay cannot read Ansible Vault files',
-  'defaults.ask_vault_pass': 'tsplay cannot read Ansible Vault files',
   'defaults.ask_pass': 'tsplay authenticates with keys (a file or ssh-agent), not passwords it asks for',
   'privilege_escalation.become_ask_pass': 'tsplay sends no become password (passwordless sudo, or connect as root)',
 };
@@ -114,6 +117,9 @@ function convert(def: SettingDef, raw: string, where: string, baseDir?: string):
     // inventory is comma-separated in Ansible, roles_path colon-separated.
     case 'pathlist':
       return raw.split(def.key === 'inventory' ? ',' : ':').map((p) => p.trim()).filter(Boolean).map(path);
+    // A comma-separated list of words (vault_identity_list).
+    case 'list':
+      return raw.split(',').map((p) => p.trim()).filter(Boolean);
     default:
       return raw.trim();
   }

@@ -6,6 +6,7 @@
 // `src` is checked when the task runs.
 
 import { readFileSync } from 'node:fs';
+import { openControllerText } from '../vault/read.js';
 import { isAbsolute } from 'node:path';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { checkJinja, isJinjaStatementTemplate } from '../template/jinja.js';
@@ -101,7 +102,8 @@ function checkTemplateFile(src: string, t: Task, playSearchPath: string[]): void
   let text: string;
   try {
     if (path === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
-    text = readFileSync(path, 'utf8');
+    // A vaulted template is checked decrypted (the run decrypts it: engine/vault/read.ts).
+    text = openControllerText(readFileSync(path, 'utf8'), path);
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `cannot be read (${(e as Error).message})`;
     if (path === undefined) {

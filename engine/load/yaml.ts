@@ -9,6 +9,9 @@ import { LoadError, snippetAt, type Place } from '../errors.js';
 import { Unsafe } from '../template/unsafe.js';
 import { checkAliases } from './yaml-aliases.js';
 import { loadWarning } from './load-warnings.js';
+import { VaultedText, decryptVaultedValues, vaultTag } from '../vault/yaml-tag.js';
+import { openVaultText, withoutSnippet } from '../vault/read.js';
+import { registerSecretValues } from '../vault/redact.js';
 
 // `!unsafe "{{ text }}"`: a string that is never rendered (Ansible's tag; engine/template/unsafe.ts).
 const unsafeTag = defineScalarTag('!unsafe', {
@@ -30,7 +33,7 @@ const pyBoolTag = defineScalarTag('tag:yaml.org,2002:bool', {
 });
 
 // YAML 1.1 as Ansible (PyYAML) reads it: yes/no booleans, 0644 octal, << merge keys, !unsafe.
-const SCHEMA = new Schema([...YAML11_SCHEMA.tags.filter((t) => t !== boolYaml11Tag), pyBoolTag, mergeTag, unsafeTag]);
+const SCHEMA = new Schema([...YAML11_SCHEMA.tags.filter((t) => t !== boolYaml11Tag), pyBoolTag, mergeTag, unsafeTag, vaultTag]);
 
 export type PathSeg = string | number;
 
@@ -215,7 +218,9 @@ export function parseYaml(original: string, file: string, quiet = false): YamlDo
     const off = keys.get(pointer(path));
     return off !== undefined ? offsetToPlace(starts, file, off) : placeOf(path);
   };
-  return { file, source, value: values.length ? values[0] : null, placeOf, keyPlaceOf };
+  const value = values.length ? values[0] : null;
+  // `!vault |` values: decrypted here, at load, so a wrong or missing password stops the run before any host is touched.
+  return { file, source, value: VaultedText.pending ? decryptVaultedValues(value, placeOf) : value, placeOf, keyPlaceOf };
 }
 
 export async function loadYamlFile(file: string): Promise<YamlDoc> {
@@ -226,5 +231,15 @@ export async function loadYamlFile(file: string): Promise<YamlDoc> {
     const err = e as NodeJS.ErrnoException;
     throw new LoadError(err.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${err.message}`);
   }
-  return parseYaml(source, file);
+  // A whole file encrypted with ansible-vault: decrypted, and its every value kept out of reports.
+  const { text, vaulted } = openVaultText(source, file);
+  if (!vaulted) return parseYaml(source, file);
+  let doc: YamlDoc;
+  try {
+    doc = parseYaml(text, file);
+  } catch (e) {
+    throw withoutSnippet(e);
+  }
+  registerSecretValues(doc.value);
+  return doc;
 }

@@ -3,7 +3,7 @@
 // (task-exec.ts) on the host it runs on (delegate_to), with become and the
 // task's environment.
 
-import { readFile } from 'node:fs/promises';
+import { readControllerFile } from '../vault/read.js';
 import { isAbsolute, resolve } from 'node:path';
 import { findInSearchPath, searchedPlaces, templateDirs, type SearchKind } from '../load/search-path.js';
 import type { Task } from '../load/playbook.js';
@@ -216,8 +216,8 @@ async function runModuleTask(
       render: (tpl) => String(renderString(tpl, vars)),
       renderFile: (src, text, dest) => renderTemplateFile(text, vars, { path: src, dest, searchPath: templateDirs(task.src.searchPath ?? [rc.play.play!.baseDir]) }),
       // The exact bytes: copy writes them as they are, template decodes them as UTF-8.
-      // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts).
-      readLocalFile: (p) => readFile(localFile(task, rc.play.play!.baseDir, action === 'template' ? 'templates' : 'files', p)),
+      // Found as Ansible finds it: the role's templates/ or files/ first (engine/load/search-path.ts); decrypted when vaulted.
+      readLocalFile: (p) => readControllerFile(localFile(task, rc.play.play!.baseDir, action === 'template' ? 'templates' : 'files', p)),
       localPath: (p) => resolve(rc.play.play!.baseDir, p),
     };
     // A task marked check_mode: true is a pre-flight: it plans, and changes nothing in any run.

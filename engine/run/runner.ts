@@ -30,6 +30,7 @@ import { connectionKey, effectiveSettings } from './connection-settings.js';
 import { withLoadWarnings } from '../load/load-warnings.js';
 import { playHasStartTask } from './start-at.js';
 import { awaitJobs } from './async-job.js';
+import { redactingReporter } from '../vault/redact.js';
 
 export type { RunnerOptions } from './context.js';
 
@@ -57,7 +58,8 @@ export class Runner implements RunContext {
 
   constructor(opts: RunnerOptions) {
     this.limit = pLimit(Math.max(1, opts.forks));
-    const emit = opts.emit;
+    // Every event passes here: vaulted values are hidden from every reporter (engine/vault/redact.ts).
+    const emit = redactingReporter(opts.emit);
     this.opts = { ...opts, emit: (e) => this.runEnded || emit(e) };
     this.abandoned = new Promise((resolve) => (this.abandonDone = resolve));
   }

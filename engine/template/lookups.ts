@@ -39,7 +39,7 @@ type Lookup = (run: LookupRun) => unknown[];
 
 /** Lookups tsplay refuses, with the reason (refused at load, never ignored). */
 export const REFUSED_LOOKUPS: Record<string, string> = {
-  password: 'the password lookup creates and writes files on the controller; tsplay does not write controller files from templates. Generate the secret once and keep it in a vars file (ansible-vault is not supported either)',
+  password: 'the password lookup creates and writes files on the controller; tsplay does not write controller files from templates. Generate the secret once and keep it in a vars file encrypted with ansible-vault or tsplay vault',
   random_choice: 'random_choice picks a different item on every run, so a run cannot be predicted or repeated; choose the item explicitly',
 };
 
