@@ -1,9 +1,9 @@
 // Light lab hosts (`tsplay lab up N --light`): a host that is only an sshd.
 // Each has its own overlay root over the cached base and its own network
 // namespace on the lab's bridge, like a full host, but no init and no
-// systemd: sshd runs directly, chrooted into the overlay, in its own mount
-// and PID namespaces (so /proc, /run and /tmp are the host's own), inside the
-// host's network namespace. A thousand of them fit on a small machine.
+// systemd: sshd runs directly, chrooted into the overlay, in its own mount,
+// UTS, IPC and PID namespaces (so /proc, /run, /tmp and the hostname are the
+// host's own), inside the host's network namespace. A thousand of them fit on a small machine.
 //
 // Limits: a Linux bridge takes at most 1024 ports, so a light lab has at most
 // 1000 hosts; a /24 holds 243 hosts (.11-.253), so a bigger lab spans several
@@ -26,7 +26,7 @@ export function hostAddress(prefixes: string[], i: number): string {
 }
 
 /**
- * Constant script run by `unshare --mount --pid --fork --propagation private`
+ * Constant script run by `unshare --mount --uts --ipc --pid --fork`
  * inside the host's network namespace; $1 is the host's overlay root. The
  * mounts it makes live in the host's private mount namespace and go away with
  * its last process (`lab down` kills it), so nothing is left on the machine.
@@ -39,6 +39,7 @@ const SSHD_SCRIPT = [
   'mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$r/run"',
   'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$r/tmp"',
   'mkdir -p "$r/run/sshd"',
+  'hostname -F "$r/etc/hostname"',
   'exec chroot "$r" /usr/sbin/sshd -D -e',
 ].join('\n');
 
@@ -46,7 +47,7 @@ const SSHD_SCRIPT = [
 export function lightHostArgv(netns: string, root: string): string[] {
   return [
     'ip', 'netns', 'exec', netns,
-    'unshare', '--mount', '--pid', '--fork', '--propagation', 'private', '--kill-child',
+    'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--propagation', 'private', '--kill-child',
     '/bin/sh', '-c', SSHD_SCRIPT, 'tsplay-lab-light-host', root,
   ];
 }

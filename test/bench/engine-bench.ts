@@ -14,6 +14,8 @@
 // Options: --hosts N --tasks M --ssh-hosts N --no-ssh --lab NAME
 //          --only local,ssh|noop,job (default local,ssh; job takes minutes per round)
 //          --rounds N (job rounds, default 1) --job-lab NAME --json FILE
+//          --only light --light-hosts N (default 1000): the no-op run on N light
+//          lab hosts (tsplay lab up N --light), brought up and taken down here
 
 import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
@@ -41,10 +43,12 @@ const { values: o } = parseArgs({
     rounds: { type: 'string', default: '1' },
     'job-lab': { type: 'string', default: 'benchjob' },
     json: { type: 'string' },
+    'light-hosts': { type: 'string', default: '1000' },
+    'light-lab': { type: 'string', default: 'benchlight' },
   },
 });
 
-const PARTS = ['local', 'ssh', 'job'] as const;
+const PARTS = ['local', 'ssh', 'job', 'light'] as const;
 // `noop` is another name for `ssh` (the round trip, per-task and the 100-host no-op run).
 const only = new Set(o.only.split(',').map((x) => x.trim()).filter(Boolean).map((x) => (x === 'noop' ? 'ssh' : x)));
 for (const p of only) {
@@ -204,6 +208,30 @@ async function jobPart(): Promise<StepTime[]> {
   return times;
 }
 
+async function lightPart(): Promise<void> {
+  const { labUp, labDown, labStatus } = await import('../../engine/lab/index.js');
+  const n = Number(o['light-hosts']);
+  const name = o['light-lab'];
+  if ((await labStatus()).some((l) => l.name === name)) await labDown(name);
+  const upLoad = loadavg()[0];
+  const info = await labUp({ name, hosts: n, light: true });
+  try {
+    row('light', `lab up ${n} --light`, (info.upMs ?? 0) / 1000, 's', upLoad);
+    const inv = `all:\n  vars: { ansible_user: root, ansible_ssh_private_key_file: ${info.keyFile}, tsplay_known_hosts_file: ${info.knownHostsFile} }\n  hosts:\n${info.hosts.map((h) => `    ${h.name}: { ansible_host: ${h.address} }\n`).join('')}`;
+    const f = await runBench(inv, n, M, 20);
+    show(`ssh, ${n} light hosts, forks 20`, f);
+    const how = `${n} light lab hosts (one sshd each), forks 20`;
+    row('light', `${M} no-op tasks on ${n} light hosts: wall`, f.wallMs / 1000, 's', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: max RSS`, f.maxRssMb, 'MB', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: max open files`, f.maxFds, 'fds', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: controller CPU per host-task`, f.cpuPerHostTaskMs, 'ms', f.load, how);
+  } finally {
+    const t0 = performance.now();
+    await labDown(name);
+    row('light', `lab down (${n} light hosts)`, (performance.now() - t0) / 1000, 's', loadavg()[0]);
+  }
+}
+
 function table(): string {
   const head = ['part', 'what', 'value', 'load', 'note'];
   const body = rows.map((r) => [r.part, r.what, `${r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1)} ${r.unit}`, r.load.toFixed(1), r.note ?? '']);
@@ -222,6 +250,10 @@ let jobTimes: StepTime[] = [];
 if (only.has('job')) {
   if (!isRoot) console.log('job: skipped (the lab needs root)');
   else jobTimes = await jobPart();
+}
+if (only.has('light')) {
+  if (!isRoot) console.log('light: skipped (the lab needs root)');
+  else await lightPart();
 }
 if (rows.length) console.log(`\n${table()}`);
 if (o.json) {

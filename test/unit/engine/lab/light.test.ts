@@ -20,10 +20,10 @@ test('host addresses: .11 to .253 of each /24 in turn, never .0, .1 or .255', (t
   t.throws(() => hostAddress(p, 3 * HOSTS_PER_SUBNET), { message: /past the lab's 3 subnet/ });
 });
 
-test('the launch command: sshd in the host netns, own mount and PID namespaces, chrooted into the overlay', (t) => {
+test('the launch command: sshd in the host netns, own mount, UTS, IPC and PID namespaces, chrooted into the overlay', (t) => {
   const argv = lightHostArgv('tsplay-x-x1', '/var/lib/tsplay/lab/x/hosts/x1/root');
   t.deepEqual(argv.slice(0, 4), ['ip', 'netns', 'exec', 'tsplay-x-x1']);
-  t.deepEqual(argv.slice(4, 11), ['unshare', '--mount', '--pid', '--fork', '--propagation', 'private', '--kill-child']);
+  t.deepEqual(argv.slice(4, 13), ['unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--propagation', 'private', '--kill-child']);
   t.is(argv.at(-1), '/var/lib/tsplay/lab/x/hosts/x1/root', 'the root comes in as data, not in the script');
   const script = argv[argv.indexOf('-c') + 1];
   t.regex(script, /exec chroot "\$r" \/usr\/sbin\/sshd -D -e$/);
