@@ -11,6 +11,7 @@ export type { InitSystem } from './base.js';
 
 const USAGE = `usage:
   tsplay lab up [N] [--name NAME] [--init systemd|sysvinit]   start N hosts (default 3)
+  tsplay lab up [N] --light [--name NAME]                    N hosts that are only an sshd (up to 1000)
   tsplay lab down [--name NAME]                              stop and remove a lab
   tsplay lab status                                          list labs, hosts, memory per host
   tsplay lab ssh HOST [COMMAND...]                           log in to a lab host as root
@@ -20,6 +21,7 @@ interface Parsed {
   positional: string[];
   name?: string;
   init?: string;
+  light?: boolean;
 }
 
 function parse(args: string[], allowRest = false): Parsed {
@@ -35,6 +37,7 @@ function parse(args: string[], allowRest = false): Parsed {
     if (allowRest && p.positional.length > 0) p.positional.push(a);
     else if (a === '--name' || a.startsWith('--name=')) p.name = take('--name');
     else if (a === '--init' || a.startsWith('--init=')) p.init = take('--init');
+    else if (a === '--light' && !(allowRest && p.positional.length)) p.light = true;
     else if (a === '-h' || a === '--help') throw new UsageError('');
     else if (a.startsWith('-') && !(allowRest && p.positional.length)) throw new UsageError(`unknown option ${a}`);
     else p.positional.push(a);
@@ -56,9 +59,9 @@ export async function runLabCommand(argv: string[]): Promise<number> {
         const n = p.positional.length ? Number(p.positional[0]) : 3;
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`host count must be a positive integer, got ${p.positional[0]}`);
         if (p.init !== undefined && p.init !== 'systemd' && p.init !== 'sysvinit') throw new UsageError(`--init must be systemd or sysvinit`);
-        const info = await labUp({ name: p.name, hosts: n, init: p.init, log: err });
+        const info = await labUp({ name: p.name, hosts: n, init: p.init, log: err, ...(p.light ? { light: true } : {}) });
         process.stdout.write(
-          `lab ${info.name} is up (${info.hosts.length} host(s), ${info.init}, ${((info.upMs ?? 0) / 1000).toFixed(1)} s)\n` +
+          `lab ${info.name} is up (${info.hosts.length}${p.light ? ' light' : ''} host(s), ${p.light ? 'sshd only' : info.init}, ${((info.upMs ?? 0) / 1000).toFixed(1)} s)\n` +
             info.hosts.map((h) => `  ${h.name}\t${h.address}\n`).join('') +
             `inventory: ${info.inventoryPath}\n`,
         );

@@ -13,7 +13,9 @@ import {
   existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, symlinkSync, renameSync, unlinkSync, writeFileSync, openSync, closeSync, chmodSync,
 } from 'node:fs';
 import net from 'node:net';
+import pLimit from 'p-limit';
 import { checkBase, ensureBase, type InitSystem } from './base.js';
+import { LIGHT_MAX_HOSTS, hostAddress, lightHostArgv, loginSample, subnetsFor } from './light.js';
 import { PEERS_DIR } from './nfs-standin.js';
 import { LabError, ensureTools, pidAlive, run, runRaw, sleep, which } from './system.js';
 
@@ -63,6 +65,10 @@ interface LabState {
   init: InitSystem;
   base?: string;
   status: 'starting' | 'up';
+  /** Light hosts (only an sshd each, engine/lab/light.ts). */
+  light?: boolean;
+  /** Further /24 indexes of a light lab bigger than one /24 (index is the first). */
+  moreIndexes?: number[];
   pid: number;
   startedAt: string;
   upMs?: number;
@@ -301,8 +307,8 @@ function claimedIndexes(): Map<number, string> {
   return m;
 }
 
-/** Claim a free 10.213.<index>.0/24 for this lab (atomic: a symlink per index). */
-async function claimSubnet(lab: string): Promise<number> {
+/** Claim a free 10.213.<index>.0/24 for this lab (atomic: a symlink per index); not one of `taken`. */
+async function claimSubnet(lab: string, taken: ReadonlySet<number> = new Set()): Promise<number> {
   mkdirSync(SUBNET_CLAIMS, { recursive: true });
   const routes = (await runRaw('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
   const addrs = (await runRaw('ip', ['-4', 'addr', 'show'])).stdout;
@@ -315,6 +321,7 @@ async function claimSubnet(lab: string): Promise<number> {
     } catch {
       /* free */
     }
+    if (taken.has(i)) continue;
     if (owner === lab) return i;
     if (owner !== undefined) {
       if (existsSync(stateDir(owner))) continue;
@@ -350,12 +357,15 @@ function mountsUnder(dir: string): string[] {
 
 // ---------------------------------------------------------------- cleanup
 
+/** The process that is a running host: nspawn, or a light host's sshd. */
+const hostProcess = (st: Pick<LabState, 'light'>) => (st.light ? 'sshd' : 'systemd-nspawn');
+
 /** Is this lab up (or being brought up by a live process)? */
 function liveState(name: string): 'up' | 'starting' | undefined {
   const st = readState(name);
   if (!st) return undefined;
   if (st.status === 'starting' && st.pid !== process.pid && pidAlive(st.pid)) return 'starting';
-  if (st.status === 'up' && labPids(name).some((p) => comm(p) === 'systemd-nspawn')) return 'up';
+  if (st.status === 'up' && labPids(name).some((p) => comm(p) === hostProcess(st))) return 'up';
   return undefined;
 }
 
@@ -392,11 +402,12 @@ async function cleanup(name: string, log: Log): Promise<void> {
   }
   const tProc = Date.now();
   // 2. mounts under the state dir (overlays)
+  const limit = pLimit(16); // a light lab has up to 1000 overlays
   await Promise.all(
-    mountsUnder(dir).map(async (mp) => {
+    mountsUnder(dir).map((mp) => limit(async () => {
       const r = await runRaw('umount', [mp]);
       if (r.code !== 0) await runRaw('umount', ['-l', mp]);
-    }),
+    })),
   );
   const tMount = Date.now();
   // 3. network: namespaces, links, route
@@ -493,6 +504,8 @@ export interface UpOptions {
   hosts?: number;
   init?: InitSystem;
   log?: Log;
+  /** Hosts that are only an sshd (no init), up to 1000: engine/lab/light.ts. */
+  light?: boolean;
 }
 
 export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
@@ -501,8 +514,11 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
   const n = opts.hosts ?? 3;
   const init = opts.init ?? 'systemd';
   const log = opts.log ?? quiet;
+  const light = opts.light === true;
   validateName(name);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new LabError(`host count must be 1..${MAX_HOSTS}, got ${n}`);
+  const max = light ? LIGHT_MAX_HOSTS : MAX_HOSTS;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new LabError(`host count must be 1..${max}${light ? ' with --light' : ' (more with --light)'}, got ${n}`);
+  if (light && opts.init === 'sysvinit') throw new LabError('--light hosts have no init: --init does not apply');
   if (init !== 'systemd' && init !== 'sysvinit') throw new LabError(`--init must be systemd or sysvinit, got ${String(init)}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new LabError('tsplay lab up must run as root (it mounts, creates namespaces and a bridge)');
   await ensureTools(log);
@@ -528,18 +544,22 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
   await saveState({ name, index: 0, init, status: 'starting', pid: process.pid, startedAt: new Date().toISOString(), hosts: [] });
   const index = await claimSubnet(name);
   const sub = subnetOf(index);
+  const indexes = [index];
+  while (indexes.length < (light ? subnetsFor(n) : 1)) indexes.push(await claimSubnet(name, new Set(indexes)));
+  const prefixes = indexes.map(subnetOf);
   const names = hostNames(name, n);
   const st: LabState = {
     name,
     index,
     init,
     base,
+    ...(light ? { light: true, moreIndexes: indexes.slice(1) } : {}),
     status: 'starting',
     pid: process.pid,
     startedAt: new Date().toISOString(),
     hosts: names.map((h, i) => ({
       name: h,
-      address: `${sub}.${11 + i}`,
+      address: light ? hostAddress(prefixes, i) : `${sub}.${11 + i}`,
       netns: netnsName(name, h),
       veth: `tl${index}h${i + 1}`,
       dir: `${dir}/hosts/${h}`,
@@ -560,6 +580,10 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     await run('ip', ['addr', 'add', `${info.gateway}/24`, 'dev', br]);
     await run('ip', ['link', 'set', br, 'up']);
     await run('ip', ['route', 'add', 'blackhole', `${sub}.0/24`, 'metric', String(BLACKHOLE_METRIC)]);
+    for (const p of prefixes.slice(1)) {
+      await run('ip', ['addr', 'add', `${p}.1/24`, 'dev', br]);
+      await run('ip', ['route', 'add', 'blackhole', `${p}.0/24`, 'metric', String(BLACKHOLE_METRIC)]);
+    }
 
     // apt proxy on the bridge address, cache kept between labs of this name.
     const acngConf = `${dir}/apt-cacher-ng`;
@@ -598,11 +622,18 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
       `link set ${h.veth} master ${br} up`,
     ]);
     await run('ip', ['-batch', '-'], { input: batch.join('\n') + '\n' });
+    // At most 16 helper processes at a time: a light lab has up to 1000 hosts.
+    const limit = pLimit(16);
+    const mine = (a: string) => a.slice(0, a.lastIndexOf('.'));
     await Promise.all(
       st.hosts.map((h) =>
-        run('ip', ['-n', h.netns, '-batch', '-'], {
-          input: [`link set lo up`, `addr add ${h.address}/24 dev eth0`, `link set eth0 up`].join('\n') + '\n',
-        }),
+        limit(() => run('ip', ['-n', h.netns, '-batch', '-'], {
+          input: [
+            `link set lo up`, `addr add ${h.address}/24 dev eth0`, `link set eth0 up`,
+            // A light lab spanning several /24s: the others are on the same bridge (on-link).
+            ...prefixes.filter((p) => p !== mine(h.address)).map((p) => `route add ${p}.0/24 dev eth0`),
+          ].join('\n') + '\n',
+        })),
       ),
     );
 
@@ -612,7 +643,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     const labHosts = st.hosts.map((h) => `${h.name} ${h.address}`).join('\n') + '\n';
     const hostKeys = new Map<string, string>();
     await Promise.all(
-      st.hosts.map(async (h) => {
+      st.hosts.map((h) => limit(async () => {
         for (const d of ['upper', 'work', 'root']) mkdirSync(`${h.dir}/${d}`, { recursive: true });
         await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${h.dir}/upper,workdir=${h.dir}/work`, `${h.dir}/root`]);
         const r = `${h.dir}/root`;
@@ -630,15 +661,18 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
         writeFileSync(`${r}/root/.ssh/authorized_keys`, clientPub);
         chmodSync(`${r}/root/.ssh/authorized_keys`, 0o600);
         writeFileSync(`${r}/etc/apt/apt.conf.d/01tsplay-lab-proxy`, `Acquire::http::Proxy "${info.proxyUrl}";\nAcquire::https::Proxy "DIRECT";\n`);
-      }),
+      })),
     );
     writeFileSync(
       info.knownHostsFile,
       st.hosts.flatMap((h) => [`${h.name} ${hostKeys.get(h.name)}`, `${h.address} ${hostKeys.get(h.name)}`]).join('\n') + '\n',
     );
 
-    // Boot.
-    for (const h of st.hosts) {
+    // Boot (light hosts: start sshd).
+    for (const h of light ? st.hosts : []) {
+      launchInCgroup(name, h.name, lightHostArgv(h.netns, `${h.dir}/root`), `${dir}/log/${h.name}.log`, false);
+    }
+    for (const h of light ? [] : st.hosts) {
       const binds = st.hosts.filter((p) => p.name !== h.name).map((p) => `--bind=${p.dir}/root:${PEERS_DIR}/${p.name}`);
       launchInCgroup(
         name,
@@ -654,15 +688,16 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
         true,
       );
     }
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 60_000 + (light ? 100 * n : 0);
     await waitTcp(info.gateway, PROXY_PORT, deadline);
     if (!pidAlive(proxyPid)) {
       throw new LabError(`the lab's apt-cacher-ng exited: ${readFileSync(`${dir}/log/apt-cacher-ng.out`, 'utf8').trim().slice(-500)}`);
     }
-    await Promise.all(st.hosts.map((h) => waitTcp(h.address, 22, deadline, 'SSH-')));
-    // A real login with host-key checking on, through the files the inventory names.
+    await Promise.all(st.hosts.map((h) => limit(() => waitTcp(h.address, 22, deadline, 'SSH-'))));
+    // A real login with host-key checking on, through the files the inventory names
+    // (every host of a full lab; a spread of at most 12 hosts of a light one).
     await Promise.all(
-      st.hosts.map(async (h) => {
+      (light ? loginSample(st.hosts) : st.hosts).map(async (h) => {
         const out = await run('ssh', [...sshArgs(info, h.address), 'hostname'], { timeoutMs: 30_000 });
         if (out.trim() !== h.name) throw new LabError(`${h.address} answered as ${out.trim()}, expected ${h.name}`);
       }),
@@ -672,7 +707,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     st.upMs = Date.now() - started;
     await saveState(st);
     info.upMs = st.upMs;
-    log(`lab ${name}: ${n} host(s) up in ${(st.upMs / 1000).toFixed(1)} s`);
+    log(`lab ${name}: ${n}${light ? ' light' : ''} host(s) up in ${(st.upMs / 1000).toFixed(1)} s`);
     return info;
   } catch (e) {
     log(`lab ${name}: up failed, cleaning up: ${(e as Error).message}`);
@@ -727,7 +762,7 @@ export async function labStatus(): Promise<LabStatus[]> {
     if (!st) continue;
     const info = labInfo(st);
     const hosts = st.hosts.map((h) => {
-      const running = cgroupDirs(name, h.name).slice(0, 1).some((d) => cgroupPids(d).some((p) => comm(p) === 'systemd-nspawn'));
+      const running = cgroupDirs(name, h.name).slice(0, 1).some((d) => cgroupPids(d).some((p) => comm(p) === hostProcess(st)));
       return { name: h.name, address: h.address, running, ...(running ? memoryOf(name, h.name) : {}) };
     });
     const live = liveState(name);

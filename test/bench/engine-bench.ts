@@ -5,12 +5,21 @@
 //   ssh:   a lab (tsplay lab up), one connection per inventory host; the 100-host
 //          run points 100 inventory names at the lab's hosts (100 SSH connections)
 //
+//   job:   the bundled job (--check, first run, rerun) for tsplay and for the
+//          stock-Ansible playbook in test/bench/ansible-live-migration/, each on a
+//          fresh 3-host lab, interleaved (test/bench/job-bench.ts)
+//
 // The no-op task is `stat` on an existing path: one gather round trip, no change.
+// Every figure carries the 1-minute load average at its start (the machine is shared).
 // Options: --hosts N --tasks M --ssh-hosts N --no-ssh --lab NAME
+//          --only local,ssh|noop,job (default local,ssh; job takes minutes per round)
+//          --rounds N (job rounds, default 1) --job-lab NAME --json FILE
+//          --only light --light-hosts N (default 1000): the no-op run on N light
+//          lab hosts (tsplay lab up N --light), brought up and taken down here
 
 import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../engine/inventory/inventory.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
@@ -21,6 +30,7 @@ import { SshConnection } from '../../engine/connection/ssh-connection.js';
 import { connectionSettings } from '../../engine/inventory/inventory.js';
 import type { RunEvent } from '../../engine/report/events.js';
 import { measureRoundTrip } from './ssh-roundtrip.js';
+import { jobBench, jobSummary, type StepTime } from './job-bench.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -29,8 +39,25 @@ const { values: o } = parseArgs({
     'ssh-hosts': { type: 'string', default: '100' },
     'no-ssh': { type: 'boolean' },
     lab: { type: 'string', default: 'bench' },
+    only: { type: 'string', default: 'local,ssh' },
+    rounds: { type: 'string', default: '1' },
+    'job-lab': { type: 'string', default: 'benchjob' },
+    json: { type: 'string' },
+    'light-hosts': { type: 'string', default: '1000' },
+    'light-lab': { type: 'string', default: 'benchlight' },
   },
 });
+
+const PARTS = ['local', 'ssh', 'job', 'light'] as const;
+// `noop` is another name for `ssh` (the round trip, per-task and the 100-host no-op run).
+const only = new Set(o.only.split(',').map((x) => x.trim()).filter(Boolean).map((x) => (x === 'noop' ? 'ssh' : x)));
+for (const p of only) {
+  if (!(PARTS as readonly string[]).includes(p)) {
+    console.error(`--only: unknown part ${JSON.stringify(p)} (parts: ${PARTS.join(', ')})`);
+    process.exit(5);
+  }
+}
+if (o['no-ssh']) only.delete('ssh');
 
 const M = Number(o.tasks);
 
@@ -49,6 +76,24 @@ interface Figures {
   failed: number;
   maxRssMb: number;
   maxFds: number;
+  /** Controller CPU (user + system, process.cpuUsage) over the run, per host-task. */
+  cpuPerHostTaskMs: number;
+  /** 1-minute load average when the run started. */
+  load: number;
+}
+
+/** One line of the results table (and of --json). */
+interface Row {
+  part: string;
+  what: string;
+  value: number;
+  unit: string;
+  note?: string;
+  load: number;
+}
+const rows: Row[] = [];
+function row(part: string, what: string, value: number, unit: string, load: number, note?: string): void {
+  rows.push({ part, what, value, unit, load, ...(note ? { note } : {}) });
 }
 
 function fdCount(): number {
@@ -81,27 +126,36 @@ async function runBench(inventoryText: string, hosts: number, tasks: number, for
       }
     },
   });
+  const load = loadavg()[0];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runner.run([pb]);
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sample);
   maxRss = Math.max(maxRss, process.memoryUsage().rss);
   return {
     hosts, tasks, wallMs, tasksPerSec: (hosts * tasks) / (wallMs / 1000),
     perTaskPerHostMs: wallMs / tasks, failed, maxRssMb: maxRss / 1048576, maxFds,
+    cpuPerHostTaskMs: (cpu.user + cpu.system) / 1000 / (hosts * tasks), load,
   };
 }
 
 function show(label: string, f: Figures, rawMs?: number): void {
   const ratio = rawMs ? `  = ${(f.perTaskPerHostMs / rawMs).toFixed(2)}x one round trip (${rawMs.toFixed(2)} ms)` : '';
-  console.log(`${label.padEnd(34)} ${f.hosts} hosts x ${f.tasks} tasks: ${(f.wallMs / 1000).toFixed(2)} s, ${f.tasksPerSec.toFixed(0)} tasks/s, ${f.perTaskPerHostMs.toFixed(2)} ms per task step${ratio}; failed ${f.failed}; max RSS ${f.maxRssMb.toFixed(0)} MB; max fds ${f.maxFds}`);
+  console.log(`${label.padEnd(34)} ${f.hosts} hosts x ${f.tasks} tasks: ${(f.wallMs / 1000).toFixed(2)} s, ${f.tasksPerSec.toFixed(0)} tasks/s, ${f.perTaskPerHostMs.toFixed(2)} ms per task step${ratio}; CPU ${f.cpuPerHostTaskMs.toFixed(2)} ms per host-task; failed ${f.failed}; max RSS ${f.maxRssMb.toFixed(0)} MB; max fds ${f.maxFds}; load ${f.load.toFixed(1)}`);
+  if (f.failed) throw new Error(`${label}: ${f.failed} host-task(s) failed: the figures are not valid`);
 }
 
 async function localBench(): Promise<void> {
   const raw = await measureRoundTrip(new LocalConnection('local'), 50);
   const inv = (n: number) => `all:\n  vars: { ansible_connection: local }\n  hosts:\n${Array.from({ length: n }, (_, i) => `    local${i + 1}:\n`).join('')}`;
-  show('local, 1 host', await runBench(inv(1), 1, M, 1), raw.perExecMs);
-  show(`local, ${o.hosts} hosts, forks 20`, await runBench(inv(Number(o.hosts)), Number(o.hosts), M, 20));
+  const f1 = await runBench(inv(1), 1, M, 1);
+  show('local, 1 host', f1, raw.perExecMs);
+  row('local', `per task, 1 host (${M} no-op tasks)`, f1.perTaskPerHostMs, 'ms', f1.load, `${(f1.perTaskPerHostMs / raw.perExecMs).toFixed(2)}x one /bin/sh spawn (${raw.perExecMs.toFixed(2)} ms)`);
+  const fn = await runBench(inv(Number(o.hosts)), Number(o.hosts), M, 20);
+  show(`local, ${o.hosts} hosts, forks 20`, fn);
+  row('local', `${M} no-op tasks on ${o.hosts} local hosts: wall`, fn.wallMs / 1000, 's', fn.load, `controller CPU ${fn.cpuPerHostTaskMs.toFixed(2)} ms per host-task (spawns included)`);
 }
 
 async function sshBench(): Promise<void> {
@@ -113,23 +167,96 @@ async function sshBench(): Promise<void> {
     const common = `ansible_user: root, ansible_ssh_private_key_file: ${info.keyFile}, tsplay_known_hosts_file: ${info.knownHostsFile}`;
     const first = info.hosts[0];
     const conn = new SshConnection(connectionSettings(first.name, { ansible_host: first.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, tsplay_known_hosts_file: info.knownHostsFile }));
+    const rawLoad = loadavg()[0];
     const raw = await measureRoundTrip(conn, 200);
     await conn.close();
+    row('ssh', 'raw round trip (exec `true`, one connection)', raw.perExecMs, 'ms', rawLoad);
     const one = `all:\n  vars: { ${common} }\n  hosts:\n    ${first.name}: { ansible_host: ${first.address} }\n`;
-    show('ssh, 1 host', await runBench(one, 1, M, 1), raw.perExecMs);
+    const f1 = await runBench(one, 1, M, 1);
+    show('ssh, 1 host', f1, raw.perExecMs);
+    row('ssh', `per task, 1 host (${M} no-op tasks)`, f1.perTaskPerHostMs, 'ms', f1.load, `${(f1.perTaskPerHostMs / raw.perExecMs).toFixed(2)}x the raw round trip`);
+    row('ssh', 'controller CPU per host-task, 1 host', f1.cpuPerHostTaskMs, 'ms', f1.load);
     const three = `all:\n  vars: { ${common} }\n  hosts:\n${info.hosts.map((h) => `    ${h.name}: { ansible_host: ${h.address} }\n`).join('')}`;
-    show('ssh, 3 hosts', await runBench(three, 3, M, 20), raw.perExecMs);
+    const f3 = await runBench(three, 3, M, 20);
+    show('ssh, 3 hosts', f3, raw.perExecMs);
+    row('ssh', `per task, 3 hosts (${M} no-op tasks)`, f3.perTaskPerHostMs, 'ms', f3.load);
     const n = Number(o['ssh-hosts']);
     const many = `all:\n  vars: { ${common} }\n  hosts:\n${Array.from({ length: n }, (_, i) => `    b${i + 1}: { ansible_host: ${info.hosts[i % info.hosts.length].address} }\n`).join('')}`;
-    show(`ssh, ${n} connections to 3 hosts`, await runBench(many, n, M, 20), raw.perExecMs);
+    const fn = await runBench(many, n, M, 20);
+    show(`ssh, ${n} connections to ${info.hosts.length} hosts`, fn, raw.perExecMs);
+    // The lab boots at most 60 full hosts (systemd each): n inventory names share its hosts.
+    const how = `${n} inventory names on ${info.hosts.length} lab hosts, forks 20`;
+    row('noop', `${M} no-op tasks on ${n} SSH hosts: wall`, fn.wallMs / 1000, 's', fn.load, how);
+    row('noop', `${M} no-op tasks on ${n} SSH hosts: max RSS`, fn.maxRssMb, 'MB', fn.load, how);
+    row('noop', `${M} no-op tasks on ${n} SSH hosts: max open files`, fn.maxFds, 'fds', fn.load, how);
+    row('noop', `${M} no-op tasks on ${n} SSH hosts: controller CPU per host-task`, fn.cpuPerHostTaskMs, 'ms', fn.load, how);
   } finally {
     if (started) await labDown(o.lab);
   }
 }
 
-console.log(`tsplay engine benchmark (${new Date().toISOString()}, node ${process.version})`);
-await localBench();
-if (!o['no-ssh']) {
-  if (process.getuid?.() !== 0) console.log('ssh: skipped (the lab needs root)');
+async function jobPart(): Promise<StepTime[]> {
+  const rounds = Number(o.rounds);
+  console.log(`job: the bundled job, tsplay and stock Ansible, ${rounds} round(s), each side on a fresh 3-host lab (${o['job-lab']})`);
+  const times = await jobBench({ lab: o['job-lab'], rounds, log: (s) => console.log(s) });
+  for (const s of jobSummary(times)) {
+    const what = { check: '--check', run: 'first run', rerun: 'rerun (no change)' }[s.step];
+    row('job', `${what}: Ansible`, s.ansibleMs / 1000, 's', s.load, `mean of ${s.n}`);
+    row('job', `${what}: tsplay`, s.tsplayMs / 1000, 's', s.load, `mean of ${s.n}`);
+    row('job', `${what}: Ansible / tsplay`, s.ratio, 'x', s.load);
+  }
+  return times;
+}
+
+async function lightPart(): Promise<void> {
+  const { labUp, labDown, labStatus } = await import('../../engine/lab/index.js');
+  const n = Number(o['light-hosts']);
+  const name = o['light-lab'];
+  if ((await labStatus()).some((l) => l.name === name)) await labDown(name);
+  const upLoad = loadavg()[0];
+  const info = await labUp({ name, hosts: n, light: true });
+  try {
+    row('light', `lab up ${n} --light`, (info.upMs ?? 0) / 1000, 's', upLoad);
+    const inv = `all:\n  vars: { ansible_user: root, ansible_ssh_private_key_file: ${info.keyFile}, tsplay_known_hosts_file: ${info.knownHostsFile} }\n  hosts:\n${info.hosts.map((h) => `    ${h.name}: { ansible_host: ${h.address} }\n`).join('')}`;
+    const f = await runBench(inv, n, M, 20);
+    show(`ssh, ${n} light hosts, forks 20`, f);
+    const how = `${n} light lab hosts (one sshd each), forks 20`;
+    row('light', `${M} no-op tasks on ${n} light hosts: wall`, f.wallMs / 1000, 's', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: max RSS`, f.maxRssMb, 'MB', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: max open files`, f.maxFds, 'fds', f.load, how);
+    row('light', `${M} no-op tasks on ${n} light hosts: controller CPU per host-task`, f.cpuPerHostTaskMs, 'ms', f.load, how);
+  } finally {
+    const t0 = performance.now();
+    await labDown(name);
+    row('light', `lab down (${n} light hosts)`, (performance.now() - t0) / 1000, 's', loadavg()[0]);
+  }
+}
+
+function table(): string {
+  const head = ['part', 'what', 'value', 'load', 'note'];
+  const body = rows.map((r) => [r.part, r.what, `${r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1)} ${r.unit}`, r.load.toFixed(1), r.note ?? '']);
+  return [head, head.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`).join('\n');
+}
+
+const startedAt = new Date().toISOString();
+console.log(`tsplay engine benchmark (${startedAt}, node ${process.version}, parts: ${[...only].join(', ')})`);
+if (only.has('local')) await localBench();
+const isRoot = process.getuid?.() === 0;
+if (only.has('ssh')) {
+  if (!isRoot) console.log('ssh: skipped (the lab needs root)');
   else await sshBench();
+}
+let jobTimes: StepTime[] = [];
+if (only.has('job')) {
+  if (!isRoot) console.log('job: skipped (the lab needs root)');
+  else jobTimes = await jobPart();
+}
+if (only.has('light')) {
+  if (!isRoot) console.log('light: skipped (the lab needs root)');
+  else await lightPart();
+}
+if (rows.length) console.log(`\n${table()}`);
+if (o.json) {
+  writeFileSync(o.json, JSON.stringify({ startedAt, node: process.version, parts: [...only], rows, job: jobTimes }, null, 2) + '\n');
+  console.log(`results: ${o.json}`);
 }
