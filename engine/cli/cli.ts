@@ -26,7 +26,7 @@ import { junitReporter } from '../report/junit.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 import { setupVault, vaultOptions } from '../vault/cli-options.js';
-import { parseVaultableYaml } from '../vault/vars-file.js';
+import { parseVaultableYaml } from '../load/yaml.js';
 import { redactText } from '../vault/redact.js';
 
 const USAGE = `usage:

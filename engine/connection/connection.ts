@@ -35,6 +35,19 @@ export interface Connection {
   abort?(): Promise<void>;
 }
 
+/** The same connection with its exec replaced (a deadline, a log): everything else goes to `conn`. */
+export function withExec(conn: Connection, exec: (command: string, opts: ExecOptions) => Promise<ExecResult>): Connection {
+  return {
+    get host() {
+      return conn.host;
+    },
+    connect: () => conn.connect(),
+    close: () => conn.close(),
+    abort: conn.abort ? () => conn.abort!() : undefined,
+    exec: (command, opts = {}) => exec(command, opts),
+  };
+}
+
 /** The host could not be reached or authenticated: the host is marked unreachable. */
 export class UnreachableError extends Error {
   constructor(readonly host: string, message: string) {

@@ -231,7 +231,11 @@ export async function loadYamlFile(file: string): Promise<YamlDoc> {
     const err = e as NodeJS.ErrnoException;
     throw new LoadError(err.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${err.message}`);
   }
-  // A whole file encrypted with ansible-vault: decrypted, and its every value kept out of reports.
+  return parseVaultableYaml(source, file);
+}
+
+/** YAML text that may be a whole file encrypted with ansible-vault: decrypted, and its every value kept out of reports. */
+export function parseVaultableYaml(source: string, file: string): YamlDoc {
   const { text, vaulted } = openVaultText(source, file);
   if (!vaulted) return parseYaml(source, file);
   let doc: YamlDoc;

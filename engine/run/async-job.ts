@@ -23,7 +23,7 @@
 //   finished at once with its prediction.
 
 import { randomInt } from 'node:crypto';
-import type { Connection, ExecOptions, ExecResult } from '../connection/connection.js';
+import { withExec, type Connection } from '../connection/connection.js';
 import type { HostRun, TaskOutcome } from './host-run.js';
 
 /** Ansible's modules whose action plugin refuses async ("async is not supported for this task."). */
@@ -43,24 +43,16 @@ export class DeadlineError extends Error {
 
 /** A connection whose every command ends by `deadline` (ms since the epoch): killed at it, DeadlineError past it. */
 export function withDeadline(conn: Connection, deadline: number): Connection {
-  return {
-    get host() {
-      return conn.host;
-    },
-    connect: () => conn.connect(),
-    close: () => conn.close(),
-    abort: conn.abort ? () => conn.abort!() : undefined,
-    async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new DeadlineError(conn.host);
-      try {
-        return await conn.exec(command, { ...opts, timeoutMs: opts.timeoutMs ? Math.min(opts.timeoutMs, left) : left });
-      } catch (e) {
-        if (Date.now() >= deadline) throw new DeadlineError(conn.host);
-        throw e;
-      }
-    },
-  };
+  return withExec(conn, async (command, opts) => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new DeadlineError(conn.host);
+    try {
+      return await conn.exec(command, { ...opts, timeoutMs: opts.timeoutMs ? Math.min(opts.timeoutMs, left) : left });
+    } catch (e) {
+      if (Date.now() >= deadline) throw new DeadlineError(conn.host);
+      throw e;
+    }
+  });
 }
 
 /** Ansible's job id: "j" and up to 12 digits, a dot, the controller's pid. */

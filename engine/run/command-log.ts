@@ -4,23 +4,15 @@
 // (the bytes themselves are file content and are not shown). Not used under
 // no_log, whose commands may carry the values it hides.
 
-import type { Connection, ExecOptions, ExecResult } from '../connection/connection.js';
+import { withExec, type Connection } from '../connection/connection.js';
 import type { Reporter } from '../report/events.js';
 
 export function withCommandLog(conn: Connection, emit: Reporter): Connection {
-  return {
-    get host() {
-      return conn.host;
-    },
-    connect: () => conn.connect(),
-    close: () => conn.close(),
-    abort: conn.abort ? () => conn.abort!() : undefined,
-    async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-      const t0 = Date.now();
-      const r = await conn.exec(command, opts);
-      const stdinBytes = opts.stdin === undefined ? undefined : Buffer.byteLength(opts.stdin);
-      emit({ kind: 'command', host: conn.host, command, rc: r.rc, durationMs: Date.now() - t0, ...(stdinBytes !== undefined ? { stdinBytes } : {}) });
-      return r;
-    },
-  };
+  return withExec(conn, async (command, opts) => {
+    const t0 = Date.now();
+    const r = await conn.exec(command, opts);
+    const stdinBytes = opts.stdin === undefined ? undefined : Buffer.byteLength(opts.stdin);
+    emit({ kind: 'command', host: conn.host, command, rc: r.rc, durationMs: Date.now() - t0, ...(stdinBytes !== undefined ? { stdinBytes } : {}) });
+    return r;
+  });
 }

@@ -3,7 +3,7 @@
 // registered as a secret. Errors name the file and line, never show its text.
 
 import { LoadError } from '../errors.js';
-import { parseYaml, type YamlDoc } from '../load/yaml.js';
+import { parseYaml } from '../load/yaml.js';
 import { openVaultText, withoutSnippet } from './read.js';
 import { registerSecretValues } from './redact.js';
 
@@ -21,18 +21,4 @@ export function loadVaultedVarsFile(source: string, file: string): Record<string
   }
   registerSecretValues(value);
   return value as Record<string, unknown>;
-}
-
-/** YAML text that may be a whole vaulted file (-e @file.yml): parsed decrypted, its values registered as secrets. */
-export function parseVaultableYaml(source: string, file: string): YamlDoc {
-  const { text, vaulted } = openVaultText(source, file);
-  if (!vaulted) return parseYaml(source, file);
-  let doc: YamlDoc;
-  try {
-    doc = parseYaml(text, file);
-  } catch (e) {
-    throw withoutSnippet(e);
-  }
-  registerSecretValues(doc.value);
-  return doc;
 }
