@@ -24,7 +24,7 @@
 
 import { randomInt } from 'node:crypto';
 import { withExec, type Connection } from '../connection/connection.js';
-import type { HostRun, TaskOutcome } from './host-run.js';
+import type { AsyncJob, HostRun, TaskOutcome } from './host-run.js';
 
 /** Ansible's modules whose action plugin refuses async ("async is not supported for this task."). */
 const NO_ASYNC = new Set(['copy', 'template', 'assemble', 'fetch', 'unarchive', 'script', 'raw', 'wait_for_connection', 'synchronize']);
@@ -58,13 +58,6 @@ export function withDeadline(conn: Connection, deadline: number): Connection {
 /** Ansible's job id: "j" and up to 12 digits, a dot, the controller's pid. */
 export function newJobId(): string {
   return `j${randomInt(0, 2 ** 47) % 1e12}.${process.pid}`;
-}
-
-export interface AsyncJob {
-  id: string;
-  /** Set when the job has ended. */
-  outcome?: TaskOutcome;
-  done: Promise<TaskOutcome>;
 }
 
 /** A host's jobs this run, by id. */

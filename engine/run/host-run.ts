@@ -6,7 +6,6 @@ import type { RecapCounts, HostStatus } from '../report/events.js';
 import type { Facts } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Vars } from '../template/vars.js';
-import type { AsyncJob } from './async-job.js';
 
 export interface HostRun {
   name: string;
@@ -44,6 +43,14 @@ export interface HostRun {
   recap: RecapCounts;
   /** Jobs started by `async` with `poll: 0`, by id (engine/run/async-job.ts). */
   asyncJobs?: Map<string, AsyncJob>;
+}
+
+/** A job started by `async` with `poll: 0` (engine/run/async-job.ts). */
+export interface AsyncJob {
+  id: string;
+  /** Set when the job has ended. */
+  outcome?: TaskOutcome;
+  done: Promise<TaskOutcome>;
 }
 
 /** A task failure the block machinery can rescue. */

@@ -9,7 +9,7 @@ import type { HostRun } from '../../../../engine/run/host-run.js';
 import { runPlaybook } from '../../../helpers/run-playbook.js';
 
 test('the registry names every built-in action once', (t) => {
-  t.deepEqual([...BUILTIN_NAMES].sort(), ['assert', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'readiness', 'set_fact']);
+  t.deepEqual([...BUILTIN_NAMES].sort(), ['assert', 'async_status', 'debug', 'fail', 'include_vars', 'meta', 'pause', 'readiness', 'set_fact']);
 });
 
 function ctxFor(host: string, events: RunEvent[]): BuiltinContext {
