@@ -14,8 +14,25 @@ import type { Vars } from '../template/vars.js';
 import { unsafe } from '../template/unsafe.js';
 import type { HostRun } from './host-run.js';
 
+/**
+ * Layers already built, by facts object, for the moduleFacts object they were
+ * built with. Every task on a host reads the same facts: the layer (one
+ * wrapped value per fact) is built once per change of the facts, not per task.
+ * The layer is read-only to its users (buildVars copies what it merges).
+ */
+const NO_FACTS = {};
+const built = new WeakMap<object, { moduleFacts: Vars | undefined; layer: Vars }>();
+
 /** The `facts` variable layer: ansible_facts and the injected names. */
 export function factCacheLayer(facts: Facts | undefined, moduleFacts: Vars | undefined): Vars {
+  const known = built.get(facts ?? NO_FACTS);
+  if (known && known.moduleFacts === moduleFacts) return known.layer;
+  const layer = factLayerOf(facts, moduleFacts);
+  built.set(facts ?? NO_FACTS, { moduleFacts, layer });
+  return layer;
+}
+
+function factLayerOf(facts: Facts | undefined, moduleFacts: Vars | undefined): Vars {
   const namespaced: Record<string, unknown> = {};
   const layer: Vars = {};
   for (const [k, v] of Object.entries(facts ?? {})) {
@@ -36,6 +53,8 @@ export function factCacheLayer(facts: Facts | undefined, moduleFacts: Vars | und
  * the system fact X (setup), anything else is kept by its own name.
  */
 export function recordModuleFacts(h: HostRun, returned: Record<string, unknown>): void {
+  // The facts change in place: the layer built from them is stale.
+  built.delete(h.facts ?? NO_FACTS);
   for (const [k, v] of Object.entries(returned)) {
     if (k.startsWith('ansible_') && k.length > 'ansible_'.length) {
       h.facts ??= {} as Facts;

@@ -9,16 +9,29 @@ import { isUnsafe, noteUnsafeRead, trackUnsafe } from './unsafe.js';
 
 export type Vars = Record<string, unknown>;
 
+/**
+ * Arrays and plain objects already scanned by needsRender. Values in variable
+ * layers are not changed in place once loaded (a new value replaces an old
+ * one), and the same layers are merged again for every task on every host:
+ * scanning each deep value once keeps that merge cheap.
+ */
+const scanned = new WeakMap<object, boolean>();
+
 /** Does a value need a render pass: a template string, or a `!unsafe` literal to unwrap? */
 function needsRender(v: unknown): boolean {
   if (typeof v === 'string') return isTemplated(v);
+  if (v === null || typeof v !== 'object') return false;
   if (isUnsafe(v)) return true;
-  if (Array.isArray(v)) return v.some(needsRender);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+  const known = scanned.get(v);
+  if (known !== undefined) return known;
+  let found = false;
+  if (Array.isArray(v)) found = v.some(needsRender);
+  else if (Object.getPrototypeOf(v) === Object.prototype) {
     // Never read accessors here (hostvars, lazily rendered vars): reading renders them.
-    return Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && needsRender(d.value));
+    found = Object.values(Object.getOwnPropertyDescriptors(v)).some((d) => !d.get && needsRender(d.value));
   }
-  return false;
+  scanned.set(v, found);
+  return found;
 }
 
 /** Bind a value that is data: read verbatim, and every read marks the render reading it as unsafe. */
@@ -40,31 +53,30 @@ function bindData(out: Vars, key: string, value: unknown): void {
  * bound verbatim, and so is a rendered value that read one (it is data too).
  */
 export function buildVars(layers: Array<Vars | undefined>): Vars {
-  const merged: Vars = {};
+  // The winning descriptor of each key; a key keeps the place where the lowest layer defined it.
+  const winners = new Map<string, PropertyDescriptor>();
   for (const layer of layers) {
     if (!layer) continue;
-    for (const key of Object.keys(layer)) {
-      const desc = Object.getOwnPropertyDescriptor(layer, key)!;
-      if (desc.get) Object.defineProperty(merged, key, { ...desc, enumerable: true, configurable: true });
-      else Object.defineProperty(merged, key, { value: desc.value, enumerable: true, configurable: true, writable: true });
-    }
+    for (const key of Object.keys(layer)) winners.set(key, Object.getOwnPropertyDescriptor(layer, key)!);
   }
   const out: Vars = {};
-  for (const key of Object.keys(merged)) {
-    const desc = Object.getOwnPropertyDescriptor(merged, key)!;
+  for (const [key, desc] of winners) {
     if (desc.get) {
-      Object.defineProperty(out, key, desc);
+      Object.defineProperty(out, key, { ...desc, enumerable: true, configurable: true });
       continue;
     }
-    if (isUnsafe(desc.value)) {
-      bindData(out, key, desc.value.value);
+    const value: unknown = desc.value;
+    if (isUnsafe(value)) {
+      bindData(out, key, value.value);
       continue;
     }
-    if (!needsRender(desc.value)) {
-      Object.defineProperty(out, key, desc);
+    if (!needsRender(value)) {
+      // A plain assignment is much cheaper than defineProperty; `__proto__` would set the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+      else out[key] = value;
       continue;
     }
-    const raw: unknown = desc.value;
+    const raw = value;
     let rendering = false;
     Object.defineProperty(out, key, {
       enumerable: true,
