@@ -7,8 +7,20 @@ import type { ModuleDef } from '../module-api.js';
 import { coerceToSchema } from './coerce.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+const options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true };
+// A user's module schema is checked against JSON Schema's meta-schema when it
+// is compiled, so a mistake in it is reported as such. The built-in modules'
+// schemas are checked by the test suite (test/unit/engine/load/module-schemas.test.ts):
+// compiling them without that check saves the meta-schema's compilation on every run.
+const ajv = new Ajv(options);
+const ajvBuiltin = new Ajv({ ...options, validateSchema: false });
 const compiled = new WeakMap<ModuleDef, ValidateFunction>();
+const builtin = new WeakSet<ModuleDef>();
+
+/** A module shipped with tsplay: its schema is compiled without the meta-schema check. */
+export function markBuiltin(def: ModuleDef): void {
+  builtin.add(def);
+}
 
 export interface ArgError {
   /** JSON pointer inside the module's arguments, e.g. "/state". */
@@ -19,7 +31,7 @@ export interface ArgError {
 export function validatorFor(def: ModuleDef): ValidateFunction {
   let v = compiled.get(def);
   if (!v) {
-    v = ajv.compile(def.schema);
+    v = (builtin.has(def) ? ajvBuiltin : ajv).compile(def.schema);
     compiled.set(def, v);
   }
   return v;

@@ -34,7 +34,9 @@ import { playGatherSubset } from './gather-subset.js';
 import { ConnectionKeywordError, connectionKeywordsOf, type ConnectionKeywords, type RawConnectionKeywords } from './connection-keywords.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+// validateSchema: false: these are tsplay's own schemas, checked against the meta-schema by
+// test/unit/engine/load/schemas.test.ts; skipping the check saves compiling the meta-schema on every run.
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validatePlay = ajv.compile<RawPlay>(PLAY_SCHEMA);
 const builtinValidators = Object.fromEntries(Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
 

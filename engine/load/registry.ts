@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModuleDef } from '../module-api.js';
 import { LoadError } from '../errors.js';
+import { markBuiltin } from './module-args.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 
 export type ModuleRegistry = Map<string, ModuleDef>;
@@ -50,7 +51,10 @@ function loadBuiltins(): Promise<ModuleRegistry> {
   builtinCache ??= (async () => {
     const reg: ModuleRegistry = new Map();
     const defs = await Promise.all((await moduleFiles(builtinDir, [ownExt])).map(importModule));
-    for (const def of defs) reg.set(def.name, def);
+    for (const def of defs) {
+      markBuiltin(def);
+      reg.set(def.name, def);
+    }
     return reg;
   })();
   return builtinCache;
