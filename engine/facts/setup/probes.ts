@@ -88,17 +88,23 @@ export const PROBES: readonly Probe[] = [
       'm=$(printf \'%b\' "$m"); printf \'%s\\t%s\\n\' "$m" "$(stat -f -c \'%S %s %b %f %a %c %d\' "$m" 2>/dev/null)"; done; ' +
       'echo @@uuid; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; echo @@bind; findmnt --list --noheadings --notruncate 2>/dev/null',
   },
-  { key: 'dmi', for: ['hardware', 'virtual'], sh: `for k in ${DMI.join(' ')}; do printf '%s=%s\\n' "$k" "$(cat /sys/devices/virtual/dmi/id/$k 2>/dev/null || echo @@NA)"; done` },
+  // @@NA: the file cannot be opened (absent, or root-only); read by the shell itself, as in sysnet
+  { key: 'dmi', for: ['hardware', 'virtual'], sh: `for k in ${DMI.join(' ')}; do v=@@NA; { IFS= read -r v; } 2>/dev/null </sys/devices/virtual/dmi/id/$k; printf '%s=%s\\n' "$k" "$v"; done` },
   // network
   { key: 'route4', for: ['network'], sh: 'ip -4 route get 8.8.8.8' },
   { key: 'route6', for: ['network'], sh: 'ip -6 route get 2404:6800:400a:800::1012' },
+  // Values are read with the shell's own `read` (no process per value: a compute
+  // with bridges and guest interfaces has dozens of them; `$(cat ...)` made this
+  // probe most of the gathering's time). Each value is one line, as `$(cat)` gave it.
   {
     key: 'sysnet', for: ['network'],
     sh: 'for p in /sys/class/net/*; do [ -d "$p" ] || continue; printf \'@@if %s\\n\' "${p##*/}"; ' +
-      'for k in address mtu operstate type flags speed; do if [ -r "$p/$k" ]; then printf \'%s=%s\\n\' "$k" "$(cat "$p/$k" 2>/dev/null)"; fi; done; ' +
-      'if [ -e "$p/device" ]; then printf \'pciid=%s\\n\' "$(basename "$(readlink "$p/device")")"; fi; ' +
-      'if [ -e "$p/device/driver/module" ]; then printf \'module=%s\\n\' "$(basename "$(readlink -f "$p/device/driver/module")")"; fi; ' +
-      'if [ -e "$p/bridge" ]; then printf \'bridge=%s\\n\' "$(cat "$p/bridge/bridge_id" 2>/dev/null)"; printf \'stp=%s\\n\' "$(cat "$p/bridge/stp_state" 2>/dev/null)"; printf \'brif=%s\\n\' "$(ls "$p/brif" 2>/dev/null | tr \'\\n\' \' \')"; fi; ' +
+      'for k in address mtu operstate type flags speed; do if [ -r "$p/$k" ]; then v=; { IFS= read -r v; } 2>/dev/null <"$p/$k"; printf \'%s=%s\\n\' "$k" "$v"; fi; done; ' +
+      'if [ -e "$p/device" ]; then l=$(readlink "$p/device"); printf \'pciid=%s\\n\' "${l##*/}"; fi; ' +
+      'if [ -e "$p/device/driver/module" ]; then l=$(readlink -f "$p/device/driver/module"); printf \'module=%s\\n\' "${l##*/}"; fi; ' +
+      'if [ -e "$p/bridge" ]; then v=; { IFS= read -r v; } 2>/dev/null <"$p/bridge/bridge_id"; printf \'bridge=%s\\n\' "$v"; ' +
+      'v=; { IFS= read -r v; } 2>/dev/null <"$p/bridge/stp_state"; printf \'stp=%s\\n\' "$v"; ' +
+      'b=; for f in "$p"/brif/*; do if [ -e "$f" ]; then b="$b${f##*/} "; fi; done; printf \'brif=%s\\n\' "$b"; fi; ' +
       'done',
   },
   { key: 'ip_primary', for: ['network'], sh: 'ip addr show primary 2>/dev/null || ip addr show' },
