@@ -47,7 +47,9 @@ export async function packageFile(p: PredictContext, st: FileState): Promise<Fil
   if (!installed.length) return undefined;
   const files = packageFilesOf(p.overlay);
   await files.ensure(p.host, installed);
-  const keep = new Set([...files.snap.pkgs.keys()].filter((n) => !removed.has(n)));
+  // Only what this run predicts it installs: the cache may hold packages a prefetch looked at
+  // that no task installs (engine/run/package-prefetch.ts).
+  const keep = new Set(installed.filter((n) => !removed.has(n)));
   return selectFile(files.snap, st.path, keep);
 }
 
@@ -59,7 +61,9 @@ export async function packageUnit(p: PredictContext, st: ServiceState): Promise<
   if (!installed.length) return st;
   const files = packageFilesOf(p.overlay);
   await files.ensure(p.host, installed);
-  const keep = new Set([...files.snap.pkgs.keys()].filter((n) => !removed.has(n)));
+  // Only what this run predicts it installs: the cache may hold packages a prefetch looked at
+  // that no task installs (engine/run/package-prefetch.ts).
+  const keep = new Set(installed.filter((n) => !removed.has(n)));
   const forbidden = await files.startForbidden(p.host, st.name);
   // No predicted package ships it: the real install would not bring it either.
   const known = initSystemOf(p.host.facts);

@@ -329,35 +329,60 @@ export class PackageFiles {
    * The packages `apt-get -s install NAMES` (with this recommends setting) would
    * unpack, the named ones included; one round trip per distinct request, cached.
    * A failed simulation (unknown name, broken dependencies) yields the names only.
+   * Concurrent asks share one round trip (a prefetch started at the start of a
+   * --check run, engine/run/package-prefetch.ts, and the task that needs it).
    */
-  async closure(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[]> {
+  closure(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[]> {
     const key = `${installRecommends}:${[...names].sort().join(' ')}`;
     let known = this.closures.get(key);
     if (!known) {
       const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
-      const t0 = performance.now();
-      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
-      this.stats.roundTrips++;
-      this.stats.ms += performance.now() - t0;
-      known = [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+      known = (async () => {
+        const t0 = performance.now();
+        const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+        this.stats.roundTrips++;
+        this.stats.ms += performance.now() - t0;
+        return [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+      })();
       this.closures.set(key, known);
+      // A failed round trip (connection lost) is not an answer: the next ask tries again.
+      known.catch(() => this.closures.delete(key));
     }
     return known;
   }
 
-  private readonly closures = new Map<string, string[]>();
+  private readonly closures = new Map<string, Promise<string[]>>();
+  /** Packages being looked at now, by name: their round trip. */
+  private readonly looking = new Map<string, Promise<void>>();
 
   /** Make sure every package in `pkgs` (and its new dependencies) has been looked at. */
   async ensure(host: HostReader, pkgs: readonly string[]): Promise<void> {
-    const todo = pkgs.filter((n) => !this.asked.has(n) && !this.snap.pkgs.has(n));
-    if (!todo.length) return;
-    const t0 = performance.now();
-    const r = await host.run(snapshotArgv(todo), { timeoutMs: 300_000 });
-    this.stats.roundTrips++;
-    this.stats.ms += performance.now() - t0;
-    for (const n of todo) this.asked.add(n);
-    if (r.rc !== 0) return; // cannot tell: the caller answers as without packages
-    mergeSnapshot(this.snap, parseSnapshot(r.stdout));
+    const pending = new Set<Promise<void>>();
+    const todo: string[] = [];
+    for (const n of pkgs) {
+      if (this.asked.has(n) || this.snap.pkgs.has(n)) continue;
+      const inFlight = this.looking.get(n);
+      if (inFlight) pending.add(inFlight);
+      else todo.push(n);
+    }
+    if (todo.length) {
+      const look = (async () => {
+        const t0 = performance.now();
+        try {
+          const r = await host.run(snapshotArgv(todo), { timeoutMs: 300_000 });
+          this.stats.roundTrips++;
+          this.stats.ms += performance.now() - t0;
+          for (const n of todo) this.asked.add(n);
+          if (r.rc !== 0) return; // cannot tell: the caller answers as without packages
+          mergeSnapshot(this.snap, parseSnapshot(r.stdout));
+        } finally {
+          for (const n of todo) this.looking.delete(n);
+        }
+      })();
+      for (const n of todo) this.looking.set(n, look);
+      pending.add(look);
+    }
+    await Promise.all(pending);
   }
 
   /** Would /usr/sbin/policy-rc.d forbid starting this service (exit 101)? */

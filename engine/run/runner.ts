@@ -17,6 +17,7 @@ import type { PlayState, RunContext, RunnerOptions } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
 import { connect } from './connect.js';
+import { startPackagePrefetch } from './package-prefetch.js';
 import { renderName } from './names.js';
 import { resolveFlag, type Flag } from './flags.js';
 import { gatherHostFacts } from './gather.js';
@@ -132,6 +133,10 @@ export class Runner implements RunContext {
     o.emit({ kind: 'run_start', playbooks: playbooks.map((p) => p.file), check: o.check, diff: o.diff, forks: o.forks, time: new Date().toISOString() });
     // What loading warned about, as ansible-playbook prints it before the first play; files read during the run warn as they are read.
     for (const w of playbooks.flatMap((p) => p.warnings ?? [])) o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation });
+    // --check: what later predictions will read from packages, looked up in the background from now.
+    if (o.check) {
+      startPackagePrefetch({ inventory: o.inventory, extraVars: o.extraVars ?? {}, limit: o.limit, hostRun: (n) => this.hostRun(n), connection: (h) => this.connection(h) }, playbooks);
+    }
     const plays = () => withLoadWarnings((w) => o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation }), async () => {
       for (const pb of playbooks) {
         for (const play of pb.plays) {

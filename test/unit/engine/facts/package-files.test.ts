@@ -3,6 +3,7 @@
 // host, and the selection of files and units from them.
 
 import test from 'ava';
+import { packageFilesOf } from '../../../../engine/facts/package-content.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,4 +191,21 @@ test('overlay: packages already extracted are not asked again; a new one costs o
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
   t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file' });
   t.deepEqual(runs.map((a) => a.slice(4)), [['nfs-common'], ['nfs-kernel-server']]);
+});
+
+test('prefetch (engine/run/package-prefetch.ts): concurrent asks share one round trip; a package no task predicts answers nothing', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
+  const o = new Overlay();
+  const files = packageFilesOf(o);
+  // The prefetch and a second ask at the same time: one snapshot.
+  await Promise.all([files.ensure(reader, ['nfs-kernel-server']), files.ensure(reader, ['nfs-kernel-server'])]);
+  t.is(runs.length, 1);
+  const r = predictedReader(reader, o);
+  // Looked at, but no task of the run predicts installing it: the host's answer stands.
+  t.deepEqual(await r.get(fileContent, '/etc/exports'), { path: '/etc/exports', exists: false });
+  t.deepEqual(await r.getAll(services, ['nfs-kernel-server']), [{ name: 'nfs-kernel-server', exists: false }]);
+  // Once an apt task predicts it, the prefetched content answers, with no new round trip.
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
+  t.is(runs.length, 1);
 });

@@ -1,0 +1,179 @@
+// --check: the package contents a run's predictions will need, prepared in the
+// background from the start of the run instead of on first use (issue 14).
+//
+// When --check predicts that an `apt` task installs packages, a later task that
+// asks about a file, unit or package those packages bring is answered from the
+// packages themselves (engine/facts/package-content.ts): `apt-get -s` for the
+// new dependencies, then the .debs fetched and read on the host. That costs
+// seconds, and it used to start only when the later task asked. Here, at the
+// start of a --check run, every `apt`/`package` task whose package names can be
+// told before the run (literal names, or templates of inventory, play and role
+// default variables) is read for each host its play targets: the names the host
+// lacks are looked up in the background, in the same cache and with the same
+// request the prediction will make, so the task that needs them finds them
+// ready or in flight. A prefetch never decides a prediction: the predictions
+// use only the packages that an earlier task of the run predicts it installs
+// (package-content.ts), and any error here is dropped (the prediction then
+// makes its own round trip, as before). Nothing on the host changes: the
+// lookups are the read-only ones --check already makes.
+
+import { Host } from '../host/host.js';
+import { groupNamesOf, groupsMap, hostVars, selectHosts } from '../inventory/inventory.js';
+import type { Inventory } from '../inventory/inventory.js';
+import type { Item, Play, Task } from '../load/playbook.js';
+import type { Playbook } from '../load/playbook.js';
+import { packageFilesOf } from '../facts/package-content.js';
+import { renderDeep, renderString } from '../template/template.js';
+import { buildVars, type Vars } from '../template/vars.js';
+import type { Connection } from '../connection/connection.js';
+import type { HostRun } from './host-run.js';
+
+/** What the prefetch needs of the runner. */
+export interface PrefetchRunner {
+  inventory: Inventory;
+  extraVars: Vars;
+  limit?: string;
+  hostRun(name: string): HostRun;
+  connection(h: HostRun): Connection;
+}
+
+/** One install a task asks for on a host, as the apt module would predict it. */
+export interface PlannedInstall {
+  names: string[];
+  installRecommends?: boolean;
+  /** The task's become (its own or its play's); undefined: the host's setting. */
+  become?: boolean;
+  becomeUser?: string;
+}
+
+const PACKAGE_MODULES = new Set(['apt', 'package']);
+/** A plain package name: no version, wildcard, release or .deb path (those take the module's own route). */
+const PLAIN_NAME = /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/;
+
+/** The keywords a task inherits that decide how it reaches the host. */
+type Reach = Pick<Play, 'become' | 'becomeUser' | 'conn'>;
+
+/** Every task of a play with the keywords its blocks give it, blocks opened (includes are dynamic: not followed). */
+function* tasksOf(items: Item[], reach: Reach): Generator<{ task: Task; reach: Reach }> {
+  for (const it of items) {
+    if (it.kind === 'task') {
+      yield { task: it, reach };
+      continue;
+    }
+    const inner: Reach = { become: it.become ?? reach.become, becomeUser: it.becomeUser ?? reach.becomeUser, conn: it.conn ?? reach.conn };
+    yield* tasksOf([...it.block, ...it.rescue, ...it.always], inner);
+  }
+}
+
+/**
+ * The install a package task asks for on one host, when it can be told before
+ * the run: undefined for a removal, a templated option, names that need
+ * variables the run has not made yet, or anything but plain names.
+ */
+export function plannedInstall(task: Task, vars: Vars, play?: Reach): PlannedInstall | undefined {
+  if (!PACKAGE_MODULES.has(task.action)) return undefined;
+  // As the task will run it: a templated become, another user, port or connection is left to the task.
+  const become = task.become ?? play?.become;
+  if (typeof become === 'string' || task.conn !== undefined || play?.conn !== undefined || task.delegateTo !== undefined) return undefined;
+  const becomeUser = task.becomeUser ?? play?.becomeUser;
+  const a = task.args;
+  const state = a.state ?? 'present';
+  if (state !== 'present' && state !== 'latest') return undefined;
+  if (a.install_recommends !== undefined && typeof a.install_recommends !== 'boolean') return undefined;
+  let raw: unknown = a.name ?? a.pkg ?? a.package;
+  try {
+    raw = typeof raw === 'string' ? renderString(raw, vars) : renderDeep(raw, vars);
+  } catch {
+    return undefined;
+  }
+  const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+  if (!Array.isArray(list) || !list.length || !list.every((n) => typeof n === 'string' && PLAIN_NAME.test(n))) return undefined;
+  return {
+    names: list as string[],
+    ...(typeof a.install_recommends === 'boolean' ? { installRecommends: a.install_recommends } : {}),
+    ...(become !== undefined ? { become } : {}),
+    ...(becomeUser !== undefined ? { becomeUser } : {}),
+  };
+}
+
+/** Variables known before the run: the host's inventory variables, the play's and its roles' defaults and vars, the extra vars. */
+function knownVars(r: PrefetchRunner, play: Play, host: string): Vars {
+  const inv = r.inventory;
+  return buildVars([
+    ...play.roles.map((role) => role.defaults),
+    inv.hosts.has(host) ? hostVars(inv, host) : {},
+    play.vars,
+    ...play.roles.map((role) => role.vars),
+    r.extraVars,
+    { inventory_hostname: host, inventory_hostname_short: host.split('.')[0], group_names: inv.hosts.has(host) ? groupNamesOf(inv, host) : [], groups: groupsMap(inv) },
+  ]);
+}
+
+/** Per host, the installs the run's package tasks ask for (in task order, per recommends setting). */
+export function plannedInstalls(r: PrefetchRunner, playbooks: Playbook[]): Map<string, PlannedInstall[]> {
+  const out = new Map<string, PlannedInstall[]>();
+  const allowed = r.limit ? new Set(selectHosts(r.inventory, r.limit)) : undefined;
+  for (const play of playbooks.flatMap((pb) => pb.plays)) {
+    const reach: Reach = { become: play.become, becomeUser: play.becomeUser, conn: play.conn };
+    const tasks = [...tasksOf(play.preTasks, reach), ...tasksOf(play.tasks, reach), ...tasksOf(play.postTasks, reach)].filter((t) => PACKAGE_MODULES.has(t.task.action));
+    if (!tasks.length) continue;
+    let hosts: string[];
+    try {
+      hosts = selectHosts(r.inventory, String(renderString(play.hosts, buildVars([r.extraVars, { groups: groupsMap(r.inventory) }]))));
+    } catch {
+      continue;
+    }
+    for (const host of hosts.filter((h) => !allowed || allowed.has(h))) {
+      const vars = knownVars(r, play, host);
+      for (const { task, reach: r2 } of tasks) {
+        const p = plannedInstall(task, vars, r2);
+        if (!p) continue;
+        const list = out.get(host) ?? [];
+        const same = list.find((x) => x.installRecommends === p.installRecommends && x.become === p.become && x.becomeUser === p.becomeUser);
+        if (same) same.names = [...new Set([...same.names, ...p.names])];
+        else list.push(p);
+        out.set(host, list);
+      }
+    }
+  }
+  return out;
+}
+
+/** dpkg's answer: the names among `names` that are not installed on the host. */
+async function missing(host: Host, names: string[]): Promise<string[]> {
+  const r = await host.run(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}\\n', '--', ...names]);
+  const installed = new Set(r.stdout.split('\n').filter((l) => /^\S+ ii/.test(l)).map((l) => l.split(' ')[0]));
+  return names.filter((n) => !installed.has(n.split(':')[0]));
+}
+
+/**
+ * Start the lookups in the background (--check only). Returns at once; the
+ * lookups end on their own, or fail quietly when the run closes the connections.
+ */
+export function startPackagePrefetch(r: PrefetchRunner, playbooks: Playbook[]): void {
+  let planned: Map<string, PlannedInstall[]>;
+  try {
+    planned = plannedInstalls(r, playbooks);
+  } catch {
+    return;
+  }
+  for (const [name, installs] of planned) {
+    const h = r.hostRun(name);
+    const prefetch = async () => {
+      const files = packageFilesOf(h.overlay);
+      for (const p of installs) {
+        const s = h.settings;
+        const host = new Host(r.connection(h), {
+          name, loginUser: s.user, become: p.become ?? s.become, becomeUser: p.becomeUser ?? s.becomeUser,
+          becomeMethod: s.becomeMethod, becomeFlags: s.becomeFlags, becomeExe: s.becomeExe,
+        });
+        const names = await missing(host, p.names);
+        if (!names.length) continue;
+        // The same request (names, recommends) the prediction makes from the overlay's install group.
+        const all = await files.closure(host, names, p.installRecommends);
+        await files.ensure(host, all);
+      }
+    };
+    prefetch().catch(() => undefined);
+  }
+}
