@@ -29,6 +29,7 @@ import { isImplicitLocalhost } from '../inventory/inventory.js';
 import { removeOmitted } from './omit.js';
 import { runModule } from './task-exec.js';
 import { gatherHostFacts, PROBE_SUBSET } from './gather.js';
+import { WAITS_FOR_DOWNLOADS } from './package-prefetch.js';
 import { recordModuleFacts } from './fact-cache.js';
 import { withCommandLog } from './command-log.js';
 import { DeadlineError, finishedJob, newJobId, startJob, supportsAsync, withDeadline } from './async-job.js';
@@ -163,6 +164,8 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     const check = isCheck(rc, scope);
     const timing = taskTiming(task, vars);
     if (timing.asyncSec !== undefined && !supportsAsync(action)) return { status: 'failed', result: { changed: false, failed: true, msg: 'async is not supported for this task.' } };
+    // apt waits for the host's background downloads (package-prefetch.ts): the install finds the .debs instead of fetching them again.
+    if (h.packageDownloads && WAITS_FOR_DOWNLOADS.has(action)) await h.packageDownloads;
     const moduleRun = (deadline?: number): Promise<TaskOutcome> => runModuleTask(rc, task, h, scope, vars, { action, def, args, check, deadline });
     const limited = (sec: number, expired: () => Record<string, unknown>) => async (): Promise<TaskOutcome> => {
       try {

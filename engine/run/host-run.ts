@@ -29,6 +29,8 @@ export interface HostRun {
   setFacts: Vars;
   includeVars: Vars;
   overlay: Overlay;
+  /** A real run's background downloads of the packages its apt tasks install (engine/run/package-prefetch.ts): those tasks wait for them. */
+  packageDownloads?: Promise<void>;
   /** Failed or unreachable: drops out of the rest of the run. */
   failed: boolean;
   unreachable: boolean;

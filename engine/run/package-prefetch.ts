@@ -1,5 +1,6 @@
-// --check: the package contents a run's predictions will need, prepared in the
-// background from the start of the run instead of on first use (issue 14).
+// Package work started in the background at the start of a run (issue 14):
+// under --check, the package contents the predictions will need; in a real
+// run, the .debs the run's apt tasks will install.
 //
 // When --check predicts that an `apt` task installs packages, a later task that
 // asks about a file, unit or package those packages bring is answered from the
@@ -16,6 +17,16 @@
 // (package-content.ts), and any error here is dropped (the prediction then
 // makes its own round trip, as before). Nothing on the host changes: the
 // lookups are the read-only ones --check already makes.
+//
+// In a real run the same plan downloads, per host, the packages (with their
+// new dependencies, at the versions `apt-get -s` resolves) that the host lacks,
+// while the run's other tasks go on: `apt-get download` into a private
+// directory (it takes no apt or dpkg lock, so a task of the run or of the site
+// that runs apt or dpkg meanwhile is never locked out), then each .deb is
+// renamed into /var/cache/apt/archives, where the install finds it instead of
+// downloading it. The host's apt and package tasks wait for its downloads
+// to end first. A failed download changes nothing but leaves the
+// install to download as before. TSPLAY_PACKAGE_PREFETCH=0 turns both off.
 
 import { Host } from '../host/host.js';
 import { groupNamesOf, groupsMap, hostVars, selectHosts } from '../inventory/inventory.js';
@@ -23,6 +34,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
+import { parseAptSimulation } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import type { Connection } from '../connection/connection.js';
@@ -146,11 +158,67 @@ async function missing(host: Host, names: string[]): Promise<string[]> {
   return names.filter((n) => !installed.has(n.split(':')[0]));
 }
 
+/** Tasks that wait for their host's downloads: the installs the downloads are for. */
+export const WAITS_FOR_DOWNLOADS: ReadonlySet<string> = new Set(['apt', 'package']);
+
+/** Download `pkgs` (NAME=VERSION words) into a private directory, then rename each .deb into apt's cache unless it is there. */
+export const DOWNLOAD_SCRIPT = `set -u
+T=$(mktemp -d) || exit 70
+trap 'cd /; rm -rf "$T"' EXIT
+A=/var/cache/apt/archives
+cd "$T" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null 2>&1
+for f in "$T"/*.deb; do
+  [ -f "$f" ] || continue
+  b=\${f##*/}
+  if [ ! -e "$A/$b" ] && cp "$f" "$A/.$b.tsplay" 2>/dev/null; then mv -f "$A/.$b.tsplay" "$A/$b" || rm -f "$A/.$b.tsplay"; fi
+done
+exit 0
+`;
+
+/** The host as the task will reach it (its become), on the host's own connection. */
+function hostFor(r: PrefetchRunner, h: HostRun, p: PlannedInstall): Host {
+  const s = h.settings;
+  return new Host(r.connection(h), {
+    name: h.name, loginUser: s.user, become: p.become ?? s.become, becomeUser: p.becomeUser ?? s.becomeUser,
+    becomeMethod: s.becomeMethod, becomeFlags: s.becomeFlags, becomeExe: s.becomeExe,
+  });
+}
+
+/** --check: the contents the predictions will read, in the overlay's cache. */
+async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[]): Promise<void> {
+  const files = packageFilesOf(h.overlay);
+  for (const p of installs) {
+    const host = hostFor(r, h, p);
+    const names = await missing(host, p.names);
+    if (!names.length) continue;
+    // The same request (names, recommends) the prediction makes from the overlay's install group.
+    const all = await files.closure(host, names, p.installRecommends);
+    await files.ensure(host, all);
+  }
+}
+
+/** A real run: the .debs the installs will need, in apt's cache. */
+async function download(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[]): Promise<void> {
+  for (const p of installs) {
+    const host = hostFor(r, h, p);
+    const names = await missing(host, p.names);
+    if (!names.length) continue;
+    const flags = p.installRecommends === false ? ['--no-install-recommends'] : p.installRecommends === true ? ['--install-recommends'] : [];
+    const sim = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+    if (sim.rc !== 0) continue;
+    const words = parseAptSimulation(sim.stdout).filter((i) => i.version !== undefined).map((i) => `${i.name}=${i.version}`);
+    if (words.length) await host.run(['sh', '-c', DOWNLOAD_SCRIPT, 'sh', ...words], { timeoutMs: 1_800_000 });
+  }
+}
+
 /**
- * Start the lookups in the background (--check only). Returns at once; the
- * lookups end on their own, or fail quietly when the run closes the connections.
+ * Start the package work in the background. Returns at once; under --check the
+ * lookups end on their own (or fail quietly when the run closes the
+ * connections); in a real run each host's downloads are its HostRun's
+ * `packageDownloads`, which its apt tasks wait for.
  */
-export function startPackagePrefetch(r: PrefetchRunner, playbooks: Playbook[]): void {
+export function startPackagePrefetch(r: PrefetchRunner, playbooks: Playbook[], check: boolean): void {
+  if (process.env.TSPLAY_PACKAGE_PREFETCH === '0') return;
   let planned: Map<string, PlannedInstall[]>;
   try {
     planned = plannedInstalls(r, playbooks);
@@ -159,21 +227,7 @@ export function startPackagePrefetch(r: PrefetchRunner, playbooks: Playbook[]): 
   }
   for (const [name, installs] of planned) {
     const h = r.hostRun(name);
-    const prefetch = async () => {
-      const files = packageFilesOf(h.overlay);
-      for (const p of installs) {
-        const s = h.settings;
-        const host = new Host(r.connection(h), {
-          name, loginUser: s.user, become: p.become ?? s.become, becomeUser: p.becomeUser ?? s.becomeUser,
-          becomeMethod: s.becomeMethod, becomeFlags: s.becomeFlags, becomeExe: s.becomeExe,
-        });
-        const names = await missing(host, p.names);
-        if (!names.length) continue;
-        // The same request (names, recommends) the prediction makes from the overlay's install group.
-        const all = await files.closure(host, names, p.installRecommends);
-        await files.ensure(host, all);
-      }
-    };
-    prefetch().catch(() => undefined);
+    const work = (check ? prepareContents(r, h, installs) : download(r, h, installs)).catch(() => undefined);
+    if (!check) h.packageDownloads = work;
   }
 }

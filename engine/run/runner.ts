@@ -133,10 +133,8 @@ export class Runner implements RunContext {
     o.emit({ kind: 'run_start', playbooks: playbooks.map((p) => p.file), check: o.check, diff: o.diff, forks: o.forks, time: new Date().toISOString() });
     // What loading warned about, as ansible-playbook prints it before the first play; files read during the run warn as they are read.
     for (const w of playbooks.flatMap((p) => p.warnings ?? [])) o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation });
-    // --check: what later predictions will read from packages, looked up in the background from now.
-    if (o.check) {
-      startPackagePrefetch({ inventory: o.inventory, extraVars: o.extraVars ?? {}, limit: o.limit, hostRun: (n) => this.hostRun(n), connection: (h) => this.connection(h) }, playbooks);
-    }
+    // The package work the plays will need, started in the background from now (engine/run/package-prefetch.ts).
+    startPackagePrefetch({ inventory: o.inventory, extraVars: o.extraVars ?? {}, limit: o.limit, hostRun: (n) => this.hostRun(n), connection: (h) => this.connection(h) }, playbooks, o.check);
     const plays = () => withLoadWarnings((w) => o.emit({ kind: 'warning', msg: w.msg, deprecation: w.deprecation }), async () => {
       for (const pb of playbooks) {
         for (const play of pb.plays) {

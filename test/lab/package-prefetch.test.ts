@@ -1,0 +1,90 @@
+// A real run downloads the packages its apt tasks will install in the
+// background from its start (engine/run/package-prefetch.ts): while an earlier
+// task runs, the .deb lands in /var/cache/apt/archives, and the install takes
+// it from there instead of downloading it. With TSPLAY_PACKAGE_PREFETCH=0 the
+// same playbook finds no .deb before the install, and the install downloads it
+// (the control). One fresh lab host per case.
+
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
+import type { HostResultEvent } from '../../engine/report/events.js';
+import { labOut, runJson, type CliRun } from '../helpers/lab-cli.js';
+import { labGate } from '../helpers/lab-gate.js';
+
+const canHost = labGate('the package prefetch lab tests');
+const LAB = 'pfx';
+const PKG = 'tree';
+
+// The first task waits (up to 120 s) for the background download to put the .deb in
+// apt's cache, and fails if it never comes; the control asks once, at once.
+const playbook = (wait: boolean) => `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: the .deb is in apt's cache before the install
+      shell: ${wait ? `for i in $(seq 1 120); do ls /var/cache/apt/archives/${PKG}_*.deb && exit 0; sleep 1; done; exit 1` : `ls /var/cache/apt/archives/${PKG}_*.deb`}
+      changed_when: false
+      failed_when: false
+      register: cached
+    - name: report
+      debug: { msg: "cached={{ cached.rc }}" }
+    - name: install
+      apt: { name: ${PKG} }
+`;
+
+const results = (r: CliRun) => r.events.filter((e): e is HostResultEvent => e.kind === 'host_result');
+const debugMsg = (r: CliRun) => results(r).find((e) => e.task === 'report')?.msg;
+
+if (canHost) {
+  let dir: string;
+  test.before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsplay-pfx-'));
+  });
+  test.after.always(async () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
+  });
+
+  const fresh = async (): Promise<LabInfo> => {
+    if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
+    return labUp({ name: LAB, hosts: 1 });
+  };
+
+  const run = async (t: { log(...a: unknown[]): void }, info: LabInfo, prefetch: boolean): Promise<CliRun> => {
+    const pb = join(dir, `pb-${prefetch}.yml`);
+    writeFileSync(pb, playbook(prefetch));
+    const before = process.env.TSPLAY_PACKAGE_PREFETCH;
+    if (prefetch) delete process.env.TSPLAY_PACKAGE_PREFETCH;
+    else process.env.TSPLAY_PACKAGE_PREFETCH = '0';
+    try {
+      const r = await runJson([pb, '-i', info.inventoryPath]);
+      t.log(`prefetch ${prefetch ? 'on' : 'off'}: exit ${r.code}, ${r.ms} ms, ${debugMsg(r)}`);
+      return r;
+    } finally {
+      if (before === undefined) delete process.env.TSPLAY_PACKAGE_PREFETCH;
+      else process.env.TSPLAY_PACKAGE_PREFETCH = before;
+    }
+  };
+
+  test.serial('a real run downloads what its apt task installs before the task, in the background', async (t) => {
+    const info = await fresh();
+    const host = info.hosts[0].name;
+    t.is((await labOut(info, host, `ls /var/cache/apt/archives/ | grep -c '^${PKG}_' || true`)).trim(), '0', 'a fresh host has no .deb of it');
+    const r = await run(t, info, true);
+    t.is(r.code, 0, r.stderr);
+    t.is(debugMsg(r), 'cached=0', 'the .deb was in the cache while the first task ran');
+    t.is(results(r).find((e) => e.task === 'install')?.status, 'changed');
+    t.regex(await labOut(info, host, `dpkg-query -W -f '\${Status}' ${PKG}`), /install ok installed/);
+  });
+
+  test.serial('control: with TSPLAY_PACKAGE_PREFETCH=0 nothing is downloaded before the install', async (t) => {
+    const info = await fresh();
+    const r = await run(t, info, false);
+    t.is(r.code, 0, r.stderr);
+    t.is(debugMsg(r), 'cached=2', 'ls found no .deb: nothing downloaded it');
+    t.is(results(r).find((e) => e.task === 'install')?.status, 'changed');
+    t.regex(await labOut(info, info.hosts[0].name, `dpkg-query -W -f '\${Status}' ${PKG}`), /install ok installed/);
+  });
+}
