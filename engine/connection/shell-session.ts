@@ -279,7 +279,8 @@ export class ShellSession {
             });
         }, timeoutMs);
       }
-      for (const part of encodeScript(id, command, opts.tag, opts.stdin)) this.transport.write(part);
+      // One write: each write is an SSH packet, encrypted and sent on its own.
+      this.transport.write(Buffer.concat(encodeScript(id, command, opts.tag, opts.stdin)));
     });
   }
 
