@@ -119,7 +119,7 @@ export function terminalPrompt(): Prompt | undefined {
       const onData = (chunk: string) => {
         for (const ch of chunk) {
           if (ch === '\r' || ch === '\n') return done();
-          if (ch === '\u0003') return done(new UsageError('vault password prompt interrupted'));
+          if (ch === '\u0003') return done(new UsageError('password prompt interrupted'));
           if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
           else answer += ch;
         }
