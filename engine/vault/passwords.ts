@@ -103,9 +103,10 @@ export function terminalPrompt(): Prompt | undefined {
   if (!input.isTTY) return undefined;
   return (question) =>
     new Promise<string>((resolvePromise, reject) => {
-      process.stderr.write(question);
       let answer = '';
+      // Echo off before the question shows: an answer typed as soon as it appears must not be echoed.
       input.setRawMode(true);
+      process.stderr.write(question);
       input.resume();
       input.setEncoding('utf8');
       const done = (err?: Error) => {
