@@ -135,6 +135,13 @@ if (canHost) {
       '      register: cat',
       '      changed_when: false',
       '      failed_when: cat.stdout != "first line\\nsecond line"',
+      // environment: the command text goes on stdin too (after the password line)
+      '    - name: env',
+      '      command: printenv TSPLAY_TEST_VAR',
+      '      environment: { TSPLAY_TEST_VAR: "from env" }',
+      '      register: envr',
+      '      changed_when: false',
+      '      failed_when: envr.stdout != "from env"',
       '    - name: write',
       '      copy: { dest: "/root/become-{{ suffix }}.txt", content: "written by {{ inventory_hostname }}\\n" }',
       '    - name: show',
@@ -214,7 +221,7 @@ if (canHost) {
       const r = await tsplay(['run', 'become.yml', '-i', 'deploy-vault.yml', '--vault-password-file', 'vault-pass', '--output', 'json', '-vvv', '-e', `suffix=${persistent}`], { env: { TSPLAY_PERSISTENT_SHELL: persistent } });
       t.is(r.code, 0, r.out);
       for (const h of [H1, H2]) {
-        for (const task of ['who', 'stdin']) t.is(statusOf(r, task, h), 'ok', `${task} on ${h}: ${r.out}`);
+        for (const task of ['who', 'stdin', 'env']) t.is(statusOf(r, task, h), 'ok', `${task} on ${h}: ${r.out}`);
         t.is(statusOf(r, 'write', h), 'changed', r.out);
         t.is(await labOut(info, h, `cat /root/become-${persistent}.txt`), `written by ${h}\n`);
         const shown = results(r, 'show').find((e) => e.host === h);
@@ -246,7 +253,7 @@ if (canHost) {
     t.is(r.code, 0, r.out);
     t.is(r.out.split('BECOME password: ').length - 1, 1, r.out);
     t.false(r.out.includes(SUDO_PW), r.out);
-    for (const h of [H1, H2]) t.is(statusOf(r, 'who', h), 'ok', r.out);
+    for (const h of [H1, H2]) for (const task of ['who', 'stdin', 'env']) t.is(statusOf(r, task, h), 'ok', `${task} on ${h}: ${r.out}`);
     const noTty = await tsplay(['run', 'become.yml', '-i', 'deploy.yml', '--output', 'json', '-e', 'suffix=n'], { env: { ANSIBLE_BECOME_ASK_PASS: 'true' } });
     t.is(noTty.code, 5, noTty.out);
     t.true(noTty.out.includes('become_ask_pass (env: ANSIBLE_BECOME_ASK_PASS) asks for the become password on a terminal'), noTty.out);
