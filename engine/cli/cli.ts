@@ -138,6 +138,13 @@ async function askBecomePass(asked: string | undefined): Promise<string | undefi
   return answer;
 }
 
+/** ANSIBLE_BECOME_PASS, else ANSIBLE_SUDO_PASS (Ansible 2.14's sudo plugin reads both); hidden from output. */
+export function becomePasswordFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const v = env.ANSIBLE_BECOME_PASS || env.ANSIBLE_SUDO_PASS || undefined;
+  if (v !== undefined) registerSecret(v);
+  return v;
+}
+
 /**
  * The private key files the run's hosts (and their jump hosts) name: each play's hosts,
  * within --limit, with their inventory variables and the extra vars.
@@ -333,7 +340,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const fromConfig = configConnectionDefaults(config);
   const fromCli = connectionDefaultsOf(o);
   const connectionDefaults: ConnectionDefaults = { ...fromConfig, ...fromCli };
-  if (becomePassword !== undefined) connectionDefaults.becomePassword = becomePassword;
+  // -K's answer, else ANSIBLE_BECOME_PASS / ANSIBLE_SUDO_PASS (Ansible's sudo plugin's environment), both below the variables.
+  const givenBecomePassword = becomePassword ?? becomePasswordFromEnv(process.env);
+  if (givenBecomePassword !== undefined) connectionDefaults.becomePassword = givenBecomePassword;
   if (fromConfig.sshArgs || fromCli.sshArgs) connectionDefaults.sshArgs = { ...fromConfig.sshArgs, ...fromCli.sshArgs };
   // As ssh would: ~/.ssh/config and /etc/ssh/ssh_config (or -F FILE) fill in what the inventory leaves unset.
   connectionDefaults.sshConfig = sshConfigReader();

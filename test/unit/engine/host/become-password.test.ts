@@ -13,6 +13,7 @@ import { ModuleError } from '../../../../engine/module-api.js';
 import { connectionSettings } from '../../../../engine/inventory/host-vars.js';
 import { effectiveSettings } from '../../../../engine/run/connection-settings.js';
 import { clearSecrets, redactText } from '../../../../engine/vault/redact.js';
+import { becomePasswordFromEnv } from '../../../../engine/cli/cli.js';
 
 interface Sent {
   command: string;
@@ -103,4 +104,11 @@ test('become password variables: ansible_become_password > ansible_become_pass >
   t.is(effectiveSettings(base, undefined, { ansible_become_password: 'play5' }).becomePassword, 'play5');
   t.is(redactText('aaa1 bbb2 ccc3 play5'), '******** ******** ******** ********');
   clearSecrets();
+});
+
+test('ANSIBLE_BECOME_PASS, else ANSIBLE_SUDO_PASS: the environment\'s become password (below the variables and -K)', (t) => {
+  t.is(becomePasswordFromEnv({ ANSIBLE_BECOME_PASS: 'env1', ANSIBLE_SUDO_PASS: 'env2' }), 'env1');
+  t.is(becomePasswordFromEnv({ ANSIBLE_SUDO_PASS: 'env2' }), 'env2');
+  t.is(becomePasswordFromEnv({ ANSIBLE_BECOME_PASS: '' }), undefined);
+  t.is(becomePasswordFromEnv({}), undefined);
 });
