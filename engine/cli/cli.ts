@@ -17,7 +17,13 @@ import { consoleReporter, jsonReporter } from '../report/report.js';
 import { INTERRUPT_GRACE_MS, Runner } from '../run/runner.js';
 import { validatePlaybookVariables } from '../load/validate.js';
 import type { Reporter } from '../report/events.js';
-import type { ConnectionDefaults, SshArgsDefaults } from '../inventory/host-vars.js';
+import { connectionSettings, hostVars, type ConnectionDefaults, type SshArgsDefaults } from '../inventory/host-vars.js';
+import type { Inventory } from '../inventory/model.js';
+import type { ConnectionSettings } from '../connection/connection.js';
+import { prepareKeys } from '../connection/private-keys.js';
+import { terminalPrompt } from '../vault/passwords.js';
+import { redactText, registerSecret } from '../vault/redact.js';
+import { buildVars, type Vars } from '../template/vars.js';
 import { sshConfigReader } from '../connection/ssh-config.js';
 import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
 import { startAtFound } from '../run/start-at.js';
@@ -27,7 +33,6 @@ import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from '.
 import { createInterface } from 'node:readline/promises';
 import { setupVault, vaultOptions } from '../vault/cli-options.js';
 import { parseVaultableYaml } from '../load/yaml.js';
-import { redactText } from '../vault/redact.js';
 
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
@@ -35,7 +40,7 @@ const USAGE = `usage:
              [--strategy linear|free] [--output text|json|junit] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
              [-u USER] [--private-key FILE] [-T SECONDS] [-c ssh|local]
              [--ssh-common-args ARGS] [--ssh-extra-args ARGS]
-             [-b] [--become-user USER] [--become-method sudo|su]
+             [-b] [--become-user USER] [--become-method sudo|su] [-K|--ask-become-pass]
              [--force-handlers] [--start-at-task NAME] [--step]
              [--list-tasks | --list-hosts | --list-tags | --syntax-check]
   tsplay validate PLAYBOOK... -i INVENTORY [-e ...] [--roles-path DIR[:DIR...]]
@@ -114,10 +119,61 @@ export function connectionDefaultsOf(o: RunValues): ConnectionDefaults {
   if (o['ssh-common-args'] !== undefined) sshArgs.ansible_ssh_common_args = { text: o['ssh-common-args'], origin: '--ssh-common-args' };
   if (o['ssh-extra-args'] !== undefined) sshArgs.ansible_ssh_extra_args = { text: o['ssh-extra-args'], origin: '--ssh-extra-args' };
   if (Object.keys(sshArgs).length) d.sshArgs = sshArgs;
-  if (o['ask-become-pass']) {
-    throw new UsageError('-K/--ask-become-pass: tsplay does not send become passwords; give the connecting user passwordless sudo (NOPASSWD) or connect as root (docs/playbooks.md)');
-  }
   return d;
+}
+
+/**
+ * -K (or become_ask_pass): "BECOME password: " on the terminal, echo off, once per run, as
+ * ansible-playbook 2.14 asks it; an empty answer is no password, as in Ansible.
+ */
+async function askBecomePass(asked: string | undefined): Promise<string | undefined> {
+  if (asked === undefined) return undefined;
+  const prompt = terminalPrompt();
+  if (!prompt) {
+    throw new UsageError(`${asked} asks for the become password on a terminal, and standard input is not one (set ansible_become_password, vault-encrypted, in the inventory instead)`);
+  }
+  const answer = await prompt('BECOME password: ');
+  if (answer === '') return undefined;
+  registerSecret(answer);
+  return answer;
+}
+
+/** ANSIBLE_BECOME_PASS, else ANSIBLE_SUDO_PASS (Ansible 2.14's sudo plugin reads both); hidden from output. */
+export function becomePasswordFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const v = env.ANSIBLE_BECOME_PASS || env.ANSIBLE_SUDO_PASS || undefined;
+  if (v !== undefined) registerSecret(v);
+  return v;
+}
+
+/**
+ * The private key files the run's hosts (and their jump hosts) name: each play's hosts,
+ * within --limit, with their inventory variables and the extra vars.
+ */
+function keyFilesOf(inventory: Inventory, playbooks: Playbook[], limit: string | undefined, extraVars: Vars, defaults: ConnectionDefaults): string[] {
+  const names = new Set<string>();
+  const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
+  for (const pb of playbooks) {
+    for (const play of pb.plays) {
+      try {
+        for (const h of selectHosts(inventory, play.hosts)) if (!limited || limited.has(h)) names.add(h);
+      } catch {
+        // a templated or odd pattern: the run reports it; its hosts are asked about when they connect
+      }
+    }
+  }
+  const files: string[] = [];
+  for (const n of names) {
+    let s: ConnectionSettings | undefined;
+    try {
+      s = connectionSettings(n, buildVars([inventory.hosts.has(n) ? hostVars(inventory, n) : {}, extraVars]), defaults);
+    } catch {
+      continue; // the run reports a bad setting on its host
+    }
+    for (let hop: ConnectionSettings | undefined = s; hop; hop = hop.jump) {
+      if (hop.connection === 'ssh' && hop.privateKeyFile) files.push(hop.privateKeyFile);
+    }
+  }
+  return files;
 }
 
 /** -l @FILE: the host names in FILE, one per line (a .retry file), as one pattern. */
@@ -267,6 +323,9 @@ async function cmdRun(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  const listing = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).some((m) => o[m]);
+  // -K first, as ansible-playbook asks it before the vault password; not for the list modes (nothing runs).
+  const becomePassword = listing ? undefined : await askBecomePass(o['ask-become-pass'] ? '-K/--ask-become-pass' : config.settings.becomeAskPass.value === true ? `become_ask_pass (${config.settings.becomeAskPass.origin})` : undefined);
   // Before anything is read: -e @file, inventories and playbooks may hold vaulted content.
   await setupVault(o, config);
   const forks = o.forks === undefined ? (config.settings.forks.value as number) : Number(o.forks);
@@ -281,6 +340,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const fromConfig = configConnectionDefaults(config);
   const fromCli = connectionDefaultsOf(o);
   const connectionDefaults: ConnectionDefaults = { ...fromConfig, ...fromCli };
+  // -K's answer, else ANSIBLE_BECOME_PASS / ANSIBLE_SUDO_PASS (Ansible's sudo plugin's environment), both below the variables.
+  const givenBecomePassword = becomePassword ?? becomePasswordFromEnv(process.env);
+  if (givenBecomePassword !== undefined) connectionDefaults.becomePassword = givenBecomePassword;
   if (fromConfig.sshArgs || fromCli.sshArgs) connectionDefaults.sshArgs = { ...fromConfig.sshArgs, ...fromCli.sshArgs };
   // As ssh would: ~/.ssh/config and /etc/ssh/ssh_config (or -F FILE) fill in what the inventory leaves unset.
   connectionDefaults.sshConfig = sshConfigReader();
@@ -309,6 +371,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (startAtTask !== undefined && !startAtFound(playbooks, startAtTask)) {
     return startError(output, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
   }
+  // Keys with a passphrase: the agent, or one prompt per key file, before any host is touched.
+  await prepareKeys(keyFilesOf(inventory, playbooks, limit, extraVars, connectionDefaults), terminalPrompt());
   const verbosity = o.verbose?.length ?? 0;
   const emit: Reporter = junitEmit ?? (output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff }));
   const runner = new Runner({

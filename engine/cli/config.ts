@@ -52,6 +52,8 @@ export const SETTINGS = {
   become: { name: 'DEFAULT_BECOME', section: 'privilege_escalation', key: 'become', env: 'ANSIBLE_BECOME', kind: 'bool', dflt: false },
   becomeUser: { name: 'DEFAULT_BECOME_USER', section: 'privilege_escalation', key: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string', dflt: 'root' },
   becomeMethod: { name: 'DEFAULT_BECOME_METHOD', section: 'privilege_escalation', key: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string', dflt: 'sudo' },
+  // -K's setting: ask for the become password on the terminal (engine/cli/cli.ts).
+  becomeAskPass: { name: 'DEFAULT_BECOME_ASK_PASS', section: 'privilege_escalation', key: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'bool', dflt: false },
   // The ssh connection plugin's OpenSSH options (engine/inventory/ssh-args.ts reads them).
   sshArgs: { name: 'ssh_args', section: 'ssh_connection', key: 'ssh_args', env: 'ANSIBLE_SSH_ARGS', kind: 'string', plugin: true },
   sshCommonArgs: { name: 'ssh_common_args', section: 'ssh_connection', key: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string', plugin: true },
@@ -69,7 +71,6 @@ export type SettingName = keyof typeof SETTINGS;
 /** Keys that would change what a run does in a way tsplay cannot honour: refused, with why. */
 const REFUSED: Record<string, string> = {
   'defaults.ask_pass': 'tsplay authenticates with keys (a file or ssh-agent), not passwords it asks for',
-  'privilege_escalation.become_ask_pass': 'tsplay sends no become password (passwordless sudo, or connect as root)',
 };
 
 /** Sections whose keys are Ansible settings: a key tsplay does not act on there is warned about. */

@@ -93,6 +93,11 @@ export interface ConnectionSettings {
   becomeFlags?: string[];
   /** ansible_become_exe; unset: the method's name. */
   becomeExe?: string;
+  /**
+   * ansible_become_password (ansible_become_pass, ansible_sudo_pass) or -K's answer:
+   * sent to sudo on the command's stdin, never on a command line (engine/host/host.ts).
+   */
+  becomePassword?: string;
   /** tsplay_persistent_shell: run commands in persistent shells (engine/connection/shell-session.ts); unset: on. */
   persistentShell?: boolean;
   /** The jump host this connection goes through (its own settings; itself maybe behind another). */

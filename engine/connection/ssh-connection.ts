@@ -36,6 +36,7 @@ import type { ClientChannel } from 'ssh2';
 import { CommandTimeoutError, InterruptedError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
 import { appendHostKey, checkHostKey, fingerprint, hostKeyName, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
 import { quote } from '../host/shell.js';
+import { isEncryptedKey, keyUseOf } from './private-keys.js';
 import { constants as osConstants } from 'node:os';
 import { ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, SHELL_LOOP } from './shell-session.js';
 import { channelTransport, ShellPool } from './shell-pool.js';
@@ -173,6 +174,14 @@ export class SshConnection implements Connection {
       }
     }
     const agent = process.env.SSH_AUTH_SOCK || undefined;
+    let passphrase: string | undefined;
+    if (privateKey !== undefined && s.privateKeyFile && isEncryptedKey(privateKey)) {
+      // engine/connection/private-keys.ts decided before the run: the agent holds it, or its passphrase was asked.
+      const use = keyUseOf(s.privateKeyFile);
+      if (use?.kind === 'passphrase') passphrase = use.passphrase;
+      else if (use?.kind === 'agent' && agent) privateKey = undefined;
+      else throw this.unreachable(`private key file ${s.privateKeyFile} has a passphrase that was not given: add the key to an ssh-agent (ssh-add ${s.privateKeyFile}), or run tsplay on a terminal to be asked for it`);
+    }
     if (!privateKey && !agent && s.password === undefined) {
       throw this.unreachable(`no way to authenticate to ${this.where}: set ansible_ssh_private_key_file, or run an ssh-agent (SSH_AUTH_SOCK)`);
     }
@@ -228,6 +237,7 @@ export class SshConnection implements Connection {
           sock,
           username: s.user,
           privateKey,
+          ...(passphrase !== undefined ? { passphrase } : {}),
           agent,
           password: s.password,
           readyTimeout: remaining + 1000,

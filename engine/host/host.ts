@@ -141,11 +141,13 @@ export class Host implements HostWriter {
   readonly becomeMethod: 'sudo' | 'su';
   readonly becomeFlags?: readonly string[];
   readonly becomeExe?: string;
+  /** The login user's sudo password (ansible_become_password, -K): sent on stdin, never on a command line. */
+  private readonly becomePassword?: string;
   private detectedServiceMgr?: InitSystem;
 
   constructor(conn: Connection, opts: {
     name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts;
-    becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string;
+    becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string; becomePassword?: string;
   }) {
     this.conn = conn;
     this.name = opts.name;
@@ -155,6 +157,7 @@ export class Host implements HostWriter {
     this.becomeMethod = opts.becomeMethod ?? 'sudo';
     this.becomeFlags = opts.becomeFlags;
     this.becomeExe = opts.becomeExe;
+    if (opts.becomePassword !== undefined && opts.becomePassword !== '') this.becomePassword = opts.becomePassword;
     this.facts = opts.facts ?? unknownFacts(opts.name);
   }
 
@@ -172,19 +175,50 @@ export class Host implements HostWriter {
     return this.become && !(this.loginUser !== undefined && this.loginUser === this.becomeUser);
   }
 
+  /** Whether a password goes to sudo: become applies by sudo, and one was given. */
+  private sendsPassword(): boolean {
+    return this.becomePassword !== undefined && this.becomes() && this.becomeMethod === 'sudo';
+  }
+
   /**
    * Shell text that runs `inner` (shell text) as the become user, or undefined
    * when become does not apply. sudo: `sudo -n -H -u USER -- INNER` (-n never
    * prompts, so a password requirement fails at once); su, as Ansible's:
    * `su USER -c 'INNER'` (the become user's login shell runs it). become_flags
    * replace the method's default flags, become_exe its program, as in Ansible.
+   *
+   * With a become password (sudo only): the password is the first line of the
+   * command's stdin. The login user's shell reads that one line (`read` takes a
+   * pipe one byte at a time, so the rest stays for INNER), keeps it in an
+   * exported variable, and sudo asks for the password, when it needs one, with
+   * `-A`: its askpass program is `printenv` and its prompt the variable's name,
+   * so the password comes back from the environment of the user's own
+   * processes. It is never in an argument vector (`ps`), a file, or a stream
+   * sudo could read more of: a wrong password is tried sudo's passwd_tries
+   * times, all with the same answer, and INNER's stdin stays untouched. No
+   * password needed (NOPASSWD, a cached ticket): sudo does not ask; the line
+   * is read all the same. `-n` is dropped from the flags, as Ansible's sudo
+   * plugin drops it when it has a password. sudo's env_reset (the default)
+   * keeps the variable from INNER.
    */
   private becomeCommand(inner: string): string | undefined {
     if (!this.becomes()) return undefined;
-    const flags = (this.becomeFlags ?? (this.becomeMethod === 'sudo' ? ['-n', '-H'] : [])).map(quote);
+    if (this.becomeMethod === 'su' && this.becomePassword !== undefined) {
+      throw new ModuleError(
+        `${this.name}: become_method su with a become password is not supported: su reads a password only from a terminal, and tsplay sends none ` +
+          '(use become_method: sudo, or log in as the become user; docs/playbooks.md)',
+        { host: this.name },
+      );
+    }
     const exe = quote(this.becomeExe ?? this.becomeMethod);
-    if (this.becomeMethod === 'su') return [exe, ...flags, quote(this.becomeUser), '-c', quote(inner)].join(' ');
-    return [exe, ...flags, '-u', quote(this.becomeUser), '--', inner].join(' ');
+    if (this.becomeMethod === 'su') return [exe, ...(this.becomeFlags ?? []).map(quote), quote(this.becomeUser), '-c', quote(inner)].join(' ');
+    if (!this.sendsPassword()) {
+      const flags = (this.becomeFlags ?? ['-n', '-H']).map(quote);
+      return [exe, ...flags, '-u', quote(this.becomeUser), '--', inner].join(' ');
+    }
+    const flags = withoutNonInteractive(this.becomeFlags ?? ['-H']).map(quote);
+    const sudo = [exe, ...flags, '-A', '-p', BECOME_PASSWORD_ENV, '-u', quote(this.becomeUser), '--', inner].join(' ');
+    return `IFS= read -r ${BECOME_PASSWORD_ENV} || exit 1; SUDO_ASKPASS=$(command -v printenv) || exit 127; export ${BECOME_PASSWORD_ENV} SUDO_ASKPASS; exec ${sudo}`;
   }
 
   /** Wrap shell text for become. */
@@ -201,20 +235,42 @@ export class Host implements HostWriter {
   async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number; textOnStdin?: boolean } = {}): Promise<ExecResult> {
     const onStdin = opts.textOnStdin === true && opts.stdin === undefined;
     const command = onStdin ? this.becomeCommand('/bin/sh') ?? '/bin/sh' : this.wrapBecome(text);
-    const r = await this.conn.exec(command, { stdin: onStdin ? stdinScript(text) : opts.stdin, timeoutMs: opts.timeoutMs });
+    let stdin = onStdin ? stdinScript(text) : opts.stdin;
+    const sendsPassword = this.sendsPassword();
+    if (sendsPassword) {
+      const known = WRONG_PASSWORDS.get(this.wrongPasswordKey());
+      if (known !== undefined && known === this.becomePassword) {
+        throw new ModuleError(`${this.name}: Incorrect sudo password (sudo refused it earlier in this run for ${this.loginUser ?? 'the login user'}; not tried again)`, { host: this.name });
+      }
+      stdin = Buffer.concat([Buffer.from(`${this.becomePassword}\n`, 'utf8'), stdin === undefined ? Buffer.alloc(0) : contentBytes(stdin)]);
+    }
+    const r = await this.conn.exec(command, { stdin, timeoutMs: opts.timeoutMs });
     if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'su') this.checkSu(r);
     if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'sudo') {
+      if (sendsPassword && /^sudo: \d+ incorrect password attempts?/m.test(r.stderr)) {
+        // Ansible's words; remembered, so later tasks do not try it again (each try costs sudo's delays, and may lock the account).
+        WRONG_PASSWORDS.set(this.wrongPasswordKey(), this.becomePassword!);
+        throw new ModuleError(`${this.name}: Incorrect sudo password (sudo refused the become password for ${this.loginUser ?? 'the login user'})`, { host: this.name, rc: r.rc, stderr: r.stderr });
+      }
       if (/^sudo: (a password is required|a terminal is required|\d+ incorrect password)/m.test(r.stderr)) {
         throw new ModuleError(
-          `${this.name}: become failed: sudo needs a password to run as ${this.becomeUser} (tsplay runs sudo -n and never answers prompts; allow NOPASSWD for the login user)`,
+          `${this.name}: Missing sudo password (sudo needs a password to run as ${this.becomeUser}: give -K/--ask-become-pass or ansible_become_password, or allow NOPASSWD for the login user)`,
           { host: this.name, rc: r.rc, stderr: r.stderr },
         );
       }
       if (r.rc === 127 && /sudo: (command )?not found/.test(r.stderr)) {
         throw new ModuleError(`${this.name}: become failed: sudo is not installed`, { host: this.name, rc: r.rc, stderr: r.stderr });
       }
+      if (sendsPassword && r.rc === 127 && r.stdout === '' && r.stderr === '') {
+        throw new ModuleError(`${this.name}: become failed: printenv is not installed (tsplay hands sudo the password through it; install coreutils)`, { host: this.name, rc: r.rc });
+      }
     }
     return r;
+  }
+
+  /** Whose password was refused: this host, login user and password source. */
+  private wrongPasswordKey(): string {
+    return `${this.name}\0${this.loginUser ?? ''}`;
   }
 
   /** su's own failures, told apart from the command's: su prints them before the command runs. */
@@ -308,6 +364,23 @@ export class Host implements HostWriter {
     }
     return out;
   }
+}
+
+/** The variable the become password is kept in on the host while sudo asks for it (and sudo's prompt: askpass's argument). */
+const BECOME_PASSWORD_ENV = '__TSPLAY_BECOME_PW';
+
+/** Become passwords sudo refused this run, by host and login user: not tried again (engine/host/host.ts shell). */
+const WRONG_PASSWORDS = new Map<string, string>();
+
+/** sudo flags without -n (--non-interactive), as Ansible's sudo plugin rewrites them when it has a password: `-nH` becomes `-H`. */
+export function withoutNonInteractive(flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const f of flags) {
+    if (f === '-n' || f === '--non-interactive') continue;
+    const g = f.startsWith('--') ? f : f.replace(/^(-\w*)n(\w*.*)$/, '$1$2');
+    if (g !== '-') out.push(g);
+  }
+  return out;
 }
 
 /** The script names a relative path ./PATH (never an option); give it back as the user wrote it. */

@@ -9,6 +9,7 @@ import type { JumpSpec } from './jump-hosts.js';
 import { sshConfigSettings, type SshConfigBlock } from '../connection/ssh-config.js';
 import type { ConnectionSettings } from '../connection/connection.js';
 import { LoadError } from '../errors.js';
+import { registerSecret } from '../vault/redact.js';
 import type { Inventory, InventoryGroup } from './model.js';
 import { groupHosts } from './patterns.js';
 import { BECOME_FLAGS_REFUSED, BECOME_METHOD_REFUSED, becomeFlagWords, becomeMethodOf, connectionPluginOf } from '../load/connection-keywords.js';
@@ -94,6 +95,9 @@ export function magicVars(inv: Inventory, host: string): Vars {
 
 // ---------------------------------------------------------------- connection settings
 
+/** The variables a become password is read from, strongest first (Ansible 2.14's sudo plugin's become_pass). */
+export const BECOME_PASSWORD_VARS = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'];
+
 function bool(host: string, name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined || v === null || v === '') return dflt;
   if (typeof v === 'boolean') return v;
@@ -174,6 +178,8 @@ export interface ConnectionDefaults {
   becomeUser?: string;
   /** --become-method, become_method */
   becomeMethod?: string;
+  /** -K (--ask-become-pass, become_ask_pass): the password typed at the prompt. */
+  becomePassword?: string;
   /** host_key_checking */
   hostKeyChecking?: boolean;
   /** --ssh-common-args, --ssh-extra-args; ssh_args, ssh_common_args, ssh_extra_args and their ANSIBLE_* variables. */
@@ -225,6 +231,14 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   }
   const exe = str(host, 'ansible_become_exe', vars.ansible_become_exe);
   if (exe !== undefined) settings.becomeExe = exe;
+  // As Ansible's sudo plugin: the variables beat -K's answer.
+  const [passVar, passValue] = firstSet(vars, BECOME_PASSWORD_VARS);
+  const becomePassword = str(host, passVar, passValue) ?? defaults.becomePassword;
+  if (becomePassword !== undefined) {
+    settings.becomePassword = becomePassword;
+    // Hidden from every output as a vaulted value is (engine/vault/redact.ts).
+    registerSecret(becomePassword);
+  }
   const key = str(host, 'ansible_ssh_private_key_file', vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? defaults.privateKeyFile;
   if (key !== undefined) settings.privateKeyFile = key;
   const password = str(host, 'ansible_password', vars.ansible_password ?? vars.ansible_ssh_pass);

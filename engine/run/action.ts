@@ -89,6 +89,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   const host = new Host(deadline === undefined ? conn : withDeadline(conn, deadline), {
     name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
+    becomePassword: settings.becomePassword,
   });
   // Not gathered (facts a module returned, e.g. hostname's, are not the host's facts): probe once.
   if (target.moduleFacts?.module_setup !== true && !target.probedFacts) {

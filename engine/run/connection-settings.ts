@@ -17,6 +17,8 @@ import { ModuleError } from '../module-api.js';
 import { renderString } from '../template/template.js';
 import { toText } from '../template/expression.js';
 import type { Vars } from '../template/vars.js';
+import { BECOME_PASSWORD_VARS } from '../inventory/host-vars.js';
+import { registerSecret } from '../vault/redact.js';
 
 function controllerUser(): string {
   try {
@@ -90,6 +92,12 @@ export function effectiveSettings(base: ConnectionSettings, keywords: Connection
 
   const exe = varText(vars, ['ansible_become_exe']) ?? keywordText(kw.becomeExe, vars);
   if (exe !== undefined) out.becomeExe = exe;
+  // A play's or task's vars (or a delegate's) may set the become password too.
+  const becomePassword = varText(vars, BECOME_PASSWORD_VARS);
+  if (becomePassword !== undefined) {
+    out.becomePassword = becomePassword;
+    registerSecret(becomePassword);
+  }
   // A local connection runs as the controller's user whatever remote_user says (Ansible's local plugin ignores it).
   if (out.connection === 'local' && base.connection !== 'local') out.user = controllerUser();
   return out;

@@ -103,9 +103,10 @@ export function terminalPrompt(): Prompt | undefined {
   if (!input.isTTY) return undefined;
   return (question) =>
     new Promise<string>((resolvePromise, reject) => {
-      process.stderr.write(question);
       let answer = '';
+      // Echo off before the question shows: an answer typed as soon as it appears must not be echoed.
       input.setRawMode(true);
+      process.stderr.write(question);
       input.resume();
       input.setEncoding('utf8');
       const done = (err?: Error) => {
@@ -119,7 +120,7 @@ export function terminalPrompt(): Prompt | undefined {
       const onData = (chunk: string) => {
         for (const ch of chunk) {
           if (ch === '\r' || ch === '\n') return done();
-          if (ch === '\u0003') return done(new UsageError('vault password prompt interrupted'));
+          if (ch === '\u0003') return done(new UsageError('password prompt interrupted'));
           if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
           else answer += ch;
         }

@@ -209,9 +209,9 @@ test.serial('-l @FILE: the hosts the file names, one per line', async (t) => {
   t.is((await run(['run', 'pb.yml', '-i', 'inv.ini', '-l', '@missing-file'])).code, 5);
 });
 
-test.serial('refused options: -K, an unsupported -c or --become-method, a bad -T, two list modes, --step without a terminal', async (t) => {
+test.serial('refused options: -K without a terminal, an unsupported -c or --become-method, a bad -T, two list modes, --step without a terminal', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['-K'], /--ask-become-pass: tsplay does not send become passwords/],
+    [['-K'], /-K\/--ask-become-pass asks for the become password on a terminal, and standard input is not one/],
     [['-c', 'docker'], /-c\/--connection "docker": tsplay connects with ssh or local only/],
     [['--become-method', 'doas'], /--become-method "doas": tsplay becomes with sudo or su only/],
     [['-T', '0'], /-T\/--timeout must be a positive number/],

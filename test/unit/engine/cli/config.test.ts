@@ -79,8 +79,10 @@ test('keys tsplay cannot honour are refused with their place; set to false they 
   // (vault_password_file was refused here until tsplay read vaults: test/unit/engine/vault/config.test.ts.)
   writeFileSync(join(d, 'ansible.cfg'), '[defaults]\nask_pass = True\n');
   t.throws(() => loadConfig({}, d), { message: /ansible\.cfg:2: \[defaults\] ask_pass: tsplay authenticates with keys/ });
+  // become_ask_pass is honoured now (-K's setting: engine/cli/cli.ts asks on the terminal).
   writeFileSync(join(d, 'ansible.cfg'), '[privilege_escalation]\nbecome_ask_pass = True\n');
-  t.throws(() => loadConfig({}, d), { message: /become_ask_pass: tsplay sends no become password/ });
+  t.like(loadConfig({}, d).settings.becomeAskPass, { value: true, origin: join(d, 'ansible.cfg') });
+  t.like(loadConfig({ ANSIBLE_BECOME_ASK_PASS: 'no' }, d).settings.becomeAskPass, { value: false, origin: 'env: ANSIBLE_BECOME_ASK_PASS' });
   writeFileSync(join(d, 'ansible.cfg'), '[privilege_escalation]\nbecome_ask_pass = False\n[defaults]\nbecome_method = doas\n');
   t.notThrows(() => loadConfig({}, d));
   writeFileSync(join(d, 'ansible.cfg'), '[privilege_escalation]\nbecome_method = doas\n');

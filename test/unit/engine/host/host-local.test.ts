@@ -239,7 +239,7 @@ test('become: wraps in sudo -n, skips when login user is the become user', async
 test('become: a sudo password requirement fails clearly', async (t) => {
   const { conn: c } = recording({ rc: 1, stdout: '', stderr: 'sudo: a password is required\n' });
   const h = new Host(c, { name: 'web1', become: true, loginUser: 'deploy' });
-  await t.throwsAsync(h.run(['id']), { instanceOf: ModuleError, message: /web1: become failed: sudo needs a password/ });
+  await t.throwsAsync(h.run(['id']), { instanceOf: ModuleError, message: /web1: Missing sudo password \(sudo needs a password to run as/ });
 });
 
 test('become: really runs as another user (root controller only)', async (t) => {
