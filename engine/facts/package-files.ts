@@ -332,46 +332,56 @@ export class PackageFiles {
    * Concurrent asks share one round trip (a prefetch started at the start of a
    * --check run, engine/run/package-prefetch.ts, and the task that needs it).
    */
-  closure(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[]> {
+  closure(host: HostReader, names: readonly string[], installRecommends?: boolean, opts: { tentative?: boolean } = {}): Promise<string[]> {
     const key = `${installRecommends}:${[...names].sort().join(' ')}`;
-    let known = this.closures.get(key);
-    if (!known) {
-      const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
-      known = (async () => {
-        const t0 = performance.now();
-        const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
-        this.stats.roundTrips++;
-        this.stats.ms += performance.now() - t0;
-        return [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
-      })();
-      this.closures.set(key, known);
-      // A failed round trip (connection lost) is not an answer: the next ask tries again.
-      known.catch(() => this.closures.delete(key));
+    const known = this.closures.get(key);
+    if (known) {
+      // A task's ask finds the prefetch's: its answer if it has one, else the task asks itself.
+      if (known.tentative && !opts.tentative) return known.promise.catch(() => this.closure(host, names, installRecommends, opts));
+      return known.promise;
     }
-    return known;
+    const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
+    const promise = (async () => {
+      const t0 = performance.now();
+      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+      this.stats.roundTrips++;
+      this.stats.ms += performance.now() - t0;
+      // A tentative ask (the prefetch) that failed is no answer: the task's own ask tries again.
+      if (r.rc !== 0 && opts.tentative) throw new Error(`apt-get -s failed (${r.rc})`);
+      return [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+    })();
+    this.closures.set(key, { promise, tentative: opts.tentative === true });
+    // A failed round trip (connection lost, a failed prefetch) is not an answer: the next ask tries again.
+    promise.catch(() => {
+      if (this.closures.get(key)?.promise === promise) this.closures.delete(key);
+    });
+    return promise;
   }
 
-  private readonly closures = new Map<string, Promise<string[]>>();
+  private readonly closures = new Map<string, { promise: Promise<string[]>; tentative: boolean }>();
   /** Packages being looked at now, by name: their round trip. */
   private readonly looking = new Map<string, Promise<void>>();
 
   /** Make sure every package in `pkgs` (and its new dependencies) has been looked at. */
-  async ensure(host: HostReader, pkgs: readonly string[]): Promise<void> {
-    const pending = new Set<Promise<void>>();
+  async ensure(host: HostReader, pkgs: readonly string[], opts: { tentative?: boolean } = {}): Promise<void> {
+    const others = new Set<Promise<void>>();
     const todo: string[] = [];
     for (const n of pkgs) {
       if (this.asked.has(n) || this.snap.pkgs.has(n)) continue;
       const inFlight = this.looking.get(n);
-      if (inFlight) pending.add(inFlight);
+      if (inFlight) others.add(inFlight);
       else todo.push(n);
     }
+    let own: Promise<void> | undefined;
     if (todo.length) {
-      const look = (async () => {
+      own = (async () => {
         const t0 = performance.now();
         try {
           const r = await host.run(snapshotArgv(todo), { timeoutMs: 300_000 });
           this.stats.roundTrips++;
           this.stats.ms += performance.now() - t0;
+          // A tentative look (the prefetch) that failed leaves the packages to the task's own look.
+          if (r.rc !== 0 && opts.tentative) return;
           for (const n of todo) this.asked.add(n);
           if (r.rc !== 0) return; // cannot tell: the caller answers as without packages
           mergeSnapshot(this.snap, parseSnapshot(r.stdout));
@@ -379,10 +389,14 @@ export class PackageFiles {
           for (const n of todo) this.looking.delete(n);
         }
       })();
-      for (const n of todo) this.looking.set(n, look);
-      pending.add(look);
+      for (const n of todo) this.looking.set(n, own);
     }
-    await Promise.all(pending);
+    // Another ask's look that failed is not this ask's failure: what it left is looked at below.
+    await Promise.allSettled(others);
+    if (own) await own;
+    // What a failed prefetch left unlooked at, the task looks at itself.
+    const left = opts.tentative ? [] : pkgs.filter((n) => !this.asked.has(n) && !this.snap.pkgs.has(n));
+    if (left.length) await this.ensure(host, left, opts);
   }
 
   /** Would /usr/sbin/policy-rc.d forbid starting this service (exit 101)? */

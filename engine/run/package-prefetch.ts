@@ -180,7 +180,7 @@ function hostFor(r: PrefetchRunner, h: HostRun, p: PlannedInstall): Host {
   const s = h.settings;
   return new Host(r.connection(h), {
     name: h.name, loginUser: s.user, become: p.become ?? s.become, becomeUser: p.becomeUser ?? s.becomeUser,
-    becomeMethod: s.becomeMethod, becomeFlags: s.becomeFlags, becomeExe: s.becomeExe,
+    becomeMethod: s.becomeMethod, becomeFlags: s.becomeFlags, becomeExe: s.becomeExe, becomePassword: s.becomePassword,
   });
 }
 
@@ -192,8 +192,9 @@ async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedI
     const names = await missing(host, p.names);
     if (!names.length) continue;
     // The same request (names, recommends) the prediction makes from the overlay's install group.
-    const all = await files.closure(host, names, p.installRecommends);
-    await files.ensure(host, all);
+    // Tentative: a failure here (a sudo password only a play's vars give, say) is no answer for the prediction.
+    const all = await files.closure(host, names, p.installRecommends, { tentative: true });
+    await files.ensure(host, all, { tentative: true });
   }
 }
 

@@ -209,3 +209,27 @@ test('prefetch (engine/run/package-prefetch.ts): concurrent asks share one round
   t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
   t.is(runs.length, 1);
 });
+
+test('prefetch: a failed tentative look or simulation is no answer; the task looks again itself', async (t) => {
+  const { reader, runs } = fakeHost({ 'nfs-kernel-server': 'snapshot-nfs-kernel-server.txt' });
+  let failNext = true;
+  const flaky: HostReader = Object.create(reader) as HostReader;
+  flaky.run = async (argv, opts) => {
+    if (failNext) {
+      failNext = false;
+      return { rc: 1, stdout: '', stderr: 'sudo: a password is required' };
+    }
+    return reader.run(argv, opts);
+  };
+  const o = new Overlay();
+  const files = packageFilesOf(o);
+  await files.ensure(flaky, ['nfs-kernel-server'], { tentative: true });
+  t.is(runs.length, 0, 'the failed look reached no recording');
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await predictedReader(flaky, o).get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
+  t.is(runs.length, 1, 'the task looked again and got the answer');
+  // The same for the dependency simulation: a tentative failure is not cached.
+  failNext = true;
+  await t.throwsAsync(files.closure(flaky, ['rsync'], undefined, { tentative: true }));
+  t.deepEqual(await files.closure(flaky, ['rsync']), ['rsync']);
+});
