@@ -290,6 +290,12 @@ export interface RunStep {
    * nothing. usermod: rc 8 names the user's processes (`ps -o pid=,comm= -u UID`).
    */
   explain?: { codes: number[]; argv: string[]; message: string; none: string };
+  /**
+   * Rollback: if a LATER step of the plan fails, run `argv` (best effort; the
+   * failure message says what it did). mount: the mount point it made is removed
+   * when the mount fails.
+   */
+  undo?: { argv: string[] };
 }
 
 /** An all-or-nothing file write (WriteFileOptions); `content`: a Buffer is written as is, a string as UTF-8. */

@@ -20,12 +20,12 @@ const idField = S.anyOf([S.string({ pattern: '^[0-9]+$' }), S.integer({ minimum:
 
 const schema = S.object({
   path: S.string({ pattern: '^(/|none$)', description: 'the mount point (absolute; `none` for a swap entry)' }),
-  src: S.string({ minLength: 1, description: 'device or remote file system; required for present and mounted' }),
-  fstype: S.string({ minLength: 1, description: 'file system type (nfs4, ext4, tmpfs...); required for present and mounted' }),
+  src: S.string({ minLength: 1, description: 'device or remote file system; required for present, mounted and ephemeral' }),
+  fstype: S.string({ minLength: 1, description: 'file system type (nfs4, ext4, tmpfs...); required for present, mounted and ephemeral' }),
   opts: S.string({ minLength: 1, description: 'mount options as in fstab (defaults when unset); remounted adds them to remount' }),
   dump: S.with(idField, { default: '0', description: 'fstab field 5' }),
   passno: S.with(idField, { default: '0', description: 'fstab field 6' }),
-  state: S.enum(['mounted', 'present', 'unmounted', 'absent', 'absent_from_fstab', 'remounted'], { description: 'what to make true of the fstab entry and the live mount (absent_from_fstab: remove the entry only)' }),
+  state: S.enum(['mounted', 'present', 'unmounted', 'absent', 'absent_from_fstab', 'remounted', 'ephemeral'], { description: 'what to make true of the fstab entry and the live mount (absent_from_fstab: remove the entry only; ephemeral: mount without fstab)' }),
   boot: S.boolean({ default: true, description: 'false: add noauto to the options (unless they hold noauto or defaults), as Ansible does on Linux' }),
   fstab: S.string({ pattern: '^/', default: DEFAULT_FSTAB, description: 'the fstab file to edit (another one is passed to mount with -T)' }),
   allow_nonempty: S.boolean({ default: false, description: 'mount even when the mount point holds files' }),
@@ -35,7 +35,7 @@ const schema = S.object({
   required: ['path', 'state'],
   allOf: [
     {
-      if: { properties: { state: { enum: ['mounted', 'present'] } } },
+      if: { properties: { state: { enum: ['mounted', 'present', 'ephemeral'] } } },
       then: { required: ['src', 'fstype'] },
     },
   ],
@@ -48,12 +48,30 @@ export interface MountState {
   fstab: { exists: boolean; content?: Buffer };
   /** Live mount table entries (all, or at least those at the path). */
   mounts: MountEntry[];
-  mountPoint: { exists: boolean; type?: FileState['type'] };
+  /** missing (mounted, ephemeral): the directories mkdir -p would make, deepest first. */
+  mountPoint: { exists: boolean; type?: FileState['type']; missing?: string[] };
   /** The fstab's directory, read when the fstab is missing (Ansible creates both). */
   fstabDir?: { exists: boolean };
   /** What is in the mount point directory while nothing is mounted on it. */
   contents?: { count: number; first: string[] };
+  /** A bind mount's source (mounted, not yet mounted): mount fails when it is missing. */
+  bindSource?: { exists: boolean };
+  /** ephemeral on a mount point: the mounted directory of its file system (findmnt's FSROOT), a bind mount's source. */
+  liveRoot?: string;
 }
+
+/** A bind mount's options (bind or rbind among them). */
+const isBind = (opts: string): boolean => /(^|,)r?bind(,|$)/.test(opts);
+
+/**
+ * Remount as Ansible does: `mount -o remount`, and when that fails (a bind mount's
+ * new options, for one), umount and mount again. Arguments: the mount point, then
+ * the mount command (`mount` or `mount -T FSTAB`); nothing is part of the script text.
+ */
+export const REMOUNT_SCRIPT = 'p=$1; shift; "$@" -o remount -- "$p" 2>/dev/null || { umount -- "$p" && "$@" -- "$p"; }';
+
+/** REMOUNT_SCRIPT for ephemeral: arguments the mount point, the source, then `mount -t TYPE [-o OPTS]`. */
+export const REMOUNT_EPHEMERAL_SCRIPT = 'p=$1; s=$2; shift 2; "$@" -o remount -- "$s" "$p" 2>/dev/null || { umount -- "$p" && "$@" -- "$s" "$p"; }';
 
 const SHOW_ENTRIES = 5;
 
@@ -88,10 +106,25 @@ export default defineModule<typeof schema, MountState>({
     };
     if (!fstab.exists) state.fstabDir = { exists: (await host.get(file, posix.dirname(args.fstab))).exists };
     // absent: what rmdir would find (Ansible removes the mount point after the entry).
-    if ((args.state === 'mounted' || args.state === 'absent') && !mounted && mp.exists && mp.type === 'directory') {
+    if (['mounted', 'ephemeral', 'absent'].includes(args.state) && !mounted && mp.exists && mp.type === 'directory') {
       // Raw run, not a fact: what lies in the mount point (the mount would hide it) is not predicted.
       const r = await host.run(['sh', '-c', LIST_SCRIPT, 'sh', args.path]);
       state.contents = parseListing(r.stdout);
+    }
+    if ((args.state === 'mounted' || args.state === 'ephemeral') && !mp.exists) {
+      // Ansible removes the directories it made when the mount fails: which ones they are.
+      const missing = [path];
+      for (let d = posix.dirname(path); d !== '/' && !(await host.get(file, d)).exists; d = posix.dirname(d)) missing.push(d);
+      state.mountPoint.missing = missing;
+    }
+    if (args.state === 'ephemeral' && mounted) {
+      // Raw run, not a fact: a bind mount's source as Ansible finds it (its root in the source file system).
+      const r = await host.run(['findmnt', '-rn', '-o', 'FSROOT', '--mountpoint', path]);
+      const last = r.stdout.trim().split('\n').pop();
+      if (r.rc === 0 && last) state.liveRoot = last.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    }
+    if ((args.state === 'mounted' || args.state === 'ephemeral') && !mounted && args.src?.startsWith('/') && isBind(args.opts ?? '')) {
+      state.bindSource = { exists: (await host.get(file, args.src)).exists };
     }
     return state;
   },
@@ -106,7 +139,7 @@ export default defineModule<typeof schema, MountState>({
     // fstab as a byte string (binary refused); entries are compared and written as
     // the UTF-8 bytes of the arguments (bPath, bDesired), messages use the arguments.
     const fstabState: FileState = state.fstab.exists ? { path: fstabPath, exists: true, type: 'file', content: before } : { path: fstabPath, exists: false };
-    requireEditableText(fstabPath, fstabState);
+    if (args.state !== 'ephemeral') requireEditableText(fstabPath, fstabState);
     const lines = parseFstab(byteString(before));
     const bPath = utf8ByteString(path);
 
@@ -115,7 +148,11 @@ export default defineModule<typeof schema, MountState>({
     const predicts: Prediction[] = [];
     const diff: FileDiff[] = [];
 
-    // Ansible creates a missing fstab (and its directory) before anything else, whatever the state.
+    // Ansible leaves fstab edited when umount or rmdir fails (absent); otherwise a failed command puts it back.
+    let undoable = true;
+    if (args.state === 'ephemeral') return ephemeral();
+
+    // Ansible creates a missing fstab (and its directory) before anything else, whatever the state (but ephemeral).
     const makeFstabDir: Step[] = state.fstab.exists || state.fstabDir?.exists !== false ? [] : [{ kind: 'run', argv: ['mkdir', '-p', '--', posix.dirname(fstabPath)] }];
     const noChange = (reason: string): Plan => {
       if (state.fstab.exists) return { changed: false, reason };
@@ -123,7 +160,6 @@ export default defineModule<typeof schema, MountState>({
     };
     // The fstab entry as Ansible compares and writes it: the mount point as given (not normalised).
     const bName = utf8ByteString(args.path);
-    let undoable = true;
 
     const writeFstab = (afterText: string, what: string) => {
       const after = fromByteString(afterText);
@@ -156,31 +192,17 @@ export default defineModule<typeof schema, MountState>({
       }
 
       if (!isMounted) {
-        if (!state.mountPoint.exists) {
-          steps.push({ kind: 'run', argv: ['mkdir', '-p', '--', path] });
-          predicts.push({ kind: 'file', path, state: 'directory' });
-          parts.push(`create ${path}`);
-        } else if (state.mountPoint.type !== 'directory'
-          && !(state.mountPoint.type === 'file' && /(^|,)r?bind(,|$)/.test(desired.opts))) {
-          throw new ModuleError(`cannot mount on ${path}: it is a ${state.mountPoint.type ?? 'non-directory'}, not a directory`);
-        } else if (state.contents && state.contents.count > 0 && !args.allow_nonempty) {
-          const { count, first } = state.contents;
-          const more = count > first.length ? `, ... (${count} entries)` : ` (${count} ${count === 1 ? 'entry' : 'entries'})`;
-          throw new ModuleError(
-            `refusing to mount ${desired.src} on ${path}: the directory is not empty and mounting would hide `
-            + `${first.join(', ')}${more}; move them away or set allow_nonempty: true`,
-            { count, first },
-          );
-        }
-        steps.push({ kind: 'run', argv: [...mountBase, '--', path] });
-        parts.push(`mount ${path}`);
-      } else if (edit.changed && old) {
-        if (old.src !== bDesired.src || old.fstype !== bDesired.fstype) {
+        checkMountPoint(desired.opts);
+        mountSteps([...mountBase, '--', path], `mount ${path}`);
+      } else if (edit.changed) {
+        // Ansible remounts whenever the entry changed (added, too: the live mount takes the entry's options).
+        if (old && (old.src !== bDesired.src || old.fstype !== bDesired.fstype)) {
+          // Ansible's remount keeps the old source (tmpfs) or stacks a second mount (bind): docs/modules/mount.md.
           steps.push({ kind: 'run', argv: ['umount', '--', path] }, { kind: 'run', argv: [...mountBase, '--', path] });
           parts.push(`unmount and mount ${path} again (source or type changed)`);
-        } else if (old.opts !== bDesired.opts) {
-          steps.push({ kind: 'run', argv: [...mountBase, '-o', 'remount', '--', path] });
-          parts.push(`remount ${path} (options changed)`);
+        } else {
+          steps.push({ kind: 'run', argv: ['sh', '-c', REMOUNT_SCRIPT, 'sh', path, ...mountBase] });
+          parts.push(`remount ${path} (${old ? 'entry changed' : 'entry added'})`);
         }
       }
       if (steps.length === 0) return noChange(`${path} is mounted and its ${fstabPath} entry is up to date`);
@@ -224,11 +246,66 @@ export default defineModule<typeof schema, MountState>({
 
     // remounted
     if (!isMounted) throw new ModuleError(`cannot remount ${path}: it is not mounted`);
-    steps.push({ kind: 'run', argv: [...mountBase, '-o', args.opts ? `remount,${args.opts}` : 'remount', '--', path] });
+    // Ansible: with options, only `mount -o remount,OPTS` (a failure fails the task); without, it falls back to umount and mount.
+    const withOpts = args.opts !== undefined && args.opts !== 'defaults';
+    steps.push({ kind: 'run', argv: withOpts ? [...mountBase, '-o', `remount,${args.opts}`, '--', path] : ['sh', '-c', REMOUNT_SCRIPT, 'sh', path, ...mountBase] });
     parts.push(`remount ${path}`);
     const cur = live[live.length - 1];
     predicts.push({ kind: 'mount', path, mounted: true, src: cur.src, fstype: cur.fstype, opts: args.opts ?? cur.opts });
     return finish();
+
+    /** Mount without fstab (ansible.posix 1.5: ephemeral); a mount point already mounted from the same source is remounted. */
+    function ephemeral(): Plan {
+      const src = args.src!;
+      const opts = args.opts ?? 'defaults';
+      const mountCmd = ['mount', '-t', args.fstype!, ...(opts === 'defaults' ? [] : ['-o', opts])];
+      if (isMounted) {
+        const cur = live[live.length - 1];
+        if (cur.src !== src && state.liveRoot !== src) {
+          throw new ModuleError(`Ephemeral mount point ${path} is already mounted with a different source (${cur.src}) than ${src}; `
+            + 'unmount it first (state: unmounted) or use another path');
+        }
+        steps.push({ kind: 'run', argv: ['sh', '-c', REMOUNT_EPHEMERAL_SCRIPT, 'sh', path, src, ...mountCmd] });
+        parts.push(`remount ${path} (ephemeral: always)`);
+      } else {
+        checkMountPoint(opts);
+        mountSteps([...mountCmd, '--', src, path], `mount ${src} on ${path} (not in ${fstabPath})`);
+      }
+      predicts.push({ kind: 'mount', path, mounted: true, src, fstype: args.fstype!, opts });
+      return finish();
+    }
+
+    /** The mount command, after mkdir -p of a missing mount point (whose directories are removed again if the mount fails, as Ansible does). */
+    function mountSteps(argv: string[], what: string): void {
+      if (!state.mountPoint.exists) {
+        steps.push({ kind: 'run', argv: ['mkdir', '-p', '--', path], undo: { argv: ['rmdir', '--', ...(state.mountPoint.missing ?? [path])] } });
+        predicts.push({ kind: 'file', path, state: 'directory' });
+        parts.push(`create ${path}`);
+      }
+      steps.push({ kind: 'run', argv });
+      parts.push(what);
+    }
+
+    /** Refusals before mounting on a path that is not a mount point (mounted, ephemeral). */
+    function checkMountPoint(opts: string): void {
+      // mount would fail (Ansible then restores fstab and removes the mount point it made): fail first.
+      if (state.bindSource?.exists === false) {
+        throw new ModuleError(`cannot bind mount ${args.src!} on ${path}: special device ${args.src!} does not exist (${fstabPath} left as it was)`);
+      }
+      if (!state.mountPoint.exists) return;
+      if (state.mountPoint.type !== 'directory' && !(state.mountPoint.type === 'file' && isBind(opts))) {
+        throw new ModuleError(`cannot mount on ${path}: it is a ${state.mountPoint.type ?? 'non-directory'}, not a directory`);
+      }
+      if (state.contents && state.contents.count > 0 && !args.allow_nonempty) {
+        const { count, first } = state.contents;
+        const more = count > first.length ? `, ... (${count} entries)` : ` (${count} ${count === 1 ? 'entry' : 'entries'})`;
+        throw new ModuleError(
+          `refusing to mount ${args.src!} on ${path}: the directory is not empty and mounting would hide `
+          + `${first.join(', ')}${more}; move them away or set allow_nonempty: true`,
+          { count, first },
+        );
+      }
+    }
 
     function finish(): ChangePlan {
       // A command failing after fstab was rewritten (mkdir, mount): the executor

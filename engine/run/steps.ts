@@ -1,6 +1,6 @@
 // The one step executor: a plan's steps (engine/module-api.ts `Step`) run here,
 // in order, for every module. It keeps a result per step, runs the plan's
-// rollback (`undo` on a write) when a later step fails, and reports every failed
+// rollback (`undo` on a write or a command) when a later step fails, and reports every failed
 // command in one format:
 //
 //   message  "ARGV exited with rc N: STDERR" (stderr trimmed, else stdout's first line)
@@ -124,17 +124,22 @@ async function explainFailure(host: HostWriter, step: RunStep, r: RunResult, tim
   return new ModuleError(ex.message.replace('{lines}', () => shown), { ...commandResult(step.argv, r, timing), explanation: found });
 }
 
-interface Undo {
+type Undo = {
   path: string;
   content: string | Buffer;
   /** What the step wrote: the undo replaces only that. */
   wrote: string;
-}
+} | { argv: string[] };
 
 /** Put back what undo data says, latest first; one note per undo for the failure message. */
 async function rollBack(host: HostWriter, undos: Undo[]): Promise<string[]> {
   const notes: string[] = [];
   for (const u of [...undos].reverse()) {
+    if ('argv' in u) {
+      const r = await host.exec(u.argv).catch((e: Error) => ({ rc: -1, stdout: '', stderr: e.message }));
+      notes.push(r.rc === 0 ? `undone: ${quoteArgv(u.argv)}` : `undo ${quoteArgv(u.argv)} failed (rc ${r.rc}): ${r.stderr.trim()}`);
+      continue;
+    }
     try {
       await host.writeFile(u.path, u.content, { expect: { sha256: u.wrote } });
       notes.push(`${u.path} restored to its previous content`);
@@ -187,7 +192,10 @@ export async function executeSteps(steps: readonly Step[], host: HostWriter, now
       done.push({ kind: 'run', cmd: [...step.argv], rc: r.rc, stdout: r.stdout, stderr: r.stderr, delta_ms: timing.ms });
       if (step.taskResult) Object.assign(result, commandResult(step.argv, r, timing));
       else if (!step.quiet) commands.push({ cmd: quoteArgv(step.argv), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
-      if ((step.okCodes ?? [0]).includes(r.rc)) continue;
+      if ((step.okCodes ?? [0]).includes(r.rc)) {
+        if (step.undo) undos.push({ argv: step.undo.argv });
+        continue;
+      }
       throw step.explain?.codes.includes(r.rc) ? await explainFailure(host, step, r, timing) : commandFailed(step.argv, r, timing);
     }
   } catch (e) {

@@ -52,17 +52,19 @@ async function apply(plan: ChangePlan, host: HostWriter) {
 test('mount: a failing mount puts the old fstab back and fails with mount\'s stderr', async (t) => {
   const plan = mount.plan(
     { path: '/mnt/x', src: 'srv:/x', fstype: 'nfs4', state: 'mounted', dump: '0', passno: '0', fstab: '/etc/fstab', allow_nonempty: false, backup: false, boot: true },
-    { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false } }, ctx) as ChangePlan;
+    { fstab: { exists: true, content: Buffer.from('# old\n') }, mounts: [], mountPoint: { exists: false, missing: ['/mnt/x'] } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost((argv) => (argv[0] === 'mount' ? { rc: 32, stdout: '', stderr: 'mount.nfs: No such device\n' } : ok), { '/etc/fstab': Buffer.from('# old\n') });
   const err = await t.throwsAsync(apply(plan, host), { instanceOf: ModuleError });
-  t.is(err.message, 'mount -- /mnt/x exited with rc 32: mount.nfs: No such device; /etc/fstab restored to its previous content');
+  t.is(err.message, 'mount -- /mnt/x exited with rc 32: mount.nfs: No such device; undone: rmdir -- /mnt/x; /etc/fstab restored to its previous content');
   t.like((err).details, { cmd: ['mount', '--', '/mnt/x'], rc: 32, stderr: 'mount.nfs: No such device' });
   t.deepEqual(calls, [
     // compare-and-swap: the write expects the fstab that was read (sha256 of '# old\n')
     { write: '/etc/fstab', content: '# old\nsrv:/x /mnt/x nfs4 defaults 0 0\n', opts: { expect: { sha256: '51b504a673e6f1060fcf27c4f9b7908f1a51646255dcdfadbef91d7a03e1d5a6' } } },
     { exec: ['mkdir', '-p', '--', '/mnt/x'] },
     { exec: ['mount', '--', '/mnt/x'] },
-    // the undo: the old bytes, only over what the task wrote (sha256 of the new fstab)
+    // the undos, latest first: the mount point mkdir made (Ansible removes it too), then
+    // the old fstab bytes, only over what the task wrote (sha256 of the new fstab)
+    { exec: ['rmdir', '--', '/mnt/x'] },
     { write: '/etc/fstab', content: '# old\n', opts: { expect: { sha256: '196e580cff9de287d94b2c3a578f41c36edbfa0856a24cc64214d0de6d9f24e6' } } },
   ]);
 });

@@ -114,6 +114,35 @@ const rows: Row[] = [
     after: { fstab: OLD },
   },
   {
+    name: 'undo of a command: a later failure runs it, after the later writes\' undos and before the earlier ones',
+    before: { fstab: OLD },
+    steps: (d) => [
+      { kind: 'write', path: `${d}/fstab`, content: 'new entry\n', undo: { content: OLD } },
+      { kind: 'run', argv: ['mkdir', '-p', '--', `${d}/mnt/a`], undo: { argv: ['rmdir', '--', `${d}/mnt/a`, `${d}/mnt`] } },
+      { kind: 'run', argv: sh('echo mount: bad option >&2; exit 32') },
+    ],
+    message: (d) => `sh -c 'echo mount: bad option >&2; exit 32' exited with rc 32: mount: bad option; undone: rmdir -- ${d}/mnt/a ${d}/mnt; ${d}/fstab restored to its previous content`,
+    after: { fstab: OLD, 'mnt/a': null, mnt: null },
+  },
+  {
+    name: 'undo of a command: its own failure is said, the other undos still run',
+    before: { fstab: OLD },
+    steps: (d) => [
+      { kind: 'write', path: `${d}/fstab`, content: 'new entry\n', undo: { content: OLD } },
+      { kind: 'run', argv: ['mkdir', '-p', '--', `${d}/m`], undo: { argv: ['rmdir', '--', `${d}/m`] } },
+      { kind: 'run', argv: sh(`touch '${d}/m/x'; exit 3`) },
+    ],
+    message: (d) => `sh -c 'touch '\\''${d}/m/x'\\''; exit 3' exited with rc 3; undo rmdir -- ${d}/m failed (rc 1): rmdir: failed to remove '${d}/m': Directory not empty; ${d}/fstab restored to its previous content`,
+    after: { fstab: OLD, 'm/x': '' },
+  },
+  {
+    name: 'undo of a command: not run when the step itself fails',
+    before: { keep: 'k' },
+    steps: (d) => [{ kind: 'run', argv: ['false'], undo: { argv: ['rm', '--', `${d}/keep`] } }],
+    message: () => 'false exited with rc 1',
+    after: { keep: 'k' },
+  },
+  {
     name: 'undo: a failing later write also rolls back',
     before: { a: 'old a\n' },
     steps: (d) => [
