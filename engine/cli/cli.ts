@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
@@ -29,6 +29,7 @@ import { BECOME_METHOD_REFUSED, CONNECTION_REFUSED, becomeMethodOf, connectionPl
 import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
 import { junitReporter } from '../report/junit.js';
+import { htmlReporter } from '../report/html.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 import { setupVault, vaultOptions } from '../vault/cli-options.js';
@@ -37,7 +38,8 @@ import { parseVaultableYaml } from '../load/yaml.js';
 const USAGE = `usage:
   tsplay run PLAYBOOK... -i INVENTORY [-i ...] [-l PATTERN|@FILE] [-t TAGS] [--skip-tags TAGS]
              [-C|--check] [-D|--diff] [-e KEY=VALUE|@file.yml|JSON]... [-f FORKS]
-             [--strategy linear|free] [--output text|json|junit] [-v|-vv|-vvv] [--roles-path DIR[:DIR...]]
+             [--strategy linear|free] [--output text|json|junit] [--report FILE.html] [-v|-vv|-vvv]
+             [--roles-path DIR[:DIR...]]
              [-u USER] [--private-key FILE] [-T SECONDS] [-c ssh|local]
              [--ssh-common-args ARGS] [--ssh-extra-args ARGS]
              [-b] [--become-user USER] [--become-method sudo|su] [-K|--ask-become-pass]
@@ -65,6 +67,7 @@ const runOptions = {
   forks: { type: 'string', short: 'f' },
   strategy: { type: 'string' },
   output: { type: 'string' },
+  report: { type: 'string' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   list: { type: 'boolean' },
   graph: { type: 'boolean' },
@@ -352,6 +355,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const limit = await resolveLimit(o.limit);
   const listModes = (['list-tasks', 'list-hosts', 'list-tags', 'syntax-check'] as const).filter((m) => o[m]);
   if (listModes.length > 1) throw new UsageError(`--${listModes.join(' and --')} cannot be combined`);
+  if (o.report !== undefined && listModes.length) throw new UsageError(`--report records a run: --${listModes[0]} runs nothing`);
+  if (o.report === '') throw new UsageError('--report needs a file name (--report FILE.html)');
+  if (o.report !== undefined) reportWritable(o.report);
   if (o.step && !process.stdin.isTTY) throw new UsageError('--step asks before each task: it needs a terminal on standard input');
   const { inventory, registry, playbooks } = await loadAll(positionals, inventoriesOf(o.inventory, config), rolesPathOf(o['roles-path'], config), listModes.length > 0 && !o['list-hosts']);
   for (const w of inventory.shownWarnings ?? []) warn(w);
@@ -364,17 +370,20 @@ async function cmdRun(argv: string[]): Promise<number> {
   // A bad pattern is an error before anything runs; one that leaves no host is too, in Ansible's words (exit 1).
   if (limit && inventory.hosts.size > 0 && selectHosts(inventory, limit).length === 0) {
     warn(`Could not match supplied host pattern, ignoring: ${limit}`);
-    return startError(output, 'Specified inventory, host pattern and/or --limit leaves us with no hosts to target.', ExitCode.error);
+    return startError(output, o.report, 'Specified inventory, host pattern and/or --limit leaves us with no hosts to target.', ExitCode.error);
   }
   // Ansible runs nothing and exits 0 when no task matches; tsplay says so before touching a host, and fails (docs/playbooks.md).
   const startAtTask = o['start-at-task'];
   if (startAtTask !== undefined && !startAtFound(playbooks, startAtTask)) {
-    return startError(output, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
+    return startError(output, o.report, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
   }
   // Keys with a passphrase: the agent, or one prompt per key file, before any host is touched.
   await prepareKeys(keyFilesOf(inventory, playbooks, limit, extraVars, connectionDefaults), terminalPrompt());
   const verbosity = o.verbose?.length ?? 0;
-  const emit: Reporter = junitEmit ?? (output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff }));
+  const outputEmit: Reporter = junitEmit ?? (output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff }));
+  // --report FILE.html beside any --output; the runner's redaction wraps this emit, so the page gets redacted events.
+  const html = o.report !== undefined ? htmlReporter(o.report) : undefined;
+  const emit: Reporter = html ? (e) => (outputEmit(e), html.emit(e)) : outputEmit;
   const runner = new Runner({
     inventory, registry, check: Boolean(o.check), diff: Boolean(o.diff), forks, strategy, limit,
     tags: splitList(o.tags), skipTags: splitList(o['skip-tags']), extraVars, verbosity, emit,
@@ -391,16 +400,22 @@ async function cmdRun(argv: string[]): Promise<number> {
     runner.interrupt();
   };
   process.on('SIGINT', onSigint);
+  // A second Ctrl-C exits at once: the page is written with what happened so far.
+  const flushReport = () => html?.flush();
+  process.on('exit', flushReport);
   try {
     return await runner.run(playbooks);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('exit', flushReport);
+    flushReport();
   }
 }
 
 /** The run cannot start: Ansible's "ERROR! ..." on stderr, or under --output json an error event and run_end. */
-function startError(output: string, rawMsg: string, code: number, place?: string): number {
+function startError(output: string, report: string | undefined, rawMsg: string, code: number, place?: string): number {
   const msg = redactText(rawMsg);
+  if (report) errorPage(report, msg, code, place);
   if (output === 'json' || output === 'junit') {
     const emit = output === 'json' ? jsonReporter() : junitReporter();
     emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
@@ -409,6 +424,36 @@ function startError(output: string, rawMsg: string, code: number, place?: string
     console.error(`ERROR! ${msg}`);
   }
   return code;
+}
+
+/** --report's directory must exist and be writable before anything runs: a page lost at the end would be an audit lost. */
+function reportWritable(file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--report ${file}: cannot write in ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** The page of a run that could not start; one that cannot be written is said on stderr (the error is the news). */
+function errorPage(report: string, msg: string, code: number, place?: string): void {
+  try {
+    const page = htmlReporter(report);
+    page.emit({ kind: 'error', msg, ...(place ? { place } : {}), exitCode: code });
+    page.emit({ kind: 'run_end', exitCode: code, durationMs: 0 });
+  } catch (e) {
+    console.error(`[WARNING]: --report ${report}: ${(e as Error).message}`);
+  }
+}
+
+/** `--report FILE` (or `--report=FILE`) among the arguments: an error before the run is a page too. */
+function reportFileOf(argv: string[]): string | undefined {
+  for (const [i, a] of argv.entries()) {
+    const v = a.startsWith('--report=') ? a.slice(9) : a === '--report' ? argv[i + 1] : undefined;
+    if (v) return v;
+  }
+  return undefined;
 }
 
 /** `--output json|junit` (or `--output=...`) among the arguments: errors before the run are reported in that format too. */
@@ -525,9 +570,13 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const machine = cmd === 'run' ? machineOutput(rest) : undefined;
-    if ((e instanceof LoadError || e instanceof UsageError) && machine) {
+    // Not for an error about --report itself (no page can or should be written then).
+    const report = cmd === 'run' && !(e instanceof Error && e.message.startsWith('--report')) ? reportFileOf(rest) : undefined;
+    if ((e instanceof LoadError || e instanceof UsageError) && (machine || report)) {
       const place = e instanceof LoadError && e.place ? `${e.place.file}:${e.place.line}:${e.place.col}` : undefined;
-      return startError(machine, e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
+      if (machine) return startError(machine, report, e instanceof LoadError ? e.reason : e.message, e.exitCode, place);
+      // Text output: the error on stderr as below, and the page.
+      errorPage(report!, redactText(e instanceof LoadError ? e.reason : e.message), e.exitCode, place);
     }
     if (e instanceof LoadError || e instanceof UsageError) {
       console.error(`ERROR: ${redactText(e.message)}`);
