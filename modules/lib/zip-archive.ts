@@ -364,7 +364,7 @@ export function parseStat(stdout: string, nPaths: number, nTimes: number): StatO
     const [sec, ns = '0'] = f[2].split('.');
     const crc = f[7];
     stats.push({
-      type: TYPES[raw & 0o170000] ?? 'other', size: Number(f[1]), mtime: Number(sec), mtimeNs: Number(ns),
+      type: TYPES[raw & 0o170000] ?? 'other', size: Number(f[1]), mtime: Number(sec), mtimeNs: Number(ns.padEnd(9, '0')),
       mode: raw & 0o7777, uid: Number(f[3]), gid: Number(f[4]),
       ...(f[5] !== 'UNKNOWN' ? { owner: f[5] } : {}), ...(f[6] !== 'UNKNOWN' ? { group: f[6] } : {}),
       ...(/^[0-9a-f]{8}$/.test(crc) ? { crc: parseInt(crc, 16) } : {}),
