@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ansibleResults, differentialSummary, differentialUnavailable, runDifferential, snapshot, tsplayResults } from '../../helpers/module-differential.js';
 import type { DiffCase } from '../../helpers/module-differential.js';
 
@@ -177,3 +178,23 @@ if (missing !== undefined) {
     t.is(readFileSync(join(root, 'tsplay/seq/d/app/a.txt'), 'utf8'), 'hi\n');
   });
 }
+
+// Without unzip and zipinfo on the host (hidden in a mount namespace of their own): Ansible's failure.
+const canHide = process.getuid?.() === 0 && missing === undefined;
+(canHide ? test : test.skip)('unarchive zip: no unzip on the host fails with Ansible\'s message, nothing unpacked', (t) => {
+  const child = fileURLToPath(new URL('../../helpers/unzip-missing-child.ts', import.meta.url));
+  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    'mount --bind /dev/null /usr/bin/unzip && mount --bind /dev/null /usr/bin/zipinfo && exec "$@"', 'sh',
+    process.execPath, '--import', 'tsx', child, APP.toString('base64')], { encoding: 'utf8' });
+  const r = JSON.parse(out) as Record<'ansible' | 'tsplay', { failed: boolean; msg: string; tree: Record<string, string> }>;
+  t.true(r.ansible.failed);
+  t.true(r.tsplay.failed);
+  const head = (m: string) => m.replace(/^Failed to find handler for ".*?"/, 'Failed to find handler for "SRC"').split('\n')[0];
+  t.is(head(r.tsplay.msg), head(r.ansible.msg));
+  // Ansible lists every handler's reason (its tar handlers' too, in set order); the zip ones are tsplay's
+  const zipReasons = (m: string) => m.split('\n').filter((l) => l.startsWith('Unable to find required')).sort();
+  t.deepEqual(zipReasons(r.tsplay.msg), zipReasons(r.ansible.msg));
+  t.deepEqual(zipReasons(r.tsplay.msg), ["Unable to find required 'unzip' or 'unzip' binary in the path.", "Unable to find required 'unzip' or 'zipinfo' binary in the path."]);
+  t.deepEqual(r.tsplay.tree, {});
+  t.deepEqual(r.ansible.tree, {});
+});
