@@ -25,7 +25,7 @@ const schema = S.object({
   remote_src: S.boolean({ default: false, description: 'src is already on the host' }),
   copy: S.boolean({ description: 'deprecated inverse of remote_src (copy: false is remote_src: true)' }),
   creates: S.string({ pattern: '^/', description: 'skip when this path exists' }),
-  extra_opts: S.with(strList, { description: 'more GNU tar options (e.g. --strip-components=1); options that run commands are refused' }),
+  extra_opts: S.with(strList, { description: 'more GNU tar options (e.g. --strip-components=1), or unzip options for a zip (e.g. -j); options that run commands or change the archive or directory used are refused' }),
   exclude: S.with(strList, { description: 'members not to unpack (tar --exclude)' }),
   include: S.with(strList, { description: 'only these members' }),
   keep_newer: S.boolean({ default: false, description: 'do not replace files newer than the archive\'s' }),
@@ -96,6 +96,16 @@ const RUNS_COMMANDS = /^(-I|--use-compress-program|--to-command|--checkpoint-act
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** unzip options that change what is read or where it goes (-d DIR, -Z: zipinfo mode). */
+const ZIP_REFUSED = /^-[A-Za-z]*[dZ]/;
+
+function zipExtraOpts(args: UnarchiveArgs): string[] {
+  const opts = list(args.extra_opts);
+  const bad = opts.find((o) => ZIP_REFUSED.test(o));
+  if (bad !== undefined) throw new ModuleError(`unarchive: extra_opts ${JSON.stringify(bad)} is refused for a zip (it changes the directory or mode unzip uses)`);
+  return opts;
 }
 
 function extraOpts(args: UnarchiveArgs): string[] {
@@ -318,6 +328,7 @@ async function gatherZip(args: UnarchiveArgs, host: HostReader, stdin: Buffer | 
 function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
   const z = state.zip!;
   const result: Record<string, unknown> = { dest: args.dest, src: args.src, handler: z.handler };
+  const opts = zipExtraOpts(args);
   if (z.failure) {
     throw new ModuleError(`Failed to find handler for "${args.src}". Make sure the required command to extract the file is installed.\n${z.failure.join('\n')}`);
   }
@@ -335,7 +346,7 @@ function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
     throw new ModuleError(`failed to unpack ${args.src} to ${args.dest}`, { handler: z.handler, dest: args.dest, src: args.src, rc: z.filterRc, err: z.filterErr });
   }
   if (unpack) {
-    const before = ['-o', ...extraOpts(args)];
+    const before = ['-o', ...opts];
     const after = [...(excludes.length ? ['-x', ...excludes] : []), ...include, '-d', args.dest];
     steps.push({ kind: 'run', argv: ['sh', '-c', EXTRACT_SCRIPT, 'sh', remote(args) ? args.src : '-', String(before.length), ...before, ...after], ...(state.archive ? { stdin: state.archive } : {}) });
     const why = z.zipinfoRc !== 0 ? `zipinfo exited with rc ${z.zipinfoRc}` : `${cmp.includes.length} member${cmp.includes.length === 1 ? '' : 's'} differ: ${cmp.reasons[0] ?? cmp.includes[0]}`;

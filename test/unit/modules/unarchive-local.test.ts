@@ -83,6 +83,9 @@ test.serial('refusals: dest not a directory, extra_opts that run commands, a dam
   const src = join(root, 'app.tgz');
   await t.throwsAsync(unarchive({ src, dest: join(root, 'nope') }), { message: /Destination '.*nope' is not a directory/ });
   await t.throwsAsync(unarchive({ src, dest, extra_opts: ['--to-command=id'] }), { message: /extra_opts "--to-command=id" is refused/ });
+  execFileSync('zip', ['-qr', join(root, 'ok.zip'), 'app'], { cwd: join(root, 'src') });
+  await t.throwsAsync(unarchive({ src: join(root, 'ok.zip'), dest, extra_opts: ['-d', '/etc'] }), { message: /extra_opts "-d" is refused for a zip/ });
+  await t.throwsAsync(unarchive({ src: join(root, 'ok.zip'), dest, extra_opts: ['-qZ'] }), { message: /extra_opts "-qZ" is refused for a zip/ });
   writeFileSync(join(root, 'a.zip'), Buffer.from('PK\x03\x04rest', 'latin1'));
   await t.throwsAsync(unarchive({ src: join(root, 'a.zip'), dest }), { message: /^Failed to find handler for ".*a\.zip"\. Make sure the required command to extract the file is installed\.\nCommand "\/usr\/bin\/unzip" could not handle archive: / });
 });
