@@ -10,8 +10,9 @@
 import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
-import type { FileState, HostReader, Plan, RunResult, Step } from '../engine/module-api.js';
+import type { FileState, HostReader, Plan, Prediction, RunResult, Step } from '../engine/module-api.js';
 import { file as fileFact } from '../engine/facts/file.js';
+import { packages as packagesFact } from '../engine/facts/packages.js';
 import { attrSchema, wantedAttrs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, normalizeSymbolicMode, parseOctalMode, resolveMode } from './lib/file-mode.js';
 import { compareZip, EXTRACT_SCRIPT, filesInArchive, LIST_SCRIPT, parseListing, parseStat, parseUnzipV, parseZipinfo, STAT_SCRIPT, zipinfoTime } from './lib/zip-archive.js';
@@ -67,6 +68,8 @@ export interface ZipState {
   handler: string;
   /** The reasons no zip handler can read it (Ansible's "Failed to find handler" lines). */
   failure?: string[];
+  /** --check: unzip is missing, but an earlier task installs it. */
+  unzipPredicted?: boolean;
   zipinfoRc?: number;
   /** unzip's verdict on the include/exclude patterns (11: one matches nothing) and what it said. */
   filterRc?: number;
@@ -303,6 +306,7 @@ async function gatherZip(args: UnarchiveArgs, host: HostReader, stdin: Buffer | 
   if (r.rc !== 0) throw new ModuleError(`unarchive: cannot read ${args.src} on the host (rc ${r.rc}): ${r.stderr.trim()}`);
   const l = parseListing(r.stdout);
   const handler = l.zipinfo ? 'ZipArchive' : 'ZipZArchive';
+  if (!l.unzip && (await host.get(packagesFact, 'unzip').then((p) => p.predicted === true && p.installed))) return { handler: 'ZipArchive', unzipPredicted: true };
   if (!l.unzip) return { handler, failure: ["Unable to find required 'unzip' or 'zipinfo' binary in the path.".replace(" or 'zipinfo'", l.zipinfo ? '' : " or 'zipinfo'"), "Unable to find required 'unzip' or 'unzip' binary in the path."] };
   if (l.listRc !== 0) {
     const why = `Command "${l.unzip}" could not handle archive: ${l.listErr ?? ''}\n`;
@@ -329,6 +333,10 @@ function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
   const z = state.zip!;
   const result: Record<string, unknown> = { dest: args.dest, src: args.src, handler: z.handler };
   const opts = zipExtraOpts(args);
+  if (z.unzipPredicted) {
+    // --check: the package comes with an earlier task; then the archive is unpacked into dest
+    return { changed: true, summary: `unzip ${args.src} into ${args.dest} (unzip is installed by an earlier task)`, steps: [], result };
+  }
   if (z.failure) {
     throw new ModuleError(`Failed to find handler for "${args.src}". Make sure the required command to extract the file is installed.\n${z.failure.join('\n')}`);
   }
@@ -359,7 +367,26 @@ function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
   }
   if (args.list_files) result.files = files;
   if (!steps.length) return { changed: false, reason: `${args.src} is already unpacked in ${args.dest}`, result };
-  return { changed: true, summary: parts.join('; '), steps, result };
+  return { changed: true, summary: parts.join('; '), steps, result, ...(unpack ? { predicts: zipPredictions(args.dest, z.entries ?? [], new Set(cmp.keptNewer)) } : {}) };
+}
+
+/** --check: what unzip leaves under dest (each listed member and its parent folders; a link's target is not known, so links are not predicted). */
+function zipPredictions(dest: string, entries: readonly ZipEntry[], kept: ReadonlySet<string>): Prediction[] {
+  const out = new Map<string, Prediction>();
+  const dir = (rel: string) => {
+    const path = `${dest}/${rel}`;
+    if (!out.has(path)) out.set(path, { kind: 'file', path, state: 'directory' });
+  };
+  for (const e of entries) {
+    if (kept.has(e.path) || e.path.split('/').some((p) => p === '..')) continue;
+    const parts = e.path.replace(/\/+$/, '').split('/').filter((p) => p !== '' && p !== '.');
+    if (!parts.length) continue;
+    for (let i = 1; i < parts.length; i++) dir(parts.slice(0, i).join('/'));
+    const rel = parts.join('/');
+    if (e.path.endsWith('/')) dir(rel);
+    else if (e.ztype !== 'l') out.set(`${dest}/${rel}`, { kind: 'file', path: `${dest}/${rel}`, state: 'file' });
+  }
+  return [...out.values()];
 }
 
 /**
