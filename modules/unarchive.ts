@@ -13,6 +13,7 @@ import type { Static } from '../engine/schema.js';
 import type { FileState, HostReader, Plan, Prediction, RunResult, Step } from '../engine/module-api.js';
 import { file as fileFact } from '../engine/facts/file.js';
 import { packages as packagesFact } from '../engine/facts/packages.js';
+import { statFields } from '../engine/facts/file-result.js';
 import { attrSchema, wantedAttrs } from './lib/file-attrs.js';
 import { formatMode, isOctalMode, normalizeSymbolicMode, parseOctalMode, resolveMode } from './lib/file-mode.js';
 import { compareZip, EXTRACT_SCRIPT, filesInArchive, LIST_SCRIPT, parseListing, parseStat, parseUnzipV, parseZipinfo, STAT_SCRIPT, zipinfoTime } from './lib/zip-archive.js';
@@ -331,7 +332,8 @@ async function gatherZip(args: UnarchiveArgs, host: HostReader, stdin: Buffer | 
 /** Ansible's ZipArchive: unpack when zipinfo failed or any member differs; then mode/owner/group on every member and top folder. Pure. */
 function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
   const z = state.zip!;
-  const result: Record<string, unknown> = { dest: args.dest, src: args.src, handler: z.handler };
+  // Ansible's result carries dest's own state (mode, owner, group, uid, gid, size, state), after the task
+  const result: Record<string, unknown> = { dest: args.dest, src: args.src, handler: z.handler, ...statFields(state.dest, 'directory') };
   const opts = zipExtraOpts(args);
   if (z.unzipPredicted) {
     // --check: the package comes with an earlier task; then the archive is unpacked into dest
@@ -367,7 +369,7 @@ function planZip(args: UnarchiveArgs, state: UnarchiveState): Plan {
   }
   if (args.list_files) result.files = files;
   if (!steps.length) return { changed: false, reason: `${args.src} is already unpacked in ${args.dest}`, result };
-  return { changed: true, summary: parts.join('; '), steps, result, ...(unpack ? { predicts: zipPredictions(args.dest, z.entries ?? [], new Set(cmp.keptNewer)) } : {}) };
+  return { changed: true, summary: parts.join('; '), steps, result, statResult: { path: args.dest, state: 'directory' }, ...(unpack ? { predicts: zipPredictions(args.dest, z.entries ?? [], new Set(cmp.keptNewer)) } : {}) };
 }
 
 /** --check: what unzip leaves under dest (each listed member and its parent folders; a link's target is not known, so links are not predicted). */

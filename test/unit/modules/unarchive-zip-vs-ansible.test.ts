@@ -131,6 +131,7 @@ if (missing !== undefined) {
     listCases.forEach((c, i) => {
       t.deepEqual(ts[i]?.result?.files, a[i].files, c.name);
       t.is(ts[i]?.result?.handler, a[i].handler, c.name);
+      if (a[i].failed !== true) for (const k of ['state', 'mode', 'owner', 'group', 'uid', 'gid', 'size']) t.is(ts[i]?.result?.[k], a[i][k], `${c.name}: ${k}`);
     });
     t.deepEqual(a[1].files, ['app/a.txt', 'app/a.txt', 'app/sub/b.txt'], 'a name once per include pattern it matches');
     t.true(a[2].failed === true && ts[2]?.status === 'failed', 'overlapping include patterns: unzip says one matched nothing');
