@@ -145,7 +145,7 @@ export function varsFor(rc: RunContext, h: HostRun, scope: Scope, loopVars?: Var
     inventory_hostname: h.name,
     inventory_hostname_short: h.name.split('.')[0],
     group_names: inv.hosts.has(h.name) ? groupNamesOf(inv, h.name) : [],
-    groups: groupsMap(inv),
+    groups: groupsOf(inv),
     play_hosts: rc.play.hosts,
     ansible_play_hosts: rc.play.hosts,
     ansible_play_batch: rc.play.hosts,
@@ -181,7 +181,37 @@ function searchPathOf(scope: Scope, playbookDir: string | undefined): string[] {
 }
 
 /** hostvars.<host>: every inventory host's variables (without block, task or loop vars), computed when read. */
+/**
+ * The `groups` map, one per inventory: every task on every host reads the same
+ * (templates do not change values in place; py-methods.ts has no mutating
+ * method). Building it per task cost O(hosts) per host-task.
+ */
+const groupsMaps = new WeakMap<RunContext['opts']['inventory'], { hosts: number; groups: number; map: Record<string, string[]> }>();
+
+function groupsOf(inv: RunContext['opts']['inventory']): Record<string, string[]> {
+  const known = groupsMaps.get(inv);
+  if (known && known.hosts === inv.hosts.size && known.groups === inv.groups.size) return known.map;
+  const map = groupsMap(inv);
+  groupsMaps.set(inv, { hosts: inv.hosts.size, groups: inv.groups.size, map });
+  return map;
+}
+
+/**
+ * The hostvars view, one per run context: its getters read the hosts' state when
+ * they are read, so the same object serves every task. Building it anew for every
+ * task on every host cost O(hosts) each time (O(hosts^2) per task step).
+ */
+const hostvarsViews = new WeakMap<RunContext, { hosts: number; view: Vars }>();
+
 function hostvarsView(rc: RunContext): Vars {
+  const known = hostvarsViews.get(rc);
+  if (known && known.hosts === rc.opts.inventory.hosts.size) return known.view;
+  const view = buildHostvarsView(rc);
+  hostvarsViews.set(rc, { hosts: rc.opts.inventory.hosts.size, view });
+  return view;
+}
+
+function buildHostvarsView(rc: RunContext): Vars {
   const view: Vars = {};
   for (const name of rc.opts.inventory.hosts.keys()) {
     Object.defineProperty(view, name, {
