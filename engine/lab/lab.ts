@@ -357,6 +357,27 @@ function mountsUnder(dir: string): string[] {
 
 // ---------------------------------------------------------------- cleanup
 
+/**
+ * The controller reaches every lab host through the bridge, so the kernel keeps
+ * one neighbour (ARP) entry per host it talks to. The default table holds 1024
+ * entries and starts evicting recent ones above 512: with hundreds of light
+ * hosts, connections then fail with EHOSTUNREACH (measured: 488 of 20000
+ * host-tasks on 1000 light hosts). Raise the thresholds so the lab's hosts
+ * fit, never lower them (they are the machine's, and stay until reboot:
+ * docs/lab.md "Light hosts").
+ */
+function roomForNeighbours(hosts: number): void {
+  const need = [hosts + 256, 2 * (hosts + 256), 4 * (hosts + 256)];
+  need.forEach((want, i) => {
+    const file = `/proc/sys/net/ipv4/neigh/default/gc_thresh${i + 1}`;
+    try {
+      if (Number(readFileSync(file, 'utf8').trim()) < want) writeFileSync(file, `${want}\n`);
+    } catch {
+      /* not writable here: the lab still works up to the default size */
+    }
+  });
+}
+
 /** The process that is a running host: nspawn, or a light host's sshd. */
 const hostProcess = (st: Pick<LabState, 'light'>) => (st.light ? 'sshd' : 'systemd-nspawn');
 
@@ -579,6 +600,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     }
     await run('ip', ['addr', 'add', `${info.gateway}/24`, 'dev', br]);
     await run('ip', ['link', 'set', br, 'up']);
+    if (light) roomForNeighbours(n);
     await run('ip', ['route', 'add', 'blackhole', `${sub}.0/24`, 'metric', String(BLACKHOLE_METRIC)]);
     for (const p of prefixes.slice(1)) {
       await run('ip', ['addr', 'add', `${p}.1/24`, 'dev', br]);
