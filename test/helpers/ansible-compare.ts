@@ -101,6 +101,7 @@ export const IGNORED: RegExp[] = [
   /^\/var\/lib\/redis\/dump\.rdb$/, // redis's snapshot records its save time
   /^\/var\/lib\/fail2ban\/fail2ban\.sqlite3$/, // fail2ban's runtime database (bans, its own start times)
   /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
+  /^\/etc\/sasldb2$/, // sasl2-bin's postinst makes it with saslpasswd2: Berkeley DB, a random file ID and stale pages holding the host's name
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
 ];
