@@ -6,6 +6,7 @@ import type { RecapCounts, HostStatus } from '../report/events.js';
 import type { Facts } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Vars } from '../template/vars.js';
+import type { Task } from '../load/playbook.js';
 
 export interface HostRun {
   name: string;
@@ -41,7 +42,10 @@ export interface HostRun {
    * a host read through hostvars or used by delegate_to has a HostRun too.
    */
   inPlay: boolean;
+  /** Names and listen topics the host's tasks notified, not yet matched to handlers (flushHandlers does). */
   notified: Set<string>;
+  /** Handlers woken for this host and not yet run (engine/run/strategy.ts, flushHandlers). */
+  handlersDue?: Set<Task>;
   recap: RecapCounts;
   /** Jobs started by `async` with `poll: 0`, by id (engine/run/async-job.ts). */
   asyncJobs?: Map<string, AsyncJob>;

@@ -233,7 +233,7 @@ export class Runner implements RunContext {
   private async forcedHandlers(play: Play, batch: string[]): Promise<void> {
     const failed = batch.filter((n) => {
       const h = this.hostRun(n);
-      return h.failed && !h.unreachable && h.notified.size > 0;
+      return h.failed && !h.unreachable && (h.notified.size > 0 || (h.handlersDue?.size ?? 0) > 0);
     });
     if (!failed.length) return;
     for (const n of failed) this.hostRun(n).failed = false;

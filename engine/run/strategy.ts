@@ -73,13 +73,32 @@ async function runBlock(rc: RunContext, block: Block, hosts: string[], scope: Sc
   }
 }
 
-/** Notified handlers, in the order they are defined, each once, on the hosts that notified it. */
+/**
+ * The handlers one notification wakes, as ansible-playbook 2.14 finds them: the first
+ * handler of that name, and every handler that listens to it (several may share a topic).
+ */
+export function handlersWoken(handlers: Task[], notified: string): Task[] {
+  const byName = handlers.find((h) => h.name === notified);
+  return handlers.filter((h) => h === byName || h.listen.includes(notified));
+}
+
+/**
+ * Notified handlers, in the order they are defined, each once, on the hosts that notified it.
+ * Each handler keeps its own due hosts, as Ansible's do: running one handler of a shared topic
+ * does not consume the others, and a handler notified by an earlier one runs in this flush.
+ */
 export async function flushHandlers(rc: RunContext, play: Play, hosts: string[]): Promise<void> {
+  const due = (n: string): Set<Task> => {
+    const h = rc.hostRun(n);
+    h.handlersDue ??= new Set();
+    for (const x of h.notified) for (const handler of handlersWoken(play.handlers, x)) h.handlersDue.add(handler);
+    h.notified.clear();
+    return h.handlersDue;
+  };
   for (const handler of play.handlers) {
-    const names = [handler.name ?? '', ...handler.listen];
-    const targets = hosts.filter((n) => rc.isActive(n) && names.some((x) => rc.hostRun(n).notified.has(x)));
+    const targets = hosts.filter((n) => rc.isActive(n) && due(n).has(handler));
     if (!targets.length) continue;
-    for (const n of targets) for (const x of names) rc.hostRun(n).notified.delete(x);
+    for (const n of targets) due(n).delete(handler);
     await runTask(rc, handler, targets, playScope(play, []), play, true);
   }
 }

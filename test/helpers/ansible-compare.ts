@@ -101,6 +101,7 @@ export const IGNORED: RegExp[] = [
   /^\/var\/lib\/redis\/dump\.rdb$/, // redis's snapshot records its save time
   /^\/var\/lib\/fail2ban\/fail2ban\.sqlite3$/, // fail2ban's runtime database (bans, its own start times)
   /^\/etc\/aliases\.db$/, // Berkeley DB pages keep stale bytes; /etc/aliases itself is compared
+  /^\/etc\/sasldb2$/, // sasl2-bin's postinst makes it with saslpasswd2: Berkeley DB, a random file ID and stale pages holding the host's name
   /^\/etc\/(passwd|group|shadow|gshadow)-$/, // backups shadow-utils writes
   /^\/etc\/(subuid|subgid)-$/,
 ];
@@ -399,10 +400,18 @@ export async function runTsplay(info: LabInfo, host: string, playbook: string, t
   const r = await runProcess(process.execPath, ['--import', 'tsx', join(tsplayRoot, 'engine/cli/cli.ts'), 'run', playbook, '-i', inv, '--output', 'json'], {
     cwd: tsplayRoot, env: { ...process.env, NO_COLOR: '1' }, timeoutMs,
   });
+  return { code: r.code, ...readTsplayOutput(r.out, host), ms: r.ms };
+}
+
+/**
+ * The recap counts of one host from tsplay's `--output json`, and the text a report shows:
+ * host results, warnings, the recap and errors (a load refusal's message and place), besides any plain lines.
+ */
+export function readTsplayOutput(out: string, host: string): { changed?: number; failed?: number; output: string } {
   let changed: number | undefined;
   let failed: number | undefined;
   const text: string[] = [];
-  for (const line of r.out.split('\n')) {
+  for (const line of out.split('\n')) {
     if (line.startsWith('{')) {
       try {
         const e = JSON.parse(line) as { kind: string; hosts?: Record<string, { changed: number; failed: number; unreachable: number }> };
@@ -410,7 +419,7 @@ export async function runTsplay(info: LabInfo, host: string, playbook: string, t
           changed = e.hosts[host].changed;
           failed = e.hosts[host].failed + e.hosts[host].unreachable;
         }
-        if (e.kind === 'host_result' || e.kind === 'recap' || e.kind === 'warning') text.push(line);
+        if (e.kind === 'host_result' || e.kind === 'recap' || e.kind === 'warning' || e.kind === 'error') text.push(line);
         continue;
       } catch {
         /* not an event */
@@ -418,7 +427,7 @@ export async function runTsplay(info: LabInfo, host: string, playbook: string, t
     }
     text.push(line);
   }
-  return { code: r.code, changed, failed, output: text.join('\n'), ms: r.ms };
+  return { changed, failed, output: text.join('\n') };
 }
 
 // ---------------------------------------------------------------- one case

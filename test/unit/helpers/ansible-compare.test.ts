@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, chmodSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  compareDeltas, deltaOf, formatResult, ignored, normalise, summary, walkUpper, type CaseResult, type Delta, type Snapshot,
+  compareDeltas, deltaOf, formatResult, ignored, normalise, readTsplayOutput, summary, walkUpper, type CaseResult, type Delta, type Snapshot,
 } from '../../helpers/ansible-compare.js';
 
 function tree(files: Record<string, string | { link: string } | { dir: true; mode?: number } | { mode: number; content: string }>): string {
@@ -53,6 +53,9 @@ test('noise paths are ignored, state paths are not', (t) => {
     ['/tmp/x', true],
     ['/etc/ssh/ssh_host_rsa_key', true],
     ['/etc/passwd-', true],
+    ['/etc/aliases.db', true],
+    ['/etc/sasldb2', true],
+    ['/etc/sasldb2.bak', false],
     ['/etc/passwd', false],
     ['/etc/nginx/sites-enabled/default', false],
     ['/var/lib/chrony', false],
@@ -176,4 +179,13 @@ test('verdict lines and the summary', (t) => {
   const notIdem = result({ tsplayIdempotent: false, verdict: 'different', tsplay2: { code: 0, changed: 1, failed: 0, output: '', ms: 1 } });
   t.regex(formatResult(notIdem), /second run: ansible changed=0, tsplay changed=1/);
   t.is(summary([result({}), refused, notIdem]), '1 of 3 roles: same end state as Ansible, idempotent');
+});
+
+test("tsplay's JSON output: the host's recap counts, and the lines a report shows (a load refusal's error included)", (t) => {
+  const refusal = '{"kind":"error","msg":"unknown module or task keyword \\"sr_fingerprint\\"","place":"roles/sshd/tasks/main.yml:15:3","exitCode":4}';
+  t.deepEqual(readTsplayOutput([refusal, '{"kind":"run_end","exitCode":4,"durationMs":0}', ''].join('\n'), 'h2'), { changed: undefined, failed: undefined, output: `${refusal}\n` });
+  const result = '{"kind":"host_result","host":"h2","task":"t","status":"changed"}';
+  const recap = '{"kind":"recap","hosts":{"h2":{"ok":3,"changed":2,"failed":1,"unreachable":1,"skipped":0}}}';
+  const run = readTsplayOutput(['{"kind":"task_start","task":"t"}', result, 'plain text', recap].join('\n'), 'h2');
+  t.deepEqual(run, { changed: 2, failed: 2, output: [result, 'plain text', recap].join('\n') });
 });

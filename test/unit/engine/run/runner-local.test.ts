@@ -363,6 +363,47 @@ test('check mode writes nothing and later tasks see the predicted file', async (
   t.deepEqual(real.results().map((e) => e.status), check.results().map((e) => e.status));
 });
 
+// As ansible-playbook 2.14 runs it (checked with /usr/bin/ansible-playbook): a topic wakes every handler
+// that listens to it, skipped ones included, and a handler notified by an earlier one runs in the same flush.
+test('a notified listen topic runs every handler listening to it, in definition order', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - { name: change, command: "true", notify: [restart thing, first] }
+  handlers:
+    - { name: first, command: "true", notify: early }
+    - { name: early, debug: { msg: early } }
+    - { name: remove pid, debug: { msg: remove }, listen: restart thing, when: false }
+    - { name: restart service, debug: { msg: restart }, listen: restart thing }
+    - { name: also, debug: { msg: also }, listen: restart thing }
+`,
+  });
+  t.is(r.code, 0);
+  const handlerRuns = r.events.filter((e) => e.kind === 'task_start' && e.handler).map((e) => (e as { task: string }).task);
+  t.deepEqual(handlerRuns, ['first', 'early', 'remove pid', 'restart service', 'also']);
+  t.deepEqual(r.results('remove pid').map((e) => e.status), ['skipped']);
+  t.deepEqual(r.results('also').map((e) => e.status), ['ok']);
+});
+
+test('a notified name runs the first handler of that name and every handler listening to it', async (t) => {
+  const r = await runPlaybook({
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - { name: change, command: "true", notify: dup }
+  handlers:
+    - { name: dup, debug: { msg: dup-first } }
+    - { name: dup, debug: { msg: dup-second } }
+    - { name: other, debug: { msg: other }, listen: dup }
+`,
+  });
+  t.is(r.code, 0);
+  t.deepEqual(r.events.filter((e) => e.kind === 'debug').map((e) => (e as { msg: unknown }).msg), ['dup-first', 'other']);
+});
+
 test('meta flush_handlers runs notified handlers at that point', async (t) => {
   const r = await runPlaybook({
     'playbook.yml': `
