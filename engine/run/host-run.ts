@@ -6,7 +6,6 @@ import type { RecapCounts, HostStatus } from '../report/events.js';
 import type { Facts } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Vars } from '../template/vars.js';
-import type { Task } from '../load/playbook.js';
 
 export interface HostRun {
   name: string;
@@ -44,8 +43,11 @@ export interface HostRun {
   inPlay: boolean;
   /** Names and listen topics the host's tasks notified, not yet matched to handlers (flushHandlers does). */
   notified: Set<string>;
-  /** Handlers woken for this host and not yet run (engine/run/strategy.ts, flushHandlers). */
-  handlersDue?: Set<Task>;
+  /**
+   * Handlers woken for this host and not yet run: the play's handler Tasks (engine/run/strategy.ts,
+   * flushHandlers), held as plain objects so this file needs nothing from engine/load (no import cycle).
+   */
+  handlersDue?: Set<object>;
   recap: RecapCounts;
   /** Jobs started by `async` with `poll: 0`, by id (engine/run/async-job.ts). */
   asyncJobs?: Map<string, AsyncJob>;

@@ -88,7 +88,7 @@ export function handlersWoken(handlers: Task[], notified: string): Task[] {
  * does not consume the others, and a handler notified by an earlier one runs in this flush.
  */
 export async function flushHandlers(rc: RunContext, play: Play, hosts: string[]): Promise<void> {
-  const due = (n: string): Set<Task> => {
+  const due = (n: string): Set<object> => {
     const h = rc.hostRun(n);
     h.handlersDue ??= new Set();
     for (const x of h.notified) for (const handler of handlersWoken(play.handlers, x)) h.handlersDue.add(handler);
