@@ -22,15 +22,15 @@
 // Runs whenever this machine can host a lab (labGate); needs ansible-core.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, inventoryFor, labInputs, prepareHost, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, labInputs, prepareHost, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
 import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
-import { runJson } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
+import { ansibleOutcomes, firstDiff, modulePlaybook, outcomeFlags as flags, runCheck, tsplayOutcomes, type TaskOutcome } from '../helpers/lab-module-compare.js';
 
 const LAB = 'musr';
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -90,50 +90,8 @@ const CASES: Case[] = [
   { name: 'remove a user whose own group has another member', setup: 'useradd -m u25 && useradd -M -G u25 u25b', tasks: [{ name: 'u25', state: 'absent', remove: true }] },
 ];
 
-interface TaskOutcome {
-  changed: boolean;
-  failed: boolean;
-  result: Record<string, unknown>;
-}
-
 /** Return values compared as they are. */
 const SAME_KEYS = ['name', 'state', 'uid', 'group', 'home', 'shell', 'comment', 'groups', 'system', 'create_home', 'append', 'move_home', 'password', 'force', 'remove', 'ssh_key_file'];
-
-function playbook(c: Case, dir: string): string {
-  const tasks = c.tasks.map((args, i) => ({ name: `t${i + 1}`, user: args, ignore_errors: true }));
-  const path = join(dir, 'play.yml');
-  writeFileSync(path, JSON.stringify([{ hosts: 'all', gather_facts: false, tasks }], null, 2));
-  return path;
-}
-
-/** Per task, from ansible-playbook's minimal callback output (`HOST | CHANGED => {json}`). */
-function ansibleOutcomes(out: string, host: string): TaskOutcome[] {
-  const list: TaskOutcome[] = [];
-  const re = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|SKIPPED|UNREACHABLE!)(?: => (\{[\s\S]*?\n\}))?/gm;
-  for (const m of out.matchAll(re)) {
-    if (m[1] !== host) continue;
-    const r = m[3] ? (JSON.parse(m[3]) as Record<string, unknown>) : {};
-    list.push({ changed: r.changed === true, failed: m[2] === 'FAILED!' || m[2] === 'UNREACHABLE!', result: r });
-  }
-  return list;
-}
-
-/** Per task, from tsplay's JSON events. */
-function tsplayOutcomes(out: string, host: string): TaskOutcome[] {
-  const list: TaskOutcome[] = [];
-  for (const line of out.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    let e: { kind?: string; host?: string; status?: string; ignored?: boolean; result?: Record<string, unknown> };
-    try {
-      e = JSON.parse(line) as typeof e;
-    } catch {
-      continue;
-    }
-    if (e.kind !== 'host_result' || e.host !== host) continue;
-    list.push({ changed: e.status === 'changed', failed: e.status === 'failed' || e.ignored === true, result: e.result ?? {} });
-  }
-  return list;
-}
 
 /** The accounts and the files under /home and /srv, host names normalised. */
 async function endState(info: LabInfo, host: string): Promise<string> {
@@ -146,16 +104,6 @@ async function endState(info: LabInfo, host: string): Promise<string> {
     'echo "## keys"; for f in $(find /home /srv -type f -name "id_*" | sort); do echo "$f $(ssh-keygen -l -f "$f" | sed "s/SHA256:[^ ]*/SHA256:X/")"; done',
   ].join('; '));
   return out.split(host).join('<HOST>');
-}
-
-function firstDiff(a: string, b: string): string {
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  const diffs: string[] = [];
-  for (let i = 0; i < Math.max(la.length, lb.length) && diffs.length < 6; i++) {
-    if (la[i] !== lb[i]) diffs.push(`  ansible: ${la[i] ?? '<none>'}\n  tsplay:  ${lb[i] ?? '<none>'}`);
-  }
-  return diffs.join('\n');
 }
 
 function resultDiffs(a: TaskOutcome, b: TaskOutcome): string[] {
@@ -173,7 +121,6 @@ function resultDiffs(a: TaskOutcome, b: TaskOutcome): string[] {
   return out;
 }
 
-const flags = (l: TaskOutcome[]) => l.map((o) => (o.failed ? 'F' : o.changed ? 'C' : '.')).join('');
 
 if (canHost && noAnsible !== undefined) {
   test('ansible-playbook is installed for the user module comparison', (t) => t.fail(`missing ${noAnsible} (apt-get install ansible-core)`));
@@ -217,7 +164,7 @@ if (canHost && noAnsible === undefined) {
       const [ha, hb] = [lab.hosts[0].name, lab.hosts[1].name];
       if (c.setup) await Promise.all([hostRun(lab, ha, c.setup), hostRun(lab, hb, c.setup)]);
       const dir = mkdtempSync(join(tmpdir(), 'musr-'));
-      const pb = playbook(c, dir);
+      const pb = modulePlaybook('user', c.tasks, dir);
       // Host 1: Ansible (unless its side is cached); host 2 at the same time: tsplay --check, then its run, state, rerun, state.
       const ansibleSide = async (): Promise<AnsibleCase> => {
         const a1 = await runAnsible(lab, ha, pb);
@@ -262,9 +209,3 @@ if (canHost && noAnsible === undefined) {
   }
 }
 
-/** tsplay --check, as runTsplay runs tsplay (JSON events on stdout). */
-async function runCheck(info: LabInfo, host: string, pb: string, dir: string): Promise<string> {
-  const inv = join(dir, 'inventory.yml');
-  writeFileSync(inv, inventoryFor(info, host));
-  return (await runJson([pb, '-i', inv, '--check'])).stdout;
-}

@@ -25,15 +25,15 @@
 // Runs whenever this machine can host a lab (labGate); needs ansible-core.
 
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, inventoryFor, labInputs, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, labInputs, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
 import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
-import { runJson } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
+import { ansibleOutcomes, firstDiff, modulePlaybook, outcomeFlags as flags, runCheck, tsplayOutcomes, type TaskOutcome } from '../helpers/lab-module-compare.js';
 
 const LAB = 'mnta';
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -207,55 +207,12 @@ const CASES: Case[] = [
   },
 ];
 
-interface TaskOutcome {
-  changed: boolean;
-  failed: boolean;
-  msg: string;
-}
-
 /** Ansible's side of one case: its first run, the end state after it, its rerun, the end state after that. */
 interface AnsibleCase {
   a1: ToolRun;
   sa1: string;
   a2: ToolRun;
   sa2: string;
-}
-
-function playbook(c: Case, dir: string): string {
-  const tasks = c.tasks.map((args, i) => ({ name: `t${i + 1}`, mount: args, ignore_errors: true }));
-  const path = join(dir, 'play.yml');
-  writeFileSync(path, JSON.stringify([{ hosts: 'all', gather_facts: false, tasks }], null, 2));
-  return path;
-}
-
-/** Per task, from ansible-playbook's minimal callback output (`HOST | CHANGED => {json}`). */
-function ansibleOutcomes(out: string, host: string): TaskOutcome[] {
-  const list: TaskOutcome[] = [];
-  const re = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|SKIPPED|UNREACHABLE!)(?: => (\{[\s\S]*?\n\}))?/gm;
-  for (const m of out.matchAll(re)) {
-    if (m[1] !== host) continue;
-    const r = m[3] ? (JSON.parse(m[3]) as Record<string, unknown>) : {};
-    list.push({ changed: r.changed === true, failed: m[2] === 'FAILED!' || m[2] === 'UNREACHABLE!', msg: typeof r.msg === 'string' ? r.msg : '' });
-  }
-  return list;
-}
-
-/** Per task, from tsplay's JSON events. */
-function tsplayOutcomes(out: string, host: string): TaskOutcome[] {
-  const list: TaskOutcome[] = [];
-  for (const l of out.split('\n')) {
-    if (!l.startsWith('{')) continue;
-    let e: { kind?: string; host?: string; status?: string; ignored?: boolean; msg?: string; result?: Record<string, unknown> };
-    try {
-      e = JSON.parse(l) as typeof e;
-    } catch {
-      continue;
-    }
-    if (e.kind !== 'host_result' || e.host !== host) continue;
-    const msg = typeof e.msg === 'string' ? e.msg : typeof e.result?.msg === 'string' ? e.result.msg : '';
-    list.push({ changed: e.status === 'changed', failed: e.status === 'failed' || e.ignored === true, msg });
-  }
-  return list;
 }
 
 /** fstab bytes (both files), the mounts under /mnt as findmnt shows them, the files under /mnt and /srv/msrc. */
@@ -269,17 +226,6 @@ async function endState(info: LabInfo, host: string): Promise<string> {
   return out.split(host).join('<HOST>');
 }
 
-function firstDiff(a: string, b: string): string {
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  const diffs: string[] = [];
-  for (let i = 0; i < Math.max(la.length, lb.length) && diffs.length < 6; i++) {
-    if (la[i] !== lb[i]) diffs.push(`  ansible: ${la[i] ?? '<none>'}\n  tsplay:  ${lb[i] ?? '<none>'}`);
-  }
-  return diffs.join('\n');
-}
-
-const flags = (l: TaskOutcome[]) => l.map((o) => (o.failed ? 'F' : o.changed ? 'C' : '.')).join('');
 
 /** Problems of one case: everything that differs from Ansible, and --check against tsplay's own run. */
 function caseProblems(c: Case, r: { oa1: TaskOutcome[]; oa2: TaskOutcome[]; check: TaskOutcome[]; ob1: TaskOutcome[]; ob2: TaskOutcome[]; sa1: string; sb1: string; sa2: string; sb2: string }): string[] {
@@ -339,7 +285,7 @@ if (canHost && noAnsible === undefined) {
       const [ha, hb] = [lab.hosts[0].name, lab.hosts[1].name];
       const prepare = `${RESET}${c.setup ? ` && ${c.setup}` : ''}`;
       const dir = mkdtempSync(join(tmpdir(), 'mnta-'));
-      const pb = playbook(c, dir);
+      const pb = modulePlaybook('mount', c.tasks, dir);
       const ansibleSide = async (): Promise<AnsibleCase> => {
         await hostRun(lab, ha, prepare);
         const a1 = await runAnsible(lab, ha, pb);
@@ -383,9 +329,3 @@ if (canHost && noAnsible === undefined) {
   }
 }
 
-/** tsplay --check, as runTsplay runs tsplay (JSON events on stdout). */
-async function runCheck(info: LabInfo, host: string, pb: string, dir: string): Promise<string> {
-  const inv = join(dir, 'inventory.yml');
-  writeFileSync(inv, inventoryFor(info, host));
-  return (await runJson([pb, '-i', inv, '--check'])).stdout;
-}
