@@ -161,6 +161,21 @@ function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, sto
   );
 }
 
+/**
+ * How long the write script of `file` lives on the host, in ms (undefined when it ended
+ * before it could be seen): started before a run, it waits for the script as remoteKiller
+ * does, then watches it until it ends. The remote kills aim within this time: a fixed
+ * aim missed most writes on a machine where the 20 MB copy takes a fraction of a second.
+ */
+function scriptLifetime(file: string, stop: string): string {
+  const pattern = quote(`[m]ktemp -- ${DIR}/\\.${file.replace(/\./g, '\\.')}\\.tsplay-`);
+  return (
+    `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
+    `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep 0.005; done; ` +
+    `s=$(date +%s%N); while kill -0 "$p" 2>/dev/null; do sleep 0.005; done; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`
+  );
+}
+
 async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<Tally> {
   const tally: Tally = { kills: 0, missed: 0, old: 0, new: 0, other: [], tempsAfterKill: 0, tempsLeft: 0 };
   const srcHash = [0, 1].map((k) => sha256Hex(readBig(k)));
@@ -171,15 +186,28 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
   await startCli(connectPlaybook(), host).done;
   let connectMs = Date.now() - t0;
   t0 = Date.now();
+  const warmStop = '/run/tsplay-faults-stop-warm';
+  const lifetimes = [scriptLifetime('lines.conf', warmStop), scriptLifetime('big.txt', warmStop)].map((c) => observe(host, c));
   const warmCode = await startCli(writesPlaybook(host, 0), host).done;
   if (warmCode !== 0) throw new Error(`${host}: a complete run failed (exit ${warmCode})`);
   let runMs = Date.now() - t0;
-  t.log(`${kind} on ${host}: a run takes ${runMs} ms, ${connectMs} ms of it before the first write`);
+  await observe(host, `touch ${warmStop}`);
+  // the aim of the remote kills: within the write script's measured life (the old fixed aim when unseen)
+  const [smallMs, bigMs] = (await Promise.all(lifetimes)).map((o) => (/^\d+$/.test(o.trim()) ? Number(o.trim()) : undefined));
+  // The aim then adapts: a kill that came too late narrows it, a kill that landed widens it again
+  // (the measurement above is one sample on a machine whose load changes).
+  const aim = {
+    small: smallMs === undefined ? (kind === 'sshd' ? 20 : 40) : Math.max(1, Math.floor(smallMs * 0.6)),
+    big: bigMs === undefined ? (kind === 'sshd' ? 600 : 1500) : Math.max(1, Math.floor(bigMs * 0.6)),
+  };
+  const widest = { ...aim };
+  t.log(`${kind} on ${host}: a run takes ${runMs} ms, ${connectMs} ms of it before the first write; write scripts live ${smallMs ?? '?'} ms (small) and ${bigMs ?? '?'} ms (20 MB)`);
   lines = linesContent(0);
   big = srcHash[0];
   // Remote kills miss more often (the script ended, or the run and its connection did, before the
-  // kill): allow more tries for them. Each try costs about one run.
-  const maxTries = KILLS_PER_KIND * (kind === 'controller' ? 3 : 5);
+  // kill, or a small write ended between two looks): allow more tries for them (about 1 in 4 lands
+  // on this 2-core machine under load). Each try costs about one run.
+  const maxTries = KILLS_PER_KIND * (kind === 'controller' ? 3 : 8);
   for (let i = 1; tally.kills < KILLS_PER_KIND && i <= maxTries; i++) {
     // remote kills: half aim at the small file's write (a run that only edits it), half at the 20 MB one's
     const small = kind !== 'controller' && i % 2 === 0;
@@ -201,12 +229,14 @@ async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<
     } else {
       const stop = `/run/tsplay-faults-stop-${i}`;
       // sshd: the session outlives the script and ends with the run, so a late kill misses; aim
-      // within the write (the 20 MB one takes well under a second here).
-      const delay = small ? randomInt(0, kind === 'sshd' ? 20 : 40) : randomInt(0, kind === 'sshd' ? 600 : 1500);
+      // within the write, as measured above.
+      const which = small ? 'small' : 'big';
+      const delay = randomInt(0, aim[which] + 1);
       const killer = observe(host, remoteKiller(kind, small ? 'lines.conf' : 'big.txt', delay, stop));
       await runInProcess(pb, host).catch(() => -1);
       await observe(host, `touch ${stop}`);
       killed = (await killer).startsWith('killed');
+      aim[which] = killed ? Math.min(widest[which] * 2, Math.ceil(aim[which] * 1.1)) : Math.max(1, Math.floor(aim[which] * 0.75));
     }
     await waitIdle(host);
     if (!killed) {
