@@ -27,10 +27,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, labInputs, prepareHost, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, labInputs, prepareHost } from '../helpers/ansible-compare.js';
 import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
 import { labGate } from '../helpers/lab-gate.js';
-import { ansibleOutcomes, firstDiff, modulePlaybook, outcomeFlags as flags, runCheck, tsplayOutcomes, type TaskOutcome } from '../helpers/lab-module-compare.js';
+import { flagsSummary, modulePlaybook, runBothSides, sideProblems, type AnsibleCase, type TaskOutcome } from '../helpers/lab-module-compare.js';
 
 const LAB = 'musr';
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -38,12 +38,6 @@ const COMPARE_SOURCE = fileURLToPath(new URL('../helpers/ansible-compare.ts', im
 const REFERENCE_SOURCE = fileURLToPath(new URL('../helpers/ansible-reference.ts', import.meta.url));
 
 /** Ansible's side of one case: its first run, the end state after it, its rerun, the end state after that. */
-interface AnsibleCase {
-  a1: ToolRun;
-  sa1: string;
-  a2: ToolRun;
-  sa2: string;
-}
 const canHost = labGate('the user module lab tests');
 const noAnsible = ansibleMissing();
 
@@ -161,45 +155,17 @@ if (canHost && noAnsible === undefined) {
     test.serial(`user: ${c.name}: as Ansible`, async (t) => {
       t.timeout(10 * 60_000);
       const lab = info!;
-      const [ha, hb] = [lab.hosts[0].name, lab.hosts[1].name];
-      if (c.setup) await Promise.all([hostRun(lab, ha, c.setup), hostRun(lab, hb, c.setup)]);
       const dir = mkdtempSync(join(tmpdir(), 'musr-'));
       const pb = modulePlaybook('user', c.tasks, dir);
       // Host 1: Ansible (unless its side is cached); host 2 at the same time: tsplay --check, then its run, state, rerun, state.
-      const ansibleSide = async (): Promise<AnsibleCase> => {
-        const a1 = await runAnsible(lab, ha, pb);
-        const sa1 = await endState(lab, ha);
-        const a2 = await runAnsible(lab, ha, pb);
-        return { a1, sa1, a2, sa2: await endState(lab, ha) };
-      };
-      const tsplaySide = async () => {
-        const checkOut = await runCheck(lab, hb, pb, dir);
-        const b1 = await runTsplay(lab, hb, pb);
-        const sb1 = await endState(lab, hb);
-        const b2 = await runTsplay(lab, hb, pb);
-        return { checkOut, b1, sb1, b2, sb2: await endState(lab, hb) };
-      };
-      const [{ a1, sa1, a2, sa2 }, { checkOut, b1, sb1, b2, sb2 }] = await Promise.all([
-        cachedSide ? Promise.resolve(cachedSide[index]) : ansibleSide().then((r) => (recorded[index] = r)),
-        tsplaySide(),
-      ]);
-      const check = tsplayOutcomes(checkOut, hb);
-      const oa1 = ansibleOutcomes(a1.output, ha);
-      const ob1 = tsplayOutcomes(b1.output, hb);
-      const oa2 = ansibleOutcomes(a2.output, ha);
-      const ob2 = tsplayOutcomes(b2.output, hb);
-
-      const problems: string[] = [];
-      if (flags(oa1) !== flags(ob1)) problems.push(`run 1 changed/failed: ansible ${flags(oa1)} tsplay ${flags(ob1)}`);
-      if (flags(oa2) !== flags(ob2)) problems.push(`run 2 changed/failed: ansible ${flags(oa2)} tsplay ${flags(ob2)}`);
-      if (flags(check) !== flags(ob1)) problems.push(`tsplay --check ${flags(check)} but its run ${flags(ob1)}`);
-      if (sa1 !== sb1) problems.push(`end state after run 1:\n${firstDiff(sa1, sb1)}`);
-      if (sa2 !== sb2) problems.push(`end state after run 2:\n${firstDiff(sa2, sb2)}`);
+      const r = await runBothSides(lab, pb, dir, { endState, prepare: c.setup, cached: cachedSide?.[index], record: (side) => (recorded[index] = side) });
+      const { a1, b1, oa1, ob1 } = r;
+      const problems = sideProblems(r);
       oa1.forEach((o, i) => {
         const d = ob1[i] ? resultDiffs(o, ob1[i]) : ['no tsplay result'];
         if (d.length) problems.push(`task ${i + 1} return values: ${d.join('; ')}`);
       });
-      const verdict = `${problems.length ? 'DIFFERS' : 'SAME   '} ${c.name} (ansible ${flags(oa1)}/${flags(oa2)}, tsplay check ${flags(check)}, run ${flags(ob1)}/${flags(ob2)})`;
+      const verdict = `${problems.length ? 'DIFFERS' : 'SAME   '} ${c.name} (${flagsSummary(r)})`;
       verdicts.push(problems.length ? `${verdict}\n  ${problems.join('\n  ')}` : verdict);
       if (!problems.length) agree++;
       t.log(verdict);

@@ -30,10 +30,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, labInputs, runAnsible, runTsplay, type ToolRun } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, labInputs } from '../helpers/ansible-compare.js';
 import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
 import { labGate } from '../helpers/lab-gate.js';
-import { ansibleOutcomes, firstDiff, modulePlaybook, outcomeFlags as flags, runCheck, tsplayOutcomes, type TaskOutcome } from '../helpers/lab-module-compare.js';
+import { flagsSummary, modulePlaybook, runBothSides, sideProblems, type AnsibleCase, type CaseRuns } from '../helpers/lab-module-compare.js';
 
 const LAB = 'mnta';
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -207,14 +207,6 @@ const CASES: Case[] = [
   },
 ];
 
-/** Ansible's side of one case: its first run, the end state after it, its rerun, the end state after that. */
-interface AnsibleCase {
-  a1: ToolRun;
-  sa1: string;
-  a2: ToolRun;
-  sa2: string;
-}
-
 /** fstab bytes (both files), the mounts under /mnt as findmnt shows them, the files under /mnt and /srv/msrc. */
 async function endState(info: LabInfo, host: string): Promise<string> {
   const out = await hostRun(info, host, [
@@ -228,13 +220,8 @@ async function endState(info: LabInfo, host: string): Promise<string> {
 
 
 /** Problems of one case: everything that differs from Ansible, and --check against tsplay's own run. */
-function caseProblems(c: Case, r: { oa1: TaskOutcome[]; oa2: TaskOutcome[]; check: TaskOutcome[]; ob1: TaskOutcome[]; ob2: TaskOutcome[]; sa1: string; sb1: string; sa2: string; sb2: string }): string[] {
-  const problems: string[] = [];
-  if (flags(r.oa1) !== flags(r.ob1)) problems.push(`run 1 changed/failed: ansible ${flags(r.oa1)} tsplay ${flags(r.ob1)}`);
-  if (flags(r.oa2) !== flags(r.ob2)) problems.push(`run 2 changed/failed: ansible ${flags(r.oa2)} tsplay ${flags(r.ob2)}`);
-  if (flags(r.check) !== flags(r.ob1)) problems.push(`tsplay --check ${flags(r.check)} but its run ${flags(r.ob1)}`);
-  if (r.sa1 !== r.sb1) problems.push(`end state after run 1:\n${firstDiff(r.sa1, r.sb1)}`);
-  if (r.sa2 !== r.sb2) problems.push(`end state after run 2:\n${firstDiff(r.sa2, r.sb2)}`);
+function caseProblems(c: Case, r: CaseRuns): string[] {
+  const problems = sideProblems(r);
   for (const [side, list] of [['ansible', r.oa1], ['tsplay', r.ob1]] as const) {
     for (const [i, o] of list.entries()) {
       if (o.failed && !(c.failure ?? /./).test(o.msg)) problems.push(`task ${i + 1} ${side} failure message ${JSON.stringify(o.msg)} does not match ${String(c.failure)}`);
@@ -282,38 +269,15 @@ if (canHost && noAnsible === undefined) {
     test.serial(`mount: ${c.name}: as ansible.posix.mount`, async (t) => {
       t.timeout(5 * 60_000);
       const lab = info!;
-      const [ha, hb] = [lab.hosts[0].name, lab.hosts[1].name];
       const prepare = `${RESET}${c.setup ? ` && ${c.setup}` : ''}`;
       const dir = mkdtempSync(join(tmpdir(), 'mnta-'));
       const pb = modulePlaybook('mount', c.tasks, dir);
-      const ansibleSide = async (): Promise<AnsibleCase> => {
-        await hostRun(lab, ha, prepare);
-        const a1 = await runAnsible(lab, ha, pb);
-        const sa1 = await endState(lab, ha);
-        const a2 = await runAnsible(lab, ha, pb);
-        return { a1, sa1, a2, sa2: await endState(lab, ha) };
-      };
-      const tsplaySide = async () => {
-        await hostRun(lab, hb, prepare);
-        const checkOut = await runCheck(lab, hb, pb, dir);
-        const b1 = await runTsplay(lab, hb, pb);
-        const sb1 = await endState(lab, hb);
-        const b2 = await runTsplay(lab, hb, pb);
-        return { checkOut, b1, sb1, b2, sb2: await endState(lab, hb) };
-      };
-      const [{ a1, sa1, a2, sa2 }, { checkOut, b1, sb1, b2, sb2 }] = await Promise.all([
-        cachedSide ? Promise.resolve(cachedSide[index]) : ansibleSide().then((r) => (recorded[index] = r)),
-        tsplaySide(),
-      ]);
-      const oa1 = ansibleOutcomes(a1.output, ha);
-      const oa2 = ansibleOutcomes(a2.output, ha);
-      const check = tsplayOutcomes(checkOut, hb);
-      const ob1 = tsplayOutcomes(b1.output, hb);
-      const ob2 = tsplayOutcomes(b2.output, hb);
-      const problems = caseProblems(c, { oa1, oa2, check, ob1, ob2, sa1, sb1, sa2, sb2 });
+      const r = await runBothSides(lab, pb, dir, { endState, prepare, cached: cachedSide?.[index], record: (side) => (recorded[index] = side) });
+      const { a1, b1, oa1, ob1 } = r;
+      const problems = caseProblems(c, r);
       const msgs = [...oa1.entries()].filter(([, o]) => o.failed).map(([i, o]) => `task ${i + 1} ansible: ${o.msg.trim()}\n    tsplay: ${ob1[i]?.msg.trim() ?? '<none>'}`);
       const same = problems.length === 0;
-      const verdict = `${same ? 'SAME   ' : c.deliberate ? 'KEPT   ' : 'DIFFERS'} ${c.name} (ansible ${flags(oa1)}/${flags(oa2)}, tsplay check ${flags(check)}, run ${flags(ob1)}/${flags(ob2)})`;
+      const verdict = `${same ? 'SAME   ' : c.deliberate ? 'KEPT   ' : 'DIFFERS'} ${c.name} (${flagsSummary(r)})`;
       verdicts.push([verdict, ...problems.map((p) => `  ${p}`), ...msgs.map((m) => `  ${m}`)].join('\n'));
       if (same) agree++;
       else if (c.deliberate) kept++;
