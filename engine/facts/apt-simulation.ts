@@ -23,3 +23,9 @@ export function parseAptSimulation(out: string): SimInst[] {
   }
   return result;
 }
+
+/** `apt-get -s install NAMES` as an install with this recommends setting would resolve them (read-only). */
+export function simulateInstallArgv(names: readonly string[], installRecommends?: boolean): string[] {
+  const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
+  return ['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names];
+}

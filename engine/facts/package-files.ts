@@ -20,7 +20,7 @@
 //   followed, /dev/null = masked), /etc/init.d/NAME, /etc/init/NAME.conf;
 //   started and enabled per Debian policy (see unitPrediction).
 
-import { parseAptSimulation } from './apt-simulation.js';
+import { parseAptSimulation, simulateInstallArgv } from './apt-simulation.js';
 import { posix as pathPosix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FileState, HostReader, InitSystem, ServiceState } from '../module-api.js';
@@ -340,10 +340,9 @@ export class PackageFiles {
       if (known.tentative && !opts.tentative) return known.promise.catch(() => this.closure(host, names, installRecommends, opts));
       return known.promise;
     }
-    const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
     const promise = (async () => {
       const t0 = performance.now();
-      const r = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+      const r = await host.run(simulateInstallArgv(names, installRecommends), { timeoutMs: 120_000 });
       this.stats.roundTrips++;
       this.stats.ms += performance.now() - t0;
       // A tentative ask (the prefetch) that failed is no answer: the task's own ask tries again.

@@ -34,7 +34,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
-import { parseAptSimulation } from '../facts/apt-simulation.js';
+import { parseAptSimulation, simulateInstallArgv } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import type { Connection } from '../connection/connection.js';
@@ -204,8 +204,7 @@ async function download(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[
     const host = hostFor(r, h, p);
     const names = await missing(host, p.names);
     if (!names.length) continue;
-    const flags = p.installRecommends === false ? ['--no-install-recommends'] : p.installRecommends === true ? ['--install-recommends'] : [];
-    const sim = await host.run(['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names], { timeoutMs: 120_000 });
+    const sim = await host.run(simulateInstallArgv(names, p.installRecommends), { timeoutMs: 120_000 });
     if (sim.rc !== 0) continue;
     const words = parseAptSimulation(sim.stdout).filter((i) => i.version !== undefined).map((i) => `${i.name}=${i.version}`);
     if (words.length) await host.run(['sh', '-c', DOWNLOAD_SCRIPT, 'sh', ...words], { timeoutMs: 1_800_000 });
