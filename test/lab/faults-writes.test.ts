@@ -150,14 +150,21 @@ const linesContent = (i: number | 'base'): string => `# lines\niter ${i}\n`;
  * (the script had ended, or the run ended without one: `stop` exists).
  */
 function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, stop: string): string {
-  // [m]ktemp matches the write script's command line, not this one's
-  const pattern = quote(`[m]ktemp -- ${DIR}/\\.${file.replace(/\./g, '\\.')}\\.tsplay-`);
   const target = kind === 'sshd' ? `p=$(ps -o ppid= -p "$p" | tr -d ' ')` : ':';
   return (
-    `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
-    `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep 0.01; done; ` +
+    `${awaitWriteScript(file, stop, 0.01)}; ` +
     `${target}; sleep ${(delayMs / 1000).toFixed(3)}; ` +
     `if [ -n "$p" ] && kill -9 "$p" 2>/dev/null; then echo "killed $p"; else echo missed; fi`
+  );
+}
+
+/** Shell text: wait (polling every `pollS` s, at most 50 s) for the write script of `file`, its pid in $p; `missed` and exit when `stop` exists first. */
+function awaitWriteScript(file: string, stop: string, pollS: number): string {
+  // [m]ktemp matches the write script's command line, not this one's
+  const pattern = quote(`[m]ktemp -- ${DIR}/\\.${file.replace(/\./g, '\\.')}\\.tsplay-`);
+  return (
+    `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
+    `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep ${pollS}; done`
   );
 }
 
@@ -168,12 +175,7 @@ function remoteKiller(kind: 'shell' | 'sshd', file: string, delayMs: number, sto
  * aim missed most writes on a machine where the 20 MB copy takes a fraction of a second.
  */
 function scriptLifetime(file: string, stop: string): string {
-  const pattern = quote(`[m]ktemp -- ${DIR}/\\.${file.replace(/\./g, '\\.')}\\.tsplay-`);
-  return (
-    `end=$(($(date +%s) + 50)); while :; do p=$(pgrep -n -f -- ${pattern}) && break; ` +
-    `if [ -e ${stop} ] || [ $(date +%s) -gt $end ]; then echo missed; exit 0; fi; sleep 0.005; done; ` +
-    `s=$(date +%s%N); while kill -0 "$p" 2>/dev/null; do sleep 0.005; done; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`
-  );
+  return `${awaitWriteScript(file, stop, 0.005)}; s=$(date +%s%N); while kill -0 "$p" 2>/dev/null; do sleep 0.005; done; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`;
 }
 
 async function killLoop(t: ExecutionContext, kind: Kind, host: string): Promise<Tally> {
