@@ -2,7 +2,7 @@
 // channel runs framed scripts one after another, so a command costs one round
 // trip and no new sshd session, login shell or channel. Nothing is installed on
 // the host: the loop below is plain POSIX sh and uses only `head -c` (GNU
-// coreutils or busybox). SshConnection keeps a small pool of these per host
+// coreutils or busybox) for stdin. SshConnection keeps a small pool of these per host
 // (at most its channel cap, opened lazily) behind the unchanged Connection
 // contract; where a shell cannot start, the host falls back to exec channels.
 //
@@ -17,12 +17,17 @@
 //   no final newline, empty, several MB); the marker is searched across chunk
 //   boundaries (FrameReader, a pure class with fixture tests). A result is
 //   returned only when both streams have their marker.
-// - Script text and stdin are length-prefixed: a header line
-//   `<id> <script bytes> <stdin bytes or -> <tag>`, read by the `read` builtin
-//   (which reads a pipe one byte at a time, as POSIX requires: it never
-//   consumes past its newline), then `head -c N` for the script and for the
-//   stdin (GNU head -c never reads more than it has left to copy); empty
-//   lines between frames are skipped (see nudge()). The loop
+// - Script text is line-counted and stdin length-prefixed: a header line
+//   `<id> <script lines> <stdin bytes or -> <tag>`, then the script's lines
+//   (the text split at each newline, each part sent with a newline after it),
+//   all read by the `read` builtin (which reads a pipe one byte at a time, as
+//   POSIX requires: it never consumes past its newline) and joined again with
+//   newlines, so the text is exact and reading it starts no process (a
+//   `head -c` in a command substitution cost two forks and an exec, about
+//   0.7 ms of host CPU per script); then `head -c N` for the stdin (GNU head
+//   -c never reads more than it has left to copy). A stream that ends inside
+//   a frame ends the loop: a partial script never runs. Empty lines between
+//   frames are skipped (see nudge()). The loop
 //   itself comes from `sh -c` argv, so the shell never block-reads its own
 //   input (dash reads a script file or stdin in 8 KiB blocks: that would eat
 //   the next frame). A script without stdin runs with stdin from /dev/null,
@@ -64,7 +69,14 @@ export const SHELL_LOOP = [
   "printf '%s0 0\\n' \"$N\"; printf '%s0 0\\n' \"$N\" >&5",
   'while read -r i l n t; do',
   '  [ -n "$i" ] || continue',
-  '  s=$(head -c "$l"; echo .); s=${s%.}',
+  '  IFS= read -r s || exit 0',
+  '  k=1',
+  '  while [ "$k" -lt "$l" ]; do',
+  '    IFS= read -r x || exit 0',
+  '    s="$s',
+  '$x"',
+  '    k=$((k + 1))',
+  '  done',
   '  if [ "$n" = - ]; then',
   // a subshell that execs the script's shell: dash applies a command's redirections in the
   // parent, and would print "Terminated" on fd 5 while they are in place
@@ -131,12 +143,17 @@ export class FrameReader {
   }
 }
 
-/** The bytes sent for one script: header line, script text, stdin. */
+/**
+ * The bytes sent for one script: header line, the script's lines (each with a
+ * newline after it: "a\n" is sent as the lines "a" and ""), stdin.
+ */
 export function encodeScript(id: number, command: string, tag: string, stdin?: string | Buffer): Buffer[] {
-  const text = Buffer.from(command, 'utf8');
+  if (command.includes('\0')) throw new Error('a script cannot hold a NUL byte');
+  const text = Buffer.from(command + '\n', 'utf8');
+  const lines = command.split('\n').length;
   const input = stdin === undefined ? undefined : typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
   if (!/^[0-9a-zA-Z_-]+$/.test(tag)) throw new Error(`bad tag ${JSON.stringify(tag)}`);
-  const header = Buffer.from(`${id} ${text.length} ${input === undefined ? '-' : input.length} ${tag}\n`, 'latin1');
+  const header = Buffer.from(`${id} ${lines} ${input === undefined ? '-' : input.length} ${tag}\n`, 'latin1');
   return input === undefined || input.length === 0 ? [header, text] : [header, text, input];
 }
 

@@ -7,6 +7,7 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { encodeScript, FrameReader, SHELL_LOOP, ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, type Frame, type ShellTransport } from '../../../../engine/connection/shell-session.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
@@ -63,10 +64,15 @@ test('FrameReader: a malformed marker is an error', (t) => {
 
 test('encodeScript: header, text, stdin', (t) => {
   const join = (parts: Buffer[]) => Buffer.concat(parts).toString('latin1');
-  t.is(join(encodeScript(1, 'echo é', 'ab12')), '1 7 - ab12\necho \xc3\xa9');
-  t.is(join(encodeScript(2, 'cat', 'ab12', '')), '2 3 0 ab12\ncat');
-  t.is(join(encodeScript(3, 'cat', 'ab12', Buffer.from([0, 1]))), '3 3 2 ab12\ncat\x00\x01');
+  t.is(join(encodeScript(1, 'echo é', 'ab12')), '1 1 - ab12\necho \xc3\xa9\n');
+  t.is(join(encodeScript(2, 'cat', 'ab12', '')), '2 1 0 ab12\ncat\n');
+  t.is(join(encodeScript(3, 'cat', 'ab12', Buffer.from([0, 1]))), '3 1 2 ab12\ncat\n\x00\x01');
+  // lines, not bytes: a final newline is one more (empty) line, so the text comes back exact
+  t.is(join(encodeScript(4, 'a\n\nb', 'ab12')), '4 3 - ab12\na\n\nb\n');
+  t.is(join(encodeScript(5, 'a\n', 'ab12')), '5 2 - ab12\na\n\n');
+  t.is(join(encodeScript(6, '', 'ab12')), '6 1 - ab12\n\n');
   t.throws(() => encodeScript(1, 'x', 'a b'));
+  t.throws(() => encodeScript(1, 'a\0b', 'ab12'), { message: /NUL/ });
 });
 
 // ---- the loop, run by the local /bin/sh ----
@@ -129,6 +135,20 @@ test('rc, stdout and stderr per script; exit N gives rc N', async (t) => {
   for (const [cmd, rc, out, err] of cases) {
     const r = await s.run(cmd, { tag: tag() });
     t.deepEqual([r.rc, r.stdout, r.stderr], [rc, out, err], cmd);
+  }
+  s.close();
+});
+
+test('the script text arrives exact: blank lines, backslashes, spaces, CR, a final newline or none', async (t) => {
+  const { s } = await session();
+  const body = ['  lead and trail  ', '', 'back\\slash \\n', '\ttab\r', '', 'é ü', 'x'.repeat(5000), ''];
+  for (const end of ['', '\n', '\n\n']) {
+    // a here-document prints its lines as they came; `wc -c` of the text itself proves nothing was added
+    const script = `cat <<'EOF'\n${body.join('\n')}\nEOF${end}`;
+    const r = await s.run(script, { tag: tag() });
+    t.is(r.stdout, body.join('\n') + '\n', JSON.stringify(end));
+    const len = await s.run(`printf '%s' "$(cat <<'EOF'\n${'a\\\n'.repeat(3)}EOF\n)" | wc -c`, { tag: tag() });
+    t.is(len.stdout.trim(), '8');
   }
   s.close();
 });
@@ -214,6 +234,18 @@ test('a shell killed while a script runs: ShellLostError, and the session is gon
   await l.killGroup();
   await t.throwsAsync(running, { instanceOf: ShellLostError, message: /ended while a command was running/ });
   t.false(s.alive);
+});
+
+test('a stream that ends inside a script never runs the part that came', async (t) => {
+  const { s, l } = await session();
+  const marker = `/tmp/tsplay-shell-partial-${process.pid}`;
+  t.is((await s.run(`rm -f ${marker}`, { tag: tag() })).rc, 0);
+  // a header for three lines, then one line and the end of the stream: the loop ends, nothing runs
+  const [header, text] = encodeScript(99, `touch ${marker}\necho two\necho three`, 'cut1');
+  l.transport.write(Buffer.concat([header, text.subarray(0, text.indexOf(0x0a) + 1)]));
+  l.transport.close();
+  await new Promise<void>((resolve) => l.transport.onClose(resolve));
+  t.false(existsSync(marker));
 });
 
 test('a shell that does not answer the greeting: ShellStartError', async (t) => {
