@@ -5,7 +5,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
-import { initSystemOf } from '../engine/facts/init-system.js';
+import { initSystem, initSystemOf } from '../engine/facts/init-system.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
 import { fileContent } from '../engine/facts/file.js';
@@ -22,6 +22,8 @@ export type ServiceArgs = Static<typeof schema>;
 
 export interface ServiceGathered {
   service: ServiceState;
+  /** The init system, detected on the host when no gathered fact names it (gather_facts: false). */
+  mgr?: InitSystem;
   /** upstart only, when `enabled` is given: /etc/init/NAME.override. */
   /** The upstart override file's exact bytes (edited as bytes, lib/byte-text.ts). */
   override?: { exists: boolean; content?: Buffer };
@@ -48,7 +50,9 @@ export default defineModule<typeof schema, ServiceGathered>({
   async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
     const service = await host.get(services, args.name);
     const out: ServiceGathered = { service };
-    if (initSystemOf(ctx.facts) === 'upstart' && args.enabled !== undefined) {
+    // Without gathered facts: detected (once per host for the run; the services read above did it already).
+    if (initSystemOf(ctx.facts) === 'unknown') out.mgr = await host.get(initSystem, undefined);
+    if ((out.mgr ?? initSystemOf(ctx.facts)) === 'upstart' && args.enabled !== undefined) {
       const f = await host.get(fileContent, `/etc/init/${args.name}.override`);
       out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }
@@ -56,7 +60,7 @@ export default defineModule<typeof schema, ServiceGathered>({
   },
 
   plan(args, state, ctx) {
-    const mgr = initSystemOf(ctx.facts);
+    const mgr = state.mgr ?? initSystemOf(ctx.facts);
     const name = args.name;
     if (args.state === undefined && args.enabled === undefined) throw new ModuleError('nothing to do: give state and/or enabled');
     const svc = state.service;

@@ -143,12 +143,15 @@ export class Host implements HostWriter {
   readonly becomeExe?: string;
   /** The login user's sudo password (ansible_become_password, -K): sent on stdin, never on a command line. */
   private readonly becomePassword?: string;
-  private detectedServiceMgr?: InitSystem;
+  /** Where the init system detected without facts is kept (the run's HostRun: once per host, not per task). */
+  private readonly initMemo: { detectedInit?: InitSystem };
 
   constructor(conn: Connection, opts: {
     name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts;
     becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string; becomePassword?: string;
+    initMemo?: { detectedInit?: InitSystem };
   }) {
+    this.initMemo = opts.initMemo ?? {};
     this.conn = conn;
     this.name = opts.name;
     this.become = opts.become ?? false;
@@ -314,6 +317,11 @@ export class Host implements HostWriter {
   }
 
   async getAll<Arg, Value>(fact: Fact<Arg, Value>, args: readonly Arg[]): Promise<Value[]> {
+    // The init system is read once per host for the run (initMemo), whichever module asks.
+    if ((fact as Fact<unknown, unknown>) === initSystem) {
+      const mgr = await this.initSystem();
+      return args.map(() => mgr as Value);
+    }
     const ctx: ReadContext = { host: this.name, facts: this.facts };
     if (fact.usesInitSystem && args.length) ctx.initSystem = await this.initSystem();
     return readFact(fact, args, ctx, (snippets) => this.runSections(snippets));
@@ -327,8 +335,8 @@ export class Host implements HostWriter {
   private async initSystem(): Promise<InitSystem> {
     const known = initSystemOf(this.facts);
     if (known !== 'unknown') return known;
-    this.detectedServiceMgr ??= await this.get(initSystem, undefined);
-    return this.detectedServiceMgr;
+    this.initMemo.detectedInit ??= (await readFact(initSystem, [undefined], { host: this.name, facts: this.facts }, (snippets) => this.runSections(snippets)))[0];
+    return this.initMemo.detectedInit;
   }
 
   /**

@@ -22,6 +22,11 @@ export function markBuiltin(def: ModuleDef): void {
   builtin.add(def);
 }
 
+/** Shipped with tsplay (markBuiltin), not a user's module from library/. */
+export function isBuiltin(def: ModuleDef): boolean {
+  return builtin.has(def);
+}
+
 export interface ArgError {
   /** JSON pointer inside the module's arguments, e.g. "/state". */
   pointer: string;

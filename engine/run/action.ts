@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { findInSearchPath, searchedPlaces, templateDirs, type SearchKind } from '../load/search-path.js';
 import type { Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
-import { validateModuleArgs } from '../load/module-args.js';
+import { isBuiltin, validateModuleArgs } from '../load/module-args.js';
 import { resolveActionName } from '../load/module-names.js';
 import { BUILTIN_SCHEMAS } from '../load/playbook-schema.js';
 import { coerceToSchema } from '../load/coerce.js';
@@ -72,7 +72,7 @@ export function factsFor(h: HostRun): HostRun['facts'] {
 }
 
 /** The host a module runs on (the delegate, if any), as its connection, become and facts make it. */
-async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars, deadline?: number): Promise<{ host: Host; run: HostRun }> {
+async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, vars: Vars, def: ModuleDef, deadline?: number): Promise<{ host: Host; run: HostRun }> {
   let target = h;
   if (task.delegateTo) {
     const d = String(renderDeep(task.delegateTo, vars));
@@ -89,10 +89,13 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
   const host = new Host(deadline === undefined ? conn : withDeadline(conn, deadline), {
     name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
-    becomePassword: settings.becomePassword,
+    becomePassword: settings.becomePassword, initMemo: target,
   });
-  // Not gathered (facts a module returned, e.g. hostname's, are not the host's facts): probe once.
-  if (target.moduleFacts?.module_setup !== true && !target.probedFacts) {
+  // Not gathered (facts a module returned, e.g. hostname's, are not the host's facts): probe once
+  // for a user's module, which may read any fact. tsplay's own modules detect what they need
+  // (the init system, once per host; package reads dpkg itself), so a play without gather_facts
+  // does not pay the minimal set's 20-odd reads on every host for them.
+  if (!isBuiltin(def) && target.moduleFacts?.module_setup !== true && !target.probedFacts) {
     target.probedFacts = await gatherHostFacts(host, { subset: PROBE_SUBSET });
     host.facts = factsFor(target)!;
   }
@@ -212,7 +215,7 @@ async function runModuleTask(
 ): Promise<TaskOutcome> {
   const { action, def, args, check } = m;
   try {
-    const { host, run: target } = await hostFor(rc, h, scope, task, vars, m.deadline);
+    const { host, run: target } = await hostFor(rc, h, scope, task, vars, def, m.deadline);
     const env = scope.environment ?? (task.environment as Record<string, unknown> | undefined);
     const writer = env ? withEnvironment(host, renderDeep(env, vars)) : host;
     const ctx: ModuleContext = {

@@ -3,7 +3,7 @@
 
 import type { Connection, ConnectionSettings } from '../connection/connection.js';
 import type { RecapCounts, HostStatus } from '../report/events.js';
-import type { Facts } from '../module-api.js';
+import type { Facts, InitSystem } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { Vars } from '../template/vars.js';
 
@@ -19,10 +19,14 @@ export interface HostRun {
   extraConns?: Map<string, Connection>;
   facts?: Facts;
   /**
-   * Facts probed for modules when the play did not gather them (gather_facts:
-   * false): modules such as service need the init system. Not exposed as variables.
+   * Facts probed for a user's module (from library/) when the play did not
+   * gather them (gather_facts: false): such a module may read any fact. Not
+   * exposed as variables. tsplay's own modules read no fact they cannot detect
+   * (the init system, below), so they never wait for this probe.
    */
   probedFacts?: Facts;
+  /** The init system, detected once for the run when no facts name it (engine/host/host.ts). */
+  detectedInit?: InitSystem;
   /** Facts modules returned under ansible_facts (getent, service_facts, ...), by their names (engine/run/fact-cache.ts). */
   moduleFacts?: Vars;
   /** set_fact and register, this run (Ansible's "host facts / registered vars" layer). */
