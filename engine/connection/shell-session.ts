@@ -321,7 +321,6 @@ export class ShellSession {
       this.lost((e as Error).message);
       return;
     }
-    if (this.current && this.current.id > 0) this.nudge();
     for (const f of frames) {
       const p = this.current;
       if (!p || f.id !== p.id) continue; // the greeting's leftovers, or a dropped script's
@@ -332,6 +331,9 @@ export class ShellSession {
         p.resolve({ rc: p.out.rc, stdout: p.out.body.toString('utf8'), stdoutBytes: p.out.body, stderr: p.err.body.toString('utf8') });
       }
     }
+    // Only while the script still owes output: once both markers are in, nothing more
+    // comes for it, and the next script's frame carries the ACK.
+    if (this.current && this.current.id > 0) this.nudge();
   }
 
   /**
@@ -339,13 +341,17 @@ export class ShellSession {
    * so that our TCP ACK leaves at once. sshd does not set TCP_NODELAY on
    * channels without a pty: the marker written right after the output would
    * otherwise wait for the controller's delayed ACK (40 ms on Linux), twice.
+   * Not sent when the script's result is complete by then (an SSH packet each
+   * way saved per script: most scripts' output and markers come in one or two
+   * packets).
    */
   private nudge(): void {
     if (this.nudgeQueued) return;
     this.nudgeQueued = true;
+    const waiting = this.current;
     setImmediate(() => {
       this.nudgeQueued = false;
-      if (!this.closed) this.transport.write('\n');
+      if (!this.closed && this.current === waiting && waiting && !(waiting.out && waiting.err)) this.transport.write('\n');
     });
   }
 
