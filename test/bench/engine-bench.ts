@@ -170,11 +170,23 @@ async function sshBench(): Promise<void> {
     const rawLoad = loadavg()[0];
     const raw = await measureRoundTrip(conn, 200);
     await conn.close();
-    row('ssh', 'raw round trip (exec `true`, one connection)', raw.perExecMs, 'ms', rawLoad);
+    row('ssh', 'raw round trip (exec `true`, one connection, its persistent shell)', raw.perExecMs, 'ms', rawLoad);
+    // The same on an exec channel per command (tsplay_persistent_shell=false): an sshd session and a login shell each.
+    const execConn = new SshConnection(connectionSettings(first.name, { ansible_host: first.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, tsplay_known_hosts_file: info.knownHostsFile, tsplay_persistent_shell: false }));
+    const rawExec = await measureRoundTrip(execConn, 100);
+    await execConn.close();
+    row('ssh', 'raw round trip (exec `true` on a new exec channel each, one connection)', rawExec.perExecMs, 'ms', loadavg()[0]);
     const one = `all:\n  vars: { ${common} }\n  hosts:\n    ${first.name}: { ansible_host: ${first.address} }\n`;
     const f1 = await runBench(one, 1, M, 1);
     show('ssh, 1 host', f1, raw.perExecMs);
-    row('ssh', `per task, 1 host (${M} no-op tasks)`, f1.perTaskPerHostMs, 'ms', f1.load, `${(f1.perTaskPerHostMs / raw.perExecMs).toFixed(2)}x the raw round trip`);
+    row('ssh', `per task, 1 host (${M} no-op tasks, wall / ${M}: the connection included)`, f1.perTaskPerHostMs, 'ms', f1.load, `${(f1.perTaskPerHostMs / raw.perExecMs).toFixed(2)}x the raw round trip`);
+    // What one more task costs once the host is connected: two runs that differ only in
+    // their number of tasks, so the connection, the shell's start and the run's own
+    // start-up cancel out.
+    const f1long = await runBench(one, 1, 5 * M, 1);
+    show('ssh, 1 host, 5x the tasks', f1long, raw.perExecMs);
+    const marginal = (f1long.wallMs - f1.wallMs) / (4 * M);
+    row('ssh', `per task, 1 host, connected ((wall of ${5 * M} tasks - wall of ${M}) / ${4 * M})`, marginal, 'ms', f1long.load, `${(marginal / raw.perExecMs).toFixed(2)}x the raw round trip (${raw.perExecMs.toFixed(2)} ms); target: at most one round trip above it`);
     row('ssh', 'controller CPU per host-task, 1 host', f1.cpuPerHostTaskMs, 'ms', f1.load);
     const three = `all:\n  vars: { ${common} }\n  hosts:\n${info.hosts.map((h) => `    ${h.name}: { ansible_host: ${h.address} }\n`).join('')}`;
     const f3 = await runBench(three, 3, M, 20);
