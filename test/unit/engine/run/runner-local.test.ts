@@ -4,6 +4,7 @@ import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPlaybook } from '../../../helpers/run-playbook.js';
+import type { RunEvent } from '../../../../engine/report/events.js';
 
 test('when, register, set_fact and debug across tasks', async (t) => {
   const r = await runPlaybook({
@@ -554,6 +555,47 @@ test('a user module from library/; without gather_facts modules still see facts,
 `,
   });
   t.is(r.code, 0, JSON.stringify(r.results()));
+});
+
+test('without gather_facts, tsplay\'s own modules run no fact probe; the init system is read once per host', async (t) => {
+  const playbook = `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - stat: { path: / }
+    - systemd: { name: tsplay-no-such-unit.service, state: started }
+      ignore_errors: true
+    - systemd: { name: tsplay-no-such-unit.service, state: started }
+      ignore_errors: true
+`;
+  // --check: nothing on this machine changes, and gather still reads everything it reads for real
+  const r = await runPlaybook({ 'playbook.yml': playbook }, { verbosity: 3, check: true });
+  const cmds = r.events.filter((e): e is Extract<RunEvent, { kind: 'command' }> => e.kind === 'command').map((e) => e.command);
+  t.is(r.results().length, 3, JSON.stringify(r.results()));
+  // the minimal set's probe reads LONG_BIT; the init system probe prints run_systemd
+  t.is(cmds.filter((c) => c.includes('getconf LONG_BIT')).length, 0, cmds.join('\n---\n'));
+  t.is(cmds.filter((c) => c.includes('echo run_systemd')).length, 1, cmds.join('\n---\n'));
+  // a user's module still gets the probe, once
+  const user = await runPlaybook({
+    'library/facts_seen.js': `export default {
+  name: 'facts_seen',
+  description: 'report the os_id it saw',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  async gather(args, host, ctx) { return { os: ctx.facts.os_id }; },
+  plan(args, state) { return { changed: false, reason: 'read', result: state }; },
+};
+`,
+    'playbook.yml': `
+- hosts: local1
+  gather_facts: false
+  tasks:
+    - facts_seen: {}
+    - facts_seen: {}
+`,
+  }, { verbosity: 3 });
+  const userCmds = user.events.filter((e): e is Extract<RunEvent, { kind: 'command' }> => e.kind === 'command').map((e) => e.command);
+  t.is(userCmds.filter((c) => c.includes('getconf LONG_BIT')).length, 1);
+  t.not((user.results()[0].result as { os?: string }).os, 'unknown');
 });
 
 test('readiness: a check with a false when is no column; detail shows beside ok', async (t) => {
