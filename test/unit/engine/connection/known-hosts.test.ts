@@ -10,7 +10,10 @@ import {
   appendHostKey,
   checkHostKey,
   checkHostKeyIn,
+  entriesFor,
+  entryMatches,
   fingerprint,
+  indexKnownHosts,
   hostKeyName,
   keyTypeOfBlob,
   knownKeyTypes,
@@ -108,4 +111,43 @@ test('appendHostKey writes lines OpenSSH finds (plain and hashed), file is priva
   t.true(found.includes(k.line.split(' ')[1]));
   const foundHashed = execFileSync('ssh-keygen', ['-F', 'hidden.example', '-f', kh], { encoding: 'utf8' });
   t.true(foundHashed.includes(k.line.split(' ')[1]));
+});
+
+test('the index finds exactly the entries a scan of every line finds, in file order', (t) => {
+  const k = newKey().line;
+  const text = [
+    `web1,Web2.Lab,10.0.0.5 ${k}`,
+    `[10.0.0.5]:2222 ${k}`,
+    `*.lab,!bad.lab ${k}`,
+    `web? ${k}`,
+    `@revoked web1 ${k}`,
+    `@cert-authority *.lab ${k}`,
+    `|1|${Buffer.alloc(20, 1).toString('base64')}|${Buffer.alloc(20, 2).toString('base64')} ${k}`,
+    `WEB1 ${k}`,
+    `bad.lab,10.0.0.9 ${k}`,
+  ].join('\n');
+  const entries = parseKnownHosts(text);
+  const index = indexKnownHosts(entries);
+  const names: Array<[string, number]> = [
+    ['web1', 22], ['WEB2.lab', 22], ['web2.lab', 22], ['10.0.0.5', 22], ['10.0.0.5', 2222], ['webx', 22],
+    ['bad.lab', 22], ['good.lab', 22], ['10.0.0.9', 22], ['nobody', 22], ['web1', 2222],
+  ];
+  for (const [name, port] of names) {
+    const scan = entries.filter((e) => entryMatches(e, name, port)).map((e) => e.line);
+    t.deepEqual(entriesFor(index, name, port).map((e) => e.line), scan, `${name}:${port}`);
+  }
+});
+
+test('a known_hosts file changed after a lookup is read again', (t) => {
+  const k = newKey();
+  const kh = join(dir, 'kh-changing');
+  writeFileSync(kh, `first.host ${k.line}\n`);
+  t.is(checkHostKey(kh, 'second.host', 22, k.blob), 'unknown');
+  appendHostKey(kh, 'second.host', 22, k.blob);
+  t.is(checkHostKey(kh, 'second.host', 22, k.blob), 'match');
+  // rewritten with the other key, same length: still noticed
+  const other = newKey();
+  writeFileSync(kh, `first.host ${other.line}\nsecond.host ${other.line}\n`);
+  t.is(checkHostKey(kh, 'second.host', 22, k.blob), 'changed');
+  t.deepEqual(knownKeyTypes(kh, 'first.host', 22), ['ssh-ed25519']);
 });
