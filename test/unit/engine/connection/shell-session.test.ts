@@ -8,7 +8,7 @@ import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { encodeScript, FrameReader, SHELL_LOOP, ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, type Frame, type ShellTransport } from '../../../../engine/connection/shell-session.js';
+import { encodeScript, FrameReader, SCRIPT_LINES_MAX_BYTES, SHELL_LOOP, ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, type Frame, type ShellTransport } from '../../../../engine/connection/shell-session.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
 const mark = (id: number, rc: number) => `${NONCE}${id} ${rc}\n`;
@@ -73,6 +73,10 @@ test('encodeScript: header, text, stdin', (t) => {
   t.is(join(encodeScript(6, '', 'ab12')), '6 1 - ab12\n\n');
   t.throws(() => encodeScript(1, 'x', 'a b'));
   t.throws(() => encodeScript(1, 'a\0b', 'ab12'), { message: /NUL/ });
+  // over SCRIPT_LINES_MAX_BYTES: a byte count for head -c, then the newline
+  const long = 'x'.repeat(SCRIPT_LINES_MAX_BYTES) + '\né';
+  t.is(join(encodeScript(7, long, 'ab12')), `7 b${SCRIPT_LINES_MAX_BYTES + 3} - ab12\n${Buffer.from(long + '\n').toString('latin1')}`);
+  t.is(join(encodeScript(8, 'y'.repeat(SCRIPT_LINES_MAX_BYTES), 'ab12')).split('\n')[0], '8 1 - ab12');
 });
 
 // ---- the loop, run by the local /bin/sh ----
@@ -144,7 +148,10 @@ test('the script text arrives exact: blank lines, backslashes, spaces, CR, a fin
   const body = ['  lead and trail  ', '', 'back\\slash \\n', '\ttab\r', '', 'é ü', 'x'.repeat(5000), ''];
   for (const end of ['', '\n', '\n\n']) {
     // a here-document prints its lines as they came; `wc -c` of the text itself proves nothing was added
+    // (body holds a 5000-byte line, so these go as byte counts; the short ones below as lines)
     const script = `cat <<'EOF'\n${body.join('\n')}\nEOF${end}`;
+    const short = await s.run(`cat <<'EOF'\n${body.slice(0, 6).join('\n')}\nEOF${end}`, { tag: tag() });
+    t.is(short.stdout, body.slice(0, 6).join('\n') + '\n', `short ${JSON.stringify(end)}`);
     const r = await s.run(script, { tag: tag() });
     t.is(r.stdout, body.join('\n') + '\n', JSON.stringify(end));
     const len = await s.run(`printf '%s' "$(cat <<'EOF'\n${'a\\\n'.repeat(3)}EOF\n)" | wc -c`, { tag: tag() });
@@ -245,6 +252,13 @@ test('a stream that ends inside a script never runs the part that came', async (
   l.transport.write(Buffer.concat([header, text.subarray(0, text.indexOf(0x0a) + 1)]));
   l.transport.close();
   await new Promise<void>((resolve) => l.transport.onClose(resolve));
+  t.false(existsSync(marker));
+  // the same for a long script sent as a byte count: cut before its end
+  const { l: l2 } = await session();
+  const [h2, t2] = encodeScript(99, `touch ${marker}\n: ${'x'.repeat(SCRIPT_LINES_MAX_BYTES)}`, 'cut2');
+  l2.transport.write(Buffer.concat([h2, t2.subarray(0, 100)]));
+  l2.transport.close();
+  await new Promise<void>((resolve) => l2.transport.onClose(resolve));
   t.false(existsSync(marker));
 });
 
