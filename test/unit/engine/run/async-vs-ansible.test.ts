@@ -9,8 +9,8 @@
 // predicts an async task, Ansible fails it.
 
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPlaybook, writeTree } from '../../../helpers/run-playbook.js';
 
@@ -39,7 +39,7 @@ const playbook = (dir: string) => `
       retries: 20
       delay: 1
     - name: out of time
-      command: sh -c 'sleep 12; touch ${dir}/{{ inventory_hostname }}.late'
+      command: sh -c 'sleep 40; touch ${dir}/{{ inventory_hostname }}.late'
       async: 1
       poll: 1
       ignore_errors: true
@@ -101,6 +101,24 @@ function ansibleSeen(dir: string): Record<string, Seen> {
   return r;
 }
 
+/** A process has `marker` in its command line. */
+function running(marker: string): boolean {
+  return readdirSync('/proc').some((p) => {
+    if (!/^\d+$/.test(p)) return false;
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Wait until no process has `marker` in its command line (at most maxMs). */
+async function waitGone(marker: string, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (running(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+}
+
 const have = existsSync(ANSIBLE);
 
 test('async, poll, async_status and timeout: the same results as ansible-playbook; a job past its time is killed; a forgotten job is done by the end', async (t) => {
@@ -136,9 +154,16 @@ test('async, poll, async_status and timeout: the same results as ansible-playboo
   const polls = ours.events.filter((e) => e.kind === 'async_poll' && e.task === 'poll 1');
   t.true(polls.length >= 2, JSON.stringify(polls));
   t.like(polls.at(-1), { state: 'ok' });
-  // The jobs' effects: the killed one never touched its file (waited past its sleep), the forgotten one did.
-  // tsplay kills a job at its limit; Ansible's async_wrapper looks every 5 s from 5 s on, so its job dies at 10 s, before the 12 s sleep ends.
-  await new Promise((r) => setTimeout(r, 12_500));
+  // The jobs' effects: the killed one never touched its file, the forgotten one did.
+  // tsplay kills a job at its limit; Ansible's async_wrapper looks every 5 s from 5 s on, so its job dies at
+  // about 10 s (later on a busy machine). Wait until each job's shell is gone: killed, or past its 40 s sleep
+  // and its touch (then the file is there and the assertion fails).
+  // (running() does see such a shell: checked on one of the same form, so the wait cannot pass by not seeing it)
+  const probe = spawn('sh', ['-c', `sleep 30; touch ${tDir}/probe.late`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 200));
+  t.true(running(`${tDir}/probe.late`));
+  probe.kill('SIGKILL');
+  for (const dir of [tDir, aDir]) await waitGone(`${dir}/local1.late`, 45_000);
   for (const dir of [tDir, aDir]) {
     t.true(existsSync(join(dir, 'local1.bg')), dir);
     t.false(existsSync(join(dir, 'local1.late')), `${dir === tDir ? 'tsplay' : 'ansible'}: the job past its time was killed`);
