@@ -5,7 +5,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { HostReader, InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
-import { initSystem, initSystemOf } from '../engine/facts/init-system.js';
+import { initSystemFor, initSystemOf } from '../engine/facts/init-system.js';
 import { byteString, fromByteString } from './lib/byte-text.js';
 import { requireEditableText, writeExpectation } from './lib/file-content.js';
 import { fileContent } from '../engine/facts/file.js';
@@ -47,12 +47,12 @@ export default defineModule<typeof schema, ServiceGathered>({
   description: 'Start, stop, restart, reload, enable or disable a service (systemd, upstart, sysvinit)',
   schema,
 
-  async gather(args, host: HostReader, ctx): Promise<ServiceGathered> {
+  async gather(args, host: HostReader): Promise<ServiceGathered> {
     const service = await host.get(services, args.name);
     const out: ServiceGathered = { service };
     // Without gathered facts: detected (once per host for the run; the services read above did it already).
-    if (initSystemOf(ctx.facts) === 'unknown') out.mgr = await host.get(initSystem, undefined);
-    if ((out.mgr ?? initSystemOf(ctx.facts)) === 'upstart' && args.enabled !== undefined) {
+    out.mgr = await initSystemFor(host);
+    if (out.mgr === 'upstart' && args.enabled !== undefined) {
       const f = await host.get(fileContent, `/etc/init/${args.name}.override`);
       out.override = { exists: f.exists, content: f.content ?? Buffer.alloc(0) };
     }

@@ -8,7 +8,7 @@ import { defineModule, ModuleError } from '../engine/module-api.js';
 import { S } from '../engine/schema.js';
 import type { Static } from '../engine/schema.js';
 import type { InitSystem, Prediction, ServiceState, Step } from '../engine/module-api.js';
-import { initSystem, initSystemOf } from '../engine/facts/init-system.js';
+import { initSystemFor } from '../engine/facts/init-system.js';
 import { services, systemdUnitName } from '../engine/facts/services.js';
 
 const schema = S.object({
@@ -89,9 +89,8 @@ export default defineModule<typeof schema, SystemdState>({
   description: 'Manage a systemd unit: start/stop/restart/reload, enable, mask, daemon-reload (systemd hosts only)',
   schema,
 
-  async gather(args, host, ctx) {
-    const known = initSystemOf(ctx.facts);
-    const mgr = known !== 'unknown' ? known : await host.get(initSystem, undefined);
+  async gather(args, host) {
+    const mgr = await initSystemFor(host);
     if (mgr !== 'systemd' || args.name === undefined) return { mgr };
     const unit = systemdUnitName(args.name);
     if (args.scope !== 'system') {

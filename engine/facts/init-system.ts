@@ -34,6 +34,15 @@ export const initSystem = perArg<void, InitSystem>({
   parse: (_arg, r) => parseInitProbe(r.stdout),
 });
 
+/**
+ * The init system a module acts through: named by the facts, else detected on
+ * the host (a real host reads it once per run: engine/host/host.ts).
+ */
+export async function initSystemFor(host: { facts: { service_mgr?: unknown }; get(fact: typeof initSystem, arg: undefined): Promise<InitSystem> }): Promise<InitSystem> {
+  const known = initSystemOf(host.facts);
+  return known !== 'unknown' ? known : host.get(initSystem, undefined);
+}
+
 /** The init system tsplay's modules use, per facts object (set where the facts are parsed; not a variable). */
 const initOfFacts = new WeakMap<object, InitSystem>();
 

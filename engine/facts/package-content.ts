@@ -8,7 +8,7 @@
 import type { FileState, ServiceState } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
 import type { PredictContext } from './fact.js';
-import { initSystem, initSystemOf } from './init-system.js';
+import { initSystemFor } from './init-system.js';
 import { coveredPath, PackageFiles, selectFile, selectUnit } from './package-files.js';
 
 const caches = new WeakMap<Overlay, PackageFiles>();
@@ -66,7 +66,6 @@ export async function packageUnit(p: PredictContext, st: ServiceState): Promise<
   const keep = new Set(installed.filter((n) => !removed.has(n)));
   const forbidden = await files.startForbidden(p.host, st.name);
   // No predicted package ships it: the real install would not bring it either.
-  const known = initSystemOf(p.host.facts);
-  const mgr = known !== 'unknown' ? known : await p.host.get(initSystem, undefined);
+  const mgr = await initSystemFor(p.host);
   return selectUnit(files.snap, st.name, mgr, forbidden, keep) ?? st;
 }
