@@ -570,7 +570,8 @@ test('without gather_facts, tsplay\'s own modules run no fact probe; the init sy
 `;
   // --check: nothing on this machine changes, and gather still reads everything it reads for real
   const r = await runPlaybook({ 'playbook.yml': playbook }, { verbosity: 3, check: true });
-  const cmds = r.events.filter((e): e is Extract<RunEvent, { kind: 'command' }> => e.kind === 'command').map((e) => e.command);
+  const commandsOf = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { kind: 'command' }> => e.kind === 'command').map((e) => e.command);
+  const cmds = commandsOf(r.events);
   t.is(r.results().length, 3, JSON.stringify(r.results()));
   // the minimal set's probe reads LONG_BIT; the init system probe prints run_systemd
   t.is(cmds.filter((c) => c.includes('getconf LONG_BIT')).length, 0, cmds.join('\n---\n'));
@@ -593,7 +594,7 @@ test('without gather_facts, tsplay\'s own modules run no fact probe; the init sy
     - facts_seen: {}
 `,
   }, { verbosity: 3 });
-  const userCmds = user.events.filter((e): e is Extract<RunEvent, { kind: 'command' }> => e.kind === 'command').map((e) => e.command);
+  const userCmds = commandsOf(user.events);
   t.is(userCmds.filter((c) => c.includes('getconf LONG_BIT')).length, 1);
   t.not((user.results()[0].result as { os?: string }).os, 'unknown');
 });
