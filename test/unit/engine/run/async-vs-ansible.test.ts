@@ -155,18 +155,20 @@ test('async, poll, async_status and timeout: the same results as ansible-playboo
   t.true(polls.length >= 2, JSON.stringify(polls));
   t.like(polls.at(-1), { state: 'ok' });
   // The jobs' effects: the killed one never touched its file, the forgotten one did.
-  // tsplay kills a job at its limit; Ansible's async_wrapper looks every 5 s from 5 s on, so its job dies at
-  // about 10 s (later on a busy machine). Wait until each job's shell is gone: killed, or past its 40 s sleep
-  // and its touch (then the file is there and the assertion fails).
+  // tsplay kills a job at its limit. Wait until its shell is gone: killed, or past its 40 s sleep and its
+  // touch (then the file is there and the assertion fails). Ansible's side of the kill is not asserted:
+  // 2.14's async_wrapper puts the job in its own process group from the parent after the fork
+  // (os.setpgid(sub_pid, sub_pid)), so on a busy machine the command can start in the old group and
+  // survive the killpg; this test failed twice on Ansible's side that way (a 12 s sleep, then a 40 s one).
   // (running() does see such a shell: checked on one of the same form, so the wait cannot pass by not seeing it)
   const probe = spawn('sh', ['-c', `sleep 30; touch ${tDir}/probe.late`], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 200));
   t.true(running(`${tDir}/probe.late`));
   probe.kill('SIGKILL');
-  for (const dir of [tDir, aDir]) await waitGone(`${dir}/local1.late`, 45_000);
+  await waitGone(`${tDir}/local1.late`, 45_000);
+  t.false(existsSync(join(tDir, 'local1.late')), 'tsplay: the job past its time was killed');
   for (const dir of [tDir, aDir]) {
     t.true(existsSync(join(dir, 'local1.bg')), dir);
-    t.false(existsSync(join(dir, 'local1.late')), `${dir === tDir ? 'tsplay' : 'ansible'}: the job past its time was killed`);
     t.false(existsSync(join(dir, 'local1.copy')), dir);
   }
   t.true(existsSync(join(tDir, 'local1.forgotten')), 'tsplay waits for its jobs before the run ends');
