@@ -405,7 +405,7 @@ export class SshConnection implements Connection {
     try {
       let client = await this.ensureOpen();
       if (this.shells.unavailable === undefined) {
-        const r = await this.execInShell(client, command, opts, tag, timeoutMs);
+        const r = await this.execInShell(client, command, opts, timeoutMs);
         if (r) {
           release();
           return r;
@@ -447,7 +447,7 @@ export class SshConnection implements Connection {
    * the exec path's: a shell or channel that ends mid-command is unreachable
    * (never re-run), a timeout kills by tag and drops the session.
    */
-  private async execInShell(client: Ssh2Client, command: string, opts: ExecOptions, tag: string, timeoutMs: number): Promise<ExecResult | undefined> {
+  private async execInShell(client: Ssh2Client, command: string, opts: ExecOptions, timeoutMs: number): Promise<ExecResult | undefined> {
     const started = Date.now();
     let session = this.shells.take(client);
     if (!session) {
@@ -464,8 +464,12 @@ export class SshConnection implements Connection {
       }
     }
     const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
+    // The script runs in a subshell of the loop, so it is found by the loop's tag
+    // (killing its group ends the session, which is dropped after a kill anyway).
+    const loopTag = session.tag!;
+    this.running.add(loopTag);
     try {
-      const r = await session.run(command, { stdin: opts.stdin, timeoutMs: left, tag, kill: () => this.killTagged([tag]) });
+      const r = await session.run(command, { stdin: opts.stdin, timeoutMs: left, kill: () => this.killTagged([loopTag]) });
       this.shells.give(client, session);
       return r;
     } catch (e) {
@@ -476,6 +480,8 @@ export class SshConnection implements Connection {
         throw this.unreachable(`the persistent shell on ${this.where} ended while a command was running (${e.message})`);
       }
       throw e;
+    } finally {
+      this.running.delete(loopTag);
     }
   }
 
@@ -489,7 +495,7 @@ export class SshConnection implements Connection {
     const sessionTag = randomBytes(8).toString('hex');
     const channel = await this.openChannel(client, `exec /bin/sh -c ${quote(SHELL_LOOP)} sh ${tagWord(sessionTag)}`, command, sessionTag, commandTimeoutMs, commandTimeoutMs);
     this.shells.started++;
-    return ShellSession.start(channelTransport(channel), t);
+    return ShellSession.start(channelTransport(channel), t, sessionTag);
   }
 
   /**

@@ -53,7 +53,8 @@ if (canHost) {
     const cases: Array<[string, number, string, string]> = [
       ['echo out; echo err >&2', 0, 'out\n', 'err\n'],
       ['printf "no newline"; printf "e" >&2; exit 3', 3, 'no newline', 'e'],
-      ['kill -KILL $$', 137, '', ''],
+      // the script's own process: the parent of a child it starts (in the shell, $$ is the loop's PID)
+      ["kill -KILL $(exec sh -c 'echo $PPID')", 137, '', ''],
       ['cd /tmp; X=1; set -e; trap "echo trapped" EXIT; false; echo unreached', 1, 'trapped\n', ''],
       ['pwd; echo "${X-unset}"; false; echo "no set -e"', 0, '/root\nunset\nno set -e\n', ''],
       ['exec echo replaced', 0, 'replaced\n', ''],
@@ -96,7 +97,7 @@ if (canHost) {
 
   test.serial('a shell killed from another channel: that command is unreachable, the next works', async (t) => {
     const c = conn();
-    const running = c.exec('echo $PPID > /root/pshell.pid; sleep 1');
+    const running = c.exec('echo $$ > /root/pshell.pid; sleep 1');
     await new Promise((r) => setTimeout(r, 400));
     await labOut(info, info.hosts[0].name, 'kill -KILL $(cat /root/pshell.pid); rm -f /root/pshell.pid');
     await t.throwsAsync(running, { instanceOf: UnreachableError, message: /persistent shell .* ended while a command was running/ });

@@ -64,19 +64,18 @@ test('FrameReader: a malformed marker is an error', (t) => {
 
 test('encodeScript: header, text, stdin', (t) => {
   const join = (parts: Buffer[]) => Buffer.concat(parts).toString('latin1');
-  t.is(join(encodeScript(1, 'echo é', 'ab12')), '1 1 - ab12\necho \xc3\xa9\n');
-  t.is(join(encodeScript(2, 'cat', 'ab12', '')), '2 1 0 ab12\ncat\n');
-  t.is(join(encodeScript(3, 'cat', 'ab12', Buffer.from([0, 1]))), '3 1 2 ab12\ncat\n\x00\x01');
+  t.is(join(encodeScript(1, 'echo é')), '1 1 -\necho \xc3\xa9\n');
+  t.is(join(encodeScript(2, 'cat', '')), '2 1 0\ncat\n');
+  t.is(join(encodeScript(3, 'cat', Buffer.from([0, 1]))), '3 1 2\ncat\n\x00\x01');
   // lines, not bytes: a final newline is one more (empty) line, so the text comes back exact
-  t.is(join(encodeScript(4, 'a\n\nb', 'ab12')), '4 3 - ab12\na\n\nb\n');
-  t.is(join(encodeScript(5, 'a\n', 'ab12')), '5 2 - ab12\na\n\n');
-  t.is(join(encodeScript(6, '', 'ab12')), '6 1 - ab12\n\n');
-  t.throws(() => encodeScript(1, 'x', 'a b'));
-  t.throws(() => encodeScript(1, 'a\0b', 'ab12'), { message: /NUL/ });
+  t.is(join(encodeScript(4, 'a\n\nb')), '4 3 -\na\n\nb\n');
+  t.is(join(encodeScript(5, 'a\n')), '5 2 -\na\n\n');
+  t.is(join(encodeScript(6, '')), '6 1 -\n\n');
+  t.throws(() => encodeScript(1, 'a\0b'), { message: /NUL/ });
   // over SCRIPT_LINES_MAX_BYTES: a byte count for head -c, then the newline
   const long = 'x'.repeat(SCRIPT_LINES_MAX_BYTES) + '\né';
-  t.is(join(encodeScript(7, long, 'ab12')), `7 b${SCRIPT_LINES_MAX_BYTES + 3} - ab12\n${Buffer.from(long + '\n').toString('latin1')}`);
-  t.is(join(encodeScript(8, 'y'.repeat(SCRIPT_LINES_MAX_BYTES), 'ab12')).split('\n')[0], '8 1 - ab12');
+  t.is(join(encodeScript(7, long)), `7 b${SCRIPT_LINES_MAX_BYTES + 3} -\n${Buffer.from(long + '\n').toString('latin1')}`);
+  t.is(join(encodeScript(8, 'y'.repeat(SCRIPT_LINES_MAX_BYTES))).split('\n')[0], '8 1 -');
 });
 
 // ---- the loop, run by the local /bin/sh ----
@@ -121,8 +120,6 @@ async function session(): Promise<{ s: ShellSession; l: Local }> {
   return { s: await ShellSession.start(l.transport, 5000), l };
 }
 
-let n = 0;
-const tag = () => `t${++n}`;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 test('rc, stdout and stderr per script; exit N gives rc N', async (t) => {
@@ -131,13 +128,15 @@ test('rc, stdout and stderr per script; exit N gives rc N', async (t) => {
     ['echo out; echo err >&2', 0, 'out\n', 'err\n'],
     ['exit 3', 3, '', ''],
     ['printf "no newline"; false', 1, 'no newline', ''],
-    ['kill -TERM $$', 143, '', ''],
-    ['nosuchcommand-xyz', 127, '', 'sh: 1: nosuchcommand-xyz: not found\n'],
+    // the script's own process (a subshell of the loop: the parent of a child it starts)
+    ['kill -TERM $(exec sh -c \'echo $PPID\')', 143, '', ''],
+    // the text runs under eval in that subshell: the shell's own messages say so
+    ['nosuchcommand-xyz', 127, '', 'sh: 1: eval: nosuchcommand-xyz: not found\n'],
     ['', 0, '', ''],
     ["printf '%s\\n' \"$0\"", 0, 'sh\n', ''],
   ];
   for (const [cmd, rc, out, err] of cases) {
-    const r = await s.run(cmd, { tag: tag() });
+    const r = await s.run(cmd);
     t.deepEqual([r.rc, r.stdout, r.stderr], [rc, out, err], cmd);
   }
   s.close();
@@ -150,11 +149,11 @@ test('the script text arrives exact: blank lines, backslashes, spaces, CR, a fin
     // a here-document prints its lines as they came; `wc -c` of the text itself proves nothing was added
     // (body holds a 5000-byte line, so these go as byte counts; the short ones below as lines)
     const script = `cat <<'EOF'\n${body.join('\n')}\nEOF${end}`;
-    const short = await s.run(`cat <<'EOF'\n${body.slice(0, 6).join('\n')}\nEOF${end}`, { tag: tag() });
+    const short = await s.run(`cat <<'EOF'\n${body.slice(0, 6).join('\n')}\nEOF${end}`);
     t.is(short.stdout, body.slice(0, 6).join('\n') + '\n', `short ${JSON.stringify(end)}`);
-    const r = await s.run(script, { tag: tag() });
+    const r = await s.run(script);
     t.is(r.stdout, body.join('\n') + '\n', JSON.stringify(end));
-    const len = await s.run(`printf '%s' "$(cat <<'EOF'\n${'a\\\n'.repeat(3)}EOF\n)" | wc -c`, { tag: tag() });
+    const len = await s.run(`printf '%s' "$(cat <<'EOF'\n${'a\\\n'.repeat(3)}EOF\n)" | wc -c`);
     t.is(len.stdout.trim(), '8');
   }
   s.close();
@@ -162,27 +161,31 @@ test('the script text arrives exact: blank lines, backslashes, spaces, CR, a fin
 
 test('each script runs in a fresh shell: cd, variables, set -e, traps, exec, exit', async (t) => {
   const { s } = await session();
-  await s.run('cd /tmp; X=1; export Y=2; set -e; trap "echo trapped" EXIT; exec true', { tag: tag() });
-  const r = await s.run('pwd; echo "x=${X-unset} y=${Y-unset}"; false; echo "no set -e"', { tag: tag() });
+  await s.run('cd /tmp; X=1; export Y=2; set -e; trap "echo trapped" EXIT; exec true');
+  const r = await s.run('pwd; echo "x=${X-unset} y=${Y-unset}"; false; echo "no set -e"');
   t.is(r.stdout, `${process.cwd()}\nx=unset y=unset\nno set -e\n`);
   t.is(r.rc, 0);
-  t.is((await s.run('exit 0', { tag: tag() })).stdout, '');
-  t.is((await s.run('echo still here', { tag: tag() })).stdout, 'still here\n');
+  t.is((await s.run('exit 0')).stdout, '');
+  t.is((await s.run('echo still here')).stdout, 'still here\n');
   t.is(s.scripts, 4);
   s.close();
 });
 
 test('output that looks like markers, binary output and 5 MB of it stay exact', async (t) => {
   const { s } = await session();
-  // the session's own argv and environment never hold its nonce
-  const ps = await s.run('cat /proc/$PPID/cmdline /proc/$PPID/environ | tr "\\0" "\\n"', { tag: tag() });
+  // the loop's argv and environment, the script's own, and the variables it can read never hold the nonce
+  const nonce = (s as unknown as { nonce: string }).nonce;
+  const ps = await s.run('cat /proc/$$/cmdline /proc/$$/environ /proc/self/cmdline /proc/self/environ | tr "\\0" "\\n"; set');
   t.is(ps.rc, 0);
-  const nonceish = await s.run("printf '%s0 0\\n%s1 0\\n' 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef", { tag: tag() });
+  t.true(ps.stdout.includes('tsplay-run-'), 'the loop was found');
+  t.false(ps.stdout.includes(nonce));
+  t.is((await s.run('echo "${N-unset} ${i-unset} ${s-unset} ${n-unset} $#"')).stdout, 'unset unset unset unset 0\n');
+  const nonceish = await s.run("printf '%s0 0\\n%s1 0\\n' 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef");
   t.is(nonceish.stdout, '0123456789abcdef0123456789abcdef0 0\n0123456789abcdef0123456789abcdef1 0\n');
-  const bytes = await s.run('head -c 5242880 /dev/urandom | tee /tmp/tsplay-shell-test.bin | sha256sum | cut -c1-64 >&2; cat /tmp/tsplay-shell-test.bin; rm -f /tmp/tsplay-shell-test.bin', { tag: tag() });
+  const bytes = await s.run('head -c 5242880 /dev/urandom | tee /tmp/tsplay-shell-test.bin | sha256sum | cut -c1-64 >&2; cat /tmp/tsplay-shell-test.bin; rm -f /tmp/tsplay-shell-test.bin');
   t.is(bytes.stdoutBytes.length, 5 << 20);
   t.is(sha(bytes.stdoutBytes), bytes.stderr.trim());
-  const zeros = await s.run('printf "a\\0b\\377"', { tag: tag() });
+  const zeros = await s.run('printf "a\\0b\\377"');
   t.true(zeros.stdoutBytes.equals(Buffer.from([0x61, 0, 0x62, 0xff])));
   s.close();
 });
@@ -190,26 +193,29 @@ test('output that looks like markers, binary output and 5 MB of it stay exact', 
 test('stdin: exact binary bytes, several MB; unread stdin does not leak into the next script', async (t) => {
   const { s } = await session();
   const blob = randomBytes(5 << 20);
-  const r = await s.run('sha256sum | cut -c1-64', { tag: tag(), stdin: blob });
+  const r = await s.run('sha256sum | cut -c1-64', { stdin: blob });
   t.is(r.stdout.trim(), sha(blob));
-  const partial = await s.run('head -c 3', { tag: tag(), stdin: Buffer.from('abcdef\n' + 'x'.repeat(100000)) });
+  const partial = await s.run('head -c 3', { stdin: Buffer.from('abcdef\n' + 'x'.repeat(100000)) });
   t.is(partial.stdout, 'abc');
-  const none = await s.run('read x 2>/dev/null; echo "rc=$?"; cat | wc -c', { tag: tag() });
+  const none = await s.run('read x 2>/dev/null; echo "rc=$?"; cat | wc -c');
   t.is(none.stdout, 'rc=1\n0\n', 'no stdin: /dev/null, never the protocol stream');
-  t.is((await s.run('cat', { tag: tag(), stdin: '' })).stdout, '');
-  t.is((await s.run('cat', { tag: tag(), stdin: 'text é\n' })).stdout, 'text é\n');
-  t.is((await s.run('echo next', { tag: tag() })).stdout, 'next\n');
+  t.is((await s.run('cat', { stdin: '' })).stdout, '');
+  // a script with stdin (a file write) runs in its own sh -c, which ps shows with its text and the loop's tag
+  const own = await s.run('tr "\\0" " " < /proc/$$/cmdline; cat', { stdin: 'in\n' });
+  t.regex(own.stdout, /^\/bin\/sh -c tr .* sh tsplay-run-session-\d+ in\n$/);
+  t.is((await s.run('cat', { stdin: 'text é\n' })).stdout, 'text é\n');
+  t.is((await s.run('echo next')).stdout, 'next\n');
   s.close();
 });
 
 test('a background process holding stdout does not hang the session', async (t) => {
   const { s } = await session();
   const started = Date.now();
-  const r = await s.run('sleep 30.4242 & echo started', { tag: tag() });
+  const r = await s.run('sleep 30.4242 & echo started');
   t.is(r.stdout, 'started\n');
-  t.is((await s.run('echo next', { tag: tag() })).stdout, 'next\n');
+  t.is((await s.run('echo next')).stdout, 'next\n');
   t.true(Date.now() - started < 3000);
-  await s.run('pkill -f "sleep 30.4242"; true', { tag: tag() });
+  await s.run('pkill -f "sleep 30.4242"; true');
   s.close();
 });
 
@@ -219,7 +225,6 @@ test('timeout: the group is killed, the session dropped, ShellTimeoutError', asy
   const started = Date.now();
   await t.throwsAsync(
     s.run('sleep 20', {
-      tag: tag(),
       timeoutMs: 300,
       kill: () => {
         killed = true;
@@ -231,12 +236,12 @@ test('timeout: the group is killed, the session dropped, ShellTimeoutError', asy
   t.true(killed);
   t.true(Date.now() - started < 3000);
   t.false(s.alive);
-  await t.throwsAsync(s.run('true', { tag: tag() }), { instanceOf: ShellLostError });
+  await t.throwsAsync(s.run('true'), { instanceOf: ShellLostError });
 });
 
 test('a shell killed while a script runs: ShellLostError, and the session is gone', async (t) => {
   const { s, l } = await session();
-  const running = s.run('sleep 10', { tag: tag() });
+  const running = s.run('sleep 10');
   await new Promise((r) => setTimeout(r, 200));
   await l.killGroup();
   await t.throwsAsync(running, { instanceOf: ShellLostError, message: /ended while a command was running/ });
@@ -246,16 +251,16 @@ test('a shell killed while a script runs: ShellLostError, and the session is gon
 test('a stream that ends inside a script never runs the part that came', async (t) => {
   const { s, l } = await session();
   const marker = `/tmp/tsplay-shell-partial-${process.pid}`;
-  t.is((await s.run(`rm -f ${marker}`, { tag: tag() })).rc, 0);
+  t.is((await s.run(`rm -f ${marker}`)).rc, 0);
   // a header for three lines, then one line and the end of the stream: the loop ends, nothing runs
-  const [header, text] = encodeScript(99, `touch ${marker}\necho two\necho three`, 'cut1');
+  const [header, text] = encodeScript(99, `touch ${marker}\necho two\necho three`);
   l.transport.write(Buffer.concat([header, text.subarray(0, text.indexOf(0x0a) + 1)]));
   l.transport.close();
   await new Promise<void>((resolve) => l.transport.onClose(resolve));
   t.false(existsSync(marker));
   // the same for a long script sent as a byte count: cut before its end
   const { l: l2 } = await session();
-  const [h2, t2] = encodeScript(99, `touch ${marker}\n: ${'x'.repeat(SCRIPT_LINES_MAX_BYTES)}`, 'cut2');
+  const [h2, t2] = encodeScript(99, `touch ${marker}\n: ${'x'.repeat(SCRIPT_LINES_MAX_BYTES)}`);
   l2.transport.write(Buffer.concat([h2, t2.subarray(0, 100)]));
   l2.transport.close();
   await new Promise<void>((resolve) => l2.transport.onClose(resolve));

@@ -82,7 +82,7 @@ test.serial('timeout: killed on the server, the next command works in a new sess
 test.serial('a shell killed from another channel: its command fails unreachable, the next works', async (t) => {
   const c = conn(sshd.settings());
   const pidFile = `/tmp/tsplay-shell-pid-${process.pid}`;
-  const running = c.exec(`echo $PPID > ${pidFile}; sleep 1`);
+  const running = c.exec(`echo $$ > ${pidFile}; sleep 1`);
   await new Promise((r) => setTimeout(r, 300));
   t.is((await c.exec(`kill -KILL $(cat ${pidFile}); rm -f ${pidFile}`)).rc, 0);
   await t.throwsAsync(running, { instanceOf: UnreachableError, message: /persistent shell .* ended while a command was running/ });
