@@ -10,8 +10,8 @@ import { isVaultText } from '../vault/format.js';
 import { openVaultText } from '../vault/read.js';
 import { loadVaultedVarsFile } from '../vault/vars-file.js';
 import { basename, dirname, extname, join } from 'node:path';
-import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ownValidator } from '../load/own-validators.js';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { parseYaml, type PathSeg, type YamlDoc } from '../load/yaml.js';
 import { groupHosts } from './patterns.js';
@@ -164,24 +164,23 @@ function hostEntryNames(spec: string): { names: string[]; port?: number } {
 
 // ---------------------------------------------------------------- YAML inventories
 
-const Ajv = AjvModule.default ?? AjvModule;
+/** tsplay's inventory schema (schemas/inventory.schema.json, at the package root). */
+export function inventorySchema(): object {
+  // From engine/inventory/ (tsx) or dist/engine/inventory/ (compiled).
+  for (const rel of ['../../schemas/inventory.schema.json', '../../../schemas/inventory.schema.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as object;
+    } catch {
+      /* try the next place */
+    }
+  }
+  throw new Error('schemas/inventory.schema.json not found');
+}
+
 let validator: ValidateFunction | undefined;
 function inventoryValidator(): ValidateFunction {
-  if (!validator) {
-    // From engine/inventory/ (tsx) or dist/engine/inventory/ (compiled): the schema lives at the package root.
-    let schema: object | undefined;
-    for (const rel of ['../../schemas/inventory.schema.json', '../../../schemas/inventory.schema.json']) {
-      try {
-        schema = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as object;
-        break;
-      } catch {
-        /* try the next place */
-      }
-    }
-    if (!schema) throw new Error('schemas/inventory.schema.json not found');
-    // tsplay's own schema, checked against the meta-schema by test/unit/engine/load/schemas.test.ts.
-    validator = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false }).compile(schema);
-  }
+  // tsplay's own schema: precompiled by the build (engine/load/own-validators.ts)
+  validator ??= ownValidator('document', inventorySchema());
   return validator;
 }
 

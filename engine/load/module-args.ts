@@ -5,15 +5,14 @@ import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ModuleDef } from '../module-api.js';
 import { coerceToSchema } from './coerce.js';
+import { AJV_OPTIONS, ownValidator } from './own-validators.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-const options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true };
 // A user's module schema is checked against JSON Schema's meta-schema when it
 // is compiled, so a mistake in it is reported as such. The built-in modules'
-// schemas are checked by the test suite (test/unit/engine/load/module-schemas.test.ts):
-// compiling them without that check saves the meta-schema's compilation on every run.
-const ajv = new Ajv(options);
-const ajvBuiltin = new Ajv({ ...options, validateSchema: false });
+// schemas are checked by the test suite (test/unit/engine/load/module-schemas.test.ts)
+// and precompiled by the build (engine/load/own-validators.ts).
+let userAjv: InstanceType<typeof Ajv> | undefined;
 const compiled = new WeakMap<ModuleDef, ValidateFunction>();
 const builtin = new WeakSet<ModuleDef>();
 
@@ -36,7 +35,7 @@ export interface ArgError {
 export function validatorFor(def: ModuleDef): ValidateFunction {
   let v = compiled.get(def);
   if (!v) {
-    v = (builtin.has(def) ? ajvBuiltin : ajv).compile(def.schema);
+    v = builtin.has(def) ? ownValidator('moduleArgs', def.schema) : (userAjv ??= new Ajv({ ...AJV_OPTIONS.moduleArgs, validateSchema: true })).compile(def.schema);
     compiled.set(def, v);
   }
   return v;

@@ -4,8 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import AjvModule from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ownValidator } from './own-validators.js';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { loadYamlFile, type PathSeg, type YamlDoc } from './yaml.js';
 import { loadWarning, withLoadWarnings, type LoadWarning } from './load-warnings.js';
@@ -33,12 +33,19 @@ import { badWithKey, loopOf, type TaskLoop } from './loop-keywords.js';
 import { playGatherSubset } from './gather-subset.js';
 import { ConnectionKeywordError, connectionKeywordsOf, type ConnectionKeywords, type RawConnectionKeywords } from './connection-keywords.js';
 
-const Ajv = AjvModule.default ?? AjvModule;
-// validateSchema: false: these are tsplay's own schemas, checked against the meta-schema by
-// test/unit/engine/load/schemas.test.ts; skipping the check saves compiling the meta-schema on every run.
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-const validatePlay = ajv.compile<RawPlay>(PLAY_SCHEMA);
-const builtinValidators = Object.fromEntries(Object.entries(BUILTIN_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+// Each validator is made on first use (precompiled by the build, else compiled:
+// engine/load/own-validators.ts), not at import: every command loads this file,
+// and most runs use few of the built-in actions.
+let playValidator: ValidateFunction<RawPlay> | undefined;
+const validatePlay = (play: unknown): play is RawPlay => (playValidator ??= ownValidator<RawPlay>('document', PLAY_SCHEMA))(play);
+let taskKeywordsValidator: ValidateFunction<RawTaskKeywords> | undefined;
+const validateTaskKeywords = (kw: unknown): kw is RawTaskKeywords => (taskKeywordsValidator ??= ownValidator<RawTaskKeywords>('document', TASK_KEYWORD_SCHEMA))(kw);
+const builtinValidators = new Map<string, ValidateFunction>();
+function builtinValidator(action: string): ValidateFunction {
+  let v = builtinValidators.get(action);
+  if (!v) builtinValidators.set(action, (v = ownValidator('document', BUILTIN_SCHEMAS[action])));
+  return v;
+}
 
 /** Where a node came from, to report errors against it later. */
 export interface Source {
@@ -419,7 +426,7 @@ export async function loadTaskFile(doc: YamlDoc, at: PathSeg[], file: string, ct
  */
 export function keywordsOf(doc: YamlDoc, p: PathSeg[], task: Raw, ...except: string[]): RawTaskKeywords {
   const kw: Raw = Object.fromEntries(Object.entries(task).filter(([k]) => !except.includes(k)));
-  if (!validateTaskKeywords(kw)) throw schemaError(doc, p, validateTaskKeywords.errors ?? [], 'task');
+  if (!validateTaskKeywords(kw)) throw schemaError(doc, p, taskKeywordsValidator?.errors ?? [], 'task');
   return kw;
 }
 
@@ -518,8 +525,8 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
       if (kwOnly.when === undefined) throw err;
       invalidArgs = err.message;
     }
-  } else if (action in builtinValidators) {
-    const v = builtinValidators[action];
+  } else if (Object.hasOwn(BUILTIN_SCHEMAS, action)) {
+    const v = builtinValidator(action);
     if (!v(structuredClone(args))) throw schemaError(doc, argPath, v.errors ?? [], action);
     if (action === 'assert') checkExpressions(doc, [...argPath, 'that'], args.that, 'condition');
     if (action === 'readiness') {
@@ -552,8 +559,6 @@ async function loadItem(doc: YamlDoc, p: PathSeg[], task: Raw, ctx: LoadContext,
     listen: asList(kwOnly.listen).map(String),
   };
 }
-
-const validateTaskKeywords = ajv.compile<RawTaskKeywords>(TASK_KEYWORD_SCHEMA);
 
 function normalizeSerial(v: RawPlay['serial']): Array<number | string> | undefined {
   if (v === undefined || v === null) return undefined;
@@ -636,7 +641,7 @@ async function loadPlaybookAt(file: string, registry: ModuleRegistry, opts: Load
       const why = unsupportedKeyword('play', k, Object.keys(PLAY_SCHEMA.properties ?? {}));
       if (why) throw errorAt(doc, [...p, k], why, true);
     }
-    if (!validatePlay(play)) throw schemaError(doc, p, validatePlay.errors ?? [], 'play');
+    if (!validatePlay(play)) throw schemaError(doc, p, playValidator?.errors ?? [], 'play');
     checkExpressions(doc, [...p, 'hosts'], play.hosts, 'template');
     // Roles first, as Ansible loads them; their handlers come before the play's own.
     const playSrc: Source = sourceIn(doc, p, ctx);

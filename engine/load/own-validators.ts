@@ -1,0 +1,76 @@
+// Validators for tsplay's own JSON Schemas (plays, built-in actions, the
+// bundled modules' arguments, inventories), compiled ahead of time.
+//
+// ajv turns a schema into JavaScript the first time it is compiled; for the
+// schemas one run of the bundled job uses, that cost about 70 ms of controller
+// CPU, a tenth of a rerun that changes nothing. The build (`npm run build`,
+// and `npm ci` through prepare) runs build-validators.js after tsc: it
+// compiles each of these schemas with the options below and writes ajv's
+// standalone code for it to dist/engine/load/validators/<key>.cjs. At run
+// time ownValidator() loads that file instead of compiling. The key is a hash
+// of the options' name and the schema's JSON, so a file written for another
+// version of a schema is never used for this one; a schema without a file
+// (running from the sources, as the tests do, or a build without that step)
+// is compiled here as before, with the same options. A user's module schema
+// never comes here: it is compiled, and checked against the meta-schema
+// (engine/load/module-args.ts).
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule from 'ajv';
+import type { Options, ValidateFunction } from 'ajv';
+
+const Ajv = AjvModule.default ?? AjvModule;
+type AjvInstance = InstanceType<typeof Ajv>;
+
+/**
+ * The option sets of tsplay's own validators. validateSchema: false, because
+ * these schemas are checked against the meta-schema by the test suite
+ * (test/unit/engine/load/schemas.test.ts, module-schemas.test.ts): skipping
+ * the check saves compiling the meta-schema on every run.
+ */
+export const AJV_OPTIONS = {
+  /** plays, built-in actions, inventories: every error reported, nothing filled in */
+  document: { allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false },
+  /** the bundled modules' arguments: defaults filled in (plan() sees them) */
+  moduleArgs: { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, validateSchema: false },
+} as const satisfies Record<string, Options>;
+
+export type OptionsName = keyof typeof AJV_OPTIONS;
+
+/** Where the build writes the precompiled validators (dist/engine/load/validators when compiled). */
+export const VALIDATORS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'validators');
+
+/** The file name (without .cjs) of a schema's precompiled validator under one option set. */
+export function schemaKey(options: OptionsName, schema: object): string {
+  return createHash('sha256').update(options).update('\0').update(JSON.stringify(schema)).digest('hex').slice(0, 32);
+}
+
+const instances = new Map<OptionsName, AjvInstance>();
+
+/** The ajv instance that compiles an option set's schemas at run time (made on first use). */
+export function ajvFor(options: OptionsName): AjvInstance {
+  let ajv = instances.get(options);
+  if (!ajv) instances.set(options, (ajv = new Ajv({ ...AJV_OPTIONS[options] })));
+  return ajv;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** The validator of one of tsplay's own schemas: precompiled when the build wrote it, else compiled now. */
+export function ownValidator<T = unknown>(options: OptionsName, schema: object, dir = VALIDATORS_DIR): ValidateFunction<T> {
+  const file = join(dir, `${schemaKey(options, schema)}.cjs`);
+  if (existsSync(file)) {
+    try {
+      const v = requireHere(file) as ValidateFunction<T> | { default?: ValidateFunction<T> };
+      const fn = typeof v === 'function' ? v : v.default;
+      if (typeof fn === 'function') return fn;
+    } catch {
+      // unreadable, or ajv's runtime helpers it requires cannot be found from there: compile
+    }
+  }
+  return ajvFor(options).compile<T>(schema);
+}
