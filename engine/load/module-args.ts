@@ -1,18 +1,17 @@
 // Module argument validation: each module's JSON Schema compiled once by ajv.
 // Defaults from the schema are filled in (useDefaults), so plan() sees them.
 
-import AjvModule from 'ajv';
+import type { Ajv as AjvClass } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ModuleDef } from '../module-api.js';
 import { coerceToSchema } from './coerce.js';
-import { AJV_OPTIONS, ownValidator } from './own-validators.js';
+import { AJV_OPTIONS, newAjv, ownValidator } from './own-validators.js';
 
-const Ajv = AjvModule.default ?? AjvModule;
 // A user's module schema is checked against JSON Schema's meta-schema when it
 // is compiled, so a mistake in it is reported as such. The built-in modules'
 // schemas are checked by the test suite (test/unit/engine/load/module-schemas.test.ts)
 // and precompiled by the build (engine/load/own-validators.ts).
-let userAjv: InstanceType<typeof Ajv> | undefined;
+let userAjv: AjvClass | undefined;
 const compiled = new WeakMap<ModuleDef, ValidateFunction>();
 const builtin = new WeakSet<ModuleDef>();
 
@@ -35,7 +34,7 @@ export interface ArgError {
 export function validatorFor(def: ModuleDef): ValidateFunction {
   let v = compiled.get(def);
   if (!v) {
-    v = builtin.has(def) ? ownValidator('moduleArgs', def.schema) : (userAjv ??= new Ajv({ ...AJV_OPTIONS.moduleArgs, validateSchema: true })).compile(def.schema);
+    v = builtin.has(def) ? ownValidator('moduleArgs', def.schema) : (userAjv ??= newAjv({ ...AJV_OPTIONS.moduleArgs, validateSchema: true })).compile(def.schema);
     compiled.set(def, v);
   }
   return v;
