@@ -6,7 +6,7 @@
 //
 // It runs from dist/ only: from the sources it would write into the source tree.
 
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
@@ -63,7 +63,7 @@ export async function writeValidators(dir: string): Promise<number> {
   return n;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1])) {
   if (import.meta.url.endsWith('.ts')) {
     console.error('build-validators: run the compiled file (node dist/engine/load/build-validators.js)');
     process.exit(2);

@@ -9,7 +9,7 @@ import { AJV_OPTIONS, newAjv, ownValidator } from './own-validators.js';
 
 // A user's module schema is checked against JSON Schema's meta-schema when it
 // is compiled, so a mistake in it is reported as such. The built-in modules'
-// schemas are checked by the test suite (test/unit/engine/load/module-schemas.test.ts)
+// schemas are checked against it by the test suite (test/unit/engine/load/schemas.test.ts)
 // and precompiled by the build (engine/load/own-validators.ts).
 let userAjv: AjvClass | undefined;
 const compiled = new WeakMap<ModuleDef, ValidateFunction>();

@@ -26,8 +26,8 @@ import type { Options, ValidateFunction } from 'ajv';
 /**
  * The option sets of tsplay's own validators. validateSchema: false, because
  * these schemas are checked against the meta-schema by the test suite
- * (test/unit/engine/load/schemas.test.ts, module-schemas.test.ts): skipping
- * the check saves compiling the meta-schema on every run.
+ * (test/unit/engine/load/schemas.test.ts): skipping the check saves compiling
+ * the meta-schema on every run.
  */
 export const AJV_OPTIONS = {
   /** plays, built-in actions, inventories: every error reported, nothing filled in */
