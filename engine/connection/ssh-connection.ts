@@ -107,6 +107,8 @@ export class SshConnection implements Connection {
   private jumpConn?: SshConnection;
   /** Why the connection went away (keepalive, socket error), for the messages of the commands it ends. */
   private lostReason?: string;
+  /** The connection was lost because the host went silent (keepalives or a channel open unanswered): a command that has not started fails at once rather than waiting on a reconnect. */
+  private lostToSilence = false;
   /** Set by abort(): nothing new starts, what ends now ends as interrupted. */
   private aborted = false;
   /** Tags of the commands in flight, so abort() can kill their process groups. */
@@ -278,6 +280,7 @@ export class SshConnection implements Connection {
     client.on('error', (e: Error & { level?: string }) => {
       if (this.client !== client) return;
       this.lostReason = e.level === 'client-timeout' ? `no answer from ${this.where} for ${seconds(this.timeoutMs)} (keepalive)` : e.message;
+      if (e.level === 'client-timeout') this.lostToSilence = true;
     });
     client.on('close', () => {
       if (this.client === client) this.alive = false;
@@ -286,6 +289,7 @@ export class SshConnection implements Connection {
     this.client = client;
     this.sock = sock;
     this.lostReason = undefined;
+    this.lostToSilence = false;
     this.alive = true;
     this.everOpened = true;
     this.connectCount++;
@@ -418,8 +422,11 @@ export class SshConnection implements Connection {
         channel = await this.openChannel(client, wrapped, command, tag, left(), timeoutMs);
       } catch (e) {
         if (e instanceof UnreachableError || e instanceof CommandTimeoutError || this.aborted) throw e;
-        // The command never started. If the connection went away, reopen once and retry.
+        // The command never started. If the connection went away, reopen once and
+        // retry; but not when it went away because the host is silent: that
+        // reconnect would only wait out another T before failing the same way.
         if (this.alive) throw this.unreachable(`cannot open an exec channel on ${this.where}: ${(e as Error).message}`);
+        if (this.lostToSilence) throw this.unreachable(`connection to ${this.where} was lost before the command started: ${this.lostReason}`);
         client = await this.ensureOpen();
         try {
           channel = await this.openChannel(client, wrapped, command, tag, left(), timeoutMs);
@@ -543,6 +550,7 @@ export class SshConnection implements Connection {
   /** The host stopped answering: end the connection now (its commands fail as unreachable). */
   private drop(reason: string): void {
     this.lostReason = reason;
+    this.lostToSilence = true;
     this.alive = false;
     this.sock?.destroy();
   }

@@ -94,6 +94,23 @@ test.serial('silence before any command: channel open is bounded, the command fa
   t.true(r.ms < 3000, `ended after ${r.ms} ms`);
 });
 
+test.serial('a command asked for after the host went silent fails with the silence, not after a reconnect', async (t) => {
+  // Keepalives notice the silence (about T after the freeze) while the channel
+  // open asked for at T/2 is still waiting: the connection is gone because the
+  // host is silent, so the command fails then, without reconnecting (which
+  // would wait out another T against the same silent host).
+  const p = await relay();
+  const c = conn(p, 1500);
+  await c.connect();
+  p.freeze();
+  await sleep(750);
+  const r = await settle(c.exec('echo never'), 8000);
+  t.falsy(r.hung, 'the command never ended');
+  t.true(r.error instanceof UnreachableError, String(r.error));
+  t.regex((r.error as Error).message, /no answer/);
+  t.true(r.ms < 1500, `ended ${r.ms} ms after it was asked for, past the silence bound`);
+});
+
 test.serial('a host that accepts TCP and says nothing: connect is bounded as a whole', async (t) => {
   const p = await relay({ frozen: true });
   const c = conn(p, 1200);
