@@ -16,15 +16,19 @@ const lines = (s: string): string[] => s.split('\n');
 export function platformFacts(p: Probed): FactMap {
   const out: FactMap = {};
   if (!ok(p.uname)) return out;
-  const [system = '', kernel = '', kernelVersion = '', machine = '', node = ''] = lines(p.uname.stdout);
+  // `uname -snrvm`: fields joined by one blank, only the version has blanks of its own
+  const words = p.uname.stdout.replace(/\n$/, '').split(' ');
+  const [system = '', node = '', kernel = ''] = words;
+  const machine = words.length > 4 ? words[words.length - 1] : '';
+  const kernelVersion = words.slice(3, -1).join(' ');
   out.system = system;
   out.kernel = kernel;
   out.kernel_version = kernelVersion;
   out.machine = machine;
   // socket.getfqdn(): the first of the reverse entry's names that has a dot, else its canonical name, else the node name
   let fqdn = node;
-  const words = ok(p.fqdn) ? p.fqdn.stdout.trim().split(/\s+/).slice(1) : [];
-  if (words.length) fqdn = words.find((w) => w.includes('.')) ?? words[0];
+  const names = ok(p.fqdn) ? p.fqdn.stdout.trim().split(/\s+/).slice(1) : [];
+  if (names.length) fqdn = names.find((w) => w.includes('.')) ?? names[0];
   out.fqdn = fqdn;
   out.hostname = node.split('.')[0];
   out.nodename = node;

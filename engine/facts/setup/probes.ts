@@ -22,11 +22,12 @@ const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'boa
 
 export const PROBES: readonly Probe[] = [
   // platform
-  { key: 'uname', for: ['platform'], sh: 'uname -s; uname -r; uname -v; uname -m; uname -n' },
+  // one line, "SYSTEM NODE RELEASE VERSION... MACHINE" (the version has blanks; see platformFacts)
+  { key: 'uname', for: ['platform'], sh: 'uname -snrvm' },
   // socket.getfqdn(): the node name's first address, its reverse entry: the first name with a dot, else the entry's name
   {
     key: 'fqdn', for: ['platform'],
-    sh: 'n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
+    sh: '{ read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
   },
   { key: 'machine_id', for: ['platform'], sh: 'cat /var/lib/dbus/machine-id 2>/dev/null || cat /etc/machine-id' },
   { key: 'long_bit', for: ['platform'], sh: 'getconf LONG_BIT' },
@@ -37,18 +38,23 @@ export const PROBES: readonly Probe[] = [
   // distro package (python3-distro); its bundled fallback gives os-release's VERSION_ID ("12").
   { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
   { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
-  // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none
+  // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none.
+  // -I -S: no site import and no PYTHON* variables (a third of the start-up); SSLContext is there when _ssl is (ssl.py imports it).
   {
     key: 'python', for: ['python'],
     sh: 'for p in /usr/bin/python3 /usr/libexec/platform-python /usr/bin/python; do if [ -x "$p" ]; then ' +
-      '"$p" -c \'import sys\ntry:\n from ssl import SSLContext\n s = 1\nexcept ImportError:\n s = 0\n' +
+      '"$p" -I -S -c \'import sys\ntry:\n import _ssl\n s = 1\nexcept ImportError:\n s = 0\n' +
       'print(sys.executable); print(*sys.version_info); print(sys.implementation.name); print(s)\'; break; fi; done',
   },
   // user
   {
     key: 'user', for: ['user'],
-    sh: 'echo "${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}"; id -u; id -g; id -ru; id -rg; id -un; ' +
-      'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$(id -un)}}}}"; getent passwd "$u" || getent passwd "$(id -u)"',
+    // ids from the shell's own /proc/self/status (Uid:/Gid: real effective ...), no `id` processes; `id` where it is unreadable
+    sh: 'ru=; eu=; rg=; eg=; while read -r k a b r; do case $k in Uid:) ru=$a; eu=$b;; Gid:) rg=$a; eg=$b;; esac; done </proc/self/status 2>/dev/null; ' +
+      '[ -n "$eu" ] || { eu=$(id -u); eg=$(id -g); ru=$(id -ru); rg=$(id -rg); }; ' +
+      'p=$(getent passwd "$eu"); n=${p%%:*}; ' +
+      'echo "${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}"; printf \'%s\\n\' "$eu" "$eg" "$ru" "$rg" "$n"; ' +
+      'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$n}}}}"; getent passwd "$u" || { [ -n "$p" ] && printf \'%s\\n\' "$p"; }',
   },
   // date_time: local fields, UTC fields, and the zone names in January and July (time.tzname)
   {
