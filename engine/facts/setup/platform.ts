@@ -16,11 +16,12 @@ const lines = (s: string): string[] => s.split('\n');
 export function platformFacts(p: Probed): FactMap {
   const out: FactMap = {};
   if (!ok(p.uname)) return out;
-  // `uname -snrvm`: fields joined by one blank, only the version has blanks of its own
-  const words = p.uname.stdout.replace(/\n$/, '').split(' ');
-  const [system = '', node = '', kernel = ''] = words;
-  const machine = words.length > 4 ? words[words.length - 1] : '';
-  const kernelVersion = words.slice(3, -1).join(' ');
+  // `uname -srvm` (fields joined by one blank, only the version has blanks of its own), then the node name
+  const [first = '', node = ''] = lines(p.uname.stdout);
+  const words = first.split(' ');
+  const [system = '', kernel = ''] = words;
+  const machine = words.length > 3 ? words[words.length - 1] : '';
+  const kernelVersion = words.slice(2, -1).join(' ');
   out.system = system;
   out.kernel = kernel;
   out.kernel_version = kernelVersion;

@@ -22,12 +22,13 @@ const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'boa
 
 export const PROBES: readonly Probe[] = [
   // platform
-  // one line, "SYSTEM NODE RELEASE VERSION... MACHINE" (the version has blanks; see platformFacts)
-  { key: 'uname', for: ['platform'], sh: 'uname -snrvm' },
+  // "SYSTEM RELEASE VERSION... MACHINE" (only the version has blanks; see platformFacts), then the node name
+  // on its own line (it may have blanks too), read by the shell itself
+  { key: 'uname', for: ['platform'], sh: 'uname -srvm; { IFS= read -r n </proc/sys/kernel/hostname && printf \'%s\\n\' "$n"; } 2>/dev/null || uname -n' },
   // socket.getfqdn(): the node name's first address, its reverse entry: the first name with a dot, else the entry's name
   {
     key: 'fqdn', for: ['platform'],
-    sh: '{ read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
+    sh: '{ IFS= read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
   },
   { key: 'machine_id', for: ['platform'], sh: 'cat /var/lib/dbus/machine-id 2>/dev/null || cat /etc/machine-id' },
   { key: 'long_bit', for: ['platform'], sh: 'getconf LONG_BIT' },

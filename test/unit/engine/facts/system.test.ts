@@ -116,7 +116,7 @@ test('distribution: Debian with its point release, Ubuntu, testing (checked: Deb
 });
 
 test('platform: fqdn as socket.getfqdn, domain after the first dot', (t) => {
-  const uname = ok('Linux compute1 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01) x86_64\n');
+  const uname = ok('Linux 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01) x86_64\ncompute1\n');
   t.like(platformFacts({ uname, fqdn: ok('192.0.2.7      compute1.example.org compute1\n'), long_bit: ok('64\n'), machine_id: ok('abc\n') }), {
     system: 'Linux', kernel: '6.1.0-18-amd64', kernel_version: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)', machine: 'x86_64', architecture: 'x86_64', userspace_bits: '64', userspace_architecture: 'x86_64',
     hostname: 'compute1', nodename: 'compute1', fqdn: 'compute1.example.org', domain: 'example.org', machine_id: 'abc',
