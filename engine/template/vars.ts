@@ -5,7 +5,7 @@
 // is bound verbatim and never rendered.
 
 import { isTemplated, renderDeep, TemplateError } from './template.js';
-import { isUnsafe, noteUnsafeRead, trackUnsafe } from './unsafe.js';
+import { isUnsafe, noteUnsafeRead, trackUnsafe, type Unsafe } from './unsafe.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -34,16 +34,33 @@ function needsRender(v: unknown): boolean {
   return found;
 }
 
-/** Bind a value that is data: read verbatim, and every read marks the render reading it as unsafe. */
-function bindData(out: Vars, key: string, value: unknown): void {
-  Object.defineProperty(out, key, {
+/** The property of a value that is data: read verbatim, and every read marks the render reading it as unsafe. */
+function dataProperty(value: unknown): PropertyDescriptor {
+  return {
     enumerable: true,
     configurable: true,
     get() {
       noteUnsafeRead();
       return value;
     },
-  });
+  };
+}
+
+/** Bind a value that is data (see dataProperty). */
+function bindData(out: Vars, key: string, value: unknown): void {
+  Object.defineProperty(out, key, dataProperty(value));
+}
+
+/**
+ * The data property of each Unsafe value of a layer, made once: the same
+ * layers (a host's facts: a few hundred keys) are merged again for every task,
+ * and a new getter per key and task was most of that merge's cost.
+ */
+const dataProperties = new WeakMap<object, PropertyDescriptor>();
+function unsafeProperty(u: Unsafe): PropertyDescriptor {
+  let d = dataProperties.get(u);
+  if (!d) dataProperties.set(u, (d = dataProperty(u.value)));
+  return d;
 }
 
 /**
@@ -67,7 +84,7 @@ export function buildVars(layers: Array<Vars | undefined>): Vars {
     }
     const value: unknown = desc.value;
     if (isUnsafe(value)) {
-      bindData(out, key, value.value);
+      Object.defineProperty(out, key, unsafeProperty(value));
       continue;
     }
     if (!needsRender(value)) {
