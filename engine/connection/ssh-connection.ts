@@ -400,12 +400,11 @@ export class SshConnection implements Connection {
         this.release();
       }
     };
-    const tag = randomBytes(8).toString('hex');
-    const wrapped = wrapCommand(command, tag);
     // The command timeout covers the whole exchange, from asking for a channel to its close.
     const timeoutMs = opts.timeoutMs ?? this.settings.commandTimeoutMs;
     let opened = false;
-    this.running.add(tag);
+    // The tag that finds the command's processes on the exec path (the persistent shell's are found by its loop's tag).
+    let tag: string | undefined;
     try {
       let client = await this.ensureOpen();
       if (this.shells.unavailable === undefined) {
@@ -415,6 +414,9 @@ export class SshConnection implements Connection {
           return r;
         }
       }
+      tag = randomBytes(8).toString('hex');
+      this.running.add(tag);
+      const wrapped = wrapCommand(command, tag);
       const asked = Date.now();
       const left = () => (timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - asked)) : 0);
       let channel: ClientChannel;
@@ -444,7 +446,7 @@ export class SshConnection implements Connection {
       if (this.aborted && !(e instanceof InterruptedError)) throw this.interrupted('the running command was abandoned');
       throw e;
     } finally {
-      this.running.delete(tag);
+      if (tag) this.running.delete(tag);
     }
   }
 
