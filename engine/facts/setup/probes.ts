@@ -40,7 +40,7 @@ export const PROBES: readonly Probe[] = [
   { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
   { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
   // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none.
-  // -I -S: no site import and no PYTHON* variables (a third of the start-up); SSLContext is there when _ssl is (ssl.py imports it).
+  // -I -S: no site import and no PYTHON* variables (about half of its start-up); SSLContext is there when _ssl is (ssl.py imports it).
   {
     key: 'python', for: ['python'],
     sh: 'for p in /usr/bin/python3 /usr/libexec/platform-python /usr/bin/python; do if [ -x "$p" ]; then ' +
