@@ -9,7 +9,10 @@
 //          stock-Ansible playbook in test/bench/ansible-live-migration/, each on a
 //          fresh 3-host lab, interleaved (test/bench/job-bench.ts)
 //
-// The no-op task is `stat` on an existing path: one gather round trip, no change.
+// The no-op task is `ping` (as Ansible's: the host runs `true`): one round trip,
+// no change. The many-host runs are also measured with a read task, `stat` on
+// an existing path, whose host side is mostly the `stat` process's own start
+// (1.5 to 2.5 ms of host CPU per task on a lab host, by load, against about 0.4 for ping).
 // Every figure carries the 1-minute load average at its start (the machine is shared).
 // Options: --hosts N --tasks M --ssh-hosts N --no-ssh --lab NAME
 //          --only local,ssh|noop,job (default local,ssh; job takes minutes per round)
@@ -61,9 +64,13 @@ if (o['no-ssh']) only.delete('ssh');
 
 const M = Number(o.tasks);
 
-function playbookText(tasks: number): string {
+/** What each task of a run is: the no-op (`ping`), or a read (`stat /`). */
+type TaskKind = 'noop' | 'read';
+const TASK_TEXT: Record<TaskKind, string> = { noop: 'ping: {}', read: 'stat: { path: / }' };
+
+function playbookText(tasks: number, kind: TaskKind): string {
   const lines = ['- hosts: all', '  gather_facts: false', '  tasks:'];
-  for (let i = 0; i < tasks; i++) lines.push(`    - name: noop ${i}`, '      stat: { path: / }');
+  for (let i = 0; i < tasks; i++) lines.push(`    - name: ${kind} ${i}`, `      ${TASK_TEXT[kind]}`);
   return lines.join('\n') + '\n';
 }
 
@@ -128,10 +135,10 @@ function fdCount(): number {
   }
 }
 
-async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number): Promise<Figures> {
+async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind = 'noop'): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-bench-'));
   writeFileSync(join(dir, 'inv.yml'), inventoryText);
-  writeFileSync(join(dir, 'p.yml'), playbookText(tasks));
+  writeFileSync(join(dir, 'p.yml'), playbookText(tasks, kind));
   const inventory = await loadInventory([join(dir, 'inv.yml')]);
   const registry = await loadRegistry();
   const pb = await loadPlaybook(join(dir, 'p.yml'), registry);
@@ -226,6 +233,11 @@ async function sshBench(): Promise<void> {
     row('noop', `${M} no-op tasks on ${n} SSH hosts: max RSS`, fn.maxRssMb, 'MB', fn.load, how);
     row('noop', `${M} no-op tasks on ${n} SSH hosts: max open files`, fn.maxFds, 'fds', fn.load, how);
     row('noop', `${M} no-op tasks on ${n} SSH hosts: controller CPU per host-task`, fn.cpuPerHostTaskMs, 'ms', fn.load, how);
+    // The same with a read task (stat): what a task that starts a process on the host costs.
+    const fr = await runBench(many, n, M, 20, 'read');
+    show(`ssh, ${n} connections, read tasks`, fr, raw.perExecMs);
+    row('noop', `${M} read tasks (stat) on ${n} SSH hosts: wall`, fr.wallMs / 1000, 's', fr.load, how);
+    row('noop', `${M} read tasks (stat) on ${n} SSH hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
   } finally {
     if (started) await labDown(o.lab);
   }
@@ -263,6 +275,12 @@ async function lightPart(): Promise<void> {
     row('light', `${M} no-op tasks on ${n} light hosts: max RSS`, f.maxRssMb, 'MB', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: max open files`, f.maxFds, 'fds', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: controller CPU per host-task`, f.cpuPerHostTaskMs, 'ms', f.load, how);
+    await settle();
+    const fr = await runBench(inv, n, M, 20, 'read');
+    show(`ssh, ${n} light hosts, read tasks`, fr);
+    row('light', `${M} read tasks (stat) on ${n} light hosts: wall`, fr.wallMs / 1000, 's', fr.load, how);
+    row('light', `${M} read tasks (stat) on ${n} light hosts: max RSS`, fr.maxRssMb, 'MB', fr.load, how);
+    row('light', `${M} read tasks (stat) on ${n} light hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
   } finally {
     const t0 = performance.now();
     await labDown(name);
