@@ -9,7 +9,7 @@ import type { Static } from '../engine/schema.js';
 import type { HostReader, Step } from '../engine/module-api.js';
 import { idOrName, isNumericId, toId } from './lib/ids.js';
 import {
-  buildFindArgv, chownArgvs, logContent, NETWORK_FSTYPES, parseFindOutput, pruneList, rechowns, restoreModeArgvs,
+  buildFindArgv, chownArgvs, idMaps, logContent, NETWORK_FSTYPES, parseFindOutput, pruneList, rechowns, restoreModeArgvs,
 } from './lib/find-owned.js';
 import type { IdChange } from './lib/find-owned.js';
 import { normalizeMountPath } from './lib/fstab.js';
@@ -20,11 +20,25 @@ import { users } from '../engine/facts/users.js';
 
 const startPath = S.string({ pattern: '^/' });
 
+const idChange = S.object({
+  old_uid: S.with(idOrName, { description: 'files owned by this UID get new_uid' }),
+  new_uid: S.with(idOrName, { description: 'the UID it gets' }),
+  old_gid: S.with(idOrName, { description: 'files with this GID get new_gid' }),
+  new_gid: S.with(idOrName, { description: 'the GID it gets' }),
+}, {
+  additionalProperties: false,
+  dependencies: { old_uid: ['new_uid'], new_uid: ['old_uid'], old_gid: ['new_gid'], new_gid: ['old_gid'] },
+});
+
 const schema = S.object({
   old_uid: S.with(idOrName, { description: 'files owned by this UID (or user name) get new_uid; give both or neither' }),
   new_uid: S.with(idOrName, { description: 'the UID (or user name) they get' }),
   old_gid: S.with(idOrName, { description: 'files with this GID (or group name) get new_gid; give both or neither' }),
   new_gid: S.with(idOrName, { description: 'the GID (or group name) they get' }),
+  ids: S.array(idChange, {
+    minItems: 1,
+    description: 'instead of old_uid/new_uid/old_gid/new_gid: several changes ({old_uid, new_uid} and/or {old_gid, new_gid} each), all done in ONE walk; a pair whose old and new are equal is skipped',
+  }),
   paths: S.anyOf([startPath, S.array(startPath, { minItems: 1 })], { default: '/', description: 'absolute path(s) to search' }),
   cross_filesystems: S.boolean({ default: false, description: 'false: find -xdev, each path\'s own file system only' }),
   log_dir: S.string({ pattern: '^/', default: '/var/log/tsplay', description: 'where the undo log is written' }),
@@ -37,8 +51,12 @@ const schema = S.object({
 export type ChownFindArgs = Static<typeof schema>;
 
 export interface ChownFindState {
-  /** Resolved numeric IDs (names looked up through the overlay-aware reader). */
-  ids: IdChange;
+  /**
+   * The changes, resolved to numeric IDs (names looked up through the
+   * overlay-aware reader): one for old_uid/new_uid/old_gid/new_gid, those of
+   * `ids` without the pairs whose old and new are equal.
+   */
+  ids: IdChange[];
   /** Names that did not resolve, e.g. ["user nova"]. */
   unresolved: string[];
   /** Start paths that do not exist. */
@@ -56,21 +74,41 @@ function pathList(p: string | string[]): string[] {
   return (Array.isArray(p) ? p : [p]).map(normalizeMountPath);
 }
 
+const PAIR_KEYS = ['old_uid', 'new_uid', 'old_gid', 'new_gid'] as const;
+
 /** Refusals that do not need the host; also checked before find runs. */
-function refusal(ids: IdChange): string | undefined {
-  if (ids.old_uid === undefined && ids.old_gid === undefined) return 'nothing to do: give old_uid/new_uid and/or old_gid/new_gid';
-  if (ids.old_uid === 0) return 'refusing old_uid 0: re-owning everything root owns would break the system';
-  if (ids.old_gid === 0) return 'refusing old_gid 0: re-owning everything group root owns would break the system';
-  if (ids.old_uid !== undefined && ids.old_uid === ids.new_uid) return `old_uid and new_uid are both ${ids.old_uid}: nothing would change`;
-  if (ids.old_gid !== undefined && ids.old_gid === ids.new_gid) return `old_gid and new_gid are both ${ids.old_gid}: nothing would change`;
+function refusal(args: ChownFindArgs, changes: readonly IdChange[]): string | undefined {
+  if (args.ids && PAIR_KEYS.some((k) => args[k] !== undefined)) return 'give either ids or old_uid/new_uid/old_gid/new_gid, not both';
+  if (!args.ids && changes.every((c) => c.old_uid === undefined && c.old_gid === undefined)) return 'nothing to do: give old_uid/new_uid and/or old_gid/new_gid';
+  for (const ids of changes) {
+    if (ids.old_uid === 0) return 'refusing old_uid 0: re-owning everything root owns would break the system';
+    if (ids.old_gid === 0) return 'refusing old_gid 0: re-owning everything group root owns would break the system';
+    if (ids.old_uid !== undefined && ids.old_uid === ids.new_uid) return `old_uid and new_uid are both ${ids.old_uid}: nothing would change`;
+    if (ids.old_gid !== undefined && ids.old_gid === ids.new_gid) return `old_gid and new_gid are both ${ids.old_gid}: nothing would change`;
+  }
+  try {
+    idMaps(changes);
+  } catch (e) {
+    return `refusing: ${(e as Error).message}`;
+  }
   return undefined;
 }
 
-function describe(ids: IdChange): string {
+function describe(changes: readonly IdChange[]): string {
   const parts: string[] = [];
-  if (ids.old_uid !== undefined) parts.push(`uid ${ids.old_uid} -> ${ids.new_uid}`);
-  if (ids.old_gid !== undefined) parts.push(`gid ${ids.old_gid} -> ${ids.new_gid}`);
+  for (const ids of changes) {
+    if (ids.old_uid !== undefined) parts.push(`uid ${ids.old_uid} -> ${ids.new_uid}`);
+    if (ids.old_gid !== undefined) parts.push(`gid ${ids.old_gid} -> ${ids.new_gid}`);
+  }
   return parts.join(', ');
+}
+
+/** A change of `ids` without its pairs whose old and new are the same ID (nothing to do for them). */
+function withoutNoOps(c: IdChange): IdChange {
+  const out: IdChange = {};
+  if (c.old_uid !== undefined && c.old_uid !== c.new_uid) Object.assign(out, { old_uid: c.old_uid, new_uid: c.new_uid });
+  if (c.old_gid !== undefined && c.old_gid !== c.new_gid) Object.assign(out, { old_gid: c.old_gid, new_gid: c.new_gid });
+  return out;
 }
 
 export default defineModule<typeof schema, ChownFindState>({
@@ -79,30 +117,32 @@ export default defineModule<typeof schema, ChownFindState>({
   schema,
 
   async gather(args, host: HostReader): Promise<ChownFindState> {
-    const ids: IdChange = {};
     const unresolved: string[] = [];
-    const userKeys = ['old_uid', 'new_uid'] as const;
-    const groupKeys = ['old_gid', 'new_gid'] as const;
-    for (const k of userKeys) {
-      const v = args[k];
-      if (v === undefined) continue;
-      if (isNumericId(v)) ids[k] = toId(v);
-      else {
-        const u = await host.get(users, String(v));
-        if (u.exists && u.uid !== undefined) ids[k] = u.uid;
-        else unresolved.push(`user ${v}`);
+    const resolve = async (given: Partial<Record<(typeof PAIR_KEYS)[number], string | number>>): Promise<IdChange> => {
+      const ids: IdChange = {};
+      for (const k of PAIR_KEYS) {
+        const v = given[k];
+        if (v === undefined) continue;
+        if (isNumericId(v)) ids[k] = toId(v);
+        else if (k.endsWith('uid')) {
+          const u = await host.get(users, String(v));
+          if (u.exists && u.uid !== undefined) ids[k] = u.uid;
+          else unresolved.push(`user ${v}`);
+        } else {
+          const g = await host.get(groups, String(v));
+          if (g.exists && g.gid !== undefined) ids[k] = g.gid;
+          else unresolved.push(`group ${v}`);
+        }
       }
-    }
-    for (const k of groupKeys) {
-      const v = args[k];
-      if (v === undefined) continue;
-      if (isNumericId(v)) ids[k] = toId(v);
-      else {
-        const g = await host.get(groups, String(v));
-        if (g.exists && g.gid !== undefined) ids[k] = g.gid;
-        else unresolved.push(`group ${v}`);
+      return ids;
+    };
+    const ids: IdChange[] = [];
+    if (args.ids) {
+      for (const c of args.ids) {
+        const r = withoutNoOps(await resolve(c));
+        if (r.old_uid !== undefined || r.old_gid !== undefined) ids.push(r);
       }
-    }
+    } else ids.push(await resolve(args));
     const paths = pathList(args.paths);
     const stats = await host.getAll(file, paths);
     const missing = stats.filter((s) => !s.exists).map((s) => s.path);
@@ -110,7 +150,8 @@ export default defineModule<typeof schema, ChownFindState>({
       .filter((m) => NETWORK_FSTYPES.has(m.fstype))
       .map((m) => normalizeMountPath(m.path));
     const state: ChownFindState = { ids, unresolved, missing, networkMounts };
-    if (unresolved.length || missing.length || refusal(ids)) return state;
+    // Nothing to walk for: every pair of `ids` already has its new value.
+    if (unresolved.length || missing.length || refusal(args, ids) || ids.length === 0) return state;
     const argv = buildFindArgv(paths, pruneList(paths, networkMounts), ids, !args.cross_filesystems);
     // Raw run, not a fact: which files hold an ID is a walk no prediction can alter.
     // A walk of / can take minutes on a big host: allow it (the default command timeout may be short).
@@ -122,10 +163,17 @@ export default defineModule<typeof schema, ChownFindState>({
   plan(args, state) {
     if (state.unresolved.length) throw new ModuleError(`cannot resolve ${state.unresolved.join(', ')}: no such account`);
     const ids = state.ids;
-    const refused = refusal(ids);
+    const refused = refusal(args, ids);
     if (refused) throw new ModuleError(refused);
     if (state.missing.length) throw new ModuleError(`no such path: ${state.missing.join(', ')}`);
     const paths = pathList(args.paths);
+    if (ids.length === 0) {
+      return {
+        changed: false,
+        reason: 'no ID to change: every pair of ids has the same old and new value',
+        result: { count: 0, files: [], truncated: false, pruned: pruneList(paths, state.networkMounts) },
+      };
+    }
     const f = state.find;
     if (!f) throw new ModuleError('internal: find did not run');
     // Files that vanish while find walks (temporary files) are not errors.

@@ -17,11 +17,35 @@ export interface OwnedFile {
   path: string;
 }
 
+/** One owner change: a UID pair and/or a GID pair. A task's changes are a list of these. */
 export interface IdChange {
   old_uid?: number;
   new_uid?: number;
   old_gid?: number;
   new_gid?: number;
+}
+
+/** Each old UID and old GID of the changes, with its new value, in the order given. */
+export interface IdMaps {
+  uid: Map<number, number>;
+  gid: Map<number, number>;
+}
+
+/**
+ * The changes as maps from old ID to new. Throws on an old ID given two
+ * different new values (which one a file gets would be a guess).
+ */
+export function idMaps(changes: readonly IdChange[]): IdMaps {
+  const maps: IdMaps = { uid: new Map(), gid: new Map() };
+  for (const c of changes) {
+    for (const [kind, from, to] of [['uid', c.old_uid, c.new_uid], ['gid', c.old_gid, c.new_gid]] as const) {
+      if (from === undefined || to === undefined) continue;
+      const had = maps[kind].get(from);
+      if (had !== undefined && had !== to) throw new Error(`old_${kind} ${from} is given two new values: ${had} and ${to}`);
+      maps[kind].set(from, to);
+    }
+  }
+  return maps;
 }
 
 function isUnderOrSame(child: string, parent: string): boolean {
@@ -50,7 +74,7 @@ export function escapeFindPattern(p: string): string {
 
 export const FIND_FORMAT = '%U %G %m %p\\0';
 
-export function buildFindArgv(paths: readonly string[], prune: readonly string[], ids: IdChange, xdev: boolean): string[] {
+export function buildFindArgv(paths: readonly string[], prune: readonly string[], changes: readonly IdChange[], xdev: boolean): string[] {
   const argv = ['find', '-P', ...paths];
   if (xdev) argv.push('-xdev');
   if (prune.length) {
@@ -58,9 +82,12 @@ export function buildFindArgv(paths: readonly string[], prune: readonly string[]
     prune.forEach((p, i) => argv.push(...(i ? ['-o'] : []), '-path', escapeFindPattern(p)));
     argv.push(')', '-prune', '-o');
   }
-  const tests: string[][] = [];
-  if (ids.old_uid !== undefined) tests.push(['-uid', String(ids.old_uid)]);
-  if (ids.old_gid !== undefined) tests.push(['-gid', String(ids.old_gid)]);
+  // One walk for every change: -uid tests first, then -gid, each old ID once.
+  const maps = idMaps(changes);
+  const tests: string[][] = [
+    ...[...maps.uid.keys()].map((id) => ['-uid', String(id)]),
+    ...[...maps.gid.keys()].map((id) => ['-gid', String(id)]),
+  ];
   argv.push('(', ...tests.flatMap((t, i) => (i ? ['-o', ...t] : t)), ')', '-printf', FIND_FORMAT);
   return argv;
 }
@@ -83,13 +110,20 @@ export interface Rechown {
   gid?: number;
 }
 
-/** What each file becomes: uid and/or gid, per file. */
-export function rechowns(files: readonly OwnedFile[], ids: IdChange): Rechown[] {
+/**
+ * What each file becomes: uid and/or gid, per file, each looked up by the ID
+ * the file has now (one walk: a file whose UID is one change's new value and
+ * another's old one gets the other's new value, once).
+ */
+export function rechowns(files: readonly OwnedFile[], changes: readonly IdChange[]): Rechown[] {
+  const maps = idMaps(changes);
   const out: Rechown[] = [];
   for (const f of files) {
     const r: Rechown = { file: f };
-    if (ids.old_uid !== undefined && f.uid === ids.old_uid) r.uid = ids.new_uid;
-    if (ids.old_gid !== undefined && f.gid === ids.old_gid) r.gid = ids.new_gid;
+    const uid = maps.uid.get(f.uid);
+    const gid = maps.gid.get(f.gid);
+    if (uid !== undefined) r.uid = uid;
+    if (gid !== undefined) r.gid = gid;
     if (r.uid !== undefined || r.gid !== undefined) out.push(r);
   }
   return out;

@@ -113,7 +113,7 @@ test('usermod: success returns the old and new IDs', async (t) => {
 
 test('chown_find: the log is written (timestamped, 0600) before the first chown', async (t) => {
   const plan = chownFind.plan({ old_uid: 107, new_uid: 111, paths: '/', cross_filesystems: false, log_dir: '/var/log/tsplay', list_limit: 20 },
-    { ids: { old_uid: 107, new_uid: 111 }, unresolved: [], missing: [], networkMounts: [],
+    { ids: [{ old_uid: 107, new_uid: 111 }], unresolved: [], missing: [], networkMounts: [],
       find: { argv: [], rc: 0, stdout: '107 113 644 /var/lib/nova\0', stderr: '' } }, ctx) as ChangePlan;
   const { host, calls } = fakeHost(() => ok);
   const res = await apply(plan, host);
