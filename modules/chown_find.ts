@@ -27,6 +27,8 @@ const idChange = S.object({
   new_gid: S.with(idOrName, { description: 'the GID it gets' }),
 }, {
   additionalProperties: false,
+  // at least one pair (with the dependencies below: two keys)
+  minProperties: 2,
   dependencies: { old_uid: ['new_uid'], new_uid: ['old_uid'], old_gid: ['new_gid'], new_gid: ['old_gid'] },
 });
 
