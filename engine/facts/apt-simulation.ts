@@ -1,13 +1,25 @@
-// Parsing `apt-get -s install ...` (run with LC_ALL=C): the packages a real
-// install would unpack, from its `Inst NAME [OLDVERSION] (NEWVERSION ...)` lines,
-// in apt's order. Pure.
+// What `apt-get install NAMES` would unpack, asked without changing anything.
+//
+// Two ways to ask apt, with the same resolver and the same answer:
+// - `apt-get -s install` prints an `Inst NAME [OLDVERSION] (NEWVERSION ...)` line
+//   per package; parseAptSimulation reads it (the lab test of the predictions
+//   checks the other route against it);
+// - `apt-get --print-uris install`, with an empty directory as apt's archive
+//   cache so that every package to unpack is listed as a download, prints one
+//   `'URI' NAME_VERSION_ARCH.deb SIZE HASH` line per package. It stops before
+//   the simulation (a second dependency cache over the whole archive and the
+//   install ordering), which is half of `apt-get -s`'s time: 0.55 to 0.7 s
+//   against 1.2 to 1.6 s for nfs-kernel-server on a Debian 12 lab host. Like
+//   -s it takes no apt or dpkg lock. installDownloadsArgv and
+//   parseInstallDownloads are that route; the predictions and the real run's
+//   prefetch use it. Pure.
 
 export interface SimInst {
   /** As apt prints it: `name`, or `name:arch` for a foreign architecture. */
   name: string;
   /** The version that would be installed; undefined when the line has none. */
   version?: string;
-  /** The installed version being replaced (an upgrade). */
+  /** The installed version being replaced (an upgrade; `apt-get -s` only). */
   from?: string;
 }
 
@@ -24,8 +36,45 @@ export function parseAptSimulation(out: string): SimInst[] {
   return result;
 }
 
-/** `apt-get -s install NAMES` as an install with this recommends setting would resolve them (read-only). */
-export function simulateInstallArgv(names: readonly string[], installRecommends?: boolean): string[] {
-  const flags = installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
-  return ['env', 'LC_ALL=C', 'apt-get', '-s', '-q', ...flags, 'install', '--', ...names];
+function recommendsFlags(installRecommends?: boolean): string[] {
+  return installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
+}
+
+// Prints the host's dpkg architecture, then the .deb file name of each package
+// the install would unpack (the URIs stay on the host). Exit status: apt-get's.
+export const INSTALL_DOWNLOADS_SCRIPT = `set -u
+T=$(mktemp -d) || exit 70
+trap 'rm -rf "$T"' EXIT
+mkdir "$T/archives" || exit 70
+dpkg --print-architecture || exit 70
+LC_ALL=C apt-get -q --print-uris -o Dir::Cache::Archives="$T/archives/" "$@" > "$T/out" || exit $?
+sed -n "s/^'[^']*' \\([^ ]*\\.deb\\) .*/\\1/p" "$T/out"
+`;
+
+/** argv asking which packages `apt-get install NAMES` (this recommends setting) would unpack: see INSTALL_DOWNLOADS_SCRIPT. */
+export function installDownloadsArgv(names: readonly string[], installRecommends?: boolean): string[] {
+  return ['sh', '-c', INSTALL_DOWNLOADS_SCRIPT, 'tsplay-apt-uris', ...recommendsFlags(installRecommends), 'install', '--', ...names];
+}
+
+/** apt's escapes in archive file names (`%3a` for the epoch's colon). */
+function unquote(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/**
+ * The packages in INSTALL_DOWNLOADS_SCRIPT's output, in apt's order, named as
+ * `apt-get -s` names them: `name:arch` when the architecture is neither the
+ * host's nor `all`.
+ */
+export function parseInstallDownloads(out: string): SimInst[] {
+  const lines = out.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter(Boolean);
+  const native = lines.shift();
+  const result: SimInst[] = [];
+  for (const line of lines) {
+    const m = /^([^_/\s]+)_([^_/\s]+)_([^_/\s]+)\.deb$/.exec(line);
+    if (!m) continue;
+    const [name, version, arch] = [unquote(m[1]), unquote(m[2]), unquote(m[3])];
+    result.push({ name: arch === 'all' || arch === native ? name : `${name}:${arch}`, version });
+  }
+  return result;
 }

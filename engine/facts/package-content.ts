@@ -22,7 +22,7 @@ export function packageFilesOf(overlay: Overlay): PackageFiles {
 
 /**
  * Every package the predicted installs would unpack, new dependencies included:
- * apt-get -s per recommends setting, as the real install would resolve them
+ * apt's resolver per recommends setting, as the real install would resolve them
  * (cached). Only --check pays for it, and only when a later task asks about a
  * package, file or unit the host does not have.
  */

@@ -20,7 +20,7 @@
 //   followed, /dev/null = masked), /etc/init.d/NAME, /etc/init/NAME.conf;
 //   started and enabled per Debian policy (see unitPrediction).
 
-import { parseAptSimulation, simulateInstallArgv } from './apt-simulation.js';
+import { installDownloadsArgv, parseInstallDownloads } from './apt-simulation.js';
 import { posix as pathPosix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FileState, HostReader, InitSystem, ServiceState } from '../module-api.js';
@@ -56,7 +56,7 @@ export function coveredPath(path: string): boolean {
 
 // The script: a constant; its arguments are the package names (candidate
 // versions from apt-cache policy; the apt module already predicts every package
-// `apt-get -s install` would bring, so no dependency solving here). Output:
+// the install would bring, so no dependency solving here). Output:
 //   P                         policy-rc.d exists
 //   M PKG                     no .deb for PKG
 //   TAR                       then one line: base64 of a gzipped tar with x/PKG/<members as
@@ -326,9 +326,10 @@ export class PackageFiles {
   readonly stats = { roundTrips: 0, ms: 0 };
 
   /**
-   * The packages `apt-get -s install NAMES` (with this recommends setting) would
-   * unpack, the named ones included; one round trip per distinct request, cached.
-   * A failed simulation (unknown name, broken dependencies) yields the names only.
+   * The packages `apt-get install NAMES` (with this recommends setting) would
+   * unpack, the named ones included, as apt's resolver answers without changing
+   * anything (apt-simulation.ts); one round trip per distinct request, cached.
+   * A failed resolution (unknown name, broken dependencies) yields the names only.
    * Concurrent asks share one round trip (a prefetch started at the start of a
    * --check run, engine/run/package-prefetch.ts, and the task that needs it).
    */
@@ -342,12 +343,12 @@ export class PackageFiles {
     }
     const promise = (async () => {
       const t0 = performance.now();
-      const r = await host.run(simulateInstallArgv(names, installRecommends), { timeoutMs: 120_000 });
+      const r = await host.run(installDownloadsArgv(names, installRecommends), { timeoutMs: 120_000 });
       this.stats.roundTrips++;
       this.stats.ms += performance.now() - t0;
       // A tentative ask (the prefetch) that failed is no answer: the task's own ask tries again.
-      if (r.rc !== 0 && opts.tentative) throw new Error(`apt-get -s failed (${r.rc})`);
-      return [...new Set([...names, ...(r.rc === 0 ? parseAptSimulation(r.stdout).map((i) => i.name) : [])])];
+      if (r.rc !== 0 && opts.tentative) throw new Error(`apt-get --print-uris failed (${r.rc})`);
+      return [...new Set([...names, ...(r.rc === 0 ? parseInstallDownloads(r.stdout).map((i) => i.name) : [])])];
     })();
     this.closures.set(key, { promise, tentative: opts.tentative === true });
     // A failed round trip (connection lost, a failed prefetch) is not an answer: the next ask tries again.

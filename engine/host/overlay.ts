@@ -130,7 +130,7 @@ export class Overlay {
     return { installed, removed };
   }
 
-  /** Predicted installs grouped by their recommends setting (one apt-get -s per group). */
+  /** Predicted installs grouped by their recommends setting (one resolution by apt per group). */
   installGroups(): Array<{ names: string[]; installRecommends?: boolean }> {
     const groups = new Map<string, { names: string[]; installRecommends?: boolean }>();
     for (const name of this.predictedPackages().installed) {

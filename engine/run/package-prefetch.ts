@@ -4,7 +4,7 @@
 //
 // When --check predicts that an `apt` task installs packages, a later task that
 // asks about a file, unit or package those packages bring is answered from the
-// packages themselves (engine/facts/package-content.ts): `apt-get -s` for the
+// packages themselves (engine/facts/package-content.ts): apt's resolver for the
 // new dependencies, then the .debs fetched and read on the host. That costs
 // seconds, and it used to start only when the later task asked. Here, at the
 // start of a --check run, every `apt`/`package` task whose package names can be
@@ -19,7 +19,7 @@
 // lookups are the read-only ones --check already makes.
 //
 // In a real run the same plan downloads, per host, the packages (with their
-// new dependencies, at the versions `apt-get -s` resolves) that the host lacks,
+// new dependencies, at the versions apt's resolver picks) that the host lacks,
 // while the run's other tasks go on: `apt-get download` into a private
 // directory (it takes no apt or dpkg lock, so a task of the run or of the site
 // that runs apt or dpkg meanwhile is never locked out), then each .deb is
@@ -34,7 +34,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
-import { parseAptSimulation, simulateInstallArgv } from '../facts/apt-simulation.js';
+import { installDownloadsArgv, parseInstallDownloads } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import type { Connection } from '../connection/connection.js';
@@ -204,9 +204,9 @@ async function download(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[
     const host = hostFor(r, h, p);
     const names = await missing(host, p.names);
     if (!names.length) continue;
-    const sim = await host.run(simulateInstallArgv(names, p.installRecommends), { timeoutMs: 120_000 });
+    const sim = await host.run(installDownloadsArgv(names, p.installRecommends), { timeoutMs: 120_000 });
     if (sim.rc !== 0) continue;
-    const words = parseAptSimulation(sim.stdout).filter((i) => i.version !== undefined).map((i) => `${i.name}=${i.version}`);
+    const words = parseInstallDownloads(sim.stdout).filter((i) => i.version !== undefined).map((i) => `${i.name}=${i.version}`);
     if (words.length) await host.run(['sh', '-c', DOWNLOAD_SCRIPT, 'sh', ...words], { timeoutMs: 1_800_000 });
   }
 }

@@ -16,7 +16,7 @@ import { services } from '../../../../engine/facts/services.js';
 import { row, tableReader } from './table-reader.js';
 import { coveredPath, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
-import { parseAptSimulation } from '../../../../engine/facts/apt-simulation.js';
+import { installDownloadsArgv, parseAptSimulation, parseInstallDownloads } from '../../../../engine/facts/apt-simulation.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'package-files');
 const rec = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -31,6 +31,33 @@ test('apt-get -s: every Inst line, in order, with versions; upgrades keep the ol
   t.false(sim.some((i) => i.name === 'Conf' || i.name.startsWith('Conf')), 'Conf lines are not installs');
   t.deepEqual(parseAptSimulation(rec('apt-sim-upgrade.txt'))[0], { name: 'perl-base', version: '5.36.0-7+deb12u4', from: '5.36.0-7+deb12u3' });
   t.deepEqual(parseAptSimulation('Reading package lists...\nE: Unable to locate package nope\n'), []);
+});
+
+// Recorded on a fresh Debian 12 lab host, each request both ways (apt-get -s and --print-uris).
+for (const [uris, sim] of [
+  ['apt-uris-nfs-kernel-server.txt', 'apt-sim-nfs-kernel-server.txt'],
+  ['apt-uris-norecommends-nfs-libvirt.txt', 'apt-sim-norecommends-nfs-libvirt.txt'],
+]) {
+  test(`apt-get --print-uris names the packages and versions apt-get -s installs: ${uris}`, (t) => {
+    const byUris = parseInstallDownloads(rec(uris));
+    const bySim = parseAptSimulation(rec(sim));
+    t.true(bySim.length > 10);
+    const key = (i: { name: string; version?: string }) => `${i.name}=${i.version}`;
+    t.deepEqual(byUris.map(key).sort(), bySim.map(key).sort());
+  });
+}
+
+test('apt-get --print-uris: escapes undone, foreign architectures named as apt-get -s names them, other lines ignored', (t) => {
+  const out = 'amd64\nnfs-common_1%3a2.6.2-4+deb12u1_amd64.deb\nlibc6_2.36-9+deb12u4_i386.deb\nnetbase_6.4_all.deb\nE: something\n';
+  t.deepEqual(parseInstallDownloads(out), [
+    { name: 'nfs-common', version: '1:2.6.2-4+deb12u1' },
+    { name: 'libc6:i386', version: '2.36-9+deb12u4' },
+    { name: 'netbase', version: '6.4' },
+  ]);
+  t.deepEqual(parseInstallDownloads('amd64\n'), [], 'nothing to install');
+  t.deepEqual(parseInstallDownloads(''), []);
+  t.deepEqual(installDownloadsArgv(['a', 'b'], false).slice(3), ['tsplay-apt-uris', '--no-install-recommends', 'install', '--', 'a', 'b']);
+  t.deepEqual(installDownloadsArgv(['a']).slice(3), ['tsplay-apt-uris', 'install', '--', 'a']);
 });
 
 test('snapshot: packages, entries, links, ucf lines; nothing else', (t) => {
@@ -128,8 +155,8 @@ function fakeHost(recordings: Record<string, string>, files: Record<string, stri
     {
       facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
       run(argv): RunResult {
-        // The overlay's dependency simulation (apt-get -s) fails here: the closure is the names alone.
-        if (argv[0] !== 'sh') return { rc: 1, stdout: '', stderr: '' };
+        // The overlay's dependency resolution (apt-get --print-uris) fails here: the closure is the names alone.
+        if (argv[3] !== 'tsplay-pkgfiles') return { rc: 100, stdout: '', stderr: '' };
         runs.push(argv);
         const f = recordings[argv[4]];
         return f ? { rc: 0, stdout: rec(f), stderr: '' } : { rc: 1, stdout: '', stderr: 'unexpected' };

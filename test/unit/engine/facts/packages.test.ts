@@ -5,6 +5,7 @@ import { packages } from '../../../../engine/facts/packages.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
 import type { PackageState, Prediction } from '../../../../engine/module-api.js';
 import { out, parseRows, predictRow, readCtx, tableReader } from './table-reader.js';
+import { installDownloadsArgv } from '../../../../engine/facts/apt-simulation.js';
 
 test('packages: one dpkg-query for every name, after --', (t) => {
   t.deepEqual(packages.sections(['a', '-b'], readCtx()), [
@@ -44,13 +45,13 @@ const ROWS: Array<{ what: string; value: PackageState; predictions: Prediction[]
 ];
 
 test('packages: predictions -> predicted state', async (t) => {
-  // The dependency simulation finds nothing more (rc 100): only the names themselves.
+  // The dependency resolution finds nothing more (rc 100): only the names themselves.
   const host = tableReader([], { run: () => ({ rc: 100, stdout: '', stderr: '' }) });
   for (const row of ROWS) t.deepEqual(await predictRow(packages, row.value.name, row.value, row.predictions, host), row.expected, row.what);
 });
 
 test('packages: a new dependency of a predicted install is predicted installed', async (t) => {
-  const host = tableReader([], { run: () => out('Inst rpcbind (1.2.6-6+b1 Debian:12/stable [amd64])\nInst nfs-common (1:2.6.2-4 Debian:12/stable [amd64])\n') });
+  const host = tableReader([], { run: () => out('amd64\nrpcbind_1.2.6-6+b1_amd64.deb\nnfs-common_1%3a2.6.2-4_amd64.deb\n') });
   const install: Prediction[] = [{ kind: 'package', name: 'nfs-common', installed: true }];
   t.deepEqual(await predictRow(packages, 'rpcbind', { name: 'rpcbind', installed: false }, [install], host), { name: 'rpcbind', installed: true, predicted: true });
   t.deepEqual(await predictRow(packages, 'other', { name: 'other', installed: false }, [install], host), { name: 'other', installed: false });
@@ -60,7 +61,7 @@ test('packages: a new dependency of a predicted install is predicted installed',
     'predicted removed after',
   );
   t.deepEqual(host.runs, [
-    ['env', 'LC_ALL=C', 'apt-get', '-s', '-q', 'install', '--', 'nfs-common'],
-    ['env', 'LC_ALL=C', 'apt-get', '-s', '-q', 'install', '--', 'nfs-common'],
-  ], 'one simulation per overlay (each row has its own)');
+    installDownloadsArgv(['nfs-common']),
+    installDownloadsArgv(['nfs-common']),
+  ], 'one resolution per overlay (each row has its own)');
 });

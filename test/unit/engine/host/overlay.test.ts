@@ -13,6 +13,7 @@ import { services } from '../../../../engine/facts/services.js';
 import { users } from '../../../../engine/facts/users.js';
 import { unknownFacts } from '../../../../engine/host/host.js';
 import { row, tableReader, type TableReader } from '../facts/table-reader.js';
+import { installDownloadsArgv } from '../../../../engine/facts/apt-simulation.js';
 
 interface FakeHost {
   files: Record<string, Omit<FileState, 'path' | 'exists'>>;
@@ -203,19 +204,19 @@ test('run and runAll pass through to the real host', async (t) => {
   t.is(r.facts, reader.facts);
 });
 
-test('packages: new dependencies of a predicted install are predicted installed (apt-get -s, per recommends setting, cached)', async (t) => {
+test('packages: new dependencies of a predicted install are predicted installed (apt resolves them, per recommends setting, cached)', async (t) => {
   const calls: string[][] = [];
   const base = tableReader([row(packages, (name) => ({ name, installed: name === 'netbase' }))], {
     name: 'h',
     facts: { ...unknownFacts('h'), service_mgr: 'systemd' },
     run(argv) {
       calls.push(argv);
-      return { rc: 0, stdout: 'Inst rpcbind (1.2.6-6+b1 Debian:12/stable [amd64])\nInst nfs-common (1:2.6.2-4 Debian:12/stable [amd64])\nInst nfs-kernel-server (1:2.6.2-4 Debian:12/stable [amd64])\n', stderr: '' };
+      return { rc: 0, stdout: 'amd64\nrpcbind_1.2.6-6+b1_amd64.deb\nnfs-common_1%3a2.6.2-4_amd64.deb\nnfs-kernel-server_1%3a2.6.2-4_amd64.deb\n', stderr: '' };
     },
   });
   const o = new Overlay();
   const r = predictedReader(base, o);
-  t.deepEqual(await r.getAll(packages, ['nfs-common']), [{ name: 'nfs-common', installed: false }], 'nothing predicted: the host answers, no simulation');
+  t.deepEqual(await r.getAll(packages, ['nfs-common']), [{ name: 'nfs-common', installed: false }], 'nothing predicted: the host answers, no resolution');
   t.is(calls.length, 0);
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true, installRecommends: false }]);
   t.deepEqual(await r.getAll(packages, ['nfs-common', 'netbase', 'unrelated']), [
@@ -223,7 +224,8 @@ test('packages: new dependencies of a predicted install are predicted installed 
     { name: 'netbase', installed: true },
     { name: 'unrelated', installed: false },
   ]);
-  t.deepEqual(calls, [['env', 'LC_ALL=C', 'apt-get', '-s', '-q', '--no-install-recommends', 'install', '--', 'nfs-kernel-server']]);
+  t.deepEqual(calls, [installDownloadsArgv(['nfs-kernel-server'], false)]);
+  t.deepEqual(calls[0].slice(4), ['--no-install-recommends', 'install', '--', 'nfs-kernel-server']);
   await r.getAll(packages, ['rpcbind']);
-  t.is(calls.length, 1, 'the simulation is cached');
+  t.is(calls.length, 1, 'the resolution is cached');
 });
