@@ -8,6 +8,8 @@ import { LoadError } from '../errors.js';
 import type { Block, Item, Play, Task } from '../load/playbook.js';
 import { formatSourcePlace } from '../load/playbook.js';
 import { unsafe } from '../template/unsafe.js';
+import { isTemplated } from '../template/template.js';
+import type { Vars } from '../template/vars.js';
 import type { RunContext } from './context.js';
 import { childScope, playScope, tagSelected, taskScope, varsFor, type Scope } from './scope.js';
 import { renderName } from './names.js';
@@ -117,15 +119,18 @@ async function runTask(rc: RunContext, task: Task, hosts: string[], parent: Scop
   if (!hosts.length) return;
   const scope = taskScope(parent, task);
   if (!handler && !tagSelected(scope.tags, rc.opts.tags, rc.opts.skipTags)) return;
+  // The first host's variables, built only when a template needs them (a task's name or run_once).
+  let firstVars: Vars | undefined;
+  const firstHostVars = (): Vars => (firstVars ??= varsFor(rc, rc.hostRun(hosts[0]), scope));
   // As ansible-playbook prints it: rendered with the first host's variables (names.ts); a role's tasks as "ROLE : name".
-  const rendered = task.name === undefined ? task.action : renderName(task.name, varsFor(rc, rc.hostRun(hosts[0]), scope));
+  const rendered = task.name === undefined ? task.action : isTemplated(task.name) ? renderName(task.name, firstHostVars()) : task.name;
   const name = task.role ? `${task.role.name} : ${rendered}` : rendered;
   scope.displayName = name;
   if (!handler && rc.opts.confirmTask && (await rc.opts.confirmTask(name)) === 'no') return;
   const place = formatSourcePlace(task.src);
   rc.opts.emit({ kind: 'task_start', task: name, play: play.name, hosts, place, handler });
   // run_once may be a template: resolved with the first host's variables, as the name.
-  const runOnce = resolveFlag(task.runOnce, varsFor(rc, rc.hostRun(hosts[0]), scope), 'run_once') === true;
+  const runOnce = (typeof task.runOnce === 'string' ? resolveFlag(task.runOnce, firstHostVars(), 'run_once') : task.runOnce) === true;
   const targets = runOnce ? hosts.slice(0, 1) : hosts;
   const runOne = async (n: string) => {
     const outcome = await runTaskOnHost(rc, task, n, scope, name, place);

@@ -26,11 +26,14 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
   if (rc.interrupted()) return undefined;
   const h = rc.hostRun(n);
   const t0 = Date.now();
+  // The task's variables on this host, built once: its flags, conditions, loop and
+  // action all read them (the flags do not change what a task's variables are).
+  const vars = varsFor(rc, h, taskScope);
   // become, check_mode, no_log may be templates: resolved with this host's variables.
   let scope: Scope;
   let flagError: Error | undefined;
   try {
-    scope = withHostFlags(taskScope, varsFor(rc, h, taskScope));
+    scope = withHostFlags(taskScope, vars);
   } catch (e) {
     flagError = e instanceof Error ? e : new Error(String(e));
     // A no_log that cannot be resolved hides the result rather than show it.
@@ -48,7 +51,7 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
   };
   try {
     if (flagError) throw flagError;
-    const baseVars = varsFor(rc, h, scope);
+    const baseVars = vars;
     // Conditions of enclosing blocks, then the loop, then the task's own when per item.
     for (const w of scope.when) {
       if (!condition(w.conds, baseVars, task)) {
