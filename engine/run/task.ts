@@ -28,11 +28,12 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
   const t0 = Date.now();
   // The task's variables on this host, built once: its flags, conditions, loop and
   // action all read them (the flags do not change what a task's variables are).
-  const vars = varsFor(rc, h, taskScope);
+  let vars: Vars = {};
   // become, check_mode, no_log may be templates: resolved with this host's variables.
   let scope: Scope;
   let flagError: Error | undefined;
   try {
+    vars = varsFor(rc, h, taskScope);
     scope = withHostFlags(taskScope, vars);
   } catch (e) {
     flagError = e instanceof Error ? e : new Error(String(e));
