@@ -11,8 +11,9 @@
 //   install ordering), which is half of `apt-get -s`'s time: 0.55 to 0.7 s
 //   against 1.2 to 1.6 s for nfs-kernel-server on a Debian 12 lab host. Like
 //   -s it takes no apt or dpkg lock. installDownloadsArgv and
-//   parseInstallDownloads are that route; the predictions and the real run's
-//   prefetch use it. Pure.
+//   parseInstallDownloads are that route; the package predictions use it
+//   (where a file's content is needed too, a download-only install brings
+//   the closure and the .debs in one run of apt: package-files.ts). Pure.
 
 export interface SimInst {
   /** As apt prints it: `name`, or `name:arch` for a foreign architecture. */
@@ -36,7 +37,7 @@ export function parseAptSimulation(out: string): SimInst[] {
   return result;
 }
 
-function recommendsFlags(installRecommends?: boolean): string[] {
+export function recommendsFlags(installRecommends?: boolean): string[] {
   return installRecommends === false ? ['--no-install-recommends'] : installRecommends === true ? ['--install-recommends'] : [];
 }
 
@@ -68,13 +69,19 @@ function unquote(s: string): string {
  */
 export function parseInstallDownloads(out: string): SimInst[] {
   const lines = out.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter(Boolean);
-  const native = lines.shift();
+  const native = lines.shift() ?? '';
   const result: SimInst[] = [];
   for (const line of lines) {
-    const m = /^([^_/\s]+)_([^_/\s]+)_([^_/\s]+)\.deb$/.exec(line);
-    if (!m) continue;
-    const [name, version, arch] = [unquote(m[1]), unquote(m[2]), unquote(m[3])];
-    result.push({ name: arch === 'all' || arch === native ? name : `${name}:${arch}`, version });
+    const inst = debPackageName(line, native);
+    if (inst) result.push(inst);
   }
   return result;
+}
+
+/** The package an archive file `NAME_VERSION_ARCH.deb` holds, named as `apt-get -s` names it (`name:arch` for a foreign arch). */
+export function debPackageName(file: string, native: string): SimInst | undefined {
+  const m = /^([^_/\s]+)_([^_/\s]+)_([^_/\s]+)\.deb$/.exec(file);
+  if (!m) return undefined;
+  const [name, version, arch] = [unquote(m[1]), unquote(m[2]), unquote(m[3])];
+  return { name: arch === 'all' || arch === native ? name : `${name}:${arch}`, version };
 }

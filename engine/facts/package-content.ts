@@ -24,13 +24,14 @@ export function packageFilesOf(overlay: Overlay): PackageFiles {
  * Every package the predicted installs would unpack, new dependencies included:
  * apt's resolver per recommends setting, as the real install would resolve them
  * (cached). Only --check pays for it, and only when a later task asks about a
- * package, file or unit the host does not have.
+ * package, file or unit the host does not have. With `contents` (a file or a
+ * unit is asked about), the packages' contents come in the same round trip.
  */
-export async function predictedInstalls(p: PredictContext): Promise<string[]> {
+export async function predictedInstalls(p: PredictContext, contents = false): Promise<string[]> {
   const out = new Set<string>();
   const files = packageFilesOf(p.overlay);
   for (const g of p.overlay.installGroups()) {
-    for (const n of await files.closure(p.host, g.names, g.installRecommends)) out.add(n);
+    for (const n of await files.closure(p.host, g.names, g.installRecommends, { contents })) out.add(n);
   }
   return [...out];
 }
@@ -43,7 +44,7 @@ export async function predictedInstalls(p: PredictContext): Promise<string[]> {
 export async function packageFile(p: PredictContext, st: FileState): Promise<FileState | undefined> {
   if (st.exists || !coveredPath(p.overlay.normPath(st.path)) || p.overlay.touchesPath(st.path)) return undefined;
   const { removed } = p.overlay.predictedPackages();
-  const installed = await predictedInstalls(p);
+  const installed = await predictedInstalls(p, true);
   if (!installed.length) return undefined;
   const files = packageFilesOf(p.overlay);
   await files.ensure(p.host, installed);
@@ -57,7 +58,7 @@ export async function packageFile(p: PredictContext, st: FileState): Promise<Fil
 export async function packageUnit(p: PredictContext, st: ServiceState): Promise<ServiceState> {
   if (st.exists) return st;
   const { removed } = p.overlay.predictedPackages();
-  const installed = await predictedInstalls(p);
+  const installed = await predictedInstalls(p, true);
   if (!installed.length) return st;
   const files = packageFilesOf(p.overlay);
   await files.ensure(p.host, installed);

@@ -20,8 +20,8 @@
 //
 // In a real run the same plan downloads, per host, the packages (with their
 // new dependencies, at the versions apt's resolver picks) that the host lacks,
-// while the run's other tasks go on: `apt-get download` into a private
-// directory (it takes no apt or dpkg lock, so a task of the run or of the site
+// while the run's other tasks go on: a download-only `apt-get install` into a
+// private directory (with locking off, so a task of the run or of the site
 // that runs apt or dpkg meanwhile is never locked out), then each .deb is
 // renamed into /var/cache/apt/archives, where the install finds it instead of
 // downloading it. The host's apt and package tasks wait for its downloads
@@ -34,7 +34,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
-import { installDownloadsArgv, parseInstallDownloads } from '../facts/apt-simulation.js';
+import { recommendsFlags } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import type { Connection } from '../connection/connection.js';
@@ -161,19 +161,32 @@ async function missing(host: Host, names: string[]): Promise<string[]> {
 /** Tasks that wait for their host's downloads: the installs the downloads are for. */
 export const WAITS_FOR_DOWNLOADS: ReadonlySet<string> = new Set(['apt', 'package']);
 
-/** Download `pkgs` (NAME=VERSION words) into a private directory, then rename each .deb into apt's cache unless it is there. */
+/**
+ * Download what `apt-get install ARGS` would unpack into a private directory
+ * (a download-only install: apt resolves as the real install will, in one run
+ * of apt), then rename each .deb into /var/cache/apt/archives unless it is
+ * there. Debug::NoLocking: a download-only install would otherwise take the
+ * dpkg frontend lock, which the run's own apt tasks or the site's apt may hold;
+ * nothing but the private directory is written (package-files.ts says more).
+ */
 export const DOWNLOAD_SCRIPT = `set -u
 T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
 A=/var/cache/apt/archives
-cd "$T" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null 2>&1
-for f in "$T"/*.deb; do
+mkdir -p "$T/a/partial" || exit 70
+LC_ALL=C apt-get -q -y -d -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o Dir::Cache::Archives="$T/a/" "$@" >/dev/null 2>&1
+for f in "$T"/a/*.deb; do
   [ -f "$f" ] || continue
   b=\${f##*/}
   if [ ! -e "$A/$b" ] && cp "$f" "$A/.$b.tsplay" 2>/dev/null; then mv -f "$A/.$b.tsplay" "$A/$b" || rm -f "$A/.$b.tsplay"; fi
 done
 exit 0
 `;
+
+/** argv downloading what `apt-get install NAMES` (this recommends setting) would unpack into apt's cache. */
+export function downloadArgv(names: readonly string[], installRecommends?: boolean): string[] {
+  return ['sh', '-c', DOWNLOAD_SCRIPT, 'tsplay-apt-download', ...recommendsFlags(installRecommends), 'install', '--', ...names];
+}
 
 /** The host as the task will reach it (its become), on the host's own connection. */
 function hostFor(r: PrefetchRunner, h: HostRun, p: PlannedInstall): Host {
@@ -193,7 +206,7 @@ async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedI
     if (!names.length) continue;
     // The same request (names, recommends) the prediction makes from the overlay's install group.
     // Tentative: a failure here (a sudo password only a play's vars give, say) is no answer for the prediction.
-    const all = await files.closure(host, names, p.installRecommends, { tentative: true });
+    const all = await files.closure(host, names, p.installRecommends, { tentative: true, contents: true });
     await files.ensure(host, all, { tentative: true });
   }
 }
@@ -204,10 +217,7 @@ async function download(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[
     const host = hostFor(r, h, p);
     const names = await missing(host, p.names);
     if (!names.length) continue;
-    const sim = await host.run(installDownloadsArgv(names, p.installRecommends), { timeoutMs: 120_000 });
-    if (sim.rc !== 0) continue;
-    const words = parseInstallDownloads(sim.stdout).filter((i) => i.version !== undefined).map((i) => `${i.name}=${i.version}`);
-    if (words.length) await host.run(['sh', '-c', DOWNLOAD_SCRIPT, 'sh', ...words], { timeoutMs: 1_800_000 });
+    await host.run(downloadArgv(names, p.installRecommends), { timeoutMs: 1_800_000 });
   }
 }
 

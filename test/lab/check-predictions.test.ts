@@ -23,6 +23,7 @@ import { Host } from '../../engine/host/host.js';
 import { Overlay } from '../../engine/host/overlay.js';
 import { predictedReader } from '../../engine/facts/fact.js';
 import { packageFilesOf } from '../../engine/facts/package-content.js';
+import { selectFile } from '../../engine/facts/package-files.js';
 import { parseAptSimulation } from '../../engine/facts/apt-simulation.js';
 import { services } from '../../engine/facts/services.js';
 import { packages } from '../../engine/facts/packages.js';
@@ -117,13 +118,31 @@ if (canHost) {
       t.regex(idmapd.content?.toString('utf8') ?? '', /\[Mapping\][^[]*Nobody-User = nobody/);
       t.like(exportsFile, { exists: true, type: 'file', predicted: true });
       t.like(svc, { exists: true, enabled: true, predicted: true });
-      t.is(packageFilesOf(overlay).stats.roundTrips, 2, 'one resolution of the dependencies, one extraction; then cached');
+      t.is(packageFilesOf(overlay).stats.roundTrips, 1, 'one download-only install resolves and brings the contents; then cached');
       // The engine's resolution (apt-get --print-uris) against apt-get -s, asked for the same install.
       t0 = performance.now();
       const resolved = await packageFilesOf(new Overlay()).closure(h, ['nfs-kernel-server']);
       const urisMs = performance.now() - t0;
       t.deepEqual([...resolved].sort(), [...names].sort(), 'the same packages as apt-get -s');
-      t.log(`nfs-kernel-server (${names.length} packages): apt-get -s install ${simMs.toFixed(0)} ms, apt-get --print-uris install ${urisMs.toFixed(0)} ms`);
+      // The same in one round trip with the contents, while another process holds dpkg's locks
+      // (as a site's apt or the run's own install may): nothing waits for them or takes them.
+      const hold = `perl -MFcntl -e 'for my $p ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock") { open(my $f, ">>", $p) or die; my $s = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLK, $s) or die; push @k, $f } sleep 60' >/dev/null 2>&1 & echo $!`;
+      const holder = (await h.run(['sh', '-c', hold])).stdout.trim();
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        const refused = await h.run(['sh', '-c', 'LC_ALL=C apt-get install -y -q sl 2>&1']);
+        t.regex(refused.stdout, /Could not get lock \/var\/lib\/dpkg\/lock-frontend/, 'the locks are held: a real install is refused');
+        t0 = performance.now();
+        const withContents = packageFilesOf(new Overlay());
+        const fetched = await withContents.closure(h, ['nfs-kernel-server'], undefined, { contents: true });
+        const fetchMs = performance.now() - t0;
+        t.deepEqual([...fetched].sort(), [...names].sort(), 'the download-only install names the same packages as apt-get -s');
+        t.regex(selectFile(withContents.snap, '/etc/idmapd.conf')?.content?.toString('utf8') ?? '', /Nobody-User = nobody/);
+        t.is(withContents.stats.roundTrips, 1);
+        t.log(`nfs-kernel-server (${names.length} packages): apt-get -s install ${simMs.toFixed(0)} ms, apt-get --print-uris install ${urisMs.toFixed(0)} ms, download-only install with the contents ${fetchMs.toFixed(0)} ms`);
+      } finally {
+        await h.run(['kill', holder]);
+      }
       t.log(`plain readFile: ${plainMs.toFixed(0)} ms; first package lookup (readFile /etc/idmapd.conf): ${firstMs.toFixed(0)} ms; cached (readFile /etc/exports + services): ${cachedMs.toFixed(0)} ms`);
     } finally {
       await conn.close();

@@ -19,12 +19,18 @@ const LAB = 'pfx';
 const PKG = 'tree';
 
 // The first task waits (up to 120 s) for the background download to put the .deb in
-// apt's cache, and fails if it never comes; the control asks once, at once.
-const playbook = (wait: boolean) => `- hosts: all
+// apt's cache, and fails if it never comes; the control asks once, at once. With
+// `locked`, the waiting task holds dpkg's locks meanwhile (as a site's apt would):
+// the download must not need them.
+const WAIT = `for i in $(seq 1 120); do ls /var/cache/apt/archives/${PKG}_*.deb && exit 0; sleep 1; done; exit 1`;
+const LOCKED_WAIT =
+  `perl -MFcntl -e 'for my $p ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock") { open(my $f, ">>", $p) or die; my $s = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLK, $s) or die; push @k, $f } ` +
+  `for (1 .. 120) { exit 0 if glob("/var/cache/apt/archives/${PKG}_*.deb"); sleep 1 } exit 1'`;
+const playbook = (wait: 'wait' | 'locked' | 'once') => `- hosts: all
   gather_facts: false
   tasks:
     - name: the .deb is in apt's cache before the install
-      shell: ${wait ? `for i in $(seq 1 120); do ls /var/cache/apt/archives/${PKG}_*.deb && exit 0; sleep 1; done; exit 1` : `ls /var/cache/apt/archives/${PKG}_*.deb`}
+      shell: ${JSON.stringify(wait === 'wait' ? WAIT : wait === 'locked' ? LOCKED_WAIT : `ls /var/cache/apt/archives/${PKG}_*.deb`)}
       changed_when: false
       failed_when: false
       register: cached
@@ -52,9 +58,9 @@ if (canHost) {
     return labUp({ name: LAB, hosts: 1 });
   };
 
-  const run = async (t: { log(...a: unknown[]): void }, info: LabInfo, prefetch: boolean): Promise<CliRun> => {
-    const pb = join(dir, `pb-${prefetch}.yml`);
-    writeFileSync(pb, playbook(prefetch));
+  const run = async (t: { log(...a: unknown[]): void }, info: LabInfo, prefetch: boolean, locked = false): Promise<CliRun> => {
+    const pb = join(dir, `pb-${prefetch}-${locked}.yml`);
+    writeFileSync(pb, playbook(!prefetch ? 'once' : locked ? 'locked' : 'wait'));
     const before = process.env.TSPLAY_PACKAGE_PREFETCH;
     if (prefetch) delete process.env.TSPLAY_PACKAGE_PREFETCH;
     else process.env.TSPLAY_PACKAGE_PREFETCH = '0';
@@ -77,6 +83,15 @@ if (canHost) {
     t.is(debugMsg(r), 'cached=0', 'the .deb was in the cache while the first task ran');
     t.is(results(r).find((e) => e.task === 'install')?.status, 'changed');
     t.regex(await labOut(info, host, `dpkg-query -W -f '\${Status}' ${PKG}`), /install ok installed/);
+  });
+
+  test.serial('the download takes no dpkg lock: it lands while another process holds them', async (t) => {
+    const info = await fresh();
+    const r = await run(t, info, true, true);
+    t.is(r.code, 0, r.stderr);
+    t.is(debugMsg(r), 'cached=0', 'the .deb came while the first task held dpkg\'s locks');
+    t.is(results(r).find((e) => e.task === 'install')?.status, 'changed');
+    t.regex(await labOut(info, info.hosts[0].name, `dpkg-query -W -f '\${Status}' ${PKG}`), /install ok installed/);
   });
 
   test.serial('control: with TSPLAY_PACKAGE_PREFETCH=0 nothing is downloaded before the install', async (t) => {

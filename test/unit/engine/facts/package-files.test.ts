@@ -14,7 +14,7 @@ import { predictedReader } from '../../../../engine/facts/fact.js';
 import { file, fileContent } from '../../../../engine/facts/file.js';
 import { services } from '../../../../engine/facts/services.js';
 import { row, tableReader } from './table-reader.js';
-import { coveredPath, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
+import { closureContentsArgv, coveredPath, parseClosureContents, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
 import { installDownloadsArgv, parseAptSimulation, parseInstallDownloads } from '../../../../engine/facts/apt-simulation.js';
 
@@ -259,4 +259,81 @@ test('prefetch: a failed tentative look or simulation is no answer; the task loo
   failNext = true;
   await t.throwsAsync(files.closure(flaky, ['rsync'], undefined, { tentative: true }));
   t.deepEqual(await files.closure(flaky, ['rsync']), ['rsync']);
+});
+
+// ---- the closure and the contents in one round trip (apt-get install --download-only into a private directory)
+
+// Recorded on a fresh Debian 12 lab host (no python3 yet), one after the other:
+// CLOSURE_CONTENTS_SCRIPT and INSTALL_DOWNLOADS_SCRIPT for nfs-kernel-server.
+const fetched = parseClosureContents(rec('fetch-nfs-kernel-server.txt'));
+
+test('closure and contents: the packages apt-get --print-uris names, with their files', (t) => {
+  const key = (i: { name: string; version?: string }) => `${i.name}=${i.version}`;
+  const byUris = parseInstallDownloads(rec('apt-uris-nfs-kernel-server-fresh.txt'));
+  t.is(byUris.length, 25);
+  t.deepEqual(fetched.installs.map(key).sort(), byUris.map(key).sort());
+  t.deepEqual(fetched.installs.find((i) => i.name === 'nfs-common'), { name: 'nfs-common', version: '1:2.6.2-4+deb12u1' }, '%3a undone');
+  t.deepEqual([...fetched.snap.pkgs.keys()].sort(), byUris.map((i) => i.name).sort(), 'every package looked at, named as apt names it');
+  t.false(fetched.snap.policyRcD);
+  t.regex(selectFile(fetched.snap, '/etc/idmapd.conf')!.content!.toString('utf8'), /Nobody-User = nobody/);
+  // /etc/exports comes from a ucf template named in nfs-kernel-server's postinst.
+  t.like(selectFile(fetched.snap, '/etc/exports'), { exists: true, type: 'file', mode: '0644' });
+  t.is(fetched.snap.pkgs.get('nfs-kernel-server')!.ucfLines.length, 2);
+  t.like(selectUnit(fetched.snap, 'nfs-kernel-server', 'systemd', false), { exists: true, active: true, enabled: true });
+  t.like(selectUnit(fetched.snap, 'rpcbind', 'systemd', false), { exists: true, enabled: true });
+  // The same parse rules on a small hand-made output: a foreign architecture; an unknown tar member is skipped.
+  const small = parseClosureContents('amd64\nP\nD libc6_2.36-9_i386.deb\nD netbase_6.4_all.deb\nnoise\nTAR\n\n');
+  t.deepEqual(small.installs, [{ name: 'libc6:i386', version: '2.36-9' }, { name: 'netbase', version: '6.4' }]);
+  t.true(small.snap.policyRcD);
+  t.deepEqual(closureContentsArgv(['a', 'b'], false).slice(3), ['tsplay-pkgfetch', '--no-install-recommends', 'install', '--', 'a', 'b']);
+  t.true(closureContentsArgv(['a'])[2].includes('Debug::NoLocking=1'), 'no dpkg lock taken, as --print-uris takes none');
+});
+
+/** A host that answers the one-round-trip script with the recording, or refuses it (rc 100, a download that failed). */
+function fetchHost(fetchRc: number): { reader: HostReader; runs: string[][] } {
+  const runs: string[][] = [];
+  const reader = tableReader([row(fileContent, (path): FileState => ({ path, exists: false })), row(services, (name): ServiceState => ({ name, exists: false }))], {
+    facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
+    run(argv): RunResult {
+      runs.push(argv);
+      if (argv[3] === 'tsplay-pkgfetch') return fetchRc === 0 ? { rc: 0, stdout: rec('fetch-nfs-kernel-server.txt'), stderr: '' } : { rc: fetchRc, stdout: 'amd64\n', stderr: 'E: Failed to fetch' };
+      if (argv[3] === 'tsplay-apt-uris') return { rc: 0, stdout: rec('apt-uris-nfs-kernel-server-fresh.txt'), stderr: '' };
+      if (argv[3] === 'tsplay-pkgfiles') return { rc: 0, stdout: rec('snapshot-nfs-kernel-server.txt'), stderr: '' };
+      return { rc: 1, stdout: '', stderr: 'unexpected' };
+    },
+  });
+  return { reader, runs };
+}
+
+test('closure and contents: a file read after a predicted install costs one round trip; later reads none', async (t) => {
+  const { reader, runs } = fetchHost(0);
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  const r = predictedReader(reader, o);
+  t.regex((await r.get(fileContent, '/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
+  t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
+  t.like((await r.getAll(services, ['rpcbind']))[0], { exists: true, predicted: true });
+  t.deepEqual(runs, [closureContentsArgv(['nfs-kernel-server'])]);
+});
+
+test('closure and contents: where apt cannot download, --print-uris then the snapshot answer as before', async (t) => {
+  const { reader, runs } = fetchHost(100);
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  const r = predictedReader(reader, o);
+  t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
+  t.deepEqual(runs.map((a) => a[3]), ['tsplay-pkgfetch', 'tsplay-apt-uris', 'tsplay-pkgfiles']);
+});
+
+test('closure and contents: the prefetch\'s ask is the task\'s; the prefetch\'s snapshot ensure costs nothing more', async (t) => {
+  const { reader, runs } = fetchHost(0);
+  const o = new Overlay();
+  const files = packageFilesOf(o);
+  const all = await files.closure(reader, ['nfs-kernel-server'], undefined, { tentative: true, contents: true });
+  t.is(all.length, 25);
+  await files.ensure(reader, all, { tentative: true });
+  t.is(runs.length, 1);
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await predictedReader(reader, o).get(fileContent, '/etc/idmapd.conf'), { exists: true, predicted: true });
+  t.is(runs.length, 1);
 });
