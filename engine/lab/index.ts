@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { labDown, labInfoOf, labStatus, labUp, findHost, sshArgs, sshPath } from './lab.js';
 import { LabError } from './system.js';
 
-export { labUp, labDown, labStatus, labInfoOf, findHost, hostNames, LAB_ROOT, PROXY_CACHE_ROOT } from './lab.js';
+export { labUp, labDown, labStatus, labInfoOf, labCpuMs, findHost, hostNames, LAB_ROOT, PROXY_CACHE_ROOT } from './lab.js';
 export type { LabInfo, LabHost, LabStatus, HostStatus, UpOptions } from './lab.js';
 export { LabError } from './system.js';
 export type { InitSystem } from './base.js';

@@ -754,6 +754,22 @@ export async function labDown(name = 'default', log: Log = quiet): Promise<void>
   await cleanup(name, log);
 }
 
+/**
+ * CPU time (ms, user and system) the lab's processes have used so far: its
+ * hosts and its apt proxy, from the lab's cgroup in the unified (v2)
+ * hierarchy. Undefined where that is not there. The benchmark reads it before
+ * and after a run (test/bench/engine-bench.ts): the hosts' share of the work.
+ */
+export function labCpuMs(lab: string): number | undefined {
+  const d = PURE_V2 ? `/sys/fs/cgroup/${cgroupRel(lab)}` : `/sys/fs/cgroup/unified/${cgroupRel(lab)}`;
+  try {
+    const m = /^usage_usec (\d+)$/m.exec(readFileSync(`${d}/cpu.stat`, 'utf8'));
+    return m ? Number(m[1]) / 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function memoryOf(lab: string, host: string): { memoryBytes?: number; memoryUsageBytes?: number } {
   if (PURE_V2) {
     const d = `/sys/fs/cgroup/${cgroupRel(lab)}/${host}`;

@@ -22,7 +22,7 @@
 
 import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../engine/inventory/inventory.js';
 import { loadPlaybook } from '../../engine/load/playbook.js';
@@ -34,6 +34,7 @@ import { connectionSettings } from '../../engine/inventory/inventory.js';
 import type { RunEvent } from '../../engine/report/events.js';
 import { measureRoundTrip } from './ssh-roundtrip.js';
 import { jobBench, jobSummary, type StepTime } from './job-bench.js';
+import { labCpuMs } from '../../engine/lab/index.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -87,6 +88,14 @@ interface Figures {
   cpuPerHostTaskMs: number;
   /** 1-minute load average when the run started. */
   load: number;
+  /** The lab's CPU (its hosts' sshds and shells, engine/lab labCpuMs) over the run, per host-task; undefined without a lab. */
+  hostCpuPerHostTaskMs?: number;
+  /**
+   * The shortest wall the run could take on this machine: all the CPU it used
+   * (the controller's and the lab's) spread over every core. A wall near it means
+   * the machine's CPU, not waiting, set the time.
+   */
+  cpuFloorMs?: number;
 }
 
 /** One line of the results table (and of --json). */
@@ -146,7 +155,7 @@ function fdCount(): number {
   }
 }
 
-async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind = 'noop'): Promise<Figures> {
+async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind = 'noop', lab?: string): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-bench-'));
   writeFileSync(join(dir, 'inv.yml'), inventoryText);
   writeFileSync(join(dir, 'p.yml'), playbookText(tasks, kind));
@@ -169,23 +178,36 @@ async function runBench(inventoryText: string, hosts: number, tasks: number, for
     },
   });
   const load = loadavg()[0];
+  const lab0 = lab ? labCpuMs(lab) : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runner.run([pb]);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const lab1 = lab ? labCpuMs(lab) : undefined;
   clearInterval(sample);
   maxRss = Math.max(maxRss, process.memoryUsage().rss);
+  const controllerMs = (cpu.user + cpu.system) / 1000;
+  const hostMs = lab0 !== undefined && lab1 !== undefined ? lab1 - lab0 : undefined;
   return {
     hosts, tasks, wallMs, tasksPerSec: (hosts * tasks) / (wallMs / 1000),
     perTaskPerHostMs: wallMs / tasks, failed, maxRssMb: maxRss / 1048576, maxFds,
-    cpuPerHostTaskMs: (cpu.user + cpu.system) / 1000 / (hosts * tasks), load,
+    cpuPerHostTaskMs: controllerMs / (hosts * tasks), load,
+    ...(hostMs !== undefined ? { hostCpuPerHostTaskMs: hostMs / (hosts * tasks), cpuFloorMs: (controllerMs + hostMs) / availableParallelism() } : {}),
   };
+}
+
+/** The rows that say whose CPU the run used, and the wall that CPU alone sets (when the lab's CPU was read). */
+function cpuRows(part: string, what: string, f: Figures, how: string): void {
+  if (f.hostCpuPerHostTaskMs === undefined || f.cpuFloorMs === undefined) return;
+  row(part, `${what}: lab hosts' CPU per host-task (sshd, shell; connections included)`, f.hostCpuPerHostTaskMs, 'ms', f.load, how);
+  row(part, `${what}: CPU floor (controller + lab CPU / ${availableParallelism()} cores)`, f.cpuFloorMs / 1000, 's', f.load, `${how}; wall ${(f.wallMs / 1000).toFixed(2)} s`);
 }
 
 function show(label: string, f: Figures, rawMs?: number): void {
   const ratio = rawMs ? `  = ${(f.perTaskPerHostMs / rawMs).toFixed(2)}x one round trip (${rawMs.toFixed(2)} ms)` : '';
-  console.log(`${label.padEnd(34)} ${f.hosts} hosts x ${f.tasks} tasks: ${(f.wallMs / 1000).toFixed(2)} s, ${f.tasksPerSec.toFixed(0)} tasks/s, ${f.perTaskPerHostMs.toFixed(2)} ms per task step${ratio}; CPU ${f.cpuPerHostTaskMs.toFixed(2)} ms per host-task; failed ${f.failed}; max RSS ${f.maxRssMb.toFixed(0)} MB; max fds ${f.maxFds}; load ${f.load.toFixed(1)}`);
+  const hostCpu = f.hostCpuPerHostTaskMs !== undefined && f.cpuFloorMs !== undefined ? `, lab hosts ${f.hostCpuPerHostTaskMs.toFixed(2)} ms, CPU floor ${(f.cpuFloorMs / 1000).toFixed(2)} s` : '';
+  console.log(`${label.padEnd(34)} ${f.hosts} hosts x ${f.tasks} tasks: ${(f.wallMs / 1000).toFixed(2)} s, ${f.tasksPerSec.toFixed(0)} tasks/s, ${f.perTaskPerHostMs.toFixed(2)} ms per task step${ratio}; CPU ${f.cpuPerHostTaskMs.toFixed(2)} ms per host-task${hostCpu}; failed ${f.failed}; max RSS ${f.maxRssMb.toFixed(0)} MB; max fds ${f.maxFds}; load ${f.load.toFixed(1)}`);
   if (f.failed) throw new Error(`${label}: ${f.failed} host-task(s) failed: the figures are not valid`);
 }
 
@@ -236,7 +258,7 @@ async function sshBench(): Promise<void> {
     row('ssh', `per task, 3 hosts (${M} no-op tasks)`, f3.perTaskPerHostMs, 'ms', f3.load);
     const n = Number(o['ssh-hosts']);
     const many = `all:\n  vars: { ${common} }\n  hosts:\n${Array.from({ length: n }, (_, i) => `    b${i + 1}: { ansible_host: ${info.hosts[i % info.hosts.length].address} }\n`).join('')}`;
-    const fn = await runBench(many, n, M, 20);
+    const fn = await runBench(many, n, M, 20, 'noop', o.lab);
     show(`ssh, ${n} connections to ${info.hosts.length} hosts`, fn, raw.perExecMs);
     // The lab boots at most 60 full hosts (systemd each): n inventory names share its hosts.
     const how = `${n} inventory names on ${info.hosts.length} lab hosts, forks 20`;
@@ -244,11 +266,13 @@ async function sshBench(): Promise<void> {
     row('noop', `${M} no-op tasks on ${n} SSH hosts: max RSS`, fn.maxRssMb, 'MB', fn.load, how);
     row('noop', `${M} no-op tasks on ${n} SSH hosts: max open files`, fn.maxFds, 'fds', fn.load, how);
     row('noop', `${M} no-op tasks on ${n} SSH hosts: controller CPU per host-task`, fn.cpuPerHostTaskMs, 'ms', fn.load, how);
+    cpuRows('noop', `${M} no-op tasks on ${n} SSH hosts`, fn, how);
     // The same with a read task (stat): what a task that starts a process on the host costs.
-    const fr = await runBench(many, n, M, 20, 'read');
+    const fr = await runBench(many, n, M, 20, 'read', o.lab);
     show(`ssh, ${n} connections, read tasks`, fr, raw.perExecMs);
     row('noop', `${M} read tasks (stat) on ${n} SSH hosts: wall`, fr.wallMs / 1000, 's', fr.load, how);
     row('noop', `${M} read tasks (stat) on ${n} SSH hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
+    cpuRows('noop', `${M} read tasks (stat) on ${n} SSH hosts`, fr, how);
   } finally {
     if (started) await labDown(o.lab);
   }
@@ -279,19 +303,21 @@ async function lightPart(): Promise<void> {
     const waited = await settle();
     row('light', 'wait after lab up until the machine is idle (busy, I/O wait included, < 20 % over 1 s)', waited, 's', loadavg()[0]);
     const inv = `all:\n  vars: { ansible_user: root, ansible_ssh_private_key_file: ${info.keyFile}, tsplay_known_hosts_file: ${info.knownHostsFile} }\n  hosts:\n${info.hosts.map((h) => `    ${h.name}: { ansible_host: ${h.address} }\n`).join('')}`;
-    const f = await runBench(inv, n, M, 20);
+    const f = await runBench(inv, n, M, 20, 'noop', name);
     show(`ssh, ${n} light hosts, forks 20`, f);
     const how = `${n} light lab hosts (one sshd each), forks 20`;
     row('light', `${M} no-op tasks on ${n} light hosts: wall`, f.wallMs / 1000, 's', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: max RSS`, f.maxRssMb, 'MB', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: max open files`, f.maxFds, 'fds', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: controller CPU per host-task`, f.cpuPerHostTaskMs, 'ms', f.load, how);
+    cpuRows('light', `${M} no-op tasks on ${n} light hosts`, f, how);
     await settle();
-    const fr = await runBench(inv, n, M, 20, 'read');
+    const fr = await runBench(inv, n, M, 20, 'read', name);
     show(`ssh, ${n} light hosts, read tasks`, fr);
     row('light', `${M} read tasks (stat) on ${n} light hosts: wall`, fr.wallMs / 1000, 's', fr.load, how);
     row('light', `${M} read tasks (stat) on ${n} light hosts: max RSS`, fr.maxRssMb, 'MB', fr.load, how);
     row('light', `${M} read tasks (stat) on ${n} light hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
+    cpuRows('light', `${M} read tasks (stat) on ${n} light hosts`, fr, how);
   } finally {
     const t0 = performance.now();
     await labDown(name);

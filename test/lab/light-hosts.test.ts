@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_ROOT, labDown, labStatus, labUp } from '../../engine/lab/index.js';
+import { LAB_ROOT, labCpuMs, labDown, labStatus, labUp } from '../../engine/lab/index.js';
 import { labOut, labSsh, runJson } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
 
@@ -82,8 +82,13 @@ if (canHost) {
       '    - assert: { that: [who.stdout == inventory_hostname] }',
       '',
     ].join('\n'));
+    const cpu0 = labCpuMs(LAB);
     const first = await runJson([join(work, 'p.yml'), '-i', lab.inventoryPath]);
     t.is(first.code, 0, first.stderr + first.stdout.slice(-2000));
+    // The hosts' CPU (the benchmark's per-host figures): the run's sshds and shells are counted.
+    const cpu1 = labCpuMs(LAB);
+    t.true(cpu0 !== undefined && cpu1 !== undefined && cpu1 > cpu0, `the lab's CPU grew with the run: ${cpu0} -> ${cpu1} ms`);
+    t.is(labCpuMs('no-such-lab'), undefined);
     const recap = first.events.find((e) => e.kind === 'recap');
     t.truthy(recap);
     if (recap?.kind === 'recap') {
