@@ -54,6 +54,19 @@ export function coveredPath(path: string): boolean {
   return /^\/etc\/./.test(path) || /^\/(usr\/)?lib\/systemd\/system\/./.test(path) || /^\/usr\/share\/[^/]+\/conffiles\/./.test(path);
 }
 
+/**
+ * Shell: extract one .deb ("$deb") into $T/x/KEY and its postinst into
+ * $T/c/KEY.postinst, in the background. KEY is a shell word: the package name
+ * for SNAPSHOT_SCRIPT, the .deb file name for CLOSURE_CONTENTS_SCRIPT.
+ */
+const extractDeb = (key: string) => `  mkdir "$T/x/${key}"
+  ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/${key}" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
+    dpkg-deb -I "$deb" postinst > "$T/c/${key}.postinst" 2>/dev/null ) &`;
+/** Shell: the extracted trees as one line of base64 (a gzipped tar of x/ and c/), after a TAR line. */
+const TAR_OUT = `echo TAR
+tar -czf - -C "$T" x c | base64 -w0
+echo`;
+
 // The script: a constant; its arguments are the package names (candidate
 // versions from apt-cache policy; the apt module already predicts every package
 // the install would bring, so no dependency solving here). Output:
@@ -92,14 +105,10 @@ if [ -s "$T/need" ]; then
 fi
 mkdir "$T/c"
 while read -r n deb; do
-  mkdir "$T/x/$n"
-  ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/$n" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
-    dpkg-deb -I "$deb" postinst > "$T/c/$n.postinst" 2>/dev/null ) &
+${extractDeb('$n')}
 done < "$T/debs"
 wait
-echo TAR
-tar -czf - -C "$T" x c | base64 -w0
-echo
+${TAR_OUT}
 exit 0
 `;
 
@@ -126,25 +135,28 @@ export function snapshotArgv(pkgs: readonly string[]): string[] {
 // Output: the dpkg architecture; P if policy-rc.d exists; `D FILE.deb` per
 // package (apt's order is lost: the file names, sorted); then TAR and the
 // tar as SNAPSHOT_SCRIPT gives it, with x/ and c/ named by the .deb file.
+/**
+ * Shell: a download-only `apt-get install "$@"` into the private archive
+ * directory $T/a/ (which must have a partial/ subdirectory), with locking off
+ * (see above). The real run's prefetch downloads with it too.
+ */
+export const APT_DOWNLOAD_ONLY = 'LC_ALL=C apt-get -q -y -d -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o Dir::Cache::Archives="$T/a/" "$@"';
+
 export const CLOSURE_CONTENTS_SCRIPT = `set -u
 T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
 mkdir -p "$T/a/partial" "$T/x" "$T/c" || exit 70
 dpkg --print-architecture || exit 70
 if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
-LC_ALL=C apt-get -q -y -d -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o Dir::Cache::Archives="$T/a/" "$@" > "$T/out" 2>&1 || { r=$?; tail -n 5 "$T/out" >&2; exit "$r"; }
+${APT_DOWNLOAD_ONLY} > "$T/out" 2>&1 || { r=$?; tail -n 5 "$T/out" >&2; exit "$r"; }
 cd "$T/a" || exit 70
 for deb in *.deb; do
   [ -f "$deb" ] || continue
   echo "D $deb"
-  mkdir "$T/x/$deb"
-  ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/$deb" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
-    dpkg-deb -I "$deb" postinst > "$T/c/$deb.postinst" 2>/dev/null ) &
+${extractDeb('$deb')}
 done
 wait
-echo TAR
-tar -czf - -C "$T" x c | base64 -w0
-echo
+${TAR_OUT}
 exit 0
 `;
 

@@ -34,6 +34,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
+import { APT_DOWNLOAD_ONLY } from '../facts/package-files.js';
 import { recommendsFlags } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
 import { buildVars, type Vars } from '../template/vars.js';
@@ -174,7 +175,7 @@ T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
 A=/var/cache/apt/archives
 mkdir -p "$T/a/partial" || exit 70
-LC_ALL=C apt-get -q -y -d -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o Dir::Cache::Archives="$T/a/" "$@" >/dev/null 2>&1
+${APT_DOWNLOAD_ONLY} >/dev/null 2>&1
 for f in "$T"/a/*.deb; do
   [ -f "$f" ] || continue
   b=\${f##*/}
