@@ -16,7 +16,10 @@
 // use only the packages that an earlier task of the run predicts it installs
 // (package-content.ts), and any error here is dropped (the prediction then
 // makes its own round trip, as before). Nothing on the host changes: the
-// lookups are the read-only ones --check already makes.
+// lookups are the read-only ones --check already makes. A host whose later
+// tasks can be told, before the run, to read only files and units it already
+// has is not looked at (contentReads): there the lookups would never be used.
+// The bundled job's computes are such hosts.
 //
 // In a real run the same plan downloads, per host, the packages (with their
 // new dependencies, at the versions apt's resolver picks) that the host lacks,
@@ -34,9 +37,15 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Item, Play, Task } from '../load/playbook.js';
 import type { Playbook } from '../load/playbook.js';
 import { packageFilesOf } from '../facts/package-content.js';
-import { APT_DOWNLOAD_ONLY } from '../facts/package-files.js';
+import { APT_DOWNLOAD_ONLY, coveredPath } from '../facts/package-files.js';
+import { file } from '../facts/file.js';
+import { services } from '../facts/services.js';
+import { BUILTIN_NAMES } from './builtins/index.js';
+import { posix as posixPath } from 'node:path';
 import { recommendsFlags } from '../facts/apt-simulation.js';
 import { renderDeep, renderString } from '../template/template.js';
+import { evaluateAll } from '../template/expression.js';
+import { setFactValue } from './builtins/set-fact.js';
 import { buildVars, type Vars } from '../template/vars.js';
 import type { Connection } from '../connection/connection.js';
 import type { HostRun } from './host-run.js';
@@ -66,15 +75,30 @@ const PLAIN_NAME = /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/;
 /** The keywords a task inherits that decide how it reaches the host. */
 type Reach = Pick<Play, 'become' | 'becomeUser' | 'conn'>;
 
+/** One task of a play as its blocks place it. */
+interface PlacedTask {
+  task: Task;
+  /** The keywords its blocks give it. */
+  reach: Reach;
+  /** Its blocks' `when` conditions, outermost first. */
+  blockWhen: Array<string | boolean>;
+  /** Whether a block around it has variables of its own, or it is in a `rescue` (it may not run). */
+  scoped: boolean;
+}
+
 /** Every task of a play with the keywords its blocks give it, blocks opened (includes are dynamic: not followed). */
-function* tasksOf(items: Item[], reach: Reach): Generator<{ task: Task; reach: Reach }> {
+function* tasksOf(items: Item[], reach: Reach, blockWhen: Array<string | boolean> = [], scoped = false): Generator<PlacedTask> {
   for (const it of items) {
     if (it.kind === 'task') {
-      yield { task: it, reach };
+      yield { task: it, reach, blockWhen, scoped };
       continue;
     }
     const inner: Reach = { become: it.become ?? reach.become, becomeUser: it.becomeUser ?? reach.becomeUser, conn: it.conn ?? reach.conn };
-    yield* tasksOf([...it.block, ...it.rescue, ...it.always], inner);
+    const when = [...blockWhen, ...it.when];
+    const own = scoped || Object.keys(it.vars).length > 0;
+    yield* tasksOf(it.block, inner, when, own);
+    yield* tasksOf(it.rescue, inner, when, true);
+    yield* tasksOf(it.always, inner, when, own);
   }
 }
 
@@ -109,14 +133,15 @@ export function plannedInstall(task: Task, vars: Vars, play?: Reach): PlannedIns
   };
 }
 
-/** Variables known before the run: the host's inventory variables, the play's and its roles' defaults and vars, the extra vars. */
-function knownVars(r: PrefetchRunner, play: Play, host: string): Vars {
+/** Variables known before the run: the host's inventory variables, the play's and its roles' defaults and vars, the facts given (set_fact's layer), the extra vars. */
+function knownVars(r: PrefetchRunner, play: Play, host: string, facts?: Vars): Vars {
   const inv = r.inventory;
   return buildVars([
     ...play.roles.map((role) => role.defaults),
     inv.hosts.has(host) ? hostVars(inv, host) : {},
     play.vars,
     ...play.roles.map((role) => role.vars),
+    facts,
     r.extraVars,
     { inventory_hostname: host, inventory_hostname_short: host.split('.')[0], group_names: inv.hosts.has(host) ? groupNamesOf(inv, host) : [], groups: groupsMap(inv) },
   ]);
@@ -198,9 +223,185 @@ function hostFor(r: PrefetchRunner, h: HostRun, p: PlannedInstall): Host {
   });
 }
 
+/**
+ * The arguments that name a file a shipped module's prediction reads (aliases
+ * included), and the files some read without naming them. A module not listed
+ * here may read anything: its host is prefetched as before.
+ */
+const READ_PATH_ARGS: Record<string, string[]> = {
+  lineinfile: ['path', 'dest', 'destfile', 'name'],
+  blockinfile: ['path', 'dest', 'destfile', 'name'],
+  replace: ['path', 'dest', 'destfile', 'name'],
+  ini_file: ['path', 'dest'],
+  copy: ['dest'],
+  template: ['dest'],
+  file: ['path', 'dest', 'name'],
+  stat: ['path'],
+  slurp: ['src', 'path'],
+  command: ['creates', 'removes'],
+  shell: ['creates', 'removes'],
+  wait_for: ['path'],
+  mount: ['fstab'],
+  service: [],
+  systemd: [],
+  systemd_service: [],
+};
+const IMPLICIT_READS: Record<string, string[]> = { mount: ['/etc/fstab'] };
+/** The argument that names the unit a service module reads. */
+const UNIT_ARGS: Record<string, string[]> = { service: ['name'], systemd: ['name', 'unit'], systemd_service: ['name', 'unit'] };
+/** Built-in actions (engine/run/builtins): none reads a file, unit or package of the host. */
+const READS_NOTHING: ReadonlySet<string> = new Set(BUILTIN_NAMES);
+
+/** Files and units a host's later tasks name, as far as they can be told before the run. */
+export interface ContentReads {
+  paths: string[];
+  units: string[];
+}
+
+/** Actions that change the variables or groups later tasks see in ways this walk does not follow. */
+const CHANGES_VARS: ReadonlySet<string> = new Set(['include_vars', 'add_host', 'group_by']);
+/** A lookup runs code or reads the controller: never called before the run. */
+const CALLS_LOOKUP = /\b(lookup|query|q)\s*\(/;
+
+/** Whether a task's text (arguments and conditions) calls a lookup. */
+function callsLookup(...parts: unknown[]): boolean {
+  return CALLS_LOOKUP.test(JSON.stringify(parts));
+}
+
+/**
+ * What the tasks that run on a host from its first planned install on (that
+ * play's tasks and handlers and every later play's) could ask of the predicted
+ * packages' contents: the covered paths (package-files.ts coveredPath) and the
+ * units they name. Undefined when that cannot be told before the run: a module
+ * not in READ_PATH_ARGS, an include, a delegated task, an argument that needs
+ * run-time variables, or a later package task (it asks apt's closure).
+ *
+ * The walk follows `set_fact` from the first play on, as the host will run it,
+ * where its conditions and values can be told from the variables known before
+ * the run (the settings idiom: `set_fact: {x: default}` when `x is not defined`).
+ * A set_fact it cannot tell (a condition or value that needs run-time data, a
+ * loop, a rescue, a block's or task's own vars, run_once, delegation) and a
+ * registered result make their names unknown: a later path naming one is not
+ * told either. This is only a guess at what to fetch early: a prediction that
+ * needs what was not fetched still asks the host itself.
+ */
+export function contentReads(r: PrefetchRunner, playbooks: Playbook[], host: string): ContentReads | undefined {
+  const out: ContentReads = { paths: [], units: [] };
+  let started = false;
+  /** What the host's set_fact tasks will have set, where known before the run. */
+  const facts: Vars = {};
+  /** Names set at run time to values not known before it. */
+  const unknown = new Set<string>();
+  for (const play of playbooks.flatMap((pb) => pb.plays)) {
+    let hosts: string[];
+    try {
+      hosts = selectHosts(r.inventory, String(renderString(play.hosts, buildVars([r.extraVars, { groups: groupsMap(r.inventory) }]))));
+    } catch {
+      return undefined;
+    }
+    if (!hosts.includes(host)) continue;
+    // vars_files are read at run time: their variables are not known here.
+    if (play.varsFiles.length) return undefined;
+    let vars: Vars | undefined;
+    const varsNow = (): Vars => {
+      if (!vars) {
+        vars = knownVars(r, play, host, facts);
+        for (const k of unknown) delete vars[k];
+      }
+      return vars;
+    };
+    const reach: Reach = { become: play.become, becomeUser: play.becomeUser, conn: play.conn };
+    const tasks: PlacedTask[] = [
+      ...tasksOf(play.preTasks, reach),
+      ...tasksOf(play.tasks, reach),
+      ...tasksOf(play.postTasks, reach),
+      // A handler may or may not run.
+      ...play.handlers.map((task) => ({ task, reach, blockWhen: [], scoped: true })),
+    ];
+    for (const { task, reach: r2, blockWhen, scoped } of tasks) {
+      if (task.include || task.templatedAction || CHANGES_VARS.has(task.action)) return undefined;
+      if (task.action === 'set_fact') {
+        const keys = Object.keys(task.args).filter((k) => k !== 'cacheable');
+        if (keys.some((k) => k.includes('{{') || k.includes('{%'))) return undefined;
+        let values: Vars | undefined;
+        const sure = !scoped && task.loop === undefined && task.delegateTo === undefined && task.runOnce === false && !Object.keys(task.vars).length;
+        if (sure && !callsLookup(task.args, blockWhen, task.when)) {
+          try {
+            const v = varsNow();
+            values = {};
+            if (evaluateAll([...blockWhen, ...task.when], v)) for (const k of keys) values[k] = setFactValue(renderDeep(task.args[k], v));
+          } catch {
+            values = undefined;
+          }
+        }
+        for (const k of keys) {
+          if (values && !(k in values)) continue;
+          if (values) {
+            facts[k] = values[k];
+            unknown.delete(k);
+          } else {
+            delete facts[k];
+            unknown.add(k);
+          }
+        }
+        vars = undefined;
+        continue;
+      }
+      if (task.register) {
+        delete facts[task.register];
+        unknown.add(task.register);
+        vars = undefined;
+      }
+      if (PACKAGE_MODULES.has(task.action)) {
+        // The first install is what the prefetch is for; a later package task asks apt's closure.
+        if (!started && plannedInstall(task, varsNow(), r2)) {
+          started = true;
+          continue;
+        }
+        if (started) return undefined;
+        continue;
+      }
+      if (!started || READS_NOTHING.has(task.action)) continue;
+      const pathArgs = READ_PATH_ARGS[task.action];
+      if (!pathArgs || task.delegateTo !== undefined) return undefined;
+      const named = (keys: string[]): string[] | undefined => {
+        const found: string[] = [];
+        for (const k of keys) {
+          const raw = task.args[k];
+          if (raw === undefined) continue;
+          if (typeof raw !== 'string' || callsLookup(raw)) return undefined;
+          let v: unknown;
+          try {
+            v = renderString(raw, varsNow());
+          } catch {
+            return undefined;
+          }
+          if (typeof v !== 'string') return undefined;
+          found.push(v);
+        }
+        return found;
+      };
+      const paths = named(pathArgs);
+      const units = named(UNIT_ARGS[task.action] ?? []);
+      if (!paths || !units) return undefined;
+      out.paths.push(...[...paths, ...(IMPLICIT_READS[task.action] ?? [])].filter((p) => coveredPath(posixPath.normalize(p))));
+      out.units.push(...units);
+    }
+  }
+  return { paths: [...new Set(out.paths)], units: [...new Set(out.units)] };
+}
+
 /** --check: the contents the predictions will read, in the overlay's cache. */
-async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[]): Promise<void> {
+async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedInstall[], reads: ContentReads | undefined): Promise<void> {
   const files = packageFilesOf(h.overlay);
+  if (reads) {
+    // Every file and unit the later tasks name is on the host already: nothing they read can come
+    // from the packages, so nothing is fetched (a prediction that does need them still asks itself).
+    const host = hostFor(r, h, installs[0]);
+    const lacksPath = reads.paths.length > 0 && (await host.getAll(file, reads.paths)).some((st) => !st.exists);
+    const lacksUnit = reads.units.length > 0 && (await host.getAll(services, reads.units)).some((st) => !st.exists);
+    if (!lacksPath && !lacksUnit) return;
+  }
   for (const p of installs) {
     const host = hostFor(r, h, p);
     const names = await missing(host, p.names);
@@ -238,7 +439,13 @@ export function startPackagePrefetch(r: PrefetchRunner, playbooks: Playbook[], c
   }
   for (const [name, installs] of planned) {
     const h = r.hostRun(name);
-    const work = (check ? prepareContents(r, h, installs) : download(r, h, installs)).catch(() => undefined);
+    let reads: ContentReads | undefined;
+    try {
+      reads = check ? contentReads(r, playbooks, name) : undefined;
+    } catch {
+      reads = undefined;
+    }
+    const work = (check ? prepareContents(r, h, installs, reads) : download(r, h, installs)).catch(() => undefined);
     if (!check) h.packageDownloads = work;
   }
 }

@@ -102,4 +102,31 @@ if (canHost) {
     t.is(results(r).find((e) => e.task === 'install')?.status, 'changed');
     t.regex(await labOut(info, info.hosts[0].name, `dpkg-query -W -f '\${Status}' ${PKG}`), /install ok installed/);
   });
+
+  // --check: the prefetch looks up the contents of the packages a host lacks (a download-only
+  // `apt-get -d` in a private directory), unless every file and unit the later tasks name is on
+  // the host already (contentReads). A wrapper before apt-get in root's PATH logs each call.
+  test.serial('--check looks up nothing when the later tasks read only files the host has; it does when one is missing', async (t) => {
+    const info = await fresh();
+    const host = info.hosts[0].name;
+    await labOut(info, host, `printf '#!/bin/sh\\necho "$*" >> /var/log/apt-get-calls\\nexec /usr/bin/apt-get "$@"\\n' > /usr/local/sbin/apt-get && chmod 755 /usr/local/sbin/apt-get && command -v apt-get`);
+    const check = async (path: string): Promise<string[]> => {
+      await labOut(info, host, ': > /var/log/apt-get-calls');
+      const pb = join(dir, 'check-reads.yml');
+      writeFileSync(pb, `- hosts: all\n  gather_facts: false\n  tasks:\n    - apt: { name: ${PKG} }\n    - stat: { path: ${path} }\n`);
+      const r = await runJson([pb, '-i', info.inventoryPath, '--check']);
+      t.is(r.code, 0, r.stderr);
+      t.is(results(r).find((e) => e.task === 'apt')?.status, 'changed', 'the install is predicted');
+      const calls = (await labOut(info, host, 'cat /var/log/apt-get-calls')).split('\n').filter(Boolean);
+      t.log(`stat ${path}: ${r.ms} ms; apt-get calls: ${calls.map((c) => c.split(' ').find((w) => w === '-d' || w === '--print-uris' || w === '-s') ?? c).join(', ')}`);
+      return calls;
+    };
+    const downloads = (calls: string[]) => calls.filter((c) => c.split(' ').includes('-d')).length;
+    // The control first: it shows the wrapper sees the lookup.
+    const absent = await check('/etc/tsplay-not-here.conf');
+    t.true(downloads(absent) >= 1, 'a covered file the host lacks: the contents are looked up');
+    const present = await check('/etc/hosts');
+    t.is(downloads(present), 0, 'no contents lookup: /etc/hosts is on the host');
+    t.is((await labOut(info, host, `dpkg-query -W -f '\${db:Status-Abbrev}' ${PKG} 2>/dev/null || true`)).trim(), '', 'the check installed nothing');
+  });
 }

@@ -274,9 +274,10 @@ test('error: a missing inventory file', async (t) => {
 });
 
 test('error: a vars file that is not a mapping names its place', async (t) => {
-  const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
+  const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'tsplay-inv-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'hosts'), '[web]\nweb1\n');
   await mkdir(join(dir, 'group_vars'));
   await writeFile(join(dir, 'group_vars', 'web.yml'), '# vars\n- a\n- b\n');
