@@ -3,7 +3,6 @@
 // 5 bad command-line options, 99 interrupted.
 
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
@@ -185,7 +184,7 @@ export async function resolveLimit(limit: string | undefined): Promise<string | 
   const file = limit.slice(1);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`-l ${limit}: cannot read ${file}: ${(e as Error).message}`);
   }
@@ -239,7 +238,7 @@ export async function parseExtraVars(values: string[] | undefined): Promise<Reco
       const file = s.slice(1);
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = readFileSync(file, 'utf8');
       } catch (e) {
         throw new UsageError(`-e ${s}: cannot read ${file}: ${(e as Error).message}`);
       }

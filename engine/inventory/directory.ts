@@ -5,7 +5,7 @@
 // default). Only the group_vars/ and host_vars/ of the directory given with
 // -i are read (engine/inventory/inventory.ts), as in Ansible.
 
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Ansible 2.14's default INVENTORY_IGNORE_EXTS: REJECT_EXTS plus .orig, .ini, .cfg, .retry. */
@@ -29,17 +29,26 @@ export function ignoredBecause(name: string): string | undefined {
   return ext === undefined ? undefined : `its name ends in ${ext}`;
 }
 
+/** Whether a path (a symbolic link's target) is a directory; false where it cannot be read. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function inventorySourcesIn(dir: string): Promise<DirectorySources> {
   const out: DirectorySources = { files: [], skippedIni: [] };
   const walk = async (d: string) => {
-    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => byBytes(a.name, b.name));
+    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => byBytes(a.name, b.name));
     for (const e of entries) {
       const full = join(d, e.name);
       if (ignoredBecause(e.name) !== undefined) {
         if (e.name.endsWith('.ini') && !e.name.startsWith('.')) out.skippedIni.push(full);
         continue;
       }
-      const isDir = e.isSymbolicLink() ? await stat(full).then((s) => s.isDirectory(), () => false) : e.isDirectory();
+      const isDir = e.isSymbolicLink() ? isDirectory(full) : e.isDirectory();
       if (isDir) await walk(full);
       else out.files.push(full);
     }

@@ -4,8 +4,7 @@
 // playbook-adjacent files) because Ansible's precedence tells them apart;
 // engine/inventory/host-vars.ts combines them. docs/inventory.md is the user's view.
 
-import { readFileSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { isVaultText } from '../vault/format.js';
 import { openVaultText } from '../vault/read.js';
 import { loadVaultedVarsFile } from '../vault/vars-file.js';
@@ -601,7 +600,7 @@ async function loadSourceFile(ctx: LoadCtx, file: string): Promise<void> {
   }
   let source: string;
   try {
-    source = await readFile(file, 'utf8');
+    source = readFileSync(file, 'utf8');
   } catch (e) {
     throw new LoadError(`cannot read inventory ${file}: ${(e as Error).message}`);
   }
@@ -621,7 +620,7 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
   for (const p of paths) {
     let st;
     try {
-      st = await stat(p);
+      st = statSync(p);
     } catch {
       if (p.includes(',')) {
         // Ansible's host list: -i 'web1,web2,'
@@ -769,7 +768,7 @@ const VARS_EXTS = ['', '.yml', '.yaml', '.json'];
 
 async function exists(p: string): Promise<'file' | 'dir' | undefined> {
   try {
-    const s = await stat(p);
+    const s = statSync(p);
     return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
   } catch {
     return undefined;
@@ -777,7 +776,7 @@ async function exists(p: string): Promise<'file' | 'dir' | undefined> {
 }
 
 async function varsFilesInDir(dir: string): Promise<string[]> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name.endsWith('~')) continue;
@@ -807,7 +806,7 @@ export async function varsFilesFor(dir: string, name: string): Promise<string[]>
 export async function loadVarsFile(file: string): Promise<Record<string, unknown>> {
   let source: string;
   try {
-    source = await readFile(file, 'utf8');
+    source = readFileSync(file, 'utf8');
   } catch (e) {
     throw new LoadError(`cannot read vars file ${file}: ${(e as Error).message}`);
   }
@@ -840,7 +839,7 @@ async function loadVarsDir(inv: Inventory, dir: string, field: 'fileVars' | 'pla
 }
 
 async function noteUnknown(inv: Inventory, dir: string, known: (n: string) => boolean, what: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name.startsWith('.')) continue;
     const ext = extname(e.name);
     const name = e.isFile() && VARS_EXTS.includes(ext) && ext !== '' ? basename(e.name, ext) : e.name;

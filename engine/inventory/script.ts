@@ -15,8 +15,7 @@
 // TSPLAY_INVENTORY_SCRIPT_TIMEOUT seconds (default 300; Ansible waits forever).
 
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, open } from 'node:fs/promises';
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { LoadError, snippetAt } from '../errors.js';
 import { jsonSyntaxError } from './json-error.js';
@@ -63,18 +62,18 @@ export function scriptTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
  */
 export async function isInventoryScript(file: string): Promise<boolean> {
   const head = Buffer.alloc(4);
-  const fh = await open(file, 'r');
+  const fd = openSync(file, 'r');
   let n: number;
   try {
-    n = (await fh.read(head, 0, 4, 0)).bytesRead;
+    n = readSync(fd, head, 0, 4, 0);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   const shebang = n >= 2 && head[0] === 0x23 && head[1] === 0x21;
   const elf = n === 4 && head.toString('latin1') === '\x7fELF';
   if (!shebang && !elf) return false;
   try {
-    await access(file, constants.X_OK);
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     if (shebang) {

@@ -4,7 +4,7 @@
 // (engine/module-api.ts). Built-in actions (debug, assert, ...) are run by the
 // engine itself: they are registered in engine/run/builtins/ (BUILTIN_NAMES).
 
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModuleDef } from '../module-api.js';
@@ -21,7 +21,7 @@ const builtinDir = join(here, '..', '..', 'modules');
 async function moduleFiles(dir: string, exts: string[]): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return [];
   }

@@ -2,7 +2,7 @@
 // node; we record them per JSON pointer so any later error (schema, template,
 // unknown module) can name file:line:col.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parseEvents, constructFromEvents, getScalarValue, YAML11_SCHEMA, Schema, boolYaml11Tag, NOT_RESOLVED, mergeTag, defineScalarTag, EVENT_ID, YAMLException } from 'js-yaml';
 import type { Event } from 'js-yaml';
 import { LoadError, snippetAt, type Place } from '../errors.js';
@@ -226,7 +226,7 @@ export function parseYaml(original: string, file: string, quiet = false): YamlDo
 export async function loadYamlFile(file: string): Promise<YamlDoc> {
   let source: string;
   try {
-    source = await readFile(file, 'utf8');
+    source = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new LoadError(err.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${err.message}`);

@@ -3,7 +3,7 @@
 // the controller-side files of copy/template. Decrypted text is registered so
 // reports hide it (engine/vault/redact.ts).
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { LoadError } from '../errors.js';
 import { isVaultText } from './format.js';
 import { decryptVault } from './secrets.js';
@@ -22,7 +22,7 @@ export function withoutSnippet(e: unknown): unknown {
 
 /** The bytes of a controller file (copy/template src), decrypted when vaulted; the plaintext is registered as a secret. */
 export async function readControllerFile(path: string): Promise<Buffer> {
-  const data = await readFile(path);
+  const data = readFileSync(path);
   if (!isVaultText(data)) return data;
   const plain = decryptVault(data.toString('latin1'), { file: path, line: 1, col: 1 });
   registerSecret(plain.toString('utf8'));
