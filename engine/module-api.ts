@@ -418,6 +418,18 @@ export interface ModuleDef<S extends ArgsSchema = ArgsSchema, State = unknown> {
    */
   checkModeSkip?: string;
   gather(args: Static<S>, host: HostReader, ctx: ModuleContext): Promise<State>;
+  /**
+   * Optional, for a loop under --check: the fact reads the items' gathers will
+   * make, from every item's arguments (rendered, not validated). The engine makes
+   * them before the first item, one round trip per fact, and each item's read of
+   * the same fact and argument takes that answer (the host's own state: the
+   * overlay of the earlier items' predictions still applies over it). In --check
+   * nothing changes a host between the items, so the answer is what the item
+   * would have read; a read not listed, or an item whose arguments differ, reads
+   * the host as always. Never used in a real run, where an item changes what the
+   * next one reads.
+   */
+  loopReads?(items: Array<Record<string, unknown>>): Array<{ fact: Fact<unknown, unknown>; args: unknown[] }>;
   plan(args: Static<S>, state: State, ctx: Omit<ModuleContext, 'render' | 'readLocalFile'>): Plan;
   /**
    * Default (and what every bundled module uses): the engine runs plan.steps

@@ -59,6 +59,12 @@ export default defineModule<typeof schema, ServiceGathered>({
     return out;
   },
 
+  // --check, a loop: every item's unit in one read (ModuleDef.loopReads).
+  loopReads(items) {
+    const names = items.map((a) => a.name);
+    return names.every((n): n is string => typeof n === 'string' && n !== '') ? [{ fact: services, args: [...new Set(names)] }] : [];
+  },
+
   plan(args, state, ctx) {
     const mgr = state.mgr ?? initSystemOf(ctx.facts);
     const name = args.name;

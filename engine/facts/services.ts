@@ -1,5 +1,7 @@
 // `services`: what the host's init system reports for each service/unit, one
-// section per name. Overlay rule: a unit the host does not know that a
+// section per name; under systemd, several names are one `systemctl show` (its
+// start-up is most of the read's cost: 5 units in one call take about a third
+// of 5 calls). Overlay rule: a unit the host does not know that a
 // predicted package install would ship is seen as that package's postinst
 // leaves it (package-content provider); explicit service predictions
 // (started, enabled) then apply, `x` and `x.service` being one.
@@ -58,9 +60,24 @@ function knownInit(ctx: ReadContext): Exclude<InitSystem, 'unknown'> {
   return mgr;
 }
 
+const SHOW_PROPS = 'LoadState,ActiveState,SubState,UnitFileState';
+
+/**
+ * Split one `systemctl show -p ... -- A B C`: a block of properties per unit, in
+ * the order named, separated by an empty line. A failed call or a count that
+ * does not match is an error for all of them.
+ */
+export function parseSystemctlShowMany(names: readonly string[], r: RunResult): ServiceState[] {
+  const blocks = r.stdout.replace(/\n+$/, '').split('\n\n');
+  if (r.rc !== 0 || blocks.length !== names.length) {
+    throw new ModuleError(`systemctl show ${names.join(' ')} failed (rc ${r.rc}, ${blocks.length} answers for ${names.length} units): ${r.stderr.trim()}`, { services: [...names], rc: r.rc, stderr: r.stderr });
+  }
+  return names.map((n, i) => parseSystemctlShow(n, { ...r, stdout: blocks[i] + '\n' }));
+}
+
 /** The read-only shell text for one service under an init system. */
 export function serviceSnippet(mgr: Exclude<InitSystem, 'unknown'>, n: string): string {
-  if (mgr === 'systemd') return quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', systemdUnitName(n)]);
+  if (mgr === 'systemd') return quoteArgv(['systemctl', 'show', '-p', SHOW_PROPS, '--', systemdUnitName(n)]);
   if (mgr === 'upstart') {
     const conf = quote(`/etc/init/${n}.conf`);
     const override = quote(`/etc/init/${n}.override`);
@@ -99,10 +116,12 @@ export const services: Fact<string, ServiceState> = {
     const bad = names.find((n) => n.startsWith('-'));
     if (bad !== undefined) throw new ModuleError(`${ctx.host}: ${JSON.stringify(bad)} is not a service name (it starts with "-")`);
     const mgr = knownInit(ctx);
+    if (mgr === 'systemd' && names.length > 1) return [quoteArgv(['systemctl', 'show', '-p', SHOW_PROPS, '--', ...names.map(systemdUnitName)])];
     return names.map((n) => serviceSnippet(mgr, n));
   },
   parse(names, rs, ctx) {
     const mgr = knownInit(ctx);
+    if (mgr === 'systemd' && names.length > 1) return parseSystemctlShowMany(names, rs[0]);
     const parse = mgr === 'systemd' ? parseSystemctlShow : mgr === 'upstart' ? parseUpstart : parseSysv;
     return names.map((n, i) => parse(n, rs[i]));
   },

@@ -22,6 +22,7 @@ import { readFact, type Fact, type ReadContext, type SectionResult } from '../fa
 import { initSystem, initSystemOf } from '../facts/init-system.js';
 import { contentBytes, sha256Hex } from './content-hash.js';
 import { envPrefix, quote, quoteArgv, stdinScript } from './shell.js';
+import type { ReadAhead } from './read-ahead.js';
 import { NO_LOCK_LINE, WRITE_ERRORS, WRITE_EXIT, writeFileScript } from './write-script.js';
 
 /** Facts before gathering: nothing known. */
@@ -145,13 +146,17 @@ export class Host implements HostWriter {
   private readonly becomePassword?: string;
   /** Where the init system detected without facts is kept (the run's HostRun: once per host, not per task). */
   private readonly initMemo: { detectedInit?: InitSystem };
+  private readonly readAhead?: ReadAhead;
 
   constructor(conn: Connection, opts: {
     name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts;
     becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string; becomePassword?: string;
     initMemo?: { detectedInit?: InitSystem };
+    /** Reads made ahead for a --check loop (engine/run/loop-reads.ts): each answers one read, then is gone. */
+    readAhead?: ReadAhead;
   }) {
     this.initMemo = opts.initMemo ?? {};
+    this.readAhead = opts.readAhead;
     this.conn = conn;
     this.name = opts.name;
     this.become = opts.become ?? false;
@@ -317,6 +322,8 @@ export class Host implements HostWriter {
   }
 
   async getAll<Arg, Value>(fact: Fact<Arg, Value>, args: readonly Arg[]): Promise<Value[]> {
+    const ahead = this.readAhead?.take(this.readerKey(), fact, args);
+    if (ahead) return ahead as Value[];
     // The init system is read once per host for the run (initMemo), whichever module asks.
     if ((fact as Fact<unknown, unknown>) === initSystem) {
       const mgr = await this.initSystem();
@@ -325,6 +332,11 @@ export class Host implements HostWriter {
     const ctx: ReadContext = { host: this.name, facts: this.facts };
     if (fact.usesInitSystem && args.length) ctx.initSystem = await this.initSystem();
     return readFact(fact, args, ctx, (snippets) => this.runSections(snippets));
+  }
+
+  /** Who reads: a fact's value can depend on the login and become user (ReadAhead's key). */
+  readerKey(): string {
+    return JSON.stringify([this.loginUser ?? null, this.become, this.become ? this.becomeUser : null, this.become ? this.becomeMethod : null]);
   }
 
   async get<Arg, Value>(fact: Fact<Arg, Value>, arg: Arg): Promise<Value> {

@@ -15,6 +15,7 @@ import { coerceToSchema } from '../load/coerce.js';
 import type { HostWriter, ModuleContext, ModuleDef, RunOptions as CmdOptions } from '../module-api.js';
 import { ModuleError } from '../module-api.js';
 import { Host } from '../host/host.js';
+import { ReadAhead } from '../host/read-ahead.js';
 import { UnreachableError, CommandTimeoutError, InterruptedError } from '../connection/connection.js';
 import type { Vars } from '../template/vars.js';
 import { renderDeep, renderString, TemplateError } from '../template/template.js';
@@ -90,6 +91,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
     name: target.name, become, becomeUser, loginUser: settings.user, facts: factsFor(target),
     becomeMethod: settings.becomeMethod, becomeFlags: settings.becomeFlags, becomeExe: settings.becomeExe,
     becomePassword: settings.becomePassword, initMemo: target,
+    ...(target === h && h.readAhead ? { readAhead: h.readAhead } : {}),
   });
   // Not gathered (facts a module returned, e.g. hostname's, are not the host's facts): probe once
   // for a user's module, which may read any fact. tsplay's own modules detect what they need
@@ -100,6 +102,40 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
     host.facts = factsFor(target)!;
   }
   return { host, run: target };
+}
+
+/**
+ * --check, a loop: the reads its items' gathers will make (ModuleDef.loopReads),
+ * made now in one round trip per fact and kept for the items (h.readAhead, set
+ * by the caller around the loop). Nothing when the task runs for real on this
+ * host, the module lists no reads, or the items' arguments cannot be rendered
+ * now (each item then renders, fails or reads as always).
+ */
+export async function readLoopAhead(rc: RunContext, task: Task, h: HostRun, scope: Scope, count: number, varsOf: (item: number) => Vars): Promise<ReadAhead | undefined> {
+  if (count < 2 || !isCheck(rc, scope) || task.templatedAction || task.delegateTo !== undefined || task.async !== undefined) return undefined;
+  const def = rc.opts.registry.get(task.action);
+  if (!def?.loopReads || rc.builtins.has(task.action)) return undefined;
+  let reads: ReturnType<NonNullable<ModuleDef['loopReads']>>;
+  let itemVars: Vars[];
+  try {
+    itemVars = Array.from({ length: count }, (_, i) => varsOf(i));
+    reads = def.loopReads(itemVars.map((v) => removeOmitted(renderDeep(task.args, v), rc.omit)));
+  } catch {
+    return undefined;
+  }
+  if (!reads.length) return undefined;
+  const ahead = new ReadAhead();
+  const { host } = await hostFor(rc, h, scope, task, itemVars[0], def);
+  for (const r of reads) {
+    if (!r.args.length) continue;
+    try {
+      ahead.put(host.readerKey(), r.fact, r.args, await host.getAll(r.fact, r.args));
+    } catch (e) {
+      if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+      // a read that fails here fails in its item, where it is reported
+    }
+  }
+  return ahead;
 }
 
 /** Actions the engine runs outside runAction (includes, imports, meta): a templated name cannot stand for them. */

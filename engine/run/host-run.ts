@@ -5,10 +5,13 @@ import type { Connection, ConnectionSettings } from '../connection/connection.js
 import type { RecapCounts, HostStatus } from '../report/events.js';
 import type { Facts, InitSystem } from '../module-api.js';
 import type { Overlay } from '../host/overlay.js';
+import type { ReadAhead } from '../host/read-ahead.js';
 import type { Vars } from '../template/vars.js';
 
 export interface HostRun {
   name: string;
+  /** --check, during a loop: its items' reads, made before the first item (action.ts readLoopAhead). */
+  readAhead?: ReadAhead;
   settings: ConnectionSettings;
   conn?: Connection;
   /**

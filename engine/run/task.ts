@@ -15,7 +15,7 @@ import { NO_LOG_MSG, sleep, type HostRun, type TaskOutcome } from './host-run.js
 import { resolved, varsFor, withHostFlags, type Scope } from './scope.js';
 import { countOutcome } from './recap.js';
 import { isUndefinedError, itemLabel, itemResult, itemVars, loopItems, loopOutcome, loopSettings } from './loop.js';
-import { condition, describeError, isCheck, runAction } from './action.js';
+import { condition, describeError, isCheck, readLoopAhead, runAction } from './action.js';
 import { formatSourcePlace } from '../load/playbook.js';
 
 type EmitResult = (s: HostStatus, r: Record<string, unknown>, x?: { item?: unknown; diff?: FileDiff[]; ignored?: boolean }) => void;
@@ -84,6 +84,9 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
       }
       const results: Record<string, unknown>[] = [];
       const statuses: HostStatus[] = [];
+      // --check: the items' reads in one round trip per fact, before the first (action.ts readLoopAhead).
+      h.readAhead = await readLoopAhead(rc, task, h, scope, items.length, (i) => varsFor(rc, h, scope, itemVars(s, items, i, data)));
+      try {
       for (let i = 0; i < items.length; i++) {
         if (rc.interrupted()) break;
         // As Ansible: the pause comes before every item but the first.
@@ -96,6 +99,9 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
         results.push(itemResult(s, r.result, items, i));
         statuses.push(r.status);
         emitResult(r.status, r.result, { item: label, diff: r.result.diff as FileDiff[] | undefined, ignored: r.ignored });
+      }
+      } finally {
+        h.readAhead = undefined;
       }
       outcome = loopOutcome(results, statuses, ignoreErrors(scope, baseVars));
       // An empty loop prints one "skipping" line for the host, as Ansible's.

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import type { HostResultEvent } from '../../engine/report/events.js';
-import { runJson, type CliRun } from '../helpers/lab-cli.js';
+import { labOut, runJson, type CliRun } from '../helpers/lab-cli.js';
 import { SshConnection } from '../../engine/connection/ssh-connection.js';
 import { Host } from '../../engine/host/host.js';
 import { Overlay } from '../../engine/host/overlay.js';
@@ -181,5 +181,41 @@ if (canHost) {
     } finally {
       await conn2.close();
     }
+  });
+
+  // --check, a loop of service items: one `systemctl show` for every item's unit, made
+  // before the first item (ModuleDef.loopReads, action.ts readLoopAhead); a real run reads
+  // per item, since an item may change what the next one finds. A wrapper before systemctl
+  // in root's PATH logs each call; the same results either way.
+  test.serial('--check reads a service loop\'s units in one systemctl call; a real run reads each item', async (t) => {
+    const host = info.hosts[0].name;
+    const units = ['ssh.service', 'systemd-journald.service', 'cron.service'];
+    await labOut(info, host, `printf '#!/bin/sh\\necho "$*" >> /var/log/systemctl-calls\\nexec /usr/bin/systemctl "$@"\\n' > /usr/local/sbin/systemctl && chmod 755 /usr/local/sbin/systemctl`);
+    t.teardown(() => labOut(info, host, 'rm -f /usr/local/sbin/systemctl /var/log/systemctl-calls').then(() => undefined, () => undefined));
+    const shows = async (pb: string, extra: string[]): Promise<{ run: RunOutcome; calls: string[] }> => {
+      await labOut(info, host, ': > /var/log/systemctl-calls');
+      const run = await tsplay(pb, info.inventoryPath, extra);
+      t.is(run.code, 0, failures(run));
+      const calls = (await labOut(info, host, 'cat /var/log/systemctl-calls')).split('\n').filter((l) => l.startsWith('show -p LoadState'));
+      return { run, calls: calls.map((c) => c.replace(/^show -p \S+ -- /, '')) };
+    };
+    const loop = join(dir, 'service-loop.yml');
+    writeFileSync(loop, `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: loop\n      service: { name: "{{ item }}", state: started }\n      loop: ${JSON.stringify(units)}\n`);
+
+    const check = await shows(loop, ['--check']);
+    t.deepEqual(check.calls, [units.join(' ')], 'one call, every item\'s unit');
+    const real = await shows(loop, []);
+    t.deepEqual(real.calls, units, 'a real run: one call per item');
+    const statuses = (r: RunOutcome) => results(r).map((e) => `${e.task} ${String((e as { item?: unknown }).item)} ${e.status}`);
+    t.deepEqual(statuses(check.run), statuses(real.run));
+    t.deepEqual(statuses(real.run), units.map((u) => `loop ${u} ok`));
+
+    // The read made ahead answers once: the second item, the same unit, reads the host and sees the first item's prediction.
+    const twice = join(dir, 'service-twice.yml');
+    writeFileSync(twice, `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: stop\n      service: { name: "{{ item }}", state: stopped }\n      loop: [cron.service, cron.service]\n`);
+    const stop = await shows(twice, ['--check']);
+    t.deepEqual(stop.calls, ['cron.service', 'cron.service'], 'one name read ahead (a single unit), then the second item reads itself');
+    t.deepEqual(statuses(stop.run), ['stop cron.service changed', 'stop cron.service ok']);
+    t.regex(await labOut(info, host, 'systemctl is-active cron.service'), /^active/, '--check stopped nothing');
   });
 }

@@ -1,7 +1,8 @@
 // Fact `services`: init-system output -> state; predictions + state -> predicted state.
 
 import test from 'ava';
-import { parseSystemctlShow, serviceSnippet, services, systemdUnitName } from '../../../../engine/facts/services.js';
+import { parseSystemctlShow, parseSystemctlShowMany, serviceSnippet, services, systemdUnitName } from '../../../../engine/facts/services.js';
+import { ReadAhead } from '../../../../engine/host/read-ahead.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
 import type { Prediction, ServiceState } from '../../../../engine/module-api.js';
 import { out, parseRows, predictRow, readCtx } from './table-reader.js';
@@ -9,12 +10,12 @@ import { out, parseRows, predictRow, readCtx } from './table-reader.js';
 const show = (load: string, active: string, ufs: string) => out(`LoadState=${load}\nActiveState=${active}\nSubState=x\nUnitFileState=${ufs}\n`);
 const systemd = readCtx({ service_mgr: 'systemd' });
 
-test('services: one section per name, by init system; a name like an option is refused', (t) => {
+test('services: one section per name, by init system (systemd: one systemctl for several); a name like an option is refused', (t) => {
+  t.deepEqual(services.sections(['libvirtd'], systemd), [quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', 'libvirtd.service'])]);
   t.deepEqual(services.sections(['libvirtd', 'x.socket'], systemd), [
-    quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', 'libvirtd.service']),
-    quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', 'x.socket']),
+    quoteArgv(['systemctl', 'show', '-p', 'LoadState,ActiveState,SubState,UnitFileState', '--', 'libvirtd.service', 'x.socket']),
   ]);
-  t.deepEqual(services.sections(['a'], readCtx({}, 'sysvinit')), [serviceSnippet('sysvinit', 'a')]);
+  t.deepEqual(services.sections(['a', 'b'], readCtx({}, 'sysvinit')), [serviceSnippet('sysvinit', 'a'), serviceSnippet('sysvinit', 'b')]);
   t.true(serviceSnippet('upstart', "it's").includes("initctl status 'it'\\''s'"));
   t.throws(() => services.sections(['-R'], systemd), { message: /^h: "-R" is not a service name/ });
   t.throws(() => services.sections(['a'], readCtx()), { message: /unknown service manager/ });
@@ -65,3 +66,31 @@ test('services: predictions -> predicted state', async (t) => {
   for (const row of ROWS) t.deepEqual(await predictRow(services, row.value.name, row.value, row.predictions), row.expected, row.what);
 });
 // Units a predicted package ships: test/unit/engine/facts/package-files.test.ts (recorded snapshots).
+
+// Recorded on a lab host (Debian 12): `systemctl show -p LoadState,ActiveState,SubState,UnitFileState -- libvirtd.socket nosuch.service sshd.service`.
+const SHOW_THREE = 'LoadState=loaded\nActiveState=active\nSubState=listening\nUnitFileState=enabled\n\n' +
+  'LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\n\n' +
+  'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n';
+
+test('services (systemd): several units in one systemctl show, a block each in order; a failed call or a wrong count is an error for all', (t) => {
+  const names = ['libvirtd.socket', 'nosuch', 'sshd'];
+  t.deepEqual(services.parse(names, [{ ...out(SHOW_THREE), rc: 0 }], systemd), [
+    { name: 'libvirtd.socket', exists: true, active: true, enabled: true },
+    { name: 'nosuch', exists: false },
+    { name: 'sshd', exists: true, active: true, enabled: true },
+  ]);
+  t.throws(() => parseSystemctlShowMany(names.slice(0, 2), { rc: 0, stdout: SHOW_THREE, stderr: '' }), { message: /3 answers for 2 units/ });
+  t.throws(() => parseSystemctlShowMany(names, { rc: 1, stdout: '', stderr: 'Failed to connect to bus' }), { message: /failed \(rc 1.*Failed to connect to bus/ });
+});
+
+test('read ahead: a value answers one read of the same fact, argument and reader; a read it cannot answer whole goes to the host', (t) => {
+  const ahead = new ReadAhead();
+  ahead.put('root', services, ['a', 'b'], ['A', 'B']);
+  t.is(ahead.take('other-user', services, ['a']), undefined, 'another reader');
+  t.is(ahead.take('root', services, ['a', 'c']), undefined, 'not every argument');
+  t.is(ahead.size, 2, 'nothing taken by a read it could not answer');
+  t.deepEqual(ahead.take('root', services, ['b']), ['B']);
+  t.is(ahead.take('root', services, ['b']), undefined, 'taken once');
+  t.deepEqual(ahead.take('root', services, ['a']), ['A']);
+  t.is(ahead.size, 0);
+});
