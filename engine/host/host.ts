@@ -152,7 +152,7 @@ export class Host implements HostWriter {
     name: string; become?: boolean; becomeUser?: string; loginUser?: string; facts?: Facts;
     becomeMethod?: 'sudo' | 'su'; becomeFlags?: readonly string[]; becomeExe?: string; becomePassword?: string;
     initMemo?: { detectedInit?: InitSystem };
-    /** Reads made ahead for a --check loop (engine/run/loop-reads.ts): each answers one read, then is gone. */
+    /** Reads made ahead for a --check loop (engine/run/action.ts readLoopAhead): each answers one read, then is gone. */
     readAhead?: ReadAhead;
   }) {
     this.initMemo = opts.initMemo ?? {};

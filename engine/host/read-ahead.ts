@@ -1,5 +1,6 @@
 // Fact reads made before the reads that will ask for them: a loop under
-// --check reads every item's state in one round trip (engine/run/loop-reads.ts).
+// --check reads every item's state in one round trip (engine/run/action.ts
+// readLoopAhead).
 // Each value answers one read of the same fact, argument and reading context
 // (the login and become user), then is gone: a second read of it goes to the
 // host, as does any read not made ahead.

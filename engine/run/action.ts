@@ -125,7 +125,13 @@ export async function readLoopAhead(rc: RunContext, task: Task, h: HostRun, scop
   }
   if (!reads.length) return undefined;
   const ahead = new ReadAhead();
-  const { host } = await hostFor(rc, h, scope, task, itemVars[0], def);
+  let host: Host;
+  try {
+    ({ host } = await hostFor(rc, h, scope, task, itemVars[0], def));
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+    return undefined; // the first item meets the same error and reports it
+  }
   for (const r of reads) {
     if (!r.args.length) continue;
     try {

@@ -87,19 +87,19 @@ export async function runTaskOnHost(rc: RunContext, task: Task, n: string, taskS
       // --check: the items' reads in one round trip per fact, before the first (action.ts readLoopAhead).
       h.readAhead = await readLoopAhead(rc, task, h, scope, items.length, (i) => varsFor(rc, h, scope, itemVars(s, items, i, data)));
       try {
-      for (let i = 0; i < items.length; i++) {
-        if (rc.interrupted()) break;
-        // As Ansible: the pause comes before every item but the first.
-        if (i > 0 && s.pause > 0) await (rc.opts.sleep ?? sleep)(s.pause * 1000);
-        const itemVarsNow = varsFor(rc, h, scope, itemVars(s, items, i, data));
-        let r = await runAttempts(rc, task, h, scope, itemVarsNow);
-        const shown = itemLabel(s, itemVarsNow);
-        if ('error' in shown) r = { status: 'failed', result: { ...r.result, failed: true, msg: shown.error }, ignored: r.ignored };
-        const label = 'label' in shown ? shown.label : items[i];
-        results.push(itemResult(s, r.result, items, i));
-        statuses.push(r.status);
-        emitResult(r.status, r.result, { item: label, diff: r.result.diff as FileDiff[] | undefined, ignored: r.ignored });
-      }
+        for (let i = 0; i < items.length; i++) {
+          if (rc.interrupted()) break;
+          // As Ansible: the pause comes before every item but the first.
+          if (i > 0 && s.pause > 0) await (rc.opts.sleep ?? sleep)(s.pause * 1000);
+          const itemVarsNow = varsFor(rc, h, scope, itemVars(s, items, i, data));
+          let r = await runAttempts(rc, task, h, scope, itemVarsNow);
+          const shown = itemLabel(s, itemVarsNow);
+          if ('error' in shown) r = { status: 'failed', result: { ...r.result, failed: true, msg: shown.error }, ignored: r.ignored };
+          const label = 'label' in shown ? shown.label : items[i];
+          results.push(itemResult(s, r.result, items, i));
+          statuses.push(r.status);
+          emitResult(r.status, r.result, { item: label, diff: r.result.diff as FileDiff[] | undefined, ignored: r.ignored });
+        }
       } finally {
         h.readAhead = undefined;
       }
