@@ -114,7 +114,7 @@ async function hostFor(rc: RunContext, h: HostRun, scope: Scope, task: Task, var
 export async function readLoopAhead(rc: RunContext, task: Task, h: HostRun, scope: Scope, count: number, varsOf: (item: number) => Vars): Promise<ReadAhead | undefined> {
   if (count < 2 || !isCheck(rc, scope) || task.templatedAction || task.delegateTo !== undefined || task.async !== undefined) return undefined;
   const def = rc.opts.registry.get(task.action);
-  if (!def?.loopReads || rc.builtins.has(task.action)) return undefined;
+  if (!def?.loopReads) return undefined;
   let reads: ReturnType<NonNullable<ModuleDef['loopReads']>>;
   let itemVars: Vars[];
   try {

@@ -147,6 +147,15 @@ function knownVars(r: PrefetchRunner, play: Play, host: string, facts?: Vars): V
   ]);
 }
 
+/** The hosts a play targets, as far as the extra vars and groups tell before the run; undefined when its pattern cannot be told. */
+function playHosts(r: PrefetchRunner, play: Play): string[] | undefined {
+  try {
+    return selectHosts(r.inventory, String(renderString(play.hosts, buildVars([r.extraVars, { groups: groupsMap(r.inventory) }]))));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Per host, the installs the run's package tasks ask for (in task order, per recommends setting). */
 export function plannedInstalls(r: PrefetchRunner, playbooks: Playbook[]): Map<string, PlannedInstall[]> {
   const out = new Map<string, PlannedInstall[]>();
@@ -155,12 +164,8 @@ export function plannedInstalls(r: PrefetchRunner, playbooks: Playbook[]): Map<s
     const reach: Reach = { become: play.become, becomeUser: play.becomeUser, conn: play.conn };
     const tasks = [...tasksOf(play.preTasks, reach), ...tasksOf(play.tasks, reach), ...tasksOf(play.postTasks, reach)].filter((t) => PACKAGE_MODULES.has(t.task.action));
     if (!tasks.length) continue;
-    let hosts: string[];
-    try {
-      hosts = selectHosts(r.inventory, String(renderString(play.hosts, buildVars([r.extraVars, { groups: groupsMap(r.inventory) }]))));
-    } catch {
-      continue;
-    }
+    const hosts = playHosts(r, play);
+    if (!hosts) continue;
     for (const host of hosts.filter((h) => !allowed || allowed.has(h))) {
       const vars = knownVars(r, play, host);
       for (const { task, reach: r2 } of tasks) {
@@ -293,12 +298,8 @@ export function contentReads(r: PrefetchRunner, playbooks: Playbook[], host: str
   /** Names set at run time to values not known before it. */
   const unknown = new Set<string>();
   for (const play of playbooks.flatMap((pb) => pb.plays)) {
-    let hosts: string[];
-    try {
-      hosts = selectHosts(r.inventory, String(renderString(play.hosts, buildVars([r.extraVars, { groups: groupsMap(r.inventory) }]))));
-    } catch {
-      return undefined;
-    }
+    const hosts = playHosts(r, play);
+    if (!hosts) return undefined;
     if (!hosts.includes(host)) continue;
     // vars_files are read at run time: their variables are not known here.
     if (play.varsFiles.length) return undefined;
@@ -398,9 +399,8 @@ async function prepareContents(r: PrefetchRunner, h: HostRun, installs: PlannedI
     // Every file and unit the later tasks name is on the host already: nothing they read can come
     // from the packages, so nothing is fetched (a prediction that does need them still asks itself).
     const host = hostFor(r, h, installs[0]);
-    const lacksPath = reads.paths.length > 0 && (await host.getAll(file, reads.paths)).some((st) => !st.exists);
-    const lacksUnit = reads.units.length > 0 && (await host.getAll(services, reads.units)).some((st) => !st.exists);
-    if (!lacksPath && !lacksUnit) return;
+    const [paths, units] = await Promise.all([host.getAll(file, reads.paths), host.getAll(services, reads.units)]);
+    if (paths.every((st) => st.exists) && units.every((st) => st.exists)) return;
   }
   for (const p of installs) {
     const host = hostFor(r, h, p);
