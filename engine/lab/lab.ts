@@ -700,6 +700,10 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
         name,
         h.name,
         [
+          // Started inside the host's namespace (not only joined to it): the sysfs that nspawn
+          // mounts then lists the host's own interfaces, not the machine's (every lab's veths).
+          // (nsenter, not `ip netns exec`: that remounts /sys, and nspawn needs the cgroup mounts under it.)
+          'nsenter', `--net=/run/netns/${h.netns}`,
           'systemd-nspawn', '--boot', '--register=no', '--keep-unit', '--quiet',
           `--directory=${h.dir}/root`, `--machine=${h.name}`,
           `--network-namespace-path=/run/netns/${h.netns}`,

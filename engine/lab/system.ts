@@ -97,6 +97,8 @@ export const REQUIRED_TOOLS: Record<string, string> = {
   ip: 'iproute2',
   mount: 'mount',
   chroot: 'coreutils',
+  nsenter: 'util-linux',
+  unshare: 'util-linux',
 };
 
 /** Install the Debian packages that provide missing tools; refuse clearly if that is impossible. */

@@ -36,29 +36,25 @@ const pick = (env: unknown): Record<string, unknown> =>
 /** Every fact of Ansible's (ansible_-prefixed) set, compared with ours (unprefixed); returns the names compared. */
 export function compareFacts(
   t: ExecutionContext, label: string, ours: Record<string, unknown>, ansible: Record<string, unknown>,
-  /** Interfaces that may come and go between the two readings (not compared). */
-  transient: (iface: string) => boolean = () => false,
   /** Facts whose probe the recording predates (compared live by test/lab/facts.test.ts). */
   notRecorded: ReadonlySet<string> = new Set(),
 ): string[] {
   const compared: string[] = [];
-  const keep = (k: string, v: unknown) => (k === 'interfaces' ? (v as string[]).filter((i) => !transient(i)) : v);
-  for (const [prefixed, expectedRaw] of Object.entries(ansible)) {
+  for (const [prefixed, expected] of Object.entries(ansible)) {
     const k = prefixed.replace(/^ansible_/, '');
-    if (NOT_OURS.has(k) || notRecorded.has(k) || transient(k)) continue;
-    const expected = keep(k, expectedRaw);
+    if (NOT_OURS.has(k) || notRecorded.has(k)) continue;
     if (!(k in ours)) {
       t.fail(`${label}: ${k} is missing`);
       continue;
     }
     if (MOVING.has(k)) t.deepEqual(shape(ours[k]), shape(expected), `${label}: ${k} (shape)`);
-    else if (UNORDERED.has(k)) t.deepEqual([...(keep(k, ours[k]) as string[])].sort(), [...(expected as string[])].sort(), `${label}: ${k}`);
+    else if (UNORDERED.has(k)) t.deepEqual([...(ours[k] as string[])].sort(), [...(expected as string[])].sort(), `${label}: ${k}`);
     else if (k === 'env') t.deepEqual(pick(ours[k]), pick(expected), `${label}: env`);
     else t.deepEqual(ours[k], expected, `${label}: ${k}`);
     compared.push(k);
   }
   // Ansible prints gather_subset and module_setup without the ansible_ prefix.
-  for (const k of Object.keys(ours)) t.true(`ansible_${k}` in ansible || k in ansible || EXTRAS.has(k) || transient(k) || k === 'cmdline' || k === 'proc_cmdline', `${label}: ${k} is not Ansible's`);
+  for (const k of Object.keys(ours)) t.true(`ansible_${k}` in ansible || k in ansible || EXTRAS.has(k) || k === 'cmdline' || k === 'proc_cmdline', `${label}: ${k} is not Ansible's`);
   for (const k of LISTED) t.true(compared.includes(k), `${label}: ${k} compared`);
   return compared;
 }
