@@ -10,7 +10,8 @@ import { perArg } from './fact.js';
  * `run_systemd`, `initctl`, `etc_init`, `etc_initd` when present. Constant text.
  */
 export const INIT_PROBE =
-  `printf 'pid1 %s\\n' "$(cat /proc/1/comm 2>/dev/null)"; ` +
+  // PID 1's name read by the shell itself (a `$(cat ...)` cost a fork and an exec)
+  `__tsplay_c=; { IFS= read -r __tsplay_c; } 2>/dev/null </proc/1/comm; printf 'pid1 %s\\n' "$__tsplay_c"; ` +
   `if [ -d /run/systemd/system ]; then echo run_systemd; fi; ` +
   `if command -v initctl >/dev/null 2>&1; then echo initctl; fi; ` +
   `if [ -d /etc/init ]; then echo etc_init; fi; ` +

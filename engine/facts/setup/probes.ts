@@ -12,9 +12,22 @@ export interface Probe {
   sh: string;
 }
 
-/** `cat` each file that exists, as `== PATH` then its content. */
+/**
+ * Shell text that writes a small text file's bytes to stdout as `cat` would,
+ * with the shell's own `read`: no process. A `cat` costs a fork and an exec
+ * (1.5-2 ms of a lab host's CPU, and fact gathering read some 15 files); this
+ * costs 0.1-0.3 ms for a few hundred bytes. Exact for text without NUL bytes,
+ * a last line without a newline included. Its status is non-zero, with nothing
+ * on stderr, when the file cannot be opened. Only for files of a few KB at
+ * most (dash reads a byte per system call): not /proc/cpuinfo or /proc/mounts.
+ * `path` is shell text (a constant path or a quoted variable).
+ */
+export const readSmallFile = (path: string): string =>
+  `{ __tsplay_l=; while IFS= read -r __tsplay_l; do printf '%s\\n' "$__tsplay_l"; done; printf '%s' "$__tsplay_l"; } 2>/dev/null <${path}`;
+
+/** Each small file that exists, as `== PATH` then its content. */
 const catFiles = (paths: string[]): string =>
-  `for f in ${paths.join(' ')}; do if [ -r "$f" ]; then printf '== %s\\n' "$f"; cat "$f"; echo; fi; done`;
+  `for f in ${paths.join(' ')}; do if [ -r "$f" ]; then printf '== %s\\n' "$f"; ${readSmallFile('"$f"')}; echo; fi; done`;
 
 const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'board_name', 'board_serial', 'board_vendor', 'board_version',
   'chassis_asset_tag', 'chassis_serial', 'chassis_vendor', 'chassis_version', 'product_name', 'product_serial', 'product_uuid',
@@ -30,15 +43,15 @@ export const PROBES: readonly Probe[] = [
     key: 'fqdn', for: ['platform'],
     sh: '{ IFS= read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
   },
-  { key: 'machine_id', for: ['platform'], sh: 'cat /var/lib/dbus/machine-id 2>/dev/null || cat /etc/machine-id' },
+  { key: 'machine_id', for: ['platform'], sh: `${readSmallFile('/var/lib/dbus/machine-id')} || ${readSmallFile('/etc/machine-id')}` },
   { key: 'long_bit', for: ['platform'], sh: 'getconf LONG_BIT' },
   // distribution, lsb
-  { key: 'os_release', for: ['distribution', 'platform'], sh: 'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release' },
-  { key: 'debian_version', for: ['distribution'], sh: 'cat /etc/debian_version' },
+  { key: 'os_release', for: ['distribution', 'platform'], sh: `${readSmallFile('/etc/os-release')} || ${readSmallFile('/usr/lib/os-release')}` },
+  { key: 'debian_version', for: ['distribution'], sh: readSmallFile('/etc/debian_version') },
   // Ansible's distribution_version on Debian has the point release only when the host's Python has the
   // distro package (python3-distro); its bundled fallback gives os-release's VERSION_ID ("12").
   { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
-  { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else cat /etc/lsb-release; fi' },
+  { key: 'lsb', for: ['lsb'], sh: 'if command -v lsb_release >/dev/null 2>&1; then echo tool; lsb_release -a 2>/dev/null; else ' + readSmallFile('/etc/lsb-release') + '; fi' },
   // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none.
   // -I -S: no site import and no PYTHON* variables (about half of its start-up); SSLContext is there when _ssl is (ssl.py imports it).
   {
@@ -64,12 +77,15 @@ export const PROBES: readonly Probe[] = [
       "date -u -d \"@$t\" '+%Y-%m-%dT%H:%M:%S' 2>/dev/null || date -u '+%Y-%m-%dT%H:%M:%S'; " +
       "date -d @1736000000 '+%Z %z'; date -d @1751500000 '+%Z %z'",
   },
-  { key: 'resolv', for: ['dns'], sh: 'cat /etc/resolv.conf' },
+  { key: 'resolv', for: ['dns'], sh: readSmallFile('/etc/resolv.conf') },
   { key: 'env', for: ['env'], sh: 'env -0 2>/dev/null || env' },
-  { key: 'selinux', for: ['selinux'], sh: 'if [ -r /sys/fs/selinux/enforce ]; then cat /sys/fs/selinux/enforce; cat /sys/fs/selinux/policyvers 2>/dev/null; echo; cat /etc/selinux/config 2>/dev/null; true; else false; fi' },
+  {
+    key: 'selinux', for: ['selinux'],
+    sh: `if [ -r /sys/fs/selinux/enforce ]; then ${readSmallFile('/sys/fs/selinux/enforce')}; ${readSmallFile('/sys/fs/selinux/policyvers')}; echo; ${readSmallFile('/etc/selinux/config')}; true; else false; fi`,
+  },
   { key: 'apparmor', for: ['apparmor'], sh: 'test -e /sys/kernel/security/apparmor' },
-  { key: 'fips', for: ['fips'], sh: 'cat /proc/sys/crypto/fips_enabled' },
-  { key: 'cmdline', for: ['cmdline'], sh: 'cat /proc/cmdline' },
+  { key: 'fips', for: ['fips'], sh: readSmallFile('/proc/sys/crypto/fips_enabled') },
+  { key: 'cmdline', for: ['cmdline'], sh: readSmallFile('/proc/cmdline') },
   { key: 'ssh_keys', for: ['ssh_pub_keys'], sh: catFiles(['dsa', 'rsa', 'ecdsa', 'ed25519'].map((k) => `/etc/ssh/ssh_host_${k}_key.pub`)) },
   {
     key: 'pkg_mgr', for: ['pkg_mgr'],
@@ -78,7 +94,7 @@ export const PROBES: readonly Probe[] = [
   { key: 'init', for: ['service_mgr'], sh: INIT_PROBE },
   { key: 'init_extra', for: ['service_mgr'], sh: 'if [ -e /sbin/openrc ]; then echo openrc; fi; printf \'sbin_init %s\\n\' "$(readlink /sbin/init 2>/dev/null)"' },
   { key: 'chroot', for: ['chroot'], sh: 'echo "${debian_chroot:-}"; stat -c \'%d:%i\' /; stat -c \'%d:%i\' /proc/1/root/. 2>/dev/null || echo; stat -f -c %T /' },
-  { key: 'loadavg', for: ['loadavg'], sh: 'cat /proc/loadavg' },
+  { key: 'loadavg', for: ['loadavg'], sh: readSmallFile('/proc/loadavg') },
   {
     key: 'local', for: ['local'],
     sh: 'for f in /etc/ansible/facts.d/*.fact; do if [ -f "$f" ]; then if [ -x "$f" ]; then printf \'== x %s\\n\' "$f"; "$f" 2>/dev/null; else printf \'== f %s\\n\' "$f"; cat "$f"; fi; echo; fi; done',
@@ -87,7 +103,7 @@ export const PROBES: readonly Probe[] = [
   { key: 'cpuinfo', for: ['hardware', 'virtual'], sh: 'cat /proc/cpuinfo' },
   { key: 'nproc', for: ['hardware'], sh: 'nproc' },
   { key: 'meminfo', for: ['hardware'], sh: 'cat /proc/meminfo' },
-  { key: 'uptime', for: ['hardware'], sh: 'cat /proc/uptime' },
+  { key: 'uptime', for: ['hardware'], sh: readSmallFile('/proc/uptime') },
   // each mount from /proc/mounts whose device is a path or a network source, with statvfs numbers
   {
     key: 'mounts', for: ['hardware'],
@@ -116,15 +132,15 @@ export const PROBES: readonly Probe[] = [
   },
   { key: 'ip_primary', for: ['network'], sh: 'ip addr show primary 2>/dev/null || ip addr show' },
   { key: 'ip_secondary', for: ['network'], sh: 'ip addr show secondary' },
-  { key: 'fc_wwn', for: ['fibre_channel_wwn'], sh: 'cat /sys/class/fc_host/*/port_name 2>/dev/null; true' },
-  { key: 'iscsi', for: ['iscsi'], sh: 'cat /etc/iscsi/initiatorname.iscsi' },
-  { key: 'nvme', for: ['nvme'], sh: 'cat /etc/nvme/hostnqn' },
+  { key: 'fc_wwn', for: ['fibre_channel_wwn'], sh: `for f in /sys/class/fc_host/*/port_name; do ${readSmallFile('"$f"')}; done; true` },
+  { key: 'iscsi', for: ['iscsi'], sh: readSmallFile('/etc/iscsi/initiatorname.iscsi') },
+  { key: 'nvme', for: ['nvme'], sh: readSmallFile('/etc/nvme/hostnqn') },
   // virtual (and tsplay's kvm / virtualization_hints)
   {
     key: 'virt', for: ['virtual'],
-    sh: 'echo @@cgroup; cat /proc/1/cgroup 2>/dev/null; echo @@environ; tr \'\\000\' \'\\n\' </proc/1/environ 2>/dev/null | grep \'^container=\'; ' +
+    sh: `echo @@cgroup; ${readSmallFile('/proc/1/cgroup')}; echo @@environ; tr '\\000' '\\n' </proc/1/environ 2>/dev/null | grep '^container='; ` +
       'echo @@flags; for f in /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /dev/kvm /proc/xen /run/systemd/container; do if [ -e "$f" ]; then echo "$f"; fi; done; ' +
-      'echo @@container; cat /run/systemd/container 2>/dev/null; echo; echo @@modules; cut -d" " -f1 /proc/modules 2>/dev/null; ' +
+      `echo @@container; ${readSmallFile('/run/systemd/container')}; echo; echo @@modules; cut -d" " -f1 /proc/modules 2>/dev/null; ` +
       'echo @@detect; systemd-detect-virt 2>/dev/null',
   },
 ];

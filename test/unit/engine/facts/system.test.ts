@@ -3,10 +3,12 @@
 // read for the rule, and the cases marked "checked" run through the real
 // Ansible on this machine), gather_subset, and one live gathering.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
 import { resolveGatherSubset, subsetList } from '../../../../engine/facts/setup/subset.js';
-import { probesFor } from '../../../../engine/facts/setup/probes.js';
+import { probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
 import { serviceMgrName, distributionFacts, dnsFacts, dateTimeFacts, cmdlineFacts, localFacts, platformFacts, chrootFacts } from '../../../../engine/facts/setup/platform.js';
 import { cpuFacts, memoryFacts, mountFacts } from '../../../../engine/facts/setup/hardware.js';
 import { networkFacts } from '../../../../engine/facts/setup/network.js';
@@ -309,3 +311,34 @@ test('gatherFacts: one round trip on a real host (this machine)', async (t) => {
   t.false('mounts' in min);
   t.is(min.os_family, 'Debian');
 });
+
+// readSmallFile stands in for `cat` of a small file in the probes: the same bytes, no process.
+const SMALL_FILES: ReadonlyArray<readonly [string, string]> = [
+  ['ends with a newline', 'NAME="Debian GNU/Linux"\nID=debian\n'],
+  ['no newline at the end', 'x\ny'],
+  ['one line, no newline', '1'],
+  ['empty', ''],
+  ['only newlines', '\n\n'],
+  ['blanks, backslashes, tabs, CR', '  lead\\n and \\\\ trail  \n\ttab\r\n'],
+  ['UTF-8', 'naïve — ✓\n'],
+];
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  test(`readSmallFile gives cat's bytes and status under ${shell}`, (t) => {
+    const dir = mkdtempSync('/tmp/tsplay-small-');
+    try {
+      for (const [name, text] of SMALL_FILES) {
+        const f = `${dir}/f`;
+        writeFileSync(f, text);
+        const r = spawnSync(shell, ['-c', `${readSmallFile('"$1"')}; echo " rc=$?" >&2`, 'sh', f]);
+        t.is(r.stdout.toString('utf8'), text, name);
+        t.is(r.stderr.toString(), ' rc=0\n', name);
+      }
+      // a file that cannot be opened: a non-zero status and nothing on stderr (the probes' parsers read the status)
+      const r = spawnSync(shell, ['-c', `${readSmallFile('"$1"')}; echo "rc=$?" >&2`, 'sh', `${dir}/absent`]);
+      t.is(r.stdout.toString(), '');
+      t.regex(r.stderr.toString(), /^rc=[1-9]\d*\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
