@@ -33,6 +33,18 @@ const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'boa
   'chassis_asset_tag', 'chassis_serial', 'chassis_vendor', 'chassis_version', 'product_name', 'product_serial', 'product_uuid',
   'product_version', 'product_family', 'sys_vendor', 'chassis_type'];
 
+/**
+ * awk program: from mtab lines, the mount point of each mount whose device is
+ * a path or a network source (`host:/path`), one per line, with the kernel's
+ * octal escapes decoded (\\040 a blank, \\011 a tab, \\134 a backslash), as
+ * Ansible reads them. Portable awk (mawk, gawk, busybox). No single quote in it.
+ */
+export const MOUNT_POINTS_AWK =
+  'function dec(s,  o, i, c) { o = ""; while ((i = index(s, "\\\\")) > 0) { c = substr(s, i + 1, 3); ' +
+  'if (c ~ /^[0-7][0-7][0-7]$/) { o = o substr(s, 1, i - 1) sprintf("%c", substr(c, 1, 1) * 64 + substr(c, 2, 1) * 8 + substr(c, 3, 1)); s = substr(s, i + 4) } ' +
+  'else { o = o substr(s, 1, i); s = substr(s, i + 1) } } return o s } ' +
+  '$1 ~ /^\\// || $1 ~ /:\\// { print dec($2) }';
+
 export const PROBES: readonly Probe[] = [
   // platform
   // "SYSTEM RELEASE VERSION... MACHINE" (only the version has blanks; see platformFacts), then the node name
@@ -104,11 +116,13 @@ export const PROBES: readonly Probe[] = [
   { key: 'nproc', for: ['hardware'], sh: 'nproc' },
   { key: 'meminfo', for: ['hardware'], sh: 'cat /proc/meminfo' },
   { key: 'uptime', for: ['hardware'], sh: readSmallFile('/proc/uptime') },
-  // each mount from /proc/mounts whose device is a path or a network source, with statvfs numbers
+  // each mount from /proc/mounts whose device is a path or a network source, with statvfs numbers:
+  // ONE stat names them all (a stat and a `$(printf %b)` per mount cost two forks and an exec each);
+  // a mount that stat cannot read has no line, as it had no numbers. The tab in the format is a literal one.
   {
     key: 'mounts', for: ['hardware'],
-    sh: 'cat /etc/mtab 2>/dev/null || cat /proc/mounts; echo @@statvfs; { cat /etc/mtab 2>/dev/null || cat /proc/mounts; } | awk \'$1 ~ /^\\// || $1 ~ /:\\// {print $2}\' | while read -r m; do ' +
-      'm=$(printf \'%b\' "$m"); printf \'%s\\t%s\\n\' "$m" "$(stat -f -c \'%S %s %b %f %a %c %d\' "$m" 2>/dev/null)"; done; ' +
+    sh: `cat /etc/mtab 2>/dev/null || cat /proc/mounts; echo @@statvfs; { cat /etc/mtab 2>/dev/null || cat /proc/mounts; } | awk '${MOUNT_POINTS_AWK}' | ` +
+      '{ set --; while IFS= read -r m; do set -- "$@" "$m"; done; if [ "$#" -gt 0 ]; then stat -f -c \'%n\t%S %s %b %f %a %c %d\' "$@" 2>/dev/null; fi; true; }; ' +
       'echo @@uuid; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; echo @@bind; findmnt --list --noheadings --notruncate 2>/dev/null',
   },
   // @@NA: the file cannot be opened (absent, or root-only); read by the shell itself, as in sysnet

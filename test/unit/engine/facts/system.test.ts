@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
 import { resolveGatherSubset, subsetList } from '../../../../engine/facts/setup/subset.js';
-import { probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
+import { MOUNT_POINTS_AWK, probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
 import { serviceMgrName, distributionFacts, dnsFacts, dateTimeFacts, cmdlineFacts, localFacts, platformFacts, chrootFacts } from '../../../../engine/facts/setup/platform.js';
 import { cpuFacts, memoryFacts, mountFacts } from '../../../../engine/facts/setup/hardware.js';
 import { networkFacts } from '../../../../engine/facts/setup/network.js';
@@ -342,3 +342,21 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
     }
   });
 }
+
+// MOUNT_POINTS_AWK picks the mounts whose statvfs numbers are read, and decodes their names as Ansible does.
+test('the mounts probe: the mount points to stat, their octal escapes decoded', (t) => {
+  const mtab = [
+    '/dev/vda1 / ext4 rw,relatime 0 0',
+    'proc /proc proc rw 0 0',
+    'tmpfs /run tmpfs rw 0 0',
+    '/dev/vdb /srv/a\\040b\\134c\\011d ext4 rw 0 0',
+    'ctrl:/var/lib/nova/instances /var/lib/nova/instances nfs4 rw 0 0',
+    '/dev/vdc /odd\\12x\\0401 ext4 rw 0 0',
+  ].join('\n') + '\n';
+  for (const awk of ['awk', 'mawk', 'gawk'].filter((a) => spawnSync('sh', ['-c', `command -v ${a}`]).status === 0)) {
+    const r = spawnSync(awk, [MOUNT_POINTS_AWK], { input: mtab });
+    t.is(r.status, 0, awk);
+    // a backslash not followed by three octal digits stays as it is
+    t.is(r.stdout.toString(), '/\n/srv/a b\\c\td\n/var/lib/nova/instances\n/odd\\12x 1\n', awk);
+  }
+});
