@@ -17,7 +17,8 @@
 // Options: --hosts N --tasks M --ssh-hosts N --no-ssh --lab NAME
 //          --only local,ssh|noop,job (default local,ssh; job takes minutes per round)
 //          --rounds N (job rounds, default 1) --job-lab NAME --json FILE
-//          --only light --light-hosts N (default 1000): the no-op run on N light
+//          --only light --light-hosts N (default 1000): the no-op run, the logins alone
+//          (one task) and the read run on N light
 //          lab hosts (tsplay lab up N --light), brought up and taken down here
 
 import { parseArgs } from 'node:util';
@@ -321,6 +322,15 @@ async function lightPart(): Promise<void> {
     row('light', `${M} no-op tasks on ${n} light hosts: max open files`, f.maxFds, 'fds', f.load, how);
     row('light', `${M} no-op tasks on ${n} light hosts: controller CPU per host-task`, f.cpuPerHostTaskMs, 'ms', f.load, how);
     cpuRows('light', `${M} no-op tasks on ${n} light hosts`, f, how);
+    // The logins alone: one no-op task, so each host's SSH login (on the host: sshd's re-exec,
+    // its PAM session, the login shell) and one round trip. What the 20-task run spends beyond it
+    // is the tasks' own share.
+    await settle();
+    const fl = await runBench(inv, n, 1, 20, 'noop', name);
+    show(`ssh, ${n} light hosts, 1 task`, fl);
+    row('light', `1 no-op task on ${n} light hosts (the logins): wall`, fl.wallMs / 1000, 's', fl.load, how);
+    row('light', `1 no-op task on ${n} light hosts (the logins): controller CPU per host`, fl.cpuPerHostTaskMs, 'ms', fl.load, how);
+    cpuRows('light', `1 no-op task on ${n} light hosts (the logins)`, fl, how);
     await settle();
     const fr = await runBench(inv, n, M, 20, 'read', name);
     show(`ssh, ${n} light hosts, read tasks`, fr);
