@@ -36,8 +36,8 @@ const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'boa
 /**
  * awk program: from mtab lines, the mount point of each mount whose device is
  * a path or a network source (`host:/path`), one per line, with the kernel's
- * octal escapes decoded (\\040 a blank, \\011 a tab, \\134 a backslash), as
- * Ansible reads them. Portable awk (mawk, gawk, busybox). No single quote in it.
+ * octal escapes decoded (\040 a blank, \011 a tab, \134 a backslash), as
+ * Ansible reads them. POSIX awk only (the test runs it under every awk the machine has). No single quote in it.
  */
 export const MOUNT_POINTS_AWK =
   'function dec(s,  o, i, c) { o = ""; while ((i = index(s, "\\\\")) > 0) { c = substr(s, i + 1, 3); ' +
