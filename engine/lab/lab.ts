@@ -700,10 +700,13 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
         name,
         h.name,
         [
-          // Started inside the host's namespace (not only joined to it): the sysfs that nspawn
-          // mounts then lists the host's own interfaces, not the machine's (every lab's veths).
-          // (nsenter, not `ip netns exec`: that remounts /sys, and nspawn needs the cgroup mounts under it.)
-          'nsenter', `--net=/run/netns/${h.netns}`,
+          // A systemd host's nspawn starts inside the host's network namespace (not only joined
+          // to it): the sysfs it mounts then lists the host's own interfaces, not the machine's
+          // (every lab's veths). A sysvinit host's sysfs is its own either way, and started so it
+          // would get read-only cgroup v1 mounts, where elogind cannot mount its hierarchy (and
+          // logins wait on it). nsenter, not `ip netns exec`: that remounts /sys, under which
+          // nspawn needs the cgroup mounts.
+          ...(init === 'systemd' ? ['nsenter', `--net=/run/netns/${h.netns}`] : []),
           'systemd-nspawn', '--boot', '--register=no', '--keep-unit', '--quiet',
           `--directory=${h.dir}/root`, `--machine=${h.name}`,
           `--network-namespace-path=/run/netns/${h.netns}`,

@@ -162,6 +162,8 @@ if (canHost) {
     const out = await h2.run(['ip', 'route', 'get', '192.0.2.1']);
     t.not(out.rc, 0);
     t.regex(out.stderr, /unreachable/i);
+    // its sysfs lists its own links only, not the machine's (other labs' veths and bridges)
+    t.is((await h2.run(['ls', '/sys/class/net'])).stdout, 'eth0\nlo\n');
   });
 
   test.serial('packages install through the lab proxy; a second install of the same package is fast', async (t) => {
@@ -273,6 +275,7 @@ if (canHost) {
       t.is((await a.run(['cat', '/proc/1/comm'])).stdout.trim(), 'init');
       t.is((await a.run(['test', '-d', '/run/systemd/system'])).rc, 1, 'no systemd running');
       t.is((await b.run(['hostname'])).stdout.trim(), sysv.hosts[1].name);
+      t.is((await b.run(['ls', '/sys/class/net'])).stdout, 'eth0\nlo\n');
       const [ssh, cron] = await a.getAll(services, ['ssh', 'cron']);
       t.like(ssh, { exists: true, active: true, enabled: true });
       t.like(cron, { exists: true, active: true });
