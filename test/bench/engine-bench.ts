@@ -18,8 +18,8 @@
 //          --only local,ssh|noop,job (default local,ssh; job takes minutes per round)
 //          --rounds N (job rounds, default 1) --job-lab NAME --json FILE
 //          --only light --light-hosts N (default 1000): the no-op run, the logins alone
-//          (one task) and the read run on N light
-//          lab hosts (tsplay lab up N --light), brought up and taken down here
+//          (one task) and the read run on N light lab hosts (tsplay lab up N --light),
+//          brought up and taken down here
 
 import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
