@@ -353,7 +353,9 @@ test('the mounts probe: the mount points to stat, their octal escapes decoded', 
     'ctrl:/var/lib/nova/instances /var/lib/nova/instances nfs4 rw 0 0',
     '/dev/vdc /odd\\12x\\0401 ext4 rw 0 0',
   ].join('\n') + '\n';
-  for (const awk of ['awk', 'mawk', 'gawk'].filter((a) => spawnSync('sh', ['-c', `command -v ${a}`]).status === 0)) {
+  const awks = ['awk', 'mawk', 'gawk'].filter((a) => spawnSync('sh', ['-c', `command -v ${a}`]).status === 0);
+  t.true(awks.includes('awk'), 'no awk on this machine: the probe needs one');
+  for (const awk of awks) {
     const r = spawnSync(awk, [MOUNT_POINTS_AWK], { input: mtab });
     t.is(r.status, 0, awk);
     // a backslash not followed by three octal digits stays as it is
