@@ -1,22 +1,19 @@
-// Where modules come from: the built-in ones in modules/ and the user's own,
+// Where modules come from: the built-in ones in modules/ (modules/index.ts) and the user's own,
 // from a `library/` directory beside the playbook or the directories named in
 // TSPLAY_LIBRARY (colon-separated). A module file default-exports a ModuleDef
 // (engine/module-api.ts). Built-in actions (debug, assert, ...) are run by the
 // engine itself: they are registered in engine/run/builtins/ (BUILTIN_NAMES).
 
 import { readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ModuleDef } from '../module-api.js';
+import { BUILTIN_MODULES } from '../../modules/index.js';
 import { LoadError } from '../errors.js';
 import { markBuiltin } from './module-args.js';
 import { BUILTIN_NAMES } from '../run/builtins/index.js';
 
 export type ModuleRegistry = Map<string, ModuleDef>;
-
-const here = dirname(fileURLToPath(import.meta.url));
-const ownExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const builtinDir = join(here, '..', '..', 'modules');
 
 async function moduleFiles(dir: string, exts: string[]): Promise<string[]> {
   let names: string[];
@@ -45,24 +42,22 @@ async function importModule(file: string): Promise<ModuleDef> {
   return def;
 }
 
-let builtinCache: Promise<ModuleRegistry> | undefined;
+let builtinCache: ModuleRegistry | undefined;
 
-function loadBuiltins(): Promise<ModuleRegistry> {
-  builtinCache ??= (async () => {
-    const reg: ModuleRegistry = new Map();
-    const defs = await Promise.all((await moduleFiles(builtinDir, [ownExt])).map(importModule));
-    for (const def of defs) {
+function loadBuiltins(): ModuleRegistry {
+  if (!builtinCache) {
+    builtinCache = new Map();
+    for (const def of BUILTIN_MODULES) {
       markBuiltin(def);
-      reg.set(def.name, def);
+      builtinCache.set(def.name, def);
     }
-    return reg;
-  })();
+  }
   return builtinCache;
 }
 
 /** Built-in modules plus the user's library directories (later directories win). */
 export async function loadRegistry(libraryDirs: string[] = []): Promise<ModuleRegistry> {
-  const reg: ModuleRegistry = new Map(await loadBuiltins());
+  const reg: ModuleRegistry = new Map(loadBuiltins());
   const envDirs = (process.env.TSPLAY_LIBRARY ?? '').split(':').filter(Boolean);
   for (const dir of [...envDirs, ...libraryDirs]) {
     for (const file of await moduleFiles(resolve(dir), ['.js', '.mjs'])) {
