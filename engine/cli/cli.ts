@@ -3,7 +3,7 @@
 // 5 bad command-line options, 99 interrupted.
 
 import { parseArgs } from 'node:util';
-import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, LoadError, UsageError } from '../errors.js';
 import { loadInventory, inventoryList, inventoryGraph, selectHosts } from '../inventory/inventory.js';
@@ -29,6 +29,7 @@ import { startAtFound } from '../run/start-at.js';
 import { listText } from './list.js';
 import { junitReporter } from '../report/junit.js';
 import { htmlReporter } from '../report/html.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { type Config, configConnectionDefaults, dumpConfig, loadConfig } from './config.js';
 import { createInterface } from 'node:readline/promises';
 import { setupVault, vaultOptions } from '../vault/cli-options.js';
@@ -291,9 +292,7 @@ function libraryDirs(playbooks: string[]): string[] {
 
 /** `tsplay --version`: this tsplay's version and where it runs from, as `ansible-playbook --version` says its own. */
 export function versionText(): string {
-  const root = join(import.meta.dirname ?? '.', '..', '..');
-  const pkgFile = [join(root, 'package.json'), join(root, '..', 'package.json')].find((f) => existsSync(f));
-  const version = pkgFile ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version?: string }).version ?? 'unknown' : 'unknown';
+  const version = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
   return [`tsplay ${version}`, `  executable location = ${process.argv[1] ?? ''}`, `  node version = ${process.version}`].join('\n');
 }
 

@@ -14,6 +14,7 @@ import { ownValidator } from '../load/own-validators.js';
 import { LoadError, snippetAt, type Place } from '../errors.js';
 import { parseYaml, type PathSeg, type YamlDoc } from '../load/yaml.js';
 import { groupHosts } from './patterns.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { hostVars, isLocalhostName } from './host-vars.js';
 import type { Inventory, InventoryHost, InventoryGroup } from './model.js';
 import { isInventoryScript, readInventoryScript, type ScriptInventory } from './script.js';
@@ -165,15 +166,7 @@ function hostEntryNames(spec: string): { names: string[]; port?: number } {
 
 /** tsplay's inventory schema (schemas/inventory.schema.json, at the package root). */
 export function inventorySchema(): object {
-  // From engine/inventory/ (tsx) or dist/engine/inventory/ (compiled).
-  for (const rel of ['../../schemas/inventory.schema.json', '../../../schemas/inventory.schema.json']) {
-    try {
-      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as object;
-    } catch {
-      /* try the next place */
-    }
-  }
-  throw new Error('schemas/inventory.schema.json not found');
+  return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', 'inventory.schema.json'), 'utf8')) as object;
 }
 
 let validator: ValidateFunction | undefined;

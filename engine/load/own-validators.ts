@@ -18,10 +18,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Ajv as AjvClass } from 'ajv';
 import type { Options, ValidateFunction } from 'ajv';
+import { PACKAGE_ROOT, RUNS_COMPILED } from '../package-root.js';
 
 /**
  * The option sets of tsplay's own validators. validateSchema: false, because
@@ -38,8 +38,12 @@ export const AJV_OPTIONS = {
 
 export type OptionsName = keyof typeof AJV_OPTIONS;
 
-/** Where the build writes the precompiled validators (dist/engine/load/validators when compiled). */
-export const VALIDATORS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'validators');
+/**
+ * Where the build writes the precompiled validators: dist/engine/load/validators
+ * for the compiled engine and its bundle; from the sources, a directory that the
+ * build never writes (there, every schema is compiled at run time).
+ */
+export const VALIDATORS_DIR = join(PACKAGE_ROOT, RUNS_COMPILED ? 'dist' : '', 'engine', 'load', 'validators');
 
 /** The file name (without .cjs) of a schema's precompiled validator under one option set. */
 export function schemaKey(options: OptionsName, schema: object): string {
