@@ -23,3 +23,5 @@ if (!existsSync(`${root}/node_modules/typescript/bin/tsc`)) {
 run(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json']);
 // tsplay's own schemas, precompiled (engine/load/own-validators.ts): a run then compiles none of them.
 run(process.execPath, [`${root}/dist/engine/load/build-validators.js`]);
+// The CLI and the engine in one file, dist/tsplay.mjs (bin/bundle.js says why).
+run(process.execPath, [`${root}/bin/bundle.js`]);

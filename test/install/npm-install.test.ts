@@ -58,6 +58,7 @@ test.serial('npm install -g . from a fresh checkout, then npm pack and npm insta
   t.truthy(tgz, packed.out.slice(-2000));
   const listing = execFileSync('tar', ['tzf', join(base, tgz!)], { encoding: 'utf8' }).split('\n');
   t.true(listing.includes('package/dist/engine/cli/cli.js'), 'the compiled engine is in the tarball');
+  t.true(listing.includes('package/dist/tsplay.mjs'), "the CLI's bundle is in the tarball");
   t.true(listing.includes('package/dist/modules/apt.js'), 'the compiled modules are in the tarball');
   t.true(listing.includes('package/schemas/inventory.schema.json'));
   t.true(listing.includes('package/playbooks/live-migration.yml'));
