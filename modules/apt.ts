@@ -31,7 +31,7 @@ export type AptArgs = Static<typeof schema>;
 export interface AptState {
   /** dpkg state of each package (by name without =version). */
   packages: PackageState[];
-  /** Candidate version per package from apt-cache policy; null: apt knows no candidate. Absent for state absent. */
+  /** Candidate version from apt-cache policy of each package not installed, and of every package under latest; null: apt knows no candidate. Absent when none is needed. */
   candidates?: Record<string, string | null>;
   /** Newest mtime (epoch s) of /var/lib/apt/lists and /var/cache/apt/pkgcache.bin; null: no cache. Only with cache_valid_time. */
   cacheMtime?: number | null;
@@ -229,11 +229,16 @@ export default defineModule<typeof schema, AptState>({
     const cmds: string[][] = [];
     const withCache = args.cache_valid_time !== undefined;
     if (withCache) cmds.push(['stat', '-c', '%Y', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin'], ['date', '+%s']);
-    const withPolicy = args.state !== 'absent' && names.length > 0;
+    // Candidates matter for a package to install, and for every package under
+    // `latest`; present with a package installed (the usual rerun) needs none,
+    // and apt-cache loads the whole package cache (100 ms and more of the host's CPU).
+    const byName = new Map(state.packages.map((p) => [p.name, p]));
+    const policyNames = args.state === 'absent' ? [] : [...new Set(names)].filter((n) => args.state === 'latest' || !byName.get(n)?.installed);
+    const withPolicy = policyNames.length > 0;
     // The candidate as Ansible computes it: with default_release, that release pinned at 990 (as apt-get -t does).
     const release = releaseOf(args);
     const releaseOpt = release !== undefined ? ['-o', `APT::Default-Release=${release}`] : [];
-    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', ...releaseOpt, 'policy', '--', ...new Set(names)]);
+    if (withPolicy) cmds.push(['env', 'LC_ALL=C', 'apt-cache', ...releaseOpt, 'policy', '--', ...policyNames]);
     // autoclean/autoremove without packages: what apt-get would do, simulated (reads only; Ansible's check mode does the same).
     const cleanup = cleanupOf(args, specs);
     if (cleanup) cmds.push(['env', 'LC_ALL=C', ...cleanupArgv(cleanup, args, true)]);
@@ -247,7 +252,7 @@ export default defineModule<typeof schema, AptState>({
     }
     if (withPolicy) {
       const policy = parseAptPolicy(results[withCache ? 2 : 0].stdout);
-      state.candidates = Object.fromEntries(names.map((n) => [n, policy[n]?.candidate ?? null]));
+      state.candidates = Object.fromEntries(policyNames.map((n) => [n, policy[n]?.candidate ?? null]));
     }
     if (cleanup) {
       const r = results[results.length - 1];
