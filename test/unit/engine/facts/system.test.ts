@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
 import { resolveGatherSubset, subsetList } from '../../../../engine/facts/setup/subset.js';
-import { MOUNT_POINTS_AWK, probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
+import { LSB_RELEASE_MINIMAL_CKSUM, LSB_TOOL, MOUNT_POINTS_AWK, probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
 import { serviceMgrName, distributionFacts, dnsFacts, dateTimeFacts, cmdlineFacts, localFacts, platformFacts, chrootFacts } from '../../../../engine/facts/setup/platform.js';
 import { cpuFacts, memoryFacts, mountFacts } from '../../../../engine/facts/setup/hardware.js';
 import { networkFacts } from '../../../../engine/facts/setup/network.js';
@@ -337,6 +337,54 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
       const r = spawnSync(shell, ['-c', `${readSmallFile('"$1"')}; echo "rc=$?" >&2`, 'sh', `${dir}/absent`]);
       t.is(r.stdout.toString(), '');
       t.regex(r.stderr.toString(), /^rc=[1-9]\d*\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// The lsb probe stands in for Debian 12's lsb_release script (its statements, by
+// the shell alone): the same stdout and exit status as the script itself, for
+// os-release files that it reads through LSB_OS_RELEASE.
+const OS_RELEASES: ReadonlyArray<readonly [string, string]> = [
+  ['Debian 12', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n'],
+  ['NAME equal to ID but for case: ID becomes NAME', 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\nPRETTY_NAME="Ubuntu 24.04 LTS"\n'],
+  ['NAME in capitals', 'NAME=DEBIAN\nID=debian\n'],
+  ['ID capitalised, NAME longer', 'NAME="Arch Linux"\nID=arch\nBUILD_ID=rolling\n'],
+  ['mixed case ID and NAME', 'NAME="openSUSE Leap"\nID="opensuse-leap"\nVERSION_ID="15.5"\n'],
+  ['no NAME', 'ID=alpine\nVERSION_ID=3.19.0\n'],
+  ['NAME is x (the script reads that as unset)', 'NAME=x\nID=x\n'],
+  ['no ID', 'NAME="Nameless"\nPRETTY_NAME="Nameless 1"\n'],
+  ['empty', ''],
+  ['ID starts with a non-ASCII letter', 'NAME="émile"\nID=émile\n'],
+  ['ID starts with a digit, single character', 'NAME=7\nID=7\n'],
+  ['quotes, escapes and blanks', 'NAME="Foo \\"Bar\\""\nID=\'foo bar\'\nPRETTY_NAME="a\\\\b  c"\nVERSION_CODENAME=\n'],
+  ['a variable expanded from another', 'NAME=Debian\nID=debian\nVERSION_ID=12\nPRETTY_NAME="$NAME $VERSION_ID"\n'],
+  ['an unset variable (set -u: the script fails)', 'ID=debian\nPRETTY_NAME="$NOT_SET_ANYWHERE"\n'],
+  ['a failing command (set -e: the script fails)', 'ID=debian\nfalse\nNAME=Debian\n'],
+  ['ID with a newline (the real script runs)', 'NAME="a\nb"\nID="deb\nian"\n'],
+];
+const lsbTool = spawnSync('sh', ['-c', 'command -v lsb_release; cksum </usr/bin/lsb_release'], { encoding: 'utf8' }).stdout;
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  test(`the lsb probe prints what Debian 12's lsb_release prints, under ${shell}`, (t) => {
+    // The comparison needs the script itself: the test fails, not passes, without it.
+    t.is(lsbTool, `/usr/bin/lsb_release\n${LSB_RELEASE_MINIMAL_CKSUM}\n`, 'Debian 12\'s lsb_release (apt-get install lsb-release)');
+    const dir = mkdtempSync('/tmp/tsplay-lsb-');
+    try {
+      for (const [name, text] of OS_RELEASES) {
+        const f = `${dir}/os-release`;
+        writeFileSync(f, text);
+        const env = { PATH: process.env.PATH, LSB_OS_RELEASE: f };
+        const real = spawnSync('/usr/bin/lsb_release', ['-a'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        // stdin not a socket: bash would read ~/.bashrc, as when sshd starts it
+        const ours = spawnSync(shell, ['-c', LSB_TOOL], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        t.is(ours.stdout, `tool\n${real.stdout}`, name);
+        // The script runs under /bin/sh (dash here): under bash, a failure's status is
+        // bash's (1 where dash gives 2); the parser reads only whether it is 0.
+        if (shell === '/bin/sh') t.is(ours.status, real.status, name);
+        else t.is(ours.status === 0, real.status === 0, name);
+        t.is(ours.stderr, '', name);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
