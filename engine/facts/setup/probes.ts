@@ -139,7 +139,8 @@ export const PROBES: readonly Probe[] = [
   },
   { key: 'init', for: ['service_mgr'], sh: INIT_PROBE },
   { key: 'init_extra', for: ['service_mgr'], sh: 'if [ -e /sbin/openrc ]; then echo openrc; fi; printf \'sbin_init %s\\n\' "$(readlink /sbin/init 2>/dev/null)"' },
-  { key: 'chroot', for: ['chroot'], sh: 'echo "${debian_chroot:-}"; stat -c \'%d:%i\' /; stat -c \'%d:%i\' /proc/1/root/. 2>/dev/null || echo; stat -f -c %T /' },
+  // one stat for both device:inode lines; where /proc/1/root cannot be read, the second line is empty (as from `|| echo` before)
+  { key: 'chroot', for: ['chroot'], sh: 'echo "${debian_chroot:-}"; stat -c \'%d:%i\' / /proc/1/root/. 2>/dev/null || echo; stat -f -c %T /' },
   { key: 'loadavg', for: ['loadavg'], sh: readSmallFile('/proc/loadavg') },
   {
     key: 'local', for: ['local'],
