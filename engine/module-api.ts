@@ -369,6 +369,15 @@ export class ModuleError extends Error {
 }
 
 /**
+ * A ModuleError, also one made by another copy of this file: a user's module
+ * that imports it from tsplay/dist/engine/ gets a class of its own, since the
+ * CLI runs the engine from its bundle (dist/tsplay.mjs).
+ */
+export function isModuleError(e: unknown): e is ModuleError {
+  return e instanceof ModuleError || (e instanceof Error && e.name === 'ModuleError' && typeof (e as { details?: unknown }).details === 'object' && (e as { details?: unknown }).details !== null);
+}
+
+/**
  * The target of a write no longer holds what the plan was made against (another
  * writer changed it since it was read): nothing was written. runModule gathers
  * and plans again.

@@ -13,7 +13,7 @@ import { resolveActionName } from '../load/module-names.js';
 import { BUILTIN_SCHEMAS } from '../load/playbook-schema.js';
 import { coerceToSchema } from '../load/coerce.js';
 import type { HostWriter, ModuleContext, ModuleDef, RunOptions as CmdOptions } from '../module-api.js';
-import { ModuleError } from '../module-api.js';
+import { isModuleError, ModuleError } from '../module-api.js';
 import { Host } from '../host/host.js';
 import { ReadAhead } from '../host/read-ahead.js';
 import { UnreachableError, CommandTimeoutError, InterruptedError } from '../connection/connection.js';
@@ -245,7 +245,7 @@ export async function runAction(rc: RunContext, task: Task, h: HostRun, scope: S
     return await pollJob(rc, h, { task: scope.displayName ?? task.name ?? action, place: formatSourcePlace(task.src) }, timing.poll, job);
   } catch (e) {
     if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
-    const details = e instanceof ModuleError ? e.details : {};
+    const details = isModuleError(e) ? e.details : {};
     return { status: 'failed', result: { changed: false, ...details, failed: true, msg: describeError(e, task, h.name) } };
   }
 }
@@ -278,7 +278,7 @@ async function runModuleTask(
     return { status: outcome.status, result };
   } catch (e) {
     if (e instanceof UnreachableError || e instanceof InterruptedError || e instanceof DeadlineError) throw e;
-    const details = e instanceof ModuleError ? e.details : {};
+    const details = isModuleError(e) ? e.details : {};
     return { status: 'failed', result: { changed: false, ...details, failed: true, msg: describeError(e, task, h.name) } };
   }
 }
