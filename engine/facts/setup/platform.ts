@@ -191,12 +191,16 @@ export function userFacts(p: Probed): FactMap {
 /** date_time, every key Ansible sets, from the host's clock and zone. */
 export function dateTimeFacts(p: Probed): FactMap {
   if (!ok(p.date_time)) return {};
-  const [local = '', utc = '', jan = '', jul = ''] = lines(p.date_time.stdout);
+  const [local = '', jan = '', jul = ''] = lines(p.date_time.stdout);
   const [year, month, weekday, wday, weeknumber, day, hour, minute, second, epoch, tz, tzOffset, nanos = '0'] = local.split('|');
   const micro = /^\d+$/.test(nanos) ? nanos.padStart(9, '0').slice(0, 6) : '000000';
+  // UTC from the epoch seconds, as Ansible's datetime.utcfromtimestamp of the same instant
+  const seconds = parseInt(epoch, 10);
+  const utc = Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString().slice(0, 19) : '';
   // time.tzname[1]: the zone's daylight-saving name (the larger offset of January and July), else its standard name
-  const [janName = tz, janOff = tzOffset] = jan.split(' ');
-  const [julName = tz, julOff = tzOffset] = jul.split(' ');
+  const zone = (line: string): [string, string] => { const f = line.split('|'); return [f[10] ?? tz, f[11] ?? tzOffset]; };
+  const [janName, janOff] = zone(jan);
+  const [julName, julOff] = zone(jul);
   const offMinutes = (o: string): number => (o.startsWith('-') ? -1 : 1) * (Number(o.slice(1, 3)) * 60 + Number(o.slice(3, 5)));
   const tzDst = offMinutes(julOff) > offMinutes(janOff) ? julName : offMinutes(janOff) > offMinutes(julOff) ? janName : janName;
   return {

@@ -63,6 +63,9 @@ const LSB_EMULATED = '( set -eu; export LC_ALL="C.UTF-8"; ' +
 export const LSB_TOOL = 'echo tool; case "$(command -v lsb_release; cksum </usr/bin/lsb_release 2>/dev/null)" in ' +
   `"/usr/bin/lsb_release\n${LSB_RELEASE_MINIMAL_CKSUM}") ${LSB_EMULATED} 2>/dev/null;; *) lsb_release -a 2>/dev/null;; esac`;
 
+/** date(1) fields of the date_time probe, one line per date: dateTimeFacts reads them in this order. */
+export const DATE_FIELDS = '%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N';
+
 const DMI = ['bios_date', 'bios_vendor', 'bios_version', 'board_asset_tag', 'board_name', 'board_serial', 'board_vendor', 'board_version',
   'chassis_asset_tag', 'chassis_serial', 'chassis_vendor', 'chassis_version', 'product_name', 'product_serial', 'product_uuid',
   'product_version', 'product_family', 'sys_vendor', 'chassis_type'];
@@ -116,12 +119,12 @@ export const PROBES: readonly Probe[] = [
       'echo "${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}"; printf \'%s\\n\' "$eu" "$eg" "$ru" "$rg" "$n"; ' +
       'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$n}}}}"; getent passwd "$u" || { [ -n "$p" ] && printf \'%s\\n\' "$p"; }',
   },
-  // date_time: local fields, UTC fields, and the zone names in January and July (time.tzname)
+  // date_time: the local fields now, then in January and July (for the zone names, time.tzname), in one GNU date
+  // reading its dates from a here-document (no fork for it in dash); a date without -f (busybox) runs three times.
   {
     key: 'date_time', for: ['date_time'],
-    sh: "t=$(date +%s.%N); date -d \"@$t\" '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N' 2>/dev/null || date '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N'; " +
-      "date -u -d \"@$t\" '+%Y-%m-%dT%H:%M:%S' 2>/dev/null || date -u '+%Y-%m-%dT%H:%M:%S'; " +
-      "date -d @1736000000 '+%Z %z'; date -d @1751500000 '+%Z %z'",
+    sh: `date -f - '+${DATE_FIELDS}' <<'__tsplay_dates' 2>/dev/null || { date '+${DATE_FIELDS}'; date -d @1736000000 '+${DATE_FIELDS}'; date -d @1751500000 '+${DATE_FIELDS}'; }\n` +
+      'now\n@1736000000\n@1751500000\n__tsplay_dates',
   },
   { key: 'resolv', for: ['dns'], sh: readSmallFile('/etc/resolv.conf') },
   { key: 'env', for: ['env'], sh: 'env -0 2>/dev/null || env' },

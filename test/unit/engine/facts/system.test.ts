@@ -271,7 +271,8 @@ test('dns, date_time, cmdline, local, chroot', (t) => {
     dns: { nameservers: ['10.0.0.2', '10.0.0.3'], search: ['example.org', 'lab'], domain: 'example.org', options: { ndots: '2', rotate: true } },
   });
   // Europe/Paris in winter: standard CET, daylight CEST
-  const dt = dateTimeFacts({ date_time: ok('2026|01|Friday|5|00|02|09|05|07|1767341107|CET|+0100|123456789\n2026-01-02T08:05:07\nCET +0100\nCEST +0200\n') });
+  const dt = dateTimeFacts({ date_time: ok('2026|01|Friday|5|00|02|09|05|07|1767341107|CET|+0100|123456789\n' +
+    '2025|01|Saturday|6|00|04|15|13|20|1736000000|CET|+0100|000000000\n2025|07|Thursday|4|26|03|01|46|40|1751500000|CEST|+0200|000000000\n') });
   t.deepEqual(dt.date_time, {
     year: '2026', month: '01', weekday: 'Friday', weekday_number: '5', weeknumber: '00', day: '02', hour: '09', minute: '05', second: '07',
     epoch: '1767341107', epoch_int: '1767341107', date: '2026-01-02', time: '09:05:07', iso8601_micro: '2026-01-02T08:05:07.123456Z',
@@ -340,6 +341,31 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+}
+
+// The date_time probe under /bin/sh in zones with daylight saving north and south,
+// a negative one (Dublin: IST is standard time), half-hours and none, against
+// Python's time module as Ansible's date_time collector reads it for the same instant.
+const dateProbe = FACT_PROBES.find(([key]) => key === 'date_time')![1];
+for (const zone of ['UTC', 'Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Europe/Dublin']) {
+  test(`the date_time probe as Ansible's collector reads the clock, in ${zone}`, (t) => {
+    const env = { ...process.env, TZ: zone };
+    const probe = spawnSync('/bin/sh', ['-c', dateProbe], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    t.is(probe.status, 0, probe.stderr);
+    t.is(probe.stdout.split('\n').length, 4, probe.stdout);
+    const dt = dateTimeFacts({ date_time: ok(probe.stdout) }).date_time as Record<string, string>;
+    const py = [
+      'import datetime, json, sys, time',
+      'e = int(sys.argv[1]); now = datetime.datetime.fromtimestamp(e); lt = time.localtime(e)',
+      'print(json.dumps({k: now.strftime(f) for k, f in [("year", "%Y"), ("month", "%m"), ("weekday", "%A"), ("weekday_number", "%w"), ("weeknumber", "%W"), ("day", "%d"), ("hour", "%H"), ("minute", "%M"), ("second", "%S"), ("date", "%Y-%m-%d"), ("time", "%H:%M:%S"), ("iso8601_basic_short", "%Y%m%dT%H%M%S")]} | {',
+      '  "epoch_int": str(e), "iso8601": datetime.datetime.utcfromtimestamp(e).strftime("%Y-%m-%dT%H:%M:%SZ"),',
+      '  "tz": time.strftime("%Z", lt), "tz_offset": time.strftime("%z", lt), "tz_dst": time.tzname[1]}))',
+    ].join('\n');
+    const ref = spawnSync('/usr/bin/python3', ['-c', py, dt.epoch], { env, encoding: 'utf8' });
+    t.is(ref.status, 0, ref.stderr);
+    t.like(dt, JSON.parse(ref.stdout) as Record<string, string>);
+    t.is(dt.iso8601_micro, `${dt.iso8601.slice(0, -1)}.${dt.iso8601_basic.slice(-6)}Z`);
   });
 }
 
