@@ -26,7 +26,7 @@ test('the launch command: sshd in the host netns, own mount, UTS, IPC and PID na
   t.deepEqual(argv.slice(4, 13), ['unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--propagation', 'private', '--kill-child']);
   t.is(argv.at(-1), '/var/lib/tsplay/lab/x/hosts/x1/root', 'the root comes in as data, not in the script');
   const script = argv[argv.indexOf('-c') + 1];
-  t.regex(script, /exec chroot "\$r" \/usr\/sbin\/sshd -D -e$/);
+  t.regex(script, /exec chroot "\$r" \/usr\/sbin\/sshd -D -e -r -o UsePAM=no$/, 'no re-exec and no PAM session per login');
   t.false(script.includes('/var/lib'), 'the script is constant');
 });
 
