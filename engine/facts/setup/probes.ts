@@ -90,7 +90,8 @@ export const PROBES: readonly Probe[] = [
   // socket.getfqdn(): the node name's first address, its reverse entry: the first name with a dot, else the entry's name
   {
     key: 'fqdn', for: ['platform'],
-    sh: '{ IFS= read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null | awk \'NR==1{print $1}\'); if [ -n "$a" ]; then getent hosts "$a"; fi',
+    // the first address of the name (the first word of getent's output, cut by the shell: no awk)
+    sh: '{ IFS= read -r n </proc/sys/kernel/hostname; } 2>/dev/null || n=$(uname -n); a=$(getent ahosts "$n" 2>/dev/null); a=${a%%[[:space:]]*}; if [ -n "$a" ]; then getent hosts "$a"; fi',
   },
   { key: 'machine_id', for: ['platform'], sh: `${readSmallFile('/var/lib/dbus/machine-id')} || ${readSmallFile('/etc/machine-id')}` },
   { key: 'long_bit', for: ['platform'], sh: 'getconf LONG_BIT' },
@@ -117,7 +118,8 @@ export const PROBES: readonly Probe[] = [
       '[ -n "$eu" ] || { eu=$(id -u); eg=$(id -g); ru=$(id -ru); rg=$(id -rg); }; ' +
       'p=$(getent passwd "$eu"); n=${p%%:*}; ' +
       'echo "${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}"; printf \'%s\\n\' "$eu" "$eg" "$ru" "$rg" "$n"; ' +
-      'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$n}}}}"; getent passwd "$u" || { [ -n "$p" ] && printf \'%s\\n\' "$p"; }',
+      // the login name's entry: the one just read when the login name is its name (no second getent)
+      'u="${LOGNAME:-${USER:-${LNAME:-${USERNAME:-$n}}}}"; if [ -n "$p" ] && [ "$u" = "$n" ]; then printf \'%s\\n\' "$p"; else getent passwd "$u" || { [ -n "$p" ] && printf \'%s\\n\' "$p"; }; fi',
   },
   // date_time: the local fields now, then in January and July (for the zone names, time.tzname), in one GNU date
   // reading its dates from a here-document (no fork for it in dash); a date without -f (busybox) runs three times.
