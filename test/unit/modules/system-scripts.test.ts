@@ -36,6 +36,34 @@ test('wait script: an open port is reported at once, a closed one times out', as
   t.is(closed.outcome, 'ok');
 });
 
+test('wait script: its clock is ms since the epoch, from bash\'s EPOCHREALTIME or from date', async (t) => {
+  const clock = WAIT_SCRIPT.split('\n')[0];
+  t.regex(clock, /^now\(\)/);
+  for (const [how, pre] of [['EPOCHREALTIME', ''], ['date', 'unset EPOCHREALTIME; ']]) {
+    const before = Date.now();
+    const r = await run('bash', ['-c', `${pre}${clock}\nnow; echo "$now"`]);
+    const after = Date.now();
+    const ms = Number(r.stdout.trim());
+    t.true(Number.isInteger(ms) && ms >= before - 2 && ms <= after + 2, `${how}: ${r.stdout.trim()} not within ${before}..${after}`);
+  }
+});
+
+test('wait script: a delay of 0 starts no sleep; a delay runs before the clock starts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-wait-'));
+  try {
+    const started = Date.now();
+    const r = await waitFor('1', '5', '0.1', '1', 'up', 'path', dir, '');
+    t.is(r.outcome, 'ok');
+    t.true(Date.now() - started >= 1000, 'the delay was slept');
+    t.true(r.elapsed_ms < 1000, `elapsed counts from after the delay: ${r.elapsed_ms}`);
+    const noSleep = await run('bash', ['-c', `sleep() { echo slept >&2; }\n${WAIT_SCRIPT}`, 'wait_for', '0', '5', '0.1', '1', 'up', 'path', dir, '']);
+    t.is(noSleep.stderr, '', 'delay 0: no sleep');
+    t.regex(noSleep.stdout, /^ok \d+\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('wait script: a host argument with shell syntax is data, not code', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-wait-'));
   try {
