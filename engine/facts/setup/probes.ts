@@ -161,7 +161,8 @@ export const PROBES: readonly Probe[] = [
   // a mount that stat cannot read has no line, as it had no numbers. The tab in the format is a literal one.
   {
     key: 'mounts', for: ['hardware'],
-    sh: `cat /etc/mtab 2>/dev/null || cat /proc/mounts; echo @@statvfs; { cat /etc/mtab 2>/dev/null || cat /proc/mounts; } | awk '${MOUNT_POINTS_AWK}' | ` +
+    // the mount table (mtab, else the kernel's), then statvfs of its mount points: awk reads the same file
+    sh: `mtab=/etc/mtab; [ -r "$mtab" ] || mtab=/proc/mounts; cat "$mtab"; echo @@statvfs; awk '${MOUNT_POINTS_AWK}' "$mtab" | ` +
       '{ set --; while IFS= read -r m; do set -- "$@" "$m"; done; if [ "$#" -gt 0 ]; then stat -f -c \'%n\t%S %s %b %f %a %c %d\' "$@" 2>/dev/null; fi; true; }; ' +
       'echo @@uuid; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; echo @@bind; findmnt --list --noheadings --notruncate 2>/dev/null',
   },
