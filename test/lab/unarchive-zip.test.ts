@@ -13,7 +13,7 @@
 
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
@@ -34,7 +34,10 @@ function appZip(): Buffer {
     execFileSync('chmod', ['640', join(dir, 'app/sub/b.txt')]);
     execFileSync('ln', ['-s', 'a.txt', join(dir, 'app/link')]);
     execFileSync('touch', ['-h', '-d', '2024-01-02 03:04:06', join(dir, 'app'), join(dir, 'app/a.txt'), join(dir, 'app/sub'), join(dir, 'app/sub/b.txt'), join(dir, 'app/link')]);
-    return execFileSync('zip', ['-qry', '-', 'app'], { cwd: dir });
+    // Into a file, not stdout: zip 3.0 needs a seekable output for entries it stores
+    // (tiny files, links); on a pipe it fails 'zip -0 not supported for I/O on pipes'.
+    execFileSync('zip', ['-qry', join(dir, 'app.zip'), 'app'], { cwd: dir });
+    return readFileSync(join(dir, 'app.zip'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
