@@ -219,6 +219,15 @@ function comm(pid: number): string {
   }
 }
 
+/** A process's state letter from /proc (R, S, D, Z, ...), '?' when it is gone. */
+function procState(pid: number): string {
+  try {
+    return /^State:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 /** Processes whose command line mentions the lab's state dir (in case a cgroup move failed). */
 function pidsMentioning(dir: string): number[] {
   const out: number[] = [];
@@ -406,13 +415,17 @@ async function cleanup(name: string, log: Log): Promise<void> {
     if (!pids.some((p) => comm(p) === 'systemd-nspawn')) break;
     await sleep(100);
   }
-  for (let round = 0; round < 50; round++) {
+  // A killed host's processes can take seconds to go on a loaded machine (a PID
+  // namespace torn down, writes to the overlay finishing): 2.5 s was once too
+  // short in CI (the lab was left with its overlays and namespaces).
+  const killDeadline = Date.now() + 30_000;
+  for (;;) {
     pids = labPids(name);
-    if (pids.length === 0) break;
+    if (pids.length === 0 || Date.now() > killDeadline) break;
     for (const p of pids) kill(p, 'SIGKILL');
     await sleep(50);
   }
-  if (pids.length) throw new LabError(`cannot stop processes of lab ${name}: ${pids.join(' ')}`);
+  if (pids.length) throw new LabError(`cannot stop processes of lab ${name} in 30 s: ${pids.map((p) => `${p} (${comm(p)} ${procState(p)})`).join(', ')}`);
   for (const d of cgroupDirs(name)) removeCgroupTree(d);
   for (const h of PURE_V2 ? ['.'] : CGROUP_HIERARCHIES) {
     try {
