@@ -4,7 +4,9 @@
 // Test files run two at a time (the CI machine has two cores and the lab tests
 // are CPU-bound). The long lab files start first, longest first, so that none
 // of them starts late and runs alone at the end while everything else is done;
-// the rest keep ava's order. Minutes are from a CI run's log (ava's durations).
+// then the unit files that hold one test of several minutes (each drives Ansible
+// through a whole case table), for the same reason: in ava's order they came last.
+// The rest keep ava's order. Minutes are from a CI run's log (ava's durations).
 const LONGEST_FIRST = [
   'test/lab/ansible-compat.test.ts',
   'test/lab/faults-writes.test.ts',
@@ -13,6 +15,9 @@ const LONGEST_FIRST = [
   'test/lab/live-migration-sysv.test.ts',
   'test/lab/modules-pkg.test.ts',
   'test/lab/modules-user.test.ts',
+  'test/unit/modules/pip-vs-ansible.test.ts',
+  'test/unit/modules/git-vs-ansible.test.ts',
+  'test/unit/modules/unarchive-zip-vs-ansible.test.ts',
 ];
 
 const rank = (file) => {
