@@ -20,6 +20,8 @@ export interface RunResult {
   rc: number;
   stdout: string;
   stderr: string;
+  /** stdout's exact bytes: only when RunOptions.bytes asked for them. */
+  stdoutBytes?: Buffer;
 }
 
 export interface RunOptions {
@@ -31,6 +33,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Per-command timeout in ms (default: the connection's command timeout). */
   timeoutMs?: number;
+  /** Also return stdout's exact bytes (RunResult.stdoutBytes), for binary output. */
+  bytes?: boolean;
 }
 
 /** What a host reports about one path (lstat: a symlink is reported as a link). */

@@ -6,7 +6,9 @@
 // on the host (from /var/cache/apt/archives, else `apt-get download` into a
 // temporary directory that is removed afterwards) and extracts their /etc
 // trees, ucf templates (/usr/share/PKG/conffiles), systemd unit directories and
-// the ucf lines of their postinst, all in ONE round trip. Nothing in the host's
+// the ucf lines of their postinst, all in ONE round trip (the first ask of a
+// run sends the .debs themselves, read on the controller by deb-archive.ts;
+// CLOSURE_CONTENTS_SCRIPT below). Nothing in the host's
 // configuration changes. The result is cached per host and package, so later
 // queries for any path answer on the controller without a round trip.
 //
@@ -23,6 +25,7 @@
 import { debPackageName, installDownloadsArgv, parseInstallDownloads, recommendsFlags, type SimInst } from './apt-simulation.js';
 import { posix as pathPosix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parseTar, readDeb } from './deb-archive.js';
 import type { FileState, HostReader, InitSystem, ServiceState } from '../module-api.js';
 
 /** One extracted member of a package (paths absolute, as installed). */
@@ -57,7 +60,8 @@ export function coveredPath(path: string): boolean {
 /**
  * Shell: extract one .deb ("$deb") into $T/x/KEY and its postinst into
  * $T/c/KEY.postinst, in the background. KEY is a shell word: the package name
- * for SNAPSHOT_SCRIPT, the .deb file name for CLOSURE_CONTENTS_SCRIPT.
+ * for SNAPSHOT_SCRIPT, the .deb file name for EXTRACT_DEBS_SCRIPT.
+ * deb-archive.ts reads a .deb on the controller to the same result.
  */
 const extractDeb = (key: string) => `  mkdir "$T/x/${key}"
   ( dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$T/x/${key}" --no-same-owner --wildcards './etc/*' './usr/share/*/conffiles/*' './lib/systemd/system/*' './usr/lib/systemd/system/*' 2>/dev/null
@@ -66,6 +70,24 @@ const extractDeb = (key: string) => `  mkdir "$T/x/${key}"
 const TAR_OUT = `echo TAR
 tar -czf - -C "$T" x c | base64 -w0
 echo`;
+
+/**
+ * Shell: the .debs named by "$@" extracted as the snapshot extracts them, keyed
+ * by file name, then TAR and the tar (parseSnapshot reads it). Only the test
+ * that holds deb-archive.ts to the host's extraction runs it.
+ */
+export const EXTRACT_DEBS_SCRIPT = `set -u
+T=$(mktemp -d) || exit 70
+trap 'cd /; rm -rf "$T"' EXIT
+mkdir "$T/x" "$T/c" || exit 70
+for deb in "$@"; do
+  b=\${deb##*/}
+${extractDeb('$b')}
+done
+wait
+${TAR_OUT}
+exit 0
+`;
 
 // The script: a constant; its arguments are the package names (candidate
 // versions from apt-cache policy; the apt module already predicts every package
@@ -132,9 +154,16 @@ export function snapshotArgv(pkgs: readonly string[]): string[] {
 // lock is neither waited for nor locked out. Unlike the snapshot above it does
 // not look in /var/cache/apt/archives first: where the download fails (no
 // mirror reachable), the caller falls back to --print-uris and the snapshot.
-// Output: the dpkg architecture; P if policy-rc.d exists; `D FILE.deb` per
-// package (apt's order is lost: the file names, sorted); then TAR and the
-// tar as SNAPSHOT_SCRIPT gives it, with x/ and c/ named by the .deb file.
+// The packages are read on the controller (deb-archive.ts), not extracted
+// on the host: the host sends each .deb as it is. The controller keeps what
+// it read of each .deb file for the whole run, and names those files to
+// the script (`NAME.deb:SIZE` words before a `--`): a host sends only the
+// .debs that no earlier host sent, so 500 computes installing the same
+// packages send them about once per fork, not 500 times.
+// Output: the dpkg architecture; P if policy-rc.d exists; per .deb of the
+// install (the file names sorted: apt's order is lost), `K SIZE FILE` when
+// the controller named it, else `D SIZE FILE`; then a DATA line and the D
+// files' bytes, one after the other, in the D lines' order.
 /**
  * Shell: a download-only `apt-get install "$@"` into the private archive
  * directory $T/a/ (which must have a partial/ subdirectory), with locking off
@@ -145,76 +174,115 @@ export const APT_DOWNLOAD_ONLY = 'LC_ALL=C apt-get -q -y -d -o Debug::NoLocking=
 export const CLOSURE_CONTENTS_SCRIPT = `set -u
 T=$(mktemp -d) || exit 70
 trap 'cd /; rm -rf "$T"' EXIT
-mkdir -p "$T/a/partial" "$T/x" "$T/c" || exit 70
+mkdir -p "$T/a/partial" || exit 70
+known=' '
+while [ "$#" -gt 0 ]; do a=$1; shift; [ "$a" = -- ] && break; known="$known$a "; done
 dpkg --print-architecture || exit 70
 if [ -e /usr/sbin/policy-rc.d ]; then echo P; fi
 ${APT_DOWNLOAD_ONLY} > "$T/out" 2>&1 || { r=$?; tail -n 5 "$T/out" >&2; exit "$r"; }
 cd "$T/a" || exit 70
-for deb in *.deb; do
-  [ -f "$deb" ] || continue
-  echo "D $deb"
-${extractDeb('$deb')}
-done
-wait
-${TAR_OUT}
+set --
+for deb in *.deb; do [ -f "$deb" ] && set -- "$@" "$deb"; done
+: > "$T/sizes"
+if [ "$#" -gt 0 ]; then stat -c '%s %n' -- "$@" > "$T/sizes" || exit 70; fi
+set --
+while read -r s deb; do
+  case $known in
+  *" $deb:$s "*) echo "K $s $deb" ;;
+  *) echo "D $s $deb"; set -- "$@" "$deb" ;;
+  esac
+done < "$T/sizes"
+echo DATA
+if [ "$#" -gt 0 ]; then cat -- "$@" || exit 70; fi
 exit 0
 `;
 
-/** argv for the closure and contents of `apt-get install NAMES` (this recommends setting) in one round trip. */
-export function closureContentsArgv(names: readonly string[], installRecommends?: boolean): string[] {
-  return ['sh', '-c', CLOSURE_CONTENTS_SCRIPT, 'tsplay-pkgfetch', ...recommendsFlags(installRecommends), 'install', '--', ...names];
+/**
+ * argv for the closure and contents of `apt-get install NAMES` (this recommends
+ * setting) in one round trip; `known`: the .deb files (`FILE:SIZE`) the
+ * controller has read already, which the host does not send.
+ */
+export function closureContentsArgv(names: readonly string[], installRecommends?: boolean, known: readonly string[] = []): string[] {
+  return ['sh', '-c', CLOSURE_CONTENTS_SCRIPT, 'tsplay-pkgfetch', ...known, '--', ...recommendsFlags(installRecommends), 'install', '--', ...names];
 }
 
-/** CLOSURE_CONTENTS_SCRIPT's output: the packages the install unpacks (named as apt-get -s names them) and their contents. */
-export function parseClosureContents(stdout: string): { installs: SimInst[]; snap: Snapshot } {
-  const lines = stdout.split('\n');
+/** One .deb of CLOSURE_CONTENTS_SCRIPT's output: its bytes when the host sent them (a D line), none for a K line. */
+export interface FetchedDeb {
+  file: string;
+  size: number;
+  bytes?: Buffer;
+}
+
+/**
+ * CLOSURE_CONTENTS_SCRIPT's output, split: the architecture, policy-rc.d, and
+ * each .deb with its bytes where sent. Throws when the bytes do not add up to
+ * the sizes announced (a truncated or garbled answer).
+ */
+export function parseClosureDebs(out: Buffer): { native: string; policyRcD: boolean; debs: FetchedDeb[] } {
+  const at = out.indexOf('\nDATA\n');
+  if (at < 0) throw new Error('no DATA line in the package fetch output');
+  const lines = out.subarray(0, at).toString('utf8').split('\n');
   const native = (lines[0] ?? '').trim();
-  const byFile = new Map<string, SimInst>();
-  for (const line of lines) {
-    const d = /^D (\S+\.deb)$/.exec(line);
-    const inst = d ? debPackageName(d[1], native) : undefined;
-    if (d && inst) byFile.set(d[1], inst);
+  const debs: FetchedDeb[] = [];
+  let off = at + '\nDATA\n'.length;
+  for (const line of lines.slice(1)) {
+    const m = /^([DK]) (\d+) (\S+\.deb)$/.exec(line);
+    if (!m) continue;
+    const size = Number(m[2]);
+    if (m[1] === 'K') {
+      debs.push({ file: m[3], size });
+      continue;
+    }
+    if (off + size > out.length) throw new Error(`the package fetch output ends inside ${m[3]}`);
+    debs.push({ file: m[3], size, bytes: out.subarray(off, off + size) });
+    off += size;
   }
-  const snap = parseSnapshot(stdout, (dir) => byFile.get(dir)?.name);
-  return { installs: [...byFile.values()], snap };
+  if (off !== out.length) throw new Error(`the package fetch output has ${out.length - off} bytes more than its .debs`);
+  return { native, policyRcD: lines.includes('P'), debs };
 }
 
-interface TarEntry {
-  name: string;
-  type: 'file' | 'directory' | 'link' | 'other';
-  mode: string;
-  data: Buffer;
-  target: string;
-}
+/**
+ * What the controller read of each .deb file, by `FILE:SIZE`, for the whole
+ * process (a run): a file read once is not sent again by any host. Undefined:
+ * not readable here (deb-archive.ts), the host extracts that package itself.
+ */
+const readDebs = new Map<string, Promise<PkgFiles | undefined>>();
+/** The keys of readDebs that were read (the `known` words sent to hosts). */
+const readDebsDone = new Set<string>();
 
-function tarString(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.subarray(0, nul === -1 ? b.length : nul).toString('utf8');
-}
-
-/** A minimal reader of the (GNU or ustar) tar GNU tar writes: names, modes, file data, link targets. */
-export function parseTar(buf: Buffer): TarEntry[] {
-  const out: TarEntry[] = [];
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  for (let off = 0; off + 512 <= buf.length; ) {
-    const h = buf.subarray(off, off + 512);
-    if (h.every((x) => x === 0)) break;
-    const size = parseInt(tarString(h.subarray(124, 136)).trim() || '0', 8);
-    const flag = String.fromCharCode(h[156] || 48);
-    const data = buf.subarray(off + 512, off + 512 + size);
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (flag === 'L') { longName = tarString(data); continue; }
-    if (flag === 'K') { longLink = tarString(data); continue; }
-    const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? tarString(h.subarray(345, 500)) : '';
-    const name = longName ?? (prefix ? `${prefix}/${tarString(h.subarray(0, 100))}` : tarString(h.subarray(0, 100)));
-    const target = longLink ?? tarString(h.subarray(157, 257));
-    longName = longLink = undefined;
-    const mode = (parseInt(tarString(h.subarray(100, 108)).trim() || '0', 8) & 0o7777).toString(8).padStart(4, '0');
-    const type = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'link' : 'other';
-    out.push({ name, type, mode, data, target });
+/** The .deb read (once per FILE:SIZE for the process). */
+function readDebOnce(key: string, bytes: Buffer | undefined): Promise<PkgFiles | undefined> {
+  let p = readDebs.get(key);
+  if (!p) {
+    if (!bytes) return Promise.resolve(undefined);
+    p = readDeb(bytes).then((files) => {
+      if (files) readDebsDone.add(key);
+      return files;
+    });
+    readDebs.set(key, p);
   }
-  return out;
+  return p;
+}
+
+/**
+ * CLOSURE_CONTENTS_SCRIPT's output: the packages the install unpacks (named
+ * as apt-get -s names them) and the contents of those read here; `unread`:
+ * packages whose .deb could not be read here (the host extracts those).
+ */
+export async function parseClosureContents(out: Buffer): Promise<{ installs: SimInst[]; snap: Snapshot; unread: string[] }> {
+  const { native, policyRcD, debs } = parseClosureDebs(out);
+  const snap: Snapshot = { pkgs: new Map(), missing: [], policyRcD };
+  const installs: SimInst[] = [];
+  const unread: string[] = [];
+  for (const d of debs) {
+    const inst = debPackageName(d.file, native);
+    if (!inst) continue;
+    installs.push(inst);
+    const files = await readDebOnce(`${d.file}:${d.size}`, d.bytes);
+    if (files) snap.pkgs.set(inst.name, files);
+    else unread.push(inst.name);
+  }
+  return { installs, snap, unread };
 }
 
 /**
@@ -446,15 +514,22 @@ export class PackageFiles {
   /** The closure with its packages' contents (merged into the snapshot); undefined when apt could not download it. */
   private async closureWithContents(host: HostReader, names: readonly string[], installRecommends?: boolean): Promise<string[] | undefined> {
     const t0 = performance.now();
-    const r = await host.run(closureContentsArgv(names, installRecommends), { timeoutMs: 300_000 });
+    const r = await host.run(closureContentsArgv(names, installRecommends, [...readDebsDone]), { timeoutMs: 300_000, bytes: true });
     this.stats.roundTrips++;
     this.stats.ms += performance.now() - t0;
-    if (r.rc !== 0) return undefined;
-    const { installs, snap } = parseClosureContents(r.stdout);
+    if (r.rc !== 0 || !r.stdoutBytes) return undefined;
+    let parsed: Awaited<ReturnType<typeof parseClosureContents>>;
+    try {
+      parsed = await parseClosureContents(r.stdoutBytes);
+    } catch {
+      return undefined; // a garbled answer: as where apt could not download
+    }
+    const { installs, snap, unread } = parsed;
     mergeSnapshot(this.snap, snap);
     // A name apt had nothing to download for is installed already: there is nothing of it to look at.
+    // A package whose .deb could not be read here is left to ensure(), which extracts it on the host.
     const all = [...new Set([...names, ...installs.map((i) => i.name)])];
-    for (const n of all) this.asked.add(n);
+    for (const n of all) if (!unread.includes(n)) this.asked.add(n);
     return all;
   }
 

@@ -296,7 +296,8 @@ export class Host implements HostWriter {
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     // Environment values may be secrets: keep them off the host's command lines.
     const textOnStdin = opts.env !== undefined && Object.keys(opts.env).length > 0;
-    return textResult(await this.shell(this.commandText(argv, opts), { ...opts, textOnStdin }));
+    const r = await this.shell(this.commandText(argv, opts), { ...opts, textOnStdin });
+    return opts.bytes ? { ...textResult(r), stdoutBytes: r.stdoutBytes } : textResult(r);
   }
 
   exec(argv: string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -4,7 +4,9 @@
 
 import test from 'ava';
 import { packageFilesOf } from '../../../../engine/facts/package-content.js';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileState, HostReader, RunResult, ServiceState } from '../../../../engine/module-api.js';
@@ -16,6 +18,9 @@ import { services } from '../../../../engine/facts/services.js';
 import { row, tableReader } from './table-reader.js';
 import { closureContentsArgv, coveredPath, parseClosureContents, parseSnapshot, parseUcfLine, selectFile, selectUnit, snapshotArgv, unitInstallable } from '../../../../engine/facts/package-files.js';
 import { quoteArgv } from '../../../../engine/host/shell.js';
+import { parseTar } from '../../../../engine/facts/deb-archive.js';
+import { gunzipSync } from 'node:zlib';
+import { buildDeb, type DebMember } from './build-deb.js';
 import { installDownloadsArgv, parseAptSimulation, parseInstallDownloads } from '../../../../engine/facts/apt-simulation.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'package-files');
@@ -264,16 +269,51 @@ test('prefetch: a failed tentative look or simulation is no answer; the task loo
 // ---- the closure and the contents in one round trip (apt-get install --download-only into a private directory)
 
 // Recorded on a fresh Debian 12 lab host (no python3 yet), one after the other:
-// CLOSURE_CONTENTS_SCRIPT and INSTALL_DOWNLOADS_SCRIPT for nfs-kernel-server.
-const fetched = parseClosureContents(rec('fetch-nfs-kernel-server.txt'));
+// the closure-and-contents script (then extracting on the host: x/FILE.deb/...
+// and c/FILE.deb.postinst in a tar) and INSTALL_DOWNLOADS_SCRIPT for
+// nfs-kernel-server. The script now sends the .debs themselves: each is built
+// here again with dpkg-deb from the recorded members and postinst, and sent in
+// the script's output format (CLOSURE_CONTENTS_SCRIPT).
+const recorded = (() => {
+  const lines = rec('fetch-nfs-kernel-server.txt').split('\n');
+  const tar = parseTar(gunzipSync(Buffer.from(lines[lines.indexOf('TAR') + 1], 'base64')));
+  return lines.filter((l) => l.startsWith('D ')).map((l) => {
+    const file = l.slice(2);
+    const [name, version, arch] = file.replace(/\.deb$/, '').split('_');
+    const members: DebMember[] = [];
+    let postinst: string | undefined;
+    for (const e of tar) {
+      const n = e.name.replace(/^\.\//, '').replace(/\/$/, '');
+      if (n === `c/${file}.postinst`) postinst = e.data.length ? e.data.toString('utf8') : undefined;
+      if (!n.startsWith(`x/${file}/`)) continue;
+      const path = n.slice(`x/${file}/`.length);
+      if (e.type === 'file') members.push({ path, type: 'file', mode: parseInt(e.mode, 8), content: e.data });
+      else if (e.type === 'directory') members.push({ path, type: 'dir', mode: parseInt(e.mode, 8) });
+      else if (e.type === 'link') members.push({ path, type: 'link', target: e.target });
+    }
+    return buildDeb({ name, version: decodeURIComponent(version), arch, members, postinst });
+  });
+})();
 
-test('closure and contents: the packages apt-get --print-uris names, with their files', (t) => {
+/** CLOSURE_CONTENTS_SCRIPT's output for these .debs: `known` ones (FILE:SIZE) announced only. */
+function fetchOutput(debs: Array<{ file: string; bytes: Buffer }>, known: readonly string[] = [], policyRcD = false): Buffer {
+  const sent = debs.filter((d) => !known.includes(`${d.file}:${d.bytes.length}`));
+  const head = ['amd64', ...(policyRcD ? ['P'] : []), ...debs.map((d) => `${sent.includes(d) ? 'D' : 'K'} ${d.bytes.length} ${d.file}`), 'DATA', ''].join('\n');
+  return Buffer.concat([Buffer.from(head), ...sent.map((d) => d.bytes)]);
+}
+
+/** The FILE:SIZE words before the `--` of a closureContentsArgv. */
+const knownOf = (argv: string[]) => argv.slice(4, argv.indexOf('--', 4));
+
+test('closure and contents: the packages apt-get --print-uris names, with their files', async (t) => {
+  const fetched = await parseClosureContents(fetchOutput(recorded));
   const key = (i: { name: string; version?: string }) => `${i.name}=${i.version}`;
   const byUris = parseInstallDownloads(rec('apt-uris-nfs-kernel-server-fresh.txt'));
   t.is(byUris.length, 25);
   t.deepEqual(fetched.installs.map(key).sort(), byUris.map(key).sort());
   t.deepEqual(fetched.installs.find((i) => i.name === 'nfs-common'), { name: 'nfs-common', version: '1:2.6.2-4+deb12u1' }, '%3a undone');
   t.deepEqual([...fetched.snap.pkgs.keys()].sort(), byUris.map((i) => i.name).sort(), 'every package looked at, named as apt names it');
+  t.deepEqual(fetched.unread, []);
   t.false(fetched.snap.policyRcD);
   t.regex(selectFile(fetched.snap, '/etc/idmapd.conf')!.content!.toString('utf8'), /Nobody-User = nobody/);
   // /etc/exports comes from a ucf template named in nfs-kernel-server's postinst.
@@ -281,11 +321,22 @@ test('closure and contents: the packages apt-get --print-uris names, with their 
   t.is(fetched.snap.pkgs.get('nfs-kernel-server')!.ucfLines.length, 2);
   t.like(selectUnit(fetched.snap, 'nfs-kernel-server', 'systemd', false), { exists: true, active: true, enabled: true });
   t.like(selectUnit(fetched.snap, 'rpcbind', 'systemd', false), { exists: true, enabled: true });
-  // The same parse rules on a small hand-made output: a foreign architecture; an unknown tar member is skipped.
-  const small = parseClosureContents('amd64\nP\nD libc6_2.36-9_i386.deb\nD netbase_6.4_all.deb\nnoise\nTAR\n\n');
-  t.deepEqual(small.installs, [{ name: 'libc6:i386', version: '2.36-9' }, { name: 'netbase', version: '6.4' }]);
+  // Announced only (K): read from what the controller read before, the same answer.
+  const again = await parseClosureContents(fetchOutput(recorded, recorded.map((d) => `${d.file}:${d.bytes.length}`)));
+  t.deepEqual([...again.snap.pkgs.keys()].sort(), [...fetched.snap.pkgs.keys()].sort());
+  t.is(again.snap.pkgs.get('nfs-common'), fetched.snap.pkgs.get('nfs-common'), 'the same reading, not a second one');
+  // The same parse rules on a small hand-made output: a foreign architecture; policy-rc.d; a .deb never read here is unread.
+  const small = await parseClosureContents(Buffer.from('amd64\nP\nK 10 libc6_2.36-9_i386.deb\nnoise\nDATA\n'));
+  t.deepEqual(small.installs, [{ name: 'libc6:i386', version: '2.36-9' }]);
+  t.deepEqual(small.unread, ['libc6:i386']);
   t.true(small.snap.policyRcD);
-  t.deepEqual(closureContentsArgv(['a', 'b'], false).slice(3), ['tsplay-pkgfetch', '--no-install-recommends', 'install', '--', 'a', 'b']);
+  // Bytes that do not add up to the sizes announced: no answer.
+  const out = fetchOutput(recorded.slice(0, 2));
+  await t.throwsAsync(parseClosureContents(out.subarray(0, out.length - 1)), { message: /ends inside/ });
+  await t.throwsAsync(parseClosureContents(Buffer.concat([out, Buffer.from('x')])), { message: /1 bytes more/ });
+  await t.throwsAsync(parseClosureContents(Buffer.from('amd64\nD 3 a_1_all.deb\n')), { message: /no DATA line/ });
+  t.deepEqual(closureContentsArgv(['a', 'b'], false).slice(3), ['tsplay-pkgfetch', '--', '--no-install-recommends', 'install', '--', 'a', 'b']);
+  t.deepEqual(closureContentsArgv(['a'], undefined, ['x_1_all.deb:10']).slice(3), ['tsplay-pkgfetch', 'x_1_all.deb:10', '--', 'install', '--', 'a']);
   t.true(closureContentsArgv(['a'])[2].includes('Debug::NoLocking=1'), 'no dpkg lock taken, as --print-uris takes none');
 });
 
@@ -296,7 +347,11 @@ function fetchHost(fetchRc: number): { reader: HostReader; runs: string[][] } {
     facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
     run(argv): RunResult {
       runs.push(argv);
-      if (argv[3] === 'tsplay-pkgfetch') return fetchRc === 0 ? { rc: 0, stdout: rec('fetch-nfs-kernel-server.txt'), stderr: '' } : { rc: fetchRc, stdout: 'amd64\n', stderr: 'E: Failed to fetch' };
+      if (argv[3] === 'tsplay-pkgfetch') {
+        if (fetchRc !== 0) return { rc: fetchRc, stdout: 'amd64\n', stderr: 'E: Failed to fetch' };
+        const out = fetchOutput(recorded, knownOf(argv));
+        return { rc: 0, stdout: out.toString('utf8'), stderr: '', stdoutBytes: out };
+      }
       if (argv[3] === 'tsplay-apt-uris') return { rc: 0, stdout: rec('apt-uris-nfs-kernel-server-fresh.txt'), stderr: '' };
       if (argv[3] === 'tsplay-pkgfiles') return { rc: 0, stdout: rec('snapshot-nfs-kernel-server.txt'), stderr: '' };
       return { rc: 1, stdout: '', stderr: 'unexpected' };
@@ -313,7 +368,18 @@ test('closure and contents: a file read after a predicted install costs one roun
   t.regex((await r.get(fileContent, '/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
   t.like(await r.get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
   t.like((await r.getAll(services, ['rpcbind']))[0], { exists: true, predicted: true });
-  t.deepEqual(runs, [closureContentsArgv(['nfs-kernel-server'])]);
+  t.deepEqual(runs, [closureContentsArgv(['nfs-kernel-server'], undefined, knownOf(runs[0]))]);
+});
+
+test('closure and contents: a .deb the controller has read is not sent again by the next host', async (t) => {
+  const first = fetchHost(0);
+  await packageFilesOf(new Overlay()).closure(first.reader, ['nfs-kernel-server'], undefined, { contents: true });
+  const second = fetchHost(0);
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.regex((await predictedReader(second.reader, o).get(fileContent, '/etc/idmapd.conf')).content!.toString('utf8'), /Nobody-User = nobody/);
+  t.deepEqual(knownOf(second.runs[0]).sort(), recorded.map((d) => `${d.file}:${d.bytes.length}`).sort(), 'every .deb named as known');
+  t.is(second.runs.length, 1);
 });
 
 test('closure and contents: where apt cannot download, --print-uris then the snapshot answer as before', async (t) => {
@@ -336,4 +402,55 @@ test('closure and contents: the prefetch\'s ask is the task\'s; the prefetch\'s 
   o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
   t.like(await predictedReader(reader, o).get(fileContent, '/etc/idmapd.conf'), { exists: true, predicted: true });
   t.is(runs.length, 1);
+});
+
+test('the closure-and-contents script itself (run here, with a stand-in apt-get): sizes, K for a known .deb, the bytes exact', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-fetch-'));
+  try {
+    const debs = join(dir, 'debs');
+    const bin = join(dir, 'bin');
+    mkdirSync(debs);
+    mkdirSync(bin);
+    const two = recorded.filter((d) => /^(nfs-common|netbase)_/.test(d.file));
+    for (const d of two) writeFileSync(join(debs, d.file), d.bytes);
+    // apt-get -d: the .debs into the private archive directory it is given; dpkg: the architecture
+    writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nfor a in "$@"; do case $a in Dir::Cache::Archives=*) d=${a#Dir::Cache::Archives=};; esac; done\ncp "$DEBS"/*.deb "$d"\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'dpkg'), '#!/bin/sh\necho amd64\n', { mode: 0o755 });
+    const netbase = two.find((d) => d.file.startsWith('netbase_'))!;
+    const argv = closureContentsArgv(['nfs-common'], undefined, [`${netbase.file}:${netbase.bytes.length}`, 'other_1_all.deb:5']);
+    const out = execFileSync('/bin/sh', argv.slice(1), { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DEBS: debs } });
+    const head = out.subarray(0, out.indexOf('\nDATA\n')).toString('utf8').split('\n');
+    t.deepEqual(head.filter((l) => /^[DK] /.test(l)), two.map((d) => `${d === netbase ? 'K' : 'D'} ${d.bytes.length} ${d.file}`).sort((a, b) => (a.slice(a.lastIndexOf(' ')) < b.slice(b.lastIndexOf(' ')) ? -1 : 1)));
+    const nfs = two.find((d) => d !== netbase)!;
+    t.deepEqual(out.subarray(out.length - nfs.bytes.length), nfs.bytes, 'the .deb\'s bytes, exactly, and nothing after them');
+    const parsed = await parseClosureContents(out);
+    t.deepEqual(parsed.installs.map((i) => i.name).sort(), ['netbase', 'nfs-common']);
+    t.regex(selectFile(parsed.snap, '/etc/idmapd.conf')!.content!.toString('utf8'), /Nobody-User = nobody/);
+    t.is(parsed.snap.policyRcD, existsSync('/usr/sbin/policy-rc.d'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('closure and contents: a .deb the controller cannot read is extracted on the host, for it only', async (t) => {
+  const runs: string[][] = [];
+  const netbase = recorded.find((d) => d.file.startsWith('netbase_'))!;
+  const garbled = { file: 'nfs-kernel-server_1%3a2.6.2-4+deb12u1_amd64.deb', bytes: Buffer.from('!<arch>\nnot really a deb') };
+  const reader = tableReader([row(fileContent, (path): FileState => ({ path, exists: false }))], {
+    facts: { ...unknownFacts('fake'), service_mgr: 'systemd' },
+    run(argv): RunResult {
+      runs.push(argv);
+      if (argv[3] === 'tsplay-pkgfetch') {
+        const out = fetchOutput([garbled, netbase], knownOf(argv));
+        return { rc: 0, stdout: '', stderr: '', stdoutBytes: out };
+      }
+      if (argv[3] === 'tsplay-pkgfiles') return { rc: 0, stdout: rec('snapshot-nfs-kernel-server.txt'), stderr: '' };
+      return { rc: 1, stdout: '', stderr: 'unexpected' };
+    },
+  });
+  const o = new Overlay();
+  o.add([{ kind: 'package', name: 'nfs-kernel-server', installed: true }]);
+  t.like(await predictedReader(reader, o).get(fileContent, '/etc/exports'), { exists: true, type: 'file', predicted: true });
+  t.deepEqual(runs.map((a) => a[3]), ['tsplay-pkgfetch', 'tsplay-pkgfiles']);
+  t.deepEqual(runs[1].slice(4), ['nfs-kernel-server'], 'only the unread package is extracted on the host');
 });
