@@ -8,6 +8,13 @@ export interface ExecOptions {
   /** Fed to the command's standard input: a Buffer as is, a string as UTF-8. */
   stdin?: string | Buffer;
   timeoutMs?: number;
+  /**
+   * The text is one the engine built to run in a persistent shell's own
+   * process (no fork; engine/connection/shell-session.ts, "In place"): it
+   * never exits, sets no option, trap or alias, and leaves the shell's
+   * variables alone. A connection without a persistent shell ignores it.
+   */
+  inPlace?: boolean;
 }
 
 /**

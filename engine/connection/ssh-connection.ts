@@ -478,7 +478,7 @@ export class SshConnection implements Connection {
     const loopTag = session.tag!;
     this.running.add(loopTag);
     try {
-      const r = await session.run(command, { stdin: opts.stdin, timeoutMs: left, kill: () => this.killTagged([loopTag]) });
+      const r = await session.run(command, { stdin: opts.stdin, timeoutMs: left, kill: () => this.killTagged([loopTag]), inPlace: opts.inPlace });
       this.shells.give(client, session);
       return r;
     } catch (e) {

@@ -46,8 +46,15 @@ function endMarker(nonce: string, i: number): string {
   return `@@tsplay:${nonce}:end:${i}@@`;
 }
 
-/** Builtins that change the running shell: a command starting with one runs in a subshell. */
-const SHELL_STATE_BUILTINS = new Set(['exit', 'exec', 'cd', 'set', 'shift', 'trap', 'ulimit', 'umask', 'export', 'unset', 'readonly', 'read', 'eval', 'source', '.', 'return', 'break', 'continue', 'alias', 'unalias', 'wait', 'times', 'hash', 'getopts', 'command', 'builtin', 'local']);
+/**
+ * Builtins that change the running shell: a command starting with one runs in a
+ * subshell, never in a persistent shell's own process. POSIX sh's, then those of
+ * bash (a /bin/sh on some systems) that can: `printf -v`, `declare`, `pushd`...
+ */
+const SHELL_STATE_BUILTINS = new Set([
+  'exit', 'exec', 'cd', 'set', 'shift', 'trap', 'ulimit', 'umask', 'export', 'unset', 'readonly', 'read', 'eval', 'source', '.', 'return', 'break', 'continue', 'alias', 'unalias', 'wait', 'times', 'hash', 'getopts', 'command', 'builtin', 'local',
+  'declare', 'typeset', 'let', 'shopt', 'enable', 'pushd', 'popd', 'dirs', 'mapfile', 'readarray', 'printf', 'disown', 'suspend', 'logout', 'history', 'bind', 'complete', 'compgen', 'compopt', 'caller', 'fc', 'bg', 'fg', 'jobs', 'coproc',
+]);
 
 /** Shell text for one argv in a section script: a subshell only where the command could change the script's own shell. */
 export function sectionCommand(argv: readonly string[]): string {
@@ -240,7 +247,7 @@ export class Host implements HostWriter {
    * user on the host can read a command line (`ps`): send it as the script of
    * /bin/sh on stdin instead. Only for a command that does not need stdin.
    */
-  async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number; textOnStdin?: boolean } = {}): Promise<ExecResult> {
+  async shell(text: string, opts: { stdin?: string | Buffer; timeoutMs?: number; textOnStdin?: boolean; inPlace?: boolean } = {}): Promise<ExecResult> {
     const onStdin = opts.textOnStdin === true && opts.stdin === undefined;
     const command = onStdin ? this.becomeCommand('/bin/sh') ?? '/bin/sh' : this.wrapBecome(text);
     let stdin = onStdin ? stdinScript(text) : opts.stdin;
@@ -252,7 +259,11 @@ export class Host implements HostWriter {
       }
       stdin = Buffer.concat([Buffer.from(`${this.becomePassword}\n`, 'utf8'), stdin === undefined ? Buffer.alloc(0) : contentBytes(stdin)]);
     }
-    const r = await this.conn.exec(command, { stdin, timeoutMs: opts.timeoutMs });
+    // In place (ExecOptions.inPlace): only the text as built, or become's wrapper around it,
+    // which is one command (sudo, su) whose own shell runs the text; never a password's
+    // reader (it exits and execs; it has stdin anyway) nor the text on stdin.
+    const inPlace = opts.inPlace === true && !onStdin && stdin === undefined && !sendsPassword;
+    const r = await this.conn.exec(command, { stdin, timeoutMs: opts.timeoutMs, ...(inPlace ? { inPlace } : {}) });
     if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'su') this.checkSu(r);
     if (this.becomes() && r.rc !== 0 && this.becomeMethod === 'sudo') {
       if (sendsPassword && /^sudo: \d+ incorrect password attempts?/m.test(r.stderr)) {
@@ -296,7 +307,9 @@ export class Host implements HostWriter {
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     // Environment values may be secrets: keep them off the host's command lines.
     const textOnStdin = opts.env !== undefined && Object.keys(opts.env).length > 0;
-    const r = await this.shell(this.commandText(argv, opts), { ...opts, textOnStdin });
+    // One quoted argv, no cd, no environment, not a builtin that changes the shell: safe to run in place.
+    const inPlace = opts.cwd === undefined && !textOnStdin && argv.length > 0 && !SHELL_STATE_BUILTINS.has(argv[0]);
+    const r = await this.shell(this.commandText(argv, opts), { ...opts, textOnStdin, inPlace });
     return opts.bytes ? { ...textResult(r), stdoutBytes: r.stdoutBytes } : textResult(r);
   }
 
@@ -310,7 +323,8 @@ export class Host implements HostWriter {
     const { script, nonce, count } = buildSectionScript(snippets);
     // The task's environment reaches the reads too, as Ansible's module commands all get it; on stdin (values may be secrets).
     const prefix = envPrefix(opts.env);
-    const r = await this.shell(prefix ? `export ${prefix.trimEnd()}\n${script}` : script, { timeoutMs: opts.timeoutMs, textOnStdin: prefix !== '' });
+    // The sections' own text (built to run in place) unless an environment is exported first.
+    const r = await this.shell(prefix ? `export ${prefix.trimEnd()}\n${script}` : script, { timeoutMs: opts.timeoutMs, textOnStdin: prefix !== '', inPlace: prefix === '' });
     try {
       return parseSectionBytes(r.stdoutBytes, r.stderr, nonce, count);
     } catch (e) {

@@ -76,6 +76,9 @@ test('encodeScript: header, text, stdin', (t) => {
   const long = 'x'.repeat(SCRIPT_LINES_MAX_BYTES) + '\né';
   t.is(join(encodeScript(7, long)), `7 b${SCRIPT_LINES_MAX_BYTES + 3} -\n${Buffer.from(long + '\n').toString('latin1')}`);
   t.is(join(encodeScript(8, 'y'.repeat(SCRIPT_LINES_MAX_BYTES))).split('\n')[0], '8 1 -');
+  // in place: `=` where `-` was; with stdin the script never runs in place
+  t.is(join(encodeScript(9, 'true', undefined, true)), '9 1 =\ntrue\n');
+  t.is(join(encodeScript(10, 'cat', 'x', true)), '10 1 1\ncat\nx');
 });
 
 // ---- the loop, run by the local /bin/sh ----
@@ -168,6 +171,46 @@ test('each script runs in a fresh shell: cd, variables, set -e, traps, exec, exi
   t.is((await s.run('exit 0')).stdout, '');
   t.is((await s.run('echo still here')).stdout, 'still here\n');
   t.is(s.scripts, 4);
+  s.close();
+});
+
+test('in place: rc, stdout and stderr as in a subshell, and no fork (a child\'s parent is the loop)', async (t) => {
+  const { s, l } = await session();
+  const cases: Array<[string, number, string, string]> = [
+    ['echo out; echo err >&2', 0, 'out\n', 'err\n'],
+    ['printf "no newline"; false', 1, 'no newline', ''],
+    ['sh -c \'exit 7\'', 7, '', ''],
+    ['', 0, '', ''],
+    ['cat', 0, '', ''], // stdin is /dev/null, never the protocol stream
+  ];
+  for (const [cmd, rc, out, err] of cases) {
+    const r = await s.run(cmd, { inPlace: true });
+    t.deepEqual([r.rc, r.stdout, r.stderr], [rc, out, err], cmd);
+  }
+  // a command started in place is the loop's own child; in a subshell, the subshell's
+  const parent = async (inPlace: boolean) => Number((await s.run('sh -c \'echo $PPID\'', { inPlace })).stdout);
+  t.is(await parent(true), l.pid);
+  t.not(await parent(false), l.pid);
+  s.close();
+});
+
+test('in place: an error in the text fails that script only; cd and IFS are put back; framing holds', async (t) => {
+  const { s } = await session();
+  // a syntax error, a failed redirection, a special builtin's error: rc 2, the loop goes on
+  for (const bad of ['if then', 'exec </nonexistent/x', '. /nonexistent/x']) {
+    const r = await s.run(bad, { inPlace: true });
+    t.is(r.rc, 2, bad);
+    t.regex(r.stderr, /./, bad);
+  }
+  // variables with the names the loop once used, cd and IFS: the next scripts, in place or not, are unaffected
+  await s.run('N=x T=y i=9 l=3 n=- k=1 x=2 r=5 s=echo; cd /tmp; IFS=:', { inPlace: true });
+  for (const inPlace of [true, false]) {
+    const r = await s.run('pwd; set -- a:b; echo "$#"', { inPlace });
+    t.deepEqual([r.rc, r.stdout], [0, `${process.cwd()}\n1\n`], String(inPlace));
+  }
+  // a subshell script still cannot read the loop's nonce or its variables
+  t.is((await s.run('set | grep -c "^__tsl_" || true')).stdout, '0\n');
+  t.is((await s.run('echo still here', { inPlace: true })).stdout, 'still here\n');
   s.close();
 });
 
