@@ -86,8 +86,11 @@ export class SshdFixture {
   readonly knownHostsFile: string;
   readonly logFile: string;
   private proc?: ChildProcess;
+  /** sshd's LogLevel: VERBOSE logs each login; DEBUG1 also each authentication request and its method. */
+  readonly logLevel: string;
 
-  constructor() {
+  constructor(opts: { logLevel?: string } = {}) {
+    this.logLevel = opts.logLevel ?? 'VERBOSE';
     this.dir = mkdtempSync(join(tmpdir(), 'tsplay-sshd-'));
     this.clientKeyFile = join(this.dir, 'client_ed25519');
     const clientPub = keygen(this.clientKeyFile, 'tsplay-test-client');
@@ -115,7 +118,7 @@ export class SshdFixture {
         'KbdInteractiveAuthentication no',
         'UsePAM no',
         'StrictModes no',
-        'LogLevel VERBOSE',
+        `LogLevel ${this.logLevel}`,
         'Subsystem sftp internal-sftp',
         '',
       ].join('\n'),
@@ -225,9 +228,9 @@ export class SshdFixture {
 }
 
 /** Start a fixture, or return undefined (with the reason) when sshd cannot run here. */
-export async function startSshd(): Promise<SshdFixture> {
+export async function startSshd(opts: { logLevel?: string } = {}): Promise<SshdFixture> {
   if (!ensureSshd()) throw new Error('OpenSSH server not available (needs root to install openssh-server)');
-  const f = new SshdFixture();
+  const f = new SshdFixture(opts);
   await f.start();
   return f;
 }
