@@ -234,3 +234,22 @@ export async function startSshd(opts: { logLevel?: string } = {}): Promise<SshdF
   await f.start();
   return f;
 }
+
+/**
+ * An ssh-agent on a socket in `dir`, holding `keyFile`, and SSH_AUTH_SOCK set
+ * to it for this process; `stop()` unsets it and ends the agent.
+ */
+export async function startAgent(dir: string, keyFile: string): Promise<{ sock: string; stop: () => void }> {
+  const sock = join(dir, `agent-${process.pid}-${Date.now()}.sock`);
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+  process.env.SSH_AUTH_SOCK = sock;
+  return {
+    sock,
+    stop: () => {
+      delete process.env.SSH_AUTH_SOCK;
+      agent.kill();
+    },
+  };
+}

@@ -3,12 +3,11 @@
 // LogLevel DEBUG1, which logs every authentication request with its method).
 
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { UnreachableError } from '../../../../engine/connection/connection.js';
 import { authMethods, SshConnection } from '../../../../engine/connection/ssh-connection.js';
-import { SshdFixture, startSshd } from '../../../helpers/sshd.js';
+import { SshdFixture, startAgent, startSshd } from '../../../helpers/sshd.js';
 
 const TABLE: Array<[{ key: boolean; agent: boolean; password: boolean }, string[]]> = [
   [{ key: true, agent: false, password: false }, ['publickey', 'none']],
@@ -78,12 +77,8 @@ test.serial('a key the server refuses, then a password it does not take: each tr
 });
 
 test.serial('an agent alone: its key, no `none` first', async (t) => {
-  const sock = join(sshd.dir, 'agent.sock');
-  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  const agent = await startAgent(sshd.dir, sshd.clientKeyFile);
   try {
-    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    execFileSync('ssh-add', ['-q', sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-    process.env.SSH_AUTH_SOCK = sock;
     const from = sshd.log().length;
     const c = new SshConnection(sshd.settings({ privateKeyFile: undefined }));
     opened.push(c);
@@ -91,7 +86,6 @@ test.serial('an agent alone: its key, no `none` first', async (t) => {
     await settle();
     t.deepEqual(requestedMethods(from), ['publickey', 'publickey']);
   } finally {
-    delete process.env.SSH_AUTH_SOCK;
-    agent.kill();
+    agent.stop();
   }
 });

@@ -2,14 +2,13 @@
 
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandTimeoutError, UnreachableError } from '../../../../engine/connection/connection.js';
 import { Host } from '../../../../engine/host/host.js';
 import { checkHostKey, fingerprint } from '../../../../engine/connection/known-hosts.js';
 import { SshConnection } from '../../../../engine/connection/ssh-connection.js';
-import { SshdFixture, startSshd } from '../../../helpers/sshd.js';
+import { SshdFixture, startAgent, startSshd } from '../../../helpers/sshd.js';
 import { fileContent } from '../../../../engine/facts/file.js';
 
 let sshd: SshdFixture;
@@ -140,17 +139,12 @@ test.serial('missing or unreadable key file is a clear unreachable error', async
 });
 
 test.serial('ssh-agent authentication (SSH_AUTH_SOCK), no key file', async (t) => {
-  const sock = join(sshd.dir, 'agent.sock');
-  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  const agent = await startAgent(sshd.dir, sshd.clientKeyFile);
   try {
-    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    execFileSync('ssh-add', ['-q', sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-    process.env.SSH_AUTH_SOCK = sock;
     const c = conn(sshd.settings({ privateKeyFile: undefined }));
     t.is((await c.exec('echo via agent')).stdout, 'via agent\n');
   } finally {
-    delete process.env.SSH_AUTH_SOCK;
-    agent.kill();
+    agent.stop();
   }
   const none = conn(sshd.settings({ privateKeyFile: undefined }));
   await t.throwsAsync(none.connect(), { instanceOf: UnreachableError, message: /no way to authenticate/ });
