@@ -239,14 +239,18 @@ export async function startSshd(opts: { logLevel?: string } = {}): Promise<SshdF
  * An ssh-agent on a socket in `dir`, holding `keyFile`, and SSH_AUTH_SOCK set
  * to it for this process; `stop()` unsets it and ends the agent.
  */
-export async function startAgent(dir: string, keyFile: string): Promise<{ sock: string; stop: () => void }> {
+export async function startAgent(dir: string, keyFile: string): Promise<{ stop: () => void }> {
   const sock = join(dir, `agent-${process.pid}-${Date.now()}.sock`);
   const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-  for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-  execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+  } catch (e) {
+    agent.kill(); // no agent left behind when it did not come up
+    throw e;
+  }
   process.env.SSH_AUTH_SOCK = sock;
   return {
-    sock,
     stop: () => {
       delete process.env.SSH_AUTH_SOCK;
       agent.kill();

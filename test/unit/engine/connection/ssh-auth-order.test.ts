@@ -38,21 +38,27 @@ test.after.always(async () => {
   await sshd?.dispose();
 });
 
-/** The methods of the authentication requests the server saw since `from` bytes of its log. */
-function requestedMethods(from: number): string[] {
+/** The methods of the authentication requests the server logged since `from` bytes of its log. */
+function loggedMethods(from: number): string[] {
   return [...sshd.log().slice(from).matchAll(/userauth-request for user \S+ service ssh-connection method (\S+)/g)].map((m) => m[1]);
 }
 
-/** A login settles its log lines a moment after the session starts. */
-const settle = () => new Promise((r) => setTimeout(r, 150));
+/**
+ * The methods logged since `from`, once there are `n` of them (sshd's log lags
+ * the login a little) or after 5 s. A request before the expected ones (a
+ * `none` first) is among them: the caller compares the whole list.
+ */
+async function requestedMethods(from: number, n: number): Promise<string[]> {
+  for (let waited = 0; loggedMethods(from).length < n && waited < 5000; waited += 25) await new Promise((r) => setTimeout(r, 25));
+  return loggedMethods(from);
+}
 
 test.serial('a key file: one publickey request (the key query, then the signature) and no `none` first', async (t) => {
   const from = sshd.log().length;
   const c = new SshConnection(sshd.settings());
   opened.push(c);
   t.is((await c.exec('echo in')).stdout, 'in\n');
-  await settle();
-  t.deepEqual(requestedMethods(from), ['publickey', 'publickey']);
+  t.deepEqual(await requestedMethods(from, 2), ['publickey', 'publickey']);
 });
 
 test.serial('a key file and a password: the key is tried first, the password is never sent', async (t) => {
@@ -60,8 +66,7 @@ test.serial('a key file and a password: the key is tried first, the password is 
   const c = new SshConnection(sshd.settings({ password: 'not-the-password' }));
   opened.push(c);
   t.is((await c.exec('echo in')).stdout, 'in\n');
-  await settle();
-  t.deepEqual(requestedMethods(from), ['publickey', 'publickey']);
+  t.deepEqual(await requestedMethods(from, 2), ['publickey', 'publickey']);
 });
 
 test.serial('a key the server refuses, then a password it does not take: each tried once, `none` last, then a clear error', async (t) => {
@@ -71,9 +76,8 @@ test.serial('a key the server refuses, then a password it does not take: each tr
   const c = new SshConnection(sshd.settings({ privateKeyFile: other, password: 'not-the-password' }));
   opened.push(c);
   await t.throwsAsync(c.connect(), { instanceOf: UnreachableError, message: /authentication failed/ });
-  await settle();
   // the server allows publickey only (PasswordAuthentication no): the password request is refused unread
-  t.deepEqual(requestedMethods(from), ['publickey', 'password', 'none']);
+  t.deepEqual(await requestedMethods(from, 3), ['publickey', 'password', 'none']);
 });
 
 test.serial('an agent alone: its key, no `none` first', async (t) => {
@@ -83,8 +87,7 @@ test.serial('an agent alone: its key, no `none` first', async (t) => {
     const c = new SshConnection(sshd.settings({ privateKeyFile: undefined }));
     opened.push(c);
     t.is((await c.exec('echo agent')).stdout, 'agent\n');
-    await settle();
-    t.deepEqual(requestedMethods(from), ['publickey', 'publickey']);
+    t.deepEqual(await requestedMethods(from, 2), ['publickey', 'publickey']);
   } finally {
     agent.stop();
   }
