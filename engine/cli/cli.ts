@@ -553,6 +553,13 @@ export async function main(argv: string[]): Promise<number> {
         return cmdConfig(rest);
       case 'vault':
         return await (await import('./vault.js')).runVaultCommand(rest);
+      case 'hold-connections': {
+        // Internal: the connection holder a run starts (engine/connection/connection-holder.ts); it exits by itself.
+        if (rest.length !== 1) throw new UsageError('usage: tsplay hold-connections SOCKET (started by tsplay run, not by hand)');
+        const { runHolder } = await import('../connection/connection-holder.js');
+        await runHolder(rest[0]);
+        return await new Promise<number>(() => {});
+      }
       case '--version':
       case 'version':
         console.log(versionText());

@@ -107,6 +107,11 @@ export interface ConnectionSettings {
   becomePassword?: string;
   /** tsplay_persistent_shell: run commands in persistent shells (engine/connection/shell-session.ts); unset: on. */
   persistentShell?: boolean;
+  /**
+   * How long the connection outlives the run in the connection holder (ControlMaster and
+   * ControlPersist, Ansible's default 60 s; engine/connection/held-connection.ts); 0 or unset: not at all.
+   */
+  controlPersistMs?: number;
   /** The jump host this connection goes through (its own settings; itself maybe behind another). */
   jump?: ConnectionSettings;
 }

@@ -25,6 +25,11 @@ export function keyUseOf(file: string): KeyUse | undefined {
   return prepared.get(file);
 }
 
+/** Record what a run decided for this key file (the connection holder, which did not ask itself). */
+export function setKeyUse(file: string, use: KeyUse): void {
+  prepared.set(file, use);
+}
+
 /** Forget what prepareKeys decided (tests). */
 export function clearPreparedKeys(): void {
   prepared.clear();

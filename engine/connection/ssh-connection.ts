@@ -52,6 +52,8 @@ export interface SshConnectionOptions {
   persistentShell?: boolean;
   /** Told what a -vv run shows (the fallback from persistent shells to exec channels). */
   onNote?: (msg: string) => void;
+  /** The ssh-agent's socket (null: none); default: this process's SSH_AUTH_SOCK. */
+  agent?: string | null;
 }
 
 export interface HostKeyAdded {
@@ -140,6 +142,7 @@ export class SshConnection implements Connection {
   /** The persistent shells (tests and benchmarks read `started` and `unavailable`). */
   readonly shells = new ShellPool<Ssh2Client>();
   private readonly onNote?: (msg: string) => void;
+  private readonly agent?: string | null;
 
   constructor(settings: ConnectionSettings, opts: SshConnectionOptions = {}) {
     this.settings = settings;
@@ -148,6 +151,7 @@ export class SshConnection implements Connection {
     this.maxChannels = opts.maxChannels ?? 4;
     this.onHostKeyAdded = opts.onHostKeyAdded;
     this.onNote = opts.onNote;
+    this.agent = opts.agent;
     if (!(opts.persistentShell ?? settings.persistentShell ?? persistentShellFromEnv())) this.shells.unavailable = 'turned off';
   }
 
@@ -193,7 +197,7 @@ export class SshConnection implements Connection {
         throw this.unreachable(`cannot read private key file ${s.privateKeyFile}: ${err.code ?? err.message}`);
       }
     }
-    const agent = process.env.SSH_AUTH_SOCK || undefined;
+    const agent = (this.agent === undefined ? process.env.SSH_AUTH_SOCK : this.agent) || undefined;
     let passphrase: string | undefined;
     if (privateKey !== undefined && s.privateKeyFile && isEncryptedKey(privateKey)) {
       // engine/connection/private-keys.ts decided before the run: the agent holds it, or its passphrase was asked.
@@ -317,7 +321,7 @@ export class SshConnection implements Connection {
 
   /** A channel to this host's sshd through the jump host's connection (opened, or shared with other hosts). */
   private async tunnel(jump: ConnectionSettings): Promise<Duplex> {
-    this.jumpConn ??= JUMP_HOSTS.acquire(jump, () => new SshConnection(jump, { onHostKeyAdded: this.onHostKeyAdded, persistentShell: false }));
+    this.jumpConn ??= JUMP_HOSTS.acquire(jump, () => new SshConnection(jump, { onHostKeyAdded: this.onHostKeyAdded, persistentShell: false, agent: this.agent }));
     try {
       const stream = await this.jumpConn.forwardOut(this.settings.address, this.settings.port, this.timeoutMs);
       this.sock = stream;

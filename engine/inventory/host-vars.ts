@@ -248,14 +248,21 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   if (vars.tsplay_persistent_shell !== undefined) settings.persistentShell = bool(host, 'tsplay_persistent_shell', vars.tsplay_persistent_shell, true);
   // OpenSSH options (engine/inventory/ssh-args.ts): honoured, without effect, or refused; later variables win.
   const fromArgs: SshArgSettings = {};
+  const perVar = new Map<string, SshArgSettings>();
   for (const name of SSH_ARGS_VARS) {
     const text = str(host, name, vars[name]);
     const given = text === undefined ? defaults.sshArgs?.[name] : undefined;
-    if (text !== undefined) Object.assign(fromArgs, sshArgSettings(host, name, text));
-    else if (given) Object.assign(fromArgs, sshArgSettings(host, given.origin, given.text));
+    const parsed = text !== undefined ? sshArgSettings(host, name, text) : given ? sshArgSettings(host, given.origin, given.text) : undefined;
+    // An empty ansible_ssh_args still replaces Ansible's default ssh_args (its ControlPersist with them).
+    if (!parsed && name === 'ansible_ssh_args' && vars[name] === '') perVar.set(name, {});
+    if (parsed) {
+      perVar.set(name, parsed);
+      Object.assign(fromArgs, parsed);
+    }
   }
-  const { configFile, jump: argJump, ...argSettings } = fromArgs;
+  const { configFile, jump: argJump, controlMaster: _m, controlPersistMs: _p, ...argSettings } = fromArgs;
   Object.assign(settings, argSettings);
+  if (settings.connection === 'ssh') settings.controlPersistMs = controlPersistOf(perVar);
   let jump = argJump;
   let blocks: readonly SshConfigBlock[] | undefined;
   if (settings.connection === 'ssh' && defaults.sshConfig) {
@@ -274,6 +281,23 @@ export function connectionSettings(host: string, vars: Vars, defaults: Connectio
   }
   if (settings.connection === 'ssh' && jump?.length) settings.jump = jumpSettings(host, settings, jump, blocks);
   return settings;
+}
+
+/**
+ * How long a host's connection is kept after the run (engine/connection/held-connection.ts), as
+ * OpenSSH under Ansible keeps it: Ansible puts ssh_args first on ssh's command line (default
+ * `-C -o ControlMaster=auto -o ControlPersist=60s`, replaced when ansible_ssh_args or ssh_args is
+ * set), then the common and extra args; ssh takes each option's first value, and a connection
+ * persists only with ControlMaster on and ControlPersist not `no`.
+ */
+export function controlPersistOf(perVar: ReadonlyMap<string, SshArgSettings>): number {
+  const order = ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'];
+  const given = order.map((n) => perVar.get(n));
+  const first = given[0] ? [given[0]] : [{ controlMaster: true, controlPersistMs: 60_000 }];
+  const all = [...first, ...given.slice(1).filter((x): x is SshArgSettings => x !== undefined)];
+  const master = all.find((x) => x.controlMaster !== undefined)?.controlMaster ?? false;
+  const persist = all.find((x) => x.controlPersistMs !== undefined)?.controlPersistMs ?? 0;
+  return master ? persist : 0;
 }
 
 /**

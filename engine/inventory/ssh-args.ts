@@ -20,11 +20,31 @@ export type SshArgSettings = Partial<Pick<ConnectionSettings, 'hostKeyChecking' 
   configFile?: string;
   /** -J, ProxyJump, ProxyCommand "ssh -W %h:%p ...": the hops, first first ([]: none, as ProxyJump=none). */
   jump?: JumpSpec[];
+  /** ControlMaster: yes, auto, ask or autoask share connections; no does not (engine/connection/held-connection.ts). */
+  controlMaster?: boolean;
+  /** ControlPersist: how long a shared connection outlives its last run (0: not at all; Infinity: yes). */
+  controlPersistMs?: number;
 };
 
-/** Options that change nothing for tsplay's client: connection sharing (it keeps one per host), keepalives (its own), logging. */
+/** OpenSSH's time format (sshd_config(5) TIME FORMATS): 60, 60s, 10m, 1h30m; unit s, m, h, d or w. */
+export function sshTimeMs(text: string): number | undefined {
+  const t = text.trim().toLowerCase();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  let total = 0;
+  let rest = t;
+  while (rest) {
+    const m = /^(\d+)([smhdw])/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return t ? total * 1000 : undefined;
+}
+
+/** Options that change nothing for tsplay's client: where the shared connection's socket is (its own), keepalives (its own), logging. */
 const NO_EFFECT = new Set([
-  'controlmaster', 'controlpersist', 'controlpath', 'serveraliveinterval', 'serveralivecountmax', 'loglevel', 'compression',
+  'controlpath', 'serveraliveinterval', 'serveralivecountmax', 'loglevel', 'compression',
   'forwardagent', 'forwardx11', 'identitiesonly', 'preferredauthentications', 'passwordauthentication', 'kbdinteractiveauthentication',
   'gssapiauthentication', 'checkhostip', 'hashknownhosts', 'batchmode', 'tcpkeepalive',
 ]);
@@ -95,6 +115,16 @@ export function sshArgSettings(host: string, name: string, text: string): SshArg
     } else if (key === 'connecttimeout') {
       if (!/^\d+$/.test(value) || Number(value) < 1) refuse(`-o ConnectTimeout=${value}`, 'expected whole seconds');
       out.connectTimeoutMs = Number(value) * 1000;
+    } else if (key === 'controlmaster') {
+      // As OpenSSH: the first value given wins.
+      const v = value.toLowerCase();
+      if (!['yes', 'no', 'auto', 'ask', 'autoask'].includes(v)) refuse(`-o ControlMaster=${value}`, 'expected yes, no, auto, ask or autoask');
+      out.controlMaster ??= v !== 'no';
+    } else if (key === 'controlpersist') {
+      const v = value.toLowerCase();
+      const ms = v === 'yes' || v === '0' ? Infinity : v === 'no' ? 0 : sshTimeMs(v);
+      if (ms === undefined) refuse(`-o ControlPersist=${value}`, 'expected yes, no or a time such as 60s or 10m');
+      out.controlPersistMs ??= ms;
     } else if (key === 'proxyjump') {
       out.jump ??= parseProxyJump(value, where);
     } else if (key === 'proxycommand') {

@@ -17,6 +17,7 @@ import type { PlayState, RunContext, RunnerOptions } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
 import { connect } from './connect.js';
+import { HolderClient } from '../connection/held-connection.js';
 import { startPackagePrefetch } from './package-prefetch.js';
 import { renderName } from './names.js';
 import { resolveFlag, type Flag } from './flags.js';
@@ -110,21 +111,26 @@ export class Runner implements RunContext {
   connection(h: HostRun, settings: ConnectionSettings = h.settings): Connection {
     const key = connectionKey(settings);
     if (key === connectionKey(h.settings)) {
-      h.conn ??= connect(h.settings, this.opts.emit, this.opts.connect);
+      h.conn ??= connect(h.settings, this.opts.emit, this.opts.connect, this.holder);
       return h.conn;
     }
     // Another user, port or connection for this host: its own connection, kept for the run.
     h.extraConns ??= new Map();
     let c = h.extraConns.get(key);
     if (!c) {
-      c = connect(settings, this.opts.emit, this.opts.connect);
+      c = connect(settings, this.opts.emit, this.opts.connect, this.holder);
       h.extraConns.set(key, c);
     }
     return c;
   }
 
+  /** The connection holder this run shares among its hosts (engine/connection/held-connection.ts), reached on first use. */
+  private holderClient?: HolderClient;
+  private readonly holder = (): HolderClient => (this.holderClient ??= new HolderClient());
+
   async close(): Promise<void> {
     await Promise.all([...this.hosts.values()].flatMap(connectionsOf).map((c) => c.close().catch(() => undefined)));
+    this.holderClient?.end();
   }
 
   /** Run playbooks in order; returns ansible-playbook's exit code. */

@@ -18,12 +18,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `tsplay ARGS...` as its own process (engine/cli/cli.ts through tsx); JSON event lines of stdout parsed. */
-export function runCli(args: string[]): Promise<CliRun> {
+/** `tsplay ARGS...` as its own process (engine/cli/cli.ts through tsx); JSON event lines of stdout parsed. `env` adds to this process's environment. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), ...args], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env },
     });
     let out = '';
     let err = '';
@@ -42,8 +42,8 @@ export function runCli(args: string[]): Promise<CliRun> {
 }
 
 /** `tsplay run ARGS... --output json`. */
-export function runJson(args: string[]): Promise<CliRun> {
-  return runCli(['run', ...args, '--output', 'json']);
+export function runJson(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(['run', ...args, '--output', 'json'], env);
 }
 
 /** The (host | task) pairs a run reported changed, sorted. */

@@ -220,6 +220,8 @@ test('connection defaults', (t) => {
     become: false,
     becomeUser: 'root',
     becomeMethod: 'sudo',
+    // Ansible's default ssh_args: -C -o ControlMaster=auto -o ControlPersist=60s
+    controlPersistMs: 60_000,
   });
 });
 

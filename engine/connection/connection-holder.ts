@@ -1,0 +1,228 @@
+// The connection holder: tsplay's ControlPersist. Ansible's ssh connection runs
+// OpenSSH with `-o ControlMaster=auto -o ControlPersist=60s` by default, so a
+// host's login is paid once and the next run within 60 s reuses it. tsplay
+// keeps its connections in its own process, which ends with the run; this is
+// the process that outlives it.
+//
+// - Started by the first run that wants it (engine/connection/held-connection.ts),
+//   detached, in `/` (it never keeps a directory busy), listening on a Unix
+//   socket in a directory only its user can enter (~/.tsplay/cp, mode 0700).
+// - Holds one SshConnection per host's settings (holder-protocol.ts, heldKey)
+//   and runs the runs' commands on them: the same code, the same errors, the
+//   same persistent shells as a direct connection.
+// - A connection that a run takes again is first checked with one round trip
+//   (`:` in its shell): a host rebuilt or an sshd restarted since shows there,
+//   and the connection is opened afresh (host key checked again) before any
+//   of the run's commands is sent.
+// - A run that goes away with commands in flight (killed) has them killed on
+//   the host and their connection dropped, as Ctrl-C's abort does.
+// - A connection no run has used for its persist time is closed; the holder
+//   exits when it holds none and no run is attached. One timer for all of it.
+
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { SshConnection } from './ssh-connection.js';
+import { encodeFrame, FrameReader, heldKey, HOLDER_PROTOCOL, toWire, type HeldSettings, type Reply, type Request } from './holder-protocol.js';
+import { setKeyUse } from './private-keys.js';
+
+interface Held {
+  conn: SshConnection;
+  persistMs: number;
+  lastUsed: number;
+  /** Runs that opened it and have not released it. */
+  users: Set<Socket>;
+  /** Commands in flight, per run. */
+  inFlight: Map<Socket, number>;
+}
+
+const SWEEP_MS = 1000;
+
+const persistOf = (hs: HeldSettings): number => (hs.persistMs < 0 ? Infinity : hs.persistMs);
+/** A holder nobody talked to since it started exits after this. */
+const FIRST_CLIENT_MS = 10_000;
+
+export async function runHolder(socketPath: string): Promise<void> {
+  const held = new Map<string, Held>();
+  const clients = new Set<Socket>();
+  const started = Date.now();
+  let everClient = false;
+  let lastClientGone = Date.now();
+
+  const send = (sock: Socket, r: Reply, body?: Buffer) => {
+    if (!sock.destroyed) sock.write(encodeFrame(r, body));
+  };
+  const broadcast = (key: string, r: Reply) => {
+    const h = held.get(key);
+    if (h) for (const s of h.users) send(s, r);
+  };
+
+  const drop = (key: string, h: Held, abort: boolean): Promise<void> => {
+    if (held.get(key) === h) held.delete(key);
+    return (abort ? h.conn.abort() : h.conn.close()).catch(() => undefined);
+  };
+
+  const open = async (sock: Socket, hs: HeldSettings): Promise<{ key: string; reused: boolean }> => {
+    const key = heldKey(hs);
+    let h = held.get(key);
+    let reused = false;
+    if (h) {
+      // One round trip: a connection that died since (host rebuilt, sshd restarted) is opened afresh.
+      try {
+        await h.conn.exec(':', { inPlace: true, timeoutMs: hs.settings.connectTimeoutMs });
+        reused = true;
+      } catch {
+        if (held.get(key) === h) void drop(key, h, false);
+        h = undefined;
+      }
+    }
+    if (!h) {
+      if (hs.keyUse && hs.settings.privateKeyFile) setKeyUse(hs.settings.privateKeyFile, hs.keyUse);
+      const conn = new SshConnection(hs.settings, {
+        persistentShell: hs.persistentShell,
+        agent: hs.agent ?? null,
+        onHostKeyAdded: (added) => broadcast(key, { t: 'event', c: key, kind: 'host_key_added', added }),
+        onNote: (msg) => broadcast(key, { t: 'event', c: key, kind: 'note', msg }),
+      });
+      h = { conn, persistMs: persistOf(hs), lastUsed: Date.now(), users: new Set([sock]), inFlight: new Map() };
+      held.set(key, h);
+      try {
+        await conn.connect();
+      } catch (e) {
+        void drop(key, h, false);
+        throw e;
+      }
+    }
+    h.users.add(sock);
+    h.persistMs = persistOf(hs);
+    h.lastUsed = Date.now();
+    return { key, reused };
+  };
+
+  const handle = async (sock: Socket, req: Request, body: Buffer): Promise<void> => {
+    try {
+      if (req.t === 'hello') return send(sock, { t: 'ok', id: req.id, v: HOLDER_PROTOCOL });
+      if (req.t === 'open') {
+        const { key, reused } = await open(sock, req.held);
+        return send(sock, { t: 'ok', id: req.id, c: key, reused });
+      }
+      const h = held.get(req.c);
+      if (req.t === 'release') {
+        if (h) {
+          h.users.delete(sock);
+          h.lastUsed = Date.now();
+        }
+        return send(sock, { t: 'ok', id: req.id });
+      }
+      if (req.t === 'abort') {
+        // Answered once the commands in flight have ended (as InterruptedError), so that their
+        // answers reach the run first, as a direct connection's abort() settles them before it returns.
+        if (h) {
+          await drop(req.c, h, true);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return send(sock, { t: 'ok', id: req.id });
+      }
+      if (!h) throw Object.assign(new Error('the connection holder no longer holds this connection'), { name: 'UnreachableError' });
+      h.inFlight.set(sock, (h.inFlight.get(sock) ?? 0) + 1);
+      h.lastUsed = Date.now();
+      try {
+        const stdin = req.stdin === 'string' ? body.toString('utf8') : req.stdin === 'buffer' ? body : undefined;
+        const r = await h.conn.exec(req.command, { timeoutMs: req.timeoutMs, ...(req.inPlace ? { inPlace: true } : {}), ...(stdin !== undefined ? { stdin } : {}) });
+        send(sock, { t: 'result', id: req.id, rc: r.rc, stderr: r.stderr }, r.stdoutBytes);
+      } finally {
+        const n = (h.inFlight.get(sock) ?? 1) - 1;
+        if (n > 0) h.inFlight.set(sock, n);
+        else h.inFlight.delete(sock);
+        h.lastUsed = Date.now();
+      }
+    } catch (e) {
+      send(sock, { t: 'error', id: req.id, error: toWire(e) });
+    }
+  };
+
+  const server = createServer((sock) => {
+    everClient = true;
+    clients.add(sock);
+    const reader = new FrameReader((header, body) => void handle(sock, header as Request, body));
+    sock.on('data', (chunk) => {
+      try {
+        reader.push(chunk);
+      } catch {
+        sock.destroy();
+      }
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clients.delete(sock);
+      if (!clients.size) lastClientGone = Date.now();
+      for (const [key, h] of held) {
+        h.users.delete(sock);
+        // Killed with commands running: kill them on the host too, as Ctrl-C's abort does.
+        if (h.inFlight.has(sock)) void drop(key, h, true);
+      }
+    });
+  });
+
+  await listenOnce(server, socketPath);
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [key, h] of held) {
+      if (!h.users.size && !h.inFlight.size && now - h.lastUsed > h.persistMs) void drop(key, h, false);
+    }
+    const idleFor = now - (everClient ? lastClientGone : started);
+    if (!clients.size && !held.size && idleFor > (everClient ? 0 : FIRST_CLIENT_MS)) stop();
+  }, SWEEP_MS);
+
+  const stop = () => {
+    clearInterval(sweep);
+    server.close();
+    try {
+      unlinkSync(socketPath);
+    } catch {
+      // already gone
+    }
+    for (const [key, h] of held) void drop(key, h, false);
+    setTimeout(() => process.exit(0), 500).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Listen on the socket; a stale socket file (its holder gone) is replaced; a live one means another holder: exit. */
+async function listenOnce(server: ReturnType<typeof createServer>, socketPath: string): Promise<void> {
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  try {
+    await listen();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    const alive = await new Promise<boolean>((resolve) => {
+      const c = netConnect(socketPath);
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (alive) process.exit(0);
+    unlinkSync(socketPath);
+    await listen();
+  }
+  chmodSync(socketPath, 0o600);
+}
+
+/** The holder's directory: made mode 0700 if missing; refused if another user owns it or others can enter it. */
+export function ensureControlDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (process.getuid && st.uid !== process.getuid()) throw new Error(`${dir} belongs to another user`);
+  if (st.mode & 0o077) throw new Error(`${dir} can be entered by other users (mode ${(st.mode & 0o777).toString(8)}); make it 0700`);
+}
