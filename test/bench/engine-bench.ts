@@ -20,6 +20,14 @@
 //          --only light --light-hosts N (default 1000): the no-op run, the logins alone
 //          (one task) and the read run on N light lab hosts (tsplay lab up N --light),
 //          brought up and taken down here
+//
+// Connections kept between runs (ControlPersist, engine/connection/connection-holder.ts):
+// the runs here log in every time (TSPLAY_CONTROL_PERSIST=0), as before the holder,
+// except the rows that say "held": those run a second time right after a first
+// run that left its connections with the holder, as Ansible's default
+// ControlPersist=60s would between two runs. The holder's CPU and memory are
+// counted as the controller's. The job part uses tsplay's default (held), as
+// Ansible uses its own.
 
 import { parseArgs } from 'node:util';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -36,6 +44,7 @@ import type { RunEvent } from '../../engine/report/events.js';
 import { measureRoundTrip } from './ssh-roundtrip.js';
 import { jobBench, jobSummary, type StepTime } from './job-bench.js';
 import { labCpuMs } from '../../engine/lab/index.js';
+import { holderPids, procCpuMs, procRssAndFds, stopHolders } from './holder-procs.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -66,6 +75,11 @@ if (o['no-ssh']) only.delete('ssh');
 
 const M = Number(o.tasks);
 
+// This benchmark's own connection holder, and cold runs unless a run asks for held connections.
+const CONTROL_DIR = mkdtempSync(join(tmpdir(), 'tsplay-bench-cp-'));
+process.env.TSPLAY_CONTROL_PATH_DIR = CONTROL_DIR;
+process.env.TSPLAY_CONTROL_PERSIST = '0';
+
 /** What each task of a run is: the no-op (`ping`), or a read (`stat /`). */
 type TaskKind = 'noop' | 'read';
 const TASK_TEXT: Record<TaskKind, string> = { noop: 'ping: {}', read: 'stat: { path: / }' };
@@ -85,8 +99,10 @@ interface Figures {
   failed: number;
   maxRssMb: number;
   maxFds: number;
-  /** Controller CPU (user + system, process.cpuUsage) over the run, per host-task. */
+  /** Controller CPU (user + system: this process and the connection holder's) over the run, per host-task. */
   cpuPerHostTaskMs: number;
+  /** The connection holder's share of it, per host-task (held runs). */
+  holderCpuPerHostTaskMs?: number;
   /** 1-minute load average when the run started. */
   load: number;
   /** The lab's CPU (its hosts' sshds and shells, engine/lab labCpuMs) over the run, per host-task; undefined without a lab. */
@@ -156,7 +172,17 @@ function fdCount(): number {
   }
 }
 
-async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind = 'noop', lab?: string): Promise<Figures> {
+async function runBench(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind = 'noop', lab?: string, held = false): Promise<Figures> {
+  if (!held) return runBenchOnce(inventoryText, hosts, tasks, forks, kind, lab, false);
+  process.env.TSPLAY_CONTROL_PERSIST = '60';
+  try {
+    return await runBenchOnce(inventoryText, hosts, tasks, forks, kind, lab, true);
+  } finally {
+    process.env.TSPLAY_CONTROL_PERSIST = '0';
+  }
+}
+
+async function runBenchOnce(inventoryText: string, hosts: number, tasks: number, forks: number, kind: TaskKind, lab: string | undefined, held: boolean): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-bench-'));
   writeFileSync(join(dir, 'inv.yml'), inventoryText);
   writeFileSync(join(dir, 'p.yml'), playbookText(tasks, kind));
@@ -166,9 +192,14 @@ async function runBench(inventoryText: string, hosts: number, tasks: number, for
   let failed = 0;
   let maxRss = 0;
   let maxFds = 0;
+  // A held run counts the holder's memory, open files and CPU with this process's.
+  let holders = held ? holderPids(CONTROL_DIR) : [];
+  const holderCpu0 = new Map(holders.map((p) => [p, procCpuMs(p)]));
   const sample = setInterval(() => {
-    maxRss = Math.max(maxRss, process.memoryUsage().rss);
-    maxFds = Math.max(maxFds, fdCount());
+    if (held && !holders.length) holders = holderPids(CONTROL_DIR);
+    const h = holders.map(procRssAndFds);
+    maxRss = Math.max(maxRss, process.memoryUsage().rss + h.reduce((a, x) => a + x.rssBytes, 0));
+    maxFds = Math.max(maxFds, fdCount() + h.reduce((a, x) => a + x.fds, 0));
   }, 50);
   const runner = new Runner({
     inventory, registry, check: false, diff: false, forks, strategy: 'linear', tags: [], skipTags: [], extraVars: {}, verbosity: 0,
@@ -188,12 +219,15 @@ async function runBench(inventoryText: string, hosts: number, tasks: number, for
   const lab1 = lab ? labCpuMs(lab) : undefined;
   clearInterval(sample);
   maxRss = Math.max(maxRss, process.memoryUsage().rss);
-  const controllerMs = (cpu.user + cpu.system) / 1000;
+  if (held) for (const p of holderPids(CONTROL_DIR)) if (!holders.includes(p)) holders.push(p);
+  const holderMs = holders.reduce((a, p) => a + procCpuMs(p) - (holderCpu0.get(p) ?? 0), 0);
+  const controllerMs = (cpu.user + cpu.system) / 1000 + holderMs;
   const hostMs = lab0 !== undefined && lab1 !== undefined ? lab1 - lab0 : undefined;
   return {
     hosts, tasks, wallMs, tasksPerSec: (hosts * tasks) / (wallMs / 1000),
     perTaskPerHostMs: wallMs / tasks, failed, maxRssMb: maxRss / 1048576, maxFds,
     cpuPerHostTaskMs: controllerMs / (hosts * tasks), load,
+    ...(held ? { holderCpuPerHostTaskMs: holderMs / (hosts * tasks) } : {}),
     ...(hostMs !== undefined ? { hostCpuPerHostTaskMs: hostMs / (hosts * tasks), cpuFloorMs: (controllerMs + hostMs) / availableParallelism() } : {}),
   };
 }
@@ -284,9 +318,33 @@ async function sshBench(): Promise<void> {
     row('noop', `${M} read tasks (stat) on ${n} SSH hosts: wall`, fr.wallMs / 1000, 's', fr.load, how);
     row('noop', `${M} read tasks (stat) on ${n} SSH hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
     cpuRows('noop', `${M} read tasks (stat) on ${n} SSH hosts`, fr, how);
+    await heldRows('noop', `${M} no-op tasks on ${n} SSH hosts`, many, n, o.lab, how);
   } finally {
+    await stopHolders(CONTROL_DIR);
     if (started) await labDown(o.lab);
   }
+}
+
+/**
+ * The same no-op run twice with connections held (ControlPersist): the first logs in and leaves
+ * its connections with the holder, the second (measured) takes them over, as a run within 60 s
+ * of the last one does by default, and as Ansible's runs do.
+ */
+async function heldRows(part: string, what: string, inventoryText: string, n: number, lab: string, how: string): Promise<void> {
+  await stopHolders(CONTROL_DIR);
+  await settle();
+  const first = await runBench(inventoryText, n, M, 20, 'noop', lab, true);
+  show(`${what}, held: the first run`, first);
+  const f = await runBench(inventoryText, n, M, 20, 'noop', lab, true);
+  show(`${what}, held: the next run`, f);
+  const heldHow = `${how}; the run before left its connections with the holder (ControlPersist)`;
+  row(part, `${what}, connections held: wall`, f.wallMs / 1000, 's', f.load, heldHow);
+  row(part, `${what}, connections held: max RSS (run + holder)`, f.maxRssMb, 'MB', f.load, heldHow);
+  row(part, `${what}, connections held: max open files (run + holder)`, f.maxFds, 'fds', f.load, heldHow);
+  row(part, `${what}, connections held: controller CPU per host-task (run + holder)`, f.cpuPerHostTaskMs, 'ms', f.load, `${heldHow}; the holder's share ${f.holderCpuPerHostTaskMs?.toFixed(2)} ms`);
+  cpuRows(part, `${what}, connections held`, f, heldHow);
+  row(part, `${what}, connections held: the first run (logins into the holder): wall`, first.wallMs / 1000, 's', first.load, heldHow);
+  await stopHolders(CONTROL_DIR);
 }
 
 async function jobPart(): Promise<StepTime[]> {
@@ -338,7 +396,9 @@ async function lightPart(): Promise<void> {
     row('light', `${M} read tasks (stat) on ${n} light hosts: max RSS`, fr.maxRssMb, 'MB', fr.load, how);
     row('light', `${M} read tasks (stat) on ${n} light hosts: controller CPU per host-task`, fr.cpuPerHostTaskMs, 'ms', fr.load, how);
     cpuRows('light', `${M} read tasks (stat) on ${n} light hosts`, fr, how);
+    await heldRows('light', `${M} no-op tasks on ${n} light hosts`, inv, n, name, how);
   } finally {
+    await stopHolders(CONTROL_DIR);
     const t0 = performance.now();
     await labDown(name);
     row('light', `lab down (${n} light hosts)`, (performance.now() - t0) / 1000, 's', loadavg()[0]);

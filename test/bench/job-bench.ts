@@ -17,15 +17,27 @@
 // the shared machine hits both sides alike.
 
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
 import { writeLabPlaybookInventory } from '../../engine/cli/demo.js';
+import { stopHolders } from './holder-procs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ANSIBLE_DIR = join(ROOT, 'test', 'bench', 'ansible-live-migration');
+
+// tsplay's steps keep their connections between runs as by default (ControlPersist=60s, as
+// Ansible's steps do), with a connection holder of the benchmark's own; the lab's fixture run
+// does not, so that the timed check starts with no login done, as Ansible's does.
+const CONTROL_DIR = mkdtempSync(join(tmpdir(), 'tsplay-jobbench-cp-'));
+function tsplayEnv(persist: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TSPLAY_CONTROL_PATH_DIR: CONTROL_DIR };
+  if (persist) delete env.TSPLAY_CONTROL_PERSIST;
+  else env.TSPLAY_CONTROL_PERSIST = '0';
+  return env;
+}
 
 export type Side = 'tsplay' | 'ansible';
 export type Step = 'check' | 'run' | 'rerun';
@@ -103,7 +115,7 @@ async function prepare(lab: string, side: Side, log: (s: string) => void): Promi
   const info = await labUp({ name: lab, hosts: 3 });
   const jobInv = writeLabPlaybookInventory(info, ROOT);
   const inventories = [info.inventoryPath, jobInv];
-  const fixture = await runProc(process.execPath, [join(ROOT, 'bin', 'tsplay.js'), 'run', join(ROOT, 'playbooks/lab/openstack-like.yml'), ...inventories.flatMap((i) => ['-i', i])], { ...process.env, NO_COLOR: '1' });
+  const fixture = await runProc(process.execPath, [join(ROOT, 'bin', 'tsplay.js'), 'run', join(ROOT, 'playbooks/lab/openstack-like.yml'), ...inventories.flatMap((i) => ['-i', i])], tsplayEnv(false));
   if (fixture.code !== 0) throw new Error(`lab fixture failed (exit ${fixture.code}):\n${fixture.out.slice(-3000)}`);
   const apt = 'export DEBIAN_FRONTEND=noninteractive; apt-get -q update >/dev/null && apt-get -q -y install python3 python3-apt >/dev/null 2>&1';
   await Promise.all(info.hosts.map((h) => sshRun(info, h.address, apt)));
@@ -127,7 +139,7 @@ async function runStep(side: Side, step: Step, inventories: string[]): Promise<P
   const inv = inventories.flatMap((i) => ['-i', i]);
   const check = step === 'check' ? ['--check'] : [];
   if (side === 'tsplay') {
-    const p = await runProc(process.execPath, [join(ROOT, 'bin', 'tsplay.js'), 'run', join(ROOT, 'playbooks/live-migration.yml'), ...inv, ...check, '--output', 'json'], { ...process.env, NO_COLOR: '1' });
+    const p = await runProc(process.execPath, [join(ROOT, 'bin', 'tsplay.js'), 'run', join(ROOT, 'playbooks/live-migration.yml'), ...inv, ...check, '--output', 'json'], tsplayEnv(true));
     return { ...p, changed: tsplayChanged(p.out) };
   }
   const env = { ...process.env, ANSIBLE_CONFIG: join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' };
@@ -150,6 +162,7 @@ async function side(lab: string, s: Side, round: number, log: (s: string) => voi
       log(`  ${s} ${step}: ${(r.ms / 1000).toFixed(2)} s, changed ${r.changed}, load ${load.toFixed(1)}`);
     }
   } finally {
+    await stopHolders(CONTROL_DIR);
     if (!keep) await labDown(lab);
   }
   return out;
