@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The build's last step: the compiled CLI (dist/engine/cli/cli.js), the engine
 // and the built-in modules it imports, and their pure-JavaScript dependencies,
-// in one file, dist/tsplay.mjs, which bin/tsplay.js runs.
+// in one file, dist/tsplay.mjs, which bin/tsplay.js runs; and the connection
+// holder's entry alone in dist/holder.mjs (engine/connection/held-connection.ts).
 //
 // Why: Node 20 resolves, reads and compiles each ES module file on its own.
 // The CLI imports about 230 of them, and that cost 150 to 250 ms of every
@@ -16,9 +17,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-await build({
-  entryPoints: [`${root}dist/engine/cli/cli.js`],
-  outfile: `${root}dist/tsplay.mjs`,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -29,4 +28,8 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+await build({ ...common, entryPoints: [`${root}dist/engine/cli/cli.js`], outfile: `${root}dist/tsplay.mjs` });
+// The connection holder alone (engine/connection/holder-main.ts): it starts in front of a
+// run that waits for it, so it loads only what it needs.
+await build({ ...common, entryPoints: [`${root}dist/engine/connection/holder-main.js`], outfile: `${root}dist/holder.mjs` });

@@ -2,6 +2,7 @@
 // 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse/schema error,
 // 5 bad command-line options, 99 interrupted.
 
+import { controlPersistFromEnv, prestartHolder } from '../connection/held-connection.js';
 import { parseArgs } from 'node:util';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -152,7 +153,8 @@ export function becomePasswordFromEnv(env: Record<string, string | undefined>): 
  * The private key files the run's hosts (and their jump hosts) name: each play's hosts,
  * within --limit, with their inventory variables and the extra vars.
  */
-function keyFilesOf(inventory: Inventory, playbooks: Playbook[], limit: string | undefined, extraVars: Vars, defaults: ConnectionDefaults): string[] {
+/** The key files the run's hosts use, and whether any of them keeps its connection between runs (ControlPersist). */
+function connectionPlanOf(inventory: Inventory, playbooks: Playbook[], limit: string | undefined, extraVars: Vars, defaults: ConnectionDefaults): { files: string[]; held: boolean } {
   const names = new Set<string>();
   const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
   for (const pb of playbooks) {
@@ -165,6 +167,7 @@ function keyFilesOf(inventory: Inventory, playbooks: Playbook[], limit: string |
     }
   }
   const files: string[] = [];
+  let held = false;
   for (const n of names) {
     let s: ConnectionSettings | undefined;
     try {
@@ -175,8 +178,9 @@ function keyFilesOf(inventory: Inventory, playbooks: Playbook[], limit: string |
     for (let hop: ConnectionSettings | undefined = s; hop; hop = hop.jump) {
       if (hop.connection === 'ssh' && hop.privateKeyFile) files.push(hop.privateKeyFile);
     }
+    if (s.connection === 'ssh' && (s.controlPersistMs ?? 0) > 0) held = true;
   }
-  return files;
+  return { files, held };
 }
 
 /** -l @FILE: the host names in FILE, one per line (a .retry file), as one pattern. */
@@ -376,7 +380,10 @@ async function cmdRun(argv: string[]): Promise<number> {
     return startError(output, o.report, `No matching task "${startAtTask}" found. Note: --start-at-task can only follow static includes.`, ExitCode.error);
   }
   // Keys with a passphrase: the agent, or one prompt per key file, before any host is touched.
-  await prepareKeys(keyFilesOf(inventory, playbooks, limit, extraVars, connectionDefaults), terminalPrompt());
+  const plan = connectionPlanOf(inventory, playbooks, limit, extraVars, connectionDefaults);
+  // The connection holder (engine/connection/connection-holder.ts) starts while the run gets ready.
+  if (plan.held && controlPersistFromEnv() !== 0) prestartHolder();
+  await prepareKeys(plan.files, terminalPrompt());
   const verbosity = o.verbose?.length ?? 0;
   const outputEmit: Reporter = junitEmit ?? (output === 'json' ? jsonReporter() : consoleReporter({ verbosity, diff: o.diff }));
   // --report FILE.html beside any --output; the runner's redaction wraps this emit, so the page gets redacted events.

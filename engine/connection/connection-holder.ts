@@ -7,9 +7,11 @@
 // - Started by the first run that wants it (engine/connection/held-connection.ts),
 //   detached, in `/` (it never keeps a directory busy), listening on a Unix
 //   socket in a directory only its user can enter (~/.tsplay/cp, mode 0700).
-// - Holds one SshConnection per host's settings (holder-protocol.ts, heldKey)
-//   and runs the runs' commands on them: the same code, the same errors, the
-//   same persistent shells as a direct connection.
+// - Holds SshConnections by host login (holder-protocol.ts, heldKey) and runs
+//   the runs' commands on them: the same code, the same errors, the same
+//   persistent shells as a direct connection. A connection serves one run at a
+//   time; two runs on the same host at once get a login each, as without the
+//   holder, so that one run's Ctrl-C never touches the other's commands.
 // - A connection that a run takes again is first checked with one round trip
 //   (`:` in its shell): a host rebuilt or an sshd restarted since shows there,
 //   and the connection is opened afresh (host key checked again) before any
@@ -22,17 +24,19 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { SshConnection } from './ssh-connection.js';
-import { encodeFrame, FrameReader, heldKey, HOLDER_PROTOCOL, toWire, type HeldSettings, type Reply, type Request } from './holder-protocol.js';
+import { encodeFrame, FrameReader, heldKey, HOLDER_PROTOCOL, NOT_HELD, toWire, type HeldSettings, type Reply, type Request } from './holder-protocol.js';
 import { setKeyUse } from './private-keys.js';
 
 interface Held {
+  /** What the runs call it: its login's key and a number. */
+  id: string;
+  key: string;
   conn: SshConnection;
   persistMs: number;
   lastUsed: number;
-  /** Runs that opened it and have not released it. */
-  users: Set<Socket>;
-  /** Commands in flight, per run. */
-  inFlight: Map<Socket, number>;
+  /** The run that has it now; one run at a time, so that one run's Ctrl-C never touches another's commands. */
+  user?: Socket;
+  inFlight: number;
 }
 
 const SWEEP_MS = 1000;
@@ -42,73 +46,79 @@ const persistOf = (hs: HeldSettings): number => (hs.persistMs < 0 ? Infinity : h
 const FIRST_CLIENT_MS = 10_000;
 
 export async function runHolder(socketPath: string): Promise<void> {
-  const held = new Map<string, Held>();
+  const byId = new Map<string, Held>();
+  const byKey = new Map<string, Set<Held>>();
   const clients = new Set<Socket>();
   const started = Date.now();
   let everClient = false;
   let lastClientGone = Date.now();
+  let made = 0;
 
-  const send = (sock: Socket, r: Reply, body?: Buffer) => {
-    if (!sock.destroyed) sock.write(encodeFrame(r, body));
-  };
-  const broadcast = (key: string, r: Reply) => {
-    const h = held.get(key);
-    if (h) for (const s of h.users) send(s, r);
+  const send = (sock: Socket | undefined, r: Reply, body?: Buffer) => {
+    if (sock && !sock.destroyed) sock.write(encodeFrame(r, body));
   };
 
-  const drop = (key: string, h: Held, abort: boolean): Promise<void> => {
-    if (held.get(key) === h) held.delete(key);
+  const forget = (h: Held) => {
+    if (byId.get(h.id) !== h) return;
+    byId.delete(h.id);
+    const set = byKey.get(h.key);
+    set?.delete(h);
+    if (set && !set.size) byKey.delete(h.key);
+  };
+  const drop = (h: Held, abort: boolean): Promise<void> => {
+    forget(h);
     return (abort ? h.conn.abort() : h.conn.close()).catch(() => undefined);
   };
 
-  const open = async (sock: Socket, hs: HeldSettings): Promise<{ key: string; reused: boolean }> => {
+  /** An idle connection of this login, probed; or a new one. */
+  const open = async (sock: Socket, hs: HeldSettings): Promise<{ h: Held; reused: boolean }> => {
     const key = heldKey(hs);
-    let h = held.get(key);
-    let reused = false;
-    if (h) {
+    for (const h of byKey.get(key) ?? []) {
+      if (h.user) continue;
+      h.user = sock;
       // One round trip: a connection that died since (host rebuilt, sshd restarted) is opened afresh.
       try {
         await h.conn.exec(':', { inPlace: true, timeoutMs: hs.settings.connectTimeoutMs });
-        reused = true;
+        h.persistMs = persistOf(hs);
+        h.lastUsed = Date.now();
+        return { h, reused: true };
       } catch {
-        if (held.get(key) === h) void drop(key, h, false);
-        h = undefined;
+        void drop(h, false);
+        break;
       }
     }
-    if (!h) {
-      if (hs.keyUse && hs.settings.privateKeyFile) setKeyUse(hs.settings.privateKeyFile, hs.keyUse);
-      const conn = new SshConnection(hs.settings, {
-        persistentShell: hs.persistentShell,
-        agent: hs.agent ?? null,
-        onHostKeyAdded: (added) => broadcast(key, { t: 'event', c: key, kind: 'host_key_added', added }),
-        onNote: (msg) => broadcast(key, { t: 'event', c: key, kind: 'note', msg }),
-      });
-      h = { conn, persistMs: persistOf(hs), lastUsed: Date.now(), users: new Set([sock]), inFlight: new Map() };
-      held.set(key, h);
-      try {
-        await conn.connect();
-      } catch (e) {
-        void drop(key, h, false);
-        throw e;
-      }
+    if (hs.keyUse && hs.settings.privateKeyFile) setKeyUse(hs.settings.privateKeyFile, hs.keyUse);
+    const id = `${key}.${++made}`;
+    const conn = new SshConnection(hs.settings, {
+      persistentShell: hs.persistentShell,
+      agent: hs.agent ?? null,
+      onHostKeyAdded: (added) => send(byId.get(id)?.user, { t: 'event', c: id, kind: 'host_key_added', added }),
+      onNote: (msg) => send(byId.get(id)?.user, { t: 'event', c: id, kind: 'note', msg }),
+    });
+    const h: Held = { id, key, conn, persistMs: persistOf(hs), lastUsed: Date.now(), user: sock, inFlight: 0 };
+    byId.set(id, h);
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(h));
+    try {
+      await conn.connect();
+    } catch (e) {
+      void drop(h, false);
+      throw e;
     }
-    h.users.add(sock);
-    h.persistMs = persistOf(hs);
-    h.lastUsed = Date.now();
-    return { key, reused };
+    return { h, reused: false };
   };
 
   const handle = async (sock: Socket, req: Request, body: Buffer): Promise<void> => {
     try {
       if (req.t === 'hello') return send(sock, { t: 'ok', id: req.id, v: HOLDER_PROTOCOL });
       if (req.t === 'open') {
-        const { key, reused } = await open(sock, req.held);
-        return send(sock, { t: 'ok', id: req.id, c: key, reused });
+        const { h, reused } = await open(sock, req.held);
+        return send(sock, { t: 'ok', id: req.id, c: h.id, reused });
       }
-      const h = held.get(req.c);
+      const found = byId.get(req.c);
+      const h = found?.user === sock ? found : undefined;
       if (req.t === 'release') {
         if (h) {
-          h.users.delete(sock);
+          h.user = undefined;
           h.lastUsed = Date.now();
         }
         return send(sock, { t: 'ok', id: req.id });
@@ -117,22 +127,20 @@ export async function runHolder(socketPath: string): Promise<void> {
         // Answered once the commands in flight have ended (as InterruptedError), so that their
         // answers reach the run first, as a direct connection's abort() settles them before it returns.
         if (h) {
-          await drop(req.c, h, true);
+          await drop(h, true);
           await new Promise((resolve) => setImmediate(resolve));
         }
         return send(sock, { t: 'ok', id: req.id });
       }
-      if (!h) throw Object.assign(new Error('the connection holder no longer holds this connection'), { name: 'UnreachableError' });
-      h.inFlight.set(sock, (h.inFlight.get(sock) ?? 0) + 1);
+      if (!h) throw Object.assign(new Error('the connection holder no longer holds this connection for this run'), { name: NOT_HELD });
+      h.inFlight++;
       h.lastUsed = Date.now();
       try {
         const stdin = req.stdin === 'string' ? body.toString('utf8') : req.stdin === 'buffer' ? body : undefined;
         const r = await h.conn.exec(req.command, { timeoutMs: req.timeoutMs, ...(req.inPlace ? { inPlace: true } : {}), ...(stdin !== undefined ? { stdin } : {}) });
         send(sock, { t: 'result', id: req.id, rc: r.rc, stderr: r.stderr }, r.stdoutBytes);
       } finally {
-        const n = (h.inFlight.get(sock) ?? 1) - 1;
-        if (n > 0) h.inFlight.set(sock, n);
-        else h.inFlight.delete(sock);
+        h.inFlight--;
         h.lastUsed = Date.now();
       }
     } catch (e) {
@@ -155,10 +163,12 @@ export async function runHolder(socketPath: string): Promise<void> {
     sock.on('close', () => {
       clients.delete(sock);
       if (!clients.size) lastClientGone = Date.now();
-      for (const [key, h] of held) {
-        h.users.delete(sock);
+      for (const h of [...byId.values()]) {
+        if (h.user !== sock) continue;
+        h.user = undefined;
+        h.lastUsed = Date.now();
         // Killed with commands running: kill them on the host too, as Ctrl-C's abort does.
-        if (h.inFlight.has(sock)) void drop(key, h, true);
+        if (h.inFlight) void drop(h, true);
       }
     });
   });
@@ -167,11 +177,11 @@ export async function runHolder(socketPath: string): Promise<void> {
 
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [key, h] of held) {
-      if (!h.users.size && !h.inFlight.size && now - h.lastUsed > h.persistMs) void drop(key, h, false);
+    for (const h of [...byId.values()]) {
+      if (!h.user && !h.inFlight && now - h.lastUsed > h.persistMs) void drop(h, false);
     }
     const idleFor = now - (everClient ? lastClientGone : started);
-    if (!clients.size && !held.size && idleFor > (everClient ? 0 : FIRST_CLIENT_MS)) stop();
+    if (!clients.size && !byId.size && idleFor > (everClient ? 0 : FIRST_CLIENT_MS)) stop();
   }, SWEEP_MS);
 
   const stop = () => {
@@ -182,7 +192,7 @@ export async function runHolder(socketPath: string): Promise<void> {
     } catch {
       // already gone
     }
-    for (const [key, h] of held) void drop(key, h, false);
+    for (const h of [...byId.values()]) void drop(h, false);
     setTimeout(() => process.exit(0), 500).unref();
   };
   process.on('SIGTERM', stop);

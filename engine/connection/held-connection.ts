@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
 import { ensureControlDir } from './connection-holder.js';
-import { encodeFrame, FrameReader, fromWire, HOLDER_PROTOCOL, type HeldSettings, type Reply, type Request } from './holder-protocol.js';
+import { encodeFrame, FrameReader, fromWire, HOLDER_PROTOCOL, NOT_HELD, type HeldSettings, type Reply, type Request } from './holder-protocol.js';
 import { keyUseOf } from './private-keys.js';
 import { persistentShellFromEnv, SshConnection, type HostKeyAdded } from './ssh-connection.js';
 
@@ -44,16 +44,21 @@ export function controlDir(env: Record<string, string | undefined> = process.env
 }
 
 /**
- * The command that starts a holder and what names its build: bin/tsplay.js runs
- * the bundle or tsc's output, whichever is newer, so the socket's name follows
- * that file. A run never talks to a holder of another build.
+ * How a holder is started, and what names its build: dist/holder.mjs (the holder alone,
+ * bin/bundle.js), or `bin/tsplay.js hold-connections` where tsc has compiled the engine since
+ * (bin/tsplay.js then runs tsc's output too). The socket's name follows the file that runs,
+ * so a run never talks to a holder of another build.
  */
-function holderEntry(): { bin: string; build: string } | undefined {
-  const times = ['dist/tsplay.mjs', 'dist/engine/cli/cli.js'].map((f) => statSync(join(PACKAGE_ROOT, f), { throwIfNoEntry: false })?.mtimeMs);
-  const newest = Math.max(...times.map((t) => t ?? -1));
+function holderEntry(): { args: string[]; build: string } | undefined {
+  const time = (f: string) => statSync(join(PACKAGE_ROOT, f), { throwIfNoEntry: false })?.mtimeMs;
+  const own = time('dist/holder.mjs');
+  const compiled = time('dist/engine/cli/cli.js');
+  const bundle = time('dist/tsplay.mjs');
+  const id = (t: number) => createHash('sha256').update(`${HOLDER_PROTOCOL} ${PACKAGE_ROOT} ${t}`).digest('hex').slice(0, 16);
+  if (own !== undefined && (compiled === undefined || own >= compiled)) return { args: [join(PACKAGE_ROOT, 'dist', 'holder.mjs')], build: id(own) };
+  const newest = Math.max(compiled ?? -1, bundle ?? -1);
   if (newest < 0) return undefined;
-  const build = createHash('sha256').update(`${HOLDER_PROTOCOL} ${PACKAGE_ROOT} ${newest}`).digest('hex').slice(0, 16);
-  return { bin: join(PACKAGE_ROOT, 'bin', 'tsplay.js'), build };
+  return { args: [join(PACKAGE_ROOT, 'bin', 'tsplay.js'), 'hold-connections'], build: id(newest) };
 }
 
 interface Pending {
@@ -95,7 +100,7 @@ export class HolderClient {
     if (!sock) {
       const log = openSync(join(this.dir, 'holder.log'), 'a', 0o600);
       try {
-        spawn(process.execPath, [entry.bin, 'hold-connections', path], { detached: true, stdio: ['ignore', 'ignore', log], cwd: '/' }).unref();
+        spawn(process.execPath, [...entry.args, path], { detached: true, stdio: ['ignore', 'ignore', log], cwd: '/' }).unref();
       } finally {
         closeSync(log);
       }
@@ -177,6 +182,24 @@ export class HolderClient {
   }
 }
 
+let prestarted: HolderClient | undefined;
+
+/**
+ * Start reaching the holder now (the CLI, once it knows that hosts of the run keep their
+ * connections): a holder that has to be started (about 0.4 s) starts while the run gets ready.
+ */
+export function prestartHolder(): void {
+  prestarted ??= new HolderClient();
+  void prestarted.start();
+}
+
+/** The holder client for a run: the one prestartHolder started, else a new one. */
+export function takeHolderClient(): HolderClient {
+  const c = prestarted ?? new HolderClient();
+  prestarted = undefined;
+  return c;
+}
+
 function tryConnect(path: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const s = netConnect(path);
@@ -248,7 +271,7 @@ export class HeldConnection implements Connection {
     });
   }
 
-  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(command: string, opts: ExecOptions = {}, again = true): Promise<ExecResult> {
     await this.connect();
     if (this.direct) return this.direct.exec(command, opts);
     const stdin = opts.stdin;
@@ -268,6 +291,11 @@ export class HeldConnection implements Connection {
       throw new UnreachableError(this.host, `${this.host}: connection lost while a command was running: ${(e as Error).message}`);
     }
     const r = answer.reply;
+    if (r.t === 'error' && r.error.name === NOT_HELD && again) {
+      // The command did not start: open the connection again and send it once more.
+      this.key = undefined;
+      return this.exec(command, opts, false);
+    }
     if (r.t === 'error') throw fromWire(r.error);
     if (r.t !== 'result') throw new UnreachableError(this.host, `${this.host}: the connection holder answered ${r.t}`);
     return { rc: r.rc, stdout: answer.body.toString('utf8'), stdoutBytes: answer.body, stderr: r.stderr };

@@ -33,6 +33,9 @@ export type Request =
   | { t: 'abort'; id: number; c: string }
   | { t: 'release'; id: number; c: string };
 
+/** The error name of a command sent on a connection the run does not have (any more): the run opens it again. */
+export const NOT_HELD = 'NotHeldError';
+
 export interface WireError {
   name: string;
   message: string;

@@ -17,7 +17,7 @@ import type { PlayState, RunContext, RunnerOptions } from './context.js';
 import { NO_LOG_MSG, sleep, type HostRun } from './host-run.js';
 import { createBuiltins } from './builtins/index.js';
 import { connect } from './connect.js';
-import { HolderClient } from '../connection/held-connection.js';
+import { takeHolderClient, type HolderClient } from '../connection/held-connection.js';
 import { startPackagePrefetch } from './package-prefetch.js';
 import { renderName } from './names.js';
 import { resolveFlag, type Flag } from './flags.js';
@@ -126,7 +126,7 @@ export class Runner implements RunContext {
 
   /** The connection holder this run shares among its hosts (engine/connection/held-connection.ts), reached on first use. */
   private holderClient?: HolderClient;
-  private readonly holder = (): HolderClient => (this.holderClient ??= new HolderClient());
+  private readonly holder = (): HolderClient => (this.holderClient ??= takeHolderClient());
 
   async close(): Promise<void> {
     await Promise.all([...this.hosts.values()].flatMap(connectionsOf).map((c) => c.close().catch(() => undefined)));

@@ -15,7 +15,7 @@ export function holderPids(dir: string): number[] {
     if (!/^\d+$/.test(e)) continue;
     try {
       const words = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (words.includes('hold-connections') && words.some((w) => w.startsWith(dir + '/'))) pids.push(Number(e));
+      if ((words.includes('hold-connections') || words.some((w) => w.endsWith('/holder.mjs'))) && words.some((w) => w.startsWith(dir + '/'))) pids.push(Number(e));
     } catch {
       // exited
     }

@@ -72,7 +72,7 @@ function holders(dir: string): number[] {
     if (!/^\d+$/.test(e)) continue;
     try {
       const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (cmd.includes('hold-connections') && cmd.some((w) => w.startsWith(dir + '/'))) pids.push(Number(e));
+      if ((cmd.includes('hold-connections') || cmd.some((w) => w.endsWith('/holder.mjs'))) && cmd.some((w) => w.startsWith(dir + '/'))) pids.push(Number(e));
     } catch {
       // exited
     }
@@ -178,6 +178,32 @@ if (canHost) {
     const gone = await until('the command is gone from the host', async () => !(await running()), 10_000);
     t.pass();
     console.log(`[held lab] killed run: its command was gone from the host ${gone} ms after SIGKILL`);
+  });
+
+  test.serial('two runs at once on the same host get a login each; Ctrl-C in one leaves the other\'s command alone', async (t) => {
+    const env = controlEnv(t);
+    const slowB = `32.${process.pid}1`;
+    const fileA = `/root/held-a-${process.pid}`;
+    await labSsh(info, 'held1', `rm -f ${fileA}`);
+    const pbA = join(work, 'a.yml');
+    const pbB = join(work, 'b.yml');
+    writeFileSync(pbA, `- hosts: held1\n  gather_facts: false\n  tasks:\n    - shell: { cmd: "sleep 5; echo done > ${fileA}" }\n`);
+    writeFileSync(pbB, `- hosts: held1\n  gather_facts: false\n  tasks:\n    - command: sleep ${slowB}\n`);
+    const start = (pb: string) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), 'run', pb, '-i', info.inventoryPath], {
+      cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env },
+    });
+    const exited = (c: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+    const a = start(pbA);
+    const aDone = exited(a);
+    await until('run A\'s command runs', async () => (await labSsh(info, 'held1', `pgrep -f 'sleep 5; echo done'`)).rc === 0, 20_000);
+    const b = start(pbB);
+    const bDone = exited(b);
+    await until('run B\'s command runs', async () => (await labSsh(info, 'held1', `pgrep -f 'sleep ${slowB}'`)).rc === 0, 20_000);
+    b.kill('SIGINT');
+    t.is(await bDone, 99, 'run B: interrupted');
+    t.is(await aDone, 0, 'run A: finished');
+    t.is((await labSsh(info, 'held1', `cat ${fileA}`)).stdout.trim(), 'done', 'run A\'s command ran to its end');
+    t.is((await labSsh(info, 'held1', `pgrep -f 'sleep ${slowB}'`)).rc, 1, 'run B\'s command was killed');
   });
 
   test.serial('a control directory other users can enter is refused: the run connects directly and -vv says why', async (t) => {
