@@ -13,7 +13,7 @@
 //   time; two runs on the same host at once get a login each, as without the
 //   holder, so that one run's Ctrl-C never touches the other's commands.
 // - A connection that a run takes again is first checked with one round trip
-//   (`:` in its shell): a host rebuilt or an sshd restarted since shows there,
+//   (`:` in its shell, at most 3 s): a host rebuilt or an sshd restarted since shows there,
 //   and the connection is opened afresh (host key checked again) before any
 //   of the run's commands is sent.
 // - A run that goes away with commands in flight (killed) has them killed on
@@ -40,6 +40,12 @@ interface Held {
 }
 
 const SWEEP_MS = 1000;
+/**
+ * The longest a held connection's probe waits (the connection timeout when shorter): a probe
+ * that fails costs only a fresh login, so a host that went away is not waited for the whole
+ * connection timeout before it is logged in to again (or found unreachable).
+ */
+const PROBE_MS = 3000;
 
 const persistOf = (hs: HeldSettings): number => (hs.persistMs < 0 ? Infinity : hs.persistMs);
 /** A holder nobody talked to since it started exits after this. */
@@ -78,7 +84,7 @@ export async function runHolder(socketPath: string): Promise<void> {
       h.user = sock;
       // One round trip: a connection that died since (host rebuilt, sshd restarted) is opened afresh.
       try {
-        await h.conn.exec(':', { inPlace: true, timeoutMs: hs.settings.connectTimeoutMs });
+        await h.conn.exec(':', { inPlace: true, timeoutMs: Math.min(hs.settings.connectTimeoutMs, PROBE_MS) });
         h.persistMs = persistOf(hs);
         h.lastUsed = Date.now();
         return { h, reused: true };
