@@ -44,7 +44,7 @@ import type { RunEvent } from '../../engine/report/events.js';
 import { measureRoundTrip } from './ssh-roundtrip.js';
 import { jobBench, jobSummary, type StepTime } from './job-bench.js';
 import { labCpuMs } from '../../engine/lab/index.js';
-import { holderPids, procCpuMs, procRssAndFds, stopHolders } from './holder-procs.js';
+import { holderPids, procCpuMs, procRssAndFds, stopHolders } from '../helpers/holder-procs.js';
 
 const { values: o } = parseArgs({
   options: {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
 import { writeLabPlaybookInventory } from '../../engine/cli/demo.js';
-import { stopHolders } from './holder-procs.js';
+import { stopHolders } from '../helpers/holder-procs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ANSIBLE_DIR = join(ROOT, 'test', 'bench', 'ansible-live-migration');

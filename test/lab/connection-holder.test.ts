@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { labSsh, runJson, type CliRun } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
+import { holderPids } from '../helpers/holder-procs.js';
 
 const canHost = labGate('connections kept between runs');
 const LAB = 'held';
@@ -66,19 +67,7 @@ function controlEnv(t: { title: string }, extra: Record<string, string> = {}): R
 }
 
 /** The holder processes serving this control directory. */
-function holders(dir: string): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if ((cmd.includes('hold-connections') || cmd.some((w) => w.endsWith('/holder.mjs'))) && cmd.some((w) => w.startsWith(dir + '/'))) pids.push(Number(e));
-    } catch {
-      // exited
-    }
-  }
-  return pids;
-}
+const holders = holderPids;
 
 async function until(what: string, f: () => boolean | Promise<boolean>, ms: number): Promise<number> {
   const t0 = Date.now();

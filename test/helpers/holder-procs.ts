@@ -1,4 +1,4 @@
-// The connection holders a benchmark started (engine/connection/connection-holder.ts):
+// The connection holders a benchmark or a test started (engine/connection/connection-holder.ts):
 // found by their control directory, so that their CPU and memory count as the
 // controller's, and stopped when a part is done (they would otherwise hold
 // connections to a lab that is being taken down).
