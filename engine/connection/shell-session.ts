@@ -118,6 +118,9 @@ export const SHELL_LOOP = [
   '    done',
   '    ;;',
   '  esac',
+  // forget where commands were found: each script finds them as a fresh shell would (a
+  // program installed earlier in PATH by an earlier task, or run, is the one run)
+  '  hash -r',
   '  case $__tsl_n in',
   '  =)',
   // in place (see "In place" above): in the loop's own shell, no fork; `command` keeps a

@@ -7,7 +7,9 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeScript, FrameReader, SCRIPT_LINES_MAX_BYTES, SHELL_LOOP, ShellLostError, ShellSession, ShellStartError, ShellTimeoutError, type Frame, type ShellTransport } from '../../../../engine/connection/shell-session.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
@@ -319,4 +321,24 @@ test('a shell that does not answer the greeting: ShellStartError', async (t) => 
   await silent.killGroup();
   const nohead = local(['/bin/sh', '-c', `PATH=/nonexistent; ${SHELL_LOOP}`, 'sh']);
   await t.throwsAsync(ShellSession.start(nohead.transport, 5000), { instanceOf: ShellStartError });
+});
+
+// A long-lived shell remembers where it found a command (dash's hash table): a program put
+// earlier in PATH since (by an earlier task, or an earlier run on a held connection) would not
+// be the one run, where a fresh shell (Ansible's, each module) runs it. The loop forgets.
+test('a program put earlier in PATH after a first use is the one the next script runs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-hash-'));
+  const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+  mkdirSync(a);
+  mkdirSync(b);
+  writeFileSync(join(b, 'tool'), '#!/bin/sh\necho b\n', { mode: 0o755 });
+  const l = local(['/bin/sh', '-c', `PATH=${a}:${b}:$PATH; ${SHELL_LOOP}`, 'sh', 'tsplay-run-session']);
+  t.teardown(async () => {
+    await l.killGroup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const s = await ShellSession.start(l.transport, 5000);
+  for (const inPlace of [true, false]) t.is((await s.run('tool', { inPlace })).stdout, 'b\n', `before, inPlace ${inPlace}`);
+  writeFileSync(join(a, 'tool'), '#!/bin/sh\necho a\n', { mode: 0o755 });
+  for (const inPlace of [true, false]) t.is((await s.run('tool', { inPlace })).stdout, 'a\n', `after, inPlace ${inPlace}`);
 });
