@@ -112,8 +112,20 @@ export class HolderClient {
       if (!sock) throw new Error(`the connection holder did not start within ${START_WAIT_MS / 1000} s (see ${join(this.dir, 'holder.log')})`);
     }
     this.attach(sock);
-    const { reply } = await this.request({ t: 'hello', id: 0, v: HOLDER_PROTOCOL });
-    if (reply.t !== 'ok' || reply.v !== HOLDER_PROTOCOL) throw new Error(`the connection holder at ${path} speaks another protocol`);
+    // A holder that does not answer (stopped, wedged) must not hang the run: its hosts connect directly.
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the connection holder at ${path} did not answer within ${START_WAIT_MS / 1000} s`)), START_WAIT_MS);
+    });
+    try {
+      const { reply } = await Promise.race([this.request({ t: 'hello', id: 0, v: HOLDER_PROTOCOL }), silent]);
+      if (reply.t !== 'ok' || reply.v !== HOLDER_PROTOCOL) throw new Error(`the connection holder at ${path} speaks another protocol`);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private attach(sock: Socket): void {

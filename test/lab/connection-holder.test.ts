@@ -208,6 +208,25 @@ if (canHost) {
     t.false(readdirSync(env.TSPLAY_CONTROL_PATH_DIR).some((f) => f.endsWith('.sock')));
   });
 
+  test.serial('a holder that does not answer (stopped) does not hang the run: it connects directly and -vv says why', async (t) => {
+    const env = controlEnv(t);
+    const first = await runJson([playbook(), '-i', info.inventoryPath], env);
+    t.is(first.code, 0, first.stdout + first.stderr);
+    const [pid] = holders(env.TSPLAY_CONTROL_PATH_DIR);
+    t.true(pid > 0, 'a holder');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await runJson([playbook(), '-i', info.inventoryPath, '-vv'], env);
+      t.is(r.code, 0, r.stdout + r.stderr);
+      const notes = r.events.filter((e) => e.kind === 'connection_note').map((e) => (e as { msg: string }).msg);
+      t.is(notes.length, HOSTS.length, JSON.stringify(notes));
+      for (const n of notes) t.regex(n, /connecting directly, not through the connection holder: the connection holder at .* did not answer within 3 s/);
+      for (const h of HOSTS) t.not(sessions(r)[h], sessions(first)[h], `${h}: a login of its own`);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+
   test.serial('the holder exits when its persist time has passed with no run', async (t) => {
     const env = controlEnv(t);
     const r = await runJson([playbook(), '-i', info.inventoryPath, ...sshArgs('-o ControlMaster=auto -o ControlPersist=2s')], env);
