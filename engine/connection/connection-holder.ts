@@ -77,7 +77,7 @@ export async function runHolder(socketPath: string): Promise<void> {
   };
 
   /** An idle connection of this login, probed; or a new one. */
-  const open = async (sock: Socket, hs: HeldSettings): Promise<{ h: Held; reused: boolean }> => {
+  const open = async (sock: Socket, hs: HeldSettings): Promise<Held> => {
     const key = heldKey(hs);
     for (const h of byKey.get(key) ?? []) {
       if (h.user) continue;
@@ -87,7 +87,7 @@ export async function runHolder(socketPath: string): Promise<void> {
         await h.conn.exec(':', { inPlace: true, timeoutMs: Math.min(hs.settings.connectTimeoutMs, PROBE_MS) });
         h.persistMs = persistOf(hs);
         h.lastUsed = Date.now();
-        return { h, reused: true };
+        return h;
       } catch {
         void drop(h, false);
         break;
@@ -110,15 +110,15 @@ export async function runHolder(socketPath: string): Promise<void> {
       void drop(h, false);
       throw e;
     }
-    return { h, reused: false };
+    return h;
   };
 
   const handle = async (sock: Socket, req: Request, body: Buffer): Promise<void> => {
     try {
       if (req.t === 'hello') return send(sock, { t: 'ok', id: req.id, v: HOLDER_PROTOCOL });
       if (req.t === 'open') {
-        const { h, reused } = await open(sock, req.held);
-        return send(sock, { t: 'ok', id: req.id, c: h.id, reused });
+        const h = await open(sock, req.held);
+        return send(sock, { t: 'ok', id: req.id, c: h.id });
       }
       const found = byId.get(req.c);
       const h = found?.user === sock ? found : undefined;

@@ -235,8 +235,6 @@ export class HeldConnection implements Connection {
   /** The held connection's key, once the holder opened it. */
   private key?: string;
   private opening?: Promise<void>;
-  /** The holder took an existing connection (no login this run). */
-  reused = false;
 
   constructor(readonly settings: ConnectionSettings, private readonly holder: HolderClient, private readonly persistMs: number, private readonly opts: HeldConnectionOptions = {}) {
     this.host = settings.host;
@@ -258,12 +256,13 @@ export class HeldConnection implements Connection {
   private async open(): Promise<void> {
     if (!(await this.holder.start()) || !this.holder.usable) return (this.direct ?? this.goDirect(this.holder.unavailable ?? 'not reached')).connect();
     const s = this.settings;
+    const keyUse = s.privateKeyFile ? keyUseOf(s.privateKeyFile) : undefined;
     const held: HeldSettings = {
       settings: s,
       persistentShell: s.persistentShell ?? persistentShellFromEnv(),
       persistMs: Number.isFinite(this.persistMs) ? this.persistMs : -1,
       ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
-      ...(s.privateKeyFile && keyUseOf(s.privateKeyFile) ? { keyUse: keyUseOf(s.privateKeyFile) } : {}),
+      ...(keyUse ? { keyUse } : {}),
     };
     let answer: { reply: Reply };
     try {
@@ -275,7 +274,6 @@ export class HeldConnection implements Connection {
     if (r.t === 'error') throw fromWire(r.error);
     if (r.t !== 'ok' || !r.c) throw new UnreachableError(this.host, `${this.host}: the connection holder answered ${r.t}`);
     this.key = r.c;
-    this.reused = r.reused === true;
     this.holder.onEvents(r.c, (ev) => {
       if (ev.t !== 'event') return;
       if (ev.kind === 'host_key_added') this.opts.onHostKeyAdded?.(ev.added);

@@ -45,7 +45,7 @@ export interface WireError {
 }
 
 export type Reply =
-  | { t: 'ok'; id: number; c?: string; v?: number; reused?: boolean }
+  | { t: 'ok'; id: number; c?: string; v?: number }
   | { t: 'result'; id: number; rc: number; stderr: string }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'event'; c: string; kind: 'host_key_added'; added: { host: string; name: string; keyType: string; fingerprint: string; file: string } }
