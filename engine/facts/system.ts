@@ -12,7 +12,7 @@ import { parseOsRelease } from './setup/os-release.js';
 import { resolveGatherSubset } from './setup/subset.js';
 import {
   apparmorFacts, chrootFacts, cmdlineFacts, dateTimeFacts, distributionFacts, dnsFacts, envFacts, fipsFacts, loadavgFacts,
-  localFacts, lsbFacts, pkgMgrFacts, platformFacts, selinuxFacts, serviceMgrName, sshKeyFacts, userFacts, pythonFacts,
+  localFacts, lsbFacts, pkgMgrFacts, platformFacts, selinuxFacts, serviceMgrName, sshKeyFacts, userFacts, pythonFacts, pythonVersionFacts,
 } from './setup/platform.js';
 import { cpuFacts, dmiFacts, memoryFacts, mountFacts, uptimeFacts } from './setup/hardware.js';
 import { networkFacts, storageInitiatorFacts } from './setup/network.js';
@@ -39,7 +39,7 @@ export function parseFacts(p: ProbeResults, collectors: ReadonlySet<string> = re
   const has = (c: string) => collectors.has(c);
   const f: Record<string, unknown> = {};
   const init = parseInitProbe(p.init?.stdout ?? '');
-  if (has('platform')) Object.assign(f, platformFacts(p));
+  if (has('platform')) Object.assign(f, platformFacts(p), pythonVersionFacts(p));
   if (has('distribution')) {
     Object.assign(f, distributionFacts(p));
     const os = p.os_release?.rc === 0 ? parseOsRelease(p.os_release.stdout) : {};

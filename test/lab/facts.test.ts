@@ -18,13 +18,18 @@ import { Runner } from '../../engine/run/runner.js';
 import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { labOut } from '../helpers/lab-cli.js';
-import { compareFacts } from '../helpers/compare-facts.js';
+import { compareFacts, EXTRAS, NOT_OURS } from '../helpers/compare-facts.js';
 
 const run = promisify(execFile);
 const LAB = 'fcts';
 const H = `${LAB}1`;
 
 const canHost = labGate('the facts lab tests');
+
+// gather_subset forms whose fact names are compared with Ansible's: a collector alone
+// brings the collectors it requires (service_mgr: platform and distribution; virtual: none).
+const SUBSETS = ['!all,!min,service_mgr', '!all,!min,virtual', '!all,!min,pkg_mgr', '!all,!min,network', '!all,!min,hardware',
+  '!all,!min,platform', '!all,!min,python', '!all,!min,service_mgr,virtual'];
 
 if (canHost) {
   let info: LabInfo;
@@ -38,8 +43,8 @@ if (canHost) {
     return e.result ?? {};
   };
 
-  async function ansibleModule(module: string): Promise<Record<string, unknown>> {
-    const { stdout } = await run('ansible', [H, '-i', info.inventoryPath, '-m', module, '-e', 'ansible_python_interpreter=/usr/bin/python3',
+  async function ansibleModule(module: string, args?: string): Promise<Record<string, unknown>> {
+    const { stdout } = await run('ansible', [H, '-i', info.inventoryPath, '-m', module, ...(args ? ['-a', args] : []), '-e', 'ansible_python_interpreter=/usr/bin/python3',
       `--ssh-common-args=-o UserKnownHostsFile=${info.knownHostsFile} -o StrictHostKeyChecking=yes`], { maxBuffer: 64 << 20, env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
     return (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { ansible_facts: Record<string, unknown> }).ansible_facts;
   }
@@ -63,7 +68,7 @@ if (canHost) {
       package_facts:
     - name: module facts
       debug: { msg: "{{ ansible_facts.services['ssh.service'].state }}|{{ services['ssh.service'].status }}|{{ packages['openssh-server'][0].arch }}" }
-`);
+${SUBSETS.map((s) => `    - name: subset ${s}\n      setup: { gather_subset: '${s}' }\n`).join('')}`);
     const inventory = await loadInventory([info.inventoryPath]);
     const registry = await loadRegistry();
     const pb = await loadPlaybook(join(dir, 'playbook.yml'), registry);
@@ -75,6 +80,7 @@ if (canHost) {
     ansible.setup = await ansibleModule('setup');
     ansible.service_facts = await ansibleModule('service_facts');
     ansible.package_facts = await ansibleModule('package_facts');
+    await Promise.all(SUBSETS.map(async (s) => (ansible[`subset ${s}`] = await ansibleModule('setup', `gather_subset=${s}`))));
   });
 
   test.after.always(async () => {
@@ -96,6 +102,13 @@ if (canHost) {
     t.deepEqual([...(facts.ansible_interfaces as string[])].sort(), ['eth0', 'lo']);
     t.deepEqual(facts.gather_subset, ['all']);
     t.is(facts.module_setup, true);
+  });
+
+  test.serial("gather_subset: the same fact names as Ansible's setup for each subset", (t) => {
+    for (const s of SUBSETS) {
+      const names = (f: Record<string, unknown>) => Object.keys(f).map((k) => k.replace(/^ansible_/, '')).filter((k) => !EXTRAS.has(k) && !NOT_OURS.has(k)).sort();
+      t.deepEqual(names(result(`subset ${s}`).ansible_facts as Record<string, unknown>), names(ansible[`subset ${s}`]), s);
+    }
   });
 
   test.serial("service_facts: Ansible's services, as it reports them", (t) => {

@@ -152,20 +152,27 @@ export function lsbFacts(p: Probed): FactMap {
   return { lsb };
 }
 
-/** python: python (executable, has_sslcontext, type, version, version_info) and python_version, of the host's python3. */
-export function pythonFacts(p: Probed): FactMap {
-  if (!p.python?.stdout.trim()) return {};
+/** The host python's version numbers from the python probe, or undefined (no python, or output not understood). */
+function pythonVersionInfo(p: Probed): { executable: string; impl: string; ssl: string; version: { major: number; minor: number; micro: number; releaselevel: string; serial: number } } | undefined {
+  if (!p.python?.stdout.trim()) return undefined;
   const [executable = '', info = '', impl = '', ssl = ''] = lines(p.python.stdout);
   const [major, minor, micro, releaselevel = '', serial] = info.split(' ');
-  if (!/^\d+$/.test(major ?? '') || !/^\d+$/.test(minor ?? '') || !/^\d+$/.test(micro ?? '')) return {};
-  const version = { major: Number(major), minor: Number(minor), micro: Number(micro), releaselevel, serial: Number(serial) };
-  return {
-    python: {
-      executable, has_sslcontext: ssl === '1', type: impl,
-      version, version_info: [version.major, version.minor, version.micro, releaselevel, version.serial],
-    },
-    python_version: `${major}.${minor}.${micro}`,
-  };
+  if (!/^\d+$/.test(major ?? '') || !/^\d+$/.test(minor ?? '') || !/^\d+$/.test(micro ?? '')) return undefined;
+  return { executable, impl, ssl, version: { major: Number(major), minor: Number(minor), micro: Number(micro), releaselevel, serial: Number(serial) } };
+}
+
+/** python: the python collector's one fact (executable, has_sslcontext, type, version, version_info), of the host's python3. */
+export function pythonFacts(p: Probed): FactMap {
+  const v = pythonVersionInfo(p);
+  if (!v) return {};
+  const { major, minor, micro, releaselevel, serial } = v.version;
+  return { python: { executable: v.executable, has_sslcontext: v.ssl === '1', type: v.impl, version: v.version, version_info: [major, minor, micro, releaselevel, serial] } };
+}
+
+/** python_version: the platform collector's (Ansible's is the version of the python running setup), from the same probe. */
+export function pythonVersionFacts(p: Probed): FactMap {
+  const v = pythonVersionInfo(p);
+  return v ? { python_version: `${v.version.major}.${v.version.minor}.${v.version.micro}` } : {};
 }
 
 /** user: user_id, user_uid, user_gid, user_gecos, user_dir, user_shell, real/effective user and group ids. */

@@ -82,6 +82,22 @@ export const MOUNT_POINTS_AWK =
   'else { o = o substr(s, 1, i); s = substr(s, i + 1) } } return o s } ' +
   '$1 ~ /^\\// || $1 ~ /:\\// { print dec($2) }';
 
+/**
+ * PID 1's `container=` variables, each ended by a NUL, by one grep (`tr | grep`
+ * cost a subshell and two processes, 16 ms of a lab host's CPU); where grep
+ * cannot read NUL-separated records (rc 2), the tr pipeline.
+ */
+export const ENVIRON_CONTAINER = "{ grep -az '^container=' /proc/1/environ 2>/dev/null; [ $? -le 1 ] || tr '\\000' '\\n' </proc/1/environ 2>/dev/null | grep '^container='; }";
+
+/**
+ * The loaded modules Ansible's virtual facts look for in /proc/modules (kvm,
+ * vboxdrv, virtio), by the shell alone: a loaded module, and only a loaded one
+ * (not one built into the kernel), has /sys/module/NAME/initstate. Without
+ * /sys, every name from /proc/modules.
+ */
+export const VIRT_MODULES = 'if [ -d /sys/module ]; then for m in kvm vboxdrv virtio; do if [ -e "/sys/module/$m/initstate" ]; then echo "$m"; fi; done; ' +
+  'else cut -d" " -f1 /proc/modules 2>/dev/null; fi';
+
 export const PROBES: readonly Probe[] = [
   // platform
   // "SYSTEM RELEASE VERSION... MACHINE" (only the version has blanks; see platformFacts), then the node name
@@ -103,11 +119,17 @@ export const PROBES: readonly Probe[] = [
   { key: 'py_distro', for: ['distribution'], sh: 'if [ -e /usr/lib/python3/dist-packages/distro/__init__.py ]; then echo yes; else echo no; fi' },
   { key: 'lsb', for: ['lsb'], sh: `if command -v lsb_release >/dev/null 2>&1; then ${LSB_TOOL}; else ${readSmallFile('/etc/lsb-release')}; fi` },
   // python: the interpreter Ansible would discover on the host (/usr/bin/python3 first); nothing when there is none.
-  // -I -S: no site import and no PYTHON* variables (about half of its start-up); SSLContext is there when _ssl is (ssl.py imports it).
+  // -I -S: no site import and no PYTHON* variables (about half of its start-up). SSLContext is there when the
+  // _ssl extension is (ssl.py imports it): looked for as a file on sys.path rather than imported, which would
+  // load libssl and libcrypto (13 of 40 ms of a lab host's CPU). Only an _ssl file that is there but cannot load
+  // (its libssl removed by hand) reads differently from Ansible's import. Serves the platform facts too
+  // (Ansible's python_version is the platform collector's).
   {
-    key: 'python', for: ['python'],
+    key: 'python', for: ['python', 'platform'],
     sh: 'for p in /usr/bin/python3 /usr/libexec/platform-python /usr/bin/python; do if [ -x "$p" ]; then ' +
-      '"$p" -I -S -c \'import sys\ntry:\n import _ssl\n s = 1\nexcept ImportError:\n s = 0\n' +
+      '"$p" -I -S -c \'import sys\ns = 1 if "_ssl" in sys.builtin_module_names else 0\nif not s:\n import _imp, os\n' +
+      ' want = ["_ssl" + x for x in _imp.extension_suffixes()]\n for d in sys.path:\n  try:\n   names = os.listdir(d or ".")\n' +
+      '  except OSError:\n   continue\n  if any(w in names for w in want):\n   s = 1\n   break\n' +
       'print(sys.executable); print(*sys.version_info); print(sys.implementation.name); print(s)\'; break; fi; done',
   },
   // user
@@ -193,9 +215,9 @@ export const PROBES: readonly Probe[] = [
   // virtual (and tsplay's kvm / virtualization_hints)
   {
     key: 'virt', for: ['virtual'],
-    sh: `echo @@cgroup; ${readSmallFile('/proc/1/cgroup')}; echo @@environ; tr '\\000' '\\n' </proc/1/environ 2>/dev/null | grep '^container='; ` +
+    sh: `echo @@cgroup; ${readSmallFile('/proc/1/cgroup')}; echo @@environ; ${ENVIRON_CONTAINER}; echo; ` +
       'echo @@flags; for f in /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /dev/kvm /proc/xen /run/systemd/container; do if [ -e "$f" ]; then echo "$f"; fi; done; ' +
-      `echo @@container; ${readSmallFile('/run/systemd/container')}; echo; echo @@modules; cut -d" " -f1 /proc/modules 2>/dev/null; ` +
+      `echo @@container; ${readSmallFile('/run/systemd/container')}; echo; echo @@modules; ${VIRT_MODULES}; ` +
       'echo @@detect; systemd-detect-virt 2>/dev/null',
   },
 ];

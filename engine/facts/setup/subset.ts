@@ -17,8 +17,17 @@ export const ALL_SUBSETS: readonly string[] = [
   'facter', 'ohai', 'fibre_channel_wwn', 'iscsi', 'nvme',
 ];
 
-/** Collectors that read the platform facts first (Ansible's required_facts). */
-const NEEDS_PLATFORM = new Set(['hardware', 'network', 'virtual']);
+/**
+ * The collectors each collector needs run first, and whose facts come with it
+ * (Ansible 2.14's required_facts on Linux; setup adds them after the exclusions,
+ * so `!all,!min,service_mgr` also returns the platform and distribution facts).
+ */
+const REQUIRES: Readonly<Record<string, readonly string[]>> = {
+  hardware: ['platform'],
+  network: ['distribution', 'platform'],
+  pkg_mgr: ['distribution'],
+  service_mgr: ['platform', 'distribution'],
+};
 
 export class GatherSubsetError extends Error {}
 
@@ -47,7 +56,7 @@ export function resolveGatherSubset(spec: readonly string[] = ['all']): Set<stri
     add.add(s);
   }
   for (const x of exclude) if (!explicit.has(x)) add.delete(x);
-  for (const x of [...add]) if (NEEDS_PLATFORM.has(x)) add.add('platform');
+  for (const x of [...add]) for (const r of REQUIRES[x] ?? []) add.add(r);
   return add;
 }
 

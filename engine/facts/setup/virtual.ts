@@ -41,7 +41,8 @@ export function virtualFacts(p: Probed): FactMap {
     if (/\/lxc\//.test(line) || /\/machine\.slice\/machine-lxc/.test(line)) hit('lxc', 'guest');
     if (/\/system\.slice\/containerd\.service/.test(line)) hit('containerd', 'guest');
   }
-  for (const line of s.environ ?? []) {
+  // PID 1's container= variables, NUL-ended as grep -z gives them (newline-separated from the fallback)
+  for (const line of (s.environ ?? []).flatMap((l) => l.split('\0')).filter((l) => l !== '')) {
     if (/container=lxc/.test(line)) hit('lxc', 'guest');
     if (/container=podman/.test(line)) hit('podman', 'guest');
     if (/^container=./.test(line)) hit('container', 'guest');

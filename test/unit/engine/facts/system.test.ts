@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
 import { resolveGatherSubset, subsetList } from '../../../../engine/facts/setup/subset.js';
-import { LSB_RELEASE_MINIMAL_CKSUM, LSB_TOOL, MOUNT_POINTS_AWK, probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
+import { ENVIRON_CONTAINER, LSB_RELEASE_MINIMAL_CKSUM, LSB_TOOL, MOUNT_POINTS_AWK, VIRT_MODULES, probesFor, readSmallFile } from '../../../../engine/facts/setup/probes.js';
 import { serviceMgrName, distributionFacts, dnsFacts, dateTimeFacts, cmdlineFacts, localFacts, platformFacts, chrootFacts } from '../../../../engine/facts/setup/platform.js';
 import { cpuFacts, memoryFacts, mountFacts } from '../../../../engine/facts/setup/hardware.js';
 import { networkFacts } from '../../../../engine/facts/setup/network.js';
@@ -30,6 +30,13 @@ test('gather_subset as Ansible resolves it (checked: the fact names setup return
   t.deepEqual(sorted(resolveGatherSubset(['network'])), [...min, 'network'].sort());
   // hardware needs the platform facts even without min (setup returned hostname, kernel, ... then)
   t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', 'hardware'])), ['hardware', 'platform']);
+  // each collector's required_facts come with it (checked: the fact names setup returned; test/lab/facts.test.ts compares them live)
+  t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', 'service_mgr'])), ['distribution', 'platform', 'service_mgr']);
+  t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', 'pkg_mgr'])), ['distribution', 'pkg_mgr']);
+  t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', 'network'])), ['distribution', 'network', 'platform']);
+  t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', 'virtual'])), ['virtual']);
+  // required even when excluded by name (Ansible adds them after the exclusions)
+  t.deepEqual(sorted(resolveGatherSubset(['!all', '!min', '!platform', 'hardware'])), ['hardware', 'platform']);
   t.true(resolveGatherSubset(['all']).has('virtual'));
   t.true(resolveGatherSubset([]).has('hardware'));
   // only exclusions: the minimal set, not all (checked: setup gather_subset=!facter,!ohai, =!nonesuch and
@@ -261,9 +268,22 @@ test('virtualization: nspawn guest, KVM guest by DMI, KVM host, bare metal', (t)
     virtualization_type: 'kvm', virtualization_role: 'host', virtualization_tech_host: ['kvm'],
   });
   t.like(v('@@cgroup\n@@environ\n@@flags\n@@container\n\n@@modules\n@@detect\nnone\n'), { virtualization_type: 'NA', virtualization_role: 'NA' });
+  // PID 1's variables as grep -z gives them: each ended by a NUL
+  t.like(v('@@cgroup\n@@environ\ncontainer=lxc\0\n@@flags\n@@container\n\n@@modules\n@@detect\nnone\n'), { virtualization_type: 'lxc', virtualization_role: 'guest' });
+  t.like(v('@@cgroup\n@@environ\ncontainer=podman\0container=x\0\n@@flags\n@@container\n\n@@modules\n@@detect\nnone\n'), { virtualization_type: 'podman' });
   // tsplay's own: /dev/kvm, and the hints the hypervisor check prints
   t.deepEqual(tsplayVirtFacts({ virt: ok('@@flags\n/dev/kvm\n@@detect\nnone\n'), cpuinfo: ok('flags\t\t: fpu vmx sse\n') }), { kvm: true, virtualization_hints: ['vmx'] });
   t.deepEqual(tsplayVirtFacts({ virt: ok('@@flags\n/run/systemd/container\n@@detect\nsystemd-nspawn\n'), cpuinfo: ok('flags\t\t: fpu\n') }), { kvm: false, virtualization_hints: ['systemd-nspawn', 'container'] });
+});
+
+test("virt probe parts on this machine: the modules /proc/modules lists, and PID 1's container= variables, as the tr|grep and cut they replace", (t) => {
+  const sh = (text: string) => spawnSync('/bin/sh', ['-c', text], { encoding: 'utf8' }).stdout;
+  const listed = sh('cut -d" " -f1 /proc/modules').split('\n').filter((m) => ['kvm', 'vboxdrv', 'virtio'].includes(m));
+  t.deepEqual(sh(VIRT_MODULES).split('\n').filter(Boolean), listed);
+  t.deepEqual(sh(ENVIRON_CONTAINER).split(/[\0\n]/).filter(Boolean), sh("tr '\\000' '\\n' </proc/1/environ | grep '^container='").split('\n').filter(Boolean));
+  // a process whose environment has container= (the fake PID 1 is this shell's own environ)
+  const own = (file: string) => ENVIRON_CONTAINER.replaceAll('/proc/1/environ', file);
+  t.deepEqual(spawnSync('/bin/sh', ['-c', own('/proc/self/environ')], { encoding: 'utf8', env: { A: '1', container: 'lxc', B: '2' } }).stdout.split('\0').filter((l) => l.trim()), ['container=lxc']);
 });
 
 test('dns, date_time, cmdline, local, chroot', (t) => {
