@@ -16,6 +16,8 @@
 export const STANDIN_PATH = '/usr/local/sbin/tsplay-lab-mount-nfs';
 /** Directory under which each lab host sees every peer's root filesystem. */
 export const PEERS_DIR = '/run/tsplay-lab-peers';
+/** The stand-in's record of the mounts it made (target, spec, device:inode), on the host's /run: gone at its restart, as the mounts are. */
+export const MOUNTED_LIST = '/run/tsplay-lab-nfs.mounts';
 
 // awk program: reads /etc/tsplay-lab/hosts ("name address" lines), then the
 // server's exports file; prints "OK <dir> <ro|rw>" or "DENY <dir>".
@@ -71,7 +73,7 @@ export const STANDIN_SCRIPT = `#!/bin/sh
 # host's directory (seen under ${PEERS_DIR}/<host>) after checking that
 # host's /etc/exports. Installed by the tsplay lab (engine/lab/nfs-standin.ts).
 set -u
-prog=$(basename "$0")
+prog=$\{0##*/}
 case "$prog" in mount.nfs|mount.nfs4) ;; *) prog=mount.nfs ;; esac
 note() {
   echo "$prog: tsplay lab stand-in (not NFS): $*" >&2
@@ -94,6 +96,17 @@ server=$\{spec%%:*}; req=$\{spec#*:}
 vers=3; [ "$prog" = mount.nfs4 ] && vers=4
 case ",$opts," in *,vers=4*|*,nfsvers=4*) vers=4 ;; esac
 [ -d "$target" ] || fail 32 "mount point $target does not exist"
+# mount -a cannot tell a bind from the fstab's SERVER:/path (findmnt shows the
+# underlying filesystem), so it calls us again for a share already mounted, on
+# every run. Real NFS is not asked twice: a mount this stand-in made, still
+# there (the same directory on the target), is left as it is at once, by what
+# it recorded (${MOUNTED_LIST}), without reading the exports again.
+if [ -r ${MOUNTED_LIST} ] && mountpoint -q "$target"; then
+  now=$(stat -c %d:%i "$target" 2>/dev/null) || now=
+  while IFS='\t' read -r t s d; do
+    if [ "$t" = "$target" ] && [ "$s" = "$spec" ] && [ "$d" = "$now" ]; then note "$spec is already mounted on $target"; exit 0; fi
+  done < ${MOUNTED_LIST}
+fi
 selfname=$(cat /etc/hostname)
 selfaddr=$(awk -v n="$selfname" '$1 == n { print $2; exit }' /etc/tsplay-lab/hosts)
 # Find the lab host by name, by address, or by what the name resolves to.
@@ -113,15 +126,14 @@ esac
 dir=$(echo "$verdict" | awk '{ print $2 }'); mode=$(echo "$verdict" | awk '{ print $3 }')
 case ",$opts," in *,ro,*) mode=ro ;; esac
 [ -d "$root$dir" ] || fail 32 "mounting $spec failed, reason given by server: No such file or directory"
-# mount -a cannot tell a bind from the fstab's SERVER:/path (findmnt shows the
-# underlying filesystem), so it calls us again for a share already mounted:
-# do not stack a second bind; real NFS would not be asked twice.
+# Already mounted, not by a recorded mount: do not stack a second bind.
 if mountpoint -q "$target" && [ "$(stat -c %d:%i "$target")" = "$(stat -c %d:%i "$root$dir")" ]; then
   note "$srv:$dir is already mounted on $target for $spec"
   exit 0
 fi
 mount --bind "$root$dir" "$target" || fail 32 "bind mount of $srv:$dir on $target failed"
 if [ "$mode" = ro ]; then mount -o remount,bind,ro "$target" || { umount "$target"; fail 32 "read-only remount failed"; }; fi
+printf '%s\\t%s\\t%s\\n' "$target" "$spec" "$(stat -c %d:%i "$target")" >> ${MOUNTED_LIST} 2>/dev/null || true
 note "bind-mounted $srv:$dir ($mode) on $target for $spec"
 exit 0
 `;

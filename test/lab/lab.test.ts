@@ -201,6 +201,12 @@ if (canHost) {
     t.is((await h1.run(['cat', '/srv/share/f'])).stdout, 'from-2\n');
     const table = await h2.get(mounts, undefined);
     t.true(table.some((x) => x.path === '/mnt/share'), 'the engine sees the mount');
+    // mount -a asks again for a share already mounted: left as it is, no second bind stacked
+    const again = await h2.run(['mount', '-t', 'nfs', 'labtest1:/srv/share', '/mnt/share']);
+    t.is(again.rc, 0, again.stderr);
+    t.regex(again.stderr, /already mounted on \/mnt\/share/);
+    const binds = (await h2.run(['findmnt', '-rn', '-o', 'TARGET', '--mountpoint', '/mnt/share'])).stdout.trim().split('\n');
+    t.deepEqual(binds, ['/mnt/share']);
     // NFSv4 pseudo-root: SERVER:/ is the export marked fsid=0
     const v4 = await h2.run(['mount', '-t', 'nfs4', `${info.hosts[0].address}:/`, '/mnt/v4']);
     t.is(v4.rc, 0, v4.stderr);
@@ -214,6 +220,12 @@ if (canHost) {
     t.is(denied.rc, 32);
     t.is((await h2.run(['umount', '/mnt/share'])).rc, 0);
     t.not((await h2.run(['test', '-e', '/mnt/share/f'])).rc, 0);
+    // unmounted, the record of it does not stand in for a mount: the next mount binds again
+    const remount = await h2.run(['mount', '-t', 'nfs', 'labtest1:/srv/share', '/mnt/share']);
+    t.is(remount.rc, 0, remount.stderr);
+    t.regex(remount.stderr, /bind-mounted/);
+    t.is((await h2.run(['cat', '/mnt/share/f'])).stdout, 'from-2\n');
+    t.is((await h2.run(['umount', '/mnt/share'])).rc, 0);
   });
 
   test.serial('lab status reports every host running with its memory', async (t) => {
