@@ -9,9 +9,12 @@
 // keyUseOf when it opens.
 
 import { readFileSync } from 'node:fs';
-import ssh2 from 'ssh2';
+import { createRequire } from 'node:module';
 
-const { utils, OpenSSHAgent } = ssh2;
+const requireHere = createRequire(import.meta.url);
+let ssh2Module: typeof import('ssh2') | undefined;
+/** ssh2, loaded where a key must be parsed or an agent asked (not at every run's start: see newNodeSsh in ssh-connection.ts). */
+const ssh2 = (): typeof import('ssh2') => (ssh2Module ??= requireHere('ssh2') as typeof import('ssh2'));
 import { UsageError } from '../errors.js';
 import type { Prompt } from '../vault/passwords.js';
 
@@ -35,15 +38,36 @@ export function clearPreparedKeys(): void {
   prepared.clear();
 }
 
+/**
+ * A key that needs no passphrase, told from its text without ssh2: an OpenSSH
+ * key whose cipher (in the clear after the magic) is "none", or a PEM key
+ * without an encryption header. Anything else (encrypted, PuTTY, unreadable)
+ * is false, and ssh2 decides.
+ */
+export function clearlyUnencrypted(text: string): boolean {
+  const m = /^-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([\s\S]*?)-----END OPENSSH PRIVATE KEY-----\s*$/.exec(text.trim() + '\n');
+  if (m) {
+    if (!/^[A-Za-z0-9+/=\s]*$/.test(m[1])) return false;
+    const b = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+    const magic = 'openssh-key-v1\0';
+    if (b.length < magic.length + 8 || b.subarray(0, magic.length).toString('latin1') !== magic) return false;
+    const n = b.readUInt32BE(magic.length);
+    return n === 4 && b.subarray(magic.length + 4, magic.length + 8).toString('latin1') === 'none';
+  }
+  const pem = /^-----BEGIN (RSA|EC|DSA) PRIVATE KEY-----\r?\n([\s\S]*?)-----END \1 PRIVATE KEY-----\s*$/.exec(text.trim() + '\n');
+  return pem !== null && /^[A-Za-z0-9+/=\s]*$/.test(pem[2]);
+}
+
 /** Whether this private key text needs a passphrase (ssh2 refuses it without one). */
 export function isEncryptedKey(text: string | Buffer): boolean {
-  const r = utils.parseKey(text);
+  if (clearlyUnencrypted(typeof text === 'string' ? text : text.toString('latin1'))) return false;
+  const r = ssh2().utils.parseKey(text);
   return r instanceof Error && /passphrase|encrypted/i.test(r.message);
 }
 
 /** Undefined when the passphrase opens the key, else why not. */
 export function passphraseError(text: string | Buffer, passphrase: string): string | undefined {
-  const r = utils.parseKey(text, passphrase);
+  const r = ssh2().utils.parseKey(text, passphrase);
   return r instanceof Error ? r.message : undefined;
 }
 
@@ -101,7 +125,7 @@ export function agentHolds(sock: string, blob: Buffer, timeoutMs = 5000): Promis
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
     try {
-      new OpenSSHAgent(sock).getIdentities((err, keys) => {
+      new (ssh2().OpenSSHAgent)(sock).getIdentities((err, keys) => {
         clearTimeout(timer);
         resolve(!err && (keys ?? []).some((k) => publicSshOf(k)?.equals(blob) === true));
       });

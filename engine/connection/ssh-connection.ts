@@ -31,7 +31,8 @@ import type { Duplex } from 'node:stream';
 import { JumpConnections } from './jump-connections.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { NodeSSH } from 'node-ssh';
+import { createRequire } from 'node:module';
+import type { NodeSSH } from 'node-ssh';
 import type { AuthenticationType, ClientChannel } from 'ssh2';
 import { CommandTimeoutError, InterruptedError, UnreachableError, type Connection, type ConnectionSettings, type ExecOptions, type ExecResult } from './connection.js';
 import { appendHostKey, checkHostKey, fingerprint, hostKeyName, keyTypeOfBlob, knownKeyTypes } from './known-hosts.js';
@@ -72,6 +73,20 @@ const KEEPALIVE_COUNT_MAX = 2;
 /** "1.5 s", "10 s": timeouts in messages, in the unit the inventory uses. */
 export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+const requireHere = createRequire(import.meta.url);
+let nodeSshModule: typeof import('node-ssh') | undefined;
+
+/**
+ * node-ssh, and ssh2 under it, loaded on the first direct connection: loading
+ * them cost 115 to 140 ms of a run's start, and a run whose hosts all go
+ * through the connection holder (engine/connection/held-connection.ts) never
+ * opens one itself.
+ */
+function newNodeSsh(): NodeSSH {
+  nodeSshModule ??= requireHere('node-ssh') as typeof import('node-ssh');
+  return new nodeSshModule.NodeSSH();
 }
 
 // ssh2's supported host key algorithms, in its default order.
@@ -249,7 +264,7 @@ export class SshConnection implements Connection {
       }
     }
 
-    const ssh = new NodeSSH();
+    const ssh = newNodeSsh();
     // One deadline for the whole open: what the TCP connect left of T covers
     // the handshake and authentication (an agent or a server that stalls
     // mid-exchange included). ssh2's own readyTimeout is only a backstop.

@@ -7,11 +7,12 @@
 
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../../../engine/errors.js';
-import { clearPreparedKeys, isEncryptedKey, keyUseOf, passphraseError, prepareKeys, publicBlobOf } from '../../../../engine/connection/private-keys.js';
+import { clearPreparedKeys, clearlyUnencrypted, isEncryptedKey, keyUseOf, passphraseError, prepareKeys, publicBlobOf } from '../../../../engine/connection/private-keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsplay-keys-'));
 const keygen = (file: string, passphrase: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'test', '-f', file]);
@@ -28,6 +29,35 @@ test('isEncryptedKey and passphraseError', (t) => {
   t.false(isEncryptedKey(readFileSync(plain)));
   t.is(passphraseError(readFileSync(enc), 'right phrase'), undefined);
   t.regex(passphraseError(readFileSync(enc), 'wrong') ?? '', /bad passphrase/);
+});
+
+test("clearlyUnencrypted: told from the text alone, and never where ssh2 would ask for a passphrase", (t) => {
+  const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+  const needsPassphrase = (text: string) => {
+    const r = ssh2.utils.parseKey(text);
+    return r instanceof Error && /passphrase|encrypted/i.test(r.message);
+  };
+  const cases: Array<[string, string[], boolean]> = [
+    ['ed25519, OpenSSH format', ['-t', 'ed25519'], true],
+    ['ecdsa, OpenSSH format', ['-t', 'ecdsa'], true],
+    ['rsa, OpenSSH format', ['-t', 'rsa', '-b', '2048'], true],
+    ['rsa, PEM', ['-t', 'rsa', '-b', '2048', '-m', 'PEM'], true],
+    ['ecdsa, PEM', ['-t', 'ecdsa', '-m', 'PEM'], true],
+    // (ssh2 cannot read an encrypted PKCS8 key at all: only the plain one here)
+    ['rsa, PKCS8 (left to ssh2)', ['-t', 'rsa', '-b', '2048', '-m', 'PKCS8'], false],
+  ];
+  for (const [what, args, quick] of cases) {
+    for (const phrase of what.includes('PKCS8') ? [''] : ['', 'a phrase']) {
+      const file = join(dir, `k${Math.random().toString(16).slice(2)}`);
+      execFileSync('ssh-keygen', ['-q', ...args, '-N', phrase, '-C', 'test', '-f', file]);
+      const text = readFileSync(file, 'utf8');
+      t.is(needsPassphrase(text), phrase !== '', `${what}, passphrase ${JSON.stringify(phrase)}: ssh2`);
+      t.is(clearlyUnencrypted(text), quick && phrase === '', `${what}, passphrase ${JSON.stringify(phrase)}`);
+      t.is(isEncryptedKey(text), phrase !== '', `${what}, passphrase ${JSON.stringify(phrase)}: isEncryptedKey`);
+    }
+  }
+  t.false(clearlyUnencrypted('not a key'));
+  t.false(clearlyUnencrypted(`${readFileSync(plain, 'utf8')}\n${readFileSync(plain, 'utf8')}`), 'two keys: ssh2 decides');
 });
 
 test('publicBlobOf: from the clear header of an OpenSSH key (no .pub needed), else FILE.pub', (t) => {
