@@ -19,7 +19,7 @@ export type GroupmodArgs = Static<typeof schema>;
 
 export interface GroupmodState {
   group: GroupState;
-  /** Who holds the requested GID now (null: nobody). */
+  /** Who holds the requested GID now (null: nobody, or not asked: the group has it already). */
   gidOwner: { name: string; gid?: number } | null;
   /** Users whose primary group is this group (before the change). */
   primaryUsers: UserState[];
@@ -34,7 +34,8 @@ export default defineModule<typeof schema, GroupmodState>({
     const group = await host.get(groups, args.name);
     // Who holds the GID, and whose primary group this is: facts whose overlay
     // rule sees groups and users that earlier tasks move.
-    const owner = await host.get(gidHolder, toId(args.gid));
+    // A group that has the GID already is left as it is whoever else shares it: no need to ask.
+    const owner = group.exists && group.gid === toId(args.gid) ? undefined : await host.get(gidHolder, toId(args.gid));
     const gidOwner: GroupmodState['gidOwner'] = owner ? { name: owner.name, gid: owner.gid } : null;
     const primary = group.exists && group.gid !== undefined ? await host.get(primaryUsers, group.gid) : [];
     return { group, gidOwner, primaryUsers: primary };

@@ -22,7 +22,7 @@ export interface UsermodState {
   user: UserState;
   /** The requested primary group, resolved (absent when `group` is not given). */
   group?: { name: string; exists: boolean; gid?: number };
-  /** Who holds the requested UID now (null: nobody; absent: `uid` not given). */
+  /** Who holds the requested UID now (null: nobody; absent: `uid` not given, or the user has it already). */
   uidOwner?: { name: string; uid?: number } | null;
 }
 
@@ -35,7 +35,9 @@ export default defineModule<typeof schema, UsermodState>({
     const user = await host.get(users, args.name);
     const state: UsermodState = { user };
     // Who holds the UID/GID: facts whose overlay rule sees users/groups that earlier tasks move.
-    if (args.uid !== undefined) {
+    // A user that has the UID already is left as it is whoever else shares it (as Ansible's
+    // user module): no need to ask.
+    if (args.uid !== undefined && !(user.exists && user.uid === toId(args.uid))) {
       const owner = await host.get(uidHolder, toId(args.uid));
       state.uidOwner = owner ? { name: owner.name, uid: owner.uid } : null;
     }
