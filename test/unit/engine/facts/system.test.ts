@@ -3,7 +3,7 @@
 // read for the rule, and the cases marked "checked" run through the real
 // Ansible on this machine), gather_subset, and one live gathering.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FACT_PROBES, gatherFacts, parseFacts, parseOsRelease, systemFacts, type ProbeResults } from '../../../../engine/facts/system.js';
@@ -284,6 +284,16 @@ test("virt probe parts on this machine: the modules /proc/modules lists, and PID
   // a process whose environment has container= (the fake PID 1 is this shell's own environ)
   const own = (file: string) => ENVIRON_CONTAINER.replaceAll('/proc/1/environ', file);
   t.deepEqual(spawnSync('/bin/sh', ['-c', own('/proc/self/environ')], { encoding: 'utf8', env: { A: '1', container: 'lxc', B: '2' } }).stdout.split('\0').filter((l) => l.trim()), ['container=lxc']);
+  // a module tree where kvm is loaded, virtio built in (no initstate: /proc/modules would not list it), vboxdrv absent
+  const sys = mkdtempSync('/tmp/tsplay-sysmod-');
+  try {
+    mkdirSync(`${sys}/kvm`);
+    writeFileSync(`${sys}/kvm/initstate`, 'live\n');
+    mkdirSync(`${sys}/virtio`);
+    t.deepEqual(sh(VIRT_MODULES.replaceAll('/sys/module', sys)).split('\n').filter(Boolean), ['kvm']);
+  } finally {
+    rmSync(sys, { recursive: true, force: true });
+  }
 });
 
 test('dns, date_time, cmdline, local, chroot', (t) => {
