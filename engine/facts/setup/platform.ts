@@ -169,10 +169,22 @@ export function pythonFacts(p: Probed): FactMap {
   return { python: { executable: v.executable, has_sslcontext: v.ssl === '1', type: v.impl, version: v.version, version_info: [major, minor, micro, releaselevel, serial] } };
 }
 
-/** python_version: the platform collector's (Ansible's is the version of the python running setup), from the same probe. */
+/** sys.version_info's release level as platform.python_version() writes it after the micro version ("3.12.0rc1"). */
+const LEVEL_SUFFIX: Record<string, string> = { alpha: 'a', beta: 'b', candidate: 'rc' };
+
+/**
+ * python_version: the platform collector's (Ansible's is platform.python_version() of the python running
+ * setup): from the python probe when the python collector runs, else from `python -V` ("Python 3.11.2").
+ */
 export function pythonVersionFacts(p: Probed): FactMap {
   const v = pythonVersionInfo(p);
-  return v ? { python_version: `${v.version.major}.${v.version.minor}.${v.version.micro}` } : {};
+  if (v) {
+    const { major, minor, micro, releaselevel, serial } = v.version;
+    const suffix = LEVEL_SUFFIX[releaselevel];
+    return { python_version: `${major}.${minor}.${micro}${suffix ? `${suffix}${serial}` : ''}` };
+  }
+  const m = /^Python (\d+\.\d+\.\d+\S*)/m.exec(p.python_v?.stdout ?? '');
+  return m ? { python_version: m[1] } : {};
 }
 
 /** user: user_id, user_uid, user_gid, user_gecos, user_dir, user_shell, real/effective user and group ids. */
