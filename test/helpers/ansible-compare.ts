@@ -30,6 +30,7 @@ import type { LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
 import { quoteArgv } from '../../engine/host/shell.js';
 import { ansibleReference } from './ansible-reference.js';
+import { tsplayCommand } from './tsplay-command.js';
 
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 const HERE_ROOT = join(import.meta.dirname ?? '', '..', '..');
@@ -392,12 +393,12 @@ export async function runAnsible(info: LabInfo, host: string, playbook: string, 
   return { code: r.code, changed: counts?.changed, failed: counts ? counts.failed + counts.unreachable : undefined, output: r.out, ms: r.ms };
 }
 
-/** tsplay from a tree (its engine/cli/cli.ts through tsx, so no build is needed), `--output json`. */
+/** tsplay from a tree (its bundle when built, else engine/cli/cli.ts through tsx: tsplayCommand), `--output json`. */
 export async function runTsplay(info: LabInfo, host: string, playbook: string, tsplayRoot = HERE_ROOT, timeoutMs = 900_000): Promise<ToolRun> {
   const work = mkdtempSync(join(tmpdir(), 'compat-tsplay-'));
   const inv = join(work, 'inventory.yml');
   writeFileSync(inv, inventoryFor(info, host));
-  const r = await runProcess(process.execPath, ['--import', 'tsx', join(tsplayRoot, 'engine/cli/cli.ts'), 'run', playbook, '-i', inv, '--output', 'json'], {
+  const r = await runProcess(process.execPath, [...tsplayCommand(tsplayRoot), 'run', playbook, '-i', inv, '--output', 'json'], {
     cwd: tsplayRoot, env: { ...process.env, NO_COLOR: '1' }, timeoutMs,
   });
   return { code: r.code, ...readTsplayOutput(r.out, host), ms: r.ms };

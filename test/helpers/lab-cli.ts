@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { LabInfo } from '../../engine/lab/index.js';
 import { sshArgs } from '../../engine/lab/lab.js';
 import type { RunEvent } from '../../engine/report/events.js';
+import { tsplayCommand } from './tsplay-command.js';
 
 const ROOT = join(import.meta.dirname ?? '', '..', '..');
 
@@ -18,11 +19,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `tsplay ARGS...` as its own process (engine/cli/cli.ts through tsx); JSON event lines of stdout parsed. `env` adds to this process's environment. */
+/** `tsplay ARGS...` as its own process (tsplayCommand: the bundle when built); JSON event lines of stdout parsed. `env` adds to this process's environment. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), ...args], {
+    const child = spawn(process.execPath, [...tsplayCommand(), ...args], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env },
     });
     let out = '';

@@ -22,6 +22,7 @@ import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
 import { labSsh, runJson, type CliRun } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { holderPids } from '../helpers/holder-procs.js';
+import { tsplayCommand } from '../helpers/tsplay-command.js';
 
 const canHost = labGate('connections kept between runs');
 const LAB = 'held';
@@ -158,7 +159,7 @@ if (canHost) {
     const slow = `31.${process.pid}7`;
     const pb = join(work, 'slow.yml');
     writeFileSync(pb, `- hosts: held1\n  gather_facts: false\n  tasks:\n    - command: sleep ${slow}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), 'run', pb, '-i', info.inventoryPath], {
+    const child = spawn(process.execPath, [...tsplayCommand(), 'run', pb, '-i', info.inventoryPath], {
       cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env },
     });
     const running = async () => (await labSsh(info, 'held1', `pgrep -f 'sleep ${slow}'`)).rc === 0;
@@ -178,7 +179,7 @@ if (canHost) {
     const pbB = join(work, 'b.yml');
     writeFileSync(pbA, `- hosts: held1\n  gather_facts: false\n  tasks:\n    - shell: { cmd: "sleep 5; echo done > ${fileA}" }\n`);
     writeFileSync(pbB, `- hosts: held1\n  gather_facts: false\n  tasks:\n    - command: sleep ${slowB}\n`);
-    const start = (pb: string) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), 'run', pb, '-i', info.inventoryPath], {
+    const start = (pb: string) => spawn(process.execPath, [...tsplayCommand(), 'run', pb, '-i', info.inventoryPath], {
       cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env },
     });
     const exited = (c: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));

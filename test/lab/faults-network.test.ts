@@ -17,6 +17,7 @@ import { ensureBase } from '../../engine/lab/base.js';
 import { writeTree } from '../helpers/run-playbook.js';
 import { labOut, labSsh } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
+import { tsplayCommand } from '../helpers/tsplay-command.js';
 
 const canHost = labGate('the network fault lab tests');
 const ROOT = join(import.meta.dirname ?? '', '..', '..');
@@ -101,7 +102,7 @@ if (canHost) {
    * `sigintAfterMs` later. Killed after `limitMs`, so the test cannot hang.
    */
   async function runWithLinkLoss(extra: string[], opts: { sigintAfterMs?: number; limitMs: number }): Promise<Outcome> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli/cli.ts'), 'run', join(dir, 'p.yml'), '-i', info.inventoryPath, '-i', join(dir, 'slow.yml'), ...extra], {
+    const child = spawn(process.execPath, [...tsplayCommand(), 'run', join(dir, 'p.yml'), '-i', info.inventoryPath, '-i', join(dir, 'slow.yml'), ...extra], {
       cwd: ROOT, env: { ...process.env, NO_COLOR: '1' },
     });
     let out = '';

@@ -17,7 +17,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '../../engine/host/content-hash.js';
@@ -29,6 +29,7 @@ import { Runner } from '../../engine/run/runner.js';
 import { quote } from '../../engine/host/shell.js';
 import { SshConnection } from '../../engine/connection/ssh-connection.js';
 import { labGate } from '../helpers/lab-gate.js';
+import { tsplayCommand } from '../helpers/tsplay-command.js';
 
 const canHost = labGate('the write fault lab tests');
 const LAB = 'wrc';
@@ -76,14 +77,6 @@ async function hashes(host: string): Promise<{ big: string; lines: string }> {
 
 const countTemps = async (host: string): Promise<number> => Number((await observe(host, `find ${DIR} -name '*.tsplay*' | wc -l`)).trim());
 
-/** The CLI: the compiled one when dist/ is newer than every source file (much faster to start), else through tsx. */
-function cliCommand(): string[] {
-  const dist = join(ROOT, 'dist', 'engine', 'cli', 'cli.js');
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(ROOT, dir, f)).mtimeMs));
-  if (existsSync(dist) && statSync(dist).mtimeMs > Math.max(newest('engine'), newest('modules'))) return [dist];
-  return ['--import', 'tsx', join(ROOT, 'engine', 'cli', 'cli.ts')];
-}
 let cli: string[];
 
 /** Start `tsplay run PLAYBOOK -l HOST`; its exit code, and a way to SIGKILL it. */
@@ -296,7 +289,7 @@ if (canHost) {
     if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
     info = await labUp({ name: LAB, hosts: 3 });
     work = mkdtempSync(join(tmpdir(), 'tsplay-faults-'));
-    cli = cliCommand();
+    cli = tsplayCommand();
     for (const k of [0, 1]) {
       bigSources[k] = Buffer.from(randomBytes((BIG_BYTES / 4) * 3).toString('base64'));
       writeFileSync(join(work, `big-${k}.txt`), bigSources[k]);
@@ -329,7 +322,7 @@ if (canHost) {
       total.kills += x.kills; total.old += x.old; total.new += x.new; total.other.push(...x.other);
       total.tempsAfterKill += x.tempsAfterKill; total.tempsLeft += x.tempsLeft;
     });
-    t.log(`all: ${total.kills} kills, ${total.old} old, ${total.new} new, ${total.other.length} other, ${total.tempsLeft} temp files left (${Math.round((Date.now() - started) / 1000)} s; CLI: ${cli[0].endsWith('.js') ? 'dist' : 'tsx'})`);
+    t.log(`all: ${total.kills} kills, ${total.old} old, ${total.new} new, ${total.other.length} other, ${total.tempsLeft} temp files left (${Math.round((Date.now() - started) / 1000)} s; CLI: ${cli[0].endsWith('.js') ? 'bundle' : 'tsx'})`);
     t.deepEqual(total.other, [], 'every target holds its old or its new content');
     t.is(total.tempsLeft, 0, 'no temp file is left after the next completed run');
     for (const x of tallies) t.true(x.kills >= KILLS_PER_KIND, `at least ${KILLS_PER_KIND} kills of each kind`);

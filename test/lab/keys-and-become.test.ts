@@ -21,11 +21,11 @@ import type { HostResultEvent, RunEvent } from '../../engine/report/events.js';
 import { encryptVault } from '../../engine/vault/format.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { labOut } from '../helpers/lab-cli.js';
+import { tsplayCommand } from '../helpers/tsplay-command.js';
 
 const LAB = 'keys';
 const H1 = `${LAB}1`;
 const H2 = `${LAB}2`;
-const ROOT = join(import.meta.dirname ?? '', '..', '..');
 const SUDO_PW = 'sudo pw 7Qx!';
 const PASSPHRASE = 'key phrase 9Zr';
 const VAULT_PW = 'vault-pass-1';
@@ -54,8 +54,8 @@ if (canHost) {
   function tsplay(args: string[], opts: { env?: Record<string, string>; answers?: Array<[string, string]> } = {}): Promise<Run> {
     const started = Date.now();
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: undefined, ...opts.env };
-    // tsx from this checkout (the run's working directory is the test's own).
-    const argv = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'engine/cli/cli.ts'), ...args];
+    // the run's working directory is the test's own: tsplayCommand's paths are absolute
+    const argv = [process.execPath, ...tsplayCommand(), ...args];
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const child = opts.answers
       ? spawn('script', ['-qec', argv.map(q).join(' '), '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] })

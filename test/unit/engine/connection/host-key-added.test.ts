@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fingerprint } from '../../../../engine/connection/known-hosts.js';
 import { writeTree } from '../../../helpers/run-playbook.js';
 import { SshdFixture, startSshd } from '../../../helpers/sshd.js';
+import { tsplayCommand } from '../../../helpers/tsplay-command.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..', '..', '..');
 let sshd: SshdFixture;
@@ -25,7 +26,7 @@ test.after.always(async () => {
 function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.SSH_AUTH_SOCK;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli', 'cli.ts'), ...args], { cwd: root, env });
+  const child = spawn(process.execPath, [...tsplayCommand(), ...args], { cwd: root, env });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -10,6 +10,7 @@ import { parseYaml } from '../../../../engine/load/yaml.js';
 import { MAX_ALIAS_NODES } from '../../../../engine/load/yaml-aliases.js';
 import { runMain } from '../../../helpers/main-output.js';
 import { writeTree } from '../../../helpers/run-playbook.js';
+import { tsplayCommand } from '../../../helpers/tsplay-command.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..', '..', '..');
 
@@ -64,7 +65,7 @@ test.serial('the bound holds in inventories and -e @file too', async (t) => {
 
 test('a separate tsplay process exits 4 with the place, and Node does not abort', async (t) => {
   const dir = writeTree({ 'inv.yml': INV, 'p.yml': PLAYBOOK('"{{ i }}"') });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')], { cwd: root });
+  const child = spawn(process.execPath, [...tsplayCommand(), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml')], { cwd: root });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

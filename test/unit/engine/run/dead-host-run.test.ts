@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { FreezeProxy } from '../../../helpers/freeze-proxy.js';
 import { writeTree } from '../../../helpers/run-playbook.js';
 import { SshdFixture, startSshd } from '../../../helpers/sshd.js';
+import { tsplayCommand } from '../../../helpers/tsplay-command.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..', '..', '..');
 let sshd: SshdFixture;
@@ -96,7 +97,7 @@ interface Outcome {
 function runFrozen({ dir, proxy, slow }: { dir: string; proxy: FreezeProxy; slow: string }, extra: string[], opts: { sigintAfterMs?: number; limitMs: number }): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.SSH_AUTH_SOCK;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), ...extra], { cwd: root, env });
+  const child = spawn(process.execPath, [...tsplayCommand(), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), ...extra], { cwd: root, env });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -7,16 +7,17 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeTree } from '../../../helpers/run-playbook.js';
+import { tsplayCommand } from '../../../helpers/tsplay-command.js';
 
 const root = join(import.meta.dirname ?? '', '..', '..', '..', '..');
 
 /**
- * `tsplay run p.yml -i inv.yml EXTRA...` from DIR as a child process (through tsx);
+ * `tsplay run p.yml -i inv.yml EXTRA...` from DIR as a child process (tsplayCommand: the bundle when built);
  * sends SIGINT once `ready()` holds, then resolves with the exit code, the output
  * and the time from SIGINT to exit. SIGKILL after 30 s: the test itself must not hang.
  */
 async function interruptRun(dir: string, extra: string[], ready: (out: string) => boolean): Promise<{ code: number | null; out: string; ms: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'engine', 'cli', 'cli.ts'), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), ...extra], { cwd: root });
+  const child = spawn(process.execPath, [...tsplayCommand(), 'run', join(dir, 'p.yml'), '-i', join(dir, 'inv.yml'), ...extra], { cwd: root });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
