@@ -123,14 +123,15 @@ export interface BuildLog {
   (line: string): void;
 }
 
-/** Return the cached base for this recipe, building it if needed (one builder at a time). */
-export async function ensureBase(init: InitSystem, log: BuildLog): Promise<string> {
-  const recipe = baseRecipe(init);
-  const dir = baseDir(recipe);
+/**
+ * `dir` when it is built; else build it once (one builder at a time, across
+ * processes: the lock is a directory holding the builder's pid) into a
+ * temporary directory that `build` fills and that is renamed into place.
+ */
+async function buildOnce(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {
   if (existsSync(`${dir}/etc/os-release`)) return dir;
   mkdirSync(CACHE_DIR, { recursive: true });
   const lock = `${dir}.lock`;
-  // One builder at a time: the lock is a directory holding the builder's pid.
   for (;;) {
     try {
       mkdirSync(lock);
@@ -156,7 +157,21 @@ export async function ensureBase(init: InitSystem, log: BuildLog): Promise<strin
       if (f.startsWith(`${dir.slice(CACHE_DIR.length + 1)}.tmp-`)) rmSync(`${CACHE_DIR}/${f}`, { recursive: true, force: true });
     }
     const tmp = `${dir}.tmp-${process.pid}`;
-    const started = Date.now();
+    await build(tmp);
+    renameSync(tmp, dir);
+    return dir;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Return the cached base for this recipe, building it if needed (one builder at a time). */
+export async function ensureBase(init: InitSystem, log: BuildLog): Promise<string> {
+  const recipe = baseRecipe(init);
+  const dir = baseDir(recipe);
+  let built = false;
+  const started = Date.now();
+  await buildOnce(dir, async (tmp) => {
     const mirror = mainMirror(recipe.suite);
     log(`building the lab base (${init}) in ${tmp} from ${mirror.uri} ...`);
     const exclude = init === 'sysvinit' ? ['--exclude=systemd-sysv'] : [];
@@ -182,13 +197,53 @@ export async function ensureBase(init: InitSystem, log: BuildLog): Promise<strin
     });
     rmSync(`${tmp}/etc/dpkg/dpkg.cfg.d/tsplay-build-unsafe-io`, { force: true });
     writeFileSync(`${tmp}/etc/tsplay-lab-base.json`, JSON.stringify({ ...recipe, standin: undefined, builtAt: new Date().toISOString() }, null, 2) + '\n');
-    renameSync(tmp, dir);
+    built = true;
+  });
+  if (built) {
     removeOldBases(init, dir, log);
     log(`lab base ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${dir}`);
-    return dir;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
   }
+  return dir;
+}
+
+/** apt-get install in a copy of a base (the machine's resolv.conf for the time of it, as the base build has). */
+const INSTALL_SCRIPT = `
+set -eu
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+apt-get -q update
+apt-get -q -y install "$@"
+: > /etc/resolv.conf
+`;
+
+/**
+ * The base with more Debian packages installed (UpOptions.packages): a copy of
+ * `base` where apt-get installed them, cached beside it as
+ * base-INIT-HASH+pkgs-HASH and built once, like the base. Hosts that would
+ * each install the same packages at every lab up (the Ansible comparisons
+ * install python3 and python3-apt: 10 s of CPU per host) start with them.
+ * Removed with its base when a newer recipe replaces that.
+ */
+export async function ensureBaseWith(base: string, packages: readonly string[], log: BuildLog): Promise<string> {
+  const wanted = [...new Set(packages)].sort();
+  if (!wanted.length) return base;
+  const bad = wanted.find((p) => !/^[a-z0-9][a-z0-9+.-]+$/.test(p));
+  if (bad !== undefined) throw new LabError(`not a Debian package name: ${JSON.stringify(bad)}`);
+  const hash = createHash('sha256').update(JSON.stringify(wanted)).digest('hex').slice(0, 12);
+  const dir = `${base}+pkgs-${hash}`;
+  return buildOnce(dir, async (tmp) => {
+    const started = Date.now();
+    log(`building the lab base with ${wanted.join(', ')} in ${tmp} ...`);
+    await runLogged('cp', ['-a', '--reflink=auto', base, tmp], log);
+    writeFileSync(`${tmp}/etc/resolv.conf`, readFileSync('/etc/resolv.conf'));
+    writeFileSync(`${tmp}/etc/dpkg/dpkg.cfg.d/tsplay-build-unsafe-io`, 'force-unsafe-io\n');
+    // (apt's "Can not write log (Is /dev/pts mounted?)" is the chroot's, and harmless)
+    await runLogged('chroot', [tmp, '/bin/sh', '-c', INSTALL_SCRIPT, 'install', ...wanted], (l) => {
+      if (/^(E:|W:)/.test(l) && !l.includes('/dev/pts')) log(l);
+    });
+    rmSync(`${tmp}/etc/dpkg/dpkg.cfg.d/tsplay-build-unsafe-io`, { force: true });
+    writeFileSync(`${tmp}/etc/tsplay-lab-packages`, `${wanted.join('\n')}\n`);
+    log(`lab base with ${wanted.join(', ')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${dir}`);
+  });
 }
 
 /** Remove bases of this init built from older recipes, unless a lab still runs on them. */
@@ -196,7 +251,8 @@ function removeOldBases(init: InitSystem, keep: string, log: BuildLog): void {
   const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
   for (const f of readdirSync(CACHE_DIR)) {
     const path = `${CACHE_DIR}/${f}`;
-    if (!new RegExp(`^base-${init}-[0-9a-f]{12}$`).test(f) || path === keep) continue;
+    // an older base, or a base with packages derived from one (ensureBaseWith)
+    if (!new RegExp(`^base-${init}-[0-9a-f]{12}(\\+pkgs-[0-9a-f]{12})?$`).test(f) || path === keep) continue;
     if (mountinfo.includes(`lowerdir=${path},`) || mountinfo.includes(`lowerdir=${path} `)) continue;
     rmSync(path, { recursive: true, force: true });
     log(`removed an older lab base: ${path}`);

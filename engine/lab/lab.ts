@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import pLimit from 'p-limit';
-import { checkBase, ensureBase, type InitSystem } from './base.js';
+import { checkBase, ensureBase, ensureBaseWith, type InitSystem } from './base.js';
 import { LIGHT_MAX_HOSTS, hostAddress, lightHostArgv, loginSample, subnetsFor } from './light.js';
 import { PEERS_DIR } from './nfs-standin.js';
 import { LabError, ensureTools, pidAlive, run, runRaw, sleep, which } from './system.js';
@@ -540,6 +540,11 @@ export interface UpOptions {
   log?: Log;
   /** Hosts that are only an sshd (no init), up to 1000: engine/lab/light.ts. */
   light?: boolean;
+  /**
+   * Debian packages the hosts start with, beyond the base's: from a copy of the base
+   * with them installed, built once and cached (engine/lab/base.ts ensureBaseWith).
+   */
+  packages?: readonly string[];
 }
 
 export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
@@ -563,7 +568,8 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     const had = existsSync(stateDir(name)) || labPids(name).length;
     await cleanup(name, had ? (l) => log(`${l} (left over from an earlier run)`) : quiet);
   }
-  const base = await ensureBase(init, log);
+  if (light && opts.packages?.length) throw new LabError('--light hosts run on the base as it is: packages do not apply');
+  const base = await ensureBaseWith(await ensureBase(init, log), opts.packages ?? [], log);
   checkBase(base);
 
   const dir = stateDir(name);

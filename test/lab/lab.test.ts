@@ -338,3 +338,32 @@ if (canHost) {
     t.deepEqual(leftovers(KILLED, again.subnet), []);
   });
 }
+
+if (canHost) {
+  const WITH = 'labpkgs';
+  test.serial('packages: hosts start with them, from a cached copy of the base; the base is left as it was', async (t) => {
+    t.timeout(10 * 60_000);
+    await labDown(WITH);
+    const base = await ensureBase('systemd', () => {});
+    const info = await labUp({ name: WITH, hosts: 1, packages: ['python3-apt', 'python3'] });
+    try {
+      const lower = (JSON.parse(readFileSync(`${LAB_ROOT}/${WITH}/state.json`, 'utf8')) as { base: string }).base;
+      t.true(lower.startsWith(`${base}+pkgs-`), `the hosts run on a base with the packages: ${lower}`);
+      t.true(existsSync(`${lower}/usr/lib/python3/dist-packages/apt/__init__.py`));
+      t.false(existsSync(`${base}/usr/lib/python3/dist-packages/apt/__init__.py`), 'the base itself is not changed');
+      const conn = new SshConnection(settingsFor(info, info.hosts[0].name, info.hosts[0].address));
+      const r = await conn.exec("dpkg-query -W -f '${db:Status-Abbrev}\\n' python3 python3-apt && python3 -c 'import apt_pkg; apt_pkg.init(); print(1)'");
+      await conn.close();
+      t.is(r.stdout, 'ii \nii \n1\n');
+      // the same packages in another order: the same cached copy, nothing built again
+      await labDown(WITH);
+      const again = Date.now();
+      await labUp({ name: WITH, hosts: 1, packages: ['python3', 'python3-apt', 'python3'] });
+      t.is((JSON.parse(readFileSync(`${LAB_ROOT}/${WITH}/state.json`, 'utf8')) as { base: string }).base, lower);
+      t.log(`lab up on the cached copy: ${Date.now() - again} ms`);
+      await t.throwsAsync(labUp({ name: 'labpkgbad', hosts: 1, packages: ['python3; rm -rf /'] }), { instanceOf: LabError, message: /not a Debian package name/ });
+    } finally {
+      await labDown(WITH);
+    }
+  });
+}
