@@ -467,8 +467,15 @@ export interface CaseOptions {
 }
 
 /** Prepare a fresh lab host for a case: apt lists and what Ansible needs on the target. */
+/**
+ * What prepareHost installs, for labUp's `packages`: hosts that start with them (a cached copy of
+ * the lab base) spend 3.5 s of CPU in prepareHost (apt-get update) rather than 10 s.
+ */
+export const PREPARED_PACKAGES: readonly string[] = ['python3', 'python3-apt'];
+
+/** Fresh apt lists, python3 and python3-apt (a no-op install on a lab up with PREPARED_PACKAGES). */
 export async function prepareHost(info: LabInfo, host: string): Promise<void> {
-  await hostRun(info, host, 'export DEBIAN_FRONTEND=noninteractive; apt-get -q update >/dev/null && apt-get -q -y install python3 python3-apt >/dev/null');
+  await hostRun(info, host, `export DEBIAN_FRONTEND=noninteractive; apt-get -q update >/dev/null && apt-get -q -y install ${PREPARED_PACKAGES.join(' ')} >/dev/null`);
 }
 
 /** Tail of a run's output for a report. */

@@ -18,7 +18,7 @@ import test from 'ava';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, compareCase, formatResult, labInputs, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
+import { ansibleMissing, compareCase, formatResult, labInputs, PREPARED_PACKAGES, prepareHost, summary, type CaseResult } from '../helpers/ansible-compare.js';
 import { labGate } from '../helpers/lab-gate.js';
 
 const LABS = ['compat', 'compat2'];
@@ -64,7 +64,7 @@ if (canHost && noAnsible === undefined) {
       try {
         t.timeout(20 * 60_000);
         await labDown(lab);
-        const info: LabInfo = await labUp({ name: lab, hosts: 2 });
+        const info: LabInfo = await labUp({ name: lab, hosts: 2 , packages: PREPARED_PACKAGES });
         const [ansibleHost, tsplayHost] = info.hosts.map((h) => h.name);
         await prepareHost(info, tsplayHost);
         r = await compareCase(info, role, join(FIXTURES, `${role}.yml`), {

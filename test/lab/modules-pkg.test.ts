@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, compareCase, formatResult, inventoryFor, prepareHost, hostRun } from '../helpers/ansible-compare.js';
+import { ansibleMissing, compareCase, formatResult, inventoryFor, PREPARED_PACKAGES, prepareHost, hostRun } from '../helpers/ansible-compare.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { changedPairs, labOut, runJson } from '../helpers/lab-cli.js';
 import { makeWheels } from '../helpers/pip-fixtures.js';
@@ -64,7 +64,7 @@ if (canHost && noAnsible === undefined) {
       }], null, 1));
 
       await labDown(LAB);
-      const info: LabInfo = await labUp({ name: LAB, hosts: 2 });
+      const info: LabInfo = await labUp({ name: LAB, hosts: 2 , packages: PREPARED_PACKAGES });
       await Promise.all(info.hosts.map((h) => prepareHost(info, h.name)));
       await Promise.all(info.hosts.map((h) => hostRun(info, h.name, 'command -v gpg >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get -q -y install gnupg >/dev/null)')));
       const [A, B] = info.hosts.map((h) => h.name);

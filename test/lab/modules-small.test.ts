@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp, type LabInfo } from '../../engine/lab/index.js';
 import type { HostResultEvent } from '../../engine/report/events.js';
-import { ansibleMissing, compareCase, formatResult, prepareHost } from '../helpers/ansible-compare.js';
+import { ansibleMissing, compareCase, formatResult, PREPARED_PACKAGES, prepareHost } from '../helpers/ansible-compare.js';
 import { changedPairs, labOut, runJson, type CliRun } from '../helpers/lab-cli.js';
 import { labGate } from '../helpers/lab-gate.js';
 
@@ -44,7 +44,7 @@ if (canHost) {
 
   test.before(async () => {
     if ((await labStatus()).some((l) => l.name === LAB)) await labDown(LAB);
-    info = await labUp({ name: LAB, hosts: 2 });
+    info = await labUp({ name: LAB, hosts: 2 , packages: PREPARED_PACKAGES });
     dir = mkdtempSync(join(tmpdir(), 'tsplay-msml-'));
   });
 

@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../engine/lab/index.js';
-import { ansibleMissing, hostRun, labInputs, prepareHost } from '../helpers/ansible-compare.js';
+import { ansibleMissing, hostRun, labInputs, PREPARED_PACKAGES, prepareHost } from '../helpers/ansible-compare.js';
 import { readReference, referenceKey, writeReference } from '../helpers/ansible-reference.js';
 import { labGate } from '../helpers/lab-gate.js';
 import { flagsSummary, modulePlaybook, runBothSides, sideProblems, type AnsibleCase, type TaskOutcome } from '../helpers/lab-module-compare.js';
@@ -156,7 +156,7 @@ if (canHost && noAnsible === undefined) {
 
   test.before(async () => {
     await labDown(LAB);
-    info = await labUp({ name: LAB, hosts: 2 });
+    info = await labUp({ name: LAB, hosts: 2 , packages: PREPARED_PACKAGES });
     const [ha, hb] = info.hosts.map((h) => h.name);
     referenceKeyOfRun = referenceKey('modules-user', { CASES, GLOBAL_SETUP, HASH1, HASH2, lab: labInputs(info, hb) }, [THIS_FILE, COMPARE_SOURCE, REFERENCE_SOURCE]);
     cachedSide = readReference<AnsibleCase[]>('modules-user', referenceKeyOfRun);
