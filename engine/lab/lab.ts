@@ -558,6 +558,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
   const max = light ? LIGHT_MAX_HOSTS : MAX_HOSTS;
   if (!Number.isInteger(n) || n < 1 || n > max) throw new LabError(`host count must be 1..${max}${light ? ' with --light' : ' (more with --light)'}, got ${n}`);
   if (light && opts.init === 'sysvinit') throw new LabError('--light hosts have no init: --init does not apply');
+  if (light && opts.packages?.length) throw new LabError('--light hosts run on the base as it is: packages do not apply');
   if (init !== 'systemd' && init !== 'sysvinit') throw new LabError(`--init must be systemd or sysvinit, got ${String(init)}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new LabError('tsplay lab up must run as root (it mounts, creates namespaces and a bridge)');
   await ensureTools(log);
@@ -568,7 +569,6 @@ export async function labUp(opts: UpOptions = {}): Promise<LabInfo> {
     const had = existsSync(stateDir(name)) || labPids(name).length;
     await cleanup(name, had ? (l) => log(`${l} (left over from an earlier run)`) : quiet);
   }
-  if (light && opts.packages?.length) throw new LabError('--light hosts run on the base as it is: packages do not apply');
   const base = await ensureBaseWith(await ensureBase(init, log), opts.packages ?? [], log);
   checkBase(base);
 

@@ -337,9 +337,7 @@ if (canHost) {
     await labDown(KILLED);
     t.deepEqual(leftovers(KILLED, again.subnet), []);
   });
-}
 
-if (canHost) {
   const WITH = 'labpkgs';
   test.serial('packages: hosts start with them, from a cached copy of the base; the base is left as it was', async (t) => {
     t.timeout(10 * 60_000);
@@ -364,6 +362,7 @@ if (canHost) {
       await t.throwsAsync(labUp({ name: 'labpkgbad', hosts: 1, packages: ['python3; rm -rf /'] }), { instanceOf: LabError, message: /not a Debian package name/ });
     } finally {
       await labDown(WITH);
+      await labDown('labpkgbad'); // made only if the name were not refused
     }
   });
 }
